@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { idSchema } from '../ids';
+import { isoTimestamp } from '../envelope';
+import { decodeWith, type Validated } from '../validation';
+
+export const PRESENCE_SCHEMA = 'opcfleet.presence/v1';
+
+/** Retained on `.../presence`; the agent sets `offline` as its last will. */
+export const presenceSchema = z.object({
+  schema: z.literal(PRESENCE_SCHEMA),
+  tenantId: idSchema,
+  clientId: idSchema,
+  status: z.enum(['online', 'offline']),
+  at: isoTimestamp,
+  agentVersion: z.string().max(64).optional(),
+});
+
+export type Presence = z.infer<typeof presenceSchema>;
+export const decodePresence = (raw: Uint8Array | string): Validated<Presence> =>
+  decodeWith(presenceSchema, raw);

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { idSchema, uuidSchema } from '../ids';
+import { isoTimestamp } from '../envelope';
+import { decodeWith, type Validated } from '../validation';
+
+export const STATE_SUMMARY_SCHEMA = 'opcfleet.state/v1';
+
+/** Retained on `.../state`: what the agent runs now and where its current job stands. */
+export const stateSummarySchema = z.object({
+  schema: z.literal(STATE_SUMMARY_SCHEMA),
+  tenantId: idSchema,
+  clientId: idSchema,
+  at: isoTimestamp,
+  agentVersion: z.string().max(64),
+  workload: z.object({
+    version: z.string().max(64).optional(),
+    image: z.string().max(512).optional(),
+    running: z.boolean(),
+  }),
+  configVersion: z.number().int().min(0).optional(),
+  currentJob: z
+    .object({
+      jobId: uuidSchema,
+      kind: z.enum(['update', 'config']),
+      state: z.string().max(64),
+      since: isoTimestamp,
+    })
+    .nullable(),
+});
+
+export type StateSummary = z.infer<typeof stateSummarySchema>;
+export const decodeStateSummary = (raw: Uint8Array | string): Validated<StateSummary> =>
+  decodeWith(stateSummarySchema, raw);

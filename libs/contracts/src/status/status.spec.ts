@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { decodePresence, PRESENCE_SCHEMA } from './presence';
+import { decodeStateSummary, STATE_SUMMARY_SCHEMA } from './state-summary';
+import { decodeStatusReport, STATUS_REPORT_SCHEMA } from './status-report';
+
+const base = () => ({
+  schema: STATUS_REPORT_SCHEMA,
+  messageId: randomUUID(),
+  jobId: randomUUID(),
+  tenantId: 'acme',
+  clientId: 'press-07',
+  correlationId: 'req-1',
+  seq: 3,
+  at: '2026-11-23T10:00:02.000Z',
+});
+
+describe('status report decoding', () => {
+  it('reads an update phase with pull progress', () => {
+    const report = {
+      ...base(),
+      jobKind: 'update',
+      phase: 'pulling',
+      progress: { bytes: 512, totalBytes: 2048, percent: 25 },
+    };
+    expect(decodeStatusReport(JSON.stringify(report))).toEqual({ ok: true, value: report });
+  });
+
+  it('reads a config rejection with the field errors the device found', () => {
+    const report = {
+      ...base(),
+      jobKind: 'config',
+      phase: 'rejected',
+      configVersion: 4,
+      error: {
+        code: 'INVALID_CONFIG',
+        message: 'settings failed validation',
+        fieldErrors: [{ path: 'nodes.0.nodeId', message: 'bad' }],
+      },
+    };
+    expect(decodeStatusReport(JSON.stringify(report))).toEqual({ ok: true, value: report });
+  });
+
+  it('refuses a phase that belongs to the other kind of job', () => {
+    const report = { ...base(), jobKind: 'config', phase: 'pulling', configVersion: 1 };
+    const result = decodeStatusReport(JSON.stringify(report));
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.errors.map((e) => e.path)).toEqual(['phase']);
+  });
+
+  it('refuses an unknown job kind and a sequence number below 1', () => {
+    expect(
+      decodeStatusReport(JSON.stringify({ ...base(), jobKind: 'reboot', phase: 'received' })).ok,
+    ).toBe(false);
+    const zeroSeq = decodeStatusReport(
+      JSON.stringify({ ...base(), seq: 0, jobKind: 'update', phase: 'received' }),
+    );
+    expect(!zeroSeq.ok && zeroSeq.errors.map((e) => e.path)).toEqual(['seq']);
+  });
+
+  it('refuses a timestamp that is not ISO-8601', () => {
+    const result = decodeStatusReport(
+      JSON.stringify({ ...base(), at: 'yesterday', jobKind: 'update', phase: 'received' }),
+    );
+    expect(!result.ok && result.errors.map((e) => e.path)).toEqual(['at']);
+  });
+});
+
+describe('presence and state decoding', () => {
+  it('reads the last-will presence', () => {
+    const presence = {
+      schema: PRESENCE_SCHEMA,
+      tenantId: 'acme',
+      clientId: 'press-07',
+      status: 'offline',
+      at: '2026-11-23T10:00:00Z',
+    };
+    expect(decodePresence(JSON.stringify(presence))).toEqual({ ok: true, value: presence });
+    expect(decodePresence(JSON.stringify({ ...presence, status: 'gone' })).ok).toBe(false);
+  });
+
+  it('reads a state summary with and without a job in flight', () => {
+    const idle = {
+      schema: STATE_SUMMARY_SCHEMA,
+      tenantId: 'acme',
+      clientId: 'press-07',
+      at: '2026-11-23T10:00:00Z',
+      agentVersion: '0.1.0',
+      workload: { version: '2.1.0', image: 'r.example.com/opc:2.1.0', running: true },
+      configVersion: 3,
+      currentJob: null,
+    };
+    expect(decodeStateSummary(JSON.stringify(idle)).ok).toBe(true);
+    const busy = {
+      ...idle,
+      currentJob: {
+        jobId: randomUUID(),
+        kind: 'update',
+        state: 'verifying',
+        since: '2026-11-23T10:00:00Z',
+      },
+    };
+    expect(decodeStateSummary(JSON.stringify(busy))).toEqual({ ok: true, value: busy });
+  });
+});
