@@ -1,0 +1,177 @@
+/**
+ * The EventStore port. Adapters (PostgreSQL over `pg`; later KurrentDB) implement it and
+ * pass the same contract suite in ./testing. Positions and checkpoints are opaque strings:
+ * callers store and hand them back, never parse or compare them.
+ */
+
+/** Who did it and why: recorded with every event so an auditor can follow a chain. */
+export interface EventMetadata {
+  /** JWT subject, `device:{clientId}`, or `system:{component}`. */
+  actor?: string;
+  tenantId?: string;
+  correlationId?: string;
+  /** The id of the event or message that caused this one. */
+  causationId?: string;
+  [key: string]: unknown;
+}
+
+export interface NewEvent<Type extends string = string, Data = unknown> {
+  /** A UUID chosen by the writer: appending an event whose id is already stored is a no-op. */
+  id: string;
+  type: Type;
+  data: Data;
+  metadata?: EventMetadata;
+}
+
+export interface RecordedEvent<Type extends string = string, Data = unknown> {
+  id: string;
+  streamName: string;
+  type: Type;
+  data: Data;
+  metadata: EventMetadata;
+  /** 0-based position of the event within its stream. */
+  revision: number;
+  /** Opaque global position: resume a read or subscription after this event. */
+  position: string;
+  recordedAt: Date;
+}
+
+/**
+ * `any`: no check. `no_stream`: the stream must not exist. `stream_exists`: it must.
+ * A number: the revision of the stream's last event must be exactly this.
+ */
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | number;
+
+export interface AppendOptions {
+  expectedRevision?: ExpectedRevision;
+}
+
+export interface AppendResult {
+  /** Revision of the last event of the stream after the append: pass it as expectedRevision next time. */
+  nextExpectedRevision: number;
+  /** Position of the last appended (or already stored) event. */
+  position: string;
+}
+
+export interface ReadStreamOptions {
+  direction?: 'forwards' | 'backwards';
+  /** Inclusive start revision (forwards: lowest, backwards: highest). */
+  fromRevision?: number;
+  maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Read events after this position or checkpoint; from the beginning when absent. */
+  after?: string;
+  maxCount?: number;
+  /** Only streams whose name starts with one of these prefixes. */
+  streamPrefixes?: string[];
+}
+
+export interface ReadAllResult {
+  events: RecordedEvent[];
+  /**
+   * Where the next read continues: the last event's position, or `after` when nothing was read.
+   * A read filtered by stream prefixes may return a position past the last event (or past
+   * `after`) when it skipped events of other streams.
+   */
+  next: string | undefined;
+}
+
+export interface StreamMetadata {
+  /** Events older than this may be removed by a retention job (not read by the store itself). */
+  maxAgeSeconds?: number;
+  maxCount?: number;
+  [key: string]: unknown;
+}
+
+/** Thrown when expectedRevision does not match: the caller reloads its state and decides again. */
+export class WrongExpectedRevisionError extends Error {
+  constructor(
+    readonly streamName: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: number | 'no_stream',
+  ) {
+    super(`stream ${streamName}: expected revision ${String(expected)}, actual ${String(actual)}`);
+    this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+/**
+ * Thrown when some of the appended event ids are already stored but not all of them, or they
+ * were stored in another stream: this is not a retry of an earlier append, so nothing is written.
+ */
+export class DuplicateEventIdsError extends Error {
+  constructor(
+    readonly streamName: string,
+    readonly eventIds: string[],
+  ) {
+    super(
+      `stream ${streamName}: some of the event ids ${eventIds.join(', ')} are already stored, ` +
+        'but not as this exact append (partial overlap or another stream)',
+    );
+    this.name = 'DuplicateEventIdsError';
+  }
+}
+
+/** Thrown for input the store cannot accept (bad id, empty type, malformed position): nothing is written. */
+export class InvalidEventStoreInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidEventStoreInputError';
+  }
+}
+
+/** Stores the position a subscription has handled up to. */
+export interface Checkpointer {
+  load(subscriptionName: string): Promise<string | undefined>;
+  store(subscriptionName: string, checkpoint: string): Promise<void>;
+}
+
+export interface SubscriptionOptions {
+  /** Durable name: the checkpoint is stored under it. */
+  name: string;
+  streamPrefixes?: string[];
+  /** Events per handler call. */
+  batchSize?: number;
+  /**
+   * `store` (default): the subscription stores the checkpoint after each handled batch
+   * (at-least-once: a crash between handling and storing replays the batch).
+   * `handler`: the handler stores `batch.checkpoint` itself, in the same transaction as the
+   * rows it writes (exactly-once effect), and `checkpointer.load` tells where to resume.
+   */
+  checkpointing?: { mode: 'store' } | { mode: 'handler'; checkpointer: Pick<Checkpointer, 'load'> };
+  /** Called when the handler (or a read) throws; the batch is retried after a back-off. */
+  onError?: (error: unknown, attempt: number) => void;
+  /** Back-off between retries: doubles from `initialDelayMs` (100) up to `maxDelayMs` (30,000). */
+  retry?: { initialDelayMs?: number; maxDelayMs?: number };
+}
+
+export interface EventBatch {
+  events: RecordedEvent[];
+  /** Checkpoint to store once every event of the batch is handled. */
+  checkpoint: string;
+}
+
+export interface Subscription {
+  /** Resolves once the subscription has handled everything committed before this call. */
+  caughtUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface EventStore {
+  appendToStream(
+    streamName: string,
+    events: NewEvent[],
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
+  readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<ReadAllResult>;
+  subscribe(
+    options: SubscriptionOptions,
+    handler: (batch: EventBatch) => Promise<void>,
+  ): Subscription;
+  setStreamMetadata(streamName: string, metadata: StreamMetadata): Promise<void>;
+  getStreamMetadata(streamName: string): Promise<StreamMetadata | undefined>;
+  close(): Promise<void>;
+}

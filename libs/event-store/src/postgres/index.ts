@@ -1,0 +1,2 @@
+export * from './postgres-event-store';
+export { loadCheckpoint, storeCheckpoint, type SqlQuery } from './checkpoints';

@@ -1,0 +1,405 @@
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import pino, { type Logger } from 'pino';
+import {
+  DuplicateEventIdsError,
+  WrongExpectedRevisionError,
+  type AppendOptions,
+  type AppendResult,
+  type Checkpointer,
+  type EventBatch,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadAllResult,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type StreamMetadata,
+  type Subscription,
+  type SubscriptionOptions,
+} from '../event-store';
+import { CatchUpSubscription } from '../subscription/catch-up-subscription';
+import { loadCheckpoint, storeCheckpoint, type SqlQuery } from './checkpoints';
+import { CommitSignal, describe } from './commit-signal';
+import { comparePositions, decodePosition, encodePosition } from './position';
+import {
+  checkedCount,
+  checkedEventId,
+  checkedStreamName,
+  checkedType,
+  encodeExpected,
+  likePrefix,
+} from './input';
+import { quoteIdentifier, schemaMigration } from './postgres-schema';
+
+export interface PostgresEventStoreOptions {
+  /** Used to create the pool and the LISTEN connection. */
+  connectionString: string;
+  /** Schema holding the store's tables (default `event_store`); tests use their own. */
+  schema?: string;
+  /** Pool size (default 10). Use 1 for PGlite, which runs one statement at a time anyway. */
+  poolMax?: number;
+  /**
+   * Set on every pooled connection (default 60,000 ms). A transaction left open stalls every
+   * subscriber (readers stop at the oldest running transaction), so none may idle for long.
+   */
+  idleInTransactionTimeoutMs?: number;
+  /** Safety-net poll of subscriptions when no NOTIFY arrives (default 1,000 ms). */
+  pollIntervalMs?: number;
+  /** LISTEN for commits (default true). In-process appends wake subscribers either way. */
+  listen?: boolean;
+  logger?: Logger;
+}
+
+/** Runs inside the append's transaction, after the events are inserted, before the commit. */
+export type OnAppended = (transaction: { query: SqlQuery; result: AppendResult }) => Promise<void>;
+
+export interface PostgresAppendOptions extends AppendOptions {
+  /**
+   * Read-your-writes: write other rows (a read model, an outbox) in the same transaction as the
+   * events. Throwing rolls the append back. Not called for an idempotent retry.
+   */
+  onAppended?: OnAppended;
+}
+
+interface EventRow {
+  tx: string;
+  global_position: string;
+  event_id: string;
+  stream_name: string;
+  stream_revision: string;
+  type: string;
+  data: unknown;
+  metadata: RecordedEvent['metadata'];
+  recorded_at: Date;
+}
+
+interface AppendRow {
+  outcome: 'appended' | 'duplicate' | 'wrong_revision' | 'partial_duplicate';
+  revision: string;
+  tx: string | null;
+  pos: string | null;
+}
+
+// The xid8 goes out as text under another name: an output column named transaction_id would
+// take precedence in ORDER BY and sort the cursor as text ("1000" < "999").
+const EVENT_COLUMNS =
+  'transaction_id::text AS tx, global_position, event_id, stream_name, stream_revision, type, data, metadata, recorded_at';
+
+/**
+ * The EventStore port over PostgreSQL (and PGlite served over the wire protocol). Create it
+ * with `PostgresEventStore.connect(options)`: the schema migration runs first, idempotently.
+ */
+export class PostgresEventStore implements EventStore {
+  readonly schema: string;
+  private readonly table: (name: string) => string;
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly signal: CommitSignal;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: Pool,
+    private readonly options: PostgresEventStoreOptions,
+    private readonly logger: Logger,
+  ) {
+    this.schema = options.schema ?? 'event_store';
+    const quoted = quoteIdentifier(this.schema);
+    this.table = (name) => `${quoted}.${name}`;
+    this.signal = new CommitSignal({
+      connectionString: options.connectionString,
+      schema: this.schema,
+      listen: options.listen !== false,
+      reconnectDelayMs: options.pollIntervalMs ?? 1_000,
+      logger,
+    });
+  }
+
+  static async connect(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+    const idleTimeout = options.idleInTransactionTimeoutMs ?? 60_000;
+    const config: PoolConfig = {
+      connectionString: options.connectionString,
+      max: options.poolMax ?? 10,
+      // Sent in the start-up packet of every pooled connection.
+      idle_in_transaction_session_timeout: Math.floor(idleTimeout),
+    };
+    const pool = new Pool(config);
+    const logger = options.logger ?? pino({ name: 'event-store' });
+    pool.on('error', (error) =>
+      logger.warn({ error: describe(error) }, 'idle event store connection failed'),
+    );
+    const store = new PostgresEventStore(pool, options, logger);
+    try {
+      await pool.query(schemaMigration(store.schema));
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return store;
+  }
+
+  async appendToStream(
+    streamName: string,
+    events: NewEvent[],
+    options: PostgresAppendOptions = {},
+  ): Promise<AppendResult> {
+    const expected = options.expectedRevision ?? 'any';
+    const params = [
+      checkedStreamName(streamName),
+      encodeExpected(expected),
+      events.map((event, index) => checkedEventId(event, index)),
+      events.map((event, index) => checkedType(event, index)),
+      events.map((event) => JSON.stringify(event.data ?? null)),
+      events.map((event) => JSON.stringify(event.metadata ?? {})),
+    ];
+    const sql = `SELECT outcome, revision, tx::text, pos
+      FROM ${this.table('append_to_stream')}($1, $2, $3::uuid[], $4::text[], $5::text[]::jsonb[], $6::text[]::jsonb[])`;
+
+    let result: AppendResult;
+    if (!options.onAppended) {
+      const { rows } = await this.pool.query<AppendRow>(sql, params);
+      result = this.appendResult(streamName, expected, events, rows[0]);
+    } else {
+      result = await this.inTransaction(async (client) => {
+        const { rows } = await client.query<AppendRow>(sql, params);
+        const outcome = this.appendResult(streamName, expected, events, rows[0]);
+        if (rows[0].outcome === 'appended') {
+          await options.onAppended!({ query: (q, p) => client.query(q, p), result: outcome });
+        }
+        return outcome;
+      });
+    }
+    this.signal.committed();
+    return result;
+  }
+
+  async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const backwards = options.direction === 'backwards';
+    const from = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
+    const { rows } = await this.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM ${this.table('events')}
+        WHERE stream_name = $1 AND stream_revision ${backwards ? '<=' : '>='} $2
+        ORDER BY stream_revision ${backwards ? 'DESC' : 'ASC'}
+        LIMIT $3`,
+      [checkedStreamName(streamName), from, checkedCount(options.maxCount)],
+    );
+    return rows.map(toRecordedEvent);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<ReadAllResult> {
+    const after = decodePosition(options.after);
+    const maxCount = checkedCount(options.maxCount);
+    const cursor = [after.transactionId.toString(), after.globalPosition.toString(), maxCount];
+    if (!options.streamPrefixes?.length) {
+      const { rows } = await this.pool.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM ${this.table('events')}
+          WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY transaction_id, global_position
+          LIMIT $3`,
+        cursor,
+      );
+      const events = rows.map(toRecordedEvent);
+      return { events, next: events.length ? events[events.length - 1].position : options.after };
+    }
+    // Filtered: when the page is not full, every visible event up to the last one was either
+    // returned or belongs to another stream, so the cursor may jump to that last event, in the
+    // same snapshot. Without the jump a subscriber to a rare prefix rescans the others' events
+    // on every poll.
+    const { rows } = await this.pool.query<EventRow & { last_tx: string; last_pos: string }>(
+      `WITH horizon AS MATERIALIZED (
+         SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin
+       ), last_visible AS MATERIALIZED (
+         SELECT e.transaction_id::text AS last_tx, e.global_position AS last_pos
+           FROM ${this.table('events')} e, horizon h
+          WHERE e.transaction_id < h.xmin
+          ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1
+       ), page AS (
+         SELECT ${EVENT_COLUMNS}, transaction_id AS tx_order
+           FROM ${this.table('events')}, horizon h
+          WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+            AND transaction_id < h.xmin
+            AND stream_name LIKE ANY ($4::text[])
+          ORDER BY transaction_id, global_position
+          LIMIT $3
+       )
+       SELECT page.*, last_visible.* FROM last_visible LEFT JOIN page ON true
+        ORDER BY page.tx_order, page.global_position`,
+      [...cursor, options.streamPrefixes.map(likePrefix)],
+    );
+    const events = rows.filter((row) => row.event_id !== null).map(toRecordedEvent);
+    const pageFull = maxCount !== null && events.length === maxCount;
+    if (pageFull) return { events, next: events[events.length - 1].position };
+    if (rows.length === 0) return { events, next: options.after };
+    const last = {
+      transactionId: BigInt(rows[0].last_tx),
+      globalPosition: BigInt(rows[0].last_pos),
+    };
+    const next =
+      comparePositions(last, after) > 0
+        ? encodePosition(last.transactionId, last.globalPosition)
+        : options.after;
+    return { events, next };
+  }
+
+  subscribe(
+    options: SubscriptionOptions,
+    handler: (batch: EventBatch) => Promise<void>,
+  ): Subscription {
+    if (this.closed) throw new Error('the event store is closed');
+    const subscription = new CatchUpSubscription(
+      {
+        readAll: (read) => this.readAll(read),
+        loadCheckpoint: (name) => loadCheckpoint(this.query, this.schema, name),
+        storeCheckpoint: (name, checkpoint) =>
+          storeCheckpoint(this.query, this.schema, name, checkpoint),
+        lastPosition: (prefixes) => this.lastPosition(prefixes),
+        hasBlockedEvents: (after) => this.hasBlockedEvents(after),
+        comparePositions: (a, b) => comparePositions(decodePosition(a), decodePosition(b)),
+        onWake: (wake) => this.signal.onWake(wake),
+        pollIntervalMs: this.options.pollIntervalMs ?? 1_000,
+      },
+      {
+        ...options,
+        onError:
+          options.onError ??
+          ((error, attempt) =>
+            this.logger.warn(
+              { err: error, subscription: options.name, attempt },
+              'retrying batch',
+            )),
+      },
+      handler,
+      () => this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /** Checkpoints of this store's own table, for 'handler' mode callers that use this pool. */
+  checkpointer(): Checkpointer {
+    return {
+      load: (name) => loadCheckpoint(this.query, this.schema, name),
+      store: (name, checkpoint) => storeCheckpoint(this.query, this.schema, name, checkpoint),
+    };
+  }
+
+  async setStreamMetadata(streamName: string, metadata: StreamMetadata): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${this.table('stream_metadata')} (stream_name, metadata, updated_at)
+       VALUES ($1, $2::jsonb, now())
+       ON CONFLICT (stream_name) DO UPDATE SET metadata = EXCLUDED.metadata, updated_at = now()`,
+      [checkedStreamName(streamName), JSON.stringify(metadata)],
+    );
+  }
+
+  async getStreamMetadata(streamName: string): Promise<StreamMetadata | undefined> {
+    const { rows } = await this.pool.query<{ metadata: StreamMetadata }>(
+      `SELECT metadata FROM ${this.table('stream_metadata')} WHERE stream_name = $1`,
+      [checkedStreamName(streamName)],
+    );
+    return rows[0]?.metadata;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    await this.signal.close();
+    await this.pool.end();
+  }
+
+  private readonly query: SqlQuery = (sql, params) => this.pool.query(sql, params);
+
+  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    // The server may end a checked-out connection (idle_in_transaction_session_timeout): the
+    // pending query rejects; without a listener the 'error' event would crash the process.
+    let lost: Error | undefined;
+    const onError = (error: Error) => {
+      lost = error;
+      this.logger.warn(
+        { error: describe(error) },
+        'event store connection lost inside a transaction',
+      );
+    };
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.off('error', onError);
+      client.release(lost);
+    }
+  }
+
+  private appendResult(
+    streamName: string,
+    expected: ExpectedRevision,
+    events: NewEvent[],
+    row: AppendRow,
+  ): AppendResult {
+    const revision = Number(row.revision);
+    switch (row.outcome) {
+      case 'wrong_revision':
+        throw new WrongExpectedRevisionError(
+          streamName,
+          expected,
+          revision < 0 ? 'no_stream' : revision,
+        );
+      case 'partial_duplicate':
+        throw new DuplicateEventIdsError(
+          streamName,
+          events.map((event) => event.id),
+        );
+      default:
+        return {
+          nextExpectedRevision: revision,
+          // An empty append to an empty stream has no position: the start of $all stands in.
+          position: row.tx === null ? encodePosition(0n, 0n) : encodePosition(row.tx, row.pos!),
+        };
+    }
+  }
+
+  /** Committed rows at or beyond the horizon: visible to this snapshot, not yet to readers. */
+  private async hasBlockedEvents(after: string | undefined): Promise<boolean> {
+    const cursor = decodePosition(after);
+    const { rows } = await this.pool.query<{ blocked: boolean }>(
+      `SELECT EXISTS (
+         SELECT 1 FROM ${this.table('events')}
+          WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+            AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+       ) AS blocked`,
+      [cursor.transactionId.toString(), cursor.globalPosition.toString()],
+    );
+    return rows[0].blocked;
+  }
+
+  /** The last committed event matching the prefixes (ignoring the horizon): caughtUp's target. */
+  private async lastPosition(prefixes: string[] | undefined): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ tx: string; pos: string }>(
+      `SELECT transaction_id::text AS tx, global_position AS pos FROM ${this.table('events')}
+        ${prefixes?.length ? 'WHERE stream_name LIKE ANY ($1::text[])' : ''}
+        ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+      prefixes?.length ? [prefixes.map(likePrefix)] : [],
+    );
+    return rows[0] ? encodePosition(rows[0].tx, rows[0].pos) : undefined;
+  }
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    streamName: row.stream_name,
+    type: row.type,
+    data: row.data,
+    metadata: row.metadata,
+    revision: Number(row.stream_revision),
+    position: encodePosition(row.tx, row.global_position),
+    recordedAt: row.recorded_at,
+  };
+}

@@ -1,0 +1,205 @@
+import type {
+  EventBatch,
+  ReadAllOptions,
+  ReadAllResult,
+  Subscription,
+  SubscriptionOptions,
+} from '../event-store';
+
+/** What a catch-up subscription needs from an adapter. */
+export interface SubscriptionSource {
+  readAll(options: ReadAllOptions): Promise<ReadAllResult>;
+  loadCheckpoint(name: string): Promise<string | undefined>;
+  storeCheckpoint(name: string, checkpoint: string): Promise<void>;
+  /**
+   * Whether events after this position are committed but not yet readable, because an older
+   * transaction is still open (they become readable when it ends, with no notification).
+   */
+  hasBlockedEvents(after: string | undefined): Promise<boolean>;
+  /** Position of the last committed event matching the prefixes, or undefined when none. */
+  lastPosition(streamPrefixes: string[] | undefined): Promise<string | undefined>;
+  /** Negative when position a is before b. */
+  comparePositions(a: string, b: string): number;
+  /** Calls `wake` when new events may have been committed; returns the unsubscribe function. */
+  onWake(wake: () => void): () => void;
+  /** Safety-net poll when no wake-up comes. */
+  pollIntervalMs: number;
+}
+
+interface CaughtUpWaiter {
+  target: string;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** Re-check interval while committed events wait behind an older open transaction. */
+const BLOCKED_RECHECK_MS = 10;
+
+/**
+ * Reads batches after the checkpoint in commit order, hands them to the handler, retries a
+ * failing batch with capped exponential back-off (never skipping it), stores the checkpoint
+ * (mode 'store'), and sleeps until a wake-up or the poll interval when it has caught up.
+ */
+export class CatchUpSubscription implements Subscription {
+  private cursor: string | undefined;
+  private loaded = false;
+  private stopped = false;
+  private wakePending = false;
+  private skipStoredAt = 0;
+  private wakeSleeper: (() => void) | undefined;
+  private waiters: CaughtUpWaiter[] = [];
+  private readonly unsubscribe: () => void;
+  private readonly done: Promise<void>;
+
+  constructor(
+    private readonly source: SubscriptionSource,
+    private readonly options: SubscriptionOptions,
+    private readonly handler: (batch: EventBatch) => Promise<void>,
+    private readonly onStopped: () => void = () => undefined,
+  ) {
+    if (!options.name) throw new Error('a subscription needs a durable name');
+    this.unsubscribe = source.onWake(() => this.wake());
+    this.done = this.run();
+  }
+
+  async caughtUp(): Promise<void> {
+    if (this.stopped) throw new Error(`subscription ${this.options.name} is stopped`);
+    const target = await this.source.lastPosition(this.options.streamPrefixes);
+    if (target === undefined || this.reached(target)) return;
+    return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    this.unsubscribe();
+    await this.done;
+    this.onStopped();
+    for (const waiter of this.waiters.splice(0)) {
+      waiter.reject(new Error(`subscription ${this.options.name} stopped before catching up`));
+    }
+  }
+
+  private async run(): Promise<void> {
+    const loaded = await this.retrying(() => this.loadCheckpoint());
+    if (!loaded) return;
+    this.cursor = loaded.value;
+    this.loaded = true;
+    while (!this.stopped) {
+      this.wakePending = false;
+      const read = await this.retrying(() =>
+        this.source.readAll({
+          after: this.cursor,
+          maxCount: this.options.batchSize ?? 500,
+          streamPrefixes: this.options.streamPrefixes,
+        }),
+      );
+      if (!read) return;
+      const result = read.value;
+      if (result.events.length === 0) {
+        if (result.next !== undefined && result.next !== this.cursor) {
+          if (!(await this.skipTo(result.next))) return;
+        }
+        this.settleWaiters();
+        // Nothing wakes us when the transaction holding the horizon ends: poll briefly then.
+        const blocked = await this.source.hasBlockedEvents(this.cursor).catch(() => false);
+        await this.sleepUntilWake(blocked ? BLOCKED_RECHECK_MS : this.source.pollIntervalMs);
+        continue;
+      }
+      const batch: EventBatch = { events: result.events, checkpoint: result.next! };
+      if (!(await this.retrying(() => this.handler(batch)))) return;
+      if (this.options.checkpointing?.mode !== 'handler') {
+        if (!(await this.storeHandled(batch.checkpoint))) return;
+      }
+      this.cursor = batch.checkpoint;
+      this.settleWaiters();
+    }
+  }
+
+  /** Saves the checkpoint of a handled batch; once even while stopping, to spare a replay. */
+  private async storeHandled(checkpoint: string): Promise<boolean> {
+    const store = () => this.source.storeCheckpoint(this.options.name, checkpoint);
+    if (!this.stopped) return (await this.retrying(store)) !== undefined;
+    await store().catch((error: unknown) => this.options.onError?.(error, 1));
+    return false;
+  }
+
+  /**
+   * A filtered read moved past events of other streams only. Mode 'store' saves that, at most
+   * once per poll interval (losing it costs one rescan); mode 'handler' keeps it in memory,
+   * since there is no batch for the handler to store it with.
+   */
+  private async skipTo(position: string): Promise<boolean> {
+    this.cursor = position;
+    if (this.options.checkpointing?.mode === 'handler') return true;
+    if (Date.now() - this.skipStoredAt < this.source.pollIntervalMs) return true;
+    this.skipStoredAt = Date.now();
+    return (
+      (await this.retrying(() => this.source.storeCheckpoint(this.options.name, position))) !==
+      undefined
+    );
+  }
+
+  private loadCheckpoint(): Promise<string | undefined> {
+    const checkpointing = this.options.checkpointing;
+    return checkpointing?.mode === 'handler'
+      ? checkpointing.checkpointer.load(this.options.name)
+      : this.source.loadCheckpoint(this.options.name);
+  }
+
+  /**
+   * Runs `work` until it succeeds (resolves `{ value }`) or the subscription stops (resolves
+   * undefined), reporting each failure and backing off exponentially up to the cap.
+   */
+  private async retrying<T>(work: () => Promise<T>): Promise<{ value: T } | undefined> {
+    const initial = this.options.retry?.initialDelayMs ?? 100;
+    const cap = this.options.retry?.maxDelayMs ?? 30_000;
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        return { value: await work() };
+      } catch (error) {
+        this.options.onError?.(error, attempt);
+        await this.sleepUntilWake(Math.min(initial * 2 ** (attempt - 1), cap), true);
+      }
+    }
+    return undefined;
+  }
+
+  /** Resolves true when woken, false on timeout. `onlyStop`: ignore new-event wake-ups. */
+  private sleepUntilWake(ms: number, onlyStop = false): Promise<boolean> {
+    if (this.stopped || (!onlyStop && this.wakePending)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeSleeper = undefined;
+        resolve(false);
+      }, ms);
+      this.wakeSleeper = () => {
+        if (onlyStop && !this.stopped) return;
+        clearTimeout(timer);
+        this.wakeSleeper = undefined;
+        resolve(true);
+      };
+    });
+  }
+
+  private wake(): void {
+    this.wakePending = true;
+    this.wakeSleeper?.();
+  }
+
+  private reached(target: string): boolean {
+    return (
+      this.loaded &&
+      this.cursor !== undefined &&
+      this.source.comparePositions(this.cursor, target) >= 0
+    );
+  }
+
+  private settleWaiters(): void {
+    this.waiters = this.waiters.filter((waiter) => {
+      if (!this.reached(waiter.target)) return true;
+      waiter.resolve();
+      return false;
+    });
+  }
+}
