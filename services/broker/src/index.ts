@@ -1,0 +1,16 @@
+export { startBroker } from './mqtt-server/start-broker';
+export type {
+  BrokerTlsOptions,
+  RunningBroker,
+  StartBrokerOptions,
+} from './mqtt-server/start-broker';
+export { PasswordUsers, hashPassword } from './authentication/password-users';
+export {
+  DEFAULT_SERVICE_ACCOUNT,
+  deviceCommonName,
+  identityFromCommonName,
+} from './domain/identity';
+export type { BrokerIdentity } from './domain/identity';
+export { mayPublish, maySubscribe } from './domain/access-policy';
+export { BrokerConfigError, brokerOptionsFromEnv, parseBrokerEnv } from './config/broker-config';
+export type { BrokerEnv } from './config/broker-config';
