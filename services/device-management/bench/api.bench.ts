@@ -1,0 +1,244 @@
+import 'reflect-metadata';
+import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { createTestDatabase } from '@opcfleet/event-store/testing/test-database';
+import pino from 'pino';
+import { createApp } from '../src/app';
+import { mintDevToken } from '../src/auth/mint-dev-token';
+import { loadAppConfig } from '../src/config/app.config';
+import { ms, percentiles } from './bench-support';
+
+/**
+ * `npm run bench:api`: POST update and POST config at fixed request rates against the service
+ * on PostgreSQL (its own fresh database), the service in a child process so that the load
+ * generator does not share its event loop. Prints P50/P95/P99 latency and errors.
+ * BENCH_RATE (200/s), BENCH_SECONDS (10), BENCH_CONNECTIONS (keep-alive sockets, 50),
+ * BENCH_DATABASE_URL (server to create the database on; a `?host=/var/run/postgresql` URL
+ * uses the Unix socket).
+ *
+ * autocannon's rate limit spends each connection's budget at the start of every second, i.e.
+ * in bursts, which measures queueing behind the burst rather than the service: hence the
+ * evenly paced open-loop generator below.
+ */
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const SECRET = 'bench-secret-of-the-device-management-api';
+const TENANT = 'bench';
+const SETTINGS = {
+  endpoints: [
+    { name: 'plc', url: 'opc.tcp://plc:4840', securityMode: 'None', securityPolicy: 'None' },
+  ],
+  nodes: [
+    {
+      endpoint: 'plc',
+      nodeId: 'ns=2;s=Line1.Temperature',
+      samplingIntervalMs: 100,
+      publishingIntervalMs: 500,
+    },
+  ],
+  buffering: { maxMessages: 10000, maxBytes: 10485760, overflowPolicy: 'dropOldest' },
+};
+
+async function serve(databaseUrl: string): Promise<void> {
+  const config = loadAppConfig({
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET: SECRET,
+    DATABASE_POOL_MAX: '10',
+    LOG_LEVEL: 'warn',
+  });
+  const app = await createApp(config, pino({ level: 'warn' }));
+  await app.listen(0, '127.0.0.1');
+  process.send!({ port: (app.getHttpServer().address() as { port: number }).port });
+  process.on('message', async (message) => {
+    if (message === 'stop') {
+      await app.close();
+      process.exit(0);
+    }
+  });
+}
+
+function startServer(databaseUrl: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(__filename, [], {
+    env: { ...process.env, BENCH_ROLE: 'server', BENCH_SERVER_DB: databaseUrl },
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message: { port: number }) => resolve({ child, port: message.port }));
+    child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
+  });
+}
+
+interface Phase {
+  name: string;
+  /** The status code that counts as success. */
+  expect: string;
+  path: (i: number) => string;
+  body: (i: number) => unknown;
+  requests: number;
+}
+
+/**
+ * Open-loop load at a fixed rate: request n is due at start + n / rate, evenly spaced (no
+ * bursts, unlike a per-second budget), and its latency counts from when it was due, so a
+ * stalled service cannot hide queueing (no coordinated omission).
+ */
+async function run(port: number, auth: string, phase: Phase, rate: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const samples: number[] = [];
+  const statuses: Record<string, number> = {};
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let n = 0; n < phase.requests; n++) {
+    const due = started + (n * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(
+      send(agent, port, auth, phase.path(n), phase.body(n)).then((status) => {
+        samples.push(performance.now() - due);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  const seconds = (performance.now() - started) / 1000;
+  const ok = phase.expect;
+  return {
+    p: percentiles(samples),
+    samples: samples.length,
+    errors: samples.length - (statuses[ok] ?? 0),
+    statuses,
+    seconds,
+  };
+}
+
+function send(
+  agent: http.Agent,
+  port: number,
+  auth: string,
+  path: string,
+  body: unknown,
+): Promise<string> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve) => {
+    const request = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: {
+          authorization: `Bearer ${auth}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+        },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(String(response.statusCode)));
+      },
+    );
+    request.on('error', (error) =>
+      resolve(`error:${(error as NodeJS.ErrnoException).code ?? error.message}`),
+    );
+    request.end(payload);
+  });
+}
+
+async function main(): Promise<void> {
+  if (process.env.BENCH_ROLE === 'server') return serve(process.env.BENCH_SERVER_DB!);
+  const database = await createTestDatabase(process.env.BENCH_DATABASE_URL, 'dm_bench');
+  const { child, port } = await startServer(database.url);
+  try {
+    const admin = await mintDevToken(SECRET, {
+      tenant: TENANT,
+      roles: ['admin'],
+      subject: 'bench',
+    });
+    const clients = RATE * SECONDS;
+    const register = await run(
+      port,
+      admin,
+      {
+        name: 'register',
+        expect: '201',
+        requests: clients,
+        path: () => '/api/v1/clients',
+        body: (n) => ({ clientId: `c-${n}`, version: '1.0.0' }),
+      },
+      500,
+    );
+    if (register.statuses['201'] !== clients)
+      throw new Error(`registration failed: ${JSON.stringify(register.statuses)}`);
+
+    const warmUp = Math.min(400, clients);
+    await run(
+      port,
+      admin,
+      {
+        name: 'warm-up',
+        expect: '202',
+        requests: warmUp,
+        path: (n) => `/api/v1/clients/c-${n}/config`,
+        body: () => ({ version: 1, settings: SETTINGS }),
+      },
+      RATE,
+    );
+
+    const update = await run(
+      port,
+      admin,
+      {
+        name: 'update',
+        expect: '202',
+        requests: clients,
+        path: (n) => `/api/v1/clients/c-${n}/update`,
+        body: (n) => ({
+          targetVersion: '2.0.0',
+          image: `registry.example.com/opc-core:2.0.0-${n % 7}`,
+        }),
+      },
+      RATE,
+    );
+    // Config: clients in turn, each with its next version (the warm-up used version 1).
+    const config = await run(
+      port,
+      admin,
+      {
+        name: 'config',
+        expect: '202',
+        requests: clients,
+        path: (n) => `/api/v1/clients/c-${n % clients}/config`,
+        body: (n) => ({ version: 2 + Math.floor(n / clients), settings: SETTINGS }),
+      },
+      RATE,
+    );
+
+    console.log(
+      `\nbench:api — ${RATE} req/s for ${SECONDS} s, open loop (evenly paced), up to ${CONNECTIONS} sockets, PostgreSQL ${new URL(database.url).host}, service in its own process`,
+    );
+    console.log(
+      'endpoint                         requests  P50        P95        P99        max        errors  achieved',
+    );
+    for (const [name, r] of [
+      ['POST /clients/{id}/update', update],
+      ['POST /clients/{id}/config', config],
+    ] as const) {
+      console.log(
+        `${name.padEnd(32)} ${String(r.samples).padEnd(9)} ${ms(r.p.p50).padEnd(10)} ${ms(r.p.p95).padEnd(10)} ${ms(r.p.p99).padEnd(10)} ${ms(r.p.max).padEnd(10)} ${String(r.errors).padEnd(7)} ${(r.samples / r.seconds).toFixed(0)} req/s`,
+      );
+      if (r.errors > 0) console.log(`  statuses: ${JSON.stringify(r.statuses)}`);
+    }
+  } finally {
+    child.send('stop');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await database.drop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

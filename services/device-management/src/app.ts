@@ -1,0 +1,41 @@
+import { NestFactory } from '@nestjs/core';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module';
+import type { AppConfig } from './config/app.config';
+import { requestLogging } from './http/request-logging';
+import { ServiceMetrics } from './observability/service-metrics';
+
+/**
+ * Builds the HTTP application around AppModule: structured request logs carrying the
+ * correlation id, request metrics, the OpenAPI document at /docs. `extraImports` lets main.ts
+ * add the MessagingModule. Call `listen` on the result.
+ */
+export async function createApp(
+  config: AppConfig,
+  logger: Logger,
+  extraImports: NonNullable<DynamicModule['imports']> = [],
+): Promise<INestApplication> {
+  const root = AppModule.forRoot(config, logger);
+  root.imports = [...(root.imports ?? []), ...extraImports];
+  const app = await NestFactory.create<NestExpressApplication>(root, {
+    logger: false,
+    abortOnError: false,
+  });
+  app.use(requestLogging(logger, app.get(ServiceMetrics)));
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('opcfleet device management')
+      .setDescription(
+        'Update and configure fleets of OPC edge clients. Every job is an event stream.',
+      )
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
+  return app;
+}

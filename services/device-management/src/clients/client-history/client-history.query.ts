@@ -1,0 +1,6 @@
+export class GetClientHistory {
+  constructor(
+    readonly tenantId: string,
+    readonly clientId: string,
+  ) {}
+}

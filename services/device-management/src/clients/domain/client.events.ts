@@ -1,0 +1,54 @@
+import type { DomainEvent, IsoTimestamp } from '../../shared/domain/domain-event';
+
+/**
+ * The events of stream `client-{tenantId}-{clientId}`: what spans jobs. Every job start and
+ * end is mirrored here so that appending with expectedRevision enforces one update in flight
+ * and increasing config versions.
+ */
+export type ClientRegistered = DomainEvent<
+  'ClientRegistered',
+  {
+    tenantId: string;
+    clientId: string;
+    labels: Record<string, string>;
+    /** Workload version the client runs when registered. */
+    version?: string;
+    registeredAt: IsoTimestamp;
+  }
+>;
+
+export type UpdateOutcome = 'succeeded' | 'failed' | 'rolled_back' | 'timed_out' | 'cancelled';
+export type ConfigOutcome = 'applied' | 'rejected' | 'timed_out' | 'cancelled';
+
+export type ClientUpdateStarted = DomainEvent<
+  'ClientUpdateStarted',
+  { jobId: string; targetVersion: string; at: IsoTimestamp }
+>;
+
+export type ClientUpdateEnded = DomainEvent<
+  'ClientUpdateEnded',
+  { jobId: string; outcome: UpdateOutcome; version?: string; at: IsoTimestamp }
+>;
+
+export type ClientConfigRequested = DomainEvent<
+  'ClientConfigRequested',
+  { jobId: string; version: number; at: IsoTimestamp }
+>;
+
+export type ClientConfigEnded = DomainEvent<
+  'ClientConfigEnded',
+  { jobId: string; version: number; outcome: ConfigOutcome; at: IsoTimestamp }
+>;
+
+export type ClientPresenceChanged = DomainEvent<
+  'ClientPresenceChanged',
+  { status: 'online' | 'offline'; at: IsoTimestamp; agentVersion?: string }
+>;
+
+export type ClientEvent =
+  | ClientRegistered
+  | ClientUpdateStarted
+  | ClientUpdateEnded
+  | ClientConfigRequested
+  | ClientConfigEnded
+  | ClientPresenceChanged;

@@ -1,0 +1,6 @@
+export class GetClient {
+  constructor(
+    readonly tenantId: string,
+    readonly clientId: string,
+  ) {}
+}

@@ -1,0 +1,17 @@
+/**
+ * Sent by the status ingestor for each valid presence message (retained, last will `offline`).
+ * Appends ClientPresenceChanged when the status changed; unknown clients are ignored.
+ */
+export class RecordClientPresence {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly status: 'online' | 'offline';
+  readonly at: Date;
+  readonly agentVersion?: string;
+
+  constructor(props: RecordClientPresence) {
+    Object.assign(this, props);
+  }
+}
+
+export type RecordClientPresenceResult = { outcome: 'recorded' | 'unchanged' | 'unknown_client' };

@@ -1,0 +1,42 @@
+import { ConfigError, loadAppConfig } from './app.config';
+
+const secret = 'x'.repeat(32);
+
+describe('loadAppConfig', () => {
+  it('applies defaults', () => {
+    const config = loadAppConfig({ DATABASE_URL: 'postgres://db/x', JWT_SECRET: secret });
+    expect(config).toMatchObject({
+      databaseUrl: 'postgres://db/x',
+      eventStoreSchema: 'event_store',
+      http: { port: 3000 },
+      auth: { hs256Secret: secret },
+    });
+  });
+
+  it('names every wrong variable', () => {
+    let error: unknown;
+    try {
+      loadAppConfig({ DATABASE_URL: 'mysql://db', HTTP_PORT: 'eighty', JWT_SECRET: 'short' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/DATABASE_URL/);
+    expect(message).toMatch(/HTTP_PORT/);
+    expect(message).toMatch(/JWT_SECRET: must be at least 32/);
+  });
+
+  it('needs a way to verify tokens', () => {
+    expect(() => loadAppConfig({ DATABASE_URL: 'postgres://db/x' })).toThrow(
+      /JWT_SECRET.*JWT_JWKS_URL/,
+    );
+  });
+
+  it('takes the embedded database when DATABASE_URL is absent', () => {
+    expect(
+      loadAppConfig({ JWT_SECRET: secret }, { databaseUrl: 'postgres://embedded' }).databaseUrl,
+    ).toBe('postgres://embedded');
+    expect(() => loadAppConfig({ JWT_SECRET: secret })).toThrow(/DATABASE_URL/);
+  });
+});

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * Settings of the HTTP/command side, read from the environment once at start-up and passed
+ * in: nothing else reads process.env. A wrong value stops the start naming the variable.
+ */
+const appEnvSchema = z
+  .object({
+    /** Absent: main.ts starts the embedded PGlite and fills it in. */
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// URL')
+      .optional(),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    EVENT_STORE_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+      .default('event_store'),
+    HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+    HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** HS256 key for development; at least 32 characters. */
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** JWKS of the identity provider (RS256/ES256) for production. */
+    JWT_JWKS_URL: z.url().optional(),
+    JWT_ISSUER: z.string().min(1).optional(),
+    JWT_AUDIENCE: z.string().min(1).optional(),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+  })
+  .refine((env) => env.JWT_SECRET || env.JWT_JWKS_URL, {
+    message: 'set JWT_SECRET (development, HS256) or JWT_JWKS_URL (production, RS256/ES256)',
+    path: ['JWT_SECRET'],
+  });
+
+export interface AuthConfig {
+  hs256Secret?: string;
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+}
+
+export interface AppConfig {
+  databaseUrl: string;
+  databasePoolMax: number;
+  eventStoreSchema: string;
+  http: { host: string; port: number };
+  auth: AuthConfig;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; `databaseUrl` may come from the caller (the embedded database). */
+export function loadAppConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  defaults: { databaseUrl?: string } = {},
+): AppConfig {
+  const parsed = appEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
+      ),
+    );
+  }
+  const e = parsed.data;
+  const databaseUrl = e.DATABASE_URL ?? defaults.databaseUrl;
+  if (!databaseUrl)
+    throw new ConfigError(['DATABASE_URL: required (or start the embedded database)']);
+  return {
+    databaseUrl,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    eventStoreSchema: e.EVENT_STORE_SCHEMA,
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    auth: {
+      hs256Secret: e.JWT_SECRET,
+      jwksUrl: e.JWT_JWKS_URL,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** Nest injection token of the AppConfig. */
+export const APP_CONFIG = Symbol('AppConfig');

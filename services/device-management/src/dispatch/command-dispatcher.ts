@@ -1,0 +1,320 @@
+import type {
+  Checkpointer,
+  EventBatch,
+  EventStore,
+  RecordedEvent,
+  Subscription,
+} from '@opcfleet/event-store';
+import type { Logger } from 'pino';
+import type { ClientEvent } from '../clients/domain/client.events';
+import { foldClient } from '../clients/domain/client.decider';
+import { foldConfigJob } from '../config-jobs/domain/config-job.decider';
+import type { ConfigJobEvent } from '../config-jobs/domain/config-job.events';
+import {
+  RecordCommandDispatched,
+  type RecordCommandDispatchedResult,
+} from '../jobs/record-command-dispatched/record-command-dispatched.command';
+import { backoffDelay, InterruptibleSleep } from '../messaging/backoff';
+import { BrokerUnavailableError, type MessageBus } from '../messaging/message-bus';
+import type { MessagingMetrics } from '../messaging/messaging.metrics';
+import type { JobKind } from '../shared/domain/domain-event';
+import { clientStream, jobStream, STREAM_PREFIX } from '../shared/domain/stream-names';
+import { foldUpdateJob } from '../update-jobs/domain/update-job.decider';
+import type { UpdateJobEvent } from '../update-jobs/domain/update-job.events';
+import { buildJobCommand, isJobRequest, type JobCommand } from './job-command';
+
+/** The part of @nestjs/cqrs's CommandBus the messaging side uses (a fake in unit tests). */
+export interface CommandSender {
+  execute(command: object): Promise<unknown>;
+}
+
+export interface CommandDispatcherOptions {
+  /** Durable subscription name: its checkpoint is where a restart resumes. */
+  subscriptionName?: string;
+  commandExpiryMs: number;
+  maxBackoffMs: number;
+  /**
+   * Where the dispatcher stores its checkpoint itself. With it, recording the dispatches of a
+   * batch overlaps with publishing the next batch, and the checkpoint moves only once every
+   * dispatch before it is recorded. Without it, each batch is recorded before the next is read.
+   */
+  checkpointer?: Checkpointer;
+}
+
+/** Why a command is being sent: the first time, or again because the device came back. */
+type DispatchReason = 'requested' | 'redelivery';
+
+class DispatcherStopped extends Error {}
+
+/**
+ * Dispatches published and not yet recorded, before publishing waits for recording. Recording
+ * may lag in a burst (the job shows Dispatched a little later); publishing should not.
+ */
+const MAX_UNRECORDED_DISPATCHES = 5000;
+/** Dispatches recorded at once. */
+const RECORD_CONCURRENCY = 4;
+
+/**
+ * Publishes each job's command to its device. The event store is the outbox: a catch-up
+ * subscription over the job streams sees every UpdateRequested / ConfigChangeRequested, the
+ * command is published with QoS 1, and once the broker has acknowledged it the dispatch is
+ * recorded (RecordCommandDispatched). While the broker is down the same batch is retried with
+ * a capped exponential back-off, so nothing is lost; a restart resumes from the checkpoint.
+ *
+ * Delivery is at-least-once: a crash between the PUBACK and the recorded dispatch sends the
+ * command again, with the same messageId and jobId, and the agent deduplicates by jobId.
+ */
+export class CommandDispatcher {
+  private subscription: Subscription | undefined;
+  private stopped = false;
+  private readonly sleep = new InterruptibleSleep();
+  /** Recording of published batches, in order; each link ends by storing its checkpoint. */
+  private recording: Promise<void> = Promise.resolve();
+  private unrecorded = 0;
+  private recordsRunning = 0;
+  private readonly recordSlots: Array<() => void> = [];
+  /** Caught up with everything committed before start: what comes now is new. */
+  private live = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly bus: MessageBus,
+    private readonly commands: CommandSender,
+    private readonly metrics: MessagingMetrics,
+    private readonly logger: Logger,
+    private readonly options: CommandDispatcherOptions,
+  ) {}
+
+  private get subscriptionName(): string {
+    return this.options.subscriptionName ?? 'command-dispatcher';
+  }
+
+  start(): void {
+    this.stopped = false;
+    const checkpointer = this.options.checkpointer;
+    this.subscription = this.store.subscribe(
+      {
+        name: this.subscriptionName,
+        streamPrefixes: [STREAM_PREFIX.updateJob, STREAM_PREFIX.configJob],
+        batchSize: 100,
+        ...(checkpointer && { checkpointing: { mode: 'handler' as const, checkpointer } }),
+        onError: (error, attempt) =>
+          this.logger.warn({ err: error, attempt }, 'dispatch batch failed, retrying'),
+      },
+      (batch) => this.handleBatch(batch),
+    );
+    this.live = false;
+    this.subscription.caughtUp().then(
+      () => (this.live = true),
+      () => undefined,
+    );
+  }
+
+  /** Resolves once every job requested before this call has been dispatched and recorded. */
+  async caughtUp(): Promise<void> {
+    await this.subscription?.caughtUp();
+    await this.recording;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.sleep.wake();
+    await this.subscription?.stop();
+    this.subscription = undefined;
+    await this.recording.catch(() => undefined);
+  }
+
+  /**
+   * Sends again every command of this client that the device has not confirmed receiving
+   * (job requested or dispatched, no report yet): called when the client comes back online.
+   */
+  async redeliverPending(tenantId: string, clientId: string): Promise<number> {
+    const events = await this.store.readStream(clientStream(tenantId, clientId));
+    const client = foldClient(events.map(toDomainEvent) as ClientEvent[]);
+    if (!client) return 0;
+    const jobs: Array<{ kind: JobKind; jobId: string }> = [
+      ...(client.updateInFlight
+        ? [{ kind: 'update' as const, jobId: client.updateInFlight.jobId }]
+        : []),
+      ...client.pendingConfigJobs.map((job) => ({ kind: 'config' as const, jobId: job.jobId })),
+    ];
+    const sent = await Promise.all(
+      jobs.map(async (job) => {
+        const published = await this.publishJob(job.kind, job.jobId, 'redelivery');
+        if (published) await this.record(published.command, published.log);
+        return published !== undefined;
+      }),
+    );
+    return sent.filter(Boolean).length;
+  }
+
+  private async handleBatch(batch: EventBatch): Promise<void> {
+    const lastRevision = new Map<string, number>();
+    for (const event of batch.events) lastRevision.set(event.streamName, event.revision);
+    // Different jobs are independent: their publishes overlap instead of queueing.
+    const published = await Promise.all(
+      batch.events.filter(isJobRequest).map((event) => {
+        // Once the subscription has caught up with what was committed before this start, a
+        // request with nothing after it in its stream is the live case: the batch says all
+        // there is. Before that (a replay after a restart), each request is checked against
+        // its stream, so a job dispatched or cancelled meanwhile is skipped.
+        const fresh = this.live && lastRevision.get(event.streamName) === event.revision;
+        return this.publishJob(
+          event.type === 'UpdateRequested' ? 'update' : 'config',
+          (event.data as { jobId: string }).jobId,
+          'requested',
+          fresh ? [event] : undefined,
+        );
+      }),
+    );
+    const sent = published.filter((item) => item !== undefined);
+    const checkpointer = this.options.checkpointer;
+    if (!checkpointer) {
+      await Promise.all(sent.map(({ command, log }) => this.record(command, log)));
+      return;
+    }
+    const records = sent.map(({ command, log }) => this.recordUntilDone(command, log));
+    const previous = this.recording;
+    this.unrecorded += records.length;
+    this.recording = (async () => {
+      await previous;
+      await Promise.all(records);
+      await this.untilDone('store the dispatch checkpoint', this.logger, () =>
+        checkpointer.store(this.subscriptionName, batch.checkpoint),
+      );
+    })().finally(() => (this.unrecorded -= records.length));
+    // Bounded pipeline: when recording falls far behind, publishing waits for it.
+    if (this.unrecorded > MAX_UNRECORDED_DISPATCHES) await this.recording;
+  }
+
+  /**
+   * Loads the job and publishes its command if it still needs one. The job's own state
+   * decides: a job already dispatched, received, final or cancelled is not sent again by the
+   * subscription (nothing is re-decided after a restart); a redelivery only goes to jobs the
+   * device has not reported on yet. Returns the published command, if any.
+   */
+  private async publishJob(
+    kind: JobKind,
+    jobId: string,
+    reason: DispatchReason,
+    knownEvents?: RecordedEvent[],
+  ): Promise<{ command: JobCommand; log: Logger } | undefined> {
+    const events = knownEvents ?? (await this.store.readStream(jobStream(kind, jobId)));
+    const request = events.find(isJobRequest);
+    const status = jobStatus(kind, events);
+    const log = this.logger.child({
+      correlationId: request?.metadata.correlationId,
+      jobKind: kind,
+      jobId,
+      reason,
+    });
+    const wanted = reason === 'requested' ? ['Requested'] : ['Requested', 'Dispatched'];
+    if (!request || !status || !wanted.includes(status)) {
+      log.debug({ status }, 'no command to send for this job');
+      return undefined;
+    }
+    const built = buildJobCommand(request, this.options.commandExpiryMs);
+    if (!built.ok) {
+      // Cannot happen for a request the API validated; never block the other jobs on it.
+      log.error({ errors: built.errors }, 'job request does not make a valid command, not sent');
+      return undefined;
+    }
+    const command = built.command;
+    if (command.expiresAt.getTime() <= Date.now()) {
+      log.warn({ expiresAt: command.expiresAt }, 'command expired before it could be sent');
+      return undefined;
+    }
+    await this.publishUntilAcknowledged(command, log);
+    if (reason === 'requested') {
+      this.metrics.dispatchLatency.observe(
+        { kind },
+        (Date.now() - request.recordedAt.getTime()) / 1000,
+      );
+    }
+    this.metrics.commandsDispatched.inc({ kind, reason });
+    log.info(
+      { messageId: command.messageId, topic: command.topic },
+      'command published and acknowledged',
+    );
+    return { command, log };
+  }
+
+  private async record(command: JobCommand, log: Logger): Promise<void> {
+    const recorded = (await this.commands.execute(
+      new RecordCommandDispatched({
+        jobKind: command.kind,
+        jobId: command.jobId,
+        messageId: command.messageId,
+        topic: command.topic,
+        correlationId: command.correlationId,
+      }),
+    )) as RecordCommandDispatchedResult | undefined;
+    log.info({ messageId: command.messageId, outcome: recorded?.outcome }, 'dispatch recorded');
+  }
+
+  private async recordUntilDone(command: JobCommand, log: Logger): Promise<void> {
+    // A few at a time: the records share the pool with the subscription's reads and the API.
+    while (this.recordsRunning >= RECORD_CONCURRENCY) {
+      await new Promise<void>((resolve) => this.recordSlots.push(resolve));
+    }
+    this.recordsRunning++;
+    try {
+      await this.untilDone('record the dispatch', log, () => this.record(command, log));
+    } finally {
+      this.recordsRunning--;
+      this.recordSlots.shift()?.();
+    }
+  }
+
+  /**
+   * Retries `work` with capped back-off until it succeeds or the dispatcher stops; stopping
+   * leaves the checkpoint where it was, so the next start replays (and re-publishes) the rest.
+   */
+  private async untilDone(what: string, log: Logger, work: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (this.stopped) throw new DispatcherStopped(`stopped before it could ${what}`);
+        const delay = backoffDelay(attempt, this.options.maxBackoffMs);
+        log.warn({ err: error, attempt, retryInMs: delay }, `could not ${what}, retrying`);
+        await this.sleep.sleep(delay);
+      }
+    }
+  }
+
+  private async publishUntilAcknowledged(command: JobCommand, log: Logger): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.stopped) throw new DispatcherStopped('dispatcher stopped before the PUBACK');
+      try {
+        await this.bus.publish({
+          topic: command.topic,
+          payload: JSON.stringify(command.envelope),
+          expiresAt: command.expiresAt,
+          correlationId: command.correlationId,
+          userProperties: { jobId: command.jobId, messageId: command.messageId },
+        });
+        return;
+      } catch (error) {
+        if (!(error instanceof BrokerUnavailableError)) throw error;
+        const delay = backoffDelay(attempt, this.options.maxBackoffMs);
+        log.warn(
+          { err: error.message, attempt, retryInMs: delay },
+          'broker unavailable, will retry',
+        );
+        await this.sleep.sleep(delay);
+      }
+    }
+  }
+}
+
+const toDomainEvent = (event: RecordedEvent) => ({ type: event.type, data: event.data });
+
+function jobStatus(kind: JobKind, events: RecordedEvent[]): string | undefined {
+  const domainEvents = events.map(toDomainEvent);
+  const job =
+    kind === 'update'
+      ? foldUpdateJob(domainEvents as UpdateJobEvent[])
+      : foldConfigJob(domainEvents as ConfigJobEvent[]);
+  return job?.status;
+}

@@ -1,0 +1,69 @@
+import {
+  Global,
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { EventStore } from '@opcfleet/event-store';
+import { PostgresEventStore } from '@opcfleet/event-store/postgres/postgres-event-store';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { createReadModelDataSource } from '../read-models/read-model.data-source';
+import { EVENT_STORE } from './event-store.token';
+import { EventStreams } from './event-streams';
+
+export interface EventStoreModuleOptions {
+  connectionString: string;
+  schema: string;
+  poolMax?: number;
+  logger: Logger;
+}
+
+class PersistenceCloser implements OnApplicationShutdown {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly dataSource: DataSource,
+  ) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/**
+ * Provides the EventStore (token EVENT_STORE), EventStreams, and the TypeORM DataSource of the
+ * read models, whose tables exist before the first append: every append projects into them.
+ */
+@Global()
+@Module({})
+export class EventStoreModule {
+  static forRoot(options: EventStoreModuleOptions): DynamicModule {
+    return {
+      module: EventStoreModule,
+      providers: [
+        {
+          provide: EVENT_STORE,
+          useFactory: () =>
+            PostgresEventStore.connect({
+              connectionString: options.connectionString,
+              schema: options.schema,
+              poolMax: options.poolMax,
+              logger: options.logger.child({ component: 'event-store' }),
+            }),
+        },
+        {
+          provide: DataSource,
+          useFactory: () =>
+            createReadModelDataSource({
+              connectionString: options.connectionString,
+              poolMax: options.poolMax,
+            }),
+        },
+        PersistenceCloser,
+        EventStreams,
+      ],
+      exports: [EVENT_STORE, EventStreams, DataSource],
+    };
+  }
+}

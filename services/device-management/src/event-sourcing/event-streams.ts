@@ -1,0 +1,190 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  DuplicateEventIdsError,
+  WrongExpectedRevisionError,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type EventMetadata,
+  type ExpectedRevision,
+  type NewEvent,
+} from '@opcfleet/event-store';
+import type { SqlQuery } from '@opcfleet/event-store/postgres/checkpoints';
+import { PostgresEventStore } from '@opcfleet/event-store/postgres/postgres-event-store';
+import { EXPECTED, quoteIdentifier } from '@opcfleet/event-store/postgres/postgres-schema';
+import { randomUUID } from 'node:crypto';
+import { projectEvents } from '../read-models/read-model.projector';
+import type { CommandContext, DomainEvent } from '../shared/domain/domain-event';
+import { DomainError } from '../shared/domain/domain-error';
+import { EVENT_STORE } from './event-store.token';
+
+export interface LoadedStream<State> {
+  state: State;
+  /** Pass back to `append` so that a concurrent writer makes it fail instead of both winning. */
+  expectedRevision: ExpectedRevision;
+  /** Metadata of the stream's first event: who started it, and its correlation id. */
+  origin?: EventMetadata;
+}
+
+export interface AppendDecided {
+  expectedRevision: ExpectedRevision;
+  context: CommandContext;
+  /** Ids for the events, when they derive from an outside fact (idempotent retries). */
+  eventIds?: string[];
+}
+
+/**
+ * Loads a stream into the state of its decider and appends what the decider decided, with the
+ * command's context as metadata. Every append also projects its events into the read models
+ * in the same transaction (PostgresEventStore's onAppended), so a read right after a command
+ * sees its effect; the projection subscription later skips them by revision.
+ */
+@Injectable()
+export class EventStreams {
+  constructor(@Inject(EVENT_STORE) readonly store: EventStore) {
+    // Multi-stream appends and inline projections ride on the append transaction of the
+    // PostgreSQL adapter (onAppended); another adapter would silently skip them.
+    if (!(store instanceof PostgresEventStore)) {
+      throw new Error('EventStreams needs the PostgresEventStore (PostgreSQL or PGlite)');
+    }
+  }
+
+  async load<State, Event extends DomainEvent>(
+    streamName: string,
+    fold: (events: Event[]) => State,
+  ): Promise<LoadedStream<State>> {
+    const recorded = await this.store.readStream(streamName);
+    const events = recorded.map((event) => ({ type: event.type, data: event.data }) as Event);
+    return {
+      state: fold(events),
+      expectedRevision:
+        recorded.length === 0 ? 'no_stream' : recorded[recorded.length - 1].revision,
+      origin: recorded[0]?.metadata,
+    };
+  }
+
+  async append(
+    streamName: string,
+    events: readonly DomainEvent[],
+    options: AppendDecided,
+  ): Promise<AppendResult | undefined> {
+    if (events.length === 0) return undefined;
+    return this.appendAtomically({ streamName, events, ...options }, []);
+  }
+
+  /**
+   * Appends to `first` and to every stream of `also` in one transaction: all or nothing, each
+   * at its expected revision (a conflict on any rolls all back with WrongExpectedRevisionError).
+   * Used where a job opens or ends together with its mark on the client stream.
+   */
+  async appendAtomically(first: StreamAppend, also: StreamAppend[]): Promise<AppendResult> {
+    const options: AppendOptions & {
+      onAppended?: (tx: { query: SqlQuery; result: AppendResult }) => Promise<void>;
+    } = {
+      expectedRevision: first.expectedRevision,
+      onAppended: async ({ query, result }) => {
+        await project(query, first, result.nextExpectedRevision);
+        for (const next of also) {
+          if (next.events.length === 0) continue;
+          const revision = await this.appendInTransaction(query, next);
+          await project(query, next, revision);
+        }
+      },
+    };
+    return this.store.appendToStream(first.streamName, toNewEvents(first), options);
+  }
+
+  /** The store's own append function, run on the connection of an open append transaction. */
+  private async appendInTransaction(query: SqlQuery, append: StreamAppend): Promise<number> {
+    const schema = (this.store as PostgresEventStore).schema;
+    const events = toNewEvents(append);
+    const expected = append.expectedRevision;
+    const result = await query(
+      `SELECT outcome, revision FROM ${quoteIdentifier(schema)}.append_to_stream($1, $2, $3::uuid[], $4::text[], $5::text[]::jsonb[], $6::text[]::jsonb[])`,
+      [
+        append.streamName,
+        typeof expected === 'number' ? expected : EXPECTED[expected],
+        events.map((event) => event.id),
+        events.map((event) => event.type),
+        events.map((event) => JSON.stringify(event.data ?? null)),
+        events.map((event) => JSON.stringify(event.metadata ?? {})),
+      ],
+    );
+    const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+    const row = rows[0] as { outcome: string; revision: string };
+    const revision = Number(row.revision);
+    if (row.outcome === 'wrong_revision') {
+      throw new WrongExpectedRevisionError(
+        append.streamName,
+        expected,
+        revision < 0 ? 'no_stream' : revision,
+      );
+    }
+    if (row.outcome === 'partial_duplicate') {
+      throw new DuplicateEventIdsError(
+        append.streamName,
+        events.map((event) => event.id),
+      );
+    }
+    return revision;
+  }
+}
+
+export interface StreamAppend extends AppendDecided {
+  streamName: string;
+  events: readonly DomainEvent[];
+}
+
+function toNewEvents({ events, eventIds, context }: StreamAppend): NewEvent[] {
+  return events.map((event, index) => ({
+    id: eventIds?.[index] ?? randomUUID(),
+    type: event.type,
+    data: event.data,
+    metadata: {
+      actor: context.actor,
+      tenantId: context.tenantId,
+      correlationId: context.correlationId,
+      ...(context.causationId ? { causationId: context.causationId } : {}),
+    },
+  }));
+}
+
+/** Projects freshly appended events into the read models, inside the append's transaction. */
+function project(query: SqlQuery, append: StreamAppend, lastRevision: number): Promise<unknown> {
+  const first = lastRevision - append.events.length + 1;
+  return projectEvents(
+    query,
+    append.events.map((event, index) => ({
+      streamName: append.streamName,
+      revision: first + index,
+      type: event.type,
+      data: event.data,
+    })),
+  );
+}
+
+/**
+ * Runs load-decide-append again when another writer got in between (optimistic concurrency):
+ * the decision is taken again on the new state, so invariants hold without locks. An attempt
+ * may also `return retryOnConflict.again()` after repairing the state it loaded.
+ */
+export async function retryOnConflict<T>(attempt: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError || error instanceof Retry)) throw error;
+      if (i >= attempts) {
+        throw new DomainError(
+          'concurrency_conflict',
+          `too many concurrent changes to ${error instanceof Retry ? 'the stream' : error.streamName}; try again`,
+        );
+      }
+    }
+  }
+}
+
+class Retry extends Error {}
+retryOnConflict.again = (): never => {
+  throw new Retry('load again');
+};

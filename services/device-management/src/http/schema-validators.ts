@@ -1,0 +1,70 @@
+import { validateOpcClientConfig, type FieldError } from '@opcfleet/contracts';
+import { registerDecorator, type ValidationOptions } from 'class-validator';
+import type { z } from 'zod';
+
+/**
+ * class-validator decorators backed by the zod schemas of libs/contracts, so that an id,
+ * version or image reference is judged by one rule everywhere (REST, MQTT, agent).
+ */
+export function MatchesSchema(schema: z.ZodType, options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'matchesSchema',
+      target: target.constructor,
+      propertyName,
+      options,
+      validator: {
+        validate: (value: unknown) => schema.safeParse(value).success,
+        defaultMessage: (args) => {
+          const result = schema.safeParse(args?.value);
+          return `${propertyName} ${result.error?.issues[0]?.message ?? 'is invalid'}`;
+        },
+      },
+    });
+}
+
+/** Constraint name whose message carries the config's field errors as JSON (see fieldErrorsOf). */
+export const OPC_CLIENT_CONFIG_CONSTRAINT = 'opcClientConfig';
+
+/** The OPC client config schema of libs/contracts; each of its field errors is listed in the 400. */
+export function IsOpcClientConfig(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: OPC_CLIENT_CONFIG_CONSTRAINT,
+      target: target.constructor,
+      propertyName,
+      options,
+      validator: {
+        validate: (value: unknown) => validateOpcClientConfig(value).ok,
+        defaultMessage: (args) => {
+          const result = validateOpcClientConfig(args?.value);
+          const errors: FieldError[] = result.ok ? [] : result.errors;
+          return JSON.stringify(errors);
+        },
+      },
+    });
+}
+
+/** A flat map of label names to values, both safe as ids. */
+export function IsLabels(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isLabels',
+      target: target.constructor,
+      propertyName,
+      options,
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Object.keys(value).length <= 64 &&
+          Object.entries(value).every(
+            ([key, v]) => LABEL.test(key) && typeof v === 'string' && LABEL.test(v),
+          ),
+        defaultMessage: () =>
+          `${propertyName} must be an object of at most 64 labels, names and values of 1-63 letters, digits, ".", "_" or "-"`,
+      },
+    });
+}
+export const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;

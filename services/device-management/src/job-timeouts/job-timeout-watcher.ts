@@ -1,0 +1,86 @@
+import type { EventStore, Subscription } from '@opcfleet/event-store';
+import type { Logger } from 'pino';
+import type { CommandSender } from '../dispatch/command-dispatcher';
+import { TimeOutJob, type TimeOutJobResult } from '../jobs/time-out-job/time-out-job.command';
+import { STREAM_PREFIX } from '../shared/domain/stream-names';
+import { JobDeadlines } from './job-deadlines';
+
+export interface JobTimeoutOptions {
+  timeoutMs: number;
+  sweepIntervalMs: number;
+}
+
+/**
+ * Times out jobs that got no report for `timeoutMs`. The open jobs and their deadlines live in
+ * memory, rebuilt at each start by reading the job streams from the beginning (the
+ * subscription never stores a checkpoint), then kept current by the same subscription.
+ * The first sweep waits until that read has caught up, so no job is timed out on stale facts.
+ */
+export class JobTimeoutWatcher {
+  private readonly deadlines: JobDeadlines;
+  private subscription: Subscription | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly commands: CommandSender,
+    private readonly logger: Logger,
+    private readonly options: JobTimeoutOptions,
+  ) {
+    this.deadlines = new JobDeadlines(options.timeoutMs);
+  }
+
+  async start(): Promise<void> {
+    this.subscription = this.store.subscribe(
+      {
+        name: 'job-timeouts',
+        streamPrefixes: [STREAM_PREFIX.updateJob, STREAM_PREFIX.configJob],
+        batchSize: 500,
+        // In-memory state: always start from the beginning, never store a checkpoint.
+        checkpointing: { mode: 'handler', checkpointer: { load: async () => undefined } },
+      },
+      async (batch) => {
+        for (const event of batch.events) this.deadlines.apply(event);
+      },
+    );
+    await this.subscription.caughtUp();
+    this.logger.info({ openJobs: this.deadlines.size }, 'job timeout watcher caught up');
+    this.timer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs);
+  }
+
+  /** Sends TimeOutJob for every job past its deadline; one sweep at a time. */
+  sweep(now = new Date()): Promise<void> {
+    this.sweeping ??= this.sweepDue(now).finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+    await this.subscription?.stop();
+  }
+
+  private async sweepDue(now: Date): Promise<void> {
+    for (const job of this.deadlines.due(now)) {
+      const log = this.logger.child({
+        correlationId: job.correlationId,
+        jobKind: job.kind,
+        jobId: job.jobId,
+      });
+      try {
+        const result = (await this.commands.execute(
+          new TimeOutJob({ jobKind: job.kind, jobId: job.jobId, at: now }),
+        )) as TimeOutJobResult | undefined;
+        this.deadlines.forget(job);
+        log.info(
+          { outcome: result?.outcome, deadline: job.deadline },
+          'job report deadline passed',
+        );
+      } catch (error) {
+        // The next sweep tries again.
+        log.warn({ err: error }, 'could not time out job');
+      }
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { Controller, Query, Sse, type MessageEvent } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { filter, interval, map, merge, type Observable } from 'rxjs';
+import { AllowQueryToken, CurrentPrincipal } from '../../auth/auth.decorators';
+import type { Principal } from '../../auth/principal';
+import { JobChangeFeed } from '../../read-models/job-change-feed';
+import { JobChangesRequestDto } from './job-changes.request.dto';
+
+/** Comment lines keep proxies from closing an idle stream. */
+const HEARTBEAT_MS = 15_000;
+
+@ApiTags('jobs')
+@ApiBearerAuth()
+@Controller('api/v1/jobs')
+export class JobChangesHttpController {
+  constructor(private readonly feed: JobChangeFeed) {}
+
+  @Sse('changes')
+  @AllowQueryToken()
+  @ApiOkResponse({
+    description:
+      'text/event-stream of `job` events, each the job as GET /jobs/{id} shows it, whenever it changes',
+  })
+  changes(
+    @Query() query: JobChangesRequestDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Observable<MessageEvent> {
+    const changes = this.feed.changes.pipe(
+      filter(({ tenantId }) => tenantId === principal.tenantId),
+      filter(({ job }) => !query.jobId || job.jobId === query.jobId),
+      filter(({ job }) => !query.clientId || job.clientId === query.clientId),
+      map(({ job }): MessageEvent => ({ type: 'job', id: `${job.jobId}`, data: job })),
+    );
+    const heartbeat = interval(HEARTBEAT_MS).pipe(
+      map((): MessageEvent => ({ type: 'heartbeat', data: {} })),
+    );
+    return merge(changes, heartbeat);
+  }
+}

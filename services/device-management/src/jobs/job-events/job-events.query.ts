@@ -1,0 +1,6 @@
+export class GetJobEvents {
+  constructor(
+    readonly tenantId: string,
+    readonly jobId: string,
+  ) {}
+}

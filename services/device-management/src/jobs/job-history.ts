@@ -1,0 +1,42 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EventStore, RecordedEvent } from '@opcfleet/event-store';
+import { ApiProperty } from '@nestjs/swagger';
+import { EVENT_STORE } from '../event-sourcing/event-store.token';
+import { notFound } from '../shared/domain/domain-error';
+import type { JobKind } from '../shared/domain/domain-event';
+import { jobStream } from '../shared/domain/stream-names';
+
+/** One stored event as auditors read it. */
+export class JobEventDto {
+  @ApiProperty() revision: number;
+  @ApiProperty() type: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) data: unknown;
+  @ApiProperty({ description: 'actor, tenantId, correlationId, causationId' })
+  metadata: Record<string, unknown>;
+  @ApiProperty() recordedAt: string;
+}
+
+export const toJobEventDto = (event: RecordedEvent): JobEventDto => ({
+  revision: event.revision,
+  type: event.type,
+  data: event.data,
+  metadata: event.metadata,
+  recordedAt: event.recordedAt.toISOString(),
+});
+
+/** The raw history of a job, straight from its stream, for the caller's tenant only. */
+@Injectable()
+export class JobHistory {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async read(tenantId: string, jobId: string): Promise<{ kind: JobKind; events: RecordedEvent[] }> {
+    for (const kind of ['update', 'config'] as const) {
+      const events = await this.store.readStream(jobStream(kind, jobId));
+      if (events.length === 0) continue;
+      // Another tenant's job is answered exactly like a missing one.
+      if ((events[0].data as { tenantId?: string }).tenantId !== tenantId) break;
+      return { kind, events };
+    }
+    throw notFound('job', jobId);
+  }
+}

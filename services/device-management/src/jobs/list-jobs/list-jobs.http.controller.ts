@@ -1,0 +1,33 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../../auth/auth.decorators';
+import type { Principal } from '../../auth/principal';
+import type { JobDto, PageDto } from '../../read-models/read-model.dto';
+import { ListJobs } from './list-jobs.query';
+import { ListJobsRequestDto } from './list-jobs.request.dto';
+
+@ApiTags('jobs')
+@ApiBearerAuth()
+@Controller('api/v1/jobs')
+export class ListJobsHttpController {
+  constructor(private readonly queryBus: QueryBus) {}
+
+  @Get()
+  @ApiOkResponse({ description: '`{ items: Job[], nextCursor? }`, newest first' })
+  list(
+    @Query() query: ListJobsRequestDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<PageDto<JobDto>> {
+    return this.queryBus.execute(
+      new ListJobs({
+        tenantId: principal.tenantId,
+        clientId: query.clientId,
+        kind: query.kind,
+        status: query.status,
+        limit: query.limit ?? 50,
+        cursor: query.cursor,
+      }),
+    );
+  }
+}

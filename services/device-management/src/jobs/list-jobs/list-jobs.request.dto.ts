@@ -1,0 +1,34 @@
+import { idSchema } from '@opcfleet/contracts';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import { PageRequestDto } from '../../clients/list-clients/list-clients.request.dto';
+import { MatchesSchema } from '../../http/schema-validators';
+import { FINAL_CONFIG_STATUSES } from '../../config-jobs/domain/config-job.decider';
+import { FINAL_UPDATE_STATUSES } from '../../update-jobs/domain/update-job.decider';
+
+export const JOB_STATUSES = [
+  ...new Set([
+    'Requested',
+    'Dispatched',
+    'InProgress',
+    ...FINAL_UPDATE_STATUSES,
+    ...FINAL_CONFIG_STATUSES,
+  ]),
+];
+
+export class ListJobsRequestDto extends PageRequestDto {
+  @ApiPropertyOptional({ example: 'press-07' })
+  @IsOptional()
+  @MatchesSchema(idSchema)
+  clientId?: string;
+
+  @ApiPropertyOptional({ enum: ['update', 'config'] })
+  @IsOptional()
+  @IsIn(['update', 'config'])
+  kind?: 'update' | 'config';
+
+  @ApiPropertyOptional({ enum: JOB_STATUSES })
+  @IsOptional()
+  @IsIn(JOB_STATUSES)
+  status?: string;
+}

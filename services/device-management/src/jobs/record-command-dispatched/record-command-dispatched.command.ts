@@ -1,0 +1,24 @@
+import type { JobKind } from '../../shared/domain/domain-event';
+
+/**
+ * Sent by the dispatcher after the broker acknowledged the publish (PUBACK) of a job's
+ * command. Appends UpdateCommandDispatched / ConfigCommandDispatched; dispatching the same
+ * messageId twice records it once.
+ */
+export class RecordCommandDispatched {
+  readonly jobKind: JobKind;
+  readonly jobId: string;
+  readonly messageId: string;
+  readonly topic: string;
+  /** Defaults to now. */
+  readonly dispatchedAt?: Date;
+  /** The correlation id of the job (from UpdateRequested's metadata), for the logs and the event. */
+  readonly correlationId?: string;
+
+  constructor(props: RecordCommandDispatched) {
+    Object.assign(this, props);
+  }
+}
+
+/** `recorded`, or `ignored` when the job had already ended (e.g. cancelled meanwhile). */
+export type RecordCommandDispatchedResult = { outcome: 'recorded' | 'duplicate' | 'ignored' };

@@ -1,0 +1,135 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { ConfigJob } from '../config-jobs/domain/config-job.decider';
+import type { JobKind } from '../shared/domain/domain-event';
+import type { UpdateJob } from '../update-jobs/domain/update-job.decider';
+import type { ClientView } from './read-model.entities';
+
+export class JobFailureDto {
+  @ApiProperty() reason: string;
+  @ApiPropertyOptional() code?: string;
+  @ApiPropertyOptional({ type: 'array', items: { type: 'object' } })
+  fieldErrors?: { path: string; message: string }[];
+}
+
+/** A job as people and UIs see it; the same shape now and `asOf` a past time. */
+export class JobDto {
+  @ApiProperty({ format: 'uuid' }) jobId: string;
+  @ApiProperty({ enum: ['update', 'config'] }) kind: JobKind;
+  @ApiProperty() clientId: string;
+  @ApiProperty({ example: 'InProgress' }) status: string;
+  @ApiPropertyOptional({ example: 'pulling' }) phase?: string;
+  @ApiPropertyOptional() targetVersion?: string;
+  @ApiPropertyOptional() image?: string;
+  @ApiPropertyOptional() imageDigest?: string;
+  @ApiPropertyOptional() fromVersion?: string;
+  @ApiPropertyOptional() configVersion?: number;
+  @ApiPropertyOptional() reportedVersion?: string;
+  @ApiPropertyOptional({ type: JobFailureDto }) failure?: JobFailureDto;
+  @ApiPropertyOptional() rollback?: { reason: string };
+  @ApiPropertyOptional() progress?: { bytes: number; totalBytes?: number; percent?: number };
+  @ApiProperty() requestedAt: string;
+  @ApiPropertyOptional() dispatchedAt?: string;
+  @ApiPropertyOptional() startedAt?: string;
+  @ApiPropertyOptional() finishedAt?: string;
+}
+
+export function toJobDto(kind: JobKind, state: UpdateJob | ConfigJob): JobDto {
+  const common = {
+    jobId: state.request.jobId,
+    kind,
+    clientId: state.request.clientId,
+    status: state.status,
+    ...(state.phase ? { phase: state.phase } : {}),
+    requestedAt: state.request.requestedAt,
+    ...(state.dispatchedAt ? { dispatchedAt: state.dispatchedAt } : {}),
+    ...(state.startedAt ? { startedAt: state.startedAt } : {}),
+    ...(state.finishedAt ? { finishedAt: state.finishedAt } : {}),
+    ...(state.failure ? { failure: state.failure } : {}),
+  };
+  if (kind === 'config') {
+    return { ...common, configVersion: (state as ConfigJob).request.version };
+  }
+  const update = state as UpdateJob;
+  return {
+    ...common,
+    targetVersion: update.request.targetVersion,
+    image: update.request.image,
+    ...(update.request.imageDigest ? { imageDigest: update.request.imageDigest } : {}),
+    ...(update.request.fromVersion ? { fromVersion: update.request.fromVersion } : {}),
+    ...(update.reportedVersion ? { reportedVersion: update.reportedVersion } : {}),
+    ...(update.rollback ? { rollback: update.rollback } : {}),
+    ...(update.progress ? { progress: update.progress } : {}),
+  };
+}
+
+export class ClientDto {
+  @ApiProperty() clientId: string;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
+  labels: Record<string, string>;
+  @ApiProperty({ enum: ['Online', 'Offline', 'Updating', 'UpdateFailed'] }) status: string;
+  @ApiPropertyOptional({ enum: ['online', 'offline'] }) presence?: string;
+  @ApiProperty({ description: 'Desired vs reported workload version' })
+  version: { desired?: string; reported?: string };
+  @ApiProperty({ description: 'Latest requested vs applied config version' })
+  config: { desired: number; applied?: number };
+  @ApiPropertyOptional({ format: 'uuid', description: 'The update job in flight' })
+  updateJobId?: string;
+  @ApiPropertyOptional() lastUpdateOutcome?: string;
+  @ApiPropertyOptional() lastSeenAt?: string;
+  @ApiProperty() registeredAt: string;
+}
+
+export function toClientDto(row: ClientView): ClientDto {
+  return {
+    clientId: row.clientId,
+    labels: row.labels,
+    status: row.status,
+    ...(row.presence ? { presence: row.presence } : {}),
+    version: {
+      ...(row.desiredVersion ? { desired: row.desiredVersion } : {}),
+      ...(row.reportedVersion ? { reported: row.reportedVersion } : {}),
+    },
+    config: {
+      desired: row.desiredConfigVersion,
+      ...(row.appliedConfigVersion !== null ? { applied: row.appliedConfigVersion } : {}),
+    },
+    ...(row.updateJobId ? { updateJobId: row.updateJobId } : {}),
+    ...(row.lastUpdateOutcome ? { lastUpdateOutcome: row.lastUpdateOutcome } : {}),
+    ...(row.lastSeenAt ? { lastSeenAt: new Date(row.lastSeenAt).toISOString() } : {}),
+    registeredAt: new Date(row.registeredAt).toISOString(),
+  };
+}
+
+/** Opaque cursor of keyset paging: the sort key of the last row of the page. */
+export const encodeCursor = (key: unknown[]) =>
+  Buffer.from(JSON.stringify(key)).toString('base64url');
+export function decodeCursor(cursor: string, arity: number): unknown[] | undefined {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    return Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string')
+      ? key
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class PageDto<T> {
+  items: T[];
+  /** Pass as `cursor` to get the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+/** Cuts a keyset page from `limit + 1` rows: the extra row only tells that more follow. */
+export function pageOf<Row, Item>(
+  rows: Row[],
+  limit: number,
+  toItem: (row: Row) => Item,
+  keyOf: (row: Row) => string[],
+): PageDto<Item> {
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map(toItem),
+    ...(rows.length > limit ? { nextCursor: encodeCursor(keyOf(page[page.length - 1])) } : {}),
+  };
+}

@@ -1,0 +1,64 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** Schema of the read models, apart from the event store's own schema. */
+export const READ_MODEL_SCHEMA = 'read_models';
+
+/** Shown to people: 'Updating' while an update runs, then its outcome or the presence. */
+export type ClientStatus = 'Online' | 'Offline' | 'Updating' | 'UpdateFailed';
+
+/**
+ * One row per registered client, projected from its `client-{tenant}-{client}` stream.
+ * `state` is the folded domain state, so a projection step is evolve() plus a write.
+ */
+@Entity({ name: 'clients', schema: READ_MODEL_SCHEMA })
+@Index(['tenantId', 'status'])
+export class ClientView {
+  @PrimaryColumn({ name: 'tenant_id', type: 'text' }) tenantId: string;
+  @PrimaryColumn({ name: 'client_id', type: 'text' }) clientId: string;
+  @Column({ name: 'stream_name', type: 'text', unique: true }) streamName: string;
+  @Column({ type: 'jsonb', default: {} }) labels: Record<string, string>;
+  @Column({ type: 'text' }) status: ClientStatus;
+  @Column({ type: 'text', nullable: true }) presence: 'online' | 'offline' | null;
+  @Column({ name: 'reported_version', type: 'text', nullable: true }) reportedVersion:
+    string | null;
+  @Column({ name: 'desired_version', type: 'text', nullable: true }) desiredVersion: string | null;
+  @Column({ name: 'desired_config_version', type: 'int', default: 0 }) desiredConfigVersion: number;
+  @Column({ name: 'applied_config_version', type: 'int', nullable: true })
+  appliedConfigVersion: number | null;
+  @Column({ name: 'update_job_id', type: 'uuid', nullable: true }) updateJobId: string | null;
+  @Column({ name: 'last_update_outcome', type: 'text', nullable: true })
+  lastUpdateOutcome: string | null;
+  @Column({ name: 'last_seen_at', type: 'timestamptz', nullable: true }) lastSeenAt: Date | null;
+  @Column({ name: 'registered_at', type: 'timestamptz' }) registeredAt: Date;
+  @Column({ name: 'stream_revision', type: 'int' }) streamRevision: number;
+  @Column({ type: 'jsonb' }) state: unknown;
+}
+
+/** One row per job of either kind, projected from its `update-job-` / `config-job-` stream. */
+@Entity({ name: 'jobs', schema: READ_MODEL_SCHEMA })
+@Index(['tenantId', 'clientId', 'requestedAt'])
+@Index(['tenantId', 'requestedAt', 'jobId'])
+export class JobView {
+  @PrimaryColumn({ name: 'job_id', type: 'uuid' }) jobId: string;
+  @Column({ type: 'text' }) kind: 'update' | 'config';
+  @Column({ name: 'tenant_id', type: 'text' }) tenantId: string;
+  @Column({ name: 'client_id', type: 'text' }) clientId: string;
+  @Column({ type: 'text' }) status: string;
+  @Column({ type: 'text', nullable: true }) phase: string | null;
+  @Column({ name: 'target_version', type: 'text', nullable: true }) targetVersion: string | null;
+  @Column({ type: 'text', nullable: true }) image: string | null;
+  @Column({ name: 'config_version', type: 'int', nullable: true }) configVersion: number | null;
+  @Column({ name: 'reported_version', type: 'text', nullable: true }) reportedVersion:
+    string | null;
+  @Column({ name: 'failure_reason', type: 'text', nullable: true }) failureReason: string | null;
+  @Column({ name: 'failure_code', type: 'text', nullable: true }) failureCode: string | null;
+  @Column({ name: 'rollback_reason', type: 'text', nullable: true }) rollbackReason: string | null;
+  @Column({ name: 'requested_at', type: 'timestamptz' }) requestedAt: Date;
+  @Column({ name: 'dispatched_at', type: 'timestamptz', nullable: true }) dispatchedAt: Date | null;
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt: Date | null;
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true }) finishedAt: Date | null;
+  @Column({ name: 'stream_revision', type: 'int' }) streamRevision: number;
+  @Column({ type: 'jsonb' }) state: unknown;
+}
+
+export const READ_MODEL_ENTITIES = [ClientView, JobView];

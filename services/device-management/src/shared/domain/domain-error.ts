@@ -1,0 +1,29 @@
+/**
+ * Expected failures of a command or query. They carry a code and stay framework-free; the
+ * HTTP edge maps each code to a status in one place (http/domain-error.filter.ts).
+ */
+export type DomainErrorCode =
+  | 'not_found'
+  | 'already_exists'
+  | 'update_in_flight'
+  | 'config_version_not_increasing'
+  | 'job_final'
+  | 'job_not_cancellable'
+  | 'invalid_input'
+  | 'forbidden'
+  | 'concurrency_conflict';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    /** Extra fields for the response body, e.g. the id of the job already in flight. */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const notFound = (what: string, id: string) =>
+  new DomainError('not_found', `${what} ${id} not found`);

@@ -1,0 +1,100 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { Client } from 'pg';
+import { provideInfrastructure } from '../../src/embedded/embedded-infrastructure';
+import { startUpBanner } from '../../src/embedded/start-up-banner';
+import { memoryLogger } from '../support/memory-logger';
+
+jest.setTimeout(60_000);
+
+describe('embedded infrastructure (npm start with nothing installed)', () => {
+  let dataDir: string;
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'dm-embedded-'));
+  });
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts PGlite under the data folder, the aedes broker and a development key, and stops them', async () => {
+    const env = { DATA_DIR: dataDir, EMBEDDED_MQTT_PORT: '0' };
+    const infrastructure = await provideInfrastructure(env, memoryLogger().logger);
+    try {
+      expect(infrastructure.embedded).toEqual({ database: true, broker: true, jwtSecret: true });
+      const sql = new Client({ connectionString: infrastructure.databaseUrl });
+      await sql.connect();
+      await sql.query('CREATE TABLE kept (value text)');
+      await sql.query(`INSERT INTO kept VALUES ('still here')`);
+      await sql.end();
+      const device = await mqtt.connectAsync(infrastructure.mqttUrl, { reconnectPeriod: 0 });
+      await device.endAsync();
+      const secret = (await readFile(join(dataDir, 'dev-jwt-secret'), 'utf8')).trim();
+      expect(secret).toBe(infrastructure.jwtSecret);
+      expect(secret.length).toBeGreaterThanOrEqual(32);
+    } finally {
+      await infrastructure.stop();
+    }
+    // A second start finds the same data and the same key.
+    const again = await provideInfrastructure(env, memoryLogger().logger);
+    try {
+      const sql = new Client({ connectionString: again.databaseUrl });
+      await sql.connect();
+      const { rows } = await sql.query('SELECT value FROM kept');
+      await sql.end();
+      expect(rows).toEqual([{ value: 'still here' }]);
+      expect(again.jwtSecret).toBe(infrastructure.jwtSecret);
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('uses DATABASE_URL, MQTT_URL and JWT_JWKS_URL as given and starts nothing', async () => {
+    const infrastructure = await provideInfrastructure(
+      {
+        DATA_DIR: dataDir,
+        DATABASE_URL: 'postgres://postgres@db.example:5432/fleet',
+        MQTT_URL: 'mqtts://broker.example:8883',
+        JWT_JWKS_URL: 'https://id.example/.well-known/jwks.json',
+      },
+      memoryLogger().logger,
+    );
+    expect(infrastructure).toMatchObject({
+      databaseUrl: 'postgres://postgres@db.example:5432/fleet',
+      mqttUrl: 'mqtts://broker.example:8883',
+      jwtSecret: undefined,
+      embedded: { database: false, broker: false, jwtSecret: false },
+    });
+    await infrastructure.stop();
+  });
+
+  it('refuses a port that is not one, naming the variable', async () => {
+    await expect(
+      provideInfrastructure({ DATA_DIR: dataDir, EMBEDDED_MQTT_PORT: 'x' }, memoryLogger().logger),
+    ).rejects.toThrow(/EMBEDDED_MQTT_PORT/);
+  });
+});
+
+describe('startUpBanner', () => {
+  it('prints the URLs, the token and the curls that start an update', () => {
+    const banner = startUpBanner({
+      httpUrl: 'http://localhost:3000',
+      tenant: 'demo',
+      token: 'tok.en.value',
+      infrastructure: {
+        databaseUrl: 'postgres://app:secret@db:5432/fleet',
+        mqttUrl: 'mqtt://127.0.0.1:1883',
+        embedded: { database: false, broker: true, jwtSecret: false },
+        stop: async () => undefined,
+      },
+    });
+    expect(banner).toContain('http://localhost:3000/api/v1');
+    expect(banner).toContain('http://localhost:3000/docs');
+    expect(banner).toContain('mqtt://127.0.0.1:1883 (embedded)');
+    expect(banner).toContain('export TOKEN=tok.en.value');
+    expect(banner).toContain('/api/v1/clients/line-1/update -H "Authorization: Bearer $TOKEN"');
+    expect(banner).not.toContain('secret');
+  });
+});

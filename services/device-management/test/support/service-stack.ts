@@ -1,0 +1,142 @@
+import type { INestApplication } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { EventStore, RecordedEvent } from '@opcfleet/event-store';
+import { createTestDatabase, type TestDatabase } from '@opcfleet/event-store/testing/test-database';
+import type { Logger } from 'pino';
+import { createApp } from '../../src/app';
+import { RegisterClient } from '../../src/clients/register-client/register-client.command';
+import { loadAppConfig } from '../../src/config/app.config';
+import { RequestConfigChange } from '../../src/config-jobs/request-config-change/request-config-change.command';
+import { EVENT_STORE } from '../../src/event-sourcing/event-store.token';
+import { BrokerHealth } from '../../src/messaging/broker-health';
+import { loadMessagingConfig } from '../../src/messaging/messaging.config';
+import { MessagingModule } from '../../src/messaging/messaging.module';
+import type { CommandContext } from '../../src/shared/domain/domain-event';
+import { RequestUpdate } from '../../src/update-jobs/request-update/request-update.command';
+import { memoryLogger } from './memory-logger';
+
+/** HS256 key of the test services (tests only). */
+export const TEST_JWT_SECRET = 'test-only-secret-of-the-messaging-suites-0123456789';
+
+export interface StackSettings {
+  databaseUrl: string;
+  mqttUrl: string;
+  /** MQTT client id of the service: the same id across a restart resumes its session. */
+  mqttClientId: string;
+  env?: Record<string, string>;
+  /** Where logs go instead of memory (benchmarks: a real sink, nothing kept). */
+  logger?: Logger;
+  /** Connections of the event store's pool (default 10). */
+  poolMax?: number;
+}
+
+/**
+ * The command side and the MQTT side of the service on a real database and broker, with the
+ * real handlers and the real MessagingModule (configured from the environment like in
+ * production). Logs go to `logs` so tests can check what was said.
+ */
+export class ServiceStack {
+  private constructor(
+    readonly app: INestApplication,
+    readonly logs: Array<Record<string, unknown>>,
+  ) {}
+
+  /** The production composition (createApp + MessagingModule), initialised but not listening. */
+  static async start(settings: StackSettings): Promise<ServiceStack> {
+    const memory = settings.logger ? undefined : memoryLogger();
+    const logger = settings.logger ?? memory!.logger;
+    const lines = memory?.lines ?? [];
+    const env: NodeJS.ProcessEnv = {
+      DATABASE_URL: settings.databaseUrl,
+      DATABASE_POOL_MAX: String(settings.poolMax ?? 10),
+      JWT_SECRET: TEST_JWT_SECRET,
+      MQTT_URL: settings.mqttUrl,
+      MQTT_CLIENT_ID: settings.mqttClientId,
+      DISPATCH_MAX_BACKOFF_SECONDS: '0.5',
+      MQTT_PUBACK_TIMEOUT_SECONDS: '2',
+      ...settings.env,
+    };
+    const app = await createApp(loadAppConfig(env), logger, [
+      MessagingModule.forRoot({ logger, config: loadMessagingConfig(env) }),
+    ]);
+    await app.init();
+    return new ServiceStack(app, lines);
+  }
+
+  get store(): EventStore {
+    return this.app.get(EVENT_STORE);
+  }
+
+  get commands(): CommandBus {
+    return this.app.get(CommandBus);
+  }
+
+  get brokerHealth(): BrokerHealth {
+    return this.app.get(BrokerHealth);
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+  }
+
+  context(tenantId: string): CommandContext {
+    return {
+      actor: 'test:admin',
+      tenantId,
+      correlationId: `test-${Math.random().toString(36).slice(2)}`,
+    };
+  }
+
+  async registerClient(tenantId: string, clientId: string, version = '1.0.0'): Promise<void> {
+    await this.commands.execute(
+      new RegisterClient({ context: this.context(tenantId), clientId, labels: {}, version }),
+    );
+  }
+
+  async requestUpdate(
+    tenantId: string,
+    clientId: string,
+    targetVersion = '2.0.0',
+  ): Promise<{ jobId: string; correlationId: string }> {
+    const context = this.context(tenantId);
+    const result = (await this.commands.execute(
+      new RequestUpdate({
+        context,
+        clientId,
+        targetVersion,
+        image: `registry.example.com/opc-core:${targetVersion}`,
+      }),
+    )) as { jobId: string };
+    return { jobId: result.jobId, correlationId: context.correlationId };
+  }
+
+  async requestConfig(
+    tenantId: string,
+    clientId: string,
+    version: number,
+    settings: Record<string, unknown>,
+  ): Promise<{ jobId: string; correlationId: string }> {
+    const context = this.context(tenantId);
+    const result = (await this.commands.execute(
+      new RequestConfigChange({ context, clientId, version, settings }),
+    )) as { jobId: string };
+    return { jobId: result.jobId, correlationId: context.correlationId };
+  }
+
+  async jobEvents(kind: 'update' | 'config', jobId: string): Promise<RecordedEvent[]> {
+    return this.store.readStream(`${kind}-job-${jobId}`);
+  }
+
+  async jobEventTypes(kind: 'update' | 'config', jobId: string): Promise<string[]> {
+    return (await this.jobEvents(kind, jobId)).map((event) => event.type);
+  }
+
+  logsWith(message: string): Array<Record<string, unknown>> {
+    return this.logs.filter((line) => line.msg === message);
+  }
+}
+
+/** A fresh database; the service creates its tables at start. */
+export function createServiceDatabase(): Promise<TestDatabase> {
+  return createTestDatabase(undefined, 'dm_msg_test');
+}
