@@ -1,0 +1,223 @@
+import { STATE_SUMMARY_SCHEMA, type ClientAddress, type StateSummary } from '@opcfleet/contracts';
+import * as path from 'node:path';
+import pino, { type Logger } from 'pino';
+import { ConfigApplier } from '../config-apply/config-applier';
+import type { WorkloadReloader } from '../config-apply/config-decision';
+import type { AgentSettings } from '../config/agent-settings';
+import type { ContainerRuntime } from '../container-runtime/container-runtime.port';
+import { DockerodeRuntime } from '../container-runtime/dockerode-runtime';
+import { AgentMetrics } from '../inspection/agent-metrics';
+import { InspectionServer } from '../inspection/inspection-server';
+import { Inbox } from '../link/inbox';
+import { JobLedger } from '../link/job-ledger';
+import { MqttLink } from '../link/mqtt-link';
+import { Outbox } from '../link/outbox';
+import { StatusReporter } from '../link/status-reporter';
+import { FileSnapshotStore } from '../snapshot-store/file-snapshot-store';
+import { UpdateJobRunner, type UpdateJobRunnerDeps } from '../update-machine/update-job-runner';
+import type { WorkloadSettings } from '../update-machine/workload-settings';
+import { HttpReloader } from '../workload-reload/http-reloader';
+import { SignalReloader } from '../workload-reload/signal-reloader';
+import { AGENT_VERSION, dataLayout } from './data-layout';
+
+export interface AgentOverrides {
+  logger?: Logger;
+  runtime?: ContainerRuntime;
+  /** Passed to the update runner (tests shorten deadlines and retries). */
+  runner?: Pick<UpdateJobRunnerDeps, 'deadlines' | 'retry' | 'afterPersist' | 'progressIntervalMs'>;
+}
+
+export interface RunningAgent {
+  inspectionPort: number;
+  link: MqttLink;
+  runner: UpdateJobRunner;
+  reporter: StatusReporter;
+  /** Graceful: lets a running update step finish (up to `graceMs`), sends what it can, says offline. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * The daemon: opens its stores, resumes what a crash interrupted, then connects. Start order
+ * matters: interrupted config jobs are re-applied and unfinished updates resumed (their
+ * reports queue in the outbox) before any new command can arrive.
+ */
+export async function startEdgeAgent(
+  settings: AgentSettings,
+  overrides: AgentOverrides = {},
+): Promise<RunningAgent> {
+  const address: ClientAddress = { tenantId: settings.tenantId, clientId: settings.clientId };
+  const logger =
+    overrides.logger ??
+    pino({ level: settings.logLevel, base: { ...address, agentVersion: AGENT_VERSION } });
+  const layout = dataLayout(settings.dataDir);
+  const runtime =
+    overrides.runtime ??
+    new DockerodeRuntime({
+      dockerHost: settings.dockerHost,
+      insecureRegistries: settings.insecureRegistries,
+    });
+
+  const ledger = await JobLedger.open(layout.jobs);
+  const outbox = await Outbox.open(layout.outbox);
+  const metrics = new AgentMetrics(() => outbox.size());
+  let link: MqttLink | null = null;
+  const reporter = new StatusReporter({
+    address,
+    ledger,
+    outbox,
+    logger,
+    onReport: (report) => {
+      metrics.observe(report);
+      refreshState();
+    },
+  });
+  const runner = new UpdateJobRunner({
+    runtime,
+    snapshots: new FileSnapshotStore(layout.updates),
+    workload: workloadSettings(settings),
+    onPhase: async (phase) => {
+      await reporter.report({ jobKind: 'update', ...phase });
+    },
+    logger,
+    ...overrides.runner,
+  });
+  const configs = await ConfigApplier.open({
+    stateDir: layout.config,
+    configFile: path.join(settings.configDir, settings.configFileName),
+    reloader: reloaderFor(settings),
+    logger,
+  });
+  const inbox = new Inbox({ address, ledger, reporter, updates: runner, configs, logger });
+
+  async function describeState(): Promise<StateSummary> {
+    const container = await runtime.inspectContainer(settings.workloadContainer).catch(() => null);
+    const job = runner.current();
+    const lastVersion = ledger.recent(50).find((r) => r.kind === 'update' && r.lastReport?.version)
+      ?.lastReport?.version;
+    return {
+      schema: STATE_SUMMARY_SCHEMA,
+      ...address,
+      at: new Date().toISOString(),
+      agentVersion: AGENT_VERSION,
+      workload: {
+        version: lastVersion,
+        image: container?.imageRef,
+        running: container?.running ?? false,
+      },
+      configVersion: configs.appliedVersion(),
+      currentJob: job && { jobId: job.jobId, kind: 'update', state: job.state, since: job.since },
+    };
+  }
+  // One state publication at a time, the latest state last: reports can come in bursts.
+  let publishing: Promise<void> | null = null;
+  let stale = false;
+  function refreshState(): void {
+    stale = true;
+    publishing ??= (async () => {
+      while (stale && link?.isConnected()) {
+        stale = false;
+        try {
+          await link.publishState(await describeState());
+        } catch (err) {
+          logger.warn({ err }, 'state not published');
+        }
+      }
+    })().finally(() => {
+      publishing = null;
+      if (stale && link?.isConnected()) refreshState();
+    });
+  }
+
+  await inbox.resumeUnfinished();
+  const resuming = runner
+    .resumeUnfinished()
+    .catch((err) => logger.error({ err }, 'resuming update jobs failed'));
+
+  link = new MqttLink({
+    settings,
+    agentVersion: AGENT_VERSION,
+    commands: inbox,
+    reporter,
+    logger,
+    onReconnect: () => metrics.reconnected(),
+    currentState: describeState,
+  });
+  link.start();
+
+  const inspection = new InspectionServer(
+    {
+      metrics,
+      health: async () => ({
+        ok: true,
+        mqttConnected: link?.isConnected() ?? false,
+        outboxPending: outbox.size(),
+        currentJob: runner.current(),
+      }),
+      state: async () => ({ ...(await describeState()), outboxPending: outbox.size() }),
+    },
+    logger,
+  );
+  const inspectionPort = await inspection.listen(settings.httpHost, settings.httpPort);
+  logger.info(
+    { inspectionPort, dataDir: settings.dataDir, mqttUrl: settings.mqttUrl },
+    'edge agent started',
+  );
+
+  return {
+    inspectionPort,
+    link,
+    runner,
+    reporter,
+    async stop(graceMs = 10_000) {
+      logger.info({ graceMs, currentJob: runner.current() }, 'edge agent stopping');
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      // An unfinished update is safe on disk: what does not finish now resumes at the next start.
+      await Promise.race([Promise.all([resuming, runner.whenIdle()]), deadline]);
+      await Promise.race([
+        reporter.flushed(),
+        new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+      ]);
+      await inspection.close();
+      await link?.stop();
+    },
+  };
+}
+
+function workloadSettings(settings: AgentSettings): WorkloadSettings {
+  const { registryUsername, registryPassword, registryServer } = settings;
+  return {
+    containerName: settings.workloadContainer,
+    registryAuth:
+      registryUsername && registryPassword && registryServer
+        ? { username: registryUsername, password: registryPassword, serveraddress: registryServer }
+        : undefined,
+    health: {
+      settleMs: settings.healthSettleMs,
+      probeTimeoutMs: settings.healthProbeTimeoutMs,
+      probe:
+        settings.healthProbePort !== undefined
+          ? {
+              kind: 'http',
+              port: settings.healthProbePort,
+              path: settings.healthProbePath,
+              host: settings.healthProbeHost,
+            }
+          : undefined,
+    },
+    diskFloorBytes: settings.diskFloorBytes,
+    stopTimeoutSeconds: settings.stopTimeoutSeconds,
+  };
+}
+
+function reloaderFor(settings: AgentSettings): WorkloadReloader {
+  if (settings.reloadMethod === 'http') {
+    return new HttpReloader({ url: settings.reloadUrl!, timeoutMs: settings.reloadTimeoutMs });
+  }
+  return new SignalReloader({
+    dockerHost: settings.dockerHost,
+    container: settings.workloadContainer,
+    signal: settings.reloadSignal,
+    verdictUrl: settings.configVerdictUrl,
+    timeoutMs: settings.reloadTimeoutMs,
+  });
+}

@@ -1,0 +1,111 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { InvalidSettingsError, loadAgentSettings, variableFor } from './agent-settings';
+
+const required = {
+  EDGE_AGENT_TENANT_ID: 'acme',
+  EDGE_AGENT_CLIENT_ID: 'press-07',
+  EDGE_AGENT_MQTT_URL: 'mqtt://127.0.0.1:1884',
+  EDGE_AGENT_WORKLOAD_CONTAINER: 'opc-core',
+  EDGE_AGENT_CONFIG_DIR: '/srv/opc-core/config',
+};
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadAgentSettings(env);
+  } catch (err) {
+    if (err instanceof InvalidSettingsError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected the settings to be refused');
+}
+
+describe('agent settings', () => {
+  it('maps keys to variables', () => {
+    expect(variableFor('mqttCaFile')).toBe('EDGE_AGENT_MQTT_CA_FILE');
+    expect(variableFor('httpPort')).toBe('EDGE_AGENT_HTTP_PORT');
+  });
+
+  it('reads the variables, converts numbers and fills defaults', () => {
+    const settings = loadAgentSettings({
+      ...required,
+      EDGE_AGENT_HTTP_PORT: '0',
+      EDGE_AGENT_MQTT_VERSION: '5',
+    });
+    expect(settings).toMatchObject({
+      tenantId: 'acme',
+      httpPort: 0,
+      httpHost: '127.0.0.1',
+      mqttVersion: 5,
+      reloadMethod: 'signal',
+      reloadSignal: 'SIGHUP',
+      configFileName: 'opc-client.json',
+    });
+  });
+
+  it('names the variable of every missing or bad value', () => {
+    const problems = problemsOf({
+      ...required,
+      EDGE_AGENT_CLIENT_ID: 'press/07',
+      EDGE_AGENT_TENANT_ID: undefined,
+      EDGE_AGENT_MQTT_VERSION: '3',
+    });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'EDGE_AGENT_CLIENT_ID',
+      'EDGE_AGENT_MQTT_VERSION',
+      'EDGE_AGENT_TENANT_ID',
+    ]);
+  });
+
+  it('checks settings that go together', () => {
+    const problems = problemsOf({
+      ...required,
+      EDGE_AGENT_RELOAD_METHOD: 'http',
+      EDGE_AGENT_MQTT_CERT_FILE: '/etc/agent/cert.pem',
+    });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'EDGE_AGENT_MQTT_KEY_FILE',
+      'EDGE_AGENT_RELOAD_URL',
+    ]);
+  });
+
+  it('reads a JSON settings file, which the variables override, and names the file key when it is bad', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'settings-'));
+    try {
+      const file = path.join(dir, 'agent.json');
+      await writeFile(
+        file,
+        JSON.stringify({
+          tenantId: 'from-file',
+          clientId: 'c1',
+          mqttUrl: 'mqtt://x:1883',
+          workloadContainer: 'opc',
+          configDir: '/c',
+          httpPort: 'abc',
+        }),
+      );
+      expect(problemsOf({ EDGE_AGENT_SETTINGS_FILE: file })).toEqual([
+        expect.stringMatching(/^httpPort in the settings file:/),
+      ]);
+      const settings = loadAgentSettings({
+        EDGE_AGENT_SETTINGS_FILE: file,
+        EDGE_AGENT_TENANT_ID: 'from-env',
+        EDGE_AGENT_HTTP_PORT: '9000',
+      });
+      expect([settings.tenantId, settings.clientId, settings.httpPort]).toEqual([
+        'from-env',
+        'c1',
+        9000,
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says when the settings file cannot be read', () => {
+    expect(
+      problemsOf({ ...required, EDGE_AGENT_SETTINGS_FILE: '/nonexistent/agent.json' }),
+    ).toEqual([expect.stringMatching(/^EDGE_AGENT_SETTINGS_FILE: cannot read/)]);
+  });
+});

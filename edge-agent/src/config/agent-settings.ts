@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { idSchema } from '@opcfleet/contracts';
+import { z } from 'zod';
+
+/**
+ * The agent's own settings, read once at start-up from `EDGE_AGENT_*` variables and/or a JSON
+ * file (`EDGE_AGENT_SETTINGS_FILE`, camelCase keys); a variable wins over the file. Every key
+ * maps to one variable: `mqttUrl` <-> `EDGE_AGENT_MQTT_URL`, so errors can name it.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveMs = z.coerce.number().int().min(1);
+const optionalText = z.string().min(1).optional();
+
+export const agentSettingsSchema = z
+  .object({
+    tenantId: idSchema,
+    clientId: idSchema,
+    mqttUrl: z
+      .string()
+      .regex(/^(mqtts?|wss?|tcp|ssl):\/\/\S+$/, 'must be an mqtt:// or mqtts:// URL'),
+    mqttVersion: z.coerce
+      .number()
+      .pipe(z.union([z.literal(4), z.literal(5)]))
+      .default(4),
+    mqttUsername: optionalText,
+    mqttPassword: optionalText,
+    mqttCaFile: optionalText,
+    mqttCertFile: optionalText,
+    mqttKeyFile: optionalText,
+    /** MQTT 5 only: how long the broker keeps the session (and queued commands) while offline. */
+    mqttSessionExpirySeconds: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(7 * 24 * 3600),
+    mqttKeepaliveSeconds: z.coerce.number().int().min(5).max(3600).default(30),
+    dataDir: z.string().min(1).default('/var/lib/opcfleet-agent'),
+    dockerHost: z.string().min(1).default('unix:///run/podman/podman.sock'),
+    workloadContainer: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a container name'),
+    /** The host directory bind-mounted into the workload as its config directory. */
+    configDir: z.string().min(1),
+    configFileName: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a plain file name')
+      .default('opc-client.json'),
+    reloadMethod: z.enum(['signal', 'http']).default('signal'),
+    reloadSignal: z
+      .string()
+      .regex(/^SIG[A-Z0-9]+$/, 'must be a signal name such as SIGHUP')
+      .default('SIGHUP'),
+    /** `http`: the agent POSTs here to reload; 2xx means the workload took the config. */
+    reloadUrl: z.url().optional(),
+    /** After a signal reload, where the workload says `applied` or `rejected` about its config. */
+    configVerdictUrl: z.url().optional(),
+    reloadTimeoutMs: positiveMs.default(5000),
+    /** Health of a new workload: stays up `settleMs`, then an HTTP probe (if a port is set) passes. */
+    healthSettleMs: z.coerce.number().int().min(0).default(3000),
+    healthProbePort: port.optional(),
+    healthProbePath: z.string().startsWith('/').default('/health'),
+    /** Where the probe connects; by default the container's own address. */
+    healthProbeHost: optionalText,
+    healthProbeTimeoutMs: positiveMs.default(30_000),
+    stopTimeoutSeconds: z.coerce.number().int().min(0).max(600).default(10),
+    /** Free bytes that must remain after a pull. */
+    diskFloorBytes: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(256 * 1024 * 1024),
+    /** Registries spoken to over plain HTTP (host:port, comma-separated in the variable). */
+    insecureRegistries: z
+      .union([z.array(z.string().min(1)), z.string()])
+      .default([])
+      .transform((value) =>
+        (Array.isArray(value) ? value : value.split(',')).map((r) => r.trim()).filter(Boolean),
+      ),
+    registryUsername: optionalText,
+    registryPassword: optionalText,
+    registryServer: optionalText,
+    httpHost: z.string().min(1).default('127.0.0.1'),
+    httpPort: port.default(9810),
+    logLevel: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+  })
+  .superRefine((settings, ctx) => {
+    if (settings.reloadMethod === 'http' && !settings.reloadUrl) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reloadUrl'],
+        message: 'is required when reloadMethod is http',
+      });
+    }
+    const registry = [
+      settings.registryUsername,
+      settings.registryPassword,
+      settings.registryServer,
+    ];
+    if (registry.some(Boolean) && !registry.every(Boolean)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['registryServer'],
+        message: 'registry username, password and server go together',
+      });
+    }
+    if (Boolean(settings.mqttCertFile) !== Boolean(settings.mqttKeyFile)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mqttKeyFile'],
+        message: 'a client certificate and its key go together',
+      });
+    }
+  });
+
+export type AgentSettings = z.infer<typeof agentSettingsSchema>;
+
+export const ENV_PREFIX = 'EDGE_AGENT_';
+export const SETTINGS_FILE_VARIABLE = `${ENV_PREFIX}SETTINGS_FILE`;
+
+/** `mqttCaFile` -> `EDGE_AGENT_MQTT_CA_FILE` */
+export function variableFor(key: string): string {
+  return ENV_PREFIX + key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+export class InvalidSettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid edge agent settings:\n  ${problems.join('\n  ')}`);
+    this.name = 'InvalidSettingsError';
+  }
+}
+
+/** Reads and validates the settings once; throws InvalidSettingsError naming each bad variable. */
+export function loadAgentSettings(env: NodeJS.ProcessEnv = process.env): AgentSettings {
+  const fromFile = readSettingsFile(env[SETTINGS_FILE_VARIABLE]);
+  const merged: Record<string, unknown> = { ...fromFile };
+  for (const key of Object.keys(agentSettingsSchema.shape)) {
+    const value = env[variableFor(key)];
+    if (value !== undefined && value !== '') merged[key] = value;
+  }
+  const result = agentSettingsSchema.safeParse(merged);
+  if (result.success) return result.data;
+  throw new InvalidSettingsError(
+    result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const source =
+        key in fromFile && !env[variableFor(key)]
+          ? `${key} in the settings file`
+          : variableFor(key);
+      const message = merged[key] === undefined ? 'is required' : issue.message;
+      return `${source}: ${message}`;
+    }),
+  );
+}
+
+function readSettingsFile(file: string | undefined): Record<string, unknown> {
+  if (!file) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new InvalidSettingsError([
+      `${SETTINGS_FILE_VARIABLE}: cannot read ${file}: ${(err as Error).message}`,
+    ]);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidSettingsError([`${SETTINGS_FILE_VARIABLE}: ${file} must hold a JSON object`]);
+  }
+  return parsed as Record<string, unknown>;
+}

@@ -1,0 +1,204 @@
+import {
+  RuntimeError,
+  type ContainerInfo,
+  type ContainerRuntime,
+  type CreateFromTemplateOptions,
+  type ExecResult,
+  type ImageInfo,
+  type PullOptions,
+} from '../container-runtime.port';
+
+interface FakeContainer extends ContainerInfo {
+  env: string[];
+}
+
+/** What a fake image does when a container of it starts. */
+export type FakeBehaviour = 'healthy' | 'crash' | 'unhealthy';
+
+/**
+ * An in-memory engine for the machine's fast tests: containers, names and images behave like
+ * the engine's (rename, name conflicts, stop/start idempotence), images carry a behaviour.
+ */
+export class FakeContainerRuntime implements ContainerRuntime {
+  readonly containers = new Map<string, FakeContainer>();
+  readonly images = new Map<string, ImageInfo & { behaviour: FakeBehaviour }>();
+  /** Images the "registry" has: reference -> behaviour. */
+  readonly registry = new Map<string, { behaviour: FakeBehaviour; digest: string }>();
+  pullFailure: RuntimeError | null = null;
+  freeBytes: number | null = 10 ** 12;
+  readonly calls: string[] = [];
+  private nextId = 1;
+
+  addRunningContainer(name: string, image: string, behaviour: FakeBehaviour = 'healthy'): string {
+    const imageInfo = this.storeImage(image, behaviour, `sha256:${'0'.repeat(64)}`);
+    const id = this.newId();
+    this.containers.set(id, {
+      id,
+      name,
+      imageRef: image,
+      imageId: imageInfo.id,
+      running: true,
+      restarting: false,
+      exitCode: 0,
+      restartCount: 0,
+      health: 'none',
+      labels: { origin: 'device' },
+      ipAddresses: ['10.0.0.2'],
+      env: ['SITE=plant-1'],
+    });
+    return id;
+  }
+
+  async inspectContainer(nameOrId: string) {
+    const c = this.find(nameOrId);
+    return c ? { ...c, labels: { ...c.labels } } : null;
+  }
+
+  async inspectImage(reference: string) {
+    return (
+      [...this.images.values()].find((i) => i.id === reference || i.repoTags.includes(reference)) ??
+      null
+    );
+  }
+
+  async pullImage(reference: string, options: PullOptions = {}) {
+    this.calls.push(`pull ${reference}`);
+    if (this.pullFailure) throw this.pullFailure;
+    const entry = this.registry.get(reference);
+    if (!entry) throw new RuntimeError('image_not_found', `manifest unknown: ${reference}`);
+    options.onProgress?.({ bytes: 50, totalBytes: 100, percent: 50 });
+    options.onProgress?.({ bytes: 100, totalBytes: 100, percent: 100 });
+    if (options.expectedDigest && options.expectedDigest !== entry.digest) {
+      throw new RuntimeError(
+        'digest_mismatch',
+        `expected ${options.expectedDigest}, got ${entry.digest}`,
+      );
+    }
+    return this.storeImage(reference, entry.behaviour, entry.digest);
+  }
+
+  async renameContainer(nameOrId: string, newName: string) {
+    this.calls.push(`rename ${nameOrId} ${newName}`);
+    const c = this.mustFind(nameOrId);
+    if (this.find(newName)) throw new RuntimeError('name_conflict', `${newName} exists`);
+    c.name = newName;
+  }
+
+  async stopContainer(nameOrId: string) {
+    this.calls.push(`stop ${nameOrId}`);
+    const c = this.mustFind(nameOrId);
+    c.running = false;
+    c.restarting = false;
+  }
+
+  async startContainer(nameOrId: string) {
+    this.calls.push(`start ${nameOrId}`);
+    const c = this.mustFind(nameOrId);
+    const behaviour = [...this.images.values()].find((i) => i.id === c.imageId)?.behaviour;
+    if (behaviour === 'crash') {
+      c.running = false;
+      c.exitCode = 1;
+      return;
+    }
+    c.running = true;
+    c.health = behaviour === 'unhealthy' ? 'unhealthy' : 'none';
+  }
+
+  async createFromTemplate(template: string, options: CreateFromTemplateOptions) {
+    this.calls.push(`create ${options.name} ${options.image}`);
+    const t = this.mustFind(template);
+    if (this.find(options.name)) throw new RuntimeError('name_conflict', `${options.name} exists`);
+    const image = await this.inspectImage(options.image);
+    if (!image) throw new RuntimeError('engine_error', `no such image ${options.image}`);
+    const id = this.newId();
+    this.containers.set(id, {
+      ...t,
+      id,
+      name: options.name,
+      imageRef: options.image,
+      imageId: image.id,
+      running: false,
+      exitCode: 0,
+      restartCount: 0,
+      health: 'none',
+      labels: { ...t.labels, ...options.extraLabels },
+      env: [...t.env],
+    });
+    return id;
+  }
+
+  async removeContainer(nameOrId: string) {
+    this.calls.push(`remove ${nameOrId}`);
+    const c = this.find(nameOrId);
+    if (c) this.containers.delete(c.id);
+  }
+
+  async listImages(repository: string) {
+    return [...this.images.values()].filter((i) =>
+      i.repoTags.some((t) => t.startsWith(`${repository}:`)),
+    );
+  }
+
+  async removeImage(reference: string) {
+    const image = [...this.images.values()].find(
+      (i) =>
+        i.id === reference || i.repoTags.includes(reference) || i.repoDigests.includes(reference),
+    );
+    if (!image) return true;
+    if ([...this.containers.values()].some((c) => c.imageId === image.id)) return false;
+    this.calls.push(`rmi ${reference}`);
+    this.images.delete(image.id);
+    return true;
+  }
+
+  async freeDiskBytes() {
+    return this.freeBytes;
+  }
+
+  async registryImageSize() {
+    return 1000;
+  }
+
+  async exec(nameOrId: string): Promise<ExecResult> {
+    const c = this.mustFind(nameOrId);
+    const behaviour = [...this.images.values()].find((i) => i.id === c.imageId)?.behaviour;
+    return behaviour === 'healthy'
+      ? { exitCode: 0, output: 'ok' }
+      : { exitCode: 1, output: 'not ok' };
+  }
+
+  running(): FakeContainer[] {
+    return [...this.containers.values()].filter((c) => c.running);
+  }
+
+  private storeImage(reference: string, behaviour: FakeBehaviour, digest: string) {
+    const existing = [...this.images.values()].find((i) => i.repoTags.includes(reference));
+    if (existing) return existing;
+    const id = `sha256:${String(this.nextId++).padStart(64, 'a')}`;
+    const info = {
+      id,
+      repoTags: [reference],
+      repoDigests: [`${reference.split(':')[0]}@${digest}`],
+      sizeBytes: 1000,
+      behaviour,
+    };
+    this.images.set(id, info);
+    return info;
+  }
+
+  private newId() {
+    return `c${this.nextId++}`;
+  }
+
+  private find(nameOrId: string) {
+    return (
+      [...this.containers.values()].find((c) => c.id === nameOrId || c.name === nameOrId) ?? null
+    );
+  }
+
+  private mustFind(nameOrId: string) {
+    const c = this.find(nameOrId);
+    if (!c) throw new RuntimeError('container_not_found', `no container ${nameOrId}`);
+    return c;
+  }
+}

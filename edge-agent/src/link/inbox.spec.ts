@@ -1,0 +1,211 @@
+import { commandTopic, type StatusReport, type UpdateCommand } from '@opcfleet/contracts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import pino from 'pino';
+import { configCommandFor, updateCommandFor } from '../../test/fixtures/commands';
+import type { ConfigJobHandler, ConfigOutcome } from '../config-apply/config-decision';
+import { Inbox, type UpdateStarter } from './inbox';
+import { JobLedger } from './job-ledger';
+import { Outbox } from './outbox';
+import { StatusReporter } from './status-reporter';
+
+const address = { tenantId: 'acme', clientId: 'press-07' };
+const logger = pino({ level: 'silent' });
+
+class FakeRunner implements UpdateStarter {
+  readonly started: UpdateCommand[] = [];
+  refuseWith: string | null = null;
+  async start(command: UpdateCommand) {
+    if (this.refuseWith) return { accepted: false as const, reason: this.refuseWith };
+    this.started.push(command);
+    return { accepted: true as const };
+  }
+}
+
+class FakeConfigs implements ConfigJobHandler {
+  readonly applied: number[] = [];
+  async apply(command: { payload: { version: number } }): Promise<ConfigOutcome> {
+    this.applied.push(command.payload.version);
+    return { phase: 'applied', configVersion: command.payload.version };
+  }
+}
+
+describe('Inbox', () => {
+  let dir: string;
+  let runner: FakeRunner;
+  let configs: FakeConfigs;
+  let now: Date;
+
+  async function open() {
+    const ledger = await JobLedger.open(path.join(dir, 'jobs'));
+    const outbox = await Outbox.open(path.join(dir, 'outbox'));
+    const reporter = new StatusReporter({ address, ledger, outbox, logger });
+    const inbox = new Inbox({
+      address,
+      ledger,
+      reporter,
+      updates: runner,
+      configs,
+      logger,
+      now: () => now,
+    });
+    const reports = () => outbox.pending().map((e) => e.report);
+    return { inbox, reporter, ledger, outbox, reports };
+  }
+
+  const send = (inbox: Inbox, kind: 'update' | 'config', body: unknown) =>
+    inbox.handle(
+      commandTopic(address, kind),
+      typeof body === 'string' ? body : JSON.stringify(body),
+    );
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'inbox-'));
+    runner = new FakeRunner();
+    configs = new FakeConfigs();
+    now = new Date('2026-11-23T10:00:00.000Z');
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('runs an update once even when it is delivered twice, also across a restart', async () => {
+    const command = updateCommandFor(address);
+    const first = await open();
+    await send(first.inbox, 'update', command);
+    await first.reporter.report({
+      jobKind: 'update',
+      jobId: command.jobId,
+      correlationId: 'c',
+      phase: 'received',
+      at: now.toISOString(),
+    });
+
+    const second = await open();
+    await send(second.inbox, 'update', command);
+
+    expect(runner.started.map((c) => c.jobId)).toEqual([command.jobId]);
+    const resent = second.reports().filter((r) => r.jobId === command.jobId);
+    expect(resent.map((r) => [r.seq, r.phase])).toEqual([
+      [1, 'received'],
+      [1, 'received'],
+    ]);
+    expect(resent[1].messageId).toBe(resent[0].messageId);
+  });
+
+  it('applies a config once and re-sends its outcome on a duplicate', async () => {
+    const { inbox, reports } = await open();
+    const command = configCommandFor(address, 3);
+    await send(inbox, 'config', command);
+    await send(inbox, 'config', command);
+    expect(configs.applied).toEqual([3]);
+    expect(reports().map((r) => [r.seq, r.phase])).toEqual([
+      [1, 'received'],
+      [2, 'applied'],
+      [2, 'applied'],
+    ]);
+  });
+
+  it('rejects an expired command without running it', async () => {
+    const { inbox, reports } = await open();
+    const command = updateCommandFor(address, { expiresAt: '2026-11-23T09:59:59.000Z' });
+    await send(inbox, 'update', command);
+    expect(runner.started).toEqual([]);
+    const [report] = reports();
+    expect(report).toMatchObject({
+      jobId: command.jobId,
+      seq: 1,
+      phase: 'rejected',
+      error: { code: 'expired' },
+    });
+  });
+
+  it('reports the runner refusing a second update, with its reason', async () => {
+    const { inbox, reports } = await open();
+    runner.refuseWith = 'update 1234 is in progress (verifying)';
+    const command = updateCommandFor(address);
+    await send(inbox, 'update', command);
+    expect(reports()).toEqual([
+      expect.objectContaining({
+        jobId: command.jobId,
+        phase: 'rejected',
+        error: { code: 'refused', message: 'update 1234 is in progress (verifying)' },
+      }) as StatusReport,
+    ]);
+  });
+
+  it.each([
+    ['not JSON', 'update', '{"schema":'],
+    ['a config on the update topic', 'update', configCommandFor(address, 1)],
+    [
+      'a command for another client',
+      'update',
+      updateCommandFor({ tenantId: 'acme', clientId: 'press-08' }),
+    ],
+    [
+      'a command for another tenant',
+      'config',
+      configCommandFor({ tenantId: 'other', clientId: 'press-07' }, 1),
+    ],
+    [
+      'an image that is not a reference',
+      'update',
+      { ...updateCommandFor(address), payload: { targetVersion: '1', image: 'NOT AN IMAGE' } },
+    ],
+  ] as const)('drops %s without reporting or running anything', async (_label, kind, body) => {
+    const { inbox, reports, ledger } = await open();
+    await send(inbox, kind, body);
+    expect(runner.started).toEqual([]);
+    expect(configs.applied).toEqual([]);
+    expect(reports()).toEqual([]);
+    expect(ledger.recent(10)).toEqual([]);
+  });
+
+  it('says "failed" when the runner throws, so the command is not acknowledged', async () => {
+    const { inbox } = await open();
+    runner.start = async () => {
+      throw new Error('engine socket gone');
+    };
+    await expect(send(inbox, 'update', updateCommandFor(address))).resolves.toBe('failed');
+    await expect(send(inbox, 'update', '{')).resolves.toBe('dropped');
+  });
+
+  it('drops messages on topics outside its own command tree', async () => {
+    const { inbox, reports } = await open();
+    const command = updateCommandFor({ tenantId: 'acme', clientId: 'press-08' });
+    await inbox.handle(
+      commandTopic({ tenantId: 'acme', clientId: 'press-08' }, 'update'),
+      JSON.stringify(command),
+    );
+    await inbox.handle(
+      'tenants/acme/clients/press-07/status',
+      JSON.stringify(updateCommandFor(address)),
+    );
+    expect(runner.started).toEqual([]);
+    expect(reports()).toEqual([]);
+  });
+
+  it('re-applies a config job a crash interrupted after "received"', async () => {
+    const first = await open();
+    const command = configCommandFor(address, 4, undefined, {
+      expiresAt: '2026-11-23T10:05:00.000Z',
+    });
+    await first.ledger.admit({ kind: 'config', command }, now.toISOString());
+    await first.reporter.report({
+      jobKind: 'config',
+      jobId: command.jobId,
+      correlationId: command.correlationId,
+      phase: 'received',
+      at: now.toISOString(),
+      configVersion: 4,
+    });
+
+    now = new Date('2026-11-23T12:00:00.000Z'); // past its expiry: begun in time, so finished
+    const second = await open();
+    await second.inbox.resumeUnfinished();
+    expect(configs.applied).toEqual([4]);
+    expect(second.reports().map((r) => [r.seq, r.phase])).toEqual([
+      [1, 'received'],
+      [2, 'applied'],
+    ]);
+  });
+});

@@ -1,0 +1,202 @@
+import {
+  commandTopic,
+  decodeConfigCommand,
+  decodeUpdateCommand,
+  parseTopic,
+  type ClientAddress,
+  type ConfigCommand,
+  type StatusError,
+  type UpdateCommand,
+  type Validated,
+} from '@opcfleet/contracts';
+import type { Logger } from 'pino';
+import type { ConfigJobHandler } from '../config-apply/config-decision';
+import type { JobLedger, JobRecord, LedgerCommand } from './job-ledger';
+import type { StatusReporter } from './status-reporter';
+
+/** The update runner as the inbox sees it: it refuses a job with a reason (busy, ...). */
+export interface UpdateStarter {
+  start(command: UpdateCommand): Promise<{ accepted: true } | { accepted: false; reason: string }>;
+}
+
+/**
+ * Where each command delivered on `commands/#` goes. Malformed or misaddressed messages are
+ * logged and dropped; a job seen before is not run again (its last report is sent again); an
+ * expired one is rejected; the rest go to the update runner or to config apply. Nothing here
+ * throws: a message can never take the agent down.
+ */
+export class Inbox {
+  constructor(
+    private readonly deps: {
+      address: ClientAddress;
+      ledger: JobLedger;
+      reporter: StatusReporter;
+      updates: UpdateStarter;
+      configs: ConfigJobHandler;
+      logger: Logger;
+      now?: () => Date;
+    },
+  ) {}
+
+  /**
+   * `failed`: the command could not be stored or handed over (disk, runner error); the link
+   * then withholds the PUBACK so the broker delivers it again after a reconnect.
+   */
+  async handle(
+    topic: string,
+    payload: Uint8Array | string,
+  ): Promise<'handled' | 'dropped' | 'failed'> {
+    try {
+      const entry = this.decode(topic, payload);
+      if (!entry) return 'dropped';
+      await this.accept(entry);
+      return 'handled';
+    } catch (err) {
+      this.deps.logger.error({ err, topic }, 'command handling failed');
+      return 'failed';
+    }
+  }
+
+  /** On start: config jobs a crash interrupted are applied again (update jobs resume in the runner). */
+  async resumeUnfinished(): Promise<void> {
+    for (const record of this.deps.ledger.unfinished()) {
+      if (record.kind !== 'config' || !record.command) continue;
+      this.deps.logger.info({ jobId: record.jobId }, 'resuming interrupted config job');
+      await this.handle(commandTopic(this.deps.address, 'config'), JSON.stringify(record.command));
+    }
+  }
+
+  private decode(topic: string, payload: Uint8Array | string): LedgerCommand | null {
+    const { address, logger } = this.deps;
+    const parsed = parseTopic(topic);
+    if (!parsed || !sameAddress(parsed, address) || !parsed.channel.startsWith('commands/')) {
+      logger.warn({ topic }, 'dropped a message on a topic that is not one of our command topics');
+      return null;
+    }
+    const kind = parsed.channel === 'commands/update' ? 'update' : 'config';
+    const decoded: Validated<UpdateCommand | ConfigCommand> =
+      kind === 'update' ? decodeUpdateCommand(payload) : decodeConfigCommand(payload);
+    if (!decoded.ok) {
+      logger.warn({ topic, errors: decoded.errors }, 'dropped a malformed command');
+      return null;
+    }
+    const command = decoded.value;
+    if (!sameAddress(command, address)) {
+      logger.warn(
+        { topic, jobId: command.jobId, tenantId: command.tenantId, clientId: command.clientId },
+        'dropped a command addressed to another client',
+      );
+      return null;
+    }
+    return kind === 'update'
+      ? { kind, command: command as UpdateCommand }
+      : { kind, command: command as ConfigCommand };
+  }
+
+  private async accept(entry: LedgerCommand): Promise<void> {
+    const { ledger, reporter, logger } = this.deps;
+    const { jobId, correlationId } = entry.command;
+    const log = logger.child({ jobId, correlationId });
+    const seen = ledger.get(jobId);
+    if (seen && seen.kind !== entry.kind) {
+      log.warn(
+        { kind: entry.kind, seenKind: seen.kind },
+        'dropped a command reusing the id of another job',
+      );
+      return;
+    }
+    if (seen && !this.mustRunAgain(seen)) {
+      log.info({ lastSeq: seen.lastSeq }, 'duplicate command: sending its last report again');
+      await reporter.resendLast(jobId);
+      return;
+    }
+    if (!seen) await ledger.admit(entry, this.now().toISOString());
+
+    // Expiry is about starting a job: one begun in time is finished (its files may be half-written).
+    const expiresAt = entry.command.expiresAt;
+    if (!seen && expiresAt && Date.parse(expiresAt) <= this.now().getTime()) {
+      log.warn({ expiresAt }, 'rejected an expired command');
+      await this.reject(entry, { code: 'expired', message: `command expired at ${expiresAt}` });
+      return;
+    }
+    if (entry.kind === 'update') await this.startUpdate(entry.command, log, Boolean(seen));
+    else await this.applyConfig(entry.command, log, seen);
+  }
+
+  /**
+   * A job seen before runs again only when a crash cut it short before anything was reported
+   * (update: the runner never took it) or before its outcome (config: applying is idempotent).
+   */
+  private mustRunAgain(seen: JobRecord): boolean {
+    if (seen.finished) return false;
+    return seen.kind === 'config' || seen.lastSeq === 0;
+  }
+
+  private async startUpdate(command: UpdateCommand, log: Logger, retry: boolean): Promise<void> {
+    const result = await this.deps.updates.start(command);
+    if (result.accepted) {
+      log.info({ image: command.payload.image }, 'update accepted');
+      return;
+    }
+    if (retry) {
+      // The runner may hold this very job already (it resumes from its own snapshots).
+      log.info({ reason: result.reason }, 'repeated update not restarted');
+      return;
+    }
+    log.warn({ reason: result.reason }, 'update refused');
+    await this.reject({ kind: 'update', command }, { code: 'refused', message: result.reason });
+  }
+
+  private async applyConfig(
+    command: ConfigCommand,
+    log: Logger,
+    seen: JobRecord | undefined,
+  ): Promise<void> {
+    const { reporter, configs } = this.deps;
+    const base = {
+      jobKind: 'config' as const,
+      jobId: command.jobId,
+      correlationId: command.correlationId,
+      configVersion: command.payload.version,
+    };
+    if (!seen || seen.lastSeq === 0)
+      await reporter.report({ ...base, phase: 'received', at: this.nowIso() });
+    const outcome = await configs.apply(command);
+    if (outcome.phase === 'applied')
+      log.info({ configVersion: outcome.configVersion }, 'config applied');
+    else
+      log.warn({ configVersion: outcome.configVersion, error: outcome.error }, 'config rejected');
+    await reporter.report({
+      ...base,
+      phase: outcome.phase,
+      at: this.nowIso(),
+      error: outcome.phase === 'rejected' ? outcome.error : undefined,
+    });
+  }
+
+  private async reject(entry: LedgerCommand, error: StatusError): Promise<void> {
+    const common = {
+      jobId: entry.command.jobId,
+      correlationId: entry.command.correlationId,
+      phase: 'rejected' as const,
+      at: this.nowIso(),
+      error,
+    };
+    await this.deps.reporter.report(
+      entry.kind === 'update'
+        ? { ...common, jobKind: 'update' }
+        : { ...common, jobKind: 'config', configVersion: entry.command.payload.version },
+    );
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  private nowIso(): string {
+    return this.now().toISOString();
+  }
+}
+
+const sameAddress = (a: ClientAddress, b: ClientAddress) =>
+  a.tenantId === b.tenantId && a.clientId === b.clientId;

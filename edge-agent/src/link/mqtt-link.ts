@@ -1,0 +1,218 @@
+import {
+  PRESENCE_SCHEMA,
+  clientCommandsFilter,
+  clientTopicRoot,
+  presenceTopic,
+  stateTopic,
+  type ClientAddress,
+  type Presence,
+  type StateSummary,
+} from '@opcfleet/contracts';
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { AgentSettings } from '../config/agent-settings';
+import type { ReportPublisher, StatusReporter } from './status-reporter';
+
+export type LinkSettings = Pick<
+  AgentSettings,
+  | 'tenantId'
+  | 'clientId'
+  | 'mqttUrl'
+  | 'mqttVersion'
+  | 'mqttUsername'
+  | 'mqttPassword'
+  | 'mqttCaFile'
+  | 'mqttCertFile'
+  | 'mqttKeyFile'
+  | 'mqttSessionExpirySeconds'
+  | 'mqttKeepaliveSeconds'
+>;
+
+export interface CommandSink {
+  /** `failed` withholds the PUBACK: the broker redelivers after the next reconnect. */
+  handle(topic: string, payload: Uint8Array): Promise<'handled' | 'dropped' | 'failed'>;
+}
+
+/**
+ * The agent's MQTT connection: a persistent session under a stable client id, so commands
+ * sent while the device was offline wait in the broker; QoS 1 on its own `commands/#`, each
+ * acknowledged only after the inbox has stored it; retained presence with an `offline` last
+ * will; retained state; and the publisher the status reporter drains its outbox through.
+ */
+export class MqttLink implements ReportPublisher {
+  private client: MqttClient | null = null;
+  private connects = 0;
+  private readonly address: ClientAddress;
+
+  constructor(
+    private readonly deps: {
+      settings: LinkSettings;
+      agentVersion: string;
+      commands: CommandSink;
+      reporter: StatusReporter;
+      logger: Logger;
+      /** Each connection after the first: the link was lost and came back. */
+      onReconnect?: () => void;
+      /** The retained state to publish on each (re)connect. */
+      currentState?: () => Promise<StateSummary>;
+    },
+  ) {
+    this.address = { tenantId: deps.settings.tenantId, clientId: deps.settings.clientId };
+  }
+
+  /** Connects in the background (a broker that is down is retried forever). */
+  start(): void {
+    const client = mqtt.connect(this.deps.settings.mqttUrl, this.clientOptions());
+    this.client = client;
+    // PUBACK goes out only when this callback runs: after the command is on disk.
+    client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
+      this.deps.commands.handle(packet.topic, toBytes(packet.payload)).then(
+        (outcome) => (outcome === 'failed' ? done(new Error('command not stored')) : done()),
+        (err: Error) => done(err),
+      );
+    };
+    client.on('connect', (connack) => void this.onConnect(client, connack.sessionPresent));
+    client.on('close', () => {
+      if (this.client === client)
+        this.deps.logger.warn({ url: this.deps.settings.mqttUrl }, 'MQTT connection lost');
+    });
+    client.on('error', (err) => this.deps.logger.warn({ err }, 'MQTT error'));
+  }
+
+  isConnected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** Resolves when connected (for tests and start-up logs). */
+  whenConnected(): Promise<void> {
+    const client = this.requireClient();
+    if (client.connected) return Promise.resolve();
+    return new Promise((resolve) => client.once('connect', () => resolve()));
+  }
+
+  publish(topic: string, payload: string): Promise<void> {
+    const client = this.requireClient();
+    return new Promise((resolve, reject) => {
+      client.publish(topic, payload, { qos: 1, ...this.jsonProperties() }, (err) =>
+        err ? reject(err) : resolve(),
+      );
+    });
+  }
+
+  /** Retained: a new subscriber (the service after a restart) sees where the device stands. */
+  async publishState(summary: StateSummary): Promise<void> {
+    await this.publishRetained(stateTopic(this.address), JSON.stringify(summary));
+  }
+
+  /** Says `offline` itself (the last will covers only a lost connection), then disconnects. */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.deps.reporter.detach();
+    this.client = null;
+    if (client.connected) {
+      await this.publishRetained(
+        presenceTopic(this.address),
+        JSON.stringify(this.presence('offline')),
+        client,
+      ).catch((err) => this.deps.logger.warn({ err }, 'could not publish offline presence'));
+    }
+    await client.endAsync();
+  }
+
+  /** Drops the connection without a goodbye, as a power cut does (the broker sends the last will). */
+  async abort(): Promise<void> {
+    this.deps.reporter.detach();
+    await this.client?.endAsync(true);
+    this.client = null;
+  }
+
+  private async onConnect(client: MqttClient, sessionPresent: boolean): Promise<void> {
+    const { logger, reporter } = this.deps;
+    this.connects += 1;
+    if (this.connects > 1) this.deps.onReconnect?.();
+    logger.info(
+      { url: this.deps.settings.mqttUrl, sessionPresent, connects: this.connects },
+      'MQTT connected',
+    );
+    try {
+      // Resubscribing when the broker kept the session is harmless and covers one that did not.
+      await client.subscribeAsync(clientCommandsFilter(this.address), { qos: 1 });
+      await this.publishRetained(
+        presenceTopic(this.address),
+        JSON.stringify(this.presence('online')),
+      );
+      if (this.deps.currentState) await this.publishState(await this.deps.currentState());
+    } catch (err) {
+      logger.warn({ err }, 'MQTT session set-up failed; it is retried on the next connect');
+    }
+    reporter.attach(this);
+    reporter.kick();
+  }
+
+  private publishRetained(
+    topic: string,
+    payload: string,
+    client = this.requireClient(),
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      client.publish(topic, payload, { qos: 1, retain: true, ...this.jsonProperties() }, (err) =>
+        err ? reject(err) : resolve(),
+      );
+    });
+  }
+
+  private clientOptions(): IClientOptions {
+    const s = this.deps.settings;
+    const will = {
+      topic: presenceTopic(this.address),
+      payload: Buffer.from(JSON.stringify(this.presence('offline'))),
+      qos: 1 as const,
+      retain: true,
+    };
+    return {
+      clientId: `agent:${s.tenantId}:${s.clientId}`,
+      clean: false,
+      protocolVersion: s.mqttVersion,
+      keepalive: s.mqttKeepaliveSeconds,
+      reconnectPeriod: 2000,
+      connectTimeout: 10_000,
+      username: s.mqttUsername ?? (s.mqttPassword ? clientTopicRoot(this.address) : undefined),
+      password: s.mqttPassword,
+      ca: s.mqttCaFile ? readFileSync(s.mqttCaFile) : undefined,
+      cert: s.mqttCertFile ? readFileSync(s.mqttCertFile) : undefined,
+      key: s.mqttKeyFile ? readFileSync(s.mqttKeyFile) : undefined,
+      rejectUnauthorized: true,
+      will:
+        s.mqttVersion === 5 ? { ...will, properties: { contentType: 'application/json' } } : will,
+      properties:
+        s.mqttVersion === 5 ? { sessionExpiryInterval: s.mqttSessionExpirySeconds } : undefined,
+    };
+  }
+
+  private jsonProperties() {
+    return this.deps.settings.mqttVersion === 5
+      ? { properties: { contentType: 'application/json' } }
+      : {};
+  }
+
+  private presence(status: Presence['status']): Presence {
+    return {
+      schema: PRESENCE_SCHEMA,
+      ...this.address,
+      status,
+      at: new Date().toISOString(),
+      agentVersion: this.deps.agentVersion,
+    };
+  }
+
+  private requireClient(): MqttClient {
+    if (!this.client) throw new Error('the MQTT link is not started');
+    return this.client;
+  }
+}
+
+function toBytes(payload: IPublishPacket['payload']): Uint8Array {
+  return typeof payload === 'string' ? Buffer.from(payload) : payload;
+}

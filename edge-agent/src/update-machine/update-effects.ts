@@ -1,0 +1,348 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  RuntimeError,
+  type ContainerInfo,
+  type ContainerRuntime,
+  type PullProgress,
+} from '../container-runtime/container-runtime.port';
+import { httpGet } from '../container-runtime/http-get';
+import { parseImageReference } from '../container-runtime/image-reference';
+import type { Logger } from './logger';
+import type { StepError, UpdateJobContext, UpdateJobEvent } from './update-machine';
+import type { HealthSettings, WorkloadSettings } from './workload-settings';
+
+/** Label the agent puts on the containers it creates, so the running version is known. */
+export const VERSION_LABEL = 'org.opcfleet.version';
+export const JOB_LABEL = 'org.opcfleet.job-id';
+
+export interface EffectEnv {
+  runtime: ContainerRuntime;
+  workload: WorkloadSettings;
+  logger: Logger;
+  now: () => Date;
+  /** Aborted when the state's deadline passes: loops stop, the machine gets a TIMEOUT. */
+  signal: AbortSignal;
+  /** `final` reports go out even inside the throttle interval. */
+  onPullProgress: (progress: PullProgress, final?: boolean) => void;
+}
+
+type Effect = (ctx: UpdateJobContext, env: EffectEnv) => Promise<UpdateJobEvent>;
+
+const at = (env: EffectEnv) => env.now().toISOString();
+
+const stepError = (error: unknown, fallbackCode: string): StepError =>
+  error instanceof RuntimeError
+    ? { code: error.code, message: error.message }
+    : { code: fallbackCode, message: (error as Error)?.message ?? String(error) };
+
+function versionOf(container: ContainerInfo): string | undefined {
+  const labels = container.labels;
+  const fromTag = /:([A-Za-z0-9_][A-Za-z0-9_.-]*)$/.exec(container.imageRef.split('@')[0] ?? '');
+  return (
+    labels[VERSION_LABEL] ?? labels['org.opencontainers.image.version'] ?? fromTag?.[1] ?? undefined
+  );
+}
+
+/** Nothing has changed yet: find the current container and check there is room for the image. */
+const prepare: Effect = async (ctx, env) => {
+  const current = await env.runtime.inspectContainer(ctx.containerName);
+  if (!current) {
+    return {
+      type: 'PREPARE_FAILED',
+      at: at(env),
+      error: {
+        code: 'no_workload_container',
+        message: `no container named ${ctx.containerName} to update`,
+      },
+    };
+  }
+  const imageSize = await env.runtime.registryImageSize(ctx.image, env.workload.registryAuth);
+  const free = await env.runtime.freeDiskBytes();
+  if (free !== null) {
+    // Layers are stored unpacked: twice the download size is a conservative estimate.
+    const needed = (imageSize ?? 0) * 2 + (env.workload.diskFloorBytes ?? 0);
+    if (free < needed) {
+      return {
+        type: 'PREPARE_FAILED',
+        at: at(env),
+        error: {
+          code: 'insufficient_disk',
+          message: `only ${free} bytes free for the engine's images; ${needed} needed (image ${imageSize ?? 'size unknown'} bytes, floor ${env.workload.diskFloorBytes ?? 0})`,
+        },
+      };
+    }
+  }
+  return {
+    type: 'PREPARED',
+    at: at(env),
+    oldContainerId: current.id,
+    oldImageId: current.imageId,
+    oldImageRef: current.imageRef,
+    oldVersion: versionOf(current),
+    imageSizeBytes: imageSize ?? undefined,
+  };
+};
+
+const pull: Effect = async (ctx, env) => {
+  if (ctx.notBefore) {
+    const wait = Date.parse(ctx.notBefore) - env.now().getTime();
+    if (wait > 0) await sleep(wait, undefined, { signal: env.signal });
+  }
+  // Engines report bytes only for large layers (Podman not at all for small ones): the
+  // registry's size gives the reports a total and a start and an end.
+  const total = ctx.imageSizeBytes;
+  env.onPullProgress(total ? { bytes: 0, totalBytes: total, percent: 0 } : { bytes: 0 });
+  try {
+    const image = await env.runtime.pullImage(ctx.image, {
+      auth: env.workload.registryAuth,
+      expectedDigest: ctx.imageDigest,
+      onProgress: (p) =>
+        env.onPullProgress(
+          p.totalBytes || !total
+            ? p
+            : {
+                bytes: p.bytes,
+                totalBytes: total,
+                percent: Math.min(100, Math.round((p.bytes / total) * 100)),
+              },
+        ),
+    });
+    const size = total ?? image.sizeBytes;
+    env.onPullProgress({ bytes: size, totalBytes: size, percent: 100 }, true);
+    return { type: 'PULLED', at: at(env), imageId: image.id };
+  } catch (error) {
+    const retryable = error instanceof RuntimeError ? error.retryable : true;
+    return { type: 'PULL_FAILED', at: at(env), error: stepError(error, 'pull_failed'), retryable };
+  }
+};
+
+/** A checkpoint: the image is here and nothing has stopped yet. */
+const confirmPulled: Effect = async (ctx, env) => {
+  const image = ctx.newImageId ? await env.runtime.inspectImage(ctx.newImageId) : null;
+  if (image) return { type: 'PROCEED', at: at(env) };
+  return {
+    type: 'PULL_FAILED',
+    at: at(env),
+    retryable: true,
+    error: { code: 'image_missing', message: `${ctx.image} is no longer in the engine` },
+  };
+};
+
+/**
+ * Renames the old container aside (kept, not removed), creates the new one from it while the
+ * old still runs, then stops the old: the downtime is only stop + start. Each step checks what
+ * already happened, so a re-run after a crash continues where the last one stopped.
+ */
+const stopOld: Effect = async (ctx, env) => {
+  const { runtime } = env;
+  try {
+    const byName = await runtime.inspectContainer(ctx.containerName);
+    if (byName?.id === ctx.oldContainerId) {
+      await runtime.renameContainer(ctx.containerName, ctx.backupName);
+    }
+    const backup = await runtime.inspectContainer(ctx.backupName);
+    if (!backup || backup.id !== ctx.oldContainerId) {
+      throw new RuntimeError('container_not_found', `old container ${ctx.oldContainerId} is gone`);
+    }
+    let fresh = byName?.id === ctx.oldContainerId ? null : byName;
+    if (fresh && fresh.labels[JOB_LABEL] !== ctx.jobId) {
+      // Someone else's container took the name meanwhile: do not touch it, roll back.
+      throw new RuntimeError('name_conflict', `${ctx.containerName} is taken by ${fresh.id}`);
+    }
+    if (!fresh) {
+      await runtime.createFromTemplate(ctx.backupName, {
+        name: ctx.containerName,
+        image: ctx.image,
+        extraLabels: { [VERSION_LABEL]: ctx.targetVersion, [JOB_LABEL]: ctx.jobId },
+      });
+      fresh = await runtime.inspectContainer(ctx.containerName);
+    }
+    if (!fresh)
+      throw new RuntimeError('container_not_found', 'new container vanished after create');
+    env.logger.info(
+      {
+        jobId: ctx.jobId,
+        correlationId: ctx.correlationId,
+        container: ctx.backupName,
+        reason: 'update',
+      },
+      'stopping old workload container',
+    );
+    await runtime.stopContainer(ctx.backupName, env.workload.stopTimeoutSeconds ?? 10);
+    return { type: 'OLD_STOPPED', at: at(env), newContainerId: fresh.id };
+  } catch (error) {
+    return { type: 'STEP_FAILED', at: at(env), error: stepError(error, 'stop_failed') };
+  }
+};
+
+/** Starts the new container by id (unique, so it cannot be someone else's); starting twice is harmless. */
+const startNew: Effect = async (ctx, env) => {
+  try {
+    if (!ctx.newContainerId)
+      throw new RuntimeError('container_not_found', 'no new container recorded');
+    await env.runtime.startContainer(ctx.newContainerId);
+    return { type: 'NEW_STARTED', at: at(env) };
+  } catch (error) {
+    return { type: 'STEP_FAILED', at: at(env), error: stepError(error, 'start_failed') };
+  }
+};
+
+/** Why a freshly started container is not healthy, or null while it looks fine. */
+function crashReason(container: ContainerInfo | null, baselineRestarts: number): string | null {
+  if (!container) return 'the new container disappeared';
+  if (container.restarting || container.restartCount > baselineRestarts) {
+    return `the new container is restarting (exit code ${container.exitCode}, ${container.restartCount} restarts)`;
+  }
+  if (!container.running) return `the new container exited with code ${container.exitCode}`;
+  if (container.health === 'unhealthy') return 'the engine reports the new container unhealthy';
+  return null;
+}
+
+async function probeOnce(
+  settings: HealthSettings,
+  container: ContainerInfo,
+  env: EffectEnv,
+): Promise<string | null> {
+  const probe = settings.probe;
+  if (!probe) return null;
+  try {
+    if (probe.kind === 'exec') {
+      const result = await env.runtime.exec(container.id, probe.command, 5000);
+      return result.exitCode === 0
+        ? null
+        : `exec probe exited ${result.exitCode}: ${result.output.trim().slice(0, 200)}`;
+    }
+    const host = probe.host ?? container.ipAddresses[0];
+    if (!host) return 'the new container has no address to probe';
+    const response = await httpGet(`http://${host}:${probe.port}${probe.path}`, {
+      timeoutMs: 2000,
+      signal: env.signal,
+      maxBytes: 64 * 1024,
+    });
+    const ok = response.status >= 200 && response.status < 300;
+    return ok ? null : `HTTP probe answered ${response.status}`;
+  } catch (error) {
+    return `probe failed: ${(error as Error).message}`;
+  }
+}
+
+/**
+ * The new container must stay up for the settle period, then pass the probe (if any) within
+ * its budget; the engine's HEALTHCHECK counts only when it says something ("unhealthy").
+ */
+const verify: Effect = async (ctx, env) => {
+  const health = env.workload.health;
+  const interval = health.probeIntervalMs ?? 250;
+  const fail = (message: string): UpdateJobEvent => ({
+    type: 'STEP_FAILED',
+    at: at(env),
+    error: { code: 'unhealthy', message },
+  });
+  try {
+    const first = await env.runtime.inspectContainer(ctx.containerName);
+    const baseline = first?.restartCount ?? 0;
+    const settleUntil = Date.now() + health.settleMs;
+    for (;;) {
+      const container = await env.runtime.inspectContainer(ctx.containerName);
+      const crash = crashReason(container, baseline);
+      if (crash) return fail(crash);
+      if (Date.now() >= settleUntil) break;
+      await sleep(Math.min(interval, Math.max(0, settleUntil - Date.now())), undefined, {
+        signal: env.signal,
+      });
+    }
+    const probeUntil = Date.now() + health.probeTimeoutMs;
+    let lastProblem: string | null = null;
+    for (;;) {
+      const container = await env.runtime.inspectContainer(ctx.containerName);
+      const crash = crashReason(container, baseline);
+      if (crash) return fail(crash);
+      lastProblem = await probeOnce(health, container!, env);
+      if (!lastProblem) return { type: 'VERIFIED', at: at(env) };
+      if (Date.now() >= probeUntil) {
+        return fail(`health probe did not pass within ${health.probeTimeoutMs} ms: ${lastProblem}`);
+      }
+      await sleep(interval, undefined, { signal: env.signal });
+    }
+  } catch (error) {
+    if (env.signal.aborted) throw error;
+    return { type: 'STEP_FAILED', at: at(env), error: stepError(error, 'verify_failed') };
+  }
+};
+
+/** After the commit: drop the old container, keep the old image for a manual rollback, prune older ones. */
+const cleanUp: Effect = async (ctx, env) => {
+  const { runtime } = env;
+  const backup = await runtime.inspectContainer(ctx.backupName);
+  if (backup && backup.id === ctx.oldContainerId) await runtime.removeContainer(backup.id);
+  const { repository } = parseImageReference(ctx.image);
+  const keep = new Set([ctx.newImageId, ctx.oldImageId]);
+  for (const image of await runtime.listImages(repository)) {
+    if (keep.has(image.id)) continue;
+    // Only this repository's tags are dropped: an image also tagged elsewhere stays for its
+    // other users (removing by digest would delete it whole). Untagged ones go by id.
+    const tags = image.repoTags.filter((ref) => ref.startsWith(`${repository}:`));
+    const names = tags.length > 0 ? tags : image.repoTags.length === 0 ? [image.id] : [];
+    for (const name of names) {
+      const removed = await runtime.removeImage(name);
+      env.logger.info(
+        { jobId: ctx.jobId, correlationId: ctx.correlationId, image: name, removed },
+        removed ? 'pruned an older workload image' : 'older workload image still in use, kept',
+      );
+    }
+  }
+  return { type: 'CLEANED_UP', at: at(env) };
+};
+
+/**
+ * Puts the old container back: removes the new one, renames the old one to its name, starts it
+ * and waits until it runs. Every step looks first, so a re-run converges.
+ */
+const rollBack: Effect = async (ctx, env) => {
+  const { runtime } = env;
+  const log = { jobId: ctx.jobId, correlationId: ctx.correlationId, reason: ctx.error };
+  try {
+    if (ctx.notBefore) {
+      const wait = Date.parse(ctx.notBefore) - env.now().getTime();
+      if (wait > 0) await sleep(wait, undefined, { signal: env.signal });
+    }
+    const byName = await runtime.inspectContainer(ctx.containerName);
+    if (byName && byName.id !== ctx.oldContainerId) {
+      if (byName.labels[JOB_LABEL] !== ctx.jobId) {
+        throw new RuntimeError('name_conflict', `${ctx.containerName} is taken by ${byName.id}`);
+      }
+      env.logger.warn({ ...log, container: byName.id }, 'removing the failed new container');
+      await runtime.removeContainer(byName.id);
+    }
+    const backup = await runtime.inspectContainer(ctx.backupName);
+    if (backup && backup.id === ctx.oldContainerId) {
+      await runtime.renameContainer(ctx.backupName, ctx.containerName);
+    }
+    const old = await runtime.inspectContainer(ctx.containerName);
+    if (!old || old.id !== ctx.oldContainerId) {
+      throw new RuntimeError('container_not_found', `old container ${ctx.oldContainerId} is gone`);
+    }
+    env.logger.warn(log, 'rolling back: starting the old workload container');
+    await runtime.startContainer(old.id);
+    for (;;) {
+      const state = await runtime.inspectContainer(old.id);
+      if (state?.running) return { type: 'ROLLED_BACK', at: at(env) };
+      await sleep(100, undefined, { signal: env.signal });
+    }
+  } catch (error) {
+    if (env.signal.aborted) throw error;
+    return { type: 'STEP_FAILED', at: at(env), error: stepError(error, 'rollback_failed') };
+  }
+};
+
+/** The work each state does on entry; final states without work are absent. */
+export const STATE_EFFECTS: Partial<Record<string, Effect>> = {
+  received: prepare,
+  pulling: pull,
+  pulled: confirmPulled,
+  stopping_old: stopOld,
+  starting_new: startNew,
+  verifying: verify,
+  committed: cleanUp,
+  rolling_back: rollBack,
+};

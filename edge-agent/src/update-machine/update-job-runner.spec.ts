@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto';
+import type { UpdateCommand } from '@opcfleet/contracts';
+import { RuntimeError } from '../container-runtime/container-runtime.port';
+import {
+  FakeContainerRuntime,
+  type FakeBehaviour,
+} from '../container-runtime/testing/fake-container-runtime';
+import { MemorySnapshotStore } from '../snapshot-store/testing/memory-snapshot-store';
+import { silentLogger } from './logger';
+import { UpdateJobRunner, type PhaseReport } from './update-job-runner';
+import { COMMIT_PATH, MACHINE_VERSION, ROLLBACK_PATH } from './update-machine';
+
+const NAME = 'opc-core';
+const OLD = 'registry.test/opc-core:1.0.0';
+const NEW = 'registry.test/opc-core:2.0.0';
+
+function command(
+  overrides: Partial<UpdateCommand['payload']> = {},
+  extra: Partial<UpdateCommand> = {},
+): UpdateCommand {
+  return {
+    schema: 'opcfleet.command.update/v1',
+    messageId: randomUUID(),
+    jobId: randomUUID(),
+    tenantId: 't1',
+    clientId: 'c1',
+    correlationId: `corr-${randomUUID()}`,
+    issuedAt: new Date().toISOString(),
+    payload: { targetVersion: '2.0.0', image: NEW, ...overrides },
+    ...extra,
+  };
+}
+
+function setup(
+  newBehaviour: FakeBehaviour = 'healthy',
+  store = new MemorySnapshotStore(),
+  runtime = new FakeContainerRuntime(),
+) {
+  if (runtime.containers.size === 0) {
+    runtime.addRunningContainer(NAME, OLD);
+    runtime.registry.set(NEW, { behaviour: newBehaviour, digest: `sha256:${'b'.repeat(64)}` });
+  }
+  const reports: PhaseReport[] = [];
+  const runner = new UpdateJobRunner({
+    runtime,
+    snapshots: store,
+    workload: {
+      containerName: NAME,
+      health: {
+        settleMs: 20,
+        probeTimeoutMs: 60,
+        probeIntervalMs: 10,
+        probe: { kind: 'exec', command: ['true'] },
+      },
+    },
+    onPhase: async (r) => {
+      reports.push(r);
+    },
+    logger: silentLogger,
+    retry: { backoffBaseMs: 1, backoffCapMs: 5 },
+  });
+  return { runtime, store, runner, reports };
+}
+
+const phases = (reports: PhaseReport[]) => reports.filter((r) => !r.progress).map((r) => r.phase);
+
+describe('UpdateJobRunner (fake engine)', () => {
+  it('swaps to the new image, keeping the old container renamed until commit, then drops it', async () => {
+    const { runtime, runner, reports } = setup();
+    const oldId = [...runtime.containers.keys()][0]!;
+    expect(await runner.start(command())).toEqual({ accepted: true });
+    await runner.whenIdle();
+    expect(phases(reports)).toEqual(COMMIT_PATH);
+    expect(reports.at(-1)!.version).toBe('2.0.0');
+    const running = runtime.running();
+    expect(running).toHaveLength(1);
+    expect(running[0]!.name).toBe(NAME);
+    expect(running[0]!.imageRef).toBe(NEW);
+    expect(running[0]!.env).toEqual(['SITE=plant-1']);
+    expect(running[0]!.labels.origin).toBe('device');
+    expect(runtime.containers.has(oldId)).toBe(false);
+    // The old image stays for a manual rollback.
+    expect(await runtime.inspectImage(OLD)).not.toBeNull();
+    // The old container was created-from before it was stopped: downtime is stop + start only.
+    const create = runtime.calls.findIndex((c) => c.startsWith('create'));
+    const stop = runtime.calls.findIndex((c) => c.startsWith('stop'));
+    expect(create).toBeLessThan(stop);
+  });
+
+  it('reports pull progress between pulling and pulled', async () => {
+    const { runner, reports } = setup();
+    await runner.start(command());
+    await runner.whenIdle();
+    const progress = reports.filter((r) => r.progress);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress[0]!.phase).toBe('pulling');
+  });
+
+  it('fails without touching anything when the image is missing', async () => {
+    const { runtime, runner, reports } = setup();
+    await runner.start(command({ image: 'registry.test/opc-core:9.9.9' }));
+    await runner.whenIdle();
+    expect(phases(reports)).toEqual(['received', 'pulling', 'failed']);
+    expect(reports.at(-1)!.error?.code).toBe('image_not_found');
+    expect(runtime.calls.filter((c) => /stop|rename|create/.test(c))).toEqual([]);
+  });
+
+  it('retries an unreachable registry with back-off, then fails', async () => {
+    const { runtime, runner, reports } = setup();
+    runtime.pullFailure = new RuntimeError(
+      'registry_unreachable',
+      'dial tcp: connection refused',
+      true,
+    );
+    await runner.start(command());
+    await runner.whenIdle();
+    expect(phases(reports)).toEqual(['received', 'pulling', 'pulling', 'pulling', 'failed']);
+    expect(reports.filter((r) => !r.progress)[2]!.error?.code).toBe('registry_unreachable');
+    expect(runtime.calls.filter((c) => c.startsWith('pull'))).toHaveLength(3);
+  });
+
+  it('fails on a digest mismatch before anything stops', async () => {
+    const { runtime, runner, reports } = setup();
+    await runner.start(command({ imageDigest: `sha256:${'c'.repeat(64)}` }));
+    await runner.whenIdle();
+    expect(phases(reports).at(-1)).toBe('failed');
+    expect(reports.at(-1)!.error?.code).toBe('digest_mismatch');
+    expect(runtime.running()[0]!.imageRef).toBe(OLD);
+  });
+
+  it('fails early when the disk is too full for the image', async () => {
+    const { runtime, runner, reports } = setup();
+    runtime.freeBytes = 500;
+    await runner.start(command());
+    await runner.whenIdle();
+    expect(phases(reports)).toEqual(['received', 'failed']);
+    expect(reports.at(-1)!.error?.code).toBe('insufficient_disk');
+  });
+
+  it.each<[FakeBehaviour, string]>([
+    ['crash', 'exited with code 1'],
+    ['unhealthy', 'unhealthy'],
+  ])('rolls back when the new version is %s', async (behaviour, why) => {
+    const { runtime, runner, reports } = setup(behaviour);
+    const oldId = [...runtime.containers.keys()][0]!;
+    await runner.start(command());
+    await runner.whenIdle();
+    expect(phases(reports)).toEqual(ROLLBACK_PATH);
+    expect(reports.at(-1)!.error?.message).toContain(why);
+    expect(reports.at(-1)!.version).toBe('1.0.0');
+    const running = runtime.running();
+    expect(running.map((c) => [c.id, c.name])).toEqual([[oldId, NAME]]);
+    expect(runtime.containers.size).toBe(1);
+  });
+
+  it('refuses a second update while one runs, and a job id it has seen', async () => {
+    const { runner, reports } = setup();
+    const first = command();
+    expect(await runner.start(first)).toEqual({ accepted: true });
+    const second = await runner.start(command());
+    expect(second).toMatchObject({
+      accepted: false,
+      reason: expect.stringContaining('in progress'),
+    });
+    await runner.whenIdle();
+    const count = reports.length;
+    expect(await runner.start(first)).toMatchObject({
+      accepted: false,
+      reason: expect.stringContaining('already received'),
+    });
+    await runner.whenIdle();
+    expect(reports).toHaveLength(count);
+  });
+
+  it('refuses an expired command', async () => {
+    const { runner } = setup();
+    const result = await runner.start(
+      command({}, { expiresAt: new Date(Date.now() - 1000).toISOString() }),
+    );
+    expect(result).toMatchObject({ accepted: false, reason: expect.stringContaining('expired') });
+  });
+
+  it('times out a step that hangs and rolls back', async () => {
+    const { runtime, store, reports } = setup();
+    const runner = new UpdateJobRunner({
+      runtime,
+      snapshots: store,
+      workload: { containerName: NAME, health: { settleMs: 10_000, probeTimeoutMs: 10 } },
+      onPhase: async (r) => void reports.push(r),
+      logger: silentLogger,
+      deadlines: { verifying: 50 },
+    });
+    await runner.start(command());
+    await runner.whenIdle();
+    expect(phases(reports).slice(-2)).toEqual(['rolling_back', 'rolled_back']);
+    expect(reports.at(-1)!.error?.code).toBe('timeout');
+  });
+
+  describe('power cut after any saved snapshot', () => {
+    for (const behaviour of ['healthy', 'crash'] as const) {
+      it(`converges from every saved point (${behaviour} new version)`, async () => {
+        const reference = setup(behaviour);
+        const cmd = command();
+        await reference.runner.start(cmd);
+        await reference.runner.whenIdle();
+        const expectedPhases = phases(reference.reports);
+        const points = reference.store.history.length;
+        expect(points).toBeGreaterThan(7);
+        for (let cut = 0; cut < points; cut++) {
+          // Replay the same job up to the cut on a fresh engine, then "restart" the agent there.
+          const first = setup(behaviour);
+          let saves = 0;
+          const crashed = new UpdateJobRunner({
+            runtime: first.runtime,
+            snapshots: first.store,
+            workload: {
+              containerName: NAME,
+              health: { settleMs: 20, probeTimeoutMs: 60, probeIntervalMs: 10 },
+            },
+            onPhase: async (r) => void first.reports.push(r),
+            logger: silentLogger,
+            afterPersist: () => {
+              if (saves++ === cut) throw new PowerCut();
+            },
+          });
+          await crashed.start(cmd).catch(() => undefined);
+          await crashed.whenIdle();
+          const restarted = setup(behaviour, first.store, first.runtime);
+          restarted.reports.push(...first.reports);
+          await restarted.runner.resumeUnfinished();
+          expect(phases(restarted.reports).filter((p, i, all) => all.indexOf(p) === i)).toEqual(
+            expectedPhases,
+          );
+          const running = first.runtime.running();
+          expect(running).toHaveLength(1);
+          expect(running[0]!.name).toBe(NAME);
+          const record = first.store.records.get(cmd.jobId)!;
+          expect(['committed', 'rolled_back']).toContain(record.state);
+        }
+      });
+    }
+  });
+
+  it('handles a snapshot from another machine version explicitly: workload kept running, job failed', async () => {
+    const { runtime, store, runner, reports } = setup();
+    const jobId = randomUUID();
+    await store.save({
+      jobId,
+      machineVersion: MACHINE_VERSION + 1,
+      state: 'some_future_state',
+      context: { correlationId: 'c-1', backupName: 'opc-core-previous-12345678' },
+      log: [],
+      reportedThrough: 0,
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    });
+    // The power cut came mid-swap: the old container is stopped and renamed aside.
+    const old = runtime.running()[0]!;
+    old.running = false;
+    old.name = 'opc-core-previous-12345678';
+    await runner.resumeUnfinished();
+    expect(reports.map((r) => [r.phase, r.error?.code])).toEqual([
+      ['failed', 'incompatible_snapshot'],
+    ]);
+    expect(runtime.running().map((c) => c.name)).toEqual([NAME]);
+    expect((await store.load(jobId, MACHINE_VERSION)).kind).toBe('ok');
+  });
+});
+
+class PowerCut extends Error {}

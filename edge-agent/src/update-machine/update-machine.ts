@@ -1,0 +1,311 @@
+import { assign, setup } from 'xstate';
+import { SUCCESSFUL_UPDATE_PHASES, type UpdatePhase } from '@opcfleet/contracts';
+
+/**
+ * The update statechart. It has no invoked actors: the runner computes each next snapshot with
+ * XState's pure `transition()`, persists it, and only then runs the new state's effect, whose
+ * outcome comes back as the next event. Deadlines, retry limits and back-off are data in the
+ * context, decided here by guards and assigns, so a restored job keeps them.
+ *
+ * Bump MACHINE_VERSION when states, events or context change shape: older snapshots are then
+ * reported as incompatible and recovered explicitly instead of being guessed at.
+ */
+export const MACHINE_VERSION = 1;
+
+export type StepError = { code: string; message: string };
+
+/** Milliseconds each state may take before it times out. */
+export type StateDeadlines = Record<
+  | 'received'
+  | 'pulling'
+  | 'pulled'
+  | 'stopping_old'
+  | 'starting_new'
+  | 'verifying'
+  | 'rolling_back'
+  | 'committed',
+  number
+>;
+
+export interface RetryPolicy {
+  maxPullAttempts: number;
+  maxRollbackAttempts: number;
+  backoffBaseMs: number;
+  backoffCapMs: number;
+}
+
+export interface UpdateJobInput {
+  jobId: string;
+  correlationId: string;
+  targetVersion: string;
+  image: string;
+  imageDigest?: string;
+  containerName: string;
+  deadlines: StateDeadlines;
+  retry: RetryPolicy;
+  /** ISO time of the command's arrival: every time in the machine comes in as data. */
+  at: string;
+}
+
+export interface UpdateJobContext extends Omit<UpdateJobInput, 'at'> {
+  /** The old container is renamed to this, not removed, until the update is committed. */
+  backupName: string;
+  oldContainerId?: string;
+  oldImageId?: string;
+  oldImageRef?: string;
+  oldVersion?: string;
+  /** Download size the registry announced, for progress reports (absent when unknown). */
+  imageSizeBytes?: number;
+  newImageId?: string;
+  newContainerId?: string;
+  /** Attempts made in the current state (retries re-enter it). */
+  attempts: number;
+  /** ISO time after which the current state's work is abandoned with a TIMEOUT. */
+  deadlineAt: string;
+  /** ISO time before which a retried step must not start (exponential back-off). */
+  notBefore?: string;
+  /** Why the job failed or rolled back. */
+  error?: StepError;
+  cleanupDone: boolean;
+}
+
+type At = { at: string };
+export type UpdateJobEvent =
+  | ({
+      type: 'PREPARED';
+      oldContainerId: string;
+      oldImageId: string;
+      oldImageRef: string;
+      oldVersion?: string;
+      imageSizeBytes?: number;
+    } & At)
+  | ({ type: 'PREPARE_FAILED'; error: StepError } & At)
+  | ({ type: 'PULLED'; imageId: string } & At)
+  | ({ type: 'PULL_FAILED'; error: StepError; retryable: boolean } & At)
+  | ({ type: 'PROCEED' } & At)
+  | ({ type: 'OLD_STOPPED'; newContainerId: string } & At)
+  | ({ type: 'NEW_STARTED' } & At)
+  | ({ type: 'VERIFIED' } & At)
+  | ({ type: 'STEP_FAILED'; error: StepError } & At)
+  | ({ type: 'ROLLED_BACK' } & At)
+  | ({ type: 'CLEANED_UP' } & At)
+  | ({ type: 'TIMEOUT'; state: string } & At);
+
+export type UpdateJobState = Exclude<UpdatePhase, 'rejected'>;
+
+/** The phases a job reports when it commits, and when it rolls back after a failed health check. */
+export const COMMIT_PATH: readonly UpdateJobState[] = SUCCESSFUL_UPDATE_PHASES;
+export const ROLLBACK_PATH: readonly UpdateJobState[] = [
+  ...COMMIT_PATH.slice(0, -1),
+  'rolling_back',
+  'rolled_back',
+];
+
+const plus = (at: string, ms: number) => new Date(Date.parse(at) + ms).toISOString();
+
+const backoff = (retry: RetryPolicy, attempts: number) =>
+  Math.min(retry.backoffCapMs, retry.backoffBaseMs * 2 ** Math.max(0, attempts - 1));
+
+const timeoutError = (state: string): StepError => ({
+  code: 'timeout',
+  message: `the ${state} step did not finish before its deadline`,
+});
+
+type DeadlineState = keyof StateDeadlines;
+
+/** After the old container stopped, any failure or missed deadline rolls back. */
+const ROLL_BACK_ON_FAILURE = {
+  STEP_FAILED: {
+    target: 'rolling_back',
+    actions: ['fail', { type: 'enter', params: { state: 'rolling_back' } }],
+  },
+  TIMEOUT: {
+    target: 'rolling_back',
+    actions: ['timedOut', { type: 'enter', params: { state: 'rolling_back' } }],
+  },
+} as const;
+
+/** A rollback that fails or hangs is tried again with back-off, then given up. */
+const RETRY_ROLLBACK = [
+  {
+    guard: 'rollbackMayRetry',
+    target: 'rolling_back',
+    reenter: true,
+    actions: { type: 'retry', params: { state: 'rolling_back' } },
+  },
+  { target: 'failed', actions: 'rollbackExhausted' },
+] as const;
+
+export const updateMachine = setup({
+  types: {
+    context: {} as UpdateJobContext,
+    events: {} as UpdateJobEvent,
+    input: {} as UpdateJobInput,
+  },
+  actions: {
+    /** Entering a state: fresh deadline, attempts back to zero. */
+    enter: assign(({ context, event }, params: { state: DeadlineState }) => ({
+      deadlineAt: plus(event.at, context.deadlines[params.state]),
+      attempts: 0,
+      notBefore: undefined,
+    })),
+    /** Re-entering the same state for another attempt, after a back-off. */
+    retry: assign(({ context, event }, params: { state: DeadlineState }) => {
+      const attempts = context.attempts + 1;
+      const wait = backoff(context.retry, attempts);
+      return {
+        attempts,
+        deadlineAt: plus(event.at, context.deadlines[params.state] + wait),
+        notBefore: plus(event.at, wait),
+      };
+    }),
+    fail: assign(({ event }) => ({
+      error: 'error' in event ? event.error : { code: 'failed', message: event.type },
+    })),
+    timedOut: assign(({ event }) => ({
+      error: timeoutError(event.type === 'TIMEOUT' ? event.state : 'current'),
+    })),
+    rollbackExhausted: assign(({ context, event }) => ({
+      error: {
+        code: 'rollback_failed',
+        message: `rollback failed ${context.attempts + 1} times (last: ${
+          'error' in event ? event.error.message : 'timeout'
+        }); first failure: ${context.error?.message ?? 'unknown'}`,
+      },
+    })),
+  },
+  guards: {
+    pullMayRetry: ({ context, event }) =>
+      event.type === 'PULL_FAILED' &&
+      event.retryable &&
+      context.attempts + 1 < context.retry.maxPullAttempts,
+    rollbackMayRetry: ({ context }) => context.attempts + 1 < context.retry.maxRollbackAttempts,
+  },
+}).createMachine({
+  id: 'update-job',
+  initial: 'received',
+  context: ({ input }) => {
+    const { at, ...rest } = input;
+    return {
+      ...rest,
+      backupName: `${input.containerName}-previous-${input.jobId.slice(0, 8)}`,
+      attempts: 0,
+      deadlineAt: plus(at, input.deadlines.received),
+      cleanupDone: false,
+    };
+  },
+  states: {
+    received: {
+      on: {
+        PREPARED: {
+          target: 'pulling',
+          actions: [
+            assign(({ event }) => ({
+              oldContainerId: event.oldContainerId,
+              oldImageId: event.oldImageId,
+              oldImageRef: event.oldImageRef,
+              oldVersion: event.oldVersion,
+              imageSizeBytes: event.imageSizeBytes,
+            })),
+            { type: 'enter', params: { state: 'pulling' } },
+          ],
+        },
+        PREPARE_FAILED: { target: 'failed', actions: 'fail' },
+        TIMEOUT: { target: 'failed', actions: 'timedOut' },
+      },
+    },
+    pulling: {
+      on: {
+        PULLED: {
+          target: 'pulled',
+          actions: [
+            assign(({ event }) => ({ newImageId: event.imageId })),
+            { type: 'enter', params: { state: 'pulled' } },
+          ],
+        },
+        PULL_FAILED: [
+          {
+            guard: 'pullMayRetry',
+            target: 'pulling',
+            reenter: true,
+            actions: { type: 'retry', params: { state: 'pulling' } },
+          },
+          { target: 'failed', actions: 'fail' },
+        ],
+        TIMEOUT: { target: 'failed', actions: 'timedOut' },
+      },
+    },
+    pulled: {
+      on: {
+        PROCEED: {
+          target: 'stopping_old',
+          actions: { type: 'enter', params: { state: 'stopping_old' } },
+        },
+        // The image vanished (pruned by hand?) before anything stopped: pull again.
+        PULL_FAILED: [
+          {
+            guard: 'pullMayRetry',
+            target: 'pulling',
+            actions: { type: 'retry', params: { state: 'pulling' } },
+          },
+          { target: 'failed', actions: 'fail' },
+        ],
+        TIMEOUT: { target: 'failed', actions: 'timedOut' },
+      },
+    },
+    stopping_old: {
+      on: {
+        OLD_STOPPED: {
+          target: 'starting_new',
+          actions: [
+            assign(({ event }) => ({ newContainerId: event.newContainerId })),
+            { type: 'enter', params: { state: 'starting_new' } },
+          ],
+        },
+        ...ROLL_BACK_ON_FAILURE,
+      },
+    },
+    starting_new: {
+      on: {
+        NEW_STARTED: {
+          target: 'verifying',
+          actions: { type: 'enter', params: { state: 'verifying' } },
+        },
+        ...ROLL_BACK_ON_FAILURE,
+      },
+    },
+    verifying: {
+      on: {
+        VERIFIED: {
+          target: 'committed',
+          actions: { type: 'enter', params: { state: 'committed' } },
+        },
+        ...ROLL_BACK_ON_FAILURE,
+      },
+    },
+    committed: {
+      on: {
+        CLEANED_UP: { actions: assign({ cleanupDone: true }) },
+        // Cleanup is best effort: the update stands whatever happens to it.
+        TIMEOUT: { actions: assign({ cleanupDone: true }) },
+      },
+    },
+    rolling_back: {
+      on: {
+        ROLLED_BACK: { target: 'rolled_back' },
+        STEP_FAILED: RETRY_ROLLBACK,
+        TIMEOUT: RETRY_ROLLBACK,
+      },
+    },
+    rolled_back: {},
+    failed: {},
+  },
+});
+
+export type UpdateMachine = typeof updateMachine;
+
+/** A job needs no more work: final phase reached and, after a commit, the cleanup done. */
+export function isFinished(state: string, context: UpdateJobContext): boolean {
+  if (state === 'committed') return context.cleanupDone;
+  return state === 'rolled_back' || state === 'failed';
+}

@@ -1,0 +1,23 @@
+import type { RegistryAuth } from '../container-runtime/container-runtime.port';
+
+export type HealthProbe =
+  { kind: 'http'; port: number; path: string; host?: string } | { kind: 'exec'; command: string[] };
+
+export interface HealthSettings {
+  /** How long the new container must stay up without restarting. */
+  settleMs: number;
+  probe?: HealthProbe;
+  /** Budget for the probe to pass after the settle period. */
+  probeTimeoutMs: number;
+  probeIntervalMs?: number;
+}
+
+/** The device's settings for the workload container the agent manages. */
+export interface WorkloadSettings {
+  containerName: string;
+  registryAuth?: RegistryAuth;
+  health: HealthSettings;
+  /** Free bytes that must remain on the engine's storage after the pull. */
+  diskFloorBytes?: number;
+  stopTimeoutSeconds?: number;
+}

@@ -1,0 +1,49 @@
+import type { ClientAddress } from '@opcfleet/contracts';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import * as path from 'node:path';
+import { DOCKER_HOST, REGISTRY, type WorkloadFixture } from '../engine/workload-fixture';
+
+/** The built CLI (`npm run build`), from a source or a built test alike. */
+export const AGENT_CLI = path
+  .resolve(__dirname, '../../..', 'dist/edge-agent/src/cli/main.js')
+  .replace(/dist\/dist\//, 'dist/');
+
+/**
+ * `edge-agent run` in its own process for one workload fixture, on MQTT 5, with the settings a
+ * test device uses (short settle, HTTP probe on the workload's port, signal reload with the
+ * sample image's config verdict). `env` adds or overrides variables.
+ */
+export function spawnAgent(options: {
+  address: ClientAddress;
+  mqttUrl: string;
+  dataDir: string;
+  fixture: WorkloadFixture;
+  nodeFlags?: string[];
+  stdio?: StdioOptions;
+  env?: Record<string, string>;
+}): ChildProcess {
+  const { address, fixture } = options;
+  return spawn(process.execPath, [...(options.nodeFlags ?? []), AGENT_CLI, 'run'], {
+    stdio: options.stdio ?? ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...process.env,
+      EDGE_AGENT_TENANT_ID: address.tenantId,
+      EDGE_AGENT_CLIENT_ID: address.clientId,
+      EDGE_AGENT_MQTT_URL: options.mqttUrl,
+      EDGE_AGENT_MQTT_VERSION: '5',
+      EDGE_AGENT_DATA_DIR: options.dataDir,
+      EDGE_AGENT_DOCKER_HOST: DOCKER_HOST,
+      EDGE_AGENT_INSECURE_REGISTRIES: REGISTRY,
+      EDGE_AGENT_WORKLOAD_CONTAINER: fixture.containerName,
+      EDGE_AGENT_CONFIG_DIR: fixture.configDir,
+      EDGE_AGENT_CONFIG_VERDICT_URL: `http://127.0.0.1:${fixture.hostPort}/config-status`,
+      EDGE_AGENT_HEALTH_SETTLE_MS: '1000',
+      EDGE_AGENT_HEALTH_PROBE_PORT: '8080',
+      EDGE_AGENT_HEALTH_PROBE_TIMEOUT_MS: '5000',
+      EDGE_AGENT_STOP_TIMEOUT_SECONDS: '5',
+      EDGE_AGENT_HTTP_PORT: '0',
+      EDGE_AGENT_LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      ...options.env,
+    },
+  });
+}

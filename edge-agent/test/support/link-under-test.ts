@@ -1,0 +1,61 @@
+import type { ClientAddress } from '@opcfleet/contracts';
+import * as path from 'node:path';
+import pino from 'pino';
+import type { ConfigJobHandler, ConfigOutcome } from '../../src/config-apply/config-decision';
+import { Inbox } from '../../src/link/inbox';
+import { JobLedger } from '../../src/link/job-ledger';
+import { MqttLink } from '../../src/link/mqtt-link';
+import { Outbox } from '../../src/link/outbox';
+import { StatusReporter } from '../../src/link/status-reporter';
+import { ScriptedRunner } from './scripted-runner';
+
+/** Accepts every config: these tests are about the link; config apply has its own. */
+export class AcceptingConfigs implements ConfigJobHandler {
+  readonly applied: number[] = [];
+  async apply(command: { payload: { version: number } }): Promise<ConfigOutcome> {
+    this.applied.push(command.payload.version);
+    return { phase: 'applied', configVersion: command.payload.version };
+  }
+}
+
+/** The agent's link side (ledger, outbox, reporter, inbox, MQTT) on a data dir, with a scripted runner. */
+export async function startLinkUnderTest(options: {
+  url: string;
+  address: ClientAddress;
+  dataDir: string;
+  mqttVersion?: 4 | 5;
+  /** Files of the CA, the device certificate and its key, for mqtts:// */
+  tls?: { mqttCaFile: string; mqttCertFile: string; mqttKeyFile: string };
+}) {
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+  const ledger = await JobLedger.open(path.join(options.dataDir, 'jobs'));
+  const outbox = await Outbox.open(path.join(options.dataDir, 'outbox'));
+  const reporter = new StatusReporter({ address: options.address, ledger, outbox, logger });
+  const runner = new ScriptedRunner((draft) => reporter.report(draft));
+  const configs = new AcceptingConfigs();
+  const inbox = new Inbox({
+    address: options.address,
+    ledger,
+    reporter,
+    updates: runner,
+    configs,
+    logger,
+  });
+  const link = new MqttLink({
+    settings: {
+      ...options.address,
+      mqttUrl: options.url,
+      mqttVersion: options.mqttVersion ?? 4,
+      mqttSessionExpirySeconds: 300,
+      mqttKeepaliveSeconds: 30,
+      ...options.tls,
+    },
+    agentVersion: 'test',
+    commands: inbox,
+    reporter,
+    logger,
+  });
+  link.start();
+  await link.whenConnected();
+  return { link, reporter, outbox, ledger, runner, configs };
+}

@@ -1,0 +1,250 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileSnapshotStore } from '../src/snapshot-store/file-snapshot-store';
+import { silentLogger } from '../src/update-machine/logger';
+import { COMMIT_PATH, ROLLBACK_PATH } from '../src/update-machine/update-machine';
+import {
+  UpdateJobRunner,
+  type PhaseReport,
+  type WorkloadSettings,
+} from '../src/update-machine/update-job-runner';
+import { AuthRegistry } from './engine/auth-registry';
+import {
+  SOURCE_REPOSITORY,
+  WorkloadFixture,
+  pullSource,
+  engine,
+  registryDigest,
+  runtime,
+  updateCommand,
+} from './engine/workload-fixture';
+
+jest.setTimeout(120_000);
+
+/** A runner for one fixture, with short settle periods: Podman is slow enough already. */
+async function agentFor(fixture: WorkloadFixture, workload: Partial<WorkloadSettings> = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'agent-jobs-'));
+  const reports: PhaseReport[] = [];
+  const runner = new UpdateJobRunner({
+    runtime: runtime(),
+    snapshots: new FileSnapshotStore(dir),
+    workload: {
+      containerName: fixture.containerName,
+      stopTimeoutSeconds: 5,
+      health: {
+        settleMs: 1000,
+        probeTimeoutMs: 3000,
+        probe: { kind: 'http', port: 8080, path: '/health' },
+      },
+      ...workload,
+    },
+    onPhase: async (r) => void reports.push(r),
+    logger: silentLogger,
+    retry: { maxPullAttempts: 2, backoffBaseMs: 100, backoffCapMs: 200 },
+  });
+  return {
+    runner,
+    reports,
+    dir,
+    phases: () => reports.filter((r) => !r.progress).map((r) => r.phase),
+  };
+}
+
+async function runJob(
+  fixture: WorkloadFixture,
+  image: string,
+  version: string,
+  options: { digest?: string; workload?: Partial<WorkloadSettings> } = {},
+) {
+  const agent = await agentFor(fixture, options.workload);
+  const command = updateCommand(image, version, options.digest);
+  expect(await agent.runner.start(command)).toEqual({ accepted: true });
+  await agent.runner.whenIdle();
+  await rm(agent.dir, { recursive: true, force: true });
+  return { ...agent, command };
+}
+
+describe('update job on Podman', () => {
+  let fixture: WorkloadFixture;
+  beforeEach(() => {
+    fixture = new WorkloadFixture();
+  });
+  afterEach(() => fixture?.cleanup());
+
+  it('swaps to the new version keeping env, binds, volume, port, labels and restart policy; old image kept', async () => {
+    await fixture.stage('1.0.0', '2.0.0');
+    const oldId = await fixture.createWorkload('1.0.0', { restartPolicy: 'unless-stopped' });
+    await fixture.writeMarker('before-update');
+    const digest = await registryDigest(fixture.image('2.0.0'));
+    const { phases, reports } = await runJob(fixture, fixture.image('2.0.0'), '2.0.0', { digest });
+    expect(phases()).toEqual(COMMIT_PATH);
+    expect(reports.at(-1)!.version).toBe('2.0.0');
+    const containers = await fixture.containers();
+    expect(containers).toHaveLength(1);
+    const next = await engine().getContainer(fixture.containerName).inspect();
+    expect(next.Id).not.toBe(oldId);
+    expect(next.State.Running).toBe(true);
+    expect(next.Config.Env).toEqual(expect.arrayContaining(['SITE=plant-7', 'OPC_VERSION=2.0.0']));
+    expect(next.Config.Labels).toMatchObject({
+      'com.example.site': 'plant-7',
+      'org.opcfleet.version': '2.0.0',
+    });
+    expect(next.HostConfig.RestartPolicy?.Name).toBe('unless-stopped');
+    expect(next.HostConfig.Binds?.some((b) => b.startsWith(`${fixture.configDir}:/config`))).toBe(
+      true,
+    );
+    expect(await fixture.readMarker()).toBe('before-update');
+    expect(await fixture.health()).toBe('ok 2.0.0');
+    // Progress between pulling and pulled, with the size the registry announced.
+    const progress = reports.filter((r) => r.progress);
+    expect(progress.at(-1)).toMatchObject({ phase: 'pulling', progress: { percent: 100 } });
+    expect(progress.at(-1)!.progress!.totalBytes).toBeGreaterThan(100_000);
+    // The previous image stays for a manual rollback.
+    expect(await runtime().inspectImage(fixture.image('1.0.0'))).not.toBeNull();
+  });
+
+  it('after a commit keeps the previous image and prunes older ones of the repository', async () => {
+    await fixture.stage('1.0.0', '2.0.0', 'rejects-config');
+    await fixture.createWorkload('1.0.0');
+    expect((await runJob(fixture, fixture.image('2.0.0'), '2.0.0')).phases()).toEqual(COMMIT_PATH);
+    expect((await runJob(fixture, fixture.image('rejects-config'), '5.0.0')).phases()).toEqual(
+      COMMIT_PATH,
+    );
+    const rt = runtime();
+    expect(await rt.inspectImage(fixture.image('rejects-config'))).not.toBeNull();
+    expect(await rt.inspectImage(fixture.image('2.0.0'))).not.toBeNull();
+    expect(await rt.inspectImage(fixture.image('1.0.0'))).toBeNull();
+    // Pruning dropped this repository's name only: the same image under another name stays.
+    expect(await rt.inspectImage(`${SOURCE_REPOSITORY}:1.0.0`)).not.toBeNull();
+  });
+
+  it('updates a current container that is restart-looping', async () => {
+    await fixture.stage('crash-at-start', '2.0.0');
+    await fixture.createWorkload('crash-at-start', { restartPolicy: 'always' });
+    const { phases } = await runJob(fixture, fixture.image('2.0.0'), '2.0.0');
+    expect(phases()).toEqual(COMMIT_PATH);
+    expect(await fixture.health()).toBe('ok 2.0.0');
+    expect(await fixture.containers()).toHaveLength(1);
+  });
+
+  it('fails on a missing image, nothing touched', async () => {
+    await fixture.stage('1.0.0');
+    const oldId = await fixture.createWorkload('1.0.0');
+    const { phases, reports } = await runJob(fixture, fixture.image('9.9.9'), '9.9.9');
+    expect(phases()).toEqual(['received', 'pulling', 'failed']);
+    expect(reports.at(-1)!.error).toMatchObject({
+      code: 'image_not_found',
+      message: expect.stringContaining('manifest unknown'),
+    });
+    expect((await engine().getContainer(fixture.containerName).inspect()).Id).toBe(oldId);
+  });
+
+  it('fails with registry_unreachable when no registry listens, after its retries', async () => {
+    await fixture.stage('1.0.0');
+    await fixture.createWorkload('1.0.0');
+    const { phases, reports } = await runJob(
+      fixture,
+      '127.0.0.1:1/opcfleet/opc-core:2.0.0',
+      '2.0.0',
+    );
+    expect(phases()).toEqual(['received', 'pulling', 'pulling', 'failed']);
+    expect(reports.at(-1)!.error?.code).toBe('registry_unreachable');
+    expect(await fixture.health()).toBe('ok 1.0.0');
+  });
+
+  it('fails on a digest mismatch before the old container stops', async () => {
+    await fixture.stage('1.0.0', '2.0.0');
+    await fixture.createWorkload('1.0.0');
+    const { phases, reports } = await runJob(fixture, fixture.image('2.0.0'), '2.0.0', {
+      digest: `sha256:${'d'.repeat(64)}`,
+    });
+    expect(phases()).toEqual(['received', 'pulling', 'failed']);
+    expect(reports.at(-1)!.error?.code).toBe('digest_mismatch');
+    expect(await fixture.health()).toBe('ok 1.0.0');
+  });
+
+  it('rolls back a version that crashes at start: the old container runs again with its volume', async () => {
+    await fixture.stage('1.0.0', 'crash-at-start');
+    const oldId = await fixture.createWorkload('1.0.0');
+    await fixture.writeMarker('kept');
+    const { phases, reports } = await runJob(fixture, fixture.image('crash-at-start'), '3.0.0');
+    expect(phases()).toEqual(ROLLBACK_PATH);
+    expect(reports.at(-1)!.error?.message).toMatch(/exited with code 1|restarting/);
+    expect(reports.at(-1)!.version).toBe('1.0.0');
+    const containers = await fixture.containers();
+    expect(containers.map((c) => c.Id)).toEqual([oldId]);
+    expect(containers[0]!.State).toBe('running');
+    expect(await fixture.readMarker()).toBe('kept');
+    expect(await fixture.health()).toBe('ok 1.0.0');
+  });
+
+  it('rolls back a crashing version that the carried-over restart policy keeps restarting', async () => {
+    await fixture.stage('1.0.0', 'crash-at-start');
+    const oldId = await fixture.createWorkload('1.0.0', { restartPolicy: 'always' });
+    const { phases, reports } = await runJob(fixture, fixture.image('crash-at-start'), '3.0.0');
+    expect(phases()).toEqual(ROLLBACK_PATH);
+    expect(reports.at(-1)!.error?.code).toBe('unhealthy');
+    expect((await fixture.containers()).map((c) => [c.Id, c.State])).toEqual([[oldId, 'running']]);
+    expect(await fixture.health()).toBe('ok 1.0.0');
+  });
+
+  it('rolls back when the health probe never passes', async () => {
+    await fixture.stage('1.0.0', 'never-healthy');
+    const oldId = await fixture.createWorkload('1.0.0');
+    const { phases, reports } = await runJob(fixture, fixture.image('never-healthy'), '4.0.0');
+    expect(phases()).toEqual(ROLLBACK_PATH);
+    expect(reports.at(-1)!.error?.message).toContain('HTTP probe answered 404');
+    expect((await fixture.containers()).map((c) => c.Id)).toEqual([oldId]);
+    expect(await fixture.health()).toBe('ok 1.0.0');
+  });
+
+  it('runs a duplicate command once and refuses a second update while one runs', async () => {
+    await fixture.stage('1.0.0', '2.0.0');
+    await fixture.createWorkload('1.0.0');
+    const agent = await agentFor(fixture);
+    const command = updateCommand(fixture.image('2.0.0'), '2.0.0');
+    expect(await agent.runner.start(command)).toEqual({ accepted: true });
+    expect(await agent.runner.start(command)).toMatchObject({ accepted: false });
+    expect(await agent.runner.start(updateCommand(fixture.image('1.0.0'), '1.0.0'))).toMatchObject({
+      accepted: false,
+      reason: expect.stringContaining('in progress'),
+    });
+    await agent.runner.whenIdle();
+    expect(await agent.runner.start(command)).toMatchObject({
+      accepted: false,
+      reason: expect.stringContaining('already received'),
+    });
+    expect(agent.phases()).toEqual(COMMIT_PATH);
+    await rm(agent.dir, { recursive: true, force: true });
+  });
+
+  describe('with a registry that asks for credentials', () => {
+    const registry = new AuthRegistry();
+    let image = '';
+    beforeAll(async () => {
+      await registry.start();
+      await pullSource('2.0.0');
+      image = await registry.push(`${SOURCE_REPOSITORY}:2.0.0`, 'opcfleet/opc-core:2.0.0');
+    });
+    afterAll(() => registry.stop());
+
+    it('fails with auth_failed without credentials, and pulls with them', async () => {
+      await fixture.stage('1.0.0');
+      await fixture.createWorkload('1.0.0');
+      const denied = await runJob(fixture, image, '2.0.0');
+      expect(denied.phases()).toEqual(['received', 'pulling', 'failed']);
+      expect(denied.reports.at(-1)!.error).toMatchObject({ code: 'auth_failed' });
+      const allowed = await runJob(fixture, image, '2.0.0', {
+        workload: {
+          registryAuth: {
+            username: registry.username,
+            password: registry.password,
+            serveraddress: registry.address,
+          },
+        },
+      });
+      expect(allowed.phases()).toEqual(COMMIT_PATH);
+    });
+  });
+});
