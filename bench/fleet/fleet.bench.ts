@@ -1,0 +1,250 @@
+/**
+ * npm run bench:fleet: the whole control plane under a fleet-sized update.
+ *
+ * Real: PostgreSQL (a fresh database), the broker (services/broker's aedes in its own process,
+ * or the machine's Mosquitto), the device-management service process from dist/, the REST API.
+ * SIMULATED: the devices (bench/fleet/simulated-device.ts): mqtt.js clients speaking the real
+ * protocol with an in-memory container engine. No Podman here: this measures the control plane.
+ *
+ * It registers BENCH_DEVICES clients, connects them, requests an update for every one through
+ * the API, and measures the time until every job is final, whether any job was lost or any
+ * report applied twice (each job's event stream against what its device sent), the service's
+ * CPU and RSS, and the API's latency meanwhile.
+ *
+ * env: BENCH_DEVICES (1000), BENCH_BROKERS (aedes,mosquitto), BENCH_PHASE_DELAY_MS (50),
+ *      BENCH_TIMEOUT_SECONDS (900), TEST_DATABASE_URL, TEST_MOSQUITTO_URL (mqtt://127.0.0.1:1884)
+ */
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import { createTestDatabase } from '@opcfleet/event-store/testing/test-database';
+import { ApiClient, FINAL_JOB_STATUSES, type Job } from '../../test/e2e/harness/api-client';
+import { ManagedProcess, runLogDir } from '../../test/e2e/harness/child-process';
+import {
+  E2E_JWT_SECRET,
+  ServiceUnderTest,
+  type MqttEndpoint,
+} from '../../test/e2e/harness/device-management';
+import { historyProblems } from '../../test/e2e/harness/event-history';
+import { freePort, sleep, waitForPort } from '../../test/e2e/harness/free-port';
+import { builtScript } from '../../test/e2e/harness/paths';
+import { forEachLimit, Latencies, mb, UsageSampler } from './measurements';
+import { SimulatedDevice } from './simulated-device';
+
+type BrokerKind = 'aedes' | 'mosquitto';
+
+const settings = {
+  devices: positiveInt('BENCH_DEVICES', 1000),
+  brokers: (process.env.BENCH_BROKERS ?? 'aedes,mosquitto')
+    .split(',')
+    .map((b) => b.trim()) as BrokerKind[],
+  phaseDelayMs: positiveInt('BENCH_PHASE_DELAY_MS', 50),
+  timeoutMs: positiveInt('BENCH_TIMEOUT_SECONDS', 900) * 1000,
+};
+
+function positiveInt(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name}: must be a positive integer`);
+  return value;
+}
+
+/** A load broker: aedes without TLS, anonymous (development mode), or the machine's Mosquitto. */
+async function startBroker(kind: BrokerKind, logDir: string) {
+  if (kind === 'mosquitto') {
+    const url = process.env.TEST_MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1884';
+    return { endpoint: { url, protocolVersion: 5 } as MqttEndpoint, close: async () => undefined };
+  }
+  const port = await freePort();
+  const broker = new ManagedProcess({
+    name: 'broker-aedes',
+    command: 'node',
+    args: [builtScript('services/broker/src/main.js')],
+    env: {
+      BROKER_HOST: '127.0.0.1',
+      BROKER_PORT: String(port),
+      BROKER_ALLOW_ANONYMOUS: 'true',
+      LOG_LEVEL: 'warn',
+    },
+    logDir,
+  });
+  broker.start();
+  await waitForPort(port, 15_000);
+  return {
+    endpoint: { url: `mqtt://127.0.0.1:${port}`, protocolVersion: 4 } as MqttEndpoint,
+    pid: broker.pid,
+    close: async () => {
+      await broker.stop(5_000);
+      await broker.closeLog();
+    },
+  };
+}
+
+/** Counts this tenant's jobs that are not final yet, through the list endpoint. */
+async function unfinishedJobs(api: ApiClient): Promise<number> {
+  let count = 0;
+  for (const status of ['Requested', 'Dispatched', 'InProgress']) {
+    let cursor: string | undefined;
+    do {
+      const query = `status=${status}&kind=update&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page = await api.call<{ items: Job[]; nextCursor?: string }>(
+        'GET',
+        `/api/v1/jobs?${query}`,
+      );
+      if (page.status !== 200) throw new Error(`GET /api/v1/jobs answered ${page.status}`);
+      count += page.body.items.length;
+      cursor = page.body.nextCursor;
+    } while (cursor);
+  }
+  return count;
+}
+
+async function runOnce(kind: BrokerKind): Promise<void> {
+  const n = settings.devices;
+  const logDir = runLogDir(`bench-fleet-${kind}`);
+  const database = await createTestDatabase(undefined, 'bench_fleet');
+  const broker = await startBroker(kind, logDir);
+  const devices: SimulatedDevice[] = [];
+  let service: ServiceUnderTest | undefined;
+  try {
+    service = await ServiceUnderTest.start({
+      databaseUrl: database.url,
+      broker: broker.endpoint,
+      logDir,
+      extraEnv: { LOG_LEVEL: 'warn', DATABASE_POOL_MAX: '10' },
+    });
+    const tenantId = `bench-${randomBytes(4).toString('hex')}`;
+    const api = await ApiClient.as(service.baseUrl, E2E_JWT_SECRET, tenantId);
+    const clientIds = Array.from({ length: n }, (_, i) => `dev-${String(i + 1).padStart(5, '0')}`);
+    console.log(
+      `\n[bench:fleet] ${kind}: ${n} SIMULATED devices, service pid ${service.process.pid}, logs in ${logDir}`,
+    );
+
+    let started = Date.now();
+    await forEachLimit(clientIds, 16, async (clientId) => {
+      await api.registerClient(clientId, '1.0.0');
+    });
+    const registerSeconds = (Date.now() - started) / 1000;
+
+    started = Date.now();
+    for (const clientId of clientIds) {
+      devices.push(
+        new SimulatedDevice({
+          url: broker.endpoint.url,
+          protocolVersion: broker.endpoint.protocolVersion,
+          address: { tenantId, clientId },
+          phaseDelayMs: settings.phaseDelayMs,
+        }),
+      );
+    }
+    await forEachLimit(devices, 50, (device) => device.connect());
+    const connectSeconds = (Date.now() - started) / 1000;
+    await sleep(2_000); // presence of the last devices ingested before the clock starts
+    console.log(
+      `[bench:fleet] registered in ${registerSeconds.toFixed(1)} s, connected in ${connectSeconds.toFixed(1)} s`,
+    );
+
+    const usage = new UsageSampler(service.process.pid!);
+    const requestLatency = new Latencies();
+    const readLatency = new Latencies();
+    usage.start();
+    const t0 = Date.now();
+    let probing = true;
+    // Meanwhile an operator reads clients and jobs: the latency the API must keep under load.
+    const jobIds: Array<string | undefined> = new Array(n);
+    const probe = (async () => {
+      while (probing) {
+        const i = Math.floor(Math.random() * n);
+        await readLatency.time(() => api.getClient(clientIds[i]));
+        const jobId = jobIds[i];
+        if (jobId) await readLatency.time(() => api.getJob(jobId));
+        await sleep(20);
+      }
+    })();
+
+    await forEachLimit(clientIds, 16, async (clientId, i) => {
+      jobIds[i] = await requestLatency.time(() =>
+        api.requestUpdate(clientId, '2.0.0', '127.0.0.1:5000/opcfleet/opc-core:2.0.0'),
+      );
+    });
+    const requestedSeconds = (Date.now() - t0) / 1000;
+    const loadDuringRun = loadavg()[0];
+
+    let unfinished = n;
+    while (Date.now() - t0 < settings.timeoutMs) {
+      unfinished = await unfinishedJobs(api);
+      if (unfinished === 0) break;
+      await sleep(500);
+    }
+    const finalSeconds = (Date.now() - t0) / 1000;
+    probing = false;
+    await probe;
+    const used = usage.stop();
+
+    // Every job: final as Succeeded, its stream holding each report of its device exactly once.
+    let succeeded = 0;
+    let lost = 0;
+    let duplicated = 0;
+    let dispatchedMoreThanOnce = 0;
+    // The service records a dispatch after the publish; a job already final by then keeps none.
+    let dispatchNotRecorded = 0;
+    // Where the time goes, from the stream's own timestamps.
+    const toDispatch = new Latencies();
+    const dispatchToFinal = new Latencies();
+    let deliveredMoreThanOnce = 0;
+    const notAccepted = jobIds.filter((id) => !id).length;
+    await forEachLimit(
+      jobIds.map((jobId, i) => ({ jobId, device: devices[i] })),
+      16,
+      async ({ jobId, device }) => {
+        if (!jobId) return;
+        const [job, events] = await Promise.all([api.getJob(jobId), api.jobEvents(jobId)]);
+        if (job.status === 'Succeeded') succeeded += 1;
+        const problems = historyProblems(events, device.reportsSent.get(jobId) ?? 0);
+        if (problems.some((p) => p.endsWith('lost')) || !FINAL_JOB_STATUSES.includes(job.status))
+          lost += 1;
+        if (problems.some((p) => p.endsWith('twice'))) duplicated += 1;
+        const dispatches = events.filter((e) => e.type === 'UpdateCommandDispatched');
+        if (dispatches.length > 1) dispatchedMoreThanOnce += 1;
+        if (dispatches.length === 0) dispatchNotRecorded += 1;
+        const at = (type: string) => {
+          const recorded = events.find((e) => e.type === type)?.recordedAt;
+          return recorded ? Date.parse(recorded) : undefined;
+        };
+        const [requestedAt, dispatchedAt, succeededAt] = [
+          at('UpdateRequested'),
+          at('UpdateCommandDispatched'),
+          at('UpdateSucceeded'),
+        ];
+        if (requestedAt && dispatchedAt) toDispatch.add(dispatchedAt - requestedAt);
+        if (dispatchedAt && succeededAt) dispatchToFinal.add(succeededAt - dispatchedAt);
+        if ((device.commandsReceived.get(jobId) ?? 0) > 1) deliveredMoreThanOnce += 1;
+      },
+    );
+
+    const lines = [
+      `[bench:fleet] ${kind}, ${n} SIMULATED devices (phase delay ${settings.phaseDelayMs} ms, 7 reports per job), machine load average ${loadDuringRun.toFixed(1)} on ${cpus().length} cores`,
+      `  updates requested through the API: ${n - notAccepted}/${n} in ${requestedSeconds.toFixed(1)} s; POST latency ${requestLatency.summary()}`,
+      `  per job (stream timestamps, jobs whose dispatch was recorded): request -> dispatch recorded ${toDispatch.summary()}`,
+      `  per job: dispatch recorded -> succeeded ${dispatchToFinal.summary()}`,
+      `  all jobs final ${(finalSeconds - requestedSeconds).toFixed(1)} s after the last request, ${finalSeconds.toFixed(1)} s after the first (${((n - unfinished) / finalSeconds).toFixed(0)} jobs/s, ${(((n - unfinished) * 7) / finalSeconds).toFixed(0)} reports/s); unfinished at the end: ${unfinished}`,
+      `  succeeded ${succeeded}/${n}; lost ${lost}; report applied twice ${duplicated}; dispatched more than once ${dispatchedMoreThanOnce}; no dispatch in the stream ${dispatchNotRecorded}; delivered to the device more than once ${deliveredMoreThanOnce}`,
+      `  service: CPU ${used.cpuSeconds.toFixed(1)} s over ${used.wallSeconds.toFixed(1)} s (${((100 * used.cpuSeconds) / used.wallSeconds).toFixed(0)}% of one core), RSS peak ${mb(used.peakRssBytes)}, at the end ${mb(used.endRssBytes)}`,
+      `  API reads meanwhile (GET client/job): ${readLatency.summary()}`,
+    ];
+    console.log(lines.join('\n'));
+    if (lost || duplicated || unfinished || notAccepted) process.exitCode = 1;
+  } finally {
+    await forEachLimit(devices, 100, (device) => device.close().catch(() => undefined));
+    await service?.close().catch(() => undefined);
+    await broker.close();
+    await database.drop().catch(() => undefined);
+  }
+}
+
+async function main(): Promise<void> {
+  for (const kind of settings.brokers) await runOnce(kind);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

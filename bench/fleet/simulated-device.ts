@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import {
+  clientCommandsFilter,
+  decodeUpdateCommand,
+  PRESENCE_SCHEMA,
+  presenceTopic,
+  STATUS_REPORT_SCHEMA,
+  statusTopic,
+  SUCCESSFUL_UPDATE_PHASES,
+  type ClientAddress,
+  type UpdateCommand,
+  type UpdatePhase,
+} from '@opcfleet/contracts';
+import mqtt from 'mqtt';
+
+/** The phases a successful update reports, in order (edge-agent's update machine). */
+const SUCCESS_PHASES: readonly UpdatePhase[] = SUCCESSFUL_UPDATE_PHASES;
+
+export interface SimulatedDeviceOptions {
+  url: string;
+  protocolVersion: 4 | 5;
+  address: ClientAddress;
+  /** Simulated time each phase takes, so reports of many devices interleave as in a fleet. */
+  phaseDelayMs: number;
+}
+
+/**
+ * SIMULATED device for load tests: a real mqtt.js client speaking the real protocol (the
+ * libs/contracts envelopes, QoS 1, persistent session, retained presence with a last will),
+ * whose container engine is simulated in memory: an update only swaps the running version.
+ * It deduplicates commands by job id as the agent does and counts what it received.
+ */
+export class SimulatedDevice {
+  /** SIMULATED engine state: the version "running". */
+  runningVersion = '1.0.0';
+  readonly commandsReceived = new Map<string, number>();
+  readonly reportsSent = new Map<string, number>();
+  private client: mqtt.MqttClient | undefined;
+
+  constructor(private readonly options: SimulatedDeviceOptions) {}
+
+  get address(): ClientAddress {
+    return this.options.address;
+  }
+
+  async connect(): Promise<void> {
+    const { address, protocolVersion } = this.options;
+    const presence = (status: 'online' | 'offline') =>
+      JSON.stringify({
+        schema: PRESENCE_SCHEMA,
+        ...address,
+        status,
+        at: new Date().toISOString(),
+        agentVersion: 'simulated',
+      });
+    const client = await mqtt.connectAsync(this.options.url, {
+      clientId: `sim-${address.tenantId}-${address.clientId}`,
+      protocolVersion,
+      clean: false,
+      ...(protocolVersion === 5 && { properties: { sessionExpiryInterval: 600 } }),
+      keepalive: 120,
+      reconnectPeriod: 1000,
+      connectTimeout: 60_000,
+      will: {
+        topic: presenceTopic(address),
+        payload: Buffer.from(presence('offline')),
+        qos: 1,
+        retain: true,
+      },
+    });
+    client.on('message', (topic, payload) => this.onCommand(topic, payload));
+    await client.subscribeAsync(clientCommandsFilter(address), { qos: 1 });
+    await client.publishAsync(presenceTopic(address), presence('online'), { qos: 1, retain: true });
+    this.client = client;
+  }
+
+  private onCommand(topic: string, payload: Buffer): void {
+    if (!topic.endsWith('/commands/update')) return;
+    const decoded = decodeUpdateCommand(payload);
+    if (!decoded.ok) return;
+    const command = decoded.value;
+    const seen = this.commandsReceived.get(command.jobId) ?? 0;
+    this.commandsReceived.set(command.jobId, seen + 1);
+    if (seen > 0) return; // a job runs once; its reports are already on their way (QoS 1)
+    void this.runUpdate(command);
+  }
+
+  private async runUpdate(command: UpdateCommand): Promise<void> {
+    const fromVersion = this.runningVersion;
+    for (const [index, phase] of SUCCESS_PHASES.entries()) {
+      if (index > 0) await new Promise((resolve) => setTimeout(resolve, this.options.phaseDelayMs));
+      if (phase === 'starting_new') this.runningVersion = command.payload.targetVersion; // SIMULATED swap
+      const seq = index + 1;
+      const report = {
+        schema: STATUS_REPORT_SCHEMA,
+        messageId: randomUUID(),
+        ...this.address,
+        correlationId: command.correlationId,
+        jobId: command.jobId,
+        seq,
+        at: new Date().toISOString(),
+        version: phase === 'committed' ? this.runningVersion : fromVersion,
+        jobKind: 'update' as const,
+        phase,
+      };
+      await this.client!.publishAsync(statusTopic(this.address), JSON.stringify(report), {
+        qos: 1,
+      });
+      this.reportsSent.set(command.jobId, seq);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client?.endAsync(true);
+  }
+}

@@ -1,0 +1,175 @@
+import { mintDevToken } from '../../../services/device-management/src/auth/mint-dev-token';
+import type { Role } from '../../../services/device-management/src/auth/principal';
+import { eventually } from './free-port';
+
+export interface Job {
+  jobId: string;
+  kind: 'update' | 'config';
+  clientId: string;
+  status: string;
+  phase?: string;
+  targetVersion?: string;
+  reportedVersion?: string;
+  configVersion?: number;
+  failure?: { reason: string; code?: string; fieldErrors?: { path: string; message: string }[] };
+  rollback?: { reason: string };
+  finishedAt?: string;
+}
+
+export interface Client {
+  clientId: string;
+  status: string;
+  presence?: string;
+  version: { desired?: string; reported?: string };
+  config: { desired: number; applied?: number };
+  updateJobId?: string;
+  lastUpdateOutcome?: string;
+}
+
+export interface JobEvent {
+  revision: number;
+  type: string;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  recordedAt: string;
+}
+
+export const FINAL_JOB_STATUSES = [
+  'Succeeded',
+  'Failed',
+  'RolledBack',
+  'TimedOut',
+  'Cancelled',
+  'Applied',
+  'Rejected',
+];
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    what: string,
+  ) {
+    super(`${what} answered ${status}: ${JSON.stringify(body)}`);
+  }
+}
+
+/** The REST API as an administrator uses it, with a token the service verifies. */
+export class ApiClient {
+  private constructor(
+    private readonly baseUrl: () => string,
+    private readonly token: string,
+    readonly tenantId: string,
+  ) {}
+
+  /** `baseUrl` is a function so a test can point the client at another replica. */
+  static async as(
+    baseUrl: string | (() => string),
+    jwtSecret: string,
+    tenantId: string,
+    roles: Role[] = ['admin'],
+  ): Promise<ApiClient> {
+    const token = await mintDevToken(jwtSecret, { tenant: tenantId, roles, subject: 'e2e-admin' });
+    return new ApiClient(typeof baseUrl === 'string' ? () => baseUrl : baseUrl, token, tenantId);
+  }
+
+  async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
+    const response = await fetch(`${this.baseUrl()}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  private async expect<T>(
+    status: number,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
+    const answer = await this.call<T>(method, path, body);
+    if (answer.status !== status)
+      throw new ApiError(answer.status, answer.body, `${method} ${path}`);
+    return answer.body;
+  }
+
+  registerClient(clientId: string, version?: string): Promise<{ clientId: string }> {
+    return this.expect(201, 'POST', '/api/v1/clients', {
+      clientId,
+      ...(version ? { version } : {}),
+    });
+  }
+
+  async requestUpdate(clientId: string, targetVersion: string, image: string): Promise<string> {
+    const { jobId } = await this.expect<{ jobId: string }>(
+      202,
+      'POST',
+      `/api/v1/clients/${clientId}/update`,
+      {
+        targetVersion,
+        image,
+      },
+    );
+    return jobId;
+  }
+
+  async requestConfig(clientId: string, version: number, settings: unknown): Promise<string> {
+    const { jobId } = await this.expect<{ jobId: string }>(
+      202,
+      'POST',
+      `/api/v1/clients/${clientId}/config`,
+      {
+        version,
+        settings,
+      },
+    );
+    return jobId;
+  }
+
+  getJob(jobId: string): Promise<Job> {
+    return this.expect(200, 'GET', `/api/v1/jobs/${jobId}`);
+  }
+
+  getClient(clientId: string): Promise<Client> {
+    return this.expect(200, 'GET', `/api/v1/clients/${clientId}`);
+  }
+
+  jobEvents(jobId: string): Promise<JobEvent[]> {
+    return this.expect(200, 'GET', `/api/v1/jobs/${jobId}/events`);
+  }
+
+  /** Polls the job until it is final (or `phase` is reached) and returns it. */
+  waitForJob(jobId: string, timeoutMs = 60_000): Promise<Job> {
+    return eventually(
+      `job ${jobId} final`,
+      async () => {
+        const job = await this.getJob(jobId);
+        return FINAL_JOB_STATUSES.includes(job.status) ? job : undefined;
+      },
+      { timeoutMs, intervalMs: 250 },
+    );
+  }
+
+  /** Polls until the job reports one of `phases` (or ends: the caller checks which). */
+  waitForPhase(jobId: string, phases: string[], timeoutMs = 60_000): Promise<Job> {
+    return eventually(
+      `job ${jobId} in phase ${phases.join('|')}`,
+      async () => {
+        const job = await this.getJob(jobId);
+        const reached = job.phase && phases.includes(job.phase);
+        return reached || FINAL_JOB_STATUSES.includes(job.status) ? job : undefined;
+      },
+      { timeoutMs, intervalMs: 50 },
+    );
+  }
+}

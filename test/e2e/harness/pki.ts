@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { ClientAddress } from '@opcfleet/contracts';
+import { PKI_DIR, REPO_ROOT } from './paths';
+
+const run = promisify(execFile);
+
+export interface TlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/** The development CA and the service account's certificate (infra/pki/make-dev-pki.sh). */
+export async function serviceTls(): Promise<TlsFiles> {
+  await run('bash', [join(REPO_ROOT, 'infra/pki/make-dev-pki.sh')], { env: pkiEnv() });
+  return {
+    caFile: join(PKI_DIR, 'ca.crt'),
+    certFile: join(PKI_DIR, 'service.crt'),
+    keyFile: join(PKI_DIR, 'service.key'),
+  };
+}
+
+/** Device certificates (CN = the device's topic root), issued once per address and kept. */
+export async function deviceTls(...devices: ClientAddress[]): Promise<Map<string, TlsFiles>> {
+  const byTenant = new Map<string, string[]>();
+  for (const { tenantId, clientId } of devices) {
+    byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), clientId]);
+  }
+  for (const [tenantId, clientIds] of byTenant) {
+    await run(
+      'bash',
+      [join(REPO_ROOT, 'infra/pki/make-dev-pki.sh'), 'client', tenantId, ...clientIds],
+      {
+        env: pkiEnv(),
+      },
+    );
+  }
+  const files = new Map<string, TlsFiles>();
+  for (const { tenantId, clientId } of devices) {
+    const prefix = join(PKI_DIR, 'clients', tenantId, clientId);
+    files.set(`${tenantId}/${clientId}`, {
+      caFile: join(PKI_DIR, 'ca.crt'),
+      certFile: `${prefix}.crt`,
+      keyFile: `${prefix}.key`,
+    });
+  }
+  return files;
+}
+
+function pkiEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, PKI_OUT_DIR: PKI_DIR };
+}
+
+/** Removes the device certificates of a test tenant. */
+export async function forgetTenantTls(tenantId: string): Promise<void> {
+  const { rm } = await import('node:fs/promises');
+  await rm(join(PKI_DIR, 'clients', tenantId), { recursive: true, force: true });
+}
