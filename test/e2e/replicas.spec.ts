@@ -47,7 +47,7 @@ describe.each(BROKERS)('two service replicas on %s', (kind) => {
         ),
       );
       for (const [i, jobId] of firstJobs.entries()) {
-        expect((await apis[1 - i].waitForJob(jobId)).status).toBe('Succeeded');
+        expect(await apis[1 - i].waitForJob(jobId)).toMatchObject({ status: 'Succeeded' });
         const events = await expectExactHistory(second, devices[i], jobId);
         expect(eventTypes(events).filter((t) => t === 'UpdateCommandDispatched')).toHaveLength(1);
         expect(await devices[i].runningImage()).toBe(devices[i].workload.image('2.0.0'));
@@ -66,11 +66,11 @@ describe.each(BROKERS)('two service replicas on %s', (kind) => {
         'stopping_old',
         'starting_new',
       ]);
-      expect(seen.status).toBe('InProgress');
+      expect(seen).toMatchObject({ status: 'InProgress' });
       await stack.service.process.kill9();
 
       for (const [i, jobId] of secondJobs.entries()) {
-        expect((await second.waitForJob(jobId)).status).toBe('Succeeded');
+        expect(await second.waitForJob(jobId)).toMatchObject({ status: 'Succeeded' });
         const events = await expectExactHistory(second, devices[i], jobId);
         expect(
           eventTypes(events).filter((t) => t === 'UpdateCommandDispatched').length,

@@ -172,6 +172,31 @@ describe('UpdateJobRunner (fake engine)', () => {
     expect(reports).toHaveLength(count);
   });
 
+  it('takes the next update as soon as the last one reported its outcome, while it still tidies up', async () => {
+    const { runtime, runner, reports } = setup();
+    const NEXT = 'registry.test/opc-core:3.0.0';
+    runtime.registry.set(NEXT, { behaviour: 'healthy', digest: `sha256:${'c'.repeat(64)}` });
+    const first = command();
+    const next = command({ targetVersion: '3.0.0', image: NEXT });
+    let nextStarted: Promise<unknown> | undefined;
+    // What the service does: it sees `committed`, counts the job as over and sends the next one.
+    const seen = reports.push.bind(reports);
+    reports.push = (...items) => {
+      if (items.some((r) => r.jobId === first.jobId && r.phase === 'committed')) {
+        nextStarted = runner.start(next);
+      }
+      return seen(...items);
+    };
+
+    expect(await runner.start(first)).toEqual({ accepted: true });
+    await runner.whenIdle();
+    expect(await nextStarted).toEqual({ accepted: true });
+    await runner.whenIdle();
+    const nextPhases = reports.filter((r) => r.jobId === next.jobId && !r.progress);
+    expect(nextPhases.map((r) => r.phase)).toEqual(COMMIT_PATH);
+    expect(runtime.running().map((c) => c.imageRef)).toEqual([NEXT]);
+  });
+
   it('refuses an expired command', async () => {
     const { runner } = setup();
     const result = await runner.start(

@@ -64,6 +64,9 @@ export const DEFAULT_RETRY: RetryPolicy = {
   backoffCapMs: 30_000,
 };
 
+/** States whose report tells the service the job is over. */
+const OUTCOME_STATES: ReadonlySet<string> = new Set(['committed', 'rolled_back', 'failed']);
+
 type Snapshot = ReturnType<typeof updateMachine.resolveState>;
 
 interface RunningJob {
@@ -87,8 +90,14 @@ export class UpdateJobRunner {
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** Starts a job; a second update while one runs, a known job id or an expired command is refused. */
+  /**
+   * Starts a job; a second update while one runs, a known job id or an expired command is
+   * refused. A job that has already reported its outcome is only tidying up (after a commit:
+   * removing the old container and image), and the service already counts it as over, so a
+   * new job waits for it instead of being refused.
+   */
   async start(command: UpdateCommand): Promise<StartResult> {
+    while (this.running && OUTCOME_STATES.has(this.running.state)) await this.running.done;
     if (this.running) {
       return {
         accepted: false,
