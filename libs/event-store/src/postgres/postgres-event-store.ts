@@ -2,6 +2,7 @@ import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import pino, { type Logger } from 'pino';
 import {
   DuplicateEventIdsError,
+  InvalidEventStoreInputError,
   WrongExpectedRevisionError,
   type AppendOptions,
   type AppendResult,
@@ -18,7 +19,7 @@ import {
   type Subscription,
   type SubscriptionOptions,
 } from '../event-store';
-import { CatchUpSubscription } from '../subscription/catch-up-subscription';
+import { CatchUpSubscription, type UnreadEvents } from '../subscription/catch-up-subscription';
 import { loadCheckpoint, storeCheckpoint, type SqlQuery } from './checkpoints';
 import { CommitSignal, describe } from './commit-signal';
 import { comparePositions, decodePosition, encodePosition } from './position';
@@ -60,6 +61,34 @@ export interface PostgresAppendOptions extends AppendOptions {
    * events. Throwing rolls the append back. Not called for an idempotent retry.
    */
   onAppended?: OnAppended;
+}
+
+/** One stream's part of a multi-stream append (appendToStreams). */
+export interface StreamAppendRequest {
+  streamName: string;
+  events: NewEvent[];
+  expectedRevision?: ExpectedRevision;
+}
+
+/** What a multi-stream append did to one stream. */
+export type StreamAppendOutcome =
+  | {
+      streamName: string;
+      /** `duplicate`: these ids were stored before (a retry); nothing was written. */
+      outcome: 'appended' | 'duplicate';
+      nextExpectedRevision: number;
+      position: string;
+    }
+  /** Nothing written: the stream is at `actual`, not at the expected revision. */
+  | { streamName: string; outcome: 'wrong_revision'; actual: number | 'no_stream' }
+  /** Nothing written: some of the ids are stored, but not as this exact append. */
+  | { streamName: string; outcome: 'partial_duplicate' };
+
+/** An open write transaction of writeTransaction. */
+export interface WriteTransaction {
+  /** Runs a statement on the transaction's connection. */
+  query: SqlQuery;
+  appendToStreams(appends: readonly StreamAppendRequest[]): Promise<StreamAppendOutcome[]>;
 }
 
 interface EventRow {
@@ -185,6 +214,102 @@ export class PostgresEventStore implements EventStore {
     return rows.map(toRecordedEvent);
   }
 
+  // ---- Several streams per round trip (group commit of a batch of commands) ----
+
+  /** Every event of each named stream, in revision order; a stream that does not exist is absent. */
+  async readStreams(streamNames: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
+    const streams = new Map<string, RecordedEvent[]>();
+    if (streamNames.length === 0) return streams;
+    const { rows } = await this.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM ${this.table('events')}
+        WHERE stream_name = ANY ($1::text[])
+        ORDER BY stream_name, stream_revision`,
+      [streamNames.map(checkedStreamName)],
+    );
+    for (const row of rows) {
+      const event = toRecordedEvent(row);
+      const list = streams.get(event.streamName);
+      if (list) list.push(event);
+      else streams.set(event.streamName, [event]);
+    }
+    return streams;
+  }
+
+  /**
+   * Appends to several streams in one statement, each under its own expectedRevision. Unlike
+   * appendToStream, a conflict is an outcome, not a throw: the other streams are appended all
+   * the same (in one implicit transaction), and the caller retries the conflicting ones.
+   */
+  async appendToStreams(appends: readonly StreamAppendRequest[]): Promise<StreamAppendOutcome[]> {
+    const outcomes = await this.appendStatement(
+      (sql, params) => this.pool.query(sql, params),
+      appends,
+    );
+    this.signal.committed();
+    return outcomes;
+  }
+
+  /**
+   * Runs `work` in one transaction with appends to several streams and the caller's own rows
+   * (read models): all commit together, or nothing does when `work` throws. Subscribers are
+   * woken after the commit.
+   */
+  async writeTransaction<T>(work: (transaction: WriteTransaction) => Promise<T>): Promise<T> {
+    const result = await this.inTransaction((client) => {
+      const query: SqlQuery = (sql, params) => client.query(sql, params);
+      return work({ query, appendToStreams: (appends) => this.appendStatement(query, appends) });
+    });
+    this.signal.committed();
+    return result;
+  }
+
+  /**
+   * One call of append_to_stream per stream, in the order given (which is the order the
+   * streams are locked in: callers sort them, so that two batches never wait for each other
+   * crosswise), in one statement.
+   */
+  private async appendStatement(
+    query: SqlQuery,
+    appends: readonly StreamAppendRequest[],
+  ): Promise<StreamAppendOutcome[]> {
+    if (appends.length === 0) return [];
+    const names = appends.map((append) => checkedStreamName(append.streamName));
+    if (new Set(names).size !== names.length) {
+      throw new InvalidEventStoreInputError('a multi-stream append names each stream once');
+    }
+    const events = appends.flatMap((append, index) =>
+      append.events.map((event, n) => ({ stream: index + 1, event, n })),
+    );
+    const result = await query(
+      `SELECT s.ord::int AS ord, r.outcome, r.revision, r.tx::text AS tx, r.pos
+         FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS s(stream, expected, ord)
+        CROSS JOIN LATERAL (
+          SELECT coalesce(array_agg(e.id ORDER BY e.n), '{}') AS ids,
+                 coalesce(array_agg(e.type ORDER BY e.n), '{}') AS types,
+                 coalesce(array_agg(e.data ORDER BY e.n), '{}') AS data,
+                 coalesce(array_agg(e.metadata ORDER BY e.n), '{}') AS metadata
+            FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[]::jsonb[], $7::text[]::jsonb[])
+                 WITH ORDINALITY AS e(stream, id, type, data, metadata, n)
+           WHERE e.stream = s.ord
+        ) g
+        CROSS JOIN LATERAL ${this.table('append_to_stream')}(s.stream, s.expected, g.ids, g.types, g.data, g.metadata) r
+        ORDER BY s.ord`,
+      [
+        names,
+        appends.map((append) => encodeExpected(append.expectedRevision ?? 'any')),
+        events.map(({ stream }) => stream),
+        events.map(({ event, n }) => checkedEventId(event, n)),
+        events.map(({ event, n }) => checkedType(event, n)),
+        events.map(({ event }) => JSON.stringify(event.data ?? null)),
+        events.map(({ event }) => JSON.stringify(event.metadata ?? {})),
+      ],
+    );
+    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<
+      AppendRow & { ord: number }
+    >;
+    return rows.map((row) => toStreamOutcome(names[row.ord - 1], row));
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<ReadAllResult> {
     const after = decodePosition(options.after);
     const maxCount = checkedCount(options.maxCount);
@@ -253,7 +378,7 @@ export class PostgresEventStore implements EventStore {
         storeCheckpoint: (name, checkpoint) =>
           storeCheckpoint(this.query, this.schema, name, checkpoint),
         lastPosition: (prefixes) => this.lastPosition(prefixes),
-        hasBlockedEvents: (after) => this.hasBlockedEvents(after),
+        unreadEvents: (after) => this.unreadEvents(after),
         comparePositions: (a, b) => comparePositions(decodePosition(a), decodePosition(b)),
         onWake: (wake) => this.signal.onWake(wake),
         pollIntervalMs: this.options.pollIntervalMs ?? 1_000,
@@ -365,18 +490,27 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  /** Committed rows at or beyond the horizon: visible to this snapshot, not yet to readers. */
-  private async hasBlockedEvents(after: string | undefined): Promise<boolean> {
+  /**
+   * After an empty read: is any event after the cursor committed and readable now (it came in
+   * since that read), or committed but behind the horizon (an older transaction is open)?
+   */
+  private async unreadEvents(after: string | undefined): Promise<UnreadEvents> {
     const cursor = decodePosition(after);
-    const { rows } = await this.pool.query<{ blocked: boolean }>(
-      `SELECT EXISTS (
-         SELECT 1 FROM ${this.table('events')}
-          WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-            AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
-       ) AS blocked`,
+    const { rows } = await this.pool.query<{ unread: UnreadEvents }>(
+      `SELECT CASE
+           WHEN e.transaction_id IS NULL THEN 'none'
+           WHEN e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) THEN 'readable'
+           ELSE 'blocked'
+         END AS unread
+         FROM (SELECT NULL) one
+         LEFT JOIN LATERAL (
+           SELECT transaction_id FROM ${this.table('events')}
+            WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+            ORDER BY transaction_id, global_position LIMIT 1
+         ) e ON true`,
       [cursor.transactionId.toString(), cursor.globalPosition.toString()],
     );
-    return rows[0].blocked;
+    return rows[0].unread;
   }
 
   /** The last committed event matching the prefixes (ignoring the horizon): caughtUp's target. */
@@ -388,6 +522,27 @@ export class PostgresEventStore implements EventStore {
       prefixes?.length ? [prefixes.map(likePrefix)] : [],
     );
     return rows[0] ? encodePosition(rows[0].tx, rows[0].pos) : undefined;
+  }
+}
+
+function toStreamOutcome(streamName: string, row: AppendRow): StreamAppendOutcome {
+  const revision = Number(row.revision);
+  switch (row.outcome) {
+    case 'wrong_revision':
+      return {
+        streamName,
+        outcome: 'wrong_revision',
+        actual: revision < 0 ? 'no_stream' : revision,
+      };
+    case 'partial_duplicate':
+      return { streamName, outcome: 'partial_duplicate' };
+    default:
+      return {
+        streamName,
+        outcome: row.outcome,
+        nextExpectedRevision: revision,
+        position: row.tx === null ? encodePosition(0n, 0n) : encodePosition(row.tx, row.pos!),
+      };
   }
 }
 

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { PostgresEventStore } from '@opcfleet/event-store/postgres';
+import { createTestDatabase, type TestDatabase } from '@opcfleet/event-store/testing';
+import type { NewEvent } from '@opcfleet/event-store';
+
+jest.setTimeout(60_000);
+
+/** Group commit: several streams read, appended and projected per round trip. */
+describe('PostgresEventStore, several streams at once', () => {
+  let database: TestDatabase;
+  let store: PostgresEventStore;
+  let sql: Client;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    store = await PostgresEventStore.connect({ connectionString: database.url, schema: 'es' });
+    sql = new Client({ connectionString: database.url });
+    await sql.connect();
+    await sql.query('CREATE TABLE job_view (id text PRIMARY KEY, revision int NOT NULL)');
+  });
+  afterAll(async () => {
+    await sql?.end();
+    await store?.close();
+    await database?.drop();
+  });
+
+  it('reads several streams in one query, each in revision order; a missing one is absent', async () => {
+    const [a, b, missing] = [stream(), stream(), stream()];
+    await store.appendToStream(a, events(3));
+    await store.appendToStream(b, events(1));
+    await store.appendToStream(a, events(1));
+
+    const read = await store.readStreams([a, b, missing]);
+
+    expect(read.get(a)!.map((event) => event.revision)).toEqual([0, 1, 2, 3]);
+    expect(read.get(b)!.map((event) => event.revision)).toEqual([0]);
+    expect(read.has(missing)).toBe(false);
+  });
+
+  it('appends to several streams in one statement; a conflict on one does not stop the others', async () => {
+    const [moved, fresh, existing] = [stream(), stream(), stream()];
+    await store.appendToStream(moved, events(2));
+    await store.appendToStream(existing, events(1));
+    const forFresh = events(2);
+
+    const outcomes = await store.appendToStreams([
+      { streamName: existing, events: events(1), expectedRevision: 0 },
+      { streamName: fresh, events: forFresh, expectedRevision: 'no_stream' },
+      { streamName: moved, events: events(1), expectedRevision: 0 },
+    ]);
+
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        streamName: existing,
+        outcome: 'appended',
+        nextExpectedRevision: 1,
+      }),
+      expect.objectContaining({ streamName: fresh, outcome: 'appended', nextExpectedRevision: 1 }),
+      { streamName: moved, outcome: 'wrong_revision', actual: 1 },
+    ]);
+    expect((await store.readStream(fresh)).map((event) => event.id)).toEqual(
+      forFresh.map((event) => event.id),
+    );
+    expect(await store.readStream(moved)).toHaveLength(2);
+  });
+
+  it('answers duplicate for a retried append and partial_duplicate for a mixed one, writing nothing', async () => {
+    const name = stream();
+    const stored = events(2);
+    await store.appendToStream(name, stored);
+
+    const outcomes = await store.appendToStreams([
+      { streamName: name, events: stored, expectedRevision: 'no_stream' },
+    ]);
+    const [mixed] = await store.appendToStreams([
+      { streamName: name, events: [stored[0], ...events(1)], expectedRevision: 1 },
+    ]);
+
+    expect(outcomes).toEqual([
+      expect.objectContaining({ outcome: 'duplicate', nextExpectedRevision: 1 }),
+    ]);
+    expect(mixed).toEqual({ streamName: name, outcome: 'partial_duplicate' });
+    expect(await store.readStream(name)).toHaveLength(2);
+  });
+
+  it('refuses to name one stream twice in one append', async () => {
+    const name = stream();
+    await expect(
+      store.appendToStreams([
+        { streamName: name, events: events(1) },
+        { streamName: name, events: events(1) },
+      ]),
+    ).rejects.toThrow(/each stream once/);
+    expect(await store.readStream(name)).toEqual([]);
+  });
+
+  it('commits the appends and the caller rows of a write transaction together, or neither', async () => {
+    const [kept, lost] = [stream(), stream()];
+    const write = (name: string, fail: boolean) =>
+      store.writeTransaction(async ({ query, appendToStreams }) => {
+        const [outcome] = await appendToStreams([{ streamName: name, events: events(1) }]);
+        await query('INSERT INTO job_view (id, revision) VALUES ($1, $2)', [
+          name,
+          outcome.outcome === 'appended' ? outcome.nextExpectedRevision : -1,
+        ]);
+        if (fail) throw new Error('projection refused');
+      });
+
+    await write(kept, false);
+    await expect(write(lost, true)).rejects.toThrow('projection refused');
+
+    expect(await store.readStream(kept)).toHaveLength(1);
+    expect(await store.readStream(lost)).toEqual([]);
+    const rows = await sql.query('SELECT id, revision FROM job_view WHERE id = ANY($1)', [
+      [kept, lost],
+    ]);
+    expect(rows.rows).toEqual([{ id: kept, revision: 0 }]);
+  });
+
+  it('wakes subscribers after a write transaction commits', async () => {
+    const name = stream();
+    const seen: string[] = [];
+    const subscription = store.subscribe(
+      { name: `sub-${name}`, streamPrefixes: [name] },
+      async (batch) => {
+        seen.push(...batch.events.map((event) => event.streamName));
+      },
+    );
+    await subscription.caughtUp();
+    await store.writeTransaction(({ appendToStreams }) =>
+      appendToStreams([{ streamName: name, events: events(1) }]),
+    );
+    await subscription.caughtUp();
+    await subscription.stop();
+    expect(seen).toEqual([name]);
+  });
+});
+
+const stream = () => `multi-${randomUUID()}`;
+
+function events(count: number): NewEvent[] {
+  return Array.from({ length: count }, () => ({ id: randomUUID(), type: 'Tested', data: {} }));
+}
