@@ -12,10 +12,12 @@ export interface SubscriptionSource {
   loadCheckpoint(name: string): Promise<string | undefined>;
   storeCheckpoint(name: string, checkpoint: string): Promise<void>;
   /**
-   * Whether events after this position are committed but not yet readable, because an older
-   * transaction is still open (they become readable when it ends, with no notification).
+   * What lies after this position, looked at after a read that returned nothing: 'blocked'
+   * when committed events wait behind an older open transaction (they become readable when it
+   * ends, with no notification), 'readable' when events became readable since that read,
+   * 'none' otherwise.
    */
-  hasBlockedEvents(after: string | undefined): Promise<boolean>;
+  unreadEvents(after: string | undefined): Promise<UnreadEvents>;
   /** Position of the last committed event matching the prefixes, or undefined when none. */
   lastPosition(streamPrefixes: string[] | undefined): Promise<string | undefined>;
   /** Negative when position a is before b. */
@@ -26,14 +28,21 @@ export interface SubscriptionSource {
   pollIntervalMs: number;
 }
 
+export type UnreadEvents = 'none' | 'blocked' | 'readable';
+
 interface CaughtUpWaiter {
   target: string;
   resolve: () => void;
   reject: (error: Error) => void;
 }
 
-/** Re-check interval while committed events wait behind an older open transaction. */
-const BLOCKED_RECHECK_MS = 10;
+/**
+ * Re-check intervals while committed events wait behind an older open transaction: most such
+ * waits last a few milliseconds (a concurrent append committing), so the first re-checks come
+ * quickly; a transaction left open longer is re-checked less and less often.
+ */
+const BLOCKED_RECHECK_FIRST_MS = 1;
+const BLOCKED_RECHECK_MAX_MS = 50;
 
 /**
  * Reads batches after the checkpoint in commit order, hands them to the handler, retries a
@@ -46,6 +55,7 @@ export class CatchUpSubscription implements Subscription {
   private stopped = false;
   private wakePending = false;
   private skipStoredAt = 0;
+  private blockedRecheckMs = BLOCKED_RECHECK_FIRST_MS;
   private wakeSleeper: (() => void) | undefined;
   private waiters: CaughtUpWaiter[] = [];
   private readonly unsubscribe: () => void;
@@ -101,11 +111,10 @@ export class CatchUpSubscription implements Subscription {
           if (!(await this.skipTo(result.next))) return;
         }
         this.settleWaiters();
-        // Nothing wakes us when the transaction holding the horizon ends: poll briefly then.
-        const blocked = await this.source.hasBlockedEvents(this.cursor).catch(() => false);
-        await this.sleepUntilWake(blocked ? BLOCKED_RECHECK_MS : this.source.pollIntervalMs);
+        await this.sleepUntilWake(await this.idleDelay());
         continue;
       }
+      this.blockedRecheckMs = BLOCKED_RECHECK_FIRST_MS;
       const batch: EventBatch = { events: result.events, checkpoint: result.next! };
       if (!(await this.retrying(() => this.handler(batch)))) return;
       if (this.options.checkpointing?.mode !== 'handler') {
@@ -114,6 +123,23 @@ export class CatchUpSubscription implements Subscription {
       this.cursor = batch.checkpoint;
       this.settleWaiters();
     }
+  }
+
+  /**
+   * How long to wait after an empty read. Nothing wakes us when the transaction holding the
+   * horizon ends, so blocked events are re-checked soon; events that became readable between
+   * the read and this look are read at once (their wake-up may have come before the read).
+   */
+  private async idleDelay(): Promise<number> {
+    const unread = await this.source.unreadEvents(this.cursor).catch(() => 'none' as const);
+    if (unread === 'readable') return 0;
+    if (unread === 'none') {
+      this.blockedRecheckMs = BLOCKED_RECHECK_FIRST_MS;
+      return this.source.pollIntervalMs;
+    }
+    const delay = this.blockedRecheckMs;
+    this.blockedRecheckMs = Math.min(delay * 2, BLOCKED_RECHECK_MAX_MS);
+    return delay;
   }
 
   /** Saves the checkpoint of a handled batch; once even while stopping, to spare a replay. */

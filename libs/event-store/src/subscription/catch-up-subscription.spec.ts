@@ -1,0 +1,118 @@
+import type { EventBatch, ReadAllResult, RecordedEvent } from '../event-store';
+import {
+  CatchUpSubscription,
+  type SubscriptionSource,
+  type UnreadEvents,
+} from './catch-up-subscription';
+
+/** Longer than any test may take: an event that waits for the poll never arrives in time. */
+const POLL_NEVER_MS = 10 * 60_000;
+
+function recorded(position: number): RecordedEvent {
+  return {
+    id: `event-${position}`,
+    streamName: 'job-1',
+    type: 'Happened',
+    data: {},
+    metadata: {},
+    revision: position - 1,
+    position: String(position),
+    recordedAt: new Date(),
+  };
+}
+
+/**
+ * A store whose reads are scripted: each readAll takes the next page, each unreadEvents the
+ * next answer. Nothing ever wakes the subscription: only its own re-checks can find events.
+ */
+function scriptedSource(pages: ReadAllResult[], unread: UnreadEvents[]) {
+  const calls: string[] = [];
+  const source: SubscriptionSource = {
+    readAll: async ({ after }) => {
+      calls.push('read');
+      return pages.shift() ?? { events: [], next: after };
+    },
+    unreadEvents: async () => {
+      const answer = unread.shift() ?? 'none';
+      calls.push(answer);
+      return answer;
+    },
+    loadCheckpoint: async () => undefined,
+    storeCheckpoint: async () => undefined,
+    lastPosition: async () => undefined,
+    comparePositions: (a, b) => Number(a) - Number(b),
+    onWake: () => () => undefined,
+    pollIntervalMs: POLL_NEVER_MS,
+  };
+  return { source, calls };
+}
+
+function subscribe(source: SubscriptionSource) {
+  const batches: EventBatch[] = [];
+  let delivered!: () => void;
+  const firstBatch = new Promise<void>((resolve) => (delivered = resolve));
+  const subscription = new CatchUpSubscription(
+    source,
+    {
+      name: 'test',
+      checkpointing: {
+        mode: 'handler',
+        checkpointer: { load: async () => undefined, store: async () => undefined },
+      },
+    },
+    async (batch) => {
+      batches.push(batch);
+      delivered();
+    },
+  );
+  return { subscription, batches, firstBatch };
+}
+
+describe('CatchUpSubscription after a read that found nothing', () => {
+  it('reads again at once when events became readable meanwhile (their wake-up came too early)', async () => {
+    const { source, calls } = scriptedSource(
+      [
+        { events: [], next: undefined },
+        { events: [recorded(1)], next: '1' },
+      ],
+      ['readable'],
+    );
+    const { subscription, batches, firstBatch } = subscribe(source);
+
+    await firstBatch;
+    await subscription.stop();
+
+    expect(batches[0]!.events.map((e) => e.id)).toEqual(['event-1']);
+    expect(calls.slice(0, 3)).toEqual(['read', 'readable', 'read']);
+  });
+
+  it('re-checks soon, and again, while events wait behind an open transaction', async () => {
+    const { source, calls } = scriptedSource(
+      [
+        { events: [], next: undefined },
+        { events: [], next: undefined },
+        { events: [], next: undefined },
+        { events: [recorded(1)], next: '1' },
+      ],
+      ['blocked', 'blocked', 'readable'],
+    );
+    const { subscription, batches, firstBatch } = subscribe(source);
+
+    await firstBatch;
+    await subscription.stop();
+
+    expect(batches).toHaveLength(1);
+    expect(calls.slice(0, 6)).toEqual(['read', 'blocked', 'read', 'blocked', 'read', 'readable']);
+  });
+
+  it('waits for a wake-up or the poll when nothing is left to read', async () => {
+    const { source, calls } = scriptedSource([{ events: [], next: undefined }], ['none']);
+    const { subscription, batches } = subscribe(source);
+
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await subscription.stop();
+
+    expect(batches).toHaveLength(0);
+    expect(calls).toEqual(['read', 'none']);
+  });
+});
