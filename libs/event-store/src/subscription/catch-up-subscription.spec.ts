@@ -57,7 +57,7 @@ function subscribe(source: SubscriptionSource) {
       name: 'test',
       checkpointing: {
         mode: 'handler',
-        checkpointer: { load: async () => undefined, store: async () => undefined },
+        checkpointer: { load: async () => undefined },
       },
     },
     async (batch) => {
