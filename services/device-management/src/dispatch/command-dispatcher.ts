@@ -1,10 +1,4 @@
-import type {
-  Checkpointer,
-  EventBatch,
-  EventStore,
-  RecordedEvent,
-  Subscription,
-} from '@opcfleet/event-store';
+import type { Checkpointer, EventBatch, EventStore, Subscription } from '@opcfleet/event-store';
 import type { Logger } from 'pino';
 import type { ClientEvent } from '../clients/domain/client.events';
 import { foldClient } from '../clients/domain/client.decider';
@@ -17,6 +11,7 @@ import {
 import { backoffDelay, InterruptibleSleep } from '../messaging/backoff';
 import { BrokerUnavailableError, type MessageBus } from '../messaging/message-bus';
 import type { MessagingMetrics } from '../messaging/messaging.metrics';
+import type { CommitListener, CommittedEvent } from '../event-sourcing/local-commits';
 import type { JobKind } from '../shared/domain/domain-event';
 import { clientStream, jobStream, STREAM_PREFIX } from '../shared/domain/stream-names';
 import { foldUpdateJob } from '../update-jobs/domain/update-job.decider';
@@ -39,7 +34,14 @@ export interface CommandDispatcherOptions {
    * dispatch before it is recorded. Without it, each batch is recorded before the next is read.
    */
   checkpointer?: Checkpointer;
+  /**
+   * Requests committed by this process: their commands are published at once, without waiting
+   * for the subscription to read them back (which waits for older transactions to end).
+   */
+  localCommits?: { onCommitted(listener: CommitListener): () => void };
 }
+
+type Published = { command: JobCommand; log: Logger };
 
 /** Why a command is being sent: the first time, or again because the device came back. */
 type DispatchReason = 'requested' | 'redelivery';
@@ -53,6 +55,8 @@ class DispatcherStopped extends Error {}
 const MAX_UNRECORDED_DISPATCHES = 5000;
 /** Dispatches recorded at once. */
 const RECORD_CONCURRENCY = 4;
+/** Early publishes the subscription has not reached yet; beyond that, no more early ones. */
+const MAX_EARLY_PUBLISHES = 10_000;
 
 /**
  * Publishes each job's command to its device. The event store is the outbox: a catch-up
@@ -75,6 +79,9 @@ export class CommandDispatcher {
   private readonly recordSlots: Array<() => void> = [];
   /** Caught up with everything committed before start: what comes now is new. */
   private live = false;
+  /** Commands published straight after their request's commit, by job id (see localCommits). */
+  private readonly publishedEarly = new Map<string, Promise<Published | undefined>>();
+  private stopListening: (() => void) | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -104,6 +111,9 @@ export class CommandDispatcher {
       (batch) => this.handleBatch(batch),
     );
     this.live = false;
+    this.stopListening = this.options.localCommits?.onCommitted((events) =>
+      this.publishEarly(events),
+    );
     this.subscription.caughtUp().then(
       () => (this.live = true),
       () => undefined,
@@ -118,7 +128,10 @@ export class CommandDispatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopListening?.();
     this.sleep.wake();
+    await Promise.all(this.publishedEarly.values());
+    this.publishedEarly.clear();
     await this.subscription?.stop();
     this.subscription = undefined;
     await this.recording.catch(() => undefined);
@@ -153,7 +166,12 @@ export class CommandDispatcher {
     for (const event of batch.events) lastRevision.set(event.streamName, event.revision);
     // Different jobs are independent: their publishes overlap instead of queueing.
     const published = await Promise.all(
-      batch.events.filter(isJobRequest).map((event) => {
+      batch.events.filter(isJobRequest).map(async (event) => {
+        const jobId = event.data.jobId;
+        const early = this.publishedEarly.get(jobId);
+        this.publishedEarly.delete(jobId);
+        const sentEarly = await early;
+        if (sentEarly) return sentEarly;
         // Once the subscription has caught up with what was committed before this start, a
         // request with nothing after it in its stream is the live case: the batch says all
         // there is. Before that (a replay after a restart), each request is checked against
@@ -161,7 +179,7 @@ export class CommandDispatcher {
         const fresh = this.live && lastRevision.get(event.streamName) === event.revision;
         return this.publishJob(
           event.type === 'UpdateRequested' ? 'update' : 'config',
-          (event.data as { jobId: string }).jobId,
+          jobId,
           'requested',
           fresh ? [event] : undefined,
         );
@@ -188,6 +206,31 @@ export class CommandDispatcher {
   }
 
   /**
+   * The fast path: a job opened by this process is published right after its commit, once
+   * (a broker that is down leaves it to the subscription, which retries). The subscription
+   * reaches the same request moments later, finds it here, and records the dispatch in order
+   * with its checkpoint, so a crash in between publishes it again: at-least-once either way.
+   */
+  private publishEarly(events: readonly CommittedEvent[]): void {
+    if (!this.live || this.stopped) return;
+    for (const event of events) {
+      // Only a job's opening append holds its whole stream, from which its state is known.
+      if (!isJobRequest(event) || event.revision !== 0) continue;
+      if (this.publishedEarly.size >= MAX_EARLY_PUBLISHES) return;
+      const jobId = event.data.jobId;
+      const stream = events.filter((e) => e.streamName === event.streamName);
+      const kind = event.type === 'UpdateRequested' ? 'update' : 'config';
+      this.publishedEarly.set(
+        jobId,
+        this.publishJob(kind, jobId, 'requested', stream, 'once').catch((error: unknown) => {
+          this.logger.debug({ err: error, jobId }, 'early publish failed; the subscription will');
+          return undefined;
+        }),
+      );
+    }
+  }
+
+  /**
    * Loads the job and publishes its command if it still needs one. The job's own state
    * decides: a job already dispatched, received, final or cancelled is not sent again by the
    * subscription (nothing is re-decided after a restart); a redelivery only goes to jobs the
@@ -197,8 +240,9 @@ export class CommandDispatcher {
     kind: JobKind,
     jobId: string,
     reason: DispatchReason,
-    knownEvents?: RecordedEvent[],
-  ): Promise<{ command: JobCommand; log: Logger } | undefined> {
+    knownEvents?: readonly CommittedEvent[],
+    attempts: 'once' | 'until-acknowledged' = 'until-acknowledged',
+  ): Promise<Published | undefined> {
     const events = knownEvents ?? (await this.store.readStream(jobStream(kind, jobId)));
     const request = events.find(isJobRequest);
     const status = jobStatus(kind, events);
@@ -224,7 +268,7 @@ export class CommandDispatcher {
       log.warn({ expiresAt: command.expiresAt }, 'command expired before it could be sent');
       return undefined;
     }
-    await this.publishUntilAcknowledged(command, log);
+    await this.publishUntilAcknowledged(command, log, attempts);
     if (reason === 'requested') {
       this.metrics.dispatchLatency.observe(
         { kind },
@@ -283,7 +327,11 @@ export class CommandDispatcher {
     }
   }
 
-  private async publishUntilAcknowledged(command: JobCommand, log: Logger): Promise<void> {
+  private async publishUntilAcknowledged(
+    command: JobCommand,
+    log: Logger,
+    attempts: 'once' | 'until-acknowledged',
+  ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (this.stopped) throw new DispatcherStopped('dispatcher stopped before the PUBACK');
       try {
@@ -296,7 +344,7 @@ export class CommandDispatcher {
         });
         return;
       } catch (error) {
-        if (!(error instanceof BrokerUnavailableError)) throw error;
+        if (!(error instanceof BrokerUnavailableError) || attempts === 'once') throw error;
         const delay = backoffDelay(attempt, this.options.maxBackoffMs);
         log.warn(
           { err: error.message, attempt, retryInMs: delay },
@@ -308,9 +356,9 @@ export class CommandDispatcher {
   }
 }
 
-const toDomainEvent = (event: RecordedEvent) => ({ type: event.type, data: event.data });
+const toDomainEvent = (event: CommittedEvent) => ({ type: event.type, data: event.data });
 
-function jobStatus(kind: JobKind, events: RecordedEvent[]): string | undefined {
+function jobStatus(kind: JobKind, events: readonly CommittedEvent[]): string | undefined {
   const domainEvents = events.map(toDomainEvent);
   const job =
     kind === 'update'

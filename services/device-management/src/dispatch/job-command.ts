@@ -8,8 +8,8 @@ import {
   type FieldError,
   type UpdateCommand,
 } from '@opcfleet/contracts';
-import type { RecordedEvent } from '@opcfleet/event-store';
 import type { ConfigChangeRequested } from '../config-jobs/domain/config-job.events';
+import type { CommittedEvent } from '../event-sourcing/local-commits';
 import { deterministicId } from '../shared/domain/deterministic-id';
 import type { JobKind } from '../shared/domain/domain-event';
 import type { UpdateRequested } from '../update-jobs/domain/update-job.events';
@@ -31,10 +31,12 @@ export type JobCommandResult =
   { ok: true; command: JobCommand } | { ok: false; errors: FieldError[] };
 
 type RequestEvent =
-  | RecordedEvent<'UpdateRequested', UpdateRequested['data']>
-  | RecordedEvent<'ConfigChangeRequested', ConfigChangeRequested['data']>;
+  | CommittedEvent<'UpdateRequested', UpdateRequested['data']>
+  | CommittedEvent<'ConfigChangeRequested', ConfigChangeRequested['data']>;
 
-export const isJobRequest = (event: RecordedEvent): event is RequestEvent =>
+export const isJobRequest = <Event extends CommittedEvent>(
+  event: Event,
+): event is Event & RequestEvent =>
   event.type === 'UpdateRequested' || event.type === 'ConfigChangeRequested';
 
 /**

@@ -12,6 +12,7 @@ import { DataSource } from 'typeorm';
 import { createReadModelDataSource } from '../read-models/read-model.data-source';
 import { EVENT_STORE } from './event-store.token';
 import { EventStreams } from './event-streams';
+import { LocalCommits } from './local-commits';
 
 export interface EventStoreModuleOptions {
   connectionString: string;
@@ -61,9 +62,10 @@ export class EventStoreModule {
             }),
         },
         PersistenceCloser,
+        LocalCommits,
         EventStreams,
       ],
-      exports: [EVENT_STORE, EventStreams, DataSource],
+      exports: [EVENT_STORE, EventStreams, LocalCommits, DataSource],
     };
   }
 }

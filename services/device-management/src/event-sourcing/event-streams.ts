@@ -17,6 +17,7 @@ import { projectEvents } from '../read-models/read-model.projector';
 import type { CommandContext, DomainEvent } from '../shared/domain/domain-event';
 import { DomainError } from '../shared/domain/domain-error';
 import { EVENT_STORE } from './event-store.token';
+import { LocalCommits, type CommittedEvent } from './local-commits';
 
 export interface LoadedStream<State> {
   state: State;
@@ -41,7 +42,10 @@ export interface AppendDecided {
  */
 @Injectable()
 export class EventStreams {
-  constructor(@Inject(EVENT_STORE) readonly store: EventStore) {
+  constructor(
+    @Inject(EVENT_STORE) readonly store: EventStore,
+    private readonly localCommits: LocalCommits = new LocalCommits(),
+  ) {
     // Multi-stream appends and inline projections ride on the append transaction of the
     // PostgreSQL adapter (onAppended); another adapter would silently skip them.
     if (!(store instanceof PostgresEventStore)) {
@@ -78,26 +82,38 @@ export class EventStreams {
    * Used where a job opens or ends together with its mark on the client stream.
    */
   async appendAtomically(first: StreamAppend, also: StreamAppend[]): Promise<AppendResult> {
+    const appends = [first, ...also]
+      .filter((append, index) => index === 0 || append.events.length > 0)
+      .map((append) => ({ append, events: toNewEvents(append), lastRevision: -1 }));
+    const [head, ...rest] = appends;
+    let appended = false;
     const options: AppendOptions & {
       onAppended?: (tx: { query: SqlQuery; result: AppendResult }) => Promise<void>;
     } = {
       expectedRevision: first.expectedRevision,
       onAppended: async ({ query, result }) => {
-        await project(query, first, result.nextExpectedRevision);
-        for (const next of also) {
-          if (next.events.length === 0) continue;
-          const revision = await this.appendInTransaction(query, next);
-          await project(query, next, revision);
+        head.lastRevision = result.nextExpectedRevision;
+        await project(query, first, head.lastRevision);
+        for (const next of rest) {
+          next.lastRevision = await this.appendInTransaction(query, next.append, next.events);
+          await project(query, next.append, next.lastRevision);
         }
+        appended = true;
       },
     };
-    return this.store.appendToStream(first.streamName, toNewEvents(first), options);
+    const result = await this.store.appendToStream(first.streamName, head.events, options);
+    // An idempotent retry appended nothing: there is no news to tell.
+    if (appended) this.localCommits.committed(appends.flatMap(committedEvents));
+    return result;
   }
 
   /** The store's own append function, run on the connection of an open append transaction. */
-  private async appendInTransaction(query: SqlQuery, append: StreamAppend): Promise<number> {
+  private async appendInTransaction(
+    query: SqlQuery,
+    append: StreamAppend,
+    events: NewEvent[],
+  ): Promise<number> {
     const schema = (this.store as PostgresEventStore).schema;
-    const events = toNewEvents(append);
     const expected = append.expectedRevision;
     const result = await query(
       `SELECT outcome, revision FROM ${quoteIdentifier(schema)}.append_to_stream($1, $2, $3::uuid[], $4::text[], $5::text[]::jsonb[], $6::text[]::jsonb[])`,
@@ -146,6 +162,29 @@ function toNewEvents({ events, eventIds, context }: StreamAppend): NewEvent[] {
       correlationId: context.correlationId,
       ...(context.causationId ? { causationId: context.causationId } : {}),
     },
+  }));
+}
+
+/** What a committed append wrote, for LocalCommits; recordedAt is this process's clock. */
+function committedEvents({
+  append,
+  events,
+  lastRevision,
+}: {
+  append: StreamAppend;
+  events: NewEvent[];
+  lastRevision: number;
+}): CommittedEvent[] {
+  const recordedAt = new Date();
+  const firstRevision = lastRevision - events.length + 1;
+  return events.map((event, index) => ({
+    id: event.id,
+    streamName: append.streamName,
+    type: event.type,
+    data: event.data,
+    metadata: event.metadata ?? {},
+    revision: firstRevision + index,
+    recordedAt,
   }));
 }
 

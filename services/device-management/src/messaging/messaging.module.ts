@@ -10,9 +10,10 @@ import { CommandBus } from '@nestjs/cqrs';
 import type { EventStore } from '@opcfleet/event-store';
 import { PostgresEventStore } from '@opcfleet/event-store/postgres';
 import pino, { type Logger } from 'pino';
-import { register } from 'prom-client';
+import { register, type Registry } from 'prom-client';
 import { CommandDispatcher } from '../dispatch/command-dispatcher';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
+import { LocalCommits } from '../event-sourcing/local-commits';
 import { JobTimeoutWatcher } from '../job-timeouts/job-timeout-watcher';
 import { StatusIngestor } from '../status-ingest/status-ingestor';
 import { BrokerHealth } from './broker-health';
@@ -98,14 +99,15 @@ export class MessagingModule {
         },
         {
           provide: MESSAGING_PARTS,
-          inject: [MESSAGING_CONFIG, EVENT_STORE, CommandBus, MESSAGING_LOGGER],
+          inject: [MESSAGING_CONFIG, EVENT_STORE, CommandBus, MESSAGING_LOGGER, LocalCommits],
           useFactory: (
             config: MessagingConfig | undefined,
             store: EventStore,
             commandBus: CommandBus,
             logger: Logger,
+            localCommits: LocalCommits,
           ): MessagingParts | undefined =>
-            config && createMessagingParts(config, store, commandBus, logger),
+            config && createMessagingParts(config, store, commandBus, logger, { localCommits }),
         },
         {
           provide: MESSAGE_BUS,
@@ -130,7 +132,7 @@ export function createMessagingParts(
   store: EventStore,
   commands: { execute(command: object): Promise<unknown> },
   logger: Logger,
-  registry = register,
+  { registry = register, localCommits }: { registry?: Registry; localCommits?: LocalCommits } = {},
 ): MessagingParts {
   const bus = new MqttMessageBus(config.mqtt, logger.child({ component: 'mqtt' }));
   const metrics = new MessagingMetrics(registry, bus);
@@ -145,6 +147,7 @@ export function createMessagingParts(
       maxBackoffMs: config.dispatchMaxBackoffMs,
       // PostgreSQL keeps the checkpoint in the store's own table: recording can be pipelined.
       checkpointer: store instanceof PostgresEventStore ? store.checkpointer() : undefined,
+      localCommits,
     },
   );
   const ingestor = new StatusIngestor(
