@@ -1,45 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import {
-  evolveConfigJob,
-  foldConfigJob,
-  isConfigJobFinal,
-  type ConfigJob,
-  type ConfigJobState,
-} from '../config-jobs/domain/config-job.decider';
+import { foldConfigJob, type ConfigJob } from '../config-jobs/domain/config-job.decider';
 import type { ConfigJobEvent } from '../config-jobs/domain/config-job.events';
 import { EventStreams, retryOnConflict, type LoadedStream } from '../event-sourcing/event-streams';
 import { decideClient, foldClient } from '../clients/domain/client.decider';
-import type { ClientEvent, ConfigOutcome, UpdateOutcome } from '../clients/domain/client.events';
+import type { ClientEvent } from '../clients/domain/client.events';
 import { deterministicId } from '../shared/domain/deterministic-id';
 import type { CommandContext, IsoTimestamp, JobKind } from '../shared/domain/domain-event';
 import { clientStream, jobStream } from '../shared/domain/stream-names';
-import {
-  evolveUpdateJob,
-  foldUpdateJob,
-  isUpdateJobFinal,
-  type UpdateJob,
-  type UpdateJobState,
-  type UpdateJobStatus,
-} from '../update-jobs/domain/update-job.decider';
+import { foldUpdateJob, type UpdateJob } from '../update-jobs/domain/update-job.decider';
 import type { UpdateJobEvent } from '../update-jobs/domain/update-job.events';
+import { endOf, evolveJob } from './domain/job';
 
 export type LoadedJob =
   | ({ kind: 'update'; streamName: string } & LoadedStream<UpdateJob>)
   | ({ kind: 'config'; streamName: string } & LoadedStream<ConfigJob>);
-
-const UPDATE_OUTCOMES: Partial<Record<UpdateJobStatus, UpdateOutcome>> = {
-  Succeeded: 'succeeded',
-  Failed: 'failed',
-  RolledBack: 'rolled_back',
-  TimedOut: 'timed_out',
-  Cancelled: 'cancelled',
-};
-const CONFIG_OUTCOMES: Partial<Record<ConfigJob['status'], ConfigOutcome>> = {
-  Applied: 'applied',
-  Rejected: 'rejected',
-  TimedOut: 'timed_out',
-  Cancelled: 'cancelled',
-};
 
 /** Loads jobs of either kind and keeps the client stream in step with their ends. */
 @Injectable()
@@ -86,7 +60,7 @@ export class JobStreams {
       context: options.context,
       eventIds: options.eventIds,
     };
-    const after = evolveLoaded(job, events);
+    const after = evolveJob(job, events);
     const ending = endOf(after, options.at);
     if (!ending) {
       await this.streams.appendAtomically(jobAppend, []);
@@ -133,46 +107,4 @@ export class JobStreams {
       });
     });
   }
-}
-
-function evolveLoaded(
-  job: LoadedJob,
-  events: readonly (UpdateJobEvent | ConfigJobEvent)[],
-): LoadedJob {
-  if (job.kind === 'update') {
-    const state = (events as UpdateJobEvent[]).reduce<UpdateJobState>(evolveUpdateJob, job.state);
-    return { ...job, state: state! };
-  }
-  const state = (events as ConfigJobEvent[]).reduce<ConfigJobState>(evolveConfigJob, job.state);
-  return { ...job, state: state! };
-}
-
-/** The client command that records this job's end, or undefined while it runs. */
-export function endOf(job: LoadedJob, at: IsoTimestamp) {
-  const jobId = job.state.request.jobId;
-  if (job.kind === 'update') {
-    if (!isUpdateJobFinal(job.state)) return undefined;
-    return {
-      type: 'EndUpdate' as const,
-      data: {
-        jobId,
-        outcome: UPDATE_OUTCOMES[job.state.status]!,
-        // The version the device runs afterwards: the new one, or the old one after a rollback.
-        ...(job.state.reportedVersion && ['Succeeded', 'RolledBack'].includes(job.state.status)
-          ? { version: job.state.reportedVersion }
-          : {}),
-        at: job.state.finishedAt ?? at,
-      },
-    };
-  }
-  if (!isConfigJobFinal(job.state)) return undefined;
-  return {
-    type: 'EndConfig' as const,
-    data: {
-      jobId,
-      version: job.state.request.version,
-      outcome: CONFIG_OUTCOMES[job.state.status]!,
-      at: job.state.finishedAt ?? at,
-    },
-  };
 }

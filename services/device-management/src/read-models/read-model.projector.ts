@@ -16,6 +16,7 @@ import {
   type UpdateJobState,
 } from '../update-jobs/domain/update-job.decider';
 import type { UpdateJobEvent } from '../update-jobs/domain/update-job.events';
+import type { Job } from '../jobs/domain/job';
 import { READ_MODEL_SCHEMA, type ClientStatus } from './read-model.entities';
 
 /** What a projection step changed: the SSE feed and the metrics follow it. */
@@ -68,6 +69,8 @@ export async function projectEvents(
 }
 
 type Projectable = Pick<RecordedEvent, 'revision' | 'type' | 'data'>;
+/** What the rows take from an event besides its revision. */
+type Facts = Pick<RecordedEvent, 'type' | 'data'>;
 
 async function loadRow<State>(
   query: SqlQuery,
@@ -130,60 +133,16 @@ async function projectJob(
         );
   if (!state) return undefined;
   const last = fresh[fresh.length - 1];
-  const update = kind === 'update' ? (state as UpdateJob) : undefined;
-  const config = kind === 'config' ? (state as ConfigJob) : undefined;
-  const { tenantId, clientId, requestedAt } = state.request;
-  await query(
-    `INSERT INTO ${jobs} (job_id, kind, tenant_id, client_id, status, phase, target_version, image,
-       config_version, reported_version, failure_reason, failure_code, rollback_reason,
-       requested_at, dispatched_at, started_at, finished_at, stream_revision, state)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
-     ON CONFLICT (job_id) DO UPDATE SET status = EXCLUDED.status, phase = EXCLUDED.phase,
-       reported_version = EXCLUDED.reported_version, failure_reason = EXCLUDED.failure_reason,
-       failure_code = EXCLUDED.failure_code, rollback_reason = EXCLUDED.rollback_reason,
-       dispatched_at = EXCLUDED.dispatched_at, started_at = EXCLUDED.started_at,
-       finished_at = EXCLUDED.finished_at,
-       stream_revision = EXCLUDED.stream_revision, state = EXCLUDED.state
-     WHERE ${jobs}.stream_revision < EXCLUDED.stream_revision`,
-    [
-      jobId,
-      kind,
-      tenantId,
-      clientId,
-      state.status,
-      state.phase ?? null,
-      update?.request.targetVersion ?? null,
-      update?.request.image ?? null,
-      config?.request.version ?? null,
-      update?.reportedVersion ?? null,
-      update?.failure?.reason ?? config?.failure?.reason ?? null,
-      update?.failure?.code ?? config?.failure?.code ?? null,
-      update?.rollback?.reason ?? null,
-      requestedAt,
-      state.dispatchedAt ?? null,
-      state.startedAt ?? null,
-      state.finishedAt ?? null,
-      last.revision,
-      JSON.stringify(state),
-    ],
-  );
-  const seenAt = fresh
-    .filter((event) => REPORT_EVENTS.has(event.type) || isReportedFailure(event))
-    .map((event) => (event.data as { at: string }).at)
-    .sort()
-    .pop();
-  if (seenAt) {
-    await query(
-      `UPDATE ${clients} SET last_seen_at = GREATEST(last_seen_at, $3::timestamptz)
-        WHERE tenant_id = $1 AND client_id = $2`,
-      [tenantId, clientId, seenAt],
-    );
-  }
+  await writeJobRows(query, [jobRow(kind, jobId, state, last.revision)]);
+  const { tenantId, clientId } = state.request;
+  const seenAt = lastSeenAt(fresh);
+  if (seenAt)
+    await recordClientsSeen(query, [{ tenant_id: tenantId, client_id: clientId, at: seenAt }]);
   return { kind: 'job', jobId, tenantId, clientId, status: state.status };
 }
 
 /** A failure or rejection with a seq came from the device; one without came from the service. */
-function isReportedFailure(event: Projectable): boolean {
+function isReportedFailure(event: Facts): boolean {
   return (
     (event.type === 'UpdateFailed' || event.type === 'ConfigRejected') &&
     typeof (event.data as { seq?: number }).seq === 'number'
@@ -219,16 +178,144 @@ async function projectClient(
   );
   if (!state) return undefined;
   const last = fresh[fresh.length - 1];
+  await writeClientRows(query, [clientRow(streamName, state, last.revision, presenceAt(fresh))]);
   const status = clientStatus(state);
-  const presenceAt = fresh
+  return { kind: 'client', tenantId: state.tenantId, clientId: state.clientId, status };
+}
+
+/** The row of a job at `revision`, keyed like the columns of read_models.jobs. */
+function jobRow(
+  kind: 'update' | 'config',
+  jobId: string,
+  state: UpdateJob | ConfigJob,
+  revision: number,
+) {
+  const update = kind === 'update' ? (state as UpdateJob) : undefined;
+  const config = kind === 'config' ? (state as ConfigJob) : undefined;
+  return {
+    job_id: jobId,
+    kind,
+    tenant_id: state.request.tenantId,
+    client_id: state.request.clientId,
+    status: state.status,
+    phase: state.phase ?? null,
+    target_version: update?.request.targetVersion ?? null,
+    image: update?.request.image ?? null,
+    config_version: config?.request.version ?? null,
+    reported_version: update?.reportedVersion ?? null,
+    failure_reason: update?.failure?.reason ?? config?.failure?.reason ?? null,
+    failure_code: update?.failure?.code ?? config?.failure?.code ?? null,
+    rollback_reason: update?.rollback?.reason ?? null,
+    requested_at: state.request.requestedAt,
+    dispatched_at: state.dispatchedAt ?? null,
+    started_at: state.startedAt ?? null,
+    finished_at: state.finishedAt ?? null,
+    stream_revision: revision,
+    state,
+  };
+}
+
+/**
+ * Upserts job rows in one statement; a row already at or past its revision stays. Rows are
+ * written in job id order, so that two transactions lock them in the same order.
+ */
+async function writeJobRows(query: SqlQuery, rows: ReturnType<typeof jobRow>[]): Promise<void> {
+  if (rows.length === 0) return;
+  await query(
+    `INSERT INTO ${jobs} (job_id, kind, tenant_id, client_id, status, phase, target_version, image,
+       config_version, reported_version, failure_reason, failure_code, rollback_reason,
+       requested_at, dispatched_at, started_at, finished_at, stream_revision, state)
+     SELECT r.* FROM jsonb_to_recordset($1::jsonb) AS r(job_id uuid, kind text, tenant_id text,
+       client_id text, status text, phase text, target_version text, image text,
+       config_version int, reported_version text, failure_reason text, failure_code text,
+       rollback_reason text, requested_at timestamptz, dispatched_at timestamptz,
+       started_at timestamptz, finished_at timestamptz, stream_revision int, state jsonb)
+     ORDER BY r.job_id
+     ON CONFLICT (job_id) DO UPDATE SET status = EXCLUDED.status, phase = EXCLUDED.phase,
+       reported_version = EXCLUDED.reported_version, failure_reason = EXCLUDED.failure_reason,
+       failure_code = EXCLUDED.failure_code, rollback_reason = EXCLUDED.rollback_reason,
+       dispatched_at = EXCLUDED.dispatched_at, started_at = EXCLUDED.started_at,
+       finished_at = EXCLUDED.finished_at,
+       stream_revision = EXCLUDED.stream_revision, state = EXCLUDED.state
+     WHERE ${jobs}.stream_revision < EXCLUDED.stream_revision`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/** When the client was last seen, from the reports among these events; undefined: none. */
+function lastSeenAt(events: readonly Facts[]): string | undefined {
+  return events
+    .filter((event) => REPORT_EVENTS.has(event.type) || isReportedFailure(event))
+    .map((event) => (event.data as { at: string }).at)
+    .sort()
+    .pop();
+}
+
+/** When the client last changed presence among these events; undefined: it did not. */
+function presenceAt(events: readonly Facts[]): string | undefined {
+  return events
     .filter((event) => event.type === 'ClientPresenceChanged')
     .map((event) => (event.data as { at: string }).at)
     .pop();
+}
+
+interface ClientSeen {
+  tenant_id: string;
+  client_id: string;
+  at: string;
+}
+
+/** Moves last_seen_at forward (never back), one statement for all the clients. */
+async function recordClientsSeen(query: SqlQuery, seen: ClientSeen[]): Promise<void> {
+  if (seen.length === 0) return;
+  await query(
+    `UPDATE ${clients} c SET last_seen_at = GREATEST(c.last_seen_at, s.at)
+       FROM (SELECT * FROM jsonb_to_recordset($1::jsonb)
+               AS r(tenant_id text, client_id text, at timestamptz)
+              ORDER BY tenant_id, client_id) s
+      WHERE c.tenant_id = s.tenant_id AND c.client_id = s.client_id`,
+    [JSON.stringify(seen)],
+  );
+}
+
+/** The row of a client at `revision`, keyed like the columns of read_models.clients. */
+function clientRow(streamName: string, state: Client, revision: number, presenceAt?: string) {
+  return {
+    tenant_id: state.tenantId,
+    client_id: state.clientId,
+    stream_name: streamName,
+    labels: state.labels,
+    status: clientStatus(state),
+    presence: state.presence ?? null,
+    reported_version: state.reportedVersion ?? null,
+    desired_version: state.desiredVersion ?? null,
+    desired_config_version: state.desiredConfigVersion,
+    applied_config_version: state.appliedConfigVersion ?? null,
+    update_job_id: state.updateInFlight?.jobId ?? null,
+    last_update_outcome: state.lastUpdate?.outcome ?? null,
+    last_seen_at: presenceAt ?? null,
+    registered_at: state.registeredAt,
+    stream_revision: revision,
+    state,
+  };
+}
+
+/** Upserts client rows in one statement, in key order; a row at or past its revision stays. */
+async function writeClientRows(
+  query: SqlQuery,
+  rows: ReturnType<typeof clientRow>[],
+): Promise<void> {
+  if (rows.length === 0) return;
   await query(
     `INSERT INTO ${clients} (tenant_id, client_id, stream_name, labels, status, presence,
        reported_version, desired_version, desired_config_version, applied_config_version,
        update_job_id, last_update_outcome, last_seen_at, registered_at, stream_revision, state)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
+     SELECT r.* FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, client_id text,
+       stream_name text, labels jsonb, status text, presence text, reported_version text,
+       desired_version text, desired_config_version int, applied_config_version int,
+       update_job_id uuid, last_update_outcome text, last_seen_at timestamptz,
+       registered_at timestamptz, stream_revision int, state jsonb)
+     ORDER BY r.tenant_id, r.client_id
      ON CONFLICT (tenant_id, client_id) DO UPDATE SET labels = EXCLUDED.labels,
        status = EXCLUDED.status, presence = EXCLUDED.presence,
        reported_version = EXCLUDED.reported_version, desired_version = EXCLUDED.desired_version,
@@ -238,24 +325,44 @@ async function projectClient(
        last_seen_at = GREATEST(${clients}.last_seen_at, EXCLUDED.last_seen_at),
        stream_revision = EXCLUDED.stream_revision, state = EXCLUDED.state
      WHERE ${clients}.stream_revision < EXCLUDED.stream_revision`,
-    [
-      state.tenantId,
-      state.clientId,
-      streamName,
-      JSON.stringify(state.labels),
-      status,
-      state.presence ?? null,
-      state.reportedVersion ?? null,
-      state.desiredVersion ?? null,
-      state.desiredConfigVersion,
-      state.appliedConfigVersion ?? null,
-      state.updateInFlight?.jobId ?? null,
-      state.lastUpdate?.outcome ?? null,
-      presenceAt ?? null,
-      state.registeredAt,
-      last.revision,
-      JSON.stringify(state),
-    ],
+    [JSON.stringify(rows)],
   );
-  return { kind: 'client', tenantId: state.tenantId, clientId: state.clientId, status };
+}
+
+/** A stream whose complete state is known (folded from its first event) at `revision`. */
+export interface KnownStreamState<State> {
+  streamName: string;
+  state: State;
+  revision: number;
+  /** The events just appended: the reports among them tell when the client was last seen. */
+  appended: readonly Facts[];
+}
+
+/**
+ * Writes the rows of streams whose complete state the caller holds (a batch of appends that
+ * folded them anyway), without reading the rows first: one statement per table, whatever the
+ * number of streams. Same rows as projectEvents would write.
+ */
+export async function projectKnownStates(
+  query: SqlQuery,
+  known: { jobs: KnownStreamState<Job>[]; clients: KnownStreamState<Client>[] },
+): Promise<void> {
+  const seen = new Map<string, ClientSeen>();
+  const jobRows = known.jobs.map(({ state: { kind, state: job }, revision, appended }) => {
+    const { jobId, tenantId, clientId } = job.request;
+    const at = lastSeenAt(appended);
+    const key = `${tenantId}/${clientId}`;
+    if (at && at > (seen.get(key)?.at ?? '')) {
+      seen.set(key, { tenant_id: tenantId, client_id: clientId, at });
+    }
+    return jobRow(kind, jobId, job, revision);
+  });
+  await writeJobRows(query, jobRows);
+  await recordClientsSeen(query, [...seen.values()]);
+  await writeClientRows(
+    query,
+    known.clients.map(({ streamName, state, revision, appended }) =>
+      clientRow(streamName, state, revision, presenceAt(appended)),
+    ),
+  );
 }
