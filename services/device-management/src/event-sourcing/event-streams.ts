@@ -156,13 +156,18 @@ function toNewEvents({ events, eventIds, context }: StreamAppend): NewEvent[] {
     id: eventIds?.[index] ?? randomUUID(),
     type: event.type,
     data: event.data,
-    metadata: {
-      actor: context.actor,
-      tenantId: context.tenantId,
-      correlationId: context.correlationId,
-      ...(context.causationId ? { causationId: context.causationId } : {}),
-    },
+    metadata: metadataOf(context),
   }));
+}
+
+/** The metadata every event of a command carries: who, for which tenant, in which chain. */
+export function metadataOf(context: CommandContext): EventMetadata {
+  return {
+    actor: context.actor,
+    tenantId: context.tenantId,
+    correlationId: context.correlationId,
+    ...(context.causationId ? { causationId: context.causationId } : {}),
+  };
 }
 
 /** What a committed append wrote, for LocalCommits; recordedAt is this process's clock. */

@@ -1,0 +1,38 @@
+import type { KnownJob } from './report-batch.decider';
+
+/**
+ * The last known state of recently reported jobs, so that the next report of a job does not
+ * read its stream again. Only a hint: replicas and other commands append to job streams too,
+ * so an entry may be behind; the append at its revision then fails (wrong_revision), the
+ * entry is dropped and the stream read again. A stale entry never decides wrongly: a job's
+ * request never changes and its seen seqs only grow. Least recently used entries go first.
+ */
+export class JobStateCache {
+  private readonly jobs = new Map<string, KnownJob>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(jobId: string): KnownJob | undefined {
+    const job = this.jobs.get(jobId);
+    if (job) {
+      this.jobs.delete(jobId);
+      this.jobs.set(jobId, job);
+    }
+    return job;
+  }
+
+  set(job: KnownJob): void {
+    const jobId = job.state.request.jobId;
+    this.jobs.delete(jobId);
+    this.jobs.set(jobId, job);
+    if (this.jobs.size > this.capacity) this.jobs.delete(this.jobs.keys().next().value!);
+  }
+
+  delete(jobId: string): void {
+    this.jobs.delete(jobId);
+  }
+
+  get size(): number {
+    return this.jobs.size;
+  }
+}

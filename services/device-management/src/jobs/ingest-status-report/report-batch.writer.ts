@@ -1,0 +1,266 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EventStore, RecordedEvent } from '@opcfleet/event-store';
+import {
+  PostgresEventStore,
+  type StreamAppendOutcome,
+  type StreamAppendRequest,
+} from '@opcfleet/event-store/postgres/postgres-event-store';
+import { foldClient } from '../../clients/domain/client.decider';
+import type { ClientEvent } from '../../clients/domain/client.events';
+import { foldConfigJob } from '../../config-jobs/domain/config-job.decider';
+import type { ConfigJobEvent } from '../../config-jobs/domain/config-job.events';
+import { EVENT_STORE } from '../../event-sourcing/event-store.token';
+import { metadataOf } from '../../event-sourcing/event-streams';
+import { projectKnownStates } from '../../read-models/read-model.projector';
+import { DomainError } from '../../shared/domain/domain-error';
+import type { JobKind } from '../../shared/domain/domain-event';
+import { jobStream } from '../../shared/domain/stream-names';
+import { foldUpdateJob } from '../../update-jobs/domain/update-job.decider';
+import type { UpdateJobEvent } from '../../update-jobs/domain/update-job.events';
+import { GroupCommit } from './group-commit';
+import type { IngestStatusReportResult } from './ingest-status-report.command';
+import { JobStateCache } from './job-state-cache';
+import {
+  decideClientEndings,
+  decideReportBatch,
+  type ClientAppendPlan,
+  type JobAppendPlan,
+  type KnownClient,
+  type KnownJob,
+  type ReportToIngest,
+} from './report-batch.decider';
+
+/** Rounds of a batch before a report that keeps conflicting gives up (as retryOnConflict). */
+const MAX_ROUNDS = 5;
+/** Jobs whose state is kept between reports: every job of a large fleet's rollout wave. */
+const CACHED_JOBS = 20_000;
+/** PostgreSQL's deadlock and serialization failures: the transaction is simply run again. */
+const TRANSIENT_SQL_STATES = new Set(['40P01', '40001']);
+
+/**
+ * Ingests status reports in batches (group commit): the reports waiting at the same moment
+ * are decided together and stored in one transaction, with a few statements whatever their
+ * number: their job streams read in one query (unless cached), every job stream appended in
+ * one statement, job ends recorded on the client streams in another, read-model rows written
+ * in one statement per table. Each report still gets its own answer, as if alone.
+ *
+ * A job stream that moved since it was read (another replica, a dispatch record) only sends
+ * that job's reports to a next round on the reloaded stream; the others commit. A client
+ * stream that moved rolls the round back (a job's end and its client's mark are one fact) and
+ * runs it again.
+ */
+@Injectable()
+export class ReportBatchWriter {
+  private readonly store: PostgresEventStore;
+  private readonly cache = new JobStateCache(CACHED_JOBS);
+  private readonly batches = new GroupCommit<ReportToIngest, IngestStatusReportResult>(
+    (reports) => this.write(reports),
+    // Two in flight: one batch in the database while the next fills; larger ones would hold
+    // more connections of the pool without more throughput on this single-threaded writer.
+    { maxInFlight: 2, maxBatch: 256 },
+  );
+
+  constructor(@Inject(EVENT_STORE) store: EventStore) {
+    if (!(store instanceof PostgresEventStore)) {
+      throw new Error('ReportBatchWriter needs the PostgresEventStore (PostgreSQL or PGlite)');
+    }
+    this.store = store;
+  }
+
+  /** Resolves with the report's outcome once its batch committed. */
+  ingest(report: ReportToIngest): Promise<IngestStatusReportResult> {
+    return this.batches.submit(report);
+  }
+
+  /** Answers every report of the batch: an outcome, or the error that stopped it. */
+  async write(
+    reports: readonly ReportToIngest[],
+  ): Promise<Array<IngestStatusReportResult | Error>> {
+    const results: Array<IngestStatusReportResult | Error> = [];
+    let pending = reports.map((_, index) => index);
+    for (let round = 1; pending.length > 0; round++) {
+      if (round > MAX_ROUNDS) {
+        const conflict = new DomainError(
+          'concurrency_conflict',
+          'too many concurrent changes to the job stream; try again',
+        );
+        for (const index of pending) results[index] = conflict;
+        break;
+      }
+      try {
+        pending = await this.writeRound(reports, pending, results);
+      } catch (error) {
+        for (const index of pending) this.cache.delete(reports[index].report.jobId);
+        if (isTransient(error)) continue;
+        // The database is away: the ingestor retries these reports with back-off.
+        for (const index of pending) results[index] = error as Error;
+        break;
+      }
+    }
+    return results;
+  }
+
+  /** One transaction for the pending reports; returns the ones to run again. */
+  private async writeRound(
+    reports: readonly ReportToIngest[],
+    pending: readonly number[],
+    results: Array<IngestStatusReportResult | Error>,
+  ): Promise<number[]> {
+    const batch = pending.map((index) => reports[index]);
+    const jobs = await this.knownJobs(batch);
+    const decision = decideReportBatch(batch, (jobId) => jobs.get(jobId));
+    for (const [at, answer] of decision.answered) results[pending[at]] = answer;
+    if (decision.appends.length === 0) return [];
+
+    const endings = decision.appends.flatMap((plan) => (plan.ending ? [plan.ending] : []));
+    const clients = await this.readClients(endings.map((ending) => ending.streamName));
+    const outcome = await this.store
+      .writeTransaction(async ({ query, appendToStreams }) => {
+        const jobOutcomes = await appendToStreams(sortedRequests(decision.appends));
+        const landed = decision.appends.filter(
+          (plan) => outcomeOf(jobOutcomes, plan)?.outcome === 'appended',
+        );
+        const clientPlans = decideClientEndings(
+          landed.flatMap((plan) => (plan.ending ? [plan.ending] : [])),
+          (streamName) => clients.get(streamName)!,
+        );
+        const clientOutcomes = await appendToStreams(sortedRequests(clientPlans));
+        const clientsAppended = clientPlans.filter((plan) => {
+          const result = outcomeOf(clientOutcomes, plan)?.outcome;
+          if (result === 'appended') return true;
+          // Recorded meanwhile under the same id: nothing to add, the row is someone else's.
+          if (result === 'duplicate') return false;
+          throw new ClientStreamMoved();
+        });
+        await projectKnownStates(query, {
+          jobs: landed.map(({ after, events }) => ({
+            streamName: after.streamName,
+            state: after,
+            revision: after.revision,
+            appended: events.map(({ event }) => event),
+          })),
+          clients: clientsAppended.flatMap(({ after, events }) =>
+            after.state
+              ? [
+                  {
+                    streamName: after.streamName,
+                    state: after.state,
+                    revision: after.revision,
+                    appended: events.map(({ event }) => event),
+                  },
+                ]
+              : [],
+          ),
+        });
+        return { landed };
+      })
+      .catch((error: unknown) => {
+        if (error instanceof ClientStreamMoved) return undefined;
+        throw error;
+      });
+    if (!outcome) return decision.appends.flatMap((plan) => [...plan.answers.keys()]);
+
+    const again: number[] = [];
+    for (const plan of decision.appends) {
+      if (outcome.landed.includes(plan)) {
+        this.cache.set(plan.after);
+        for (const [at, answer] of plan.answers) results[pending[at]] = answer;
+      } else {
+        // The stream moved (or holds these reports already): read it again, decide again.
+        this.cache.delete(plan.after.state.request.jobId);
+        for (const at of plan.answers.keys()) again.push(pending[at]);
+      }
+    }
+    return again.sort((a, b) => a - b);
+  }
+
+  /** The jobs of the batch: cached, or read (both kinds of stream, in one query). */
+  private async knownJobs(batch: readonly ReportToIngest[]): Promise<Map<string, KnownJob>> {
+    const jobs = new Map<string, KnownJob>();
+    const missing = new Map<string, JobKind>();
+    for (const { report } of batch) {
+      const cached = this.cache.get(report.jobId);
+      if (cached) jobs.set(report.jobId, cached);
+      else missing.set(report.jobId, report.jobKind);
+    }
+    if (missing.size === 0) return jobs;
+    const streams = await this.store.readStreams(
+      [...missing.keys()].flatMap((jobId) => [
+        jobStream('update', jobId),
+        jobStream('config', jobId),
+      ]),
+    );
+    for (const [jobId, preferred] of missing) {
+      const kinds: JobKind[] = preferred === 'update' ? ['update', 'config'] : ['config', 'update'];
+      for (const kind of kinds) {
+        const job = foldKnownJob(kind, jobStream(kind, jobId), streams.get(jobStream(kind, jobId)));
+        if (!job) continue;
+        jobs.set(jobId, job);
+        this.cache.set(job);
+        break;
+      }
+    }
+    return jobs;
+  }
+
+  private async readClients(streamNames: string[]): Promise<Map<string, KnownClient>> {
+    const unique = [...new Set(streamNames)];
+    const streams = await this.store.readStreams(unique);
+    return new Map(
+      unique.map((streamName) => {
+        const recorded = streams.get(streamName) ?? [];
+        const state = foldClient(recorded.map(toDomainEvent<ClientEvent>));
+        return [streamName, { streamName, state, revision: recorded.length - 1 }];
+      }),
+    );
+  }
+}
+
+class ClientStreamMoved extends Error {}
+
+const isTransient = (error: unknown) =>
+  TRANSIENT_SQL_STATES.has((error as { code?: string } | undefined)?.code ?? '');
+
+function toDomainEvent<Event>(event: RecordedEvent): Event {
+  return { type: event.type, data: event.data } as Event;
+}
+
+function foldKnownJob(
+  kind: JobKind,
+  streamName: string,
+  recorded: RecordedEvent[] | undefined,
+): KnownJob | undefined {
+  if (!recorded?.length) return undefined;
+  const revision = recorded.length - 1;
+  if (kind === 'update') {
+    const state = foldUpdateJob(recorded.map(toDomainEvent<UpdateJobEvent>));
+    return state ? { kind, state, streamName, revision } : undefined;
+  }
+  const state = foldConfigJob(recorded.map(toDomainEvent<ConfigJobEvent>));
+  return state ? { kind, state, streamName, revision } : undefined;
+}
+
+type AppendPlan = Pick<JobAppendPlan | ClientAppendPlan, 'before' | 'events'>;
+
+/** In stream name order: two transactions lock the streams they share in the same order. */
+function sortedRequests(plans: readonly AppendPlan[]): StreamAppendRequest[] {
+  return plans
+    .map(({ before, events }) => ({
+      streamName: before.streamName,
+      expectedRevision: before.revision < 0 ? ('no_stream' as const) : before.revision,
+      events: events.map(({ event, id, context }) => ({
+        id,
+        type: event.type,
+        data: event.data,
+        metadata: metadataOf(context),
+      })),
+    }))
+    .sort((a, b) => (a.streamName < b.streamName ? -1 : a.streamName > b.streamName ? 1 : 0));
+}
+
+function outcomeOf(
+  outcomes: readonly StreamAppendOutcome[],
+  plan: AppendPlan,
+): StreamAppendOutcome | undefined {
+  return outcomes.find((outcome) => outcome.streamName === plan.before.streamName);
+}
