@@ -145,6 +145,12 @@ export interface SubscriptionOptions {
   onError?: (error: unknown, attempt: number) => void;
   /** Back-off between retries: doubles from `initialDelayMs` (100) up to `maxDelayMs` (30,000). */
   retry?: { initialDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Run by one process at a time across every process sharing the store (replicas): the
+   * others wait and take over when it stops or dies. Keeps duplicate work rare; it is not a
+   * fence, so handlers must still be idempotent (a lost lease may overlap a batch in flight).
+   */
+  exclusive?: boolean;
 }
 
 export interface EventBatch {
@@ -156,6 +162,8 @@ export interface EventBatch {
 export interface Subscription {
   /** Resolves once the subscription has handled everything committed before this call. */
   caughtUp(): Promise<void>;
+  /** Whether it is reading now: false for an exclusive one while another process runs it. */
+  readonly active: boolean;
   stop(): Promise<void>;
 }
 

@@ -23,6 +23,7 @@ import { CatchUpSubscription, type UnreadEvents } from '../subscription/catch-up
 import { loadCheckpoint, storeCheckpoint, type SqlQuery } from './checkpoints';
 import { CommitSignal, describe } from './commit-signal';
 import { comparePositions, decodePosition, encodePosition } from './position';
+import { acquireSubscriptionLease } from './subscription-lease';
 import {
   checkedCount,
   checkedEventId,
@@ -382,6 +383,13 @@ export class PostgresEventStore implements EventStore {
         comparePositions: (a, b) => comparePositions(decodePosition(a), decodePosition(b)),
         onWake: (wake) => this.signal.onWake(wake),
         pollIntervalMs: this.options.pollIntervalMs ?? 1_000,
+        acquireLease: (name, signal) =>
+          acquireSubscriptionLease(name, signal, {
+            connectionString: this.options.connectionString,
+            schema: this.schema,
+            retryMs: this.options.pollIntervalMs ?? 1_000,
+            logger: this.logger,
+          }),
       },
       {
         ...options,

@@ -26,6 +26,18 @@ export interface SubscriptionSource {
   onWake(wake: () => void): () => void;
   /** Safety-net poll when no wake-up comes. */
   pollIntervalMs: number;
+  /**
+   * For exclusive subscriptions: resolves with the lease on `name` once this process holds it
+   * (waiting while another holds it), or undefined when `signal` aborts first.
+   */
+  acquireLease?(name: string, signal: AbortSignal): Promise<SubscriptionLease | undefined>;
+}
+
+/** The right to run a named subscription, held by one process at a time. */
+export interface SubscriptionLease {
+  /** Resolves when the lease is lost (its connection failed): another process may take it. */
+  lost: Promise<void>;
+  release(): Promise<void>;
 }
 
 export type UnreadEvents = 'none' | 'blocked' | 'readable';
@@ -53,6 +65,10 @@ export class CatchUpSubscription implements Subscription {
   private cursor: string | undefined;
   private loaded = false;
   private stopped = false;
+  /** An exclusive subscription lost its lease: it stops reading and waits to hold it again. */
+  private leaseLost = false;
+  private leading = false;
+  private readonly stopping = new AbortController();
   private wakePending = false;
   private skipStoredAt = 0;
   private blockedRecheckMs = BLOCKED_RECHECK_FIRST_MS;
@@ -79,8 +95,14 @@ export class CatchUpSubscription implements Subscription {
     return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
   }
 
+  /** False while an exclusive subscription waits for another process to let go of its name. */
+  get active(): boolean {
+    return this.leading && !this.stopped;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.wake();
     this.unsubscribe();
     await this.done;
@@ -91,11 +113,39 @@ export class CatchUpSubscription implements Subscription {
   }
 
   private async run(): Promise<void> {
+    if (!this.options.exclusive) {
+      this.leading = true;
+      return this.follow();
+    }
+    if (!this.source.acquireLease) {
+      throw new Error(`this store cannot keep subscription ${this.options.name} exclusive`);
+    }
+    while (!this.stopped) {
+      const lease = await this.source.acquireLease(this.options.name, this.stopping.signal);
+      if (!lease) return;
+      this.leaseLost = false;
+      this.leading = true;
+      void lease.lost.then(() => {
+        this.leaseLost = true;
+        this.wake();
+      });
+      try {
+        await this.follow();
+      } finally {
+        this.leading = false;
+        this.loaded = false;
+        await lease.release().catch((error: unknown) => this.options.onError?.(error, 1));
+      }
+    }
+  }
+
+  /** The catch-up loop, from the stored checkpoint, until stopped or the lease is lost. */
+  private async follow(): Promise<void> {
     const loaded = await this.retrying(() => this.loadCheckpoint());
     if (!loaded) return;
     this.cursor = loaded.value;
     this.loaded = true;
-    while (!this.stopped) {
+    while (!this.halted) {
       this.wakePending = false;
       const read = await this.retrying(() =>
         this.source.readAll({
@@ -145,7 +195,7 @@ export class CatchUpSubscription implements Subscription {
   /** Saves the checkpoint of a handled batch; once even while stopping, to spare a replay. */
   private async storeHandled(checkpoint: string): Promise<boolean> {
     const store = () => this.source.storeCheckpoint(this.options.name, checkpoint);
-    if (!this.stopped) return (await this.retrying(store)) !== undefined;
+    if (!this.halted) return (await this.retrying(store)) !== undefined;
     await store().catch((error: unknown) => this.options.onError?.(error, 1));
     return false;
   }
@@ -180,7 +230,7 @@ export class CatchUpSubscription implements Subscription {
   private async retrying<T>(work: () => Promise<T>): Promise<{ value: T } | undefined> {
     const initial = this.options.retry?.initialDelayMs ?? 100;
     const cap = this.options.retry?.maxDelayMs ?? 30_000;
-    for (let attempt = 1; !this.stopped; attempt++) {
+    for (let attempt = 1; !this.halted; attempt++) {
       try {
         return { value: await work() };
       } catch (error) {
@@ -191,16 +241,21 @@ export class CatchUpSubscription implements Subscription {
     return undefined;
   }
 
+  /** Stopped, or an exclusive subscription that lost its lease. */
+  private get halted(): boolean {
+    return this.stopped || this.leaseLost;
+  }
+
   /** Resolves true when woken, false on timeout. `onlyStop`: ignore new-event wake-ups. */
   private sleepUntilWake(ms: number, onlyStop = false): Promise<boolean> {
-    if (this.stopped || (!onlyStop && this.wakePending)) return Promise.resolve(true);
+    if (this.halted || (!onlyStop && this.wakePending)) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wakeSleeper = undefined;
         resolve(false);
       }, ms);
       this.wakeSleeper = () => {
-        if (onlyStop && !this.stopped) return;
+        if (onlyStop && !this.halted) return;
         clearTimeout(timer);
         this.wakeSleeper = undefined;
         resolve(true);

@@ -102,6 +102,8 @@ export class CommandDispatcher {
     this.subscription = this.store.subscribe(
       {
         name: this.subscriptionName,
+        // One replica publishes (the others stand by): otherwise each would send every command.
+        exclusive: true,
         streamPrefixes: [STREAM_PREFIX.updateJob, STREAM_PREFIX.configJob],
         batchSize: 100,
         ...(checkpointer && { checkpointing: { mode: 'handler' as const, checkpointer } }),
@@ -212,7 +214,8 @@ export class CommandDispatcher {
    * with its checkpoint, so a crash in between publishes it again: at-least-once either way.
    */
   private publishEarly(events: readonly CommittedEvent[]): void {
-    if (!this.live || this.stopped) return;
+    // A standby replica leaves its requests to the one running the subscription.
+    if (!this.live || this.stopped || !this.subscription?.active) return;
     for (const event of events) {
       // Only a job's opening append holds its whole stream, from which its state is known.
       if (!isJobRequest(event) || event.revision !== 0) continue;
