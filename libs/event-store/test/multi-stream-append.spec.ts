@@ -84,6 +84,47 @@ describe('PostgresEventStore, several streams at once', () => {
     expect(await store.readStream(name)).toHaveLength(2);
   });
 
+  it('runs dependent writes in the append statement: rows only for the streams appended', async () => {
+    const [moved, fresh] = [stream(), stream()];
+    await store.appendToStream(moved, events(1));
+    const rowsOfAppended = {
+      sql: (param: (n: number) => string) =>
+        `INSERT INTO job_view (id, revision)
+         SELECT a.stream_name, a.revision FROM appended a
+          WHERE a.outcome = 'appended' AND a.stream_name = ANY (${param(1)}::text[])`,
+      params: [[moved, fresh]],
+    };
+
+    const outcomes = await store.appendToStreams(
+      [
+        { streamName: fresh, events: events(2), expectedRevision: 'no_stream' },
+        { streamName: moved, events: events(1), expectedRevision: 'no_stream' },
+      ],
+      [rowsOfAppended],
+    );
+
+    expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['appended', 'wrong_revision']);
+    const rows = await sql.query('SELECT id, revision FROM job_view WHERE id = ANY($1)', [
+      [moved, fresh],
+    ]);
+    expect(rows.rows).toEqual([{ id: fresh, revision: 1 }]);
+  });
+
+  it('appends nothing when a dependent write fails', async () => {
+    const name = stream();
+    const failing = {
+      sql: (param: (n: number) => string) =>
+        `INSERT INTO job_view (id, revision) VALUES (${param(1)}, ${param(2)}), (${param(1)}, 0)`,
+      params: [name, 0],
+    };
+
+    await expect(
+      store.appendToStreams([{ streamName: name, events: events(1) }], [failing]),
+    ).rejects.toThrow(/duplicate key|cannot affect row a second time/);
+
+    expect(await store.readStream(name)).toEqual([]);
+  });
+
   it('refuses to name one stream twice in one append', async () => {
     const name = stream();
     await expect(

@@ -85,11 +85,26 @@ export type StreamAppendOutcome =
   /** Nothing written: some of the ids are stored, but not as this exact append. */
   | { streamName: string; outcome: 'partial_duplicate' };
 
+/**
+ * A write of the caller's own rows (a read model) that runs in the statement of a multi-stream
+ * append, so that it needs no round trip and no transaction of its own. It may read what the
+ * append did from the table `appended (stream_name text, outcome text, revision bigint)`, e.g.
+ * to write only the rows of streams whose outcome is 'appended'.
+ */
+export interface DependentWrite {
+  /** One data-modifying statement (INSERT, UPDATE...); `param(1)` is the first of `params`. */
+  sql: (param: (n: number) => string) => string;
+  params: unknown[];
+}
+
 /** An open write transaction of writeTransaction. */
 export interface WriteTransaction {
   /** Runs a statement on the transaction's connection. */
   query: SqlQuery;
-  appendToStreams(appends: readonly StreamAppendRequest[]): Promise<StreamAppendOutcome[]>;
+  appendToStreams(
+    appends: readonly StreamAppendRequest[],
+    dependentWrites?: readonly DependentWrite[],
+  ): Promise<StreamAppendOutcome[]>;
 }
 
 interface EventRow {
@@ -240,11 +255,16 @@ export class PostgresEventStore implements EventStore {
    * Appends to several streams in one statement, each under its own expectedRevision. Unlike
    * appendToStream, a conflict is an outcome, not a throw: the other streams are appended all
    * the same (in one implicit transaction), and the caller retries the conflicting ones.
+   * `dependentWrites` commit with the appends, or fail them all.
    */
-  async appendToStreams(appends: readonly StreamAppendRequest[]): Promise<StreamAppendOutcome[]> {
+  async appendToStreams(
+    appends: readonly StreamAppendRequest[],
+    dependentWrites: readonly DependentWrite[] = [],
+  ): Promise<StreamAppendOutcome[]> {
     const outcomes = await this.appendStatement(
       (sql, params) => this.pool.query(sql, params),
       appends,
+      dependentWrites,
     );
     this.signal.committed();
     return outcomes;
@@ -258,7 +278,11 @@ export class PostgresEventStore implements EventStore {
   async writeTransaction<T>(work: (transaction: WriteTransaction) => Promise<T>): Promise<T> {
     const result = await this.inTransaction((client) => {
       const query: SqlQuery = (sql, params) => client.query(sql, params);
-      return work({ query, appendToStreams: (appends) => this.appendStatement(query, appends) });
+      return work({
+        query,
+        appendToStreams: (appends, dependentWrites = []) =>
+          this.appendStatement(query, appends, dependentWrites),
+      });
     });
     this.signal.committed();
     return result;
@@ -272,6 +296,7 @@ export class PostgresEventStore implements EventStore {
   private async appendStatement(
     query: SqlQuery,
     appends: readonly StreamAppendRequest[],
+    dependentWrites: readonly DependentWrite[],
   ): Promise<StreamAppendOutcome[]> {
     if (appends.length === 0) return [];
     const names = appends.map((append) => checkedStreamName(append.streamName));
@@ -281,29 +306,37 @@ export class PostgresEventStore implements EventStore {
     const events = appends.flatMap((append, index) =>
       append.events.map((event, n) => ({ stream: index + 1, event, n })),
     );
+    const params: unknown[] = [
+      names,
+      appends.map((append) => encodeExpected(append.expectedRevision ?? 'any')),
+      events.map(({ stream }) => stream),
+      events.map(({ event, n }) => checkedEventId(event, n)),
+      events.map(({ event, n }) => checkedType(event, n)),
+      events.map(({ event }) => JSON.stringify(event.data ?? null)),
+      events.map(({ event }) => JSON.stringify(event.metadata ?? {})),
+    ];
+    const writes = dependentWrites.map((write, index) => {
+      const offset = params.length;
+      params.push(...write.params);
+      return `, dependent_${index} AS (${write.sql((n) => `$${offset + n}`)})`;
+    });
     const result = await query(
-      `SELECT s.ord::int AS ord, r.outcome, r.revision, r.tx::text AS tx, r.pos
-         FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS s(stream, expected, ord)
-        CROSS JOIN LATERAL (
-          SELECT coalesce(array_agg(e.id ORDER BY e.n), '{}') AS ids,
-                 coalesce(array_agg(e.type ORDER BY e.n), '{}') AS types,
-                 coalesce(array_agg(e.data ORDER BY e.n), '{}') AS data,
-                 coalesce(array_agg(e.metadata ORDER BY e.n), '{}') AS metadata
-            FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[]::jsonb[], $7::text[]::jsonb[])
-                 WITH ORDINALITY AS e(stream, id, type, data, metadata, n)
-           WHERE e.stream = s.ord
-        ) g
-        CROSS JOIN LATERAL ${this.table('append_to_stream')}(s.stream, s.expected, g.ids, g.types, g.data, g.metadata) r
-        ORDER BY s.ord`,
-      [
-        names,
-        appends.map((append) => encodeExpected(append.expectedRevision ?? 'any')),
-        events.map(({ stream }) => stream),
-        events.map(({ event, n }) => checkedEventId(event, n)),
-        events.map(({ event, n }) => checkedType(event, n)),
-        events.map(({ event }) => JSON.stringify(event.data ?? null)),
-        events.map(({ event }) => JSON.stringify(event.metadata ?? {})),
-      ],
+      `WITH appended AS MATERIALIZED (
+         SELECT s.ord::int AS ord, s.stream AS stream_name, r.outcome, r.revision, r.tx, r.pos
+           FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS s(stream, expected, ord)
+          CROSS JOIN LATERAL (
+            SELECT coalesce(array_agg(e.id ORDER BY e.n), '{}') AS ids,
+                   coalesce(array_agg(e.type ORDER BY e.n), '{}') AS types,
+                   coalesce(array_agg(e.data ORDER BY e.n), '{}') AS data,
+                   coalesce(array_agg(e.metadata ORDER BY e.n), '{}') AS metadata
+              FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[]::jsonb[], $7::text[]::jsonb[])
+                   WITH ORDINALITY AS e(stream, id, type, data, metadata, n)
+             WHERE e.stream = s.ord
+          ) g
+          CROSS JOIN LATERAL ${this.table('append_to_stream')}(s.stream, s.expected, g.ids, g.types, g.data, g.metadata) r
+       )${writes.join('')}
+       SELECT ord, outcome, revision, tx::text AS tx, pos FROM appended ORDER BY ord`,
+      params,
     );
     const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<
       AppendRow & { ord: number }
