@@ -4,6 +4,7 @@ export * from './topics';
 export * from './envelope';
 export * from './commands/update-command';
 export * from './commands/config-command';
+export * from './commands/cancel-command';
 export * from './status/status-report';
 export * from './status/presence';
 export * from './status/state-summary';

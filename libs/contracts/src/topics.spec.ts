@@ -15,6 +15,7 @@ describe('topic builders', () => {
   it('put every channel under the client tree', () => {
     expect(commandTopic(acme, 'update')).toBe('tenants/acme/clients/press-07/commands/update');
     expect(commandTopic(acme, 'config')).toBe('tenants/acme/clients/press-07/commands/config');
+    expect(commandTopic(acme, 'cancel')).toBe('tenants/acme/clients/press-07/commands/cancel');
     expect(statusTopic(acme)).toBe('tenants/acme/clients/press-07/status');
     expect(stateTopic(acme)).toBe('tenants/acme/clients/press-07/state');
     expect(presenceTopic(acme)).toBe('tenants/acme/clients/press-07/presence');
@@ -45,6 +46,7 @@ describe('parseTopic', () => {
     for (const topic of [
       commandTopic(acme, 'update'),
       commandTopic(acme, 'config'),
+      commandTopic(acme, 'cancel'),
       statusTopic(acme),
       stateTopic(acme),
       presenceTopic(acme),

@@ -1,12 +1,16 @@
 import { isValidId } from './ids';
 
-/** What travels on a client's topic tree. Commands go down, everything else comes up. */
-export type CommandKind = 'update' | 'config';
+/**
+ * What travels on a client's topic tree. Commands go down, everything else comes up. `cancel`
+ * stops an update or config job sent before.
+ */
+export type CommandKind = 'update' | 'config' | 'cancel';
 export type ClientChannel = `commands/${CommandKind}` | 'status' | 'state' | 'presence';
 
 export const CLIENT_CHANNELS: readonly ClientChannel[] = [
   'commands/update',
   'commands/config',
+  'commands/cancel',
   'status',
   'state',
   'presence',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MAX_MESSAGE_BYTES } from '../validation';
+import { CANCEL_COMMAND_SCHEMA, decodeCancelCommand } from './cancel-command';
 import { CONFIG_COMMAND_SCHEMA, decodeConfigCommand } from './config-command';
 import { decodeUpdateCommand, UPDATE_COMMAND_SCHEMA } from './update-command';
 
@@ -130,5 +131,48 @@ describe('config command decoding', () => {
         errorPaths(decodeConfigCommand(JSON.stringify(configCommand({ version, settings: {} })))),
       ).toEqual(['payload.version']);
     }
+  });
+});
+
+describe('cancel command decoding', () => {
+  const cancelCommand = (payload: unknown) => ({
+    ...updateCommand({ expiresAt: '2026-11-23T11:00:00.000Z' }),
+    schema: CANCEL_COMMAND_SCHEMA,
+    payload,
+  });
+
+  it('accepts a cancel of either job kind, with or without a reason', () => {
+    const update = cancelCommand({ jobKind: 'update', reason: 'wrong image tag' });
+    expect(decodeCancelCommand(JSON.stringify(update))).toEqual({ ok: true, value: update });
+    expect(decodeCancelCommand(JSON.stringify(cancelCommand({ jobKind: 'config' }))).ok).toBe(true);
+  });
+
+  it('rejects an unknown job kind and an overlong reason, naming the field', () => {
+    expect(
+      errorPaths(decodeCancelCommand(JSON.stringify(cancelCommand({ jobKind: 'reboot' })))),
+    ).toEqual(['payload.jobKind']);
+    expect(
+      errorPaths(
+        decodeCancelCommand(
+          JSON.stringify(cancelCommand({ jobKind: 'update', reason: 'x'.repeat(501) })),
+        ),
+      ),
+    ).toEqual(['payload.reason']);
+  });
+
+  it('is not mistaken for an update command, nor the other way round', () => {
+    expect(
+      errorPaths(decodeCancelCommand(JSON.stringify(updateCommand()))).includes('schema'),
+    ).toBe(true);
+    expect(
+      errorPaths(
+        decodeUpdateCommand(JSON.stringify(cancelCommand({ jobKind: 'update' }))),
+      ).includes('schema'),
+    ).toBe(true);
+  });
+
+  it('needs the job it cancels', () => {
+    const { jobId: _jobId, ...rest } = cancelCommand({ jobKind: 'update' });
+    expect(errorPaths(decodeCancelCommand(JSON.stringify(rest)))).toEqual(['jobId']);
   });
 });

@@ -24,6 +24,8 @@ export const UPDATE_PHASES = [
   'rolled_back',
   'failed',
   'rejected',
+  /** Stopped before the swap because the service cancelled the job: nothing was changed. */
+  'cancelled',
 ] as const;
 export type UpdatePhase = (typeof UPDATE_PHASES)[number];
 
@@ -33,6 +35,7 @@ export const FINAL_UPDATE_PHASES: readonly UpdatePhase[] = [
   'rolled_back',
   'failed',
   'rejected',
+  'cancelled',
 ];
 
 export const CONFIG_PHASES = ['received', 'applied', 'rejected'] as const;

@@ -47,6 +47,13 @@ describe('status report decoding', () => {
     expect(!result.ok && result.errors.map((e) => e.path)).toEqual(['phase']);
   });
 
+  it('reads an update the device stopped because it was cancelled; a config job has no such phase', () => {
+    const stopped = { ...base(), jobKind: 'update', phase: 'cancelled', version: '2.0.0' };
+    expect(decodeStatusReport(JSON.stringify(stopped))).toEqual({ ok: true, value: stopped });
+    const config = { ...base(), jobKind: 'config', phase: 'cancelled', configVersion: 1 };
+    expect(decodeStatusReport(JSON.stringify(config)).ok).toBe(false);
+  });
+
   it('refuses an unknown job kind and a sequence number below 1', () => {
     expect(
       decodeStatusReport(JSON.stringify({ ...base(), jobKind: 'reboot', phase: 'received' })).ok,

@@ -12,6 +12,7 @@ describe('device publishing', () => {
 
   it.each([
     ['its own commands', `${own}/commands/update`],
+    ['its own cancel commands', `${own}/commands/cancel`],
     ['its own root', own],
     ['an unknown channel of its own tree', `${own}/telemetry`],
     ['a sub-level of status', `${own}/status/extra`],
@@ -47,6 +48,7 @@ describe('device subscribing', () => {
   it.each([
     ['all its commands', `${own}/commands/#`],
     ['one command kind', `${own}/commands/update`],
+    ['its cancel commands', `${own}/commands/cancel`],
     ['one level of commands', `${own}/commands/+`],
     ['its whole tree', `${own}/#`],
     ['its retained state', `${own}/state`],
@@ -95,7 +97,7 @@ describe('service account', () => {
     expect(maySubscribe(service, filter)).toEqual({ allowed: true });
   });
 
-  it.each([`${own}/commands/update`, `${own}/status`, 'anything/else'])(
+  it.each([`${own}/commands/update`, `${own}/commands/cancel`, `${own}/status`, 'anything/else'])(
     'may publish to %s',
     (topic) => {
       expect(mayPublish(service, topic)).toEqual({ allowed: true });
