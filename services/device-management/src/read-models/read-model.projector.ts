@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '@opcfleet/event-store';
 import type { SqlQuery } from '@opcfleet/event-store/postgres/checkpoints';
+import type { DependentWrite } from '@opcfleet/event-store/postgres/postgres-event-store';
 import type { Client, ClientState } from '../clients/domain/client.decider';
 import { evolveClient } from '../clients/domain/client.decider';
 import type { ClientEvent } from '../clients/domain/client.events';
@@ -133,11 +134,13 @@ async function projectJob(
         );
   if (!state) return undefined;
   const last = fresh[fresh.length - 1];
-  await writeJobRows(query, [jobRow(kind, jobId, state, last.revision)]);
+  await run(query, jobRowsWrite([jobRow(streamName, kind, state, last.revision)]));
   const { tenantId, clientId } = state.request;
   const seenAt = lastSeenAt(fresh);
-  if (seenAt)
-    await recordClientsSeen(query, [{ tenant_id: tenantId, client_id: clientId, at: seenAt }]);
+  if (seenAt) {
+    const seen = { stream_name: streamName, tenant_id: tenantId, client_id: clientId, at: seenAt };
+    await run(query, clientsSeenWrite([seen]));
+  }
   return { kind: 'job', jobId, tenantId, clientId, status: state.status };
 }
 
@@ -178,22 +181,39 @@ async function projectClient(
   );
   if (!state) return undefined;
   const last = fresh[fresh.length - 1];
-  await writeClientRows(query, [clientRow(streamName, state, last.revision, presenceAt(fresh))]);
+  await run(
+    query,
+    clientRowsWrite([clientRow(streamName, state, last.revision, presenceAt(fresh))]),
+  );
   const status = clientStatus(state);
   return { kind: 'client', tenantId: state.tenantId, clientId: state.clientId, status };
 }
 
+/** Runs a row write as a statement of its own. */
+const run = (query: SqlQuery, write: DependentWrite) =>
+  query(
+    write.sql((n) => `$${n}`),
+    write.params,
+  );
+
+/**
+ * Keeps the rows whose stream the surrounding multi-stream append did append (the write then
+ * runs as a DependentWrite of that append, which provides `appended`).
+ */
+const ONLY_APPENDED = `JOIN appended a ON a.stream_name = r.stream_name AND a.outcome = 'appended'`;
+
 /** The row of a job at `revision`, keyed like the columns of read_models.jobs. */
 function jobRow(
+  streamName: string,
   kind: 'update' | 'config',
-  jobId: string,
   state: UpdateJob | ConfigJob,
   revision: number,
 ) {
   const update = kind === 'update' ? (state as UpdateJob) : undefined;
   const config = kind === 'config' ? (state as ConfigJob) : undefined;
   return {
-    job_id: jobId,
+    stream_name: streamName,
+    job_id: state.request.jobId,
     kind,
     tenant_id: state.request.tenantId,
     client_id: state.request.clientId,
@@ -219,17 +239,21 @@ function jobRow(
  * Upserts job rows in one statement; a row already at or past its revision stays. Rows are
  * written in job id order, so that two transactions lock them in the same order.
  */
-async function writeJobRows(query: SqlQuery, rows: ReturnType<typeof jobRow>[]): Promise<void> {
-  if (rows.length === 0) return;
-  await query(
-    `INSERT INTO ${jobs} (job_id, kind, tenant_id, client_id, status, phase, target_version, image,
-       config_version, reported_version, failure_reason, failure_code, rollback_reason,
-       requested_at, dispatched_at, started_at, finished_at, stream_revision, state)
-     SELECT r.* FROM jsonb_to_recordset($1::jsonb) AS r(job_id uuid, kind text, tenant_id text,
-       client_id text, status text, phase text, target_version text, image text,
+function jobRowsWrite(rows: ReturnType<typeof jobRow>[], onlyAppended = false): DependentWrite {
+  return {
+    sql: (param) => `INSERT INTO ${jobs} (job_id, kind, tenant_id, client_id, status, phase,
+       target_version, image, config_version, reported_version, failure_reason, failure_code,
+       rollback_reason, requested_at, dispatched_at, started_at, finished_at, stream_revision, state)
+     SELECT r.job_id, r.kind, r.tenant_id, r.client_id, r.status, r.phase, r.target_version,
+       r.image, r.config_version, r.reported_version, r.failure_reason, r.failure_code,
+       r.rollback_reason, r.requested_at, r.dispatched_at, r.started_at, r.finished_at,
+       r.stream_revision, r.state
+     FROM jsonb_to_recordset(${param(1)}::jsonb) AS r(stream_name text, job_id uuid, kind text,
+       tenant_id text, client_id text, status text, phase text, target_version text, image text,
        config_version int, reported_version text, failure_reason text, failure_code text,
        rollback_reason text, requested_at timestamptz, dispatched_at timestamptz,
        started_at timestamptz, finished_at timestamptz, stream_revision int, state jsonb)
+     ${onlyAppended ? ONLY_APPENDED : ''}
      ORDER BY r.job_id
      ON CONFLICT (job_id) DO UPDATE SET status = EXCLUDED.status, phase = EXCLUDED.phase,
        reported_version = EXCLUDED.reported_version, failure_reason = EXCLUDED.failure_reason,
@@ -238,8 +262,8 @@ async function writeJobRows(query: SqlQuery, rows: ReturnType<typeof jobRow>[]):
        finished_at = EXCLUDED.finished_at,
        stream_revision = EXCLUDED.stream_revision, state = EXCLUDED.state
      WHERE ${jobs}.stream_revision < EXCLUDED.stream_revision`,
-    [JSON.stringify(rows)],
-  );
+    params: [JSON.stringify(rows)],
+  };
 }
 
 /** When the client was last seen, from the reports among these events; undefined: none. */
@@ -259,23 +283,27 @@ function presenceAt(events: readonly Facts[]): string | undefined {
     .pop();
 }
 
+/** A client seen at `at` through the events of a job stream. */
 interface ClientSeen {
+  stream_name: string;
   tenant_id: string;
   client_id: string;
   at: string;
 }
 
 /** Moves last_seen_at forward (never back), one statement for all the clients. */
-async function recordClientsSeen(query: SqlQuery, seen: ClientSeen[]): Promise<void> {
-  if (seen.length === 0) return;
-  await query(
-    `UPDATE ${clients} c SET last_seen_at = GREATEST(c.last_seen_at, s.at)
-       FROM (SELECT * FROM jsonb_to_recordset($1::jsonb)
-               AS r(tenant_id text, client_id text, at timestamptz)
-              ORDER BY tenant_id, client_id) s
+function clientsSeenWrite(seen: ClientSeen[], onlyAppended = false): DependentWrite {
+  return {
+    sql: (param) => `UPDATE ${clients} c SET last_seen_at = GREATEST(c.last_seen_at, s.at)
+       FROM (SELECT r.tenant_id, r.client_id, max(r.at) AS at
+               FROM jsonb_to_recordset(${param(1)}::jsonb)
+                    AS r(stream_name text, tenant_id text, client_id text, at timestamptz)
+               ${onlyAppended ? ONLY_APPENDED : ''}
+              GROUP BY r.tenant_id, r.client_id
+              ORDER BY r.tenant_id, r.client_id) s
       WHERE c.tenant_id = s.tenant_id AND c.client_id = s.client_id`,
-    [JSON.stringify(seen)],
-  );
+    params: [JSON.stringify(seen)],
+  };
 }
 
 /** The row of a client at `revision`, keyed like the columns of read_models.clients. */
@@ -301,20 +329,21 @@ function clientRow(streamName: string, state: Client, revision: number, presence
 }
 
 /** Upserts client rows in one statement, in key order; a row at or past its revision stays. */
-async function writeClientRows(
-  query: SqlQuery,
+function clientRowsWrite(
   rows: ReturnType<typeof clientRow>[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await query(
-    `INSERT INTO ${clients} (tenant_id, client_id, stream_name, labels, status, presence,
-       reported_version, desired_version, desired_config_version, applied_config_version,
-       update_job_id, last_update_outcome, last_seen_at, registered_at, stream_revision, state)
-     SELECT r.* FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, client_id text,
+  onlyAppended = false,
+): DependentWrite {
+  return {
+    sql: (param) => `INSERT INTO ${clients} (tenant_id, client_id, stream_name, labels, status,
+       presence, reported_version, desired_version, desired_config_version,
+       applied_config_version, update_job_id, last_update_outcome, last_seen_at, registered_at,
+       stream_revision, state)
+     SELECT r.* FROM jsonb_to_recordset(${param(1)}::jsonb) AS r(tenant_id text, client_id text,
        stream_name text, labels jsonb, status text, presence text, reported_version text,
        desired_version text, desired_config_version int, applied_config_version int,
        update_job_id uuid, last_update_outcome text, last_seen_at timestamptz,
        registered_at timestamptz, stream_revision int, state jsonb)
+     ${onlyAppended ? ONLY_APPENDED : ''}
      ORDER BY r.tenant_id, r.client_id
      ON CONFLICT (tenant_id, client_id) DO UPDATE SET labels = EXCLUDED.labels,
        status = EXCLUDED.status, presence = EXCLUDED.presence,
@@ -325,8 +354,8 @@ async function writeClientRows(
        last_seen_at = GREATEST(${clients}.last_seen_at, EXCLUDED.last_seen_at),
        stream_revision = EXCLUDED.stream_revision, state = EXCLUDED.state
      WHERE ${clients}.stream_revision < EXCLUDED.stream_revision`,
-    [JSON.stringify(rows)],
-  );
+    params: [JSON.stringify(rows)],
+  };
 }
 
 /** A stream whose complete state is known (folded from its first event) at `revision`. */
@@ -339,30 +368,31 @@ export interface KnownStreamState<State> {
 }
 
 /**
- * Writes the rows of streams whose complete state the caller holds (a batch of appends that
- * folded them anyway), without reading the rows first: one statement per table, whatever the
- * number of streams. Same rows as projectEvents would write.
+ * The rows of job streams whose complete state the caller holds (it folded them to decide),
+ * as writes that run in the statement appending their events: a row is written only if its
+ * stream was appended, without being read first. Same rows as projectEvents would write.
  */
-export async function projectKnownStates(
-  query: SqlQuery,
-  known: { jobs: KnownStreamState<Job>[]; clients: KnownStreamState<Client>[] },
-): Promise<void> {
-  const seen = new Map<string, ClientSeen>();
-  const jobRows = known.jobs.map(({ state: { kind, state: job }, revision, appended }) => {
-    const { jobId, tenantId, clientId } = job.request;
-    const at = lastSeenAt(appended);
-    const key = `${tenantId}/${clientId}`;
-    if (at && at > (seen.get(key)?.at ?? '')) {
-      seen.set(key, { tenant_id: tenantId, client_id: clientId, at });
-    }
-    return jobRow(kind, jobId, job, revision);
-  });
-  await writeJobRows(query, jobRows);
-  await recordClientsSeen(query, [...seen.values()]);
-  await writeClientRows(
-    query,
-    known.clients.map(({ streamName, state, revision, appended }) =>
-      clientRow(streamName, state, revision, presenceAt(appended)),
-    ),
+export function jobStateWrites(known: readonly KnownStreamState<Job>[]): DependentWrite[] {
+  const rows = known.map(({ streamName, state, revision }) =>
+    jobRow(streamName, state.kind, state.state, revision),
   );
+  const seen = known.flatMap(({ streamName, state, appended }) => {
+    const at = lastSeenAt(appended);
+    const { tenantId, clientId } = state.state.request;
+    return at ? [{ stream_name: streamName, tenant_id: tenantId, client_id: clientId, at }] : [];
+  });
+  return [jobRowsWrite(rows, true), ...(seen.length > 0 ? [clientsSeenWrite(seen, true)] : [])];
+}
+
+/** Same as jobStateWrites, for client streams. */
+export function clientStateWrites(known: readonly KnownStreamState<Client>[]): DependentWrite[] {
+  if (known.length === 0) return [];
+  return [
+    clientRowsWrite(
+      known.map(({ streamName, state, revision, appended }) =>
+        clientRow(streamName, state, revision, presenceAt(appended)),
+      ),
+      true,
+    ),
+  ];
 }

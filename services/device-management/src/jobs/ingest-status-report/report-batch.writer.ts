@@ -11,7 +11,7 @@ import { foldConfigJob } from '../../config-jobs/domain/config-job.decider';
 import type { ConfigJobEvent } from '../../config-jobs/domain/config-job.events';
 import { EVENT_STORE } from '../../event-sourcing/event-store.token';
 import { metadataOf } from '../../event-sourcing/event-streams';
-import { projectKnownStates } from '../../read-models/read-model.projector';
+import { clientStateWrites, jobStateWrites } from '../../read-models/read-model.projector';
 import { DomainError } from '../../shared/domain/domain-error';
 import type { JobKind } from '../../shared/domain/domain-event';
 import { jobStream } from '../../shared/domain/stream-names';
@@ -24,6 +24,8 @@ import {
   decideClientEndings,
   decideReportBatch,
   type ClientAppendPlan,
+  type ClientEnding,
+  type DecidedEvent,
   type JobAppendPlan,
   type KnownClient,
   type KnownJob,
@@ -57,7 +59,7 @@ export class ReportBatchWriter {
     (reports) => this.write(reports),
     // Two in flight: one batch in the database while the next fills; larger ones would hold
     // more connections of the pool without more throughput on this single-threaded writer.
-    { maxInFlight: 2, maxBatch: 256 },
+    { maxInFlight: Number(process.env.XP_INFLIGHT ?? 2), maxBatch: 256 },
   );
 
   constructor(@Inject(EVENT_STORE) store: EventStore) {
@@ -113,56 +115,17 @@ export class ReportBatchWriter {
     if (decision.appends.length === 0) return [];
 
     const endings = decision.appends.flatMap((plan) => (plan.ending ? [plan.ending] : []));
-    const clients = await this.readClients(endings.map((ending) => ending.streamName));
-    const outcome = await this.store
-      .writeTransaction(async ({ query, appendToStreams }) => {
-        const jobOutcomes = await appendToStreams(sortedRequests(decision.appends));
-        const landed = decision.appends.filter(
-          (plan) => outcomeOf(jobOutcomes, plan)?.outcome === 'appended',
-        );
-        const clientPlans = decideClientEndings(
-          landed.flatMap((plan) => (plan.ending ? [plan.ending] : [])),
-          (streamName) => clients.get(streamName)!,
-        );
-        const clientOutcomes = await appendToStreams(sortedRequests(clientPlans));
-        const clientsAppended = clientPlans.filter((plan) => {
-          const result = outcomeOf(clientOutcomes, plan)?.outcome;
-          if (result === 'appended') return true;
-          // Recorded meanwhile under the same id: nothing to add, the row is someone else's.
-          if (result === 'duplicate') return false;
-          throw new ClientStreamMoved();
-        });
-        await projectKnownStates(query, {
-          jobs: landed.map(({ after, events }) => ({
-            streamName: after.streamName,
-            state: after,
-            revision: after.revision,
-            appended: events.map(({ event }) => event),
-          })),
-          clients: clientsAppended.flatMap(({ after, events }) =>
-            after.state
-              ? [
-                  {
-                    streamName: after.streamName,
-                    state: after.state,
-                    revision: after.revision,
-                    appended: events.map(({ event }) => event),
-                  },
-                ]
-              : [],
-          ),
-        });
-        return { landed };
-      })
-      .catch((error: unknown) => {
-        if (error instanceof ClientStreamMoved) return undefined;
-        throw error;
-      });
-    if (!outcome) return decision.appends.flatMap((plan) => [...plan.answers.keys()]);
+    const landed =
+      endings.length === 0
+        ? await this.appendJobs(decision.appends)
+        : await this.appendJobsAndEnds(decision.appends, endings);
+    // A client stream moved: the round was rolled back; all of its appends go again.
+    if (!landed)
+      return decision.appends.flatMap((plan) => [...plan.answers.keys()].map((at) => pending[at]));
 
     const again: number[] = [];
     for (const plan of decision.appends) {
-      if (outcome.landed.includes(plan)) {
+      if (landed.includes(plan)) {
         this.cache.set(plan.after);
         for (const [at, answer] of plan.answers) results[pending[at]] = answer;
       } else {
@@ -172,6 +135,50 @@ export class ReportBatchWriter {
       }
     }
     return again.sort((a, b) => a - b);
+  }
+
+  /** The usual batch, no job ends: one statement appends the streams and writes their rows. */
+  private async appendJobs(plans: readonly JobAppendPlan[]): Promise<JobAppendPlan[]> {
+    const outcomes = await this.store.appendToStreams(sortedRequests(plans), jobRowWrites(plans));
+    return plans.filter((plan) => outcomeOf(outcomes, plan)?.outcome === 'appended');
+  }
+
+  /**
+   * A batch where jobs end: their ends go to the client streams in the same transaction as
+   * the job events. Undefined when a client stream moved meanwhile: all rolled back.
+   */
+  private async appendJobsAndEnds(
+    plans: readonly JobAppendPlan[],
+    endings: readonly ClientEnding[],
+  ): Promise<JobAppendPlan[] | undefined> {
+    const clients = await this.readClients(endings.map((ending) => ending.streamName));
+    return this.store
+      .writeTransaction(async ({ appendToStreams }) => {
+        const outcomes = await appendToStreams(sortedRequests(plans), jobRowWrites(plans));
+        const landed = plans.filter((plan) => outcomeOf(outcomes, plan)?.outcome === 'appended');
+        const clientPlans = decideClientEndings(
+          landed.flatMap((plan) => (plan.ending ? [plan.ending] : [])),
+          (streamName) => clients.get(streamName)!,
+        );
+        const clientOutcomes = await appendToStreams(
+          sortedRequests(clientPlans),
+          clientStateWrites(
+            clientPlans.flatMap(({ after, events }) =>
+              after.state ? [{ ...after, state: after.state, appended: eventsOf(events) }] : [],
+            ),
+          ),
+        );
+        for (const plan of clientPlans) {
+          const outcome = outcomeOf(clientOutcomes, plan)?.outcome;
+          // 'duplicate': this end was recorded meanwhile under the same id; nothing to add.
+          if (outcome !== 'appended' && outcome !== 'duplicate') throw new ClientStreamMoved();
+        }
+        return landed;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof ClientStreamMoved) return undefined;
+        throw error;
+      });
   }
 
   /** The jobs of the batch: cached, or read (both kinds of stream, in one query). */
@@ -217,6 +224,20 @@ export class ReportBatchWriter {
 }
 
 class ClientStreamMoved extends Error {}
+
+const eventsOf = (events: readonly DecidedEvent[]) => events.map(({ event }) => event);
+
+/** The read-model rows of the jobs, written in their append statement if it lands. */
+function jobRowWrites(plans: readonly JobAppendPlan[]) {
+  return jobStateWrites(
+    plans.map(({ after, events }) => ({
+      streamName: after.streamName,
+      state: after,
+      revision: after.revision,
+      appended: eventsOf(events),
+    })),
+  );
+}
 
 const isTransient = (error: unknown) =>
   TRANSIENT_SQL_STATES.has((error as { code?: string } | undefined)?.code ?? '');
