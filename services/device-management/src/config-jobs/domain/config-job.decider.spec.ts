@@ -134,4 +134,36 @@ describe('ConfigJob', () => {
     given([requested, received]).when(cancel).thenThrows('job_not_cancellable');
     given([requested, applied]).when(cancel).thenThrows('job_final');
   });
+
+  it('records the device refusing a cancelled config as acknowledged; a late apply stays ignored', () => {
+    const cancelled: ConfigJobEvent = {
+      type: 'ConfigCancelled',
+      data: { jobId, at: '2026-11-23T10:00:00.500Z' },
+    };
+    const refused = report(1, 'rejected', {
+      error: { code: 'cancelled', message: 'job was cancelled' },
+    });
+    given([requested, cancelled])
+      .when(ingest(refused))
+      .then([
+        {
+          type: 'CancelAcknowledged',
+          data: { jobId, seq: 1, phase: 'rejected', at: '2026-11-23T10:00:01.000Z' },
+        },
+      ]);
+    given([requested, cancelled])
+      .when(ingest(report(1, 'applied')))
+      .then([
+        {
+          type: 'StatusReportIgnored',
+          data: {
+            jobId,
+            seq: 1,
+            phase: 'applied',
+            at: '2026-11-23T10:00:01.000Z',
+            reason: 'job_final',
+          },
+        },
+      ]);
+  });
 });

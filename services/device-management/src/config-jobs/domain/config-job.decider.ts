@@ -147,6 +147,8 @@ export function evolveConfigJob(state: ConfigJobState, event: ConfigJobEvent): C
       return { ...state, status: 'TimedOut', finishedAt: event.data.at };
     case 'ConfigCancelled':
       return { ...state, status: 'Cancelled', finishedAt: event.data.at };
+    case 'CancelAcknowledged':
+      return withReport(state, event.data.seq, event.data.at, event.data.phase as ConfigPhase);
     case 'StatusReportIgnored':
       return withIgnoredSeq(state, event.data.seq);
   }

@@ -1,6 +1,10 @@
 import type { FieldError } from '@opcfleet/contracts';
 import type { DomainEvent, IsoTimestamp } from '../../shared/domain/domain-event';
-import type { ReportFacts, StatusReportIgnored } from '../../update-jobs/domain/update-job.events';
+import type {
+  CancelAcknowledged,
+  ReportFacts,
+  StatusReportIgnored,
+} from '../../update-jobs/domain/update-job.events';
 
 /**
  * The events of stream `config-job-{jobId}`. Their names and fields are stored for good:
@@ -55,6 +59,7 @@ export type ConfigJobEvent =
   | ConfigRejected
   | ConfigTimedOut
   | ConfigCancelled
+  | CancelAcknowledged
   | StatusReportIgnored;
 
 export const CONFIG_JOB_EVENT_TYPES: readonly ConfigJobEvent['type'][] = [
@@ -65,5 +70,6 @@ export const CONFIG_JOB_EVENT_TYPES: readonly ConfigJobEvent['type'][] = [
   'ConfigRejected',
   'ConfigTimedOut',
   'ConfigCancelled',
+  'CancelAcknowledged',
   'StatusReportIgnored',
 ];

@@ -1,6 +1,9 @@
 import type { StatusReport } from '@opcfleet/contracts';
 import type { IsoTimestamp, JobKind } from '../../shared/domain/domain-event';
-import type { StatusReportIgnored } from '../../update-jobs/domain/update-job.events';
+import type {
+  CancelAcknowledged,
+  StatusReportIgnored,
+} from '../../update-jobs/domain/update-job.events';
 
 /**
  * What update and config jobs do alike: dispatch records, report screening, and the state
@@ -47,7 +50,17 @@ export function dispatchToRecord(job: JobTrack, { messageId, topic, at }: Dispat
 }
 
 /**
- * Screens a report before a decider maps it: `duplicate` for a seq already ingested, the
+ * How a device says it did not carry out a job because it was cancelled: it stopped the job
+ * before changing anything (`cancelled`), or refused its command, the cancel having come
+ * first (`rejected` with code `cancelled`).
+ */
+export const acknowledgesCancel = (report: StatusReport) =>
+  report.phase === 'cancelled' ||
+  (report.phase === 'rejected' && report.error?.code === 'cancelled');
+
+/**
+ * Screens a report before a decider maps it: `duplicate` for a seq already ingested,
+ * CancelAcknowledged for the device's confirmation that a cancelled job stopped, the
  * StatusReportIgnored event for a report of the wrong kind or after the end, undefined when
  * the report is to be applied.
  */
@@ -56,9 +69,21 @@ export function screenReport(
   kind: JobKind,
   final: boolean,
   report: StatusReport,
-): 'duplicate' | StatusReportIgnored | undefined {
+): 'duplicate' | CancelAcknowledged | StatusReportIgnored | undefined {
   if (job.seenSeqs.includes(report.seq)) return 'duplicate';
   if (report.jobKind === kind && !final) return undefined;
+  if (report.jobKind === kind && job.status === 'Cancelled' && acknowledgesCancel(report)) {
+    return {
+      type: 'CancelAcknowledged',
+      data: {
+        jobId: job.request.jobId,
+        seq: report.seq,
+        phase: report.phase,
+        at: report.at,
+        ...(report.version ? { version: report.version } : {}),
+      },
+    };
+  }
   return {
     type: 'StatusReportIgnored',
     data: {

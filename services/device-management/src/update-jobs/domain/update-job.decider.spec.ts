@@ -267,4 +267,75 @@ describe('UpdateJob', () => {
     it('refuses on an ended job', () =>
       given([requested, succeeded]).when(command).thenThrows('job_final', { status: 'Succeeded' }));
   });
+
+  describe('the device answering a cancel', () => {
+    const cancelled: UpdateJobEvent = {
+      type: 'UpdateCancelled',
+      data: { jobId, at: '2026-11-23T10:00:02.500Z' },
+    };
+    const acknowledged = (seq: number, phase: string) => ({
+      type: 'CancelAcknowledged' as const,
+      data: { jobId, seq, phase, at: `2026-11-23T10:00:0${seq}.000Z`, version: '2.0.0' },
+    });
+
+    it('records that the device stopped the cancelled job, without reopening it', () => {
+      given([requested, dispatched, received, cancelled])
+        .when(ingest(report(2, 'cancelled', { version: '2.0.0' })))
+        .then([acknowledged(2, 'cancelled')]);
+      const job = foldUpdateJob([
+        requested,
+        dispatched,
+        received,
+        cancelled,
+        acknowledged(2, 'cancelled'),
+      ]);
+      expect(job).toMatchObject({ status: 'Cancelled', phase: 'cancelled', lastSeq: 2 });
+      expect(job?.failure).toBeUndefined();
+    });
+
+    it('records a command the device refused because the cancel came first', () =>
+      given([requested, dispatched, cancelled])
+        .when(
+          ingest(
+            report(1, 'rejected', {
+              version: '2.0.0',
+              error: { code: 'cancelled', message: 'job was cancelled' },
+            }),
+          ),
+        )
+        .then([acknowledged(1, 'rejected')]));
+
+    it('still ignores any other late report of a cancelled job', () =>
+      given([requested, dispatched, received, cancelled])
+        .when(ingest(report(2, 'pulling')))
+        .then([
+          {
+            type: 'StatusReportIgnored',
+            data: {
+              jobId,
+              seq: 2,
+              phase: 'pulling',
+              at: '2026-11-23T10:00:02.000Z',
+              reason: 'job_final',
+            },
+          },
+        ]));
+
+    it('ends a job nobody cancelled as failed when the device says it stopped it', () =>
+      given([requested, dispatched, received])
+        .when(ingest(report(2, 'cancelled')))
+        .then([
+          {
+            type: 'UpdateFailed',
+            data: {
+              jobId,
+              seq: 2,
+              at: '2026-11-23T10:00:02.000Z',
+              phase: 'cancelled',
+              reason: 'the device reported cancelled',
+              code: 'cancelled',
+            },
+          },
+        ]));
+  });
 });

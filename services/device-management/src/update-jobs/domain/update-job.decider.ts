@@ -128,6 +128,8 @@ function eventForReport(report: UpdateStatusReport): UpdateJobEvent {
       };
     case 'failed':
     case 'rejected':
+    // Devices stop a job only when told to; a job not cancelled here has ended without change.
+    case 'cancelled':
       return {
         type: 'UpdateFailed',
         data: {
@@ -194,6 +196,8 @@ export function evolveUpdateJob(state: UpdateJobState, event: UpdateJobEvent): U
       return { ...state, status: 'TimedOut', finishedAt: event.data.at };
     case 'UpdateCancelled':
       return { ...state, status: 'Cancelled', finishedAt: event.data.at };
+    case 'CancelAcknowledged':
+      return withReportSeq(state, event.data.seq, event.data.at, event.data.phase as UpdatePhase);
     case 'StatusReportIgnored':
       return withIgnoredSeq(state, event.data.seq);
   }

@@ -90,6 +90,16 @@ export type StatusReportIgnored = DomainEvent<
   }
 >;
 
+/**
+ * The device confirmed it stopped a cancelled job (`cancelled`), or refused its command because
+ * the cancel came first (`rejected` with code `cancelled`): the job stays Cancelled, and the
+ * report is applied, not ignored. Shared by update and config jobs.
+ */
+export type CancelAcknowledged = DomainEvent<
+  'CancelAcknowledged',
+  { jobId: string; seq: number; phase: string; at: IsoTimestamp; version?: string }
+>;
+
 export type UpdateJobEvent =
   | UpdateRequested
   | UpdateCommandDispatched
@@ -100,6 +110,7 @@ export type UpdateJobEvent =
   | UpdateRolledBack
   | UpdateTimedOut
   | UpdateCancelled
+  | CancelAcknowledged
   | StatusReportIgnored;
 
 export const UPDATE_JOB_EVENT_TYPES: readonly UpdateJobEvent['type'][] = [
@@ -112,5 +123,6 @@ export const UPDATE_JOB_EVENT_TYPES: readonly UpdateJobEvent['type'][] = [
   'UpdateRolledBack',
   'UpdateTimedOut',
   'UpdateCancelled',
+  'CancelAcknowledged',
   'StatusReportIgnored',
 ];
