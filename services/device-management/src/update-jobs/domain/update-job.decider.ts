@@ -126,9 +126,10 @@ function eventForReport(report: UpdateStatusReport): UpdateJobEvent {
         type: 'UpdateRolledBack',
         data: { ...facts, reason: report.error?.message ?? 'rolled back by the device' },
       };
+    // `cancelled` too: devices stop a job only when told to, so one not cancelled here ended
+    // on the device without its update.
     case 'failed':
     case 'rejected':
-    // Devices stop a job only when told to; a job not cancelled here has ended without change.
     case 'cancelled':
       return {
         type: 'UpdateFailed',
