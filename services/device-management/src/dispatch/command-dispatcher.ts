@@ -16,6 +16,7 @@ import type { JobKind } from '../shared/domain/domain-event';
 import { clientStream, jobStream, STREAM_PREFIX } from '../shared/domain/stream-names';
 import { foldUpdateJob } from '../update-jobs/domain/update-job.decider';
 import type { UpdateJobEvent } from '../update-jobs/domain/update-job.events';
+import { buildCancelCommand, isJobCancel, type CancelJobCommand } from './cancel-command';
 import { buildJobCommand, isJobRequest, type JobCommand } from './job-command';
 
 /** The part of @nestjs/cqrs's CommandBus the messaging side uses (a fake in unit tests). */
@@ -43,6 +44,12 @@ export interface CommandDispatcherOptions {
 
 type Published = { command: JobCommand; log: Logger };
 
+/** What goes to a device: a job's command or its cancel. */
+type DeviceCommand = Pick<JobCommand, 'topic' | 'jobId' | 'messageId' | 'correlationId'> & {
+  expiresAt: Date;
+  envelope: JobCommand['envelope'] | CancelJobCommand['envelope'];
+};
+
 /** Why a command is being sent: the first time, or again because the device came back. */
 type DispatchReason = 'requested' | 'redelivery';
 
@@ -67,6 +74,11 @@ const MAX_EARLY_PUBLISHES = 10_000;
  *
  * Delivery is at-least-once: a crash between the PUBACK and the recorded dispatch sends the
  * command again, with the same messageId and jobId, and the agent deduplicates by jobId.
+ *
+ * Cancels go the same way: an UpdateCancelled / ConfigCancelled of a job whose command was
+ * published sends a cancel command (`commands/cancel`, one messageId per job) to the device,
+ * retried while the broker is down, before the checkpoint moves past it. A job cancelled
+ * before its command left is not sent at all, and needs no cancel.
  */
 export class CommandDispatcher {
   private subscription: Subscription | undefined;
@@ -166,8 +178,11 @@ export class CommandDispatcher {
   private async handleBatch(batch: EventBatch): Promise<void> {
     const lastRevision = new Map<string, number>();
     for (const event of batch.events) lastRevision.set(event.streamName, event.revision);
+    // Cancels wait for the dispatches of earlier batches to be recorded: a job whose command
+    // left is then seen as dispatched, whatever the order of PUBACK, record and cancel.
+    const recordedBefore = this.recording;
     // Different jobs are independent: their publishes overlap instead of queueing.
-    const published = await Promise.all(
+    const publishing = Promise.all(
       batch.events.filter(isJobRequest).map(async (event) => {
         const jobId = event.data.jobId;
         const early = this.publishedEarly.get(jobId);
@@ -187,7 +202,22 @@ export class CommandDispatcher {
         );
       }),
     );
+    const cancels = batch.events.filter(isJobCancel);
+    const published = await publishing;
     const sent = published.filter((item) => item !== undefined);
+    if (cancels.length > 0) {
+      await recordedBefore;
+      const sentNow = new Set(sent.map(({ command }) => command.jobId));
+      await Promise.all(
+        cancels.map((event) =>
+          this.publishCancel(
+            event.type === 'UpdateCancelled' ? 'update' : 'config',
+            event.data.jobId,
+            sentNow.has(event.data.jobId),
+          ),
+        ),
+      );
+    }
     const checkpointer = this.options.checkpointer;
     if (!checkpointer) {
       await Promise.all(sent.map(({ command, log }) => this.record(command, log)));
@@ -271,7 +301,15 @@ export class CommandDispatcher {
       log.warn({ expiresAt: command.expiresAt }, 'command expired before it could be sent');
       return undefined;
     }
-    await this.publishUntilAcknowledged(command, log, attempts);
+    // A job cancelled while the broker was down is not sent once it is back.
+    const stillWanted = async () => {
+      const latest = await this.store.readStream(jobStream(kind, jobId));
+      return wanted.includes(jobStatus(kind, latest) ?? '');
+    };
+    if (!(await this.publishUntilAcknowledged(command, log, attempts, stillWanted))) {
+      log.info({ status: 'Cancelled' }, 'job cancelled before its command could be sent');
+      return undefined;
+    }
     if (reason === 'requested') {
       this.metrics.dispatchLatency.observe(
         { kind },
@@ -284,6 +322,50 @@ export class CommandDispatcher {
       'command published and acknowledged',
     );
     return { command, log };
+  }
+
+  /**
+   * Sends the cancel command of a cancelled job whose command may have reached the device: its
+   * dispatch is recorded, or it was published in this very batch. While catching up after a
+   * start, a job's command may also have been published just before the last stop without its
+   * dispatch being recorded: the cancel is sent then too (a device that never got the job
+   * only remembers the cancel). An expired cancel is not sent: the job has expired too.
+   */
+  private async publishCancel(kind: JobKind, jobId: string, sentInBatch: boolean): Promise<void> {
+    const events = await this.store.readStream(jobStream(kind, jobId));
+    const request = events.find(isJobRequest);
+    const cancel = events.find(isJobCancel);
+    const log = this.logger.child({
+      correlationId: cancel?.metadata.correlationId ?? request?.metadata.correlationId,
+      jobKind: kind,
+      jobId,
+      reason: 'cancel',
+    });
+    if (!request || !cancel) return;
+    const dispatched = events.some((event) => event.type.endsWith('CommandDispatched'));
+    if (!dispatched && !sentInBatch && this.live) {
+      log.info('job cancelled before its command was sent: nothing to stop on the device');
+      return;
+    }
+    const jobCommand = buildJobCommand(request, this.options.commandExpiryMs);
+    const built = jobCommand.ok
+      ? buildCancelCommand(cancel, jobCommand.command, this.options.commandExpiryMs)
+      : jobCommand;
+    if (!built.ok) {
+      log.error({ errors: built.errors }, 'cancel does not make a valid command, not sent');
+      return;
+    }
+    const command = built.command;
+    if (command.expiresAt.getTime() <= Date.now()) {
+      log.info({ expiresAt: command.expiresAt }, 'cancel command expired, not sent');
+      return;
+    }
+    await this.publishUntilAcknowledged(command, log, 'until-acknowledged');
+    this.metrics.commandsDispatched.inc({ kind, reason: 'cancel' });
+    log.info(
+      { messageId: command.messageId, topic: command.topic },
+      'cancel command published and acknowledged',
+    );
   }
 
   private async record(command: JobCommand, log: Logger): Promise<void> {
@@ -330,13 +412,16 @@ export class CommandDispatcher {
     }
   }
 
+  /** True once acknowledged; false when `stillWanted` says, before a retry, not to send it. */
   private async publishUntilAcknowledged(
-    command: JobCommand,
+    command: DeviceCommand,
     log: Logger,
     attempts: 'once' | 'until-acknowledged',
-  ): Promise<void> {
+    stillWanted?: () => Promise<boolean>,
+  ): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       if (this.stopped) throw new DispatcherStopped('dispatcher stopped before the PUBACK');
+      if (attempt > 0 && stillWanted && !(await stillWanted())) return false;
       try {
         await this.bus.publish({
           topic: command.topic,
@@ -345,7 +430,7 @@ export class CommandDispatcher {
           correlationId: command.correlationId,
           userProperties: { jobId: command.jobId, messageId: command.messageId },
         });
-        return;
+        return true;
       } catch (error) {
         if (!(error instanceof BrokerUnavailableError) || attempts === 'once') throw error;
         const delay = backoffDelay(attempt, this.options.maxBackoffMs);

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { createApp } from '../../src/app';
 import { RegisterClient } from '../../src/clients/register-client/register-client.command';
 import { loadAppConfig } from '../../src/config/app.config';
+import { CancelJob } from '../../src/jobs/cancel-job/cancel-job.command';
 import { RequestConfigChange } from '../../src/config-jobs/request-config-change/request-config-change.command';
 import { EVENT_STORE } from '../../src/event-sourcing/event-store.token';
 import { BrokerHealth } from '../../src/messaging/broker-health';
@@ -121,6 +122,13 @@ export class ServiceStack {
       new RequestConfigChange({ context, clientId, version, settings }),
     )) as { jobId: string };
     return { jobId: result.jobId, correlationId: context.correlationId };
+  }
+
+  /** Cancels as an admin would through the API. */
+  async cancelJob(tenantId: string, jobId: string, reason?: string): Promise<void> {
+    await this.commands.execute(
+      new CancelJob({ context: this.context(tenantId), roles: ['admin'], jobId, reason }),
+    );
   }
 
   async jobEvents(kind: 'update' | 'config', jobId: string): Promise<RecordedEvent[]> {

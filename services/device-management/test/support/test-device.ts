@@ -1,20 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import {
   clientCommandsFilter,
+  decodeCancelCommand,
   decodeConfigCommand,
   decodeUpdateCommand,
   PRESENCE_SCHEMA,
   presenceTopic,
   STATUS_REPORT_SCHEMA,
   statusTopic,
+  type CancelCommand,
   type ConfigCommand,
   type UpdateCommand,
+  type Validated,
 } from '@opcfleet/contracts';
 import mqtt from 'mqtt';
 
 export interface ReceivedCommand {
   topic: string;
-  command: UpdateCommand | ConfigCommand;
+  command: UpdateCommand | ConfigCommand | CancelCommand;
   /** MQTT 5 properties as the device saw them (undefined over 3.1.1). */
   properties?: mqtt.IPublishPacket['properties'];
 }
@@ -45,9 +48,11 @@ export class TestDevice {
       reconnectPeriod: 200,
     });
     client.on('message', (topic, payload, packet) => {
-      const decoded = topic.endsWith('/commands/update')
+      const decoded: Validated<ReceivedCommand['command']> = topic.endsWith('/commands/update')
         ? decodeUpdateCommand(payload)
-        : decodeConfigCommand(payload);
+        : topic.endsWith('/commands/cancel')
+          ? decodeCancelCommand(payload)
+          : decodeConfigCommand(payload);
       if (!decoded.ok)
         throw new Error(`device got an invalid command: ${JSON.stringify(decoded.errors)}`);
       this.commands.push({ topic, command: decoded.value, properties: packet.properties });
