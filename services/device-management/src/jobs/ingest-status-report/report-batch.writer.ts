@@ -34,8 +34,8 @@ import {
 
 /** Rounds of a batch before a report that keeps conflicting gives up (as retryOnConflict). */
 const MAX_ROUNDS = 5;
-/** Jobs whose state is kept between reports: every job of a large fleet's rollout wave. */
-const CACHED_JOBS = 20_000;
+/** Running jobs whose state is kept between reports (a few kB each): a large rollout wave. */
+const CACHED_JOBS = 10_000;
 /** PostgreSQL's deadlock and serialization failures: the transaction is simply run again. */
 const TRANSIENT_SQL_STATES = new Set(['40P01', '40001']);
 
@@ -129,7 +129,9 @@ export class ReportBatchWriter {
     const again: number[] = [];
     for (const plan of decision.appends) {
       if (landed.includes(plan)) {
-        this.cache.set(plan.after);
+        // An ended job only gets late reports: not worth its memory.
+        if (plan.ending) this.cache.delete(plan.after.state.request.jobId);
+        else this.cache.set(plan.after);
         for (const [at, answer] of plan.answers) results[pending[at]] = answer;
       } else {
         // The stream moved (or holds these reports already): read it again, decide again.
@@ -206,7 +208,6 @@ export class ReportBatchWriter {
         const job = foldKnownJob(kind, jobStream(kind, jobId), streams.get(jobStream(kind, jobId)));
         if (!job) continue;
         jobs.set(jobId, job);
-        this.cache.set(job);
         break;
       }
     }
