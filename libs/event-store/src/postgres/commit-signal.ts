@@ -29,6 +29,8 @@ export class CommitSignal {
   private listener: Client | undefined;
   private listenRetry: NodeJS.Timeout | undefined;
   private notifier: Promise<Client> | undefined;
+  /** Backend pid of our NOTIFY connection: its notifications are our own commits, heard already. */
+  private notifierPid: number | undefined;
   private notifying = false;
   private notifyAgain = false;
   private closed = false;
@@ -102,6 +104,7 @@ export class CommitSignal {
         this.options.logger.warn({ error: describe(error) }, 'NOTIFY connection lost');
       });
       await client.connect();
+      this.notifierPid = (client as Client & { processID?: number }).processID ?? undefined;
       return client;
     })();
     return this.notifier;
@@ -126,7 +129,11 @@ export class CommitSignal {
       }, this.options.reconnectDelayMs);
     };
     listener.on('error', retry);
-    listener.on('notification', () => this.wakeAll());
+    listener.on('notification', (message) => {
+      // This process woke its subscribers when it committed; only other processes are news.
+      if (message.processId !== undefined && message.processId === this.notifierPid) return;
+      this.wakeAll();
+    });
     listener
       .connect()
       .then(() => listener.query(`LISTEN ${quoteIdentifier(this.channel)}`))
