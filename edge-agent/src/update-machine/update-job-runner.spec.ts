@@ -221,6 +221,92 @@ describe('UpdateJobRunner (fake engine)', () => {
     expect(reports.at(-1)!.error?.code).toBe('timeout');
   });
 
+  describe('cancel', () => {
+    /** A pull that hangs until `release()`: the job sits in `pulling`. */
+    function slowPull(runtime: FakeContainerRuntime) {
+      let release!: () => void;
+      runtime.pullGate = new Promise<void>((resolve) => (release = resolve));
+      return () => release();
+    }
+    const inState = async (runner: UpdateJobRunner, state: string) => {
+      while (runner.current()?.state !== state) await new Promise((r) => setTimeout(r, 2));
+    };
+
+    it('stops a job mid-pull, leaves the workload alone, and saves it as cancelled', async () => {
+      const { runtime, store, runner, reports } = setup();
+      const release = slowPull(runtime);
+      const cmd = command();
+      await runner.start(cmd);
+      await inState(runner, 'pulling');
+
+      expect(await runner.requestCancel(cmd.jobId)).toEqual({ outcome: 'cancelled' });
+      await runner.whenIdle();
+      release();
+
+      expect(phases(reports)).toEqual(['received', 'pulling', 'cancelled']);
+      expect(runtime.calls.filter((c) => /stop|rename|create/.test(c))).toEqual([]);
+      expect(runtime.running().map((c) => c.imageRef)).toEqual([OLD]);
+      const record = store.records.get(cmd.jobId)!;
+      expect(record.state).toBe('cancelled');
+      expect(record.reportedThrough).toBe(record.log.length);
+      // Asking again is harmless; a restart finds nothing to resume.
+      expect(await runner.requestCancel(cmd.jobId)).toEqual({
+        outcome: 'too_late',
+        state: 'cancelled',
+      });
+      const restarted = setup('healthy', store, runtime);
+      await restarted.runner.resumeUnfinished();
+      expect(restarted.reports).toEqual([]);
+    });
+
+    it('carries on past the point of no return', async () => {
+      const { store, runtime, reports } = setup();
+      const cmd = command();
+      let asked: Promise<unknown> | undefined;
+      const runner = new UpdateJobRunner({
+        runtime,
+        snapshots: store,
+        workload: { containerName: NAME, health: { settleMs: 20, probeTimeoutMs: 60 } },
+        onPhase: async (r) => void reports.push(r),
+        logger: silentLogger,
+        afterPersist: (state) => {
+          if (state === 'stopping_old') asked ??= runner.requestCancel(cmd.jobId);
+        },
+      });
+      await runner.start(cmd);
+      await runner.whenIdle();
+      expect(await asked).toEqual({ outcome: 'too_late', state: 'stopping_old' });
+      expect(phases(reports)).toEqual(COMMIT_PATH);
+    });
+
+    it('stops a job cut short by a power cut as soon as it resumes, without pulling again', async () => {
+      const first = setup();
+      const cmd = command();
+      const crashed = new UpdateJobRunner({
+        runtime: first.runtime,
+        snapshots: first.store,
+        workload: { containerName: NAME },
+        onPhase: async (r) => void first.reports.push(r),
+        logger: silentLogger,
+        afterPersist: (state) => {
+          if (state === 'pulling') throw new PowerCut();
+        },
+      });
+      await crashed.start(cmd).catch(() => undefined);
+      await crashed.whenIdle();
+      expect(first.store.records.get(cmd.jobId)!.state).toBe('pulling');
+      // The agent restarts knowing the cancel (its ledger): the job stops when it resumes.
+      const restarted = setup('healthy', first.store, first.runtime);
+      const pullsBefore = first.runtime.calls.filter((c) => c.startsWith('pull')).length;
+      expect(await restarted.runner.requestCancel(cmd.jobId)).toEqual({ outcome: 'pending' });
+      await restarted.runner.resumeUnfinished();
+      expect(phases(restarted.reports)).toEqual(['pulling', 'cancelled']);
+      expect(first.runtime.calls.filter((c) => c.startsWith('pull')).length).toBe(pullsBefore);
+      expect(first.runtime.running().map((c) => c.imageRef)).toEqual([OLD]);
+      expect(await restarted.runner.requestCancel(randomUUID())).toEqual({ outcome: 'unknown' });
+    });
+  });
+
   describe('power cut after any saved snapshot', () => {
     for (const behaviour of ['healthy', 'crash'] as const) {
       it(`converges from every saved point (${behaviour} new version)`, async () => {

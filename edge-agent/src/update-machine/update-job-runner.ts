@@ -5,6 +5,7 @@ import type { JobRecord, SnapshotStore } from '../snapshot-store/job-record';
 import type { Logger } from './logger';
 import { STATE_EFFECTS, type EffectEnv } from './update-effects';
 import {
+  CANCELLABLE_STATES,
   MACHINE_VERSION,
   isFinished,
   updateMachine,
@@ -46,6 +47,30 @@ export interface UpdateJobRunnerDeps {
 
 export type StartResult = { accepted: true } | { accepted: false; reason: string };
 
+/**
+ * What a cancel did: `cancelled` (stopped and saved as such), `too_late` (past the point of no
+ * return, or already over: `state` says where), `pending` (an unfinished job not being driven
+ * right now: it stops when it resumes), `unknown` (no such job here).
+ */
+export type CancelOutcome =
+  | { outcome: 'cancelled' }
+  | { outcome: 'too_late'; state: string }
+  | { outcome: 'pending' }
+  | { outcome: 'unknown' };
+
+interface CancelRequest {
+  outcome: Promise<CancelOutcome>;
+  settle: (outcome: CancelOutcome) => void;
+}
+
+function newCancelRequest(): CancelRequest {
+  let settle!: (outcome: CancelOutcome) => void;
+  const outcome = new Promise<CancelOutcome>((resolve) => (settle = resolve));
+  return { outcome, settle };
+}
+
+const isCancellable = (state: string) => (CANCELLABLE_STATES as readonly string[]).includes(state);
+
 export const DEFAULT_DEADLINES: StateDeadlines = {
   received: 60_000,
   pulling: 15 * 60_000,
@@ -65,7 +90,12 @@ export const DEFAULT_RETRY: RetryPolicy = {
 };
 
 /** States whose report tells the service the job is over. */
-const OUTCOME_STATES: ReadonlySet<string> = new Set(['committed', 'rolled_back', 'failed']);
+const OUTCOME_STATES: ReadonlySet<string> = new Set([
+  'committed',
+  'rolled_back',
+  'failed',
+  'cancelled',
+]);
 
 type Snapshot = ReturnType<typeof updateMachine.resolveState>;
 
@@ -85,6 +115,10 @@ interface RunningJob {
 export class UpdateJobRunner {
   private running: RunningJob | null = null;
   private readonly now: () => Date;
+  /** Cancels asked for and not yet decided, by job id. */
+  private readonly cancels = new Map<string, CancelRequest>();
+  /** Ends the effect running now with a CANCEL event (only while it is cancellable). */
+  private interrupt: (() => void) | undefined;
 
   constructor(private readonly deps: UpdateJobRunnerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -196,6 +230,37 @@ export class UpdateJobRunner {
     }
   }
 
+  /**
+   * Asks to stop a job before the swap. A job being driven in received, pulling or pulled has
+   * its effect aborted and goes to `cancelled` (saved, then reported); once the old container
+   * is being stopped it carries on. An unfinished job not being driven (an agent start, before
+   * it resumes) stops when it resumes. Asking twice is harmless: both get the same outcome.
+   */
+  async requestCancel(jobId: string): Promise<CancelOutcome> {
+    const asked = this.cancels.get(jobId);
+    if (asked) return asked.outcome;
+    if (this.running?.jobId !== jobId) {
+      const loaded = await this.deps.snapshots.load(jobId, MACHINE_VERSION);
+      if (loaded.kind === 'missing') return { outcome: 'unknown' };
+      if (loaded.kind !== 'ok') return { outcome: 'too_late', state: loaded.kind };
+      const { state, context } = loaded.record as JobRecord<UpdateJobContext>;
+      if (isFinished(state, context) || !isCancellable(state)) {
+        return { outcome: 'too_late', state };
+      }
+      // Resumed meanwhile? Then it is driven: ask the running job below.
+      if (this.running?.jobId !== jobId) {
+        this.cancels.set(jobId, newCancelRequest());
+        return { outcome: 'pending' };
+      }
+    }
+    if (!isCancellable(this.running.state))
+      return { outcome: 'too_late', state: this.running.state };
+    const request = newCancelRequest();
+    this.cancels.set(jobId, request);
+    this.interrupt?.();
+    return request.outcome;
+  }
+
   current(): { jobId: string; state: string; since: string } | null {
     if (!this.running) return null;
     const { jobId, state, since } = this.running;
@@ -224,11 +289,37 @@ export class UpdateJobRunner {
   }
 
   private async drive(jobId: string): Promise<void> {
+    let record: JobRecord<UpdateJobContext> | undefined;
+    try {
+      record = await this.driveToEnd(jobId);
+    } finally {
+      // Whatever stopped the driving decides the cancels still waiting.
+      const request = this.cancels.get(jobId);
+      this.cancels.delete(jobId);
+      request?.settle(
+        !record
+          ? { outcome: 'pending' }
+          : record.state === 'cancelled'
+            ? { outcome: 'cancelled' }
+            : { outcome: 'too_late', state: record.state },
+      );
+    }
+  }
+
+  private async driveToEnd(jobId: string): Promise<JobRecord<UpdateJobContext>> {
     const loaded = await this.deps.snapshots.load(jobId, MACHINE_VERSION);
     if (loaded.kind !== 'ok') throw new Error(`job ${jobId} cannot be driven: ${loaded.kind}`);
     let record = loaded.record as JobRecord<UpdateJobContext>;
     for (;;) {
       record = await this.flushReports(record);
+      const cancel = this.cancels.get(jobId);
+      if (cancel && record.state === 'cancelled') {
+        this.cancels.delete(jobId);
+        cancel.settle({ outcome: 'cancelled' });
+      } else if (cancel && !isCancellable(record.state)) {
+        this.cancels.delete(jobId);
+        cancel.settle({ outcome: 'too_late', state: record.state });
+      }
       if (isFinished(record.state, record.context)) {
         this.deps.logger.info(
           {
@@ -239,13 +330,15 @@ export class UpdateJobRunner {
           },
           'update job finished',
         );
-        return;
+        return record;
       }
       const snapshot: Snapshot = updateMachine.resolveState({
         value: record.state,
         context: record.context,
       });
-      const event = await this.runEffect(record);
+      const event = this.cancels.has(jobId)
+        ? ({ type: 'CANCEL', at: this.now().toISOString() } as const)
+        : await this.runEffect(record);
       const [next] = transition(updateMachine, snapshot, event);
       const to = String(next.value);
       const moved = to !== record.state || next.context.attempts !== record.context.attempts;
@@ -319,6 +412,14 @@ export class UpdateJobRunner {
         resolve(timeoutEvent());
       }, remaining);
     });
+    // A cancel ends a cancellable step at once; the aborted effect's own outcome is dropped.
+    const cancelled = new Promise<UpdateJobEvent>((resolve) => {
+      if (!isCancellable(record.state)) return;
+      this.interrupt = () => {
+        resolve({ type: 'CANCEL', at: this.now().toISOString() });
+        controller.abort();
+      };
+    });
     try {
       const work = effect(ctx, env).catch((error: unknown): UpdateJobEvent => {
         if (controller.signal.aborted) return timeoutEvent();
@@ -337,10 +438,11 @@ export class UpdateJobRunner {
             ? { type: 'PREPARE_FAILED', at: this.now().toISOString(), error: failure }
             : { type: 'STEP_FAILED', at: this.now().toISOString(), error: failure };
       });
-      const event = await Promise.race([work, deadline]);
+      const event = await Promise.race([work, deadline, cancelled]);
       await progress.drain();
       return event;
     } finally {
+      this.interrupt = undefined;
       clearTimeout(timer);
       controller.abort();
     }

@@ -1,6 +1,6 @@
 import { initialTransition, transition } from 'xstate';
 import { DEFAULT_DEADLINES, DEFAULT_RETRY } from './update-job-runner';
-import { updateMachine, type UpdateJobEvent } from './update-machine';
+import { isFinished, updateMachine, type UpdateJobEvent } from './update-machine';
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();
@@ -102,6 +102,33 @@ describe('update statechart', () => {
     expect(state.value).toBe('failed');
     expect(state.context.error?.code).toBe('rollback_failed');
     expect(state.context.error?.message).toContain('probe 404');
+  });
+
+  describe('cancel', () => {
+    const cancel: UpdateJobEvent = { type: 'CANCEL', at: at(3) };
+    const pulled: UpdateJobEvent = { type: 'PULLED', at: at(2), imageId: 'i2' };
+
+    it.each([
+      ['received', []],
+      ['pulling', [prepared]],
+      ['pulled', [prepared, pulled]],
+    ] as const)('stops a job in %s: final, nothing to undo', (state, before) => {
+      const job = given(...before);
+      expect(job.snapshot.value).toBe(state);
+      const stopped = job.when(cancel);
+      expect(stopped.value).toBe('cancelled');
+      expect(isFinished('cancelled', stopped.context)).toBe(true);
+      expect(stopped.context.error).toBeUndefined();
+      // A final state: nothing moves it any more.
+      expect(transition(updateMachine, stopped, pulled)[0].value).toBe('cancelled');
+    });
+
+    it('is ignored once the old container is being stopped, and after the end', () => {
+      const swapping = given(prepared, pulled, { type: 'PROCEED', at: at(3) });
+      expect(swapping.when(cancel).value).toBe('stopping_old');
+      expect(given(prepared).when(pullFailed(2, false))).toMatchObject({ value: 'failed' });
+      expect(given(prepared, pullFailed(2, false)).when(cancel).value).toBe('failed');
+    });
   });
 
   it('ignores events that do not belong to the current state', () => {

@@ -8,7 +8,8 @@ import { SUCCESSFUL_UPDATE_PHASES, type UpdatePhase } from '@opcfleet/contracts'
  * context, decided here by guards and assigns, so a restored job keeps them.
  *
  * Bump MACHINE_VERSION when states, events or context change shape: older snapshots are then
- * reported as incompatible and recovered explicitly instead of being guessed at.
+ * reported as incompatible and recovered explicitly instead of being guessed at. (Adding the
+ * `cancelled` state and its CANCEL event left every older snapshot valid as it was: no bump.)
  */
 export const MACHINE_VERSION = 1;
 
@@ -89,6 +90,7 @@ export type UpdateJobEvent =
   | ({ type: 'STEP_FAILED'; error: StepError } & At)
   | ({ type: 'ROLLED_BACK' } & At)
   | ({ type: 'CLEANED_UP' } & At)
+  | ({ type: 'CANCEL' } & At)
   | ({ type: 'TIMEOUT'; state: string } & At);
 
 export type UpdateJobState = Exclude<UpdatePhase, 'rejected'>;
@@ -100,6 +102,12 @@ export const ROLLBACK_PATH: readonly UpdateJobState[] = [
   'rolling_back',
   'rolled_back',
 ];
+
+/** States a job can still be cancelled in: nothing on the device has changed yet. */
+export const CANCELLABLE_STATES: readonly UpdateJobState[] = ['received', 'pulling', 'pulled'];
+
+/** The service cancelled the job before the swap: stop, leaving the workload as it is. */
+const STOP_ON_CANCEL = { CANCEL: { target: 'cancelled' } } as const;
 
 const plus = (at: string, ms: number) => new Date(Date.parse(at) + ms).toISOString();
 
@@ -212,6 +220,7 @@ export const updateMachine = setup({
         },
         PREPARE_FAILED: { target: 'failed', actions: 'fail' },
         TIMEOUT: { target: 'failed', actions: 'timedOut' },
+        ...STOP_ON_CANCEL,
       },
     },
     pulling: {
@@ -233,6 +242,7 @@ export const updateMachine = setup({
           { target: 'failed', actions: 'fail' },
         ],
         TIMEOUT: { target: 'failed', actions: 'timedOut' },
+        ...STOP_ON_CANCEL,
       },
     },
     pulled: {
@@ -251,6 +261,7 @@ export const updateMachine = setup({
           { target: 'failed', actions: 'fail' },
         ],
         TIMEOUT: { target: 'failed', actions: 'timedOut' },
+        ...STOP_ON_CANCEL,
       },
     },
     stopping_old: {
@@ -299,6 +310,7 @@ export const updateMachine = setup({
     },
     rolled_back: {},
     failed: {},
+    cancelled: {},
   },
 });
 
@@ -307,5 +319,5 @@ export type UpdateMachine = typeof updateMachine;
 /** A job needs no more work: final phase reached and, after a commit, the cleanup done. */
 export function isFinished(state: string, context: UpdateJobContext): boolean {
   if (state === 'committed') return context.cleanupDone;
-  return state === 'rolled_back' || state === 'failed';
+  return state === 'rolled_back' || state === 'failed' || state === 'cancelled';
 }

@@ -25,6 +25,8 @@ export class FakeContainerRuntime implements ContainerRuntime {
   /** Images the "registry" has: reference -> behaviour. */
   readonly registry = new Map<string, { behaviour: FakeBehaviour; digest: string }>();
   pullFailure: RuntimeError | null = null;
+  /** While set, pulls wait for it (a slow download), like the engine, deaf to aborts. */
+  pullGate: Promise<void> | null = null;
   freeBytes: number | null = 10 ** 12;
   readonly calls: string[] = [];
   private nextId = 1;
@@ -63,6 +65,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
 
   async pullImage(reference: string, options: PullOptions = {}) {
     this.calls.push(`pull ${reference}`);
+    if (this.pullGate) await this.pullGate;
     if (this.pullFailure) throw this.pullFailure;
     const entry = this.registry.get(reference);
     if (!entry) throw new RuntimeError('image_not_found', `manifest unknown: ${reference}`);
