@@ -285,7 +285,7 @@ describe('UpdateJobRunner (fake engine)', () => {
       const crashed = new UpdateJobRunner({
         runtime: first.runtime,
         snapshots: first.store,
-        workload: { containerName: NAME },
+        workload: { containerName: NAME, health: { settleMs: 20, probeTimeoutMs: 60 } },
         onPhase: async (r) => void first.reports.push(r),
         logger: silentLogger,
         afterPersist: (state) => {
