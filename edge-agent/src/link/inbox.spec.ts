@@ -3,8 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
-import { configCommandFor, updateCommandFor } from '../../test/fixtures/commands';
+import { cancelCommandFor, configCommandFor, updateCommandFor } from '../../test/fixtures/commands';
 import type { ConfigJobHandler, ConfigOutcome } from '../config-apply/config-decision';
+import type { CancelOutcome } from '../update-machine/update-job-runner';
 import { Inbox, type UpdateStarter } from './inbox';
 import { JobLedger } from './job-ledger';
 import { Outbox } from './outbox';
@@ -15,7 +16,13 @@ const logger = pino({ level: 'silent' });
 
 class FakeRunner implements UpdateStarter {
   readonly started: UpdateCommand[] = [];
+  readonly cancelled: string[] = [];
   refuseWith: string | null = null;
+  cancelOutcome: CancelOutcome = { outcome: 'cancelled' };
+  async requestCancel(jobId: string) {
+    this.cancelled.push(jobId);
+    return this.cancelOutcome;
+  }
   async start(command: UpdateCommand) {
     if (this.refuseWith) return { accepted: false as const, reason: this.refuseWith };
     this.started.push(command);
@@ -54,7 +61,7 @@ describe('Inbox', () => {
     return { inbox, reporter, ledger, outbox, reports };
   }
 
-  const send = (inbox: Inbox, kind: 'update' | 'config', body: unknown) =>
+  const send = (inbox: Inbox, kind: 'update' | 'config' | 'cancel', body: unknown) =>
     inbox.handle(
       commandTopic(address, kind),
       typeof body === 'string' ? body : JSON.stringify(body),
@@ -207,5 +214,100 @@ describe('Inbox', () => {
       [1, 'received'],
       [2, 'applied'],
     ]);
+  });
+
+  describe('cancel', () => {
+    it('remembers the cancel of a job not seen yet, and refuses its command when it comes', async () => {
+      const first = await open();
+      const command = updateCommandFor(address);
+      expect(await send(first.inbox, 'cancel', cancelCommandFor(command, 'update'))).toBe(
+        'handled',
+      );
+      expect(first.reports()).toEqual([]);
+      // Across a restart: the ledger is on disk.
+      const second = await open();
+      await send(second.inbox, 'update', command);
+      await send(second.inbox, 'update', command);
+      expect(runner.started).toEqual([]);
+      expect(runner.cancelled).toEqual([]);
+      expect(second.reports().map((r) => [r.seq, r.phase, r.error?.code])).toEqual([
+        [1, 'rejected', 'cancelled'],
+        [1, 'rejected', 'cancelled'],
+      ]);
+    });
+
+    it('refuses a config cancelled before it came, without applying it', async () => {
+      const { inbox, reports } = await open();
+      const command = configCommandFor(address, 4);
+      await send(inbox, 'cancel', cancelCommandFor(command, 'config'));
+      await send(inbox, 'config', command);
+      expect(configs.applied).toEqual([]);
+      expect(reports()).toEqual([
+        expect.objectContaining({
+          phase: 'rejected',
+          error: expect.objectContaining({ code: 'cancelled' }),
+        }),
+      ]);
+    });
+
+    it('hands a running update to the runner once, however often the cancel comes', async () => {
+      const { inbox, ledger } = await open();
+      const command = updateCommandFor(address);
+      await send(inbox, 'update', command);
+      await send(inbox, 'cancel', cancelCommandFor(command, 'update'));
+      await send(inbox, 'cancel', cancelCommandFor(command, 'update'));
+      expect(runner.cancelled).toEqual([command.jobId]);
+      expect(ledger.get(command.jobId)?.cancelledAt).toBe(now.toISOString());
+    });
+
+    it('hands the cancel over again after a restart, before the runner resumes', async () => {
+      const first = await open();
+      const command = updateCommandFor(address);
+      await send(first.inbox, 'update', command);
+      await first.reporter.report({
+        jobKind: 'update',
+        jobId: command.jobId,
+        correlationId: 'c',
+        phase: 'pulling',
+        at: now.toISOString(),
+      });
+      runner.cancelOutcome = { outcome: 'pending' };
+      await send(first.inbox, 'cancel', cancelCommandFor(command, 'update'));
+      runner.cancelled.length = 0;
+      const second = await open();
+      await second.inbox.resumeUnfinished();
+      expect(runner.cancelled).toEqual([command.jobId]);
+    });
+
+    it('leaves alone a job already over, a config being applied and an update past its swap', async () => {
+      const { inbox, reporter, reports } = await open();
+      const done = updateCommandFor(address);
+      await send(inbox, 'update', done);
+      await reporter.report({
+        jobKind: 'update',
+        jobId: done.jobId,
+        correlationId: 'c',
+        phase: 'committed',
+        at: now.toISOString(),
+      });
+      await send(inbox, 'cancel', cancelCommandFor(done, 'update'));
+      expect(runner.cancelled).toEqual([]);
+
+      const swapping = updateCommandFor(address);
+      await send(inbox, 'update', swapping);
+      runner.cancelOutcome = { outcome: 'too_late', state: 'stopping_old' };
+      await send(inbox, 'cancel', cancelCommandFor(swapping, 'update'));
+      expect(runner.cancelled).toEqual([swapping.jobId]);
+      expect(reports().filter((r) => r.jobId === swapping.jobId)).toEqual([]);
+    });
+
+    it('drops a cancel naming the other kind of job', async () => {
+      const { inbox, ledger } = await open();
+      const command = updateCommandFor(address);
+      await send(inbox, 'update', command);
+      await send(inbox, 'cancel', cancelCommandFor(command, 'config'));
+      expect(runner.cancelled).toEqual([]);
+      expect(ledger.get(command.jobId)?.cancelledAt).toBeUndefined();
+    });
   });
 });

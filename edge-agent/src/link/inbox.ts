@@ -1,8 +1,10 @@
 import {
   commandTopic,
+  decodeCancelCommand,
   decodeConfigCommand,
   decodeUpdateCommand,
   parseTopic,
+  type CancelCommand,
   type ClientAddress,
   type ConfigCommand,
   type StatusError,
@@ -11,19 +13,26 @@ import {
 } from '@opcfleet/contracts';
 import type { Logger } from 'pino';
 import type { ConfigJobHandler } from '../config-apply/config-decision';
+import type { CancelOutcome } from '../update-machine/update-job-runner';
 import type { JobLedger, JobRecord, LedgerCommand } from './job-ledger';
 import type { StatusReporter } from './status-reporter';
 
 /** The update runner as the inbox sees it: it refuses a job with a reason (busy, ...). */
 export interface UpdateStarter {
   start(command: UpdateCommand): Promise<{ accepted: true } | { accepted: false; reason: string }>;
+  /** Stops a job before the swap, if it is not too late (see UpdateJobRunner.requestCancel). */
+  requestCancel(jobId: string): Promise<CancelOutcome>;
 }
+
+/** A decoded command: a job to run, or the cancel of one. */
+type InboxEntry = LedgerCommand | { kind: 'cancel'; command: CancelCommand };
 
 /**
  * Where each command delivered on `commands/#` goes. Malformed or misaddressed messages are
  * logged and dropped; a job seen before is not run again (its last report is sent again); an
- * expired one is rejected; the rest go to the update runner or to config apply. Nothing here
- * throws: a message can never take the agent down.
+ * expired one is rejected; the rest go to the update runner or to config apply. A cancel
+ * stops an update before its swap, or is remembered so that the job's command, if it comes
+ * later, is refused. Nothing here throws: a message can never take the agent down.
  */
 export class Inbox {
   constructor(
@@ -57,25 +66,36 @@ export class Inbox {
     }
   }
 
-  /** On start: config jobs a crash interrupted are applied again (update jobs resume in the runner). */
+  /**
+   * On start: config jobs a crash interrupted are applied again (update jobs resume in the
+   * runner); cancels of unfinished updates go to the runner again, before it resumes them.
+   */
   async resumeUnfinished(): Promise<void> {
     for (const record of this.deps.ledger.unfinished()) {
+      if (record.kind === 'update' && record.cancelledAt) {
+        const result = await this.deps.updates.requestCancel(record.jobId);
+        this.deps.logger.info({ jobId: record.jobId, ...result }, 'cancel handed over again');
+      }
       if (record.kind !== 'config' || !record.command) continue;
       this.deps.logger.info({ jobId: record.jobId }, 'resuming interrupted config job');
       await this.handle(commandTopic(this.deps.address, 'config'), JSON.stringify(record.command));
     }
   }
 
-  private decode(topic: string, payload: Uint8Array | string): LedgerCommand | null {
+  private decode(topic: string, payload: Uint8Array | string): InboxEntry | null {
     const { address, logger } = this.deps;
     const parsed = parseTopic(topic);
     if (!parsed || !sameAddress(parsed, address) || !parsed.channel.startsWith('commands/')) {
       logger.warn({ topic }, 'dropped a message on a topic that is not one of our command topics');
       return null;
     }
-    const kind = parsed.channel === 'commands/update' ? 'update' : 'config';
-    const decoded: Validated<UpdateCommand | ConfigCommand> =
-      kind === 'update' ? decodeUpdateCommand(payload) : decodeConfigCommand(payload);
+    const kind = parsed.channel.slice('commands/'.length) as InboxEntry['kind'];
+    const decoded: Validated<InboxEntry['command']> =
+      kind === 'update'
+        ? decodeUpdateCommand(payload)
+        : kind === 'cancel'
+          ? decodeCancelCommand(payload)
+          : decodeConfigCommand(payload);
     if (!decoded.ok) {
       logger.warn({ topic, errors: decoded.errors }, 'dropped a malformed command');
       return null;
@@ -88,21 +108,27 @@ export class Inbox {
       );
       return null;
     }
-    return kind === 'update'
-      ? { kind, command: command as UpdateCommand }
-      : { kind, command: command as ConfigCommand };
+    return { kind, command } as InboxEntry;
   }
 
-  private async accept(entry: LedgerCommand): Promise<void> {
+  private async accept(entry: InboxEntry): Promise<void> {
     const { ledger, reporter, logger } = this.deps;
     const { jobId, correlationId } = entry.command;
     const log = logger.child({ jobId, correlationId });
     const seen = ledger.get(jobId);
-    if (seen && seen.kind !== entry.kind) {
-      log.warn(
-        { kind: entry.kind, seenKind: seen.kind },
-        'dropped a command reusing the id of another job',
-      );
+    const kind = entry.kind === 'cancel' ? entry.command.payload.jobKind : entry.kind;
+    if (seen && seen.kind !== kind) {
+      log.warn({ kind, seenKind: seen.kind }, 'dropped a command reusing the id of another job');
+      return;
+    }
+    if (entry.kind === 'cancel') return this.cancel(entry.command, seen, log);
+    if (seen?.cancelledAt && seen.lastSeq === 0) {
+      // The cancel came first (or a crash kept the runner from ever taking the job).
+      log.warn({ cancelledAt: seen.cancelledAt }, 'refused a command for a cancelled job');
+      await this.reject(entry, {
+        code: 'cancelled',
+        message: `job was cancelled at ${seen.cancelledAt}`,
+      });
       return;
     }
     if (seen && !this.mustRunAgain(seen)) {
@@ -121,6 +147,66 @@ export class Inbox {
     }
     if (entry.kind === 'update') await this.startUpdate(entry.command, log, Boolean(seen));
     else await this.applyConfig(entry.command, log, seen);
+  }
+
+  /**
+   * A cancel: remembered (durably, before the PUBACK) for a job not seen yet; handed to the
+   * runner for an update that runs, which stops it if nothing has changed yet. Anything else
+   * carries on and its own reports tell the service what happened.
+   */
+  private async cancel(
+    command: CancelCommand,
+    seen: JobRecord | undefined,
+    log: Logger,
+  ): Promise<void> {
+    const { ledger, updates } = this.deps;
+    const { jobId, payload } = command;
+    const at = this.nowIso();
+    if (seen?.cancelledAt) {
+      log.info({ cancelledAt: seen.cancelledAt }, 'duplicate cancel ignored');
+      return;
+    }
+    if (!seen) {
+      await ledger.markCancelled(jobId, payload.jobKind, at);
+      log.info(
+        { reason: payload.reason },
+        'cancel for a job not received yet: its command will be refused',
+      );
+      return;
+    }
+    if (seen.finished) {
+      log.info({ lastPhase: seen.lastReport?.phase }, 'cancel ignored: the job has already ended');
+      return;
+    }
+    if (seen.kind === 'config') {
+      log.info('cancel ignored: a config is applied in one step once received');
+      return;
+    }
+    await ledger.markCancelled(jobId, 'update', at);
+    const result = await updates.requestCancel(jobId);
+    switch (result.outcome) {
+      case 'cancelled':
+        log.info({ reason: payload.reason }, 'update stopped before the swap: cancelled');
+        return;
+      case 'pending':
+        log.info('update will stop as soon as it resumes: cancelled');
+        return;
+      case 'too_late':
+        log.info(
+          { state: result.state },
+          'cancel ignored: the update is past the point of no return or over',
+        );
+        return;
+      case 'unknown':
+        // Stored but never taken by the runner (a crash in between): it will never run now.
+        log.info('update never started: refused as cancelled');
+        if (seen.command && seen.lastSeq === 0) {
+          await this.reject(
+            { kind: 'update', command: seen.command as UpdateCommand },
+            { code: 'cancelled', message: `job was cancelled at ${at}` },
+          );
+        }
+    }
   }
 
   /**

@@ -25,6 +25,11 @@ export interface JobRecord {
   lastSeq: number;
   lastReport?: StatusReport;
   finished: boolean;
+  /**
+   * When the service's cancel arrived. A job cancelled before its command is refused when the
+   * command comes; an update cancelled while it runs is stopped again after a restart.
+   */
+  cancelledAt?: string;
 }
 
 const JOB_FILE = /^([0-9a-f-]{36})\.json$/;
@@ -78,6 +83,17 @@ export class JobLedger {
       lastSeq: 0,
       finished: false,
     };
+    await this.save(record);
+    return record;
+  }
+
+  /** Remembers a cancel: on the job's record, or on a new one for a job not seen yet. */
+  async markCancelled(jobId: string, kind: JobRecord['kind'], at: string): Promise<JobRecord> {
+    const known = this.records.get(jobId);
+    // A job not seen yet has nothing left to do here: finished, and pruned like one.
+    const record: JobRecord = known
+      ? { ...known, cancelledAt: at }
+      : { jobId, kind, firstSeenAt: at, lastSeq: 0, finished: true, cancelledAt: at };
     await this.save(record);
     return record;
   }

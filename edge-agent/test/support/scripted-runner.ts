@@ -37,6 +37,13 @@ export class ScriptedRunner implements UpdateStarter {
     return this.finished;
   }
 
+  /** Link tests do not cancel: a scripted job always carries on. */
+  async requestCancel(jobId: string) {
+    return this.started.includes(jobId)
+      ? { outcome: 'too_late' as const, state: 'scripted' }
+      : { outcome: 'unknown' as const };
+  }
+
   async start(command: UpdateCommand) {
     if (this.running) {
       return { accepted: false as const, reason: `update ${this.running} is in progress` };
