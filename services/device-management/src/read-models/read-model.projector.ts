@@ -34,6 +34,7 @@ const REPORT_EVENTS = new Set([
   'ConfigReceived',
   'ConfigApplied',
   'StatusReportIgnored',
+  'CancelAcknowledged',
 ]);
 
 const clients = `${READ_MODEL_SCHEMA}.clients`;
