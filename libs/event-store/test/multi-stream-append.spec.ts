@@ -125,6 +125,44 @@ describe('PostgresEventStore, several streams at once', () => {
     expect(await store.readStream(name)).toEqual([]);
   });
 
+  it('appends all or nothing when asked: a stream that moved fails the statement with the typed error', async () => {
+    const [mark, job] = [stream(), stream()];
+    await store.appendToStream(mark, events(2));
+    const viewRow = {
+      sql: (param: (n: number) => string) =>
+        `INSERT INTO job_view (id, revision) SELECT ${param(1)}, 0 FROM appended
+          WHERE stream_name = ${param(1)} AND outcome = 'appended'`,
+      params: [job],
+    };
+
+    const refused = store.appendToStreamsAtomically(
+      [
+        { streamName: mark, events: events(1), expectedRevision: 0 },
+        { streamName: job, events: events(1), expectedRevision: 'no_stream' },
+      ],
+      [viewRow],
+    );
+
+    await expect(refused).rejects.toMatchObject({
+      name: 'WrongExpectedRevisionError',
+      streamName: mark,
+      actual: 1,
+    });
+    expect((await store.readStreams([mark, job])).get(job)).toBeUndefined();
+    expect((await sql.query('SELECT 1 FROM job_view WHERE id = $1', [job])).rowCount).toBe(0);
+
+    const opening = [
+      { streamName: mark, events: events(1), expectedRevision: 1 as const },
+      { streamName: job, events: events(1), expectedRevision: 'no_stream' as const },
+    ];
+    const outcomes = await store.appendToStreamsAtomically(opening, [viewRow]);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['appended', 'appended']);
+    expect((await sql.query('SELECT 1 FROM job_view WHERE id = $1', [job])).rowCount).toBe(1);
+    // The same append again (a retry after a lost answer) is recognised, and writes nothing.
+    const again = await store.appendToStreamsAtomically(opening, [viewRow]);
+    expect(again.map((o) => o.outcome)).toEqual(['duplicate', 'duplicate']);
+  });
+
   it('refuses to name one stream twice in one append', async () => {
     const name = stream();
     await expect(

@@ -32,7 +32,7 @@ import {
   encodeExpected,
   likePrefix,
 } from './input';
-import { quoteIdentifier, schemaMigration } from './postgres-schema';
+import { ALL_OR_NOTHING_SQLSTATE, quoteIdentifier, schemaMigration } from './postgres-schema';
 
 export interface PostgresEventStoreOptions {
   /** Used to create the pool and the LISTEN connection. */
@@ -271,6 +271,31 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
+   * Appends to several streams and runs `dependentWrites` in one statement (one round trip, no
+   * transaction to open), all or nothing: when one stream is not at its expected revision,
+   * nothing is written and WrongExpectedRevisionError (or DuplicateEventIdsError) is thrown,
+   * like appendToStream. An idempotent retry of the whole append answers `duplicate` outcomes.
+   */
+  async appendToStreamsAtomically(
+    appends: readonly StreamAppendRequest[],
+    dependentWrites: readonly DependentWrite[] = [],
+  ): Promise<StreamAppendOutcome[]> {
+    let outcomes: StreamAppendOutcome[];
+    try {
+      outcomes = await this.appendStatement(
+        (sql, params) => this.pool.query(sql, params),
+        appends,
+        dependentWrites,
+        { allOrNothing: true },
+      );
+    } catch (error) {
+      throw refusedAppendError(error, appends) ?? error;
+    }
+    this.signal.committed();
+    return outcomes;
+  }
+
+  /**
    * Runs `work` in one transaction with appends to several streams and the caller's own rows
    * (read models): all commit together, or nothing does when `work` throws. Subscribers are
    * woken after the commit.
@@ -297,6 +322,7 @@ export class PostgresEventStore implements EventStore {
     query: SqlQuery,
     appends: readonly StreamAppendRequest[],
     dependentWrites: readonly DependentWrite[],
+    { allOrNothing = false } = {},
   ): Promise<StreamAppendOutcome[]> {
     if (appends.length === 0) return [];
     const names = appends.map((append) => checkedStreamName(append.streamName));
@@ -334,8 +360,17 @@ export class PostgresEventStore implements EventStore {
              WHERE e.stream = s.ord
           ) g
           CROSS JOIN LATERAL ${this.table('append_to_stream')}(s.stream, s.expected, g.ids, g.types, g.data, g.metadata) r
-       )${writes.join('')}
-       SELECT ord, outcome, revision, tx::text AS tx, pos FROM appended ORDER BY ord`,
+       )${writes.join('')}${
+         allOrNothing
+           ? `, required AS (
+         SELECT ${this.table('require_appended')}(
+                  array_agg(stream_name ORDER BY ord), array_agg(outcome ORDER BY ord),
+                  array_agg(revision ORDER BY ord)) AS ok
+           FROM appended)`
+           : ''
+       }
+       SELECT ord, outcome, revision, tx::text AS tx, pos
+         FROM appended${allOrNothing ? ', required' : ''} ORDER BY ord`,
       params,
     );
     const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<
@@ -564,6 +599,29 @@ export class PostgresEventStore implements EventStore {
     );
     return rows[0] ? encodePosition(rows[0].tx, rows[0].pos) : undefined;
   }
+}
+
+/** The typed error for a statement that require_appended failed; undefined for any other error. */
+function refusedAppendError(
+  error: unknown,
+  appends: readonly StreamAppendRequest[],
+): Error | undefined {
+  const pgError = error as { code?: string; detail?: string };
+  if (pgError.code !== ALL_OR_NOTHING_SQLSTATE || !pgError.detail) return undefined;
+  const refused = JSON.parse(pgError.detail) as {
+    stream: string;
+    outcome: string;
+    revision: number;
+  };
+  const append = appends.find((a) => a.streamName === refused.stream);
+  if (refused.outcome === 'partial_duplicate') {
+    return new DuplicateEventIdsError(refused.stream, append?.events.map((e) => e.id) ?? []);
+  }
+  return new WrongExpectedRevisionError(
+    refused.stream,
+    append?.expectedRevision ?? 'any',
+    refused.revision < 0 ? 'no_stream' : refused.revision,
+  );
 }
 
 function toStreamOutcome(streamName: string, row: AppendRow): StreamAppendOutcome {

@@ -151,8 +151,31 @@ BEGIN
       FROM inserted i ORDER BY i.stream_revision DESC LIMIT 1;
 END
 $fn$;
+
+-- A multi-stream append that must be all or nothing: fails its whole statement (appends and
+-- dependent writes) when one stream did not take its events. SQLSTATE ${ALL_OR_NOTHING_SQLSTATE}, the
+-- stream, its outcome and revision in DETAIL, for the caller's typed error.
+CREATE OR REPLACE FUNCTION ${s}.require_appended(p_streams text[], p_outcomes text[], p_revisions bigint[])
+RETURNS boolean
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+  FOR i IN 1 .. coalesce(array_length(p_outcomes, 1), 0) LOOP
+    IF p_outcomes[i] NOT IN ('appended', 'duplicate') THEN
+      RAISE EXCEPTION 'stream % did not take its events: %', p_streams[i], p_outcomes[i]
+        USING ERRCODE = '${ALL_OR_NOTHING_SQLSTATE}',
+              DETAIL = json_build_object('stream', p_streams[i], 'outcome', p_outcomes[i],
+                                         'revision', p_revisions[i])::text;
+    END IF;
+  END LOOP;
+  RETURN true;
+END
+$fn$;
 `;
 }
+
+/** Raised by require_appended: one stream of an all-or-nothing multi-stream append refused. */
+export const ALL_OR_NOTHING_SQLSTATE = 'OS409';
 
 function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
