@@ -148,6 +148,35 @@ export class ApiClient {
     return this.expect(200, 'GET', `/api/v1/jobs/${jobId}/events`);
   }
 
+  /** POST cancel: 200 `{jobId, status}` (409 once the job ended or the device is swapping). */
+  cancelJob(jobId: string, reason?: string): Promise<{ jobId: string; status: string }> {
+    return this.expect(200, 'POST', `/api/v1/jobs/${jobId}/cancel`, reason ? { reason } : {});
+  }
+
+  /** Polls until the job's status is one of `statuses` and returns the job. */
+  waitForStatus(jobId: string, statuses: string[], timeoutMs = 30_000): Promise<Job> {
+    return eventually(
+      `job ${jobId} ${statuses.join('|')}`,
+      async () => {
+        const job = await this.getJob(jobId);
+        return statuses.includes(job.status) ? job : undefined;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  }
+
+  /** Polls the job's history until it holds an event of `type`; returns the whole history. */
+  waitForEvent(jobId: string, type: string, timeoutMs = 30_000): Promise<JobEvent[]> {
+    return eventually(
+      `job ${jobId} has ${type}`,
+      async () => {
+        const events = await this.jobEvents(jobId);
+        return events.some((e) => e.type === type) ? events : undefined;
+      },
+      { timeoutMs, intervalMs: 200 },
+    );
+  }
+
   /** Polls the job until it is final (or `phase` is reached) and returns it. */
   waitForJob(jobId: string, timeoutMs = 60_000): Promise<Job> {
     return eventually(

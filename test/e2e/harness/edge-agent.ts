@@ -12,6 +12,9 @@ import type { TlsFiles } from './pki';
 
 export { REGISTRY } from '../../../edge-agent/test/engine/workload-fixture';
 
+/** The engine's API the agents talk to (Podman's socket unless DOCKER_HOST says otherwise). */
+export const ENGINE_HOST = process.env.DOCKER_HOST ?? 'unix:///run/podman/podman.sock';
+
 export interface AgentOptions {
   address: ClientAddress;
   broker: BrokerUnderTest;
@@ -58,7 +61,7 @@ export class DeviceUnderTest {
         EDGE_AGENT_MQTT_KEY_FILE: tls.keyFile,
         EDGE_AGENT_MQTT_KEEPALIVE_SECONDS: '5',
         EDGE_AGENT_DATA_DIR: dataDir,
-        EDGE_AGENT_DOCKER_HOST: process.env.DOCKER_HOST ?? 'unix:///run/podman/podman.sock',
+        EDGE_AGENT_DOCKER_HOST: ENGINE_HOST,
         EDGE_AGENT_WORKLOAD_CONTAINER: workload.containerName,
         EDGE_AGENT_CONFIG_DIR: workload.configDir,
         EDGE_AGENT_RELOAD_METHOD: 'signal',

@@ -1,10 +1,12 @@
 import type { JobEvent } from './api-client';
 
-/** Sequence numbers of the device's reports recorded in a job's stream, in stream order. */
+/**
+ * Sequence numbers of the device's reports recorded in a job's stream, in stream order. A
+ * report that came after the job ended (StatusReportIgnored: e.g. `received` of a job already
+ * cancelled) is recorded too, and counts: it is neither lost nor to be sent again.
+ */
 export function reportSeqs(events: JobEvent[]): number[] {
-  return events
-    .filter((e) => typeof e.data.seq === 'number' && e.type !== 'StatusReportIgnored')
-    .map((e) => e.data.seq as number);
+  return events.filter((e) => typeof e.data.seq === 'number').map((e) => e.data.seq as number);
 }
 
 /**
@@ -35,3 +37,22 @@ export function historyProblems(events: JobEvent[], deviceLastSeq: number): stri
 }
 
 export const eventTypes = (events: JobEvent[]) => events.map((e) => e.type);
+
+/** Report events that carry the phase in their type rather than in `data.phase`. */
+const PHASE_OF_TYPE: Record<string, string> = {
+  UpdateReceived: 'received',
+  UpdateSucceeded: 'committed',
+  UpdateRolledBack: 'rolled_back',
+  ConfigReceived: 'received',
+  ConfigApplied: 'applied',
+};
+
+/**
+ * Every phase the device reported for the job, in stream order, whether the job applied it,
+ * ignored it (it had ended) or took it as the confirmation of a cancel.
+ */
+export function reportedPhases(events: JobEvent[]): string[] {
+  return events
+    .filter((e) => typeof e.data.seq === 'number')
+    .map((e) => PHASE_OF_TYPE[e.type] ?? String(e.data.phase));
+}

@@ -19,6 +19,8 @@ export interface DeviceOptions {
   register?: boolean;
   /** Start the agent now (default true); false: the device is offline until `start()`. */
   start?: boolean;
+  /** Agent settings over the harness's own (e.g. EDGE_AGENT_DOCKER_HOST through a PullGate). */
+  agentEnv?: Record<string, string>;
 }
 
 /**
@@ -97,6 +99,7 @@ export class FleetStack {
       logDir: this.logDir,
       tags,
       initialTag,
+      extraEnv: options.agentEnv,
     });
     this.devices.push(device);
     if (options.register !== false) await this.api.registerClient(clientId, versionOf(initialTag));
