@@ -17,6 +17,7 @@ import { clientStream, jobStream, STREAM_PREFIX } from '../shared/domain/stream-
 import { foldUpdateJob } from '../update-jobs/domain/update-job.decider';
 import type { UpdateJobEvent } from '../update-jobs/domain/update-job.events';
 import { buildCancelCommand, isJobCancel, type CancelJobCommand } from './cancel-command';
+import { RecentIds } from './recent-ids';
 import { buildJobCommand, isJobRequest, type JobCommand } from './job-command';
 
 /** The part of @nestjs/cqrs's CommandBus the messaging side uses (a fake in unit tests). */
@@ -93,6 +94,11 @@ export class CommandDispatcher {
   private live = false;
   /** Commands published straight after their request's commit, by job id (see localCommits). */
   private readonly publishedEarly = new Map<string, Promise<Published | undefined>>();
+  /**
+   * Requests the subscription has already taken: it may read a commit before the committing
+   * code hears back from the database, and then the early publish would send it twice.
+   */
+  private readonly takenBySubscription = new RecentIds(MAX_EARLY_PUBLISHES);
   private stopListening: (() => void) | undefined;
 
   constructor(
@@ -185,6 +191,7 @@ export class CommandDispatcher {
     const publishing = Promise.all(
       batch.events.filter(isJobRequest).map(async (event) => {
         const jobId = event.data.jobId;
+        this.takenBySubscription.add(jobId);
         const early = this.publishedEarly.get(jobId);
         this.publishedEarly.delete(jobId);
         const sentEarly = await early;
@@ -251,6 +258,7 @@ export class CommandDispatcher {
       if (!isJobRequest(event) || event.revision !== 0) continue;
       if (this.publishedEarly.size >= MAX_EARLY_PUBLISHES) return;
       const jobId = event.data.jobId;
+      if (this.takenBySubscription.has(jobId)) continue;
       const stream = events.filter((e) => e.streamName === event.streamName);
       const kind = event.type === 'UpdateRequested' ? 'update' : 'config';
       this.publishedEarly.set(
