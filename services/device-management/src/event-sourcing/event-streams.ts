@@ -10,10 +10,13 @@ import {
   type NewEvent,
 } from '@opcfleet/event-store';
 import type { SqlQuery } from '@opcfleet/event-store/postgres/checkpoints';
-import { PostgresEventStore } from '@opcfleet/event-store/postgres/postgres-event-store';
+import {
+  PostgresEventStore,
+  type DependentWrite,
+} from '@opcfleet/event-store/postgres/postgres-event-store';
 import { EXPECTED, quoteIdentifier } from '@opcfleet/event-store/postgres/postgres-schema';
 import { randomUUID } from 'node:crypto';
-import { projectEvents } from '../read-models/read-model.projector';
+import { projectEvents, rowWritesAfter } from '../read-models/read-model.projector';
 import type { CommandContext, DomainEvent } from '../shared/domain/domain-event';
 import { DomainError } from '../shared/domain/domain-error';
 import { EVENT_STORE } from './event-store.token';
@@ -32,6 +35,12 @@ export interface AppendDecided {
   context: CommandContext;
   /** Ids for the events, when they derive from an outside fact (idempotent retries). */
   eventIds?: string[];
+  /**
+   * The stream's state the decision was taken on, folded from its first event (state null:
+   * a new stream). With it, and an exact expectedRevision, the read-model rows are written
+   * from it in the append's own statement, without reading them first.
+   */
+  known?: { state: unknown };
 }
 
 /**
@@ -85,6 +94,8 @@ export class EventStreams {
     const appends = [first, ...also]
       .filter((append, index) => index === 0 || append.events.length > 0)
       .map((append) => ({ append, events: toNewEvents(append), lastRevision: -1 }));
+    const rows = rowsFromKnownStates(appends.map(({ append }) => append));
+    if (rows) return this.appendInOneStatement(appends, rows);
     const [head, ...rest] = appends;
     let appended = false;
     const options: AppendOptions & {
@@ -105,6 +116,35 @@ export class EventStreams {
     // An idempotent retry appended nothing: there is no news to tell.
     if (appended) this.localCommits.committed(appends.flatMap(committedEvents));
     return result;
+  }
+
+  /**
+   * The whole append in one round trip: every stream and its read-model rows in one statement
+   * (PostgresEventStore.appendToStreamsAtomically), all or nothing.
+   */
+  private async appendInOneStatement(
+    appends: { append: StreamAppend; events: NewEvent[]; lastRevision: number }[],
+    rows: DependentWrite[],
+  ): Promise<AppendResult> {
+    const outcomes = await (this.store as PostgresEventStore).appendToStreamsAtomically(
+      appends.map(({ append, events }) => ({
+        streamName: append.streamName,
+        events,
+        expectedRevision: append.expectedRevision,
+      })),
+      rows,
+    );
+    const [first] = outcomes;
+    if (first.outcome !== 'appended' && first.outcome !== 'duplicate') {
+      // appendToStreamsAtomically throws for these; a guard for the type, not a path.
+      throw new Error(`stream ${first.streamName} did not take its events`);
+    }
+    const fresh = appends.filter((_, index) => outcomes[index].outcome === 'appended');
+    for (const entry of fresh) {
+      entry.lastRevision = revisionAfter(entry.append)!;
+    }
+    this.localCommits.committed(fresh.flatMap(committedEvents));
+    return { nextExpectedRevision: first.nextExpectedRevision, position: first.position };
   }
 
   /** The store's own append function, run on the connection of an open append transaction. */
@@ -168,6 +208,31 @@ export function metadataOf(context: CommandContext): EventMetadata {
     correlationId: context.correlationId,
     ...(context.causationId ? { causationId: context.causationId } : {}),
   };
+}
+
+/** A stream's revision after this append, when its expected revision says it exactly. */
+function revisionAfter(append: StreamAppend): number | undefined {
+  const expected = append.expectedRevision;
+  if (typeof expected === 'number') return expected + append.events.length;
+  if (expected === 'no_stream') return append.events.length - 1;
+  return undefined;
+}
+
+/**
+ * The read-model rows of every stream of an append from the states its caller folded, or
+ * undefined when one stream's state or exact revision is not known (the append then projects
+ * in its transaction, reading the rows).
+ */
+function rowsFromKnownStates(appends: StreamAppend[]): DependentWrite[] | undefined {
+  const rows: DependentWrite[] = [];
+  for (const append of appends) {
+    const revision = revisionAfter(append);
+    if (!append.known || append.events.length === 0 || revision === undefined) return undefined;
+    const writes = rowWritesAfter(append.streamName, append.known.state, append.events, revision);
+    if (!writes) return undefined;
+    rows.push(...writes);
+  }
+  return rows;
 }
 
 /** What a committed append wrote, for LocalCommits; recordedAt is this process's clock. */

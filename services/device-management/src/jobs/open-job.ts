@@ -42,6 +42,7 @@ export function openJobOnClient(
         events: decideClient(mark, client.state),
         expectedRevision: client.expectedRevision,
         context: job.context,
+        known: { state: client.state },
       },
       [
         {
@@ -49,6 +50,7 @@ export function openJobOnClient(
           events: open,
           expectedRevision: 'no_stream',
           context: job.context,
+          known: { state: null },
         },
       ],
     );

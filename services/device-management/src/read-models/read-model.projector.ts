@@ -397,3 +397,44 @@ export function clientStateWrites(known: readonly KnownStreamState<Client>[]): D
     ),
   ];
 }
+
+/**
+ * The rows of a stream after `events` take it to `revision`, for a caller that folded the
+ * stream from its first event to decide (`stateBefore`, null for a new stream): writes that
+ * run in the statement appending those events, without reading the rows. Same rows as
+ * projectEvents would write. Undefined for a stream that has no rows.
+ */
+export function rowWritesAfter(
+  streamName: string,
+  stateBefore: unknown,
+  events: readonly Facts[],
+  revision: number,
+): DependentWrite[] | undefined {
+  const kind = jobKindOfStream(streamName);
+  if (kind === 'update') {
+    const state = events.reduce<UpdateJobState>(
+      (s, e) => evolveUpdateJob(s, e as unknown as UpdateJobEvent),
+      stateBefore as UpdateJobState,
+    );
+    return state
+      ? jobStateWrites([{ streamName, state: { kind, state }, revision, appended: events }])
+      : [];
+  }
+  if (kind === 'config') {
+    const state = events.reduce<ConfigJobState>(
+      (s, e) => evolveConfigJob(s, e as unknown as ConfigJobEvent),
+      stateBefore as ConfigJobState,
+    );
+    return state
+      ? jobStateWrites([{ streamName, state: { kind, state }, revision, appended: events }])
+      : [];
+  }
+  if (streamName.startsWith(STREAM_PREFIX.client)) {
+    const state = events.reduce<ClientState>(
+      (s, e) => evolveClient(s, e as unknown as ClientEvent),
+      stateBefore as ClientState,
+    );
+    return state ? clientStateWrites([{ streamName, state, revision, appended: events }]) : [];
+  }
+  return undefined;
+}

@@ -31,6 +31,7 @@ export class RecordClientPresenceHandler implements ICommandHandler<
       if (events.length === 0) return { outcome: 'unchanged' };
       await this.streams.append(stream, events, {
         expectedRevision: client.expectedRevision,
+        known: { state: client.state },
         context: {
           actor: `device:${command.clientId}`,
           tenantId: command.tenantId,

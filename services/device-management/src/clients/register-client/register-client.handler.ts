@@ -32,6 +32,7 @@ export class RegisterClientHandler implements ICommandHandler<
       );
       await this.streams.append(stream, events, {
         expectedRevision: client.expectedRevision,
+        known: { state: client.state },
         context,
       });
       return { clientId };

@@ -44,6 +44,7 @@ export class RecordCommandDispatchedHandler implements ICommandHandler<
       }
       await this.streams.append(job.streamName, events, {
         expectedRevision: job.expectedRevision,
+        known: { state: job.state },
         eventIds: [deterministicId(`${command.jobId}:dispatched:${command.messageId}`)],
         context: {
           actor: 'system:dispatcher',
