@@ -105,6 +105,18 @@ describe('CatchUpSubscription after a read that found nothing', () => {
     expect(calls.slice(0, 6)).toEqual(['read', 'blocked', 'read', 'blocked', 'read', 'readable']);
   });
 
+  it('after a page that was not full, looks for news instead of reading again', async () => {
+    const { source, calls } = scriptedSource([{ events: [recorded(1)], next: '1' }], ['none']);
+    const { subscription, batches, firstBatch } = subscribe(source);
+
+    await firstBatch;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await subscription.stop();
+
+    expect(batches).toHaveLength(1);
+    expect(calls).toEqual(['read', 'none']);
+  });
+
   it('waits for a wake-up or the poll when nothing is left to read', async () => {
     const { source, calls } = scriptedSource([{ events: [], next: undefined }], ['none']);
     const { subscription, batches } = subscribe(source);

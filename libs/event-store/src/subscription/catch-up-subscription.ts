@@ -55,6 +55,7 @@ interface CaughtUpWaiter {
  */
 const BLOCKED_RECHECK_FIRST_MS = 1;
 const BLOCKED_RECHECK_MAX_MS = 50;
+const DEFAULT_BATCH_SIZE = 500;
 
 /**
  * Reads batches after the checkpoint in commit order, hands them to the handler, retries a
@@ -93,6 +94,10 @@ export class CatchUpSubscription implements Subscription {
     const target = await this.source.lastPosition(this.options.streamPrefixes);
     if (target === undefined || this.reached(target)) return;
     return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
+  }
+
+  private get batchSize(): number {
+    return this.options.batchSize ?? DEFAULT_BATCH_SIZE;
   }
 
   /** False while an exclusive subscription waits for another process to let go of its name. */
@@ -150,7 +155,7 @@ export class CatchUpSubscription implements Subscription {
       const read = await this.retrying(() =>
         this.source.readAll({
           after: this.cursor,
-          maxCount: this.options.batchSize ?? 500,
+          maxCount: this.batchSize,
           streamPrefixes: this.options.streamPrefixes,
         }),
       );
@@ -172,6 +177,12 @@ export class CatchUpSubscription implements Subscription {
       }
       this.cursor = batch.checkpoint;
       this.settleWaiters();
+      // A page that was not full held everything readable then; what came since either woke
+      // us or waits behind the horizon, which the idle look finds without another read.
+      const pageFull = result.events.length >= this.batchSize;
+      if (!pageFull && !this.wakePending && !this.halted) {
+        await this.sleepUntilWake(await this.idleDelay());
+      }
     }
   }
 
