@@ -183,7 +183,11 @@ describe('update job on Podman', () => {
     await fixture.stage('1.0.0', 'crash-at-start');
     const oldId = await fixture.createWorkload('1.0.0', { restartPolicy: 'always' });
     const { phases, reports } = await runJob(fixture, fixture.image('crash-at-start'), '3.0.0');
-    expect(phases()).toEqual(ROLLBACK_PATH);
+    // Removing a container the engine keeps restarting can fail for a moment: the rollback is
+    // then retried, and each attempt is reported as rolling_back again.
+    expect(phases().filter((p, i, all) => p !== 'rolling_back' || all[i - 1] !== p)).toEqual(
+      ROLLBACK_PATH,
+    );
     expect(reports.at(-1)!.error?.code).toBe('unhealthy');
     expect((await fixture.containers()).map((c) => [c.Id, c.State])).toEqual([[oldId, 'running']]);
     expect(await fixture.health()).toBe('ok 1.0.0');
