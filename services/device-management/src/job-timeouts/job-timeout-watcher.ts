@@ -21,6 +21,7 @@ export class JobTimeoutWatcher {
   private subscription: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly store: EventStore,
@@ -32,6 +33,7 @@ export class JobTimeoutWatcher {
   }
 
   async start(): Promise<void> {
+    this.stopped = false;
     this.subscription = this.store.subscribe(
       {
         name: 'job-timeouts',
@@ -45,6 +47,8 @@ export class JobTimeoutWatcher {
       },
     );
     await this.subscription.caughtUp();
+    // Stopped while catching up: a sweep timer set now would outlive the service.
+    if (this.stopped) return;
     this.logger.info({ openJobs: this.deadlines.size }, 'job timeout watcher caught up');
     this.timer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs);
   }
@@ -56,6 +60,7 @@ export class JobTimeoutWatcher {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     await this.sweeping;
     await this.subscription?.stop();
