@@ -1,6 +1,7 @@
 import {
   createServer,
   request,
+  type ClientRequest,
   type IncomingMessage,
   type Server,
   type ServerResponse,
@@ -24,6 +25,7 @@ const PULL = /\/images\/create(\?|$)/;
 export class PullGate {
   private holding = true;
   private readonly held = new Set<ServerResponse>();
+  private readonly upstreams = new Set<ClientRequest>();
   private readonly server: Server;
   /** Pulls the gate has held so far. */
   heldPulls = 0;
@@ -59,6 +61,11 @@ export class PullGate {
       },
     );
     upstream.on('error', () => res.destroy());
+    // A long request (an event stream, a wait) must not outlive its caller or the gate: an
+    // open socket to the engine would keep the test process alive after the suite.
+    res.on('close', () => upstream.destroy());
+    this.upstreams.add(upstream);
+    upstream.on('close', () => this.upstreams.delete(upstream));
     req.pipe(upstream);
   }
 
@@ -77,6 +84,7 @@ export class PullGate {
 
   async close(): Promise<void> {
     for (const res of this.held) res.destroy();
+    for (const upstream of this.upstreams) upstream.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
