@@ -3,6 +3,7 @@ import { eventTypes, historyProblems, reportedPhases } from './harness/event-his
 import { FleetStack, SCENARIO_TIMEOUT_MS, STACK_TIMEOUT_MS } from './harness/fleet-stack';
 import type { DeviceUnderTest } from './harness/edge-agent';
 import { PullGate } from './harness/pull-gate';
+import { eventually } from './harness/free-port';
 
 jest.setTimeout(SCENARIO_TIMEOUT_MS);
 
@@ -105,6 +106,10 @@ describe.each(BROKERS)('cancelling an update on %s', (kind) => {
         });
         const events = await expectCancelledOnDevice(device, jobId);
         expect(reportedPhases(events)).toEqual(expect.arrayContaining(['pulling', 'cancelled']));
+        // The agent ended its download request: the engine is not left pulling for nothing.
+        await eventually('the held pull closed by the agent', async () =>
+          pulls.pullsHeldNow === 0 ? true : undefined,
+        );
 
         pulls.open();
         await expectNextUpdateSucceeds(device);

@@ -71,6 +71,8 @@ export interface PullOptions {
   /** sha256:...: the pulled image must carry this manifest digest or the pull fails. */
   expectedDigest?: string;
   onProgress?: (progress: PullProgress) => void;
+  /** Ends the request to the engine (a cancelled job, a missed deadline). */
+  signal?: AbortSignal;
 }
 
 export interface CreateFromTemplateOptions {

@@ -138,8 +138,17 @@ export class DockerodeRuntime implements ContainerRuntime {
   }
 
   private followPull(reference: string, options: PullOptions): Promise<ProgressEvent[]> {
-    return new Promise((resolve, reject) => {
-      const pullOptions = options.auth ? { authconfig: options.auth } : {};
+    // The caller's signal may fire after the pull is over (the runner aborts at the end of every
+    // step): it must then not reach the request, whose kept-alive socket may serve another.
+    const pullRunning = new AbortController();
+    const abortPull = () => pullRunning.abort();
+    options.signal?.addEventListener('abort', abortPull, { once: true });
+    if (options.signal?.aborted) pullRunning.abort();
+    return new Promise<ProgressEvent[]>((resolve, reject) => {
+      const pullOptions = {
+        ...(options.auth && { authconfig: options.auth }),
+        ...(options.signal && { abortSignal: pullRunning.signal }),
+      };
       this.docker.pull(reference, pullOptions, (error: unknown, stream?: NodeJS.ReadableStream) => {
         if (error || !stream) {
           reject(classifyPullError(reference, messageOf(error)));
@@ -161,7 +170,7 @@ export class DockerodeRuntime implements ContainerRuntime {
           },
         );
       });
-    });
+    }).finally(() => options.signal?.removeEventListener('abort', abortPull));
   }
 
   async renameContainer(nameOrId: string, newName: string): Promise<void> {

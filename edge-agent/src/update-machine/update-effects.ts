@@ -96,6 +96,7 @@ const pull: Effect = async (ctx, env) => {
     const image = await env.runtime.pullImage(ctx.image, {
       auth: env.workload.registryAuth,
       expectedDigest: ctx.imageDigest,
+      signal: env.signal,
       onProgress: (p) =>
         env.onPullProgress(
           p.totalBytes || !total

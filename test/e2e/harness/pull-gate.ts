@@ -69,6 +69,11 @@ export class PullGate {
     req.pipe(upstream);
   }
 
+  /** Pulls held now: a caller that gives up on its pull closes the request and leaves this count. */
+  get pullsHeldNow(): number {
+    return this.held.size;
+  }
+
   /** Resolves once the agent has asked the engine for a pull that the gate holds. */
   waitForHeldPull(timeoutMs = 30_000): Promise<true> {
     return eventually('a pull held at the gate', async () => this.heldPulls > 0 || undefined, {
