@@ -1,43 +1,19 @@
 import { CANCEL_COMMAND_SCHEMA } from '@opcfleet/contracts';
-import type { TestDatabase } from '@opcfleet/event-store/testing/test-database';
-import { TEST_BROKERS, uniqueTestId, type TestBroker } from '../support/brokers';
+import { TEST_BROKERS, type TestBroker } from '../support/brokers';
 import { eventually } from '../support/memory-logger';
-import { createServiceDatabase, ServiceStack } from '../support/service-stack';
-import { TestDevice } from '../support/test-device';
+import type { ServiceStack } from '../support/service-stack';
+import { serviceWithDevice } from '../support/service-with-device';
+import type { TestDevice } from '../support/test-device';
 
 jest.setTimeout(30_000);
 
 describe.each(TEST_BROKERS)('cancelling jobs over MQTT with %s', (brokerName, startBroker) => {
-  let database: TestDatabase;
   let broker: TestBroker;
   let service: ServiceStack;
   let tenantId: string;
   let device: TestDevice;
-
-  beforeAll(async () => {
-    database = await createServiceDatabase();
-  });
-  afterAll(async () => {
-    await database.drop();
-  });
-
-  beforeEach(async () => {
-    broker = await startBroker();
-    tenantId = uniqueTestId('t');
-    service = await ServiceStack.start({
-      databaseUrl: database.url,
-      mqttUrl: broker.url,
-      mqttClientId: uniqueTestId('svc'),
-    });
-    device = new TestDevice(broker.url, tenantId, 'line-1', brokerName === 'mosquitto' ? 5 : 4);
-    await device.connect();
-    await service.registerClient(tenantId, 'line-1');
-  });
-
-  afterEach(async () => {
-    await device.disconnect();
-    await service.stop();
-    await broker.close();
+  serviceWithDevice(brokerName, startBroker, (parts) => {
+    ({ broker, service, tenantId, device } = parts);
   });
 
   const topicOf = (channel: string) => `tenants/${tenantId}/clients/line-1/commands/${channel}`;

@@ -1,9 +1,9 @@
 import type { OpcClientConfig } from '@opcfleet/contracts';
-import type { TestDatabase } from '@opcfleet/event-store/testing/test-database';
-import { TEST_BROKERS, uniqueTestId, type TestBroker } from '../support/brokers';
+import { TEST_BROKERS } from '../support/brokers';
 import { eventually } from '../support/memory-logger';
-import { createServiceDatabase, ServiceStack } from '../support/service-stack';
-import { TestDevice } from '../support/test-device';
+import type { ServiceStack } from '../support/service-stack';
+import { serviceWithDevice } from '../support/service-with-device';
+import type { TestDevice } from '../support/test-device';
 
 jest.setTimeout(30_000);
 
@@ -29,36 +29,11 @@ const settings: OpcClientConfig = {
 };
 
 describe.each(TEST_BROKERS)('config jobs over MQTT with %s', (brokerName, startBroker) => {
-  let database: TestDatabase;
-  let broker: TestBroker;
   let service: ServiceStack;
   let tenantId: string;
   let device: TestDevice;
-
-  beforeAll(async () => {
-    database = await createServiceDatabase();
-  });
-  afterAll(async () => {
-    await database.drop();
-  });
-
-  beforeEach(async () => {
-    broker = await startBroker();
-    tenantId = uniqueTestId('t');
-    service = await ServiceStack.start({
-      databaseUrl: database.url,
-      mqttUrl: broker.url,
-      mqttClientId: uniqueTestId('svc'),
-    });
-    device = new TestDevice(broker.url, tenantId, 'line-1', brokerName === 'mosquitto' ? 5 : 4);
-    await device.connect();
-    await service.registerClient(tenantId, 'line-1');
-  });
-
-  afterEach(async () => {
-    await device.disconnect();
-    await service.stop();
-    await broker.close();
+  serviceWithDevice(brokerName, startBroker, (parts) => {
+    ({ service, tenantId, device } = parts);
   });
 
   it('delivers the config and records it as applied', async () => {
