@@ -14,6 +14,8 @@ import type { HealthSettings, WorkloadSettings } from './workload-settings';
 /** Label the agent puts on the containers it creates, so the running version is known. */
 export const VERSION_LABEL = 'org.opcfleet.version';
 export const JOB_LABEL = 'org.opcfleet.job-id';
+/** Marks a never-started copy that stands in for a job's old container (see replaceOldWithCopy). */
+export const REPLACES_LABEL = 'org.opcfleet.replaces';
 
 export interface EffectEnv {
   runtime: ContainerRuntime;
@@ -29,6 +31,13 @@ export interface EffectEnv {
 type Effect = (ctx: UpdateJobContext, env: EffectEnv) => Promise<UpdateJobEvent>;
 
 const at = (env: EffectEnv) => env.now().toISOString();
+
+/** Whether a container is the job's old one, or the never-started copy that replaced it. */
+const isOld = (ctx: UpdateJobContext, c: ContainerInfo | null): boolean =>
+  !!c && (c.id === ctx.oldContainerId || c.labels[REPLACES_LABEL] === ctx.oldContainerId);
+
+/** Where the old container waits for removal while its copy takes the backup name. */
+const discardNameOf = (ctx: UpdateJobContext) => `${ctx.backupName}-discard`;
 
 const stepError = (error: unknown, fallbackCode: string): StepError =>
   error instanceof RuntimeError
@@ -176,14 +185,121 @@ const stopOld: Effect = async (ctx, env) => {
   }
 };
 
+/**
+ * Stops the old container again if its restart policy brought it back: an engine may restart a
+ * crash-looping container that was stopped between two of its restarts (Podman before 4.5 does,
+ * containers/podman#18259), and it would then hold the ports the new one needs.
+ */
+async function keepOldStopped(
+  ctx: UpdateJobContext,
+  env: EffectEnv,
+): Promise<ContainerInfo | null> {
+  const old = await env.runtime.inspectContainer(ctx.backupName);
+  if (old && (old.running || old.restarting)) {
+    env.logger.warn(
+      { jobId: ctx.jobId, correlationId: ctx.correlationId, container: ctx.backupName },
+      'old workload container is running again (engine restart policy): stopping it again',
+    );
+    await env.runtime.stopContainer(ctx.backupName, env.workload.stopTimeoutSeconds ?? 10);
+  }
+  return old;
+}
+
+/**
+ * Waits until the old container stays down for the quiet period (no restart, not running),
+ * stopping it again each time it comes back. False if it never did within ten quiet periods.
+ */
+async function waitForOldToSettle(ctx: UpdateJobContext, env: EffectEnv): Promise<boolean> {
+  const quietMs = env.workload.oldContainerQuietMs ?? 500;
+  const giveUpAt = Date.now() + 10 * quietMs;
+  let quietSince = Date.now();
+  let seen = await keepOldStopped(ctx, env);
+  while (seen) {
+    if (Date.now() >= giveUpAt) return false;
+    await sleep(Math.max(1, quietMs / 5), undefined, { signal: env.signal });
+    const now = await keepOldStopped(ctx, env);
+    const cameBack =
+      !!now && (now.running || now.restarting || now.restartCount !== seen.restartCount);
+    if (cameBack) quietSince = Date.now();
+    else if (Date.now() - quietSince >= quietMs) return true;
+    seen = now;
+  }
+  return true;
+}
+
+/**
+ * The last resort when the engine restarts the old container after every stop: it is swapped
+ * for a copy that was never started (same image, config, volumes and binds; only files written
+ * into the old container's own layer are lost), which holds no port and cannot restart.
+ * A rollback starts the copy. Each step looks first, so a re-run after a power cut finishes it.
+ */
+async function replaceOldWithCopy(ctx: UpdateJobContext, env: EffectEnv): Promise<void> {
+  const backup = await env.runtime.inspectContainer(ctx.backupName);
+  if (backup?.id === ctx.oldContainerId) {
+    await env.runtime.renameContainer(ctx.backupName, discardNameOf(ctx));
+  }
+  await finishReplacingOld(ctx, env);
+}
+
+/** Completes a replacement that was cut short; does nothing when none was started. */
+async function finishReplacingOld(ctx: UpdateJobContext, env: EffectEnv): Promise<void> {
+  const { runtime } = env;
+  const discard = await runtime.inspectContainer(discardNameOf(ctx));
+  if (!discard || discard.id !== ctx.oldContainerId) return;
+  if (!(await runtime.inspectContainer(ctx.backupName))) {
+    await runtime.createFromTemplate(discard.id, {
+      name: ctx.backupName,
+      image: discard.imageId,
+      extraLabels: { [REPLACES_LABEL]: discard.id },
+    });
+  }
+  env.logger.warn(
+    { jobId: ctx.jobId, correlationId: ctx.correlationId, container: discard.id },
+    'old workload container keeps restarting after stops: replaced by a stopped copy of it',
+  );
+  // The engine may refuse to remove a container in the middle of a restart: try a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runtime.removeContainer(discard.id);
+      return;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await sleep(200, undefined, { signal: env.signal });
+    }
+  }
+}
+
+/** How often the new container's start is tried, the old one settled in between. */
+const START_ATTEMPTS = 3;
+
 /** Starts the new container by id (unique, so it cannot be someone else's); starting twice is harmless. */
 const startNew: Effect = async (ctx, env) => {
   try {
     if (!ctx.newContainerId)
       throw new RuntimeError('container_not_found', 'no new container recorded');
-    await env.runtime.startContainer(ctx.newContainerId);
-    return { type: 'NEW_STARTED', at: at(env) };
+    await finishReplacingOld(ctx, env);
+    for (let attempt = 1; ; attempt++) {
+      await keepOldStopped(ctx, env);
+      try {
+        await env.runtime.startContainer(ctx.newContainerId);
+        return { type: 'NEW_STARTED', at: at(env) };
+      } catch (error) {
+        if (attempt >= START_ATTEMPTS) throw error;
+        // Most often the old container came back and holds a port: once it stays down, try again.
+        env.logger.warn(
+          {
+            jobId: ctx.jobId,
+            correlationId: ctx.correlationId,
+            attempt,
+            error: (error as Error).message,
+          },
+          'new workload container did not start: letting the old one settle, then trying again',
+        );
+        if (!(await waitForOldToSettle(ctx, env))) await replaceOldWithCopy(ctx, env);
+      }
+    }
   } catch (error) {
+    if (env.signal.aborted) throw error;
     return { type: 'STEP_FAILED', at: at(env), error: stepError(error, 'start_failed') };
   }
 };
@@ -247,6 +363,7 @@ const verify: Effect = async (ctx, env) => {
       const container = await env.runtime.inspectContainer(ctx.containerName);
       const crash = crashReason(container, baseline);
       if (crash) return fail(crash);
+      await keepOldStopped(ctx, env);
       if (Date.now() >= settleUntil) break;
       await sleep(Math.min(interval, Math.max(0, settleUntil - Date.now())), undefined, {
         signal: env.signal,
@@ -274,8 +391,10 @@ const verify: Effect = async (ctx, env) => {
 /** After the commit: drop the old container, keep the old image for a manual rollback, prune older ones. */
 const cleanUp: Effect = async (ctx, env) => {
   const { runtime } = env;
-  const backup = await runtime.inspectContainer(ctx.backupName);
-  if (backup && backup.id === ctx.oldContainerId) await runtime.removeContainer(backup.id);
+  for (const name of [ctx.backupName, discardNameOf(ctx)]) {
+    const old = await runtime.inspectContainer(name);
+    if (old && isOld(ctx, old)) await runtime.removeContainer(old.id);
+  }
   const { repository } = parseImageReference(ctx.image);
   const keep = new Set([ctx.newImageId, ctx.oldImageId]);
   for (const image of await runtime.listImages(repository)) {
@@ -307,8 +426,9 @@ const rollBack: Effect = async (ctx, env) => {
       const wait = Date.parse(ctx.notBefore) - env.now().getTime();
       if (wait > 0) await sleep(wait, undefined, { signal: env.signal });
     }
+    await finishReplacingOld(ctx, env);
     const byName = await runtime.inspectContainer(ctx.containerName);
-    if (byName && byName.id !== ctx.oldContainerId) {
+    if (byName && !isOld(ctx, byName)) {
       if (byName.labels[JOB_LABEL] !== ctx.jobId) {
         throw new RuntimeError('name_conflict', `${ctx.containerName} is taken by ${byName.id}`);
       }
@@ -316,11 +436,11 @@ const rollBack: Effect = async (ctx, env) => {
       await runtime.removeContainer(byName.id);
     }
     const backup = await runtime.inspectContainer(ctx.backupName);
-    if (backup && backup.id === ctx.oldContainerId) {
+    if (isOld(ctx, backup)) {
       await runtime.renameContainer(ctx.backupName, ctx.containerName);
     }
     const old = await runtime.inspectContainer(ctx.containerName);
-    if (!old || old.id !== ctx.oldContainerId) {
+    if (!old || !isOld(ctx, old)) {
       throw new RuntimeError('container_not_found', `old container ${ctx.oldContainerId} is gone`);
     }
     env.logger.warn(log, 'rolling back: starting the old workload container');

@@ -8,6 +8,8 @@ import {
 import { MemorySnapshotStore } from '../snapshot-store/testing/memory-snapshot-store';
 import { silentLogger } from './logger';
 import { UpdateJobRunner, type PhaseReport } from './update-job-runner';
+import type { WorkloadSettings } from './workload-settings';
+import { REPLACES_LABEL } from './update-effects';
 import { COMMIT_PATH, MACHINE_VERSION, ROLLBACK_PATH } from './update-machine';
 
 const NAME = 'opc-core';
@@ -35,6 +37,7 @@ function setup(
   newBehaviour: FakeBehaviour = 'healthy',
   store = new MemorySnapshotStore(),
   runtime = new FakeContainerRuntime(),
+  workload: Partial<WorkloadSettings> = {},
 ) {
   if (runtime.containers.size === 0) {
     runtime.addRunningContainer(NAME, OLD);
@@ -52,6 +55,7 @@ function setup(
         probeIntervalMs: 10,
         probe: { kind: 'exec', command: ['true'] },
       },
+      ...workload,
     },
     onPhase: async (r) => {
       reports.push(r);
@@ -195,6 +199,58 @@ describe('UpdateJobRunner (fake engine)', () => {
     const nextPhases = reports.filter((r) => r.jobId === next.jobId && !r.progress);
     expect(nextPhases.map((r) => r.phase)).toEqual(COMMIT_PATH);
     expect(runtime.running().map((c) => c.imageRef)).toEqual([NEXT]);
+  });
+
+  it('stops the old container again when the engine restarts it after the stop, then starts the new one', async () => {
+    const runtime = new FakeContainerRuntime();
+    const oldId = runtime.addRunningContainer(NAME, OLD, 'healthy', 8080);
+    runtime.registry.set(NEW, { behaviour: 'healthy', digest: `sha256:${'b'.repeat(64)}` });
+    // The first stops are undone by a restart policy, and the old one holds the port again.
+    runtime.comesBackAfterStop.set(oldId, 3);
+    const { runner, reports } = setup('healthy', new MemorySnapshotStore(), runtime, {
+      oldContainerQuietMs: 10,
+    });
+    await runner.start(command());
+    await runner.whenIdle();
+    expect(phases(reports)).toEqual(COMMIT_PATH);
+    expect(runtime.running().map((c) => c.imageRef)).toEqual([NEW]);
+    expect(runtime.calls.filter((c) => c.startsWith('start'))).toHaveLength(2);
+  });
+
+  describe('an old container the engine restarts after every stop', () => {
+    function restartingForever(newBehaviour: FakeBehaviour) {
+      const runtime = new FakeContainerRuntime();
+      const oldId = runtime.addRunningContainer(NAME, OLD, 'healthy', 8080);
+      runtime.registry.set(NEW, { behaviour: newBehaviour, digest: `sha256:${'b'.repeat(64)}` });
+      runtime.comesBackAfterStop.set(oldId, Number.POSITIVE_INFINITY);
+      const agent = setup(newBehaviour, new MemorySnapshotStore(), runtime, {
+        oldContainerQuietMs: 10,
+      });
+      return { ...agent, oldId };
+    }
+
+    it('is replaced by a stopped copy, so the new one gets its port and commits', async () => {
+      const { runtime, runner, reports, oldId } = restartingForever('healthy');
+      await runner.start(command());
+      await runner.whenIdle();
+      expect(phases(reports)).toEqual(COMMIT_PATH);
+      expect(runtime.containers.has(oldId)).toBe(false);
+      expect([...runtime.containers.values()].map((c) => [c.name, c.imageRef, c.running])).toEqual([
+        [NAME, NEW, true],
+      ]);
+    });
+
+    it('comes back as its copy when the new version fails', async () => {
+      const { runtime, runner, reports, oldId } = restartingForever('crash');
+      await runner.start(command());
+      await runner.whenIdle();
+      expect(phases(reports)).toEqual(ROLLBACK_PATH);
+      const running = runtime.running();
+      expect(running.map((c) => [c.name, c.labels[REPLACES_LABEL], c.env])).toEqual([
+        [NAME, oldId, ['SITE=plant-1']],
+      ]);
+      expect(running[0]!.imageId).toBe((await runtime.inspectImage(OLD))!.id);
+    });
   });
 
   it('refuses an expired command', async () => {

@@ -20,4 +20,9 @@ export interface WorkloadSettings {
   /** Free bytes that must remain on the engine's storage after the pull. */
   diskFloorBytes?: number;
   stopTimeoutSeconds?: number;
+  /**
+   * How long the old container must stay down (no restart by the engine) before a start of the
+   * new one that failed is tried again; default 500 ms.
+   */
+  oldContainerQuietMs?: number;
 }

@@ -103,14 +103,23 @@ export class WorkloadFixture {
     );
   }
 
+  /**
+   * What the workload's health endpoint answers, asked until it answers or 10 s pass: a
+   * container that was just started back (rollback) needs a moment to listen.
+   */
   async health(): Promise<string | null> {
-    try {
-      const response = await fetch(`http://127.0.0.1:${this.hostPort}/health`, {
-        signal: AbortSignal.timeout(1000),
-      });
-      return response.ok ? (await response.text()).trim() : null;
-    } catch {
-      return null;
+    const giveUpAt = Date.now() + 10_000;
+    for (;;) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${this.hostPort}/health`, {
+          signal: AbortSignal.timeout(1000),
+        });
+        if (response.ok) return (await response.text()).trim();
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() >= giveUpAt) return null;
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 

@@ -10,6 +10,8 @@ import {
 
 interface FakeContainer extends ContainerInfo {
   env: string[];
+  /** A host port the container publishes: two running containers cannot share one. */
+  hostPort?: number;
 }
 
 /** What a fake image does when a container of it starts. */
@@ -28,10 +30,20 @@ export class FakeContainerRuntime implements ContainerRuntime {
   /** While set, pulls wait for it (a slow download), like the engine, deaf to aborts. */
   pullGate: Promise<void> | null = null;
   freeBytes: number | null = 10 ** 12;
+  /**
+   * Container id -> how many of its stops the engine's restart policy undoes at once (Podman
+   * before 4.5 restarts a crash-looping container stopped between two restarts).
+   */
+  readonly comesBackAfterStop = new Map<string, number>();
   readonly calls: string[] = [];
   private nextId = 1;
 
-  addRunningContainer(name: string, image: string, behaviour: FakeBehaviour = 'healthy'): string {
+  addRunningContainer(
+    name: string,
+    image: string,
+    behaviour: FakeBehaviour = 'healthy',
+    hostPort?: number,
+  ): string {
     const imageInfo = this.storeImage(image, behaviour, `sha256:${'0'.repeat(64)}`);
     const id = this.newId();
     this.containers.set(id, {
@@ -47,6 +59,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
       labels: { origin: 'device' },
       ipAddresses: ['10.0.0.2'],
       env: ['SITE=plant-1'],
+      hostPort,
     });
     return id;
   }
@@ -92,11 +105,26 @@ export class FakeContainerRuntime implements ContainerRuntime {
     const c = this.mustFind(nameOrId);
     c.running = false;
     c.restarting = false;
+    const comebacks = this.comesBackAfterStop.get(c.id) ?? 0;
+    if (comebacks > 0) {
+      this.comesBackAfterStop.set(c.id, comebacks - 1);
+      c.running = true;
+      c.restartCount++;
+    }
   }
 
   async startContainer(nameOrId: string) {
     this.calls.push(`start ${nameOrId}`);
     const c = this.mustFind(nameOrId);
+    const portHolder = this.running().find(
+      (o) => o !== c && c.hostPort && o.hostPort === c.hostPort,
+    );
+    if (portHolder) {
+      throw new RuntimeError(
+        'engine_error',
+        `start ${c.id}: cannot listen on the TCP port ${c.hostPort}: address already in use`,
+      );
+    }
     const behaviour = [...this.images.values()].find((i) => i.id === c.imageId)?.behaviour;
     if (behaviour === 'crash') {
       c.running = false;
