@@ -17,6 +17,7 @@ const STATUS_OF: Record<DomainErrorCode, number> = {
   config_version_not_increasing: HttpStatus.CONFLICT,
   job_final: HttpStatus.CONFLICT,
   job_not_cancellable: HttpStatus.CONFLICT,
+  rollout_final: HttpStatus.CONFLICT,
   concurrency_conflict: HttpStatus.CONFLICT,
   invalid_input: HttpStatus.BAD_REQUEST,
   forbidden: HttpStatus.FORBIDDEN,

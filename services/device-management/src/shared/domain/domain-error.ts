@@ -9,6 +9,7 @@ export type DomainErrorCode =
   | 'config_version_not_increasing'
   | 'job_final'
   | 'job_not_cancellable'
+  | 'rollout_final'
   | 'invalid_input'
   | 'forbidden'
   | 'concurrency_conflict';

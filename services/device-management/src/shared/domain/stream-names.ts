@@ -8,10 +8,13 @@ export const STREAM_PREFIX = {
   updateJob: 'update-job-',
   configJob: 'config-job-',
   client: 'client-',
+  rollout: 'rollout-',
 } as const;
 
 export const updateJobStream = (jobId: string) => `${STREAM_PREFIX.updateJob}${jobId}`;
 export const configJobStream = (jobId: string) => `${STREAM_PREFIX.configJob}${jobId}`;
+/** One stream per rollout: its targets, the jobs it opened and how each ended. */
+export const rolloutStream = (rolloutId: string) => `${STREAM_PREFIX.rollout}${rolloutId}`;
 export const jobStream = (kind: JobKind, jobId: string) =>
   kind === 'update' ? updateJobStream(jobId) : configJobStream(jobId);
 
