@@ -39,6 +39,11 @@ import { MetricsHttpController } from './observability/metrics.http.controller';
 import { ServiceMetrics } from './observability/service-metrics';
 import { JobChangeFeed } from './read-models/job-change-feed';
 import { ReadModelProjection } from './read-models/read-model.projection';
+import {
+  ROLLOUT_CONTROLLERS,
+  ROLLOUT_HANDLERS,
+  ROLLOUT_PROVIDERS,
+} from './rollouts/rollouts.providers';
 import { RequestUpdateHandler } from './update-jobs/request-update/request-update.handler';
 import { RequestUpdateHttpController } from './update-jobs/request-update/request-update.http.controller';
 
@@ -51,6 +56,7 @@ const commandHandlers = [
   RecordCommandDispatchedHandler,
   IngestStatusReportHandler,
   TimeOutJobHandler,
+  ...ROLLOUT_HANDLERS.commands,
 ];
 const queryHandlers = [
   GetClientHandler,
@@ -59,6 +65,7 @@ const queryHandlers = [
   GetJobHandler,
   ListJobsHandler,
   GetJobEventsHandler,
+  ...ROLLOUT_HANDLERS.queries,
 ];
 
 /** The device-management service: REST API, command and query side, read models. */
@@ -90,6 +97,7 @@ export class AppModule {
         GetJobHttpController,
         GetJobEventsHttpController,
         CancelJobHttpController,
+        ...ROLLOUT_CONTROLLERS,
         HealthHttpController,
         MetricsHttpController,
       ],
@@ -104,6 +112,7 @@ export class AppModule {
         JobChangeFeed,
         ServiceMetrics,
         ReadModelProjection,
+        ...ROLLOUT_PROVIDERS,
         ...commandHandlers,
         ...queryHandlers,
       ],

@@ -1,0 +1,6 @@
+export class GetRollout {
+  constructor(
+    readonly tenantId: string,
+    readonly rolloutId: string,
+  ) {}
+}

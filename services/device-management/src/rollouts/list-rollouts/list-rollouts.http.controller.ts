@@ -1,0 +1,23 @@
+import { Controller, Get } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../../auth/auth.decorators';
+import type { Principal } from '../../auth/principal';
+import type { RolloutSummaryDto } from '../get-rollout/rollout.dto';
+import { ListRollouts } from './list-rollouts.query';
+
+@ApiTags('rollouts')
+@ApiBearerAuth()
+@Controller('api/v1/rollouts')
+export class ListRolloutsHttpController {
+  constructor(private readonly queryBus: QueryBus) {}
+
+  @Get()
+  @ApiOkResponse({
+    description:
+      '`{ items }`: the rollouts of your tenant, newest first, without per-client entries.',
+  })
+  list(@CurrentPrincipal() principal: Principal): Promise<{ items: RolloutSummaryDto[] }> {
+    return this.queryBus.execute(new ListRollouts(principal.tenantId));
+  }
+}

@@ -1,0 +1,3 @@
+export class ListRollouts {
+  constructor(readonly tenantId: string) {}
+}

@@ -1,0 +1,257 @@
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { EventMetadata, EventStore, RecordedEvent, Subscription } from '@opcfleet/event-store';
+import type { Logger } from 'pino';
+import { EVENT_STORE } from '../event-sourcing/event-store.token';
+import { retryOnConflict } from '../event-sourcing/event-streams';
+import { APP_LOGGER } from '../observability/app-logger';
+import { DomainError } from '../shared/domain/domain-error';
+import type { CommandContext } from '../shared/domain/domain-event';
+import {
+  clientStream,
+  rolloutStream,
+  STREAM_PREFIX,
+  updateJobStream,
+} from '../shared/domain/stream-names';
+import type { UpdateRequested } from '../update-jobs/domain/update-job.events';
+import {
+  RequestUpdate,
+  type RequestUpdateResult,
+} from '../update-jobs/request-update/request-update.command';
+import {
+  decideRollout,
+  decideRolloutAll,
+  nextWave,
+  progressOf,
+  type Rollout,
+  type RolloutCommand,
+} from './domain/rollout.decider';
+import type { RolloutEvent, RolloutJobOutcome } from './domain/rollout.events';
+import { RolloutStreams } from './rollout-streams';
+
+export const ROLLOUT_DRIVER_SUBSCRIPTION = 'rollout-driver';
+/** Actor of every event the driver causes; with correlationId = rolloutId it marks a rollout's jobs. */
+export const ROLLOUT_ACTOR = 'system:rollouts';
+
+const OUTCOME_OF_FINAL_EVENT: Partial<Record<string, RolloutJobOutcome>> = {
+  UpdateSucceeded: 'succeeded',
+  UpdateFailed: 'failed',
+  UpdateRolledBack: 'rolled_back',
+  UpdateTimedOut: 'timed_out',
+  UpdateCancelled: 'cancelled',
+};
+
+/** The context of the driver's commands for a rollout: its jobs carry the rollout id. */
+const contextOf = (rollout: Rollout): CommandContext => ({
+  actor: ROLLOUT_ACTOR,
+  tenantId: rollout.request.tenantId,
+  correlationId: rollout.request.rolloutId,
+  causationId: rolloutStream(rollout.request.rolloutId),
+});
+
+/** The rollout whose driver caused an event with this metadata, if any. */
+const rolloutOf = (metadata: EventMetadata | undefined): string | undefined =>
+  metadata?.actor === ROLLOUT_ACTOR ? metadata.correlationId : undefined;
+
+/**
+ * The process manager of rollouts, driven by a durable exclusive subscription (one replica
+ * drives; the checkpoint is stored after each batch, so a crash replays the batch):
+ *
+ * - an event on a rollout stream: request the next wave (at most batchSize jobs in flight)
+ *   through the RequestUpdate command, and record RolloutJobRequested / RolloutClientSkipped;
+ * - the final event of an update job the driver opened: record RolloutJobFinished (the
+ *   decider halts or completes the rollout), then the next wave.
+ *
+ * Restart safety. Every job the driver opens carries `actor: system:rollouts` and
+ * `correlationId: rolloutId` in its metadata, and so does its ClientUpdateStarted on the client
+ * stream. Before requesting a job for a client, the driver looks there for a job this rollout
+ * already opened: a job whose RolloutJobRequested was lost (crash between the two appends, a
+ * conflict on the rollout stream) is adopted, never requested twice, with its end when it
+ * ended meanwhile. Each append to the
+ * rollout stream is at the revision the decision was taken on; on a conflict the driver
+ * reloads and records the jobs it already opened whatever the new state (a cancel that came in
+ * between stops the next wave, not the jobs already opened). Recording a fact twice decides
+ * nothing (the decider ignores a client that already has an entry).
+ */
+@Injectable()
+export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private subscription: Subscription | undefined;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly rollouts: RolloutStreams,
+    private readonly commands: CommandBus,
+    @Inject(APP_LOGGER) logger: Logger,
+  ) {
+    this.logger = logger.child({ component: 'rollouts' });
+  }
+
+  private readonly logger: Logger;
+
+  onApplicationBootstrap(): void {
+    this.subscription = this.store.subscribe(
+      {
+        name: ROLLOUT_DRIVER_SUBSCRIPTION,
+        streamPrefixes: [STREAM_PREFIX.rollout, STREAM_PREFIX.updateJob],
+        batchSize: 200,
+        exclusive: true,
+        onError: (error, attempt) =>
+          this.logger.warn({ err: error, attempt }, 'rollout driver batch failed; retrying'),
+      },
+      ({ events }) => this.handle(events),
+    );
+  }
+
+  /** Resolves once everything committed before the call has been driven. */
+  caughtUp(): Promise<void> {
+    return this.subscription?.caughtUp() ?? Promise.resolve();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.subscription?.stop();
+  }
+
+  private async handle(events: readonly RecordedEvent[]): Promise<void> {
+    const touched = new Set<string>();
+    for (const event of events) {
+      if (event.streamName.startsWith(STREAM_PREFIX.rollout)) {
+        touched.add((event.data as RolloutEvent['data']).rolloutId);
+        continue;
+      }
+      const outcome = OUTCOME_OF_FINAL_EVENT[event.type];
+      if (!outcome) continue;
+      const [origin] = await this.store.readStream(event.streamName, { maxCount: 1 });
+      const rolloutId = rolloutOf(origin?.metadata);
+      if (!rolloutId || origin.type !== 'UpdateRequested') continue;
+      const { clientId, jobId } = origin.data as UpdateRequested['data'];
+      await this.record(rolloutId, {
+        type: 'RecordJobFinished',
+        data: { clientId, jobId, outcome, at: event.recordedAt.toISOString() },
+      });
+      touched.add(rolloutId);
+    }
+    for (const rolloutId of touched) await this.advance(rolloutId);
+  }
+
+  private async record(rolloutId: string, command: RolloutCommand): Promise<void> {
+    await retryOnConflict(async () => {
+      const { state, expectedRevision } = await this.rollouts.load(rolloutId);
+      if (!state) return;
+      const events = decideRollout(command, state);
+      await this.rollouts.streams.append(rolloutStream(rolloutId), events, {
+        expectedRevision,
+        context: contextOf(state),
+      });
+    });
+  }
+
+  /** Requests jobs while the rollout has free slots and pending targets, and records them. */
+  private async advance(rolloutId: string): Promise<void> {
+    // What this call already did to the outside world: kept across conflict retries.
+    const done = new Map<string, RolloutCommand>();
+    await retryOnConflict(async () => {
+      const { state, expectedRevision } = await this.rollouts.load(rolloutId);
+      if (!state) return;
+      let { events, state: next } = decideRolloutAll([...done.values()], state);
+      const wave: string[] = [];
+      for (let clients = nextWave(next); clients.length > 0; clients = nextWave(next)) {
+        const commands: RolloutCommand[] = [];
+        for (const clientId of clients) {
+          const command = await this.requestJob(state, clientId);
+          done.set(clientId, command);
+          commands.push(command);
+          wave.push(clientId);
+        }
+        const decided = decideRolloutAll(commands, next);
+        events = [...events, ...decided.events];
+        next = decided.state;
+      }
+      if (events.length === 0) return;
+      await this.rollouts.streams.append(rolloutStream(rolloutId), events, {
+        expectedRevision,
+        context: contextOf(state),
+      });
+      if (wave.length > 0 && next) {
+        this.logger.info(
+          {
+            correlationId: rolloutId,
+            rolloutId,
+            wave,
+            status: next.status,
+            ...progressOf(next),
+          },
+          'rollout wave requested',
+        );
+      }
+    });
+  }
+
+  /** The job of this rollout on the client (adopted or newly requested), or why it is skipped. */
+  private async requestJob(rollout: Rollout, clientId: string): Promise<RolloutCommand> {
+    const earlier = await this.jobOfRolloutOn(rollout, clientId);
+    if (earlier) return this.adopt(clientId, earlier);
+    const { targetVersion, image, imageDigest } = rollout.request;
+    try {
+      const { jobId } = await this.commands.execute<RequestUpdate, RequestUpdateResult>(
+        new RequestUpdate({
+          context: contextOf(rollout),
+          clientId,
+          targetVersion,
+          image,
+          ...(imageDigest ? { imageDigest } : {}),
+        }),
+      );
+      return {
+        type: 'RecordJobRequested',
+        data: { clientId, jobId, at: new Date().toISOString() },
+      };
+    } catch (error) {
+      // Transient (too many concurrent writers) or not a refusal: the batch is retried.
+      if (!(error instanceof DomainError) || error.code === 'concurrency_conflict') throw error;
+      // Refused because another driver of this rollout got there first: that job is ours.
+      const raced = await this.jobOfRolloutOn(rollout, clientId);
+      if (raced) return this.adopt(clientId, raced);
+      return {
+        type: 'RecordClientSkipped',
+        data: { clientId, reason: error.message, code: error.code, at: new Date().toISOString() },
+      };
+    }
+  }
+
+  /**
+   * A job this rollout opened but never recorded. It may have ended already, its final event
+   * handled while the rollout did not know it: then its end is recorded with it.
+   */
+  private async adopt(clientId: string, jobId: string): Promise<RolloutCommand> {
+    const events = await this.store.readStream(updateJobStream(jobId));
+    const final = events.find((event) => OUTCOME_OF_FINAL_EVENT[event.type]);
+    if (final) {
+      return {
+        type: 'RecordJobFinished',
+        data: {
+          clientId,
+          jobId,
+          outcome: OUTCOME_OF_FINAL_EVENT[final.type]!,
+          at: final.recordedAt.toISOString(),
+        },
+      };
+    }
+    return { type: 'RecordJobRequested', data: { clientId, jobId, at: new Date().toISOString() } };
+  }
+
+  /** A job this rollout already opened on the client, found by its mark on the client stream. */
+  private async jobOfRolloutOn(rollout: Rollout, clientId: string): Promise<string | undefined> {
+    const events = await this.store.readStream(clientStream(rollout.request.tenantId, clientId));
+    const mark = events.find(
+      (event) =>
+        event.type === 'ClientUpdateStarted' &&
+        rolloutOf(event.metadata) === rollout.request.rolloutId,
+    );
+    return (mark?.data as { jobId: string } | undefined)?.jobId;
+  }
+}

@@ -1,0 +1,49 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiTags,
+} from '@nestjs/swagger';
+import { RequirePermission } from '../../auth/auth.decorators';
+import { RequestContext } from '../../http/command-context';
+import type { CommandContext } from '../../shared/domain/domain-event';
+import { StartRollout, type StartRolloutResult } from './start-rollout.command';
+import {
+  ROLLOUT_DEFAULTS,
+  RolloutAcceptedResponseDto,
+  StartRolloutRequestDto,
+} from './start-rollout.request.dto';
+
+@ApiTags('rollouts')
+@ApiBearerAuth()
+@Controller('api/v1/rollouts')
+export class StartRolloutHttpController {
+  constructor(private readonly commandBus: CommandBus) {}
+
+  @Post()
+  @HttpCode(202)
+  @RequirePermission('update')
+  @ApiAcceptedResponse({
+    type: RolloutAcceptedResponseDto,
+    description: 'The rollout is stored; its driver requests the first wave next.',
+  })
+  @ApiBadRequestResponse({ description: '`fieldErrors` lists every failing field.' })
+  start(
+    @Body() body: StartRolloutRequestDto,
+    @RequestContext() context: CommandContext,
+  ): Promise<StartRolloutResult> {
+    return this.commandBus.execute(
+      new StartRollout({
+        context,
+        clientIds: body.clientIds,
+        targetVersion: body.targetVersion,
+        image: body.image,
+        ...(body.imageDigest ? { imageDigest: body.imageDigest } : {}),
+        batchSize: body.batchSize ?? ROLLOUT_DEFAULTS.batchSize,
+        maxFailures: body.maxFailures ?? ROLLOUT_DEFAULTS.maxFailures,
+      }),
+    );
+  }
+}

@@ -1,0 +1,59 @@
+import { idSchema } from '@opcfleet/contracts';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsInt,
+  IsOptional,
+  Max,
+  Min,
+} from 'class-validator';
+import { MatchesSchema } from '../../http/schema-validators';
+import { RequestUpdateRequestDto } from '../../update-jobs/request-update/request-update.request.dto';
+
+export const ROLLOUT_DEFAULTS = { batchSize: 10, maxFailures: 0 } as const;
+
+/** The update of one client (image, targetVersion, imageDigest?) for many, in waves. */
+export class StartRolloutRequestDto extends RequestUpdateRequestDto {
+  @ApiProperty({
+    example: ['press-07', 'press-08'],
+    minItems: 1,
+    maxItems: 10_000,
+    uniqueItems: true,
+    description: 'The clients, in the order their jobs are requested.',
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10_000)
+  @ArrayUnique()
+  @MatchesSchema(idSchema, { each: true })
+  clientIds: string[];
+
+  @ApiPropertyOptional({
+    default: ROLLOUT_DEFAULTS.batchSize,
+    minimum: 1,
+    maximum: 1000,
+    description: 'At most this many jobs in flight at once.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  batchSize?: number;
+
+  @ApiPropertyOptional({
+    default: ROLLOUT_DEFAULTS.maxFailures,
+    minimum: 0,
+    description: 'The rollout halts when more jobs than this end other than succeeded.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  maxFailures?: number;
+}
+
+export class RolloutAcceptedResponseDto {
+  @ApiProperty({ format: 'uuid' }) rolloutId: string;
+}

@@ -1,0 +1,382 @@
+import { CommandBus } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { EventStreams } from '../../src/event-sourcing/event-streams';
+import { loadMessagingConfig } from '../../src/messaging/messaging.config';
+import { MessagingModule } from '../../src/messaging/messaging.module';
+import {
+  decideRollout,
+  evolveRollout,
+  progressOf,
+  type RolloutState,
+} from '../../src/rollouts/domain/rollout.decider';
+import type { RolloutEvent } from '../../src/rollouts/domain/rollout.events';
+import {
+  ROLLOUT_ACTOR,
+  ROLLOUT_DRIVER_SUBSCRIPTION,
+  RolloutDriver,
+} from '../../src/rollouts/rollout-driver';
+import { clientStream, rolloutStream } from '../../src/shared/domain/stream-names';
+import { RequestUpdate } from '../../src/update-jobs/request-update/request-update.command';
+import { ApiApp, token } from '../support/api-app';
+import { startTestMosquitto, uniqueTestId, type TestBroker } from '../support/brokers';
+import { eventually, memoryLogger } from '../support/memory-logger';
+import { TestDevice } from '../support/test-device';
+
+jest.setTimeout(30_000);
+
+const IMAGE = 'registry.example.com/opc-core:2.1.0';
+
+/**
+ * Rollouts end to end: the REST API, the driver on its subscription, the dispatcher over a real
+ * Mosquitto, simulated devices reporting back, all on a real PostgreSQL.
+ */
+let broker: TestBroker;
+let api: ApiApp;
+let admin: string;
+let operator: string;
+let auditor: string;
+let otherAdmin: string;
+const tenant = uniqueTestId('t');
+const devices: TestDevice[] = [];
+
+beforeAll(async () => {
+  broker = await startTestMosquitto();
+  const env = {
+    MQTT_URL: broker.url,
+    MQTT_CLIENT_ID: uniqueTestId('svc'),
+    DISPATCH_MAX_BACKOFF_SECONDS: '0.5',
+    MQTT_PUBACK_TIMEOUT_SECONDS: '2',
+  };
+  api = await ApiApp.start({
+    extraImports: [
+      MessagingModule.forRoot({ logger: memoryLogger().logger, config: loadMessagingConfig(env) }),
+    ],
+  });
+  [admin, operator, auditor, otherAdmin] = await Promise.all([
+    token(tenant, ['admin']),
+    token(tenant, ['operator']),
+    token(tenant, ['auditor']),
+    token(`other-${tenant}`, ['admin']),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all(devices.map((device) => device.disconnect()));
+  await api?.stop();
+  await broker?.close();
+});
+
+const http = () => request(api.server);
+const as = (jwt: string) => ({ Authorization: `Bearer ${jwt}` });
+
+async function register(clientId: string) {
+  const response = await http()
+    .post('/api/v1/clients')
+    .set(as(admin))
+    .send({ clientId, labels: {}, version: '2.0.0' });
+  expect(response.status).toBe(201);
+}
+
+/** Registered clients, each with a connected simulated device. */
+async function fleet(prefix: string, size: number): Promise<TestDevice[]> {
+  return Promise.all(
+    Array.from({ length: size }, async (_, i) => {
+      const clientId = `${prefix}-${i + 1}`;
+      await register(clientId);
+      const device = new TestDevice(broker.url, tenant, clientId, 5);
+      await device.connect();
+      devices.push(device);
+      return device;
+    }),
+  );
+}
+
+/**
+ * Devices that answer every update command after `delayMs` with received, then committed or
+ * failed. `maxInFlight` is the most commands seen and not yet answered at once: the service
+ * only sends the next after it has ingested an answer, so it bounds the jobs in flight.
+ */
+function answer(
+  fleetDevices: TestDevice[],
+  plan: (clientId: string) => { fail: boolean; delayMs: number },
+) {
+  const answered = new Set<string>();
+  const stats = { inFlight: 0, maxInFlight: 0 };
+  const timer = setInterval(() => {
+    for (const device of fleetDevices) {
+      for (const { topic, command } of device.commands) {
+        if (!topic.endsWith('/commands/update') || answered.has(command.jobId)) continue;
+        answered.add(command.jobId);
+        stats.inFlight += 1;
+        stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+        const { fail, delayMs } = plan(device.clientId);
+        const job = { jobId: command.jobId, kind: 'update' as const };
+        setTimeout(() => {
+          void (async () => {
+            await device.report(job, 1, 'received');
+            stats.inFlight -= 1;
+            await device.report(
+              job,
+              2,
+              fail ? 'failed' : 'committed',
+              fail
+                ? { error: { code: 'pull_failed', message: 'manifest unknown' } }
+                : { version: '2.1.0' },
+            );
+          })();
+        }, delayMs);
+      }
+    }
+  }, 20);
+  return { stats, stop: () => clearInterval(timer) };
+}
+
+async function startRollout(body: Record<string, unknown>) {
+  const response = await http()
+    .post('/api/v1/rollouts')
+    .set(as(admin))
+    .send({ targetVersion: '2.1.0', image: IMAGE, ...body });
+  expect(response.status).toBe(202);
+  return response.body.rolloutId as string;
+}
+
+const getRollout = (rolloutId: string, jwt = admin) =>
+  http().get(`/api/v1/rollouts/${rolloutId}`).set(as(jwt));
+
+async function rolloutEvents(rolloutId: string): Promise<RolloutEvent[]> {
+  const events = await api.app.get(EventStreams).store.readStream(rolloutStream(rolloutId));
+  return events.map((event) => ({ type: event.type, data: event.data }) as RolloutEvent);
+}
+
+const updateCommands = (device: TestDevice) =>
+  device.commands.filter(({ topic }) => topic.endsWith('/commands/update'));
+
+describe('a rollout over MQTT', () => {
+  it('updates 5 clients in waves of at most 2 and completes', async () => {
+    const group = await fleet('wave', 5);
+    const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 150 }));
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        batchSize: 2,
+      });
+      const done = await eventually(async () => {
+        const response = await getRollout(rolloutId, auditor);
+        return response.body.status === 'Completed' && response.body;
+      }, 20_000);
+      expect(done).toMatchObject({
+        rolloutId,
+        status: 'Completed',
+        counts: { total: 5, pending: 0, inFlight: 0, succeeded: 5, failed: 0, skipped: 0 },
+        percentDone: 100,
+      });
+      expect(done.clients.map((c: { clientId: string }) => c.clientId)).toEqual(
+        group.map((device) => device.clientId),
+      );
+      expect(done.clients.every((c: { outcome?: string }) => c.outcome === 'succeeded')).toBe(true);
+      // Never more than 2 jobs in flight: on the devices, and at every step of the stream.
+      expect(devicesAnswer.stats.maxInFlight).toBe(2);
+      let state: RolloutState = null;
+      for (const event of await rolloutEvents(rolloutId)) {
+        state = evolveRollout(state, event);
+        expect(progressOf(state!).inFlight).toBeLessThanOrEqual(2);
+      }
+      for (const device of group) expect(updateCommands(device)).toHaveLength(1);
+      // One progress line per wave, with the rollout id as correlation id.
+      const waves = api.logs.filter(
+        (line) => line.msg === 'rollout wave requested' && line.rolloutId === rolloutId,
+      );
+      expect(waves.length).toBeGreaterThanOrEqual(3);
+      expect(waves.every((line) => line.correlationId === rolloutId)).toBe(true);
+      const list = await http().get('/api/v1/rollouts').set(as(operator));
+      expect(list.status).toBe(200);
+      expect(
+        list.body.items.find((r: { rolloutId: string }) => r.rolloutId === rolloutId),
+      ).toMatchObject({ status: 'Completed', percentDone: 100 });
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('halts on the first failure with maxFailures 0: later clients never get a job', async () => {
+    const group = await fleet('halt', 4);
+    // The first fails fast; the second is slow, so the halt comes before its end.
+    const devicesAnswer = answer(group, (clientId) => ({
+      fail: clientId === 'halt-1',
+      delayMs: clientId === 'halt-1' ? 50 : 800,
+    }));
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        batchSize: 2,
+        maxFailures: 0,
+      });
+      await eventually(async () => (await getRollout(rolloutId)).body.status === 'Halted', 15_000);
+      // The job in flight still runs to its end and is recorded.
+      const halted = await eventually(async () => {
+        const { body } = await getRollout(rolloutId);
+        return body.counts.inFlight === 0 && body;
+      }, 15_000);
+      expect(halted).toMatchObject({
+        status: 'Halted',
+        counts: { total: 4, pending: 2, inFlight: 0, succeeded: 1, failed: 1, skipped: 0 },
+        percentDone: 50,
+      });
+      expect(halted.haltReason).toContain('maxFailures 0');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(updateCommands(group[2])).toHaveLength(0);
+      expect(updateCommands(group[3])).toHaveLength(0);
+      const cancel = await http().post(`/api/v1/rollouts/${rolloutId}/cancel`).set(as(admin));
+      expect(cancel.status).toBe(409);
+      expect(cancel.body.error).toBe('rollout_final');
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('skips unknown and busy clients, and adopts a job whose record was lost instead of requesting twice', async () => {
+    await register('adopt-1');
+    await register('adopt-2');
+    await register('busy-1');
+    const busy = await http()
+      .post('/api/v1/clients/busy-1/update')
+      .set(as(admin))
+      .send({ targetVersion: '2.1.0', image: IMAGE });
+    expect(busy.status).toBe(202);
+    // As if a driver opened adopt-1's job and died before recording RolloutJobRequested.
+    const rolloutId = randomUUID();
+    const context = {
+      actor: ROLLOUT_ACTOR,
+      tenantId: tenant,
+      correlationId: rolloutId,
+      causationId: rolloutStream(rolloutId),
+    };
+    const orphan = await api.app
+      .get(CommandBus)
+      .execute<RequestUpdate, { jobId: string }>(
+        new RequestUpdate({ context, clientId: 'adopt-1', targetVersion: '2.1.0', image: IMAGE }),
+      );
+    // ...and the job ended before any driver ran again.
+    const cancelled = await http()
+      .post(`/api/v1/jobs/${orphan.jobId}/cancel`)
+      .set(as(admin))
+      .send({});
+    expect(cancelled.status).toBe(200);
+    const started = decideRollout(
+      {
+        type: 'StartRollout',
+        data: {
+          rolloutId,
+          tenantId: tenant,
+          image: IMAGE,
+          targetVersion: '2.1.0',
+          targets: ['adopt-1', 'ghost', 'busy-1', 'adopt-2'],
+          batchSize: 4,
+          maxFailures: 0,
+          startedAt: new Date().toISOString(),
+        },
+      },
+      null,
+    );
+    await api.app.get(EventStreams).append(rolloutStream(rolloutId), started, {
+      expectedRevision: 'no_stream',
+      context: { ...context, actor: 'test:admin' },
+    });
+    const running = await eventually(async () => {
+      const { body } = await getRollout(rolloutId);
+      return body.counts?.pending === 0 && body;
+    });
+    expect(running.counts).toMatchObject({ inFlight: 1, failed: 1, skipped: 2 });
+    const entries = Object.fromEntries(
+      running.clients.map((c: { clientId: string }) => [c.clientId, c]),
+    );
+    expect(entries['adopt-1']).toEqual({
+      clientId: 'adopt-1',
+      jobId: orphan.jobId,
+      outcome: 'cancelled',
+    });
+    expect(entries['adopt-2'].jobId).toEqual(expect.any(String));
+    expect(entries.ghost.skipped.code).toBe('not_found');
+    expect(entries['busy-1'].skipped.code).toBe('update_in_flight');
+    const marks = (
+      await api.app.get(EventStreams).store.readStream(clientStream(tenant, 'adopt-1'))
+    ).filter((event) => event.type === 'ClientUpdateStarted');
+    expect(marks).toHaveLength(1);
+
+    // Every event handed over again (checkpoint gone): nothing is requested or recorded twice.
+    const before = (await rolloutEvents(rolloutId)).length;
+    const driver = api.app.get(RolloutDriver);
+    await driver.beforeApplicationShutdown();
+    await api.app
+      .get(DataSource)
+      .query(`DELETE FROM event_store.checkpoints WHERE name = $1`, [ROLLOUT_DRIVER_SUBSCRIPTION]);
+    driver.onApplicationBootstrap();
+    await driver.caughtUp();
+    expect(await rolloutEvents(rolloutId)).toHaveLength(before);
+  });
+});
+
+describe('the rollouts API', () => {
+  let rolloutId: string;
+
+  beforeAll(async () => {
+    await register('api-1');
+    rolloutId = await startRollout({ clientIds: ['api-1'], batchSize: 1 });
+  });
+
+  it('refuses without a token (401) and without the admin role (403)', async () => {
+    const body = { clientIds: ['api-1'], targetVersion: '2.1.0', image: IMAGE };
+    expect((await http().post('/api/v1/rollouts').send(body)).status).toBe(401);
+    expect((await http().get(`/api/v1/rollouts/${rolloutId}`)).status).toBe(401);
+    expect((await http().post('/api/v1/rollouts').set(as(operator)).send(body)).status).toBe(403);
+    expect(
+      (await http().post(`/api/v1/rollouts/${rolloutId}/cancel`).set(as(auditor))).status,
+    ).toBe(403);
+  });
+
+  it('lists every failing field (400)', async () => {
+    const response = await http()
+      .post('/api/v1/rollouts')
+      .set(as(admin))
+      .send({
+        clientIds: ['a', 'a', 'bad/id'],
+        batchSize: 0,
+        maxFailures: -1,
+        image: 'Not An Image',
+      });
+    expect(response.status).toBe(400);
+    const paths = response.body.fieldErrors.map((e: { path: string }) => e.path);
+    expect(paths).toEqual(
+      expect.arrayContaining(['clientIds', 'batchSize', 'maxFailures', 'image', 'targetVersion']),
+    );
+    const empty = await http()
+      .post('/api/v1/rollouts')
+      .set(as(admin))
+      .send({ clientIds: [], targetVersion: '2.1.0', image: IMAGE });
+    expect(empty.status).toBe(400);
+    expect(empty.body.fieldErrors.map((e: { path: string }) => e.path)).toEqual(['clientIds']);
+  });
+
+  it('hides unknown and other tenants’ rollouts (404)', async () => {
+    expect((await getRollout(randomUUID())).status).toBe(404);
+    expect((await getRollout(rolloutId, otherAdmin)).status).toBe(404);
+    expect(
+      (await http().post(`/api/v1/rollouts/${rolloutId}/cancel`).set(as(otherAdmin))).status,
+    ).toBe(404);
+    const list = await http().get('/api/v1/rollouts').set(as(otherAdmin));
+    expect(list.body.items).toEqual([]);
+  });
+
+  it('cancels once (200), then answers 409', async () => {
+    const first = await http()
+      .post(`/api/v1/rollouts/${rolloutId}/cancel`)
+      .set(as(admin))
+      .send({ reason: 'wrong tag' });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ rolloutId, status: 'Cancelled' });
+    expect((await getRollout(rolloutId, auditor)).body.status).toBe('Cancelled');
+    const second = await http().post(`/api/v1/rollouts/${rolloutId}/cancel`).set(as(admin));
+    expect(second.status).toBe(409);
+  });
+});
