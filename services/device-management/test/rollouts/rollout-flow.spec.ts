@@ -176,12 +176,14 @@ describe('a rollout over MQTT', () => {
       );
       expect(done.clients.every((c: { outcome?: string }) => c.outcome === 'succeeded')).toBe(true);
       // Never more than 2 jobs in flight: on the devices, and at every step of the stream.
-      expect(devicesAnswer.stats.maxInFlight).toBe(2);
+      expect(devicesAnswer.stats.maxInFlight).toBeLessThanOrEqual(2);
       let state: RolloutState = null;
+      const inFlight: number[] = [];
       for (const event of await rolloutEvents(rolloutId)) {
         state = evolveRollout(state, event);
-        expect(progressOf(state!).inFlight).toBeLessThanOrEqual(2);
+        inFlight.push(progressOf(state!).inFlight);
       }
+      expect(Math.max(...inFlight)).toBe(2);
       for (const device of group) expect(updateCommands(device)).toHaveLength(1);
       // One progress line per wave, with the rollout id as correlation id.
       const waves = api.logs.filter(
@@ -204,7 +206,7 @@ describe('a rollout over MQTT', () => {
     // The first fails fast; the second is slow, so the halt comes before its end.
     const devicesAnswer = answer(group, (clientId) => ({
       fail: clientId === 'halt-1',
-      delayMs: clientId === 'halt-1' ? 50 : 800,
+      delayMs: clientId === 'halt-1' ? 50 : 1500,
     }));
     try {
       const rolloutId = await startRollout({
@@ -366,6 +368,20 @@ describe('the rollouts API', () => {
     ).toBe(404);
     const list = await http().get('/api/v1/rollouts').set(as(otherAdmin));
     expect(list.body.items).toEqual([]);
+  });
+
+  it('is described in the OpenAPI document', async () => {
+    const { body } = await http().get('/docs-json');
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/rollouts',
+        '/api/v1/rollouts/{id}',
+        '/api/v1/rollouts/{id}/cancel',
+      ]),
+    );
+    expect(body.components.schemas.StartRolloutRequestDto.required).toEqual(
+      expect.arrayContaining(['clientIds', 'image', 'targetVersion']),
+    );
   });
 
   it('cancels once (200), then answers 409', async () => {

@@ -44,6 +44,11 @@ export class RolloutDto extends RolloutSummaryDto {
   clients: RolloutClientDto[];
 }
 
+export class RolloutListDto {
+  @ApiProperty({ type: [RolloutSummaryDto], description: 'Newest first' })
+  items: RolloutSummaryDto[];
+}
+
 export function toRolloutSummaryDto(rollout: Rollout): RolloutSummaryDto {
   const { request } = rollout;
   const { percentDone, ...counts } = progressOf(rollout);

@@ -5,7 +5,7 @@ import { EVENT_STORE } from '../../event-sourcing/event-store.token';
 import { STREAM_PREFIX } from '../../shared/domain/stream-names';
 import { evolveRollout, type Rollout, type RolloutState } from '../domain/rollout.decider';
 import type { RolloutEvent } from '../domain/rollout.events';
-import { toRolloutSummaryDto, type RolloutSummaryDto } from '../get-rollout/rollout.dto';
+import { toRolloutSummaryDto, type RolloutListDto } from '../get-rollout/rollout.dto';
 import { ListRollouts } from './list-rollouts.query';
 
 const PAGE = 5_000;
@@ -16,13 +16,10 @@ const PAGE = 5_000;
  * rollouts; a read-model table is the next step when there are many.
  */
 @QueryHandler(ListRollouts)
-export class ListRolloutsHandler implements IQueryHandler<
-  ListRollouts,
-  { items: RolloutSummaryDto[] }
-> {
+export class ListRolloutsHandler implements IQueryHandler<ListRollouts, RolloutListDto> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  async execute({ tenantId }: ListRollouts): Promise<{ items: RolloutSummaryDto[] }> {
+  async execute({ tenantId }: ListRollouts): Promise<RolloutListDto> {
     const states = new Map<string, RolloutState>();
     let after: string | undefined;
     for (;;) {

@@ -3,7 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
-import type { RolloutSummaryDto } from '../get-rollout/rollout.dto';
+import { RolloutListDto } from '../get-rollout/rollout.dto';
 import { ListRollouts } from './list-rollouts.query';
 
 @ApiTags('rollouts')
@@ -14,10 +14,10 @@ export class ListRolloutsHttpController {
 
   @Get()
   @ApiOkResponse({
-    description:
-      '`{ items }`: the rollouts of your tenant, newest first, without per-client entries.',
+    type: RolloutListDto,
+    description: 'The rollouts of your tenant, without per-client entries.',
   })
-  list(@CurrentPrincipal() principal: Principal): Promise<{ items: RolloutSummaryDto[] }> {
+  list(@CurrentPrincipal() principal: Principal): Promise<RolloutListDto> {
     return this.queryBus.execute(new ListRollouts(principal.tenantId));
   }
 }
