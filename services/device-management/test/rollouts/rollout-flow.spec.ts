@@ -275,7 +275,9 @@ describe('a rollout over MQTT', () => {
           targetVersion: '2.1.0',
           targets: ['adopt-1', 'ghost', 'busy-1', 'adopt-2'],
           batchSize: 4,
-          maxFailures: 0,
+          // The adopted job was cancelled: a failure, tolerated so the other targets go on
+          // whether the driver sees the job's end before or after RolloutStarted.
+          maxFailures: 1,
           startedAt: new Date().toISOString(),
         },
       },
@@ -285,10 +287,12 @@ describe('a rollout over MQTT', () => {
       expectedRevision: 'no_stream',
       context: { ...context, actor: 'test:admin' },
     });
+    // Generous: a transaction held open anywhere on the server delays every subscriber.
     const running = await eventually(async () => {
       const { body } = await getRollout(rolloutId);
       return body.counts?.pending === 0 && body;
-    });
+    }, 15_000);
+    expect(running.status).toBe('Running');
     expect(running.counts).toMatchObject({ inFlight: 1, failed: 1, skipped: 2 });
     const entries = Object.fromEntries(
       running.clients.map((c: { clientId: string }) => [c.clientId, c]),
