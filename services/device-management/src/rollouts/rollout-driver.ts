@@ -76,7 +76,9 @@ const rolloutOf = (metadata: EventMetadata | undefined): string | undefined =>
  * rollout stream is at the revision the decision was taken on; on a conflict the driver
  * reloads and records the jobs it already opened whatever the new state (a cancel that came in
  * between stops the next wave, not the jobs already opened). Recording a fact twice decides
- * nothing (the decider ignores a client that already has an entry).
+ * nothing (the decider ignores a client that already has an entry). Decisions are taken on
+ * the rollout stream as it is now, not as it was at the subscription's position: a job's end
+ * may be recorded before the driver reaches the rollout's later events, which is harmless.
  */
 @Injectable()
 export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationShutdown {
