@@ -99,7 +99,7 @@ async function fleet(prefix: string, size: number): Promise<TestDevice[]> {
  */
 function answer(
   fleetDevices: TestDevice[],
-  plan: (clientId: string) => { fail: boolean; delayMs: number },
+  plan: (clientId: string) => { fail: boolean; delayMs: number; notBefore?: Promise<unknown> },
 ) {
   const answered = new Set<string>();
   const stats = { inFlight: 0, maxInFlight: 0 };
@@ -110,10 +110,11 @@ function answer(
         answered.add(command.jobId);
         stats.inFlight += 1;
         stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-        const { fail, delayMs } = plan(device.clientId);
+        const { fail, delayMs, notBefore } = plan(device.clientId);
         const job = { jobId: command.jobId, kind: 'update' as const };
         setTimeout(() => {
           void (async () => {
+            await notBefore;
             await device.report(job, 1, 'received');
             stats.inFlight -= 1;
             await device.report(
@@ -203,10 +204,14 @@ describe('a rollout over MQTT', () => {
 
   it('halts on the first failure with maxFailures 0: later clients never get a job', async () => {
     const group = await fleet('halt', 4);
-    // The first fails fast; the second is slow, so the halt comes before its end.
+    // The second fails; the first answers only once the rollout has halted, so its end
+    // cannot free a slot for a next wave first, however slow the machine.
+    let seenHalted!: () => void;
+    const haltSeen = new Promise<void>((resolve) => (seenHalted = resolve));
     const devicesAnswer = answer(group, (clientId) => ({
       fail: clientId === 'halt-1',
-      delayMs: clientId === 'halt-1' ? 50 : 1500,
+      delayMs: 50,
+      ...(clientId === 'halt-1' ? {} : { notBefore: haltSeen }),
     }));
     try {
       const rolloutId = await startRollout({
@@ -215,6 +220,7 @@ describe('a rollout over MQTT', () => {
         maxFailures: 0,
       });
       await eventually(async () => (await getRollout(rolloutId)).body.status === 'Halted', 15_000);
+      seenHalted();
       // The job in flight still runs to its end and is recorded.
       const halted = await eventually(async () => {
         const { body } = await getRollout(rolloutId);
