@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import {
   RuntimeError,
   type ContainerInfo,
@@ -13,6 +13,7 @@ import {
   type PullProgress,
   type RegistryAuth,
 } from './container-runtime.port';
+import { dockerClient } from './docker-client';
 import { parseImageReference } from './image-reference';
 import { classifyPullError } from './pull-errors';
 import { registryImageSize } from './registry-image-size';
@@ -67,7 +68,7 @@ export class DockerodeRuntime implements ContainerRuntime {
   private readonly docker: Docker;
 
   constructor(private readonly options: DockerodeRuntimeOptions = {}) {
-    this.docker = new Docker(dockerConnection(options.dockerHost ?? process.env.DOCKER_HOST));
+    this.docker = dockerClient(options.dockerHost ?? process.env.DOCKER_HOST);
   }
 
   async inspectContainer(nameOrId: string): Promise<ContainerInfo | null> {
@@ -373,13 +374,6 @@ export class DockerodeRuntime implements ContainerRuntime {
       clearTimeout(timer);
     }
   }
-}
-
-function dockerConnection(dockerHost: string | undefined): Docker.DockerOptions {
-  if (!dockerHost) return { socketPath: '/var/run/docker.sock' };
-  if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
-  const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
-  return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
 }
 
 function sumProgress(layers: Map<string, { current: number; total?: number }>): PullProgress {

@@ -1,4 +1,5 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { dockerClient } from '../container-runtime/docker-client';
 import type { ReloadVerdict, WorkloadReloader } from '../config-apply/config-decision';
 import { awaitConfigVerdict } from './config-verdict';
 
@@ -20,7 +21,7 @@ export class SignalReloader implements WorkloadReloader {
       timeoutMs: number;
     },
   ) {
-    this.docker = new Docker(engineConnection(options.dockerHost));
+    this.docker = dockerClient(options.dockerHost);
   }
 
   async reload(): Promise<ReloadVerdict> {
@@ -29,10 +30,4 @@ export class SignalReloader implements WorkloadReloader {
     if (!verdictUrl) return { accepted: true };
     return awaitConfigVerdict(verdictUrl, { settleMs: this.options.settleMs ?? 300, timeoutMs });
   }
-}
-
-export function engineConnection(dockerHost: string): Docker.DockerOptions {
-  if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
-  const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
-  return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
 }
