@@ -1,5 +1,9 @@
 import { validateOpcClientConfig, type FieldError } from '@opcfleet/contracts';
-import { registerDecorator, type ValidationOptions } from 'class-validator';
+import {
+  registerDecorator,
+  type ValidationArguments,
+  type ValidationOptions,
+} from 'class-validator';
 import type { z } from 'zod';
 
 /**
@@ -67,4 +71,21 @@ export function IsLabels(options?: ValidationOptions) {
       },
     });
 }
+/** Fails when `other` is given too: the two properties are alternatives. */
+export function IsAlternativeTo(other: string, options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isAlternativeTo',
+      target: target.constructor,
+      propertyName,
+      constraints: [other],
+      options,
+      validator: {
+        validate: (_value: unknown, args?: ValidationArguments) =>
+          (args?.object as Record<string, unknown>)[other] === undefined,
+        defaultMessage: () => `give either ${propertyName} or ${other}, not both`,
+      },
+    });
+}
+
 export const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;

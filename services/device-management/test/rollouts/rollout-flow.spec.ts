@@ -70,20 +70,24 @@ afterAll(async () => {
 const http = () => request(api.server);
 const as = (jwt: string) => ({ Authorization: `Bearer ${jwt}` });
 
-async function register(clientId: string) {
+async function register(clientId: string, labels: Record<string, string> = {}) {
   const response = await http()
     .post('/api/v1/clients')
     .set(as(admin))
-    .send({ clientId, labels: {}, version: '2.0.0' });
+    .send({ clientId, labels, version: '2.0.0' });
   expect(response.status).toBe(201);
 }
 
 /** Registered clients, each with a connected simulated device. */
-async function fleet(prefix: string, size: number): Promise<TestDevice[]> {
+async function fleet(
+  prefix: string,
+  size: number,
+  labels: Record<string, string> = {},
+): Promise<TestDevice[]> {
   return Promise.all(
     Array.from({ length: size }, async (_, i) => {
       const clientId = `${prefix}-${i + 1}`;
-      await register(clientId);
+      await register(clientId, labels);
       const device = new TestDevice(broker.url, tenant, clientId, 5);
       await device.connect();
       devices.push(device);
@@ -200,6 +204,57 @@ describe('a rollout over MQTT', () => {
     } finally {
       devicesAnswer.stop();
     }
+  });
+
+  it('chooses its targets by labels when it starts, in client id order', async () => {
+    const site = uniqueTestId('plant');
+    const labelled = await fleet('lab', 3, { site, line: 'A' });
+    const elsewhere = await fleet('unlab', 1, { site, line: 'B' });
+    const devicesAnswer = answer([...labelled, ...elsewhere], () => ({
+      fail: false,
+      delayMs: 50,
+    }));
+    try {
+      const rolloutId = await startRollout({ labels: { site, line: 'A' }, batchSize: 3 });
+      const done = await eventually(async () => {
+        const { body } = await getRollout(rolloutId);
+        return body.status === 'Completed' && body;
+      }, 20_000);
+      expect(done.clients.map((c: { clientId: string }) => c.clientId)).toEqual([
+        'lab-1',
+        'lab-2',
+        'lab-3',
+      ]);
+      expect(updateCommands(elsewhere[0]!)).toHaveLength(0);
+      const [started] = await rolloutEvents(rolloutId);
+      expect(started).toMatchObject({
+        type: 'RolloutStarted',
+        data: { selector: { labels: { site, line: 'A' } } },
+      });
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('refuses labels that match no client, and labels given with clientIds (400)', async () => {
+    const start = (body: Record<string, unknown>) =>
+      http()
+        .post('/api/v1/rollouts')
+        .set(as(admin))
+        .send({ targetVersion: '2.1.0', image: IMAGE, ...body });
+    const none = await start({ labels: { site: uniqueTestId('nowhere') } });
+    expect(none.status).toBe(400);
+    expect(none.body.fieldErrors).toEqual([
+      { path: 'labels', message: 'no registered client has all these labels' },
+    ]);
+    const both = await start({ labels: { site: 'x' }, clientIds: ['lab-1'] });
+    expect(both.status).toBe(400);
+    expect(both.body.fieldErrors.map((e: { path: string }) => e.path)).toEqual(['labels']);
+    const neither = await start({});
+    expect(neither.status).toBe(400);
+    expect(new Set(neither.body.fieldErrors.map((e: { path: string }) => e.path))).toEqual(
+      new Set(['clientIds']),
+    );
   });
 
   it('halts on the first failure with maxFailures 0: later clients never get a job', async () => {

@@ -18,6 +18,8 @@ export type RolloutStarted = DomainEvent<
     imageDigest?: string;
     /** Client ids in the order their jobs are requested. */
     targets: string[];
+    /** The labels the targets were chosen by, when they were not listed. */
+    selector?: { labels: Record<string, string> };
     /** At most this many jobs in flight at once. */
     batchSize: number;
     /** The rollout halts when more jobs than this have not succeeded. */

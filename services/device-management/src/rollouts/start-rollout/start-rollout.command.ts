@@ -2,7 +2,8 @@ import type { CommandContext } from '../../shared/domain/domain-event';
 
 export class StartRollout {
   readonly context: CommandContext;
-  readonly clientIds: string[];
+  /** The targets: listed, or every client with these labels when the rollout starts. */
+  readonly targets: { clientIds: string[] } | { labels: Record<string, string> };
   readonly targetVersion: string;
   readonly image: string;
   readonly imageDigest?: string;

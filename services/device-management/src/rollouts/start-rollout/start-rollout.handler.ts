@@ -1,21 +1,34 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { EventStreams } from '../../event-sourcing/event-streams';
+import { ClientView } from '../../read-models/read-model.entities';
+import { DomainError } from '../../shared/domain/domain-error';
 import { rolloutStream } from '../../shared/domain/stream-names';
 import { decideRollout } from '../domain/rollout.decider';
 import { StartRollout, type StartRolloutResult } from './start-rollout.command';
 
+/** As many targets as a rollout takes. */
+export const MAX_ROLLOUT_TARGETS = 10_000;
+
 /**
  * Opens the rollout stream with RolloutStarted. Nothing else: the rollout driver sees the
- * event through its subscription and requests the first wave.
+ * event through its subscription and requests the first wave. Targets chosen by labels are
+ * resolved here, once, from the clients read model, and recorded in the event.
  */
 @CommandHandler(StartRollout)
 export class StartRolloutHandler implements ICommandHandler<StartRollout, StartRolloutResult> {
-  constructor(private readonly streams: EventStreams) {}
+  constructor(
+    private readonly streams: EventStreams,
+    private readonly dataSource: DataSource,
+  ) {}
 
   async execute(command: StartRollout): Promise<StartRolloutResult> {
-    const { context, clientIds, targetVersion, image, imageDigest, batchSize, maxFailures } =
-      command;
+    const { context, targets, targetVersion, image, imageDigest, batchSize, maxFailures } = command;
+    const clientIds =
+      'labels' in targets
+        ? await this.clientsLabelled(context.tenantId, targets.labels)
+        : targets.clientIds;
     const rolloutId = randomUUID();
     const events = decideRollout(
       {
@@ -27,6 +40,7 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
           targetVersion,
           ...(imageDigest ? { imageDigest } : {}),
           targets: clientIds,
+          ...('labels' in targets ? { selector: { labels: targets.labels } } : {}),
           batchSize,
           maxFailures,
           startedAt: new Date().toISOString(),
@@ -39,5 +53,32 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
       context,
     });
     return { rolloutId };
+  }
+
+  private async clientsLabelled(
+    tenantId: string,
+    labels: Record<string, string>,
+  ): Promise<string[]> {
+    const rows = await this.dataSource
+      .getRepository(ClientView)
+      .createQueryBuilder('c')
+      .select('c.client_id', 'clientId')
+      .where('c.tenant_id = :tenantId', { tenantId })
+      .andWhere('c.labels @> :labels::jsonb', { labels: JSON.stringify(labels) })
+      .orderBy('c.client_id', 'ASC')
+      .limit(MAX_ROLLOUT_TARGETS + 1)
+      .getRawMany<{ clientId: string }>();
+    const problem =
+      rows.length === 0
+        ? 'no registered client has all these labels'
+        : rows.length > MAX_ROLLOUT_TARGETS
+          ? `more than ${MAX_ROLLOUT_TARGETS} clients have these labels`
+          : null;
+    if (problem) {
+      throw new DomainError('invalid_input', problem, {
+        fieldErrors: [{ path: 'labels', message: problem }],
+      });
+    }
+    return rows.map((row) => row.clientId);
   }
 }

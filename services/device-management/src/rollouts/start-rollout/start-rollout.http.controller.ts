@@ -37,7 +37,7 @@ export class StartRolloutHttpController {
     return this.commandBus.execute(
       new StartRollout({
         context,
-        clientIds: body.clientIds,
+        targets: body.labels ? { labels: body.labels } : { clientIds: body.clientIds ?? [] },
         targetVersion: body.targetVersion,
         image: body.image,
         ...(body.imageDigest ? { imageDigest: body.imageDigest } : {}),

@@ -9,8 +9,9 @@ import {
   IsOptional,
   Max,
   Min,
+  ValidateIf,
 } from 'class-validator';
-import { MatchesSchema } from '../../http/schema-validators';
+import { IsAlternativeTo, IsLabels, MatchesSchema } from '../../http/schema-validators';
 import { RequestUpdateRequestDto } from '../../update-jobs/request-update/request-update.request.dto';
 
 export const ROLLOUT_DEFAULTS = { batchSize: 10, maxFailures: 0 } as const;
@@ -22,14 +23,31 @@ export class StartRolloutRequestDto extends RequestUpdateRequestDto {
     minItems: 1,
     maxItems: 10_000,
     uniqueItems: true,
-    description: 'The clients, in the order their jobs are requested.',
+    description:
+      'The clients, in the order their jobs are requested. Give either this or `labels`.',
   })
+  @ValidateIf(
+    (body: StartRolloutRequestDto) => body.labels === undefined || body.clientIds !== undefined,
+  )
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(10_000)
   @ArrayUnique()
   @MatchesSchema(idSchema, { each: true })
-  clientIds: string[];
+  clientIds?: string[];
+
+  @ApiPropertyOptional({
+    example: { site: 'plant-7' },
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description:
+      'Instead of `clientIds`: every registered client that has all these labels when the ' +
+      'rollout starts (at most 10,000), in client id order. Clients labelled later are not added.',
+  })
+  @IsOptional()
+  @IsLabels()
+  @IsAlternativeTo('clientIds')
+  labels?: Record<string, string>;
 
   @ApiPropertyOptional({
     default: ROLLOUT_DEFAULTS.batchSize,
