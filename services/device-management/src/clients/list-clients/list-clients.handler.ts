@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { ClientView } from '../../read-models/read-model.entities';
 import {
   decodeCursor,
   pageOf,
@@ -9,6 +8,7 @@ import {
   type PageDto,
 } from '../../read-models/read-model.dto';
 import { DomainError } from '../../shared/domain/domain-error';
+import { clientsOfTenant } from './clients-query';
 import { ListClients } from './list-clients.query';
 
 /** Keyset paging by client id: stable under concurrent inserts, no OFFSET scans. */
@@ -17,15 +17,9 @@ export class ListClientsHandler implements IQueryHandler<ListClients, PageDto<Cl
   constructor(private readonly dataSource: DataSource) {}
 
   async execute(query: ListClients): Promise<PageDto<ClientDto>> {
-    const rows = this.dataSource
-      .getRepository(ClientView)
-      .createQueryBuilder('c')
-      .where('c.tenant_id = :tenantId', { tenantId: query.tenantId })
-      .orderBy('c.client_id', 'ASC')
-      .limit(query.limit + 1);
-    if (Object.keys(query.labels).length > 0) {
-      rows.andWhere('c.labels @> :labels::jsonb', { labels: JSON.stringify(query.labels) });
-    }
+    const rows = clientsOfTenant(this.dataSource, query.tenantId, query.labels).limit(
+      query.limit + 1,
+    );
     if (query.status) rows.andWhere('c.status = :status', { status: query.status });
     if (query.version) rows.andWhere('c.reported_version = :version', { version: query.version });
     if (query.cursor) {

@@ -2,14 +2,12 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { EventStreams } from '../../event-sourcing/event-streams';
-import { ClientView } from '../../read-models/read-model.entities';
+import { clientsOfTenant } from '../../clients/list-clients/clients-query';
 import { DomainError } from '../../shared/domain/domain-error';
 import { rolloutStream } from '../../shared/domain/stream-names';
 import { decideRollout } from '../domain/rollout.decider';
 import { StartRollout, type StartRolloutResult } from './start-rollout.command';
-
-/** As many targets as a rollout takes. */
-export const MAX_ROLLOUT_TARGETS = 10_000;
+import { MAX_ROLLOUT_TARGETS } from './start-rollout.request.dto';
 
 /**
  * Opens the rollout stream with RolloutStarted. Nothing else: the rollout driver sees the
@@ -59,13 +57,8 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
     tenantId: string,
     labels: Record<string, string>,
   ): Promise<string[]> {
-    const rows = await this.dataSource
-      .getRepository(ClientView)
-      .createQueryBuilder('c')
+    const rows = await clientsOfTenant(this.dataSource, tenantId, labels)
       .select('c.client_id', 'clientId')
-      .where('c.tenant_id = :tenantId', { tenantId })
-      .andWhere('c.labels @> :labels::jsonb', { labels: JSON.stringify(labels) })
-      .orderBy('c.client_id', 'ASC')
       .limit(MAX_ROLLOUT_TARGETS + 1)
       .getRawMany<{ clientId: string }>();
     const problem =

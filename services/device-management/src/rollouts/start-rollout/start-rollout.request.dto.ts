@@ -15,13 +15,15 @@ import { IsAlternativeTo, IsLabels, MatchesSchema } from '../../http/schema-vali
 import { RequestUpdateRequestDto } from '../../update-jobs/request-update/request-update.request.dto';
 
 export const ROLLOUT_DEFAULTS = { batchSize: 10, maxFailures: 0 } as const;
+/** As many targets as a rollout takes, listed or chosen by labels. */
+export const MAX_ROLLOUT_TARGETS = 10_000;
 
 /** The update of one client (image, targetVersion, imageDigest?) for many, in waves. */
 export class StartRolloutRequestDto extends RequestUpdateRequestDto {
   @ApiProperty({
     example: ['press-07', 'press-08'],
     minItems: 1,
-    maxItems: 10_000,
+    maxItems: MAX_ROLLOUT_TARGETS,
     uniqueItems: true,
     description:
       'The clients, in the order their jobs are requested. Give either this or `labels`.',
@@ -31,7 +33,7 @@ export class StartRolloutRequestDto extends RequestUpdateRequestDto {
   )
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(10_000)
+  @ArrayMaxSize(MAX_ROLLOUT_TARGETS)
   @ArrayUnique()
   @MatchesSchema(idSchema, { each: true })
   clientIds?: string[];
