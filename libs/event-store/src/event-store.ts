@@ -153,6 +153,11 @@ export interface SubscriptionOptions {
   exclusive?: boolean;
 }
 
+export interface StreamRename {
+  from: string;
+  to: string;
+}
+
 export interface EventBatch {
   events: RecordedEvent[];
   /** Checkpoint to store once every event of the batch is handled. */
@@ -180,6 +185,15 @@ export interface EventStore {
     handler: (batch: EventBatch) => Promise<void>,
   ): Subscription;
   setStreamMetadata(streamName: string, metadata: StreamMetadata): Promise<void>;
+  /**
+   * Gives streams new names, for a migration from one naming scheme to another: every event
+   * keeps its id, data, revision, position and time, and the stream's metadata moves with it.
+   * All or nothing: a name to give that a stream already has, a name given twice, or an empty
+   * name writes nothing (InvalidEventStoreInputError). A stream that does not exist is skipped.
+   * Subscriptions see no new event: the events were there before. Run it while no writer uses
+   * the old names.
+   */
+  renameStreams(renames: readonly StreamRename[]): Promise<void>;
   getStreamMetadata(streamName: string): Promise<StreamMetadata | undefined>;
   close(): Promise<void>;
 }

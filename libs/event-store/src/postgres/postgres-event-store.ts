@@ -16,6 +16,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   type StreamMetadata,
+  type StreamRename,
   type Subscription,
   type SubscriptionOptions,
 } from '../event-store';
@@ -491,6 +492,37 @@ export class PostgresEventStore implements EventStore {
        ON CONFLICT (stream_name) DO UPDATE SET metadata = EXCLUDED.metadata, updated_at = now()`,
       [checkedStreamName(streamName), JSON.stringify(metadata)],
     );
+  }
+
+  async renameStreams(renames: readonly StreamRename[]): Promise<void> {
+    if (renames.length === 0) return;
+    const from = renames.map((rename) => checkedStreamName(rename.from));
+    const to = renames.map((rename) => checkedStreamName(rename.to));
+    const names = new Set([...from, ...to]);
+    if (names.size !== from.length + to.length) {
+      throw new InvalidEventStoreInputError('a rename names each stream once, old or new');
+    }
+    await this.inTransaction(async (client) => {
+      const taken = await client.query<{ stream_name: string }>(
+        `SELECT stream_name FROM ${this.table('streams')} WHERE stream_name = ANY ($1::text[])
+          UNION SELECT stream_name FROM ${this.table('stream_metadata')}
+          WHERE stream_name = ANY ($1::text[]) LIMIT 1`,
+        [to],
+      );
+      if (taken.rows.length > 0) {
+        throw new InvalidEventStoreInputError(
+          `cannot rename a stream to ${taken.rows[0].stream_name}: that stream exists`,
+        );
+      }
+      for (const table of ['streams', 'events', 'stream_metadata']) {
+        await client.query(
+          `UPDATE ${this.table(table)} t SET stream_name = r.to_name
+             FROM unnest($1::text[], $2::text[]) AS r(from_name, to_name)
+            WHERE t.stream_name = r.from_name`,
+          [from, to],
+        );
+      }
+    });
   }
 
   async getStreamMetadata(streamName: string): Promise<StreamMetadata | undefined> {

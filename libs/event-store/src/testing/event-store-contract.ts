@@ -271,6 +271,67 @@ export function describeEventStoreContract(
       expect(await store.getStreamMetadata(stream)).toEqual({ maxCount: 10 });
     });
 
+    describe('renaming streams (a naming-scheme migration)', () => {
+      it('moves every event, its revision, position and time, and the metadata, to the new name', async () => {
+        const [old1, old2] = [`${prefix}old-1`, `${prefix}old-2`];
+        await store.appendToStream(old1, events(3));
+        await store.appendToStream(old2, events(1));
+        await store.setStreamMetadata(old1, { maxCount: 5 });
+        const before = await store.readStream(old1);
+
+        await store.renameStreams([
+          { from: old1, to: `${prefix}new/1` },
+          { from: old2, to: `${prefix}new/2` },
+          { from: `${prefix}never-written`, to: `${prefix}new/3` },
+        ]);
+
+        expect(await store.readStream(old1)).toEqual([]);
+        const after = await store.readStream(`${prefix}new/1`);
+        expect(after).toEqual(before.map((event) => ({ ...event, streamName: `${prefix}new/1` })));
+        expect(await store.readStream(`${prefix}new/2`)).toHaveLength(1);
+        expect(await store.getStreamMetadata(`${prefix}new/1`)).toEqual({ maxCount: 5 });
+        expect(await store.getStreamMetadata(old1)).toBeUndefined();
+        // The stream goes on from its revision under the new name; the old name is free.
+        await store.appendToStream(`${prefix}new/1`, events(1), { expectedRevision: 2 });
+        await store.appendToStream(old1, events(1), { expectedRevision: 'no_stream' });
+      });
+
+      it('refuses a name that is taken, or given twice, and then renames nothing', async () => {
+        const [a, b] = [`${prefix}a`, `${prefix}b`];
+        await store.appendToStream(a, events(1));
+        await store.appendToStream(b, events(1));
+        await expect(
+          store.renameStreams([
+            { from: a, to: `${prefix}free` },
+            { from: `${prefix}x`, to: b },
+          ]),
+        ).rejects.toBeInstanceOf(InvalidEventStoreInputError);
+        await expect(
+          store.renameStreams([
+            { from: a, to: `${prefix}same` },
+            { from: b, to: `${prefix}same` },
+          ]),
+        ).rejects.toBeInstanceOf(InvalidEventStoreInputError);
+        expect(await store.readStream(a)).toHaveLength(1);
+        expect(await store.readStream(`${prefix}free`)).toEqual([]);
+      });
+
+      it('brings no event to a subscription a second time', async () => {
+        const { seen, handler } = collector();
+        const subscription = subscribe({}, handler);
+        await store.appendToStream(`${prefix}a`, events(2));
+        await subscription.caughtUp();
+        await store.renameStreams([{ from: `${prefix}a`, to: `${prefix}b` }]);
+        await store.appendToStream(`${prefix}c`, events(1));
+        await subscription.caughtUp();
+        expect(seen.map((event) => event.streamName)).toEqual([
+          `${prefix}a`,
+          `${prefix}a`,
+          `${prefix}c`,
+        ]);
+      });
+    });
+
     describe('subscriptions', () => {
       it('catches up from the start, then sees new commits, in commit order', async () => {
         const old = events(5);
