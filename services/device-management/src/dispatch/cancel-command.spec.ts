@@ -1,3 +1,4 @@
+import { updateJobStream } from '../shared/domain/stream-names';
 import { decodeCancelCommand } from '@opcfleet/contracts';
 import type { CommittedEvent } from '../event-sourcing/local-commits';
 import { buildCancelCommand, type CancelEvent } from './cancel-command';
@@ -16,7 +17,7 @@ const jobCommand = {
 const cancelled = (data: object = {}, metadata: object = { correlationId: 'corr-cancel' }) =>
   ({
     id: '0d9e3a46-5a43-4b8e-9a33-6e1b7c2a1f00',
-    streamName: `update-job-${jobId}`,
+    streamName: updateJobStream('acme', jobId),
     type: 'UpdateCancelled',
     revision: 3,
     recordedAt: new Date('2026-01-01T00:10:00Z'),

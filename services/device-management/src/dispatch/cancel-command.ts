@@ -8,6 +8,7 @@ import {
 import type { ConfigCancelled } from '../config-jobs/domain/config-job.events';
 import type { CommittedEvent } from '../event-sourcing/local-commits';
 import { deterministicId } from '../shared/domain/deterministic-id';
+import { idName } from '../shared/domain/stream-names';
 import type { JobKind } from '../shared/domain/domain-event';
 import type { UpdateCancelled } from '../update-jobs/domain/update-job.events';
 import type { JobCommand } from './job-command';
@@ -54,7 +55,7 @@ export function buildCancelCommand(
   const correlationId = cancel.metadata.correlationId ?? jobCommand.correlationId;
   const validated = validateCancelCommand({
     schema: CANCEL_COMMAND_SCHEMA,
-    messageId: deterministicId(`cancel-command:${jobId}`),
+    messageId: deterministicId(idName('cancel-command', jobId)),
     jobId,
     tenantId,
     clientId,

@@ -13,7 +13,7 @@ import { BrokerUnavailableError, type MessageBus } from '../messaging/message-bu
 import type { MessagingMetrics } from '../messaging/messaging.metrics';
 import type { CommitListener, CommittedEvent } from '../event-sourcing/local-commits';
 import type { JobKind } from '../shared/domain/domain-event';
-import { clientStream, jobStream, STREAM_PREFIX } from '../shared/domain/stream-names';
+import { clientStream, jobOfStream, jobStream, STREAM_PREFIX } from '../shared/domain/stream-names';
 import { foldUpdateJob } from '../update-jobs/domain/update-job.decider';
 import type { UpdateJobEvent } from '../update-jobs/domain/update-job.events';
 import { buildCancelCommand, isJobCancel, type CancelJobCommand } from './cancel-command';
@@ -43,7 +43,17 @@ export interface CommandDispatcherOptions {
   localCommits?: { onCommitted(listener: CommitListener): () => void };
 }
 
-type Published = { command: JobCommand; log: Logger };
+type Published = { command: JobCommand; streamName: string; log: Logger };
+
+/** Which job: its kind, tenant and id (the parts of its stream's name). */
+type JobRef = { kind: JobKind; tenantId: string; jobId: string };
+
+/** The job whose stream holds this event; the dispatcher subscribes to job streams only. */
+function jobRefOf(event: Pick<CommittedEvent, 'streamName'>): JobRef {
+  const job = jobOfStream(event.streamName);
+  if (!job) throw new Error(`not a job stream: ${event.streamName}`);
+  return job;
+}
 
 /** What goes to a device: a job's command or its cancel. */
 type DeviceCommand = Pick<JobCommand, 'topic' | 'jobId' | 'messageId' | 'correlationId'> & {
@@ -165,15 +175,19 @@ export class CommandDispatcher {
     const events = await this.store.readStream(clientStream(tenantId, clientId));
     const client = foldClient(events.map(toDomainEvent) as ClientEvent[]);
     if (!client) return 0;
-    const jobs: Array<{ kind: JobKind; jobId: string }> = [
+    const jobs: JobRef[] = [
       ...(client.updateInFlight
-        ? [{ kind: 'update' as const, jobId: client.updateInFlight.jobId }]
+        ? [{ kind: 'update' as const, tenantId, jobId: client.updateInFlight.jobId }]
         : []),
-      ...client.pendingConfigJobs.map((job) => ({ kind: 'config' as const, jobId: job.jobId })),
+      ...client.pendingConfigJobs.map((job) => ({
+        kind: 'config' as const,
+        tenantId,
+        jobId: job.jobId,
+      })),
     ];
     const sent = await Promise.all(
       jobs.map(async (job) => {
-        const published = await this.publishJob(job.kind, job.jobId, 'redelivery');
+        const published = await this.publishJob(job, 'redelivery');
         if (published) await this.record(published.command, published.log);
         return published !== undefined;
       }),
@@ -190,10 +204,9 @@ export class CommandDispatcher {
     // Different jobs are independent: their publishes overlap instead of queueing.
     const publishing = Promise.all(
       batch.events.filter(isJobRequest).map(async (event) => {
-        const jobId = event.data.jobId;
-        this.takenBySubscription.add(jobId);
-        const early = this.publishedEarly.get(jobId);
-        this.publishedEarly.delete(jobId);
+        this.takenBySubscription.add(event.streamName);
+        const early = this.publishedEarly.get(event.streamName);
+        this.publishedEarly.delete(event.streamName);
         const sentEarly = await early;
         if (sentEarly) return sentEarly;
         // Once the subscription has caught up with what was committed before this start, a
@@ -201,12 +214,7 @@ export class CommandDispatcher {
         // there is. Before that (a replay after a restart), each request is checked against
         // its stream, so a job dispatched or cancelled meanwhile is skipped.
         const fresh = this.live && lastRevision.get(event.streamName) === event.revision;
-        return this.publishJob(
-          event.type === 'UpdateRequested' ? 'update' : 'config',
-          jobId,
-          'requested',
-          fresh ? [event] : undefined,
-        );
+        return this.publishJob(jobRefOf(event), 'requested', fresh ? [event] : undefined);
       }),
     );
     const cancels = batch.events.filter(isJobCancel);
@@ -214,15 +222,9 @@ export class CommandDispatcher {
     const sent = published.filter((item) => item !== undefined);
     if (cancels.length > 0) {
       await recordedBefore;
-      const sentNow = new Set(sent.map(({ command }) => command.jobId));
+      const sentNow = new Set(sent.map(({ streamName }) => streamName));
       await Promise.all(
-        cancels.map((event) =>
-          this.publishCancel(
-            event.type === 'UpdateCancelled' ? 'update' : 'config',
-            event.data.jobId,
-            sentNow.has(event.data.jobId),
-          ),
-        ),
+        cancels.map((event) => this.publishCancel(jobRefOf(event), sentNow.has(event.streamName))),
       );
     }
     const checkpointer = this.options.checkpointer;
@@ -257,14 +259,16 @@ export class CommandDispatcher {
       // Only a job's opening append holds its whole stream, from which its state is known.
       if (!isJobRequest(event) || event.revision !== 0) continue;
       if (this.publishedEarly.size >= MAX_EARLY_PUBLISHES) return;
-      const jobId = event.data.jobId;
-      if (this.takenBySubscription.has(jobId)) continue;
+      if (this.takenBySubscription.has(event.streamName)) continue;
       const stream = events.filter((e) => e.streamName === event.streamName);
-      const kind = event.type === 'UpdateRequested' ? 'update' : 'config';
+      const job = jobRefOf(event);
       this.publishedEarly.set(
-        jobId,
-        this.publishJob(kind, jobId, 'requested', stream, 'once').catch((error: unknown) => {
-          this.logger.debug({ err: error, jobId }, 'early publish failed; the subscription will');
+        event.streamName,
+        this.publishJob(job, 'requested', stream, 'once').catch((error: unknown) => {
+          this.logger.debug(
+            { err: error, jobId: job.jobId },
+            'early publish failed; the subscription will',
+          );
           return undefined;
         }),
       );
@@ -278,13 +282,14 @@ export class CommandDispatcher {
    * device has not reported on yet. Returns the published command, if any.
    */
   private async publishJob(
-    kind: JobKind,
-    jobId: string,
+    job: JobRef,
     reason: DispatchReason,
     knownEvents?: readonly CommittedEvent[],
     attempts: 'once' | 'until-acknowledged' = 'until-acknowledged',
   ): Promise<Published | undefined> {
-    const events = knownEvents ?? (await this.store.readStream(jobStream(kind, jobId)));
+    const { kind, jobId } = job;
+    const streamName = jobStream(kind, job.tenantId, jobId);
+    const events = knownEvents ?? (await this.store.readStream(streamName));
     const request = events.find(isJobRequest);
     const status = jobStatus(kind, events);
     const log = this.logger.child({
@@ -311,7 +316,7 @@ export class CommandDispatcher {
     }
     // A job cancelled while the broker was down is not sent once it is back.
     const stillWanted = async () => {
-      const latest = await this.store.readStream(jobStream(kind, jobId));
+      const latest = await this.store.readStream(streamName);
       return wanted.includes(jobStatus(kind, latest) ?? '');
     };
     if (!(await this.publishUntilAcknowledged(command, log, attempts, stillWanted))) {
@@ -329,7 +334,7 @@ export class CommandDispatcher {
       { messageId: command.messageId, topic: command.topic },
       'command published and acknowledged',
     );
-    return { command, log };
+    return { command, streamName, log };
   }
 
   /**
@@ -339,8 +344,9 @@ export class CommandDispatcher {
    * dispatch being recorded: the cancel is sent then too (a device that never got the job
    * only remembers the cancel). An expired cancel is not sent: the job has expired too.
    */
-  private async publishCancel(kind: JobKind, jobId: string, sentInBatch: boolean): Promise<void> {
-    const events = await this.store.readStream(jobStream(kind, jobId));
+  private async publishCancel(job: JobRef, sentInBatch: boolean): Promise<void> {
+    const { kind, jobId } = job;
+    const events = await this.store.readStream(jobStream(kind, job.tenantId, jobId));
     const request = events.find(isJobRequest);
     const cancel = events.find(isJobCancel);
     const log = this.logger.child({
@@ -380,6 +386,7 @@ export class CommandDispatcher {
     const recorded = (await this.commands.execute(
       new RecordCommandDispatched({
         jobKind: command.kind,
+        tenantId: command.tenantId,
         jobId: command.jobId,
         messageId: command.messageId,
         topic: command.topic,

@@ -11,6 +11,7 @@ import {
 import type { ConfigChangeRequested } from '../config-jobs/domain/config-job.events';
 import type { CommittedEvent } from '../event-sourcing/local-commits';
 import { deterministicId } from '../shared/domain/deterministic-id';
+import { idName } from '../shared/domain/stream-names';
 import type { JobKind } from '../shared/domain/domain-event';
 import type { UpdateRequested } from '../update-jobs/domain/update-job.events';
 
@@ -46,7 +47,7 @@ export const isJobRequest = <Event extends CommittedEvent>(
  */
 export function buildJobCommand(request: RequestEvent, defaultExpiryMs: number): JobCommandResult {
   const { jobId, tenantId, clientId, requestedAt } = request.data;
-  const messageId = deterministicId(`command:${request.id}`);
+  const messageId = deterministicId(idName('command', request.id));
   const correlationId = request.metadata.correlationId ?? jobId;
   const expiresAt =
     request.data.expiresAt ?? new Date(Date.parse(requestedAt) + defaultExpiryMs).toISOString();

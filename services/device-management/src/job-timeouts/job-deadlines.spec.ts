@@ -1,8 +1,9 @@
+import { clientStream, configJobStream, updateJobStream } from '../shared/domain/stream-names';
 import { JobDeadlines } from './job-deadlines';
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
 const update = (type: string, seconds: number, jobId = 'j1') => ({
-  streamName: `update-job-${jobId}`,
+  streamName: updateJobStream('acme', jobId),
   type,
   data: { jobId },
   recordedAt: at(seconds),
@@ -13,7 +14,9 @@ describe('JobDeadlines', () => {
     const deadlines = new JobDeadlines(10_000);
     deadlines.apply(update('UpdateRequested', 0));
     expect(deadlines.due(at(9))).toEqual([]);
-    expect(deadlines.due(at(10))).toEqual([{ kind: 'update', jobId: 'j1', deadline: at(10) }]);
+    expect(deadlines.due(at(10))).toEqual([
+      { kind: 'update', tenantId: 'acme', jobId: 'j1', deadline: at(10) },
+    ]);
   });
 
   it('each dispatch or report moves the deadline', () => {
@@ -37,18 +40,20 @@ describe('JobDeadlines', () => {
   it('tracks config jobs and ignores other streams', () => {
     const deadlines = new JobDeadlines(1000);
     deadlines.apply({
-      streamName: 'config-job-c1',
+      streamName: configJobStream('acme', 'c1'),
       type: 'ConfigChangeRequested',
       data: { jobId: 'c1' },
       recordedAt: at(0),
     });
     deadlines.apply({
-      streamName: 'client-t-c',
+      streamName: clientStream('acme', 'c'),
       type: 'ClientRegistered',
       data: { jobId: 'nope' },
       recordedAt: at(0),
     });
-    expect(deadlines.due(at(5))).toEqual([{ kind: 'config', jobId: 'c1', deadline: at(1) }]);
+    expect(deadlines.due(at(5))).toEqual([
+      { kind: 'config', tenantId: 'acme', jobId: 'c1', deadline: at(1) },
+    ]);
   });
 
   it('lists due jobs oldest first and forgets a job once handled', () => {
@@ -56,7 +61,7 @@ describe('JobDeadlines', () => {
     deadlines.apply(update('UpdateRequested', 3, 'late'));
     deadlines.apply(update('UpdateRequested', 1, 'early'));
     expect(deadlines.due(at(10)).map((job) => job.jobId)).toEqual(['early', 'late']);
-    deadlines.forget({ kind: 'update', jobId: 'early' });
+    deadlines.forget({ kind: 'update', tenantId: 'acme', jobId: 'early' });
     expect(deadlines.due(at(10)).map((job) => job.jobId)).toEqual(['late']);
   });
 });
@@ -67,7 +72,7 @@ describe('JobDeadlines correlation', () => {
     deadlines.apply({ ...update('UpdateRequested', 0), metadata: { correlationId: 'corr-7' } });
     deadlines.apply(update('UpdateCommandDispatched', 1));
     expect(deadlines.due(at(5))).toEqual([
-      { kind: 'update', jobId: 'j1', deadline: at(2), correlationId: 'corr-7' },
+      { kind: 'update', tenantId: 'acme', jobId: 'j1', deadline: at(2), correlationId: 'corr-7' },
     ]);
   });
 });

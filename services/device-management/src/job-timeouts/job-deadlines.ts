@@ -1,5 +1,5 @@
 import type { JobKind } from '../shared/domain/domain-event';
-import { jobKindOfStream } from '../shared/domain/stream-names';
+import { jobOfStream, jobStream } from '../shared/domain/stream-names';
 
 /** The facts about a job event that move its report deadline. */
 export interface JobEventFact {
@@ -12,6 +12,7 @@ export interface JobEventFact {
 
 export interface DueJob {
   kind: JobKind;
+  tenantId: string;
   jobId: string;
   deadline: Date;
   /** The job's correlation id, for the log lines of its time-out. */
@@ -53,10 +54,10 @@ export class JobDeadlines {
   constructor(private readonly timeoutMs: number) {}
 
   apply(event: JobEventFact): void {
-    const kind = jobKindOfStream(event.streamName);
-    const jobId = (event.data as { jobId?: unknown } | null)?.jobId;
-    if (!kind || typeof jobId !== 'string') return;
-    const key = `${kind}:${jobId}`;
+    const job = jobOfStream(event.streamName);
+    if (!job) return;
+    const { kind, tenantId, jobId } = job;
+    const key = event.streamName;
     if (FINAL_EVENTS.has(event.type)) {
       this.open.delete(key);
     } else if (LIVENESS_EVENTS.has(event.type)) {
@@ -65,6 +66,7 @@ export class JobDeadlines {
         const correlationId = this.open.get(key)?.correlationId ?? event.metadata?.correlationId;
         this.open.set(key, {
           kind,
+          tenantId,
           jobId,
           deadline: new Date(event.recordedAt.getTime() + this.timeoutMs),
           ...(correlationId && { correlationId }),
@@ -80,8 +82,8 @@ export class JobDeadlines {
       .sort((a, b) => a.deadline.getTime() - b.deadline.getTime());
   }
 
-  forget(job: Pick<DueJob, 'kind' | 'jobId'>): void {
-    this.open.delete(`${job.kind}:${job.jobId}`);
+  forget(job: Pick<DueJob, 'kind' | 'tenantId' | 'jobId'>): void {
+    this.open.delete(jobStream(job.kind, job.tenantId, job.jobId));
   }
 
   get size(): number {

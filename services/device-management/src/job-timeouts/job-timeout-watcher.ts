@@ -75,7 +75,7 @@ export class JobTimeoutWatcher {
       });
       try {
         const result = (await this.commands.execute(
-          new TimeOutJob({ jobKind: job.kind, jobId: job.jobId, at: now }),
+          new TimeOutJob({ jobKind: job.kind, tenantId: job.tenantId, jobId: job.jobId, at: now }),
         )) as TimeOutJobResult | undefined;
         this.deadlines.forget(job);
         log.info(

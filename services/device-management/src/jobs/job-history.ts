@@ -31,11 +31,9 @@ export class JobHistory {
 
   async read(tenantId: string, jobId: string): Promise<{ kind: JobKind; events: RecordedEvent[] }> {
     for (const kind of ['update', 'config'] as const) {
-      const events = await this.store.readStream(jobStream(kind, jobId));
-      if (events.length === 0) continue;
-      // Another tenant's job is answered exactly like a missing one.
-      if ((events[0].data as { tenantId?: string }).tenantId !== tenantId) break;
-      return { kind, events };
+      // Another tenant's job is not found under this tenant's name: answered like a missing one.
+      const events = await this.store.readStream(jobStream(kind, tenantId, jobId));
+      if (events.length > 0) return { kind, events };
     }
     throw notFound('job', jobId);
   }

@@ -6,7 +6,7 @@ import { decideClient, foldClient } from '../clients/domain/client.decider';
 import type { ClientEvent } from '../clients/domain/client.events';
 import { deterministicId } from '../shared/domain/deterministic-id';
 import type { CommandContext, IsoTimestamp, JobKind } from '../shared/domain/domain-event';
-import { clientStream, jobStream } from '../shared/domain/stream-names';
+import { clientStream, idName, jobStream } from '../shared/domain/stream-names';
 import { foldUpdateJob, type UpdateJob } from '../update-jobs/domain/update-job.decider';
 import type { UpdateJobEvent } from '../update-jobs/domain/update-job.events';
 import { endOf, evolveJob } from './domain/job';
@@ -20,12 +20,19 @@ export type LoadedJob =
 export class JobStreams {
   constructor(private readonly streams: EventStreams) {}
 
-  /** The job with this id, trying `preferred` kind first; undefined when neither stream exists. */
-  async load(jobId: string, preferred: JobKind = 'update'): Promise<LoadedJob | undefined> {
+  /**
+   * The tenant's job with this id, trying `preferred` kind first; undefined when neither stream
+   * exists. Another tenant's job is never found: the tenant is part of the stream's name.
+   */
+  async load(
+    tenantId: string,
+    jobId: string,
+    preferred: JobKind = 'update',
+  ): Promise<LoadedJob | undefined> {
     for (const kind of preferred === 'update'
       ? (['update', 'config'] as const)
       : (['config', 'update'] as const)) {
-      const streamName = jobStream(kind, jobId);
+      const streamName = jobStream(kind, tenantId, jobId);
       if (kind === 'update') {
         const loaded = await this.streams.load<UpdateJob | null, UpdateJobEvent>(
           streamName,
@@ -79,7 +86,7 @@ export class JobStreams {
         events: clientEvents,
         expectedRevision: client.expectedRevision,
         context: options.context,
-        eventIds: [deterministicId(`${job.state.request.jobId}:client-ended`)],
+        eventIds: [deterministicId(idName(job.state.request.jobId, 'client-ended'))],
       },
     ]);
   }
@@ -103,7 +110,7 @@ export class JobStreams {
       await this.streams.append(stream, events, {
         expectedRevision: client.expectedRevision,
         context,
-        eventIds: [deterministicId(`${job.state.request.jobId}:client-ended`)],
+        eventIds: [deterministicId(idName(job.state.request.jobId, 'client-ended'))],
       });
     });
   }

@@ -7,7 +7,7 @@ export const READ_MODEL_SCHEMA = 'read_models';
 export type ClientStatus = 'Online' | 'Offline' | 'Updating' | 'UpdateFailed';
 
 /**
- * One row per registered client, projected from its `client-{tenant}-{client}` stream.
+ * One row per registered client, projected from its `client/{tenantId}/{clientId}` stream.
  * `state` is the folded domain state, so a projection step is evolve() plus a write.
  */
 @Entity({ name: 'clients', schema: READ_MODEL_SCHEMA })
@@ -34,7 +34,7 @@ export class ClientView {
   @Column({ type: 'jsonb' }) state: unknown;
 }
 
-/** One row per job of either kind, projected from its `update-job-` / `config-job-` stream. */
+/** One row per job of either kind, projected from its `update-job/` / `config-job/` stream. */
 @Entity({ name: 'jobs', schema: READ_MODEL_SCHEMA })
 @Index(['tenantId', 'clientId', 'requestedAt'])
 @Index(['tenantId', 'requestedAt', 'jobId'])

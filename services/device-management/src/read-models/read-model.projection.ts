@@ -16,7 +16,8 @@ import type { ConfigJob } from '../config-jobs/domain/config-job.decider';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
 import { APP_LOGGER } from '../observability/app-logger';
 import { ServiceMetrics } from '../observability/service-metrics';
-import { jobKindOfStream, STREAM_PREFIX } from '../shared/domain/stream-names';
+import { jobOfStream, jobStream, STREAM_PREFIX } from '../shared/domain/stream-names';
+import type { JobKind } from '../shared/domain/domain-event';
 import type { UpdateJob } from '../update-jobs/domain/update-job.decider';
 import { JobChangeFeed } from './job-change-feed';
 import { toJobDto } from './read-model.dto';
@@ -140,15 +141,33 @@ export class ReadModelProjection implements OnApplicationBootstrap, OnApplicatio
   private async alreadyProjected(batch: EventBatch): Promise<boolean> {
     const last = new Map<string, number>();
     for (const event of batch.events) last.set(event.streamName, event.revision);
-    const jobStreams = [...last.keys()].filter((name) => jobKindOfStream(name));
-    const clientStreams = [...last.keys()].filter((name) => !jobKindOfStream(name));
+    const jobStreams = [...last.keys()].flatMap((name) => {
+      const job = jobOfStream(name);
+      return job ? [{ name, ...job }] : [];
+    });
+    const clientStreams = [...last.keys()].filter((name) => !jobOfStream(name));
     const [jobRows, clientRows] = (await Promise.all([
       jobStreams.length
-        ? this.dataSource.query(
-            `SELECT kind || '-job-' || job_id AS stream, stream_revision FROM ${READ_MODEL_SCHEMA}.jobs
-              WHERE job_id = ANY($1::uuid[])`,
-            [jobStreams.map((name) => name.slice(name.indexOf('-job-') + 5))],
-          )
+        ? this.dataSource
+            .query(
+              `SELECT job_id, tenant_id, kind, stream_revision FROM ${READ_MODEL_SCHEMA}.jobs
+                WHERE job_id = ANY($1::uuid[])`,
+              [jobStreams.map((job) => job.jobId)],
+            )
+            .then(
+              (
+                rows: {
+                  job_id: string;
+                  tenant_id: string;
+                  kind: JobKind;
+                  stream_revision: number;
+                }[],
+              ) =>
+                rows.map((row) => ({
+                  stream: jobStream(row.kind, row.tenant_id, row.job_id),
+                  stream_revision: row.stream_revision,
+                })),
+            )
         : [],
       clientStreams.length
         ? this.dataSource.query(
@@ -166,11 +185,7 @@ export class ReadModelProjection implements OnApplicationBootstrap, OnApplicatio
 
   private async publishJobChanges(batch: EventBatch): Promise<void> {
     const jobIds = [
-      ...new Set(
-        batch.events
-          .filter((event) => jobKindOfStream(event.streamName))
-          .map((event) => event.streamName.slice(event.streamName.indexOf('-job-') + 5)),
-      ),
+      ...new Set(batch.events.flatMap((event) => jobOfStream(event.streamName)?.jobId ?? [])),
     ];
     if (jobIds.length === 0 || !this.feed.observed) return;
     const rows = await this.dataSource.getRepository(JobView).findBy({ jobId: In(jobIds) });

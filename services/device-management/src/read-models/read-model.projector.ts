@@ -10,7 +10,7 @@ import {
   type ConfigJobState,
 } from '../config-jobs/domain/config-job.decider';
 import type { ConfigJobEvent } from '../config-jobs/domain/config-job.events';
-import { jobKindOfStream, STREAM_PREFIX } from '../shared/domain/stream-names';
+import { jobKindOfStream, jobOfStream, STREAM_PREFIX } from '../shared/domain/stream-names';
 import {
   evolveUpdateJob,
   type UpdateJob,
@@ -111,9 +111,7 @@ async function projectJob(
   kind: 'update' | 'config',
   events: readonly Projectable[],
 ): Promise<ReadModelChange | undefined> {
-  const jobId = streamName.slice(
-    (kind === 'update' ? STREAM_PREFIX.updateJob : STREAM_PREFIX.configJob).length,
-  );
+  const { jobId } = jobOfStream(streamName)!;
   const current = startsStream(events)
     ? NO_ROW
     : await loadRow<UpdateJob | ConfigJob>(

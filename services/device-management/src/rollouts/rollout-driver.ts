@@ -14,6 +14,7 @@ import { DomainError } from '../shared/domain/domain-error';
 import type { CommandContext } from '../shared/domain/domain-event';
 import {
   clientStream,
+  parseStreamName,
   rolloutStream,
   STREAM_PREFIX,
   updateJobStream,
@@ -31,7 +32,7 @@ import {
   type Rollout,
   type RolloutCommand,
 } from './domain/rollout.decider';
-import type { RolloutEvent, RolloutJobOutcome } from './domain/rollout.events';
+import type { RolloutJobOutcome } from './domain/rollout.events';
 import { RolloutStreams } from './rollout-streams';
 
 export const ROLLOUT_DRIVER_SUBSCRIPTION = 'rollout-driver';
@@ -51,7 +52,7 @@ const contextOf = (rollout: Rollout): CommandContext => ({
   actor: ROLLOUT_ACTOR,
   tenantId: rollout.request.tenantId,
   correlationId: rollout.request.rolloutId,
-  causationId: rolloutStream(rollout.request.rolloutId),
+  causationId: rolloutStream(rollout.request.tenantId, rollout.request.rolloutId),
 });
 
 /** The rollout whose driver caused an event with this metadata, if any. */
@@ -119,33 +120,42 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private async handle(events: readonly RecordedEvent[]): Promise<void> {
-    const touched = new Set<string>();
+    // Rollouts to advance, by stream name: the tenant and the id.
+    const touched = new Map<string, { tenantId: string; rolloutId: string }>();
+    const touch = (tenantId: string, rolloutId: string) =>
+      touched.set(rolloutStream(tenantId, rolloutId), { tenantId, rolloutId });
     for (const event of events) {
-      if (event.streamName.startsWith(STREAM_PREFIX.rollout)) {
-        touched.add((event.data as RolloutEvent['data']).rolloutId);
+      const stream = parseStreamName(event.streamName);
+      if (stream?.category === 'rollout') {
+        touch(stream.tenantId, stream.rolloutId);
         continue;
       }
+      if (stream?.category !== 'update-job') continue;
       const outcome = OUTCOME_OF_FINAL_EVENT[event.type];
       if (!outcome) continue;
       const [origin] = await this.store.readStream(event.streamName, { maxCount: 1 });
       const rolloutId = rolloutOf(origin?.metadata);
       if (!rolloutId || origin.type !== 'UpdateRequested') continue;
       const { clientId, jobId } = origin.data as UpdateRequested['data'];
-      await this.record(rolloutId, {
+      await this.record(stream.tenantId, rolloutId, {
         type: 'RecordJobFinished',
         data: { clientId, jobId, outcome, at: event.recordedAt.toISOString() },
       });
-      touched.add(rolloutId);
+      touch(stream.tenantId, rolloutId);
     }
-    for (const rolloutId of touched) await this.advance(rolloutId);
+    for (const { tenantId, rolloutId } of touched.values()) await this.advance(tenantId, rolloutId);
   }
 
-  private async record(rolloutId: string, command: RolloutCommand): Promise<void> {
+  private async record(
+    tenantId: string,
+    rolloutId: string,
+    command: RolloutCommand,
+  ): Promise<void> {
     await retryOnConflict(async () => {
-      const { state, expectedRevision } = await this.rollouts.load(rolloutId);
+      const { state, expectedRevision } = await this.rollouts.load(tenantId, rolloutId);
       if (!state) return;
       const events = decideRollout(command, state);
-      await this.rollouts.streams.append(rolloutStream(rolloutId), events, {
+      await this.rollouts.append(state, events, {
         expectedRevision,
         context: contextOf(state),
       });
@@ -153,11 +163,11 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /** Requests jobs while the rollout has free slots and pending targets, and records them. */
-  private async advance(rolloutId: string): Promise<void> {
+  private async advance(tenantId: string, rolloutId: string): Promise<void> {
     // What this call already did to the outside world: kept across conflict retries.
     const done = new Map<string, RolloutCommand>();
     await retryOnConflict(async () => {
-      const { state, expectedRevision } = await this.rollouts.load(rolloutId);
+      const { state, expectedRevision } = await this.rollouts.load(tenantId, rolloutId);
       if (!state) return;
       let { events, state: next } = decideRolloutAll([...done.values()], state);
       const wave: string[] = [];
@@ -174,7 +184,7 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
         next = decided.state;
       }
       if (events.length === 0) return;
-      await this.rollouts.streams.append(rolloutStream(rolloutId), events, {
+      await this.rollouts.append(state, events, {
         expectedRevision,
         context: contextOf(state),
       });
@@ -196,7 +206,7 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
   /** The job of this rollout on the client (adopted or newly requested), or why it is skipped. */
   private async requestJob(rollout: Rollout, clientId: string): Promise<RolloutCommand> {
     const earlier = await this.jobOfRolloutOn(rollout, clientId);
-    if (earlier) return this.adopt(clientId, earlier);
+    if (earlier) return this.adopt(rollout, clientId, earlier);
     const { targetVersion, image, imageDigest } = rollout.request;
     try {
       const { jobId } = await this.commands.execute<RequestUpdate, RequestUpdateResult>(
@@ -217,7 +227,7 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
       if (!(error instanceof DomainError) || error.code === 'concurrency_conflict') throw error;
       // Refused because another driver of this rollout got there first: that job is ours.
       const raced = await this.jobOfRolloutOn(rollout, clientId);
-      if (raced) return this.adopt(clientId, raced);
+      if (raced) return this.adopt(rollout, clientId, raced);
       return {
         type: 'RecordClientSkipped',
         data: { clientId, reason: error.message, code: error.code, at: new Date().toISOString() },
@@ -229,8 +239,8 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
    * A job this rollout opened but never recorded. It may have ended already, its final event
    * handled while the rollout did not know it: then its end is recorded with it.
    */
-  private async adopt(clientId: string, jobId: string): Promise<RolloutCommand> {
-    const events = await this.store.readStream(updateJobStream(jobId));
+  private async adopt(rollout: Rollout, clientId: string, jobId: string): Promise<RolloutCommand> {
+    const events = await this.store.readStream(updateJobStream(rollout.request.tenantId, jobId));
     const final = events.find((event) => OUTCOME_OF_FINAL_EVENT[event.type]);
     if (final) {
       return {

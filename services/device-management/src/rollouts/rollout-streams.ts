@@ -10,16 +10,27 @@ import type { RolloutEvent } from './domain/rollout.events';
 export class RolloutStreams {
   constructor(readonly streams: EventStreams) {}
 
-  load(rolloutId: string): Promise<LoadedStream<RolloutState>> {
-    return this.streams.load<RolloutState, RolloutEvent>(rolloutStream(rolloutId), foldRollout);
+  load(tenantId: string, rolloutId: string): Promise<LoadedStream<RolloutState>> {
+    return this.streams.load<RolloutState, RolloutEvent>(
+      rolloutStream(tenantId, rolloutId),
+      foldRollout,
+    );
   }
 
-  /** The rollout of `tenantId`; not_found for an unknown id or another tenant's (no leak). */
+  /**
+   * The rollout of `tenantId`; not_found for an unknown id. Another tenant's rollout is never
+   * found: the tenant is part of the stream's name.
+   */
   async loadOfTenant(tenantId: string, rolloutId: string): Promise<LoadedStream<Rollout>> {
-    const loaded = await this.load(rolloutId);
-    if (!loaded.state || loaded.state.request.tenantId !== tenantId) {
-      throw notFound('rollout', rolloutId);
-    }
+    const loaded = await this.load(tenantId, rolloutId);
+    if (!loaded.state) throw notFound('rollout', rolloutId);
     return { ...loaded, state: loaded.state };
   }
+
+  append(rollout: Rollout, ...[events, options]: DropFirst<Parameters<EventStreams['append']>>) {
+    const { tenantId, rolloutId } = rollout.request;
+    return this.streams.append(rolloutStream(tenantId, rolloutId), events, options);
+  }
 }
+
+type DropFirst<T extends unknown[]> = T extends [unknown, ...infer Rest] ? Rest : never;

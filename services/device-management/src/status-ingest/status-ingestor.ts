@@ -21,6 +21,7 @@ import {
 import { backoffDelay, InterruptibleSleep } from '../messaging/backoff';
 import type { IncomingMessage, MessageBus } from '../messaging/message-bus';
 import type { MessagingMetrics } from '../messaging/messaging.metrics';
+import { clientKey, jobKey } from '../shared/domain/stream-names';
 import { KeyedWorkQueue } from './keyed-work-queue';
 
 /** What a client coming back online triggers: its pending commands are sent again. */
@@ -102,7 +103,9 @@ export class StatusIngestor {
           bodyClientId: report.clientId,
         });
       }
-      await this.queue.push(`job:${report.jobId}`, () => this.ingestReport(report, topic));
+      await this.queue.push(jobKey(topic.tenantId, report.jobId), () =>
+        this.ingestReport(report, topic),
+      );
     } else {
       const decoded = decodePresence(message.payload);
       if (!decoded.ok) {
@@ -112,7 +115,7 @@ export class StatusIngestor {
       if (presence.tenantId !== topic.tenantId || presence.clientId !== topic.clientId) {
         return this.drop(channel, 'topic_mismatch', message, {});
       }
-      await this.queue.push(`client:${topic.tenantId}/${topic.clientId}`, () =>
+      await this.queue.push(clientKey(topic.tenantId, topic.clientId), () =>
         this.recordPresence(presence, message.retained),
       );
     }

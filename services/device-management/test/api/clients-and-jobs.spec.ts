@@ -451,6 +451,67 @@ describe('tenant isolation', () => {
       (await http().post('/api/v1/clients').set(as(otherAdmin)).send({ clientId: 'iso-1' })).status,
     ).toBe(201);
   });
+
+  it('keeps apart tenants and clients whose ids join alike (acme7/east-1, acme7-east/1)', async () => {
+    // Names joined with "-" once made these two clients one stream.
+    const base = `j${randomUUID().slice(0, 6)}`;
+    const [first, second] = [base, `${base}-east`];
+    const [firstAdmin, secondAdmin] = await Promise.all([
+      token(first, ['admin']),
+      token(second, ['admin']),
+    ]);
+    const registered = (jwt: string, clientId: string) =>
+      http().post('/api/v1/clients').set(as(jwt)).send({ clientId, version: '1.0.0' });
+    const update = (jwt: string, clientId: string, targetVersion: string) =>
+      http()
+        .post(`/api/v1/clients/${clientId}/update`)
+        .set(as(jwt))
+        .send({ targetVersion, image: IMAGE });
+    const config = (jwt: string, clientId: string, version: number) =>
+      http()
+        .post(`/api/v1/clients/${clientId}/config`)
+        .set(as(jwt))
+        .send({ version, settings: validSettings });
+
+    expect((await registered(firstAdmin, 'east-1')).status).toBe(201);
+    expect((await registered(secondAdmin, '1')).status).toBe(201);
+
+    // The second tenant updates and configures its own client only.
+    const theirs = await update(secondAdmin, '1', '6.6.6');
+    expect(theirs.status).toBe(202);
+    expect((await config(secondAdmin, '1', 7)).status).toBe(202);
+    const mine = await http().get('/api/v1/clients/east-1').set(as(firstAdmin));
+    expect(mine.body).toMatchObject({
+      clientId: 'east-1',
+      status: 'Online',
+      version: { reported: '1.0.0' },
+      config: { desired: 0 },
+    });
+    expect(mine.body.updateJobId).toBeUndefined();
+    expect((await http().get(`/api/v1/jobs/${theirs.body.jobId}`).set(as(firstAdmin))).status).toBe(
+      404,
+    );
+
+    // The first tenant is neither blocked nor told the other's config version.
+    expect((await update(firstAdmin, 'east-1', '2.0.0')).status).toBe(202);
+    expect((await config(firstAdmin, 'east-1', 1)).status).toBe(202);
+    const stale = await config(firstAdmin, 'east-1', 1);
+    expect(stale.status).toBe(409);
+    expect(stale.body).toMatchObject({ error: 'config_version_not_increasing', currentVersion: 1 });
+
+    const theirClient = await http().get('/api/v1/clients/1').set(as(secondAdmin));
+    expect(theirClient.body).toMatchObject({
+      clientId: '1',
+      status: 'Updating',
+      version: { desired: '6.6.6' },
+      config: { desired: 7 },
+    });
+    expect(
+      (await http().get('/api/v1/jobs').set(as(firstAdmin))).body.items.map(
+        (job: { clientId: string }) => job.clientId,
+      ),
+    ).toEqual(['east-1', 'east-1']);
+  });
 });
 
 describe('lists', () => {

@@ -10,6 +10,7 @@ import { EVENT_STORE } from '../../src/event-sourcing/event-store.token';
 import { RecordCommandDispatched } from '../../src/jobs/record-command-dispatched/record-command-dispatched.command';
 import { ReportBatchWriter } from '../../src/jobs/ingest-status-report/report-batch.writer';
 import { ApiApp, token } from '../support/api-app';
+import { clientStream, updateJobStream } from '../../src/shared/domain/stream-names';
 
 /** Group commit against PostgreSQL: one batch, every report answered as if it came alone. */
 let api: ApiApp;
@@ -68,6 +69,7 @@ it('stores a batch with a duplicate, a moved stream and a job end, each report a
   await api.app.get(CommandBus).execute(
     new RecordCommandDispatched({
       jobKind: 'update',
+      tenantId: tenant,
       jobId: movedJob,
       messageId: randomUUID(),
       topic: `tenants/${tenant}/clients/${moved}/commands/update`,
@@ -92,17 +94,20 @@ it('stores a batch with a duplicate, a moved stream and a job end, each report a
     { outcome: 'applied', eventType: 'UpdateSucceeded' },
   ]);
   // line-2's cached state was behind: its append failed, its stream was read again.
-  expect(reads.mock.calls.flatMap(([names]) => names)).toContain(`update-job-${movedJob}`);
+  expect(reads.mock.calls.flatMap(([names]) => names)).toContain(updateJobStream(tenant, movedJob));
   reads.mockRestore();
-  expect(await types(`update-job-${firstJob}`)).toEqual(['UpdateRequested', 'UpdateReceived']);
-  expect(await types(`update-job-${movedJob}`)).toEqual([
+  expect(await types(updateJobStream(tenant, firstJob))).toEqual([
+    'UpdateRequested',
+    'UpdateReceived',
+  ]);
+  expect(await types(updateJobStream(tenant, movedJob))).toEqual([
     'UpdateRequested',
     'UpdateReceived',
     'UpdateCommandDispatched',
     'UpdatePhaseReported',
   ]);
   // The job's end freed its client in the same commit, caused by the final report.
-  const clientEvents = await store().readStream(`client-${tenant}-${ending}`);
+  const clientEvents = await store().readStream(clientStream(tenant, ending));
   expect(clientEvents.map((event) => event.type)).toEqual([
     'ClientRegistered',
     'ClientUpdateStarted',
@@ -148,7 +153,7 @@ it('answers a report seen in an earlier batch as duplicate, and one after the en
   const answers = await writer().write([received, report(jobId, clientId, 3, 'pulling')]);
 
   expect(answers).toEqual([{ outcome: 'duplicate' }, { outcome: 'ignored', reason: 'job_final' }]);
-  expect(await types(`update-job-${jobId}`)).toEqual([
+  expect(await types(updateJobStream(tenant, jobId))).toEqual([
     'UpdateRequested',
     'UpdateReceived',
     'UpdateSucceeded',
@@ -165,7 +170,7 @@ it('runs a round again when the client stream of a job end moved meanwhile: noth
   let moved = false;
   reads.mockImplementation(async function (this: PostgresEventStore, names) {
     const streams = await PostgresEventStore.prototype.readStreams.call(this, names);
-    if (!moved && names.includes(`client-${tenant}-${clientId}`)) {
+    if (!moved && names.includes(clientStream(tenant, clientId))) {
       moved = true;
       await api.app.get(CommandBus).execute(
         new RecordClientPresence({
@@ -184,12 +189,12 @@ it('runs a round again when the client stream of a job end moved meanwhile: noth
 
   expect(moved).toBe(true);
   expect(answers).toEqual([{ outcome: 'applied', eventType: 'UpdateSucceeded' }]);
-  expect(await types(`update-job-${jobId}`)).toEqual([
+  expect(await types(updateJobStream(tenant, jobId))).toEqual([
     'UpdateRequested',
     'UpdateReceived',
     'UpdateSucceeded',
   ]);
-  expect(await types(`client-${tenant}-${clientId}`)).toEqual([
+  expect(await types(clientStream(tenant, clientId))).toEqual([
     'ClientRegistered',
     'ClientUpdateStarted',
     'ClientPresenceChanged',

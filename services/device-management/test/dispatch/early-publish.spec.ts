@@ -45,26 +45,24 @@ describe('CommandDispatcher publishing a request of this process at once', () =>
     // A first job shows the dispatcher has caught up with the past: it is live.
     const warmUp = await stack.requestUpdate(tenantId, 'press-0');
     await eventually(async () =>
-      (await stack.jobEventTypes('update', warmUp.jobId)).includes('UpdateCommandDispatched'),
+      (await stack.jobEventTypes(warmUp)).includes('UpdateCommandDispatched'),
     );
 
     await olderTransaction.query('BEGIN');
     await olderTransaction.query('SELECT pg_current_xact_id()');
-    const { jobId } = await stack.requestUpdate(tenantId, 'press-1', '2.0.0');
+    const job = await stack.requestUpdate(tenantId, 'press-1', '2.0.0');
+    const { jobId } = job;
 
     await eventually(() => device.commands.some((c) => c.command.jobId === jobId));
-    expect(await stack.jobEventTypes('update', jobId)).toEqual(['UpdateRequested']);
+    expect(await stack.jobEventTypes(job)).toEqual(['UpdateRequested']);
 
     await olderTransaction.query('COMMIT');
     await eventually(async () =>
-      (await stack.jobEventTypes('update', jobId)).includes('UpdateCommandDispatched'),
+      (await stack.jobEventTypes(job)).includes('UpdateCommandDispatched'),
     );
     // Time for a second publish or record, were there one.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await stack.jobEventTypes('update', jobId)).toEqual([
-      'UpdateRequested',
-      'UpdateCommandDispatched',
-    ]);
+    expect(await stack.jobEventTypes(job)).toEqual(['UpdateRequested', 'UpdateCommandDispatched']);
     expect(device.commands.filter((c) => c.command.jobId === jobId)).toHaveLength(1);
     await device.disconnect();
   });

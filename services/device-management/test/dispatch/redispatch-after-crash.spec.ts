@@ -9,6 +9,7 @@ import { MqttMessageBus } from '../../src/messaging/mqtt-message-bus';
 import { startTestAedes, uniqueTestId, type TestBroker } from '../support/brokers';
 import { eventually, memoryLogger } from '../support/memory-logger';
 import { TestDevice } from '../support/test-device';
+import { updateJobStream } from '../../src/shared/domain/stream-names';
 
 jest.setTimeout(30_000);
 
@@ -64,7 +65,7 @@ describe('CommandDispatcher after a crash between PUBACK and the recorded dispat
     const device = new TestDevice(broker.url, tenantId, 'line-1', 4);
     await device.connect();
     const jobId = randomUUID();
-    await store.appendToStream(`update-job-${jobId}`, [
+    await store.appendToStream(updateJobStream(tenantId, jobId), [
       {
         id: randomUUID(),
         type: 'UpdateRequested',

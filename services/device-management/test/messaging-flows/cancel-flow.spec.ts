@@ -24,9 +24,7 @@ describe.each(TEST_BROKERS)('cancelling jobs over MQTT with %s', (brokerName, st
     const job = await service.requestUpdate(tenantId, 'line-1');
     await eventually(() => device.commandsFor(job.jobId).length > 0);
     await device.report({ ...job, kind: 'update' }, 1, 'received');
-    await eventually(async () =>
-      (await service.jobEventTypes('update', job.jobId)).includes('UpdateReceived'),
-    );
+    await eventually(async () => (await service.jobEventTypes(job)).includes('UpdateReceived'));
 
     await service.cancelJob(tenantId, job.jobId, 'wrong image tag');
 
@@ -43,10 +41,8 @@ describe.each(TEST_BROKERS)('cancelling jobs over MQTT with %s', (brokerName, st
     expect(Date.parse(cancel.command.expiresAt!)).toBeGreaterThan(Date.now());
     // The device stopped before the swap and says so: the job stays Cancelled.
     await device.report({ ...job, kind: 'update' }, 2, 'cancelled', { version: '1.0.0' });
-    await eventually(async () =>
-      (await service.jobEventTypes('update', job.jobId)).includes('CancelAcknowledged'),
-    );
-    expect(await service.jobEventTypes('update', job.jobId)).toEqual([
+    await eventually(async () => (await service.jobEventTypes(job)).includes('CancelAcknowledged'));
+    expect(await service.jobEventTypes(job)).toEqual([
       'UpdateRequested',
       'UpdateCommandDispatched',
       'UpdateReceived',
@@ -59,7 +55,7 @@ describe.each(TEST_BROKERS)('cancelling jobs over MQTT with %s', (brokerName, st
   it('keeps the cancel while the broker is down and sends it once it is back', async () => {
     const job = await service.requestUpdate(tenantId, 'line-1');
     await eventually(async () =>
-      (await service.jobEventTypes('update', job.jobId)).includes('UpdateCommandDispatched'),
+      (await service.jobEventTypes(job)).includes('UpdateCommandDispatched'),
     );
     await broker.cut();
     await service.cancelJob(tenantId, job.jobId);
@@ -89,9 +85,6 @@ describe.each(TEST_BROKERS)('cancelling jobs over MQTT with %s', (brokerName, st
     const next = await service.requestUpdate(tenantId, 'line-1', '2.1.0');
     await eventually(() => device.commandsFor(next.jobId).length > 0, 15_000);
     expect(device.commandsFor(job.jobId)).toHaveLength(0);
-    expect(await service.jobEventTypes('update', job.jobId)).toEqual([
-      'UpdateRequested',
-      'UpdateCancelled',
-    ]);
+    expect(await service.jobEventTypes(job)).toEqual(['UpdateRequested', 'UpdateCancelled']);
   });
 });

@@ -4,6 +4,7 @@ import { eventually } from '../support/memory-logger';
 import type { ServiceStack } from '../support/service-stack';
 import { serviceWithDevice } from '../support/service-with-device';
 import type { TestDevice } from '../support/test-device';
+import { clientStream } from '../../src/shared/domain/stream-names';
 
 jest.setTimeout(30_000);
 
@@ -49,10 +50,8 @@ describe.each(TEST_BROKERS)('config jobs over MQTT with %s', (brokerName, startB
     });
     await device.report({ ...job, kind: 'config' }, 1, 'received', { configVersion: 1 });
     await device.report({ ...job, kind: 'config' }, 2, 'applied', { configVersion: 1 });
-    await eventually(async () =>
-      (await service.jobEventTypes('config', job.jobId)).includes('ConfigApplied'),
-    );
-    const types = await service.jobEventTypes('config', job.jobId);
+    await eventually(async () => (await service.jobEventTypes(job)).includes('ConfigApplied'));
+    const types = await service.jobEventTypes(job);
     expect(types[0]).toBe('ConfigChangeRequested');
     // The dispatch is recorded behind the publish: it may land after the device's first report.
     expect(types.filter((type) => type === 'ConfigCommandDispatched')).toHaveLength(1);
@@ -63,7 +62,7 @@ describe.each(TEST_BROKERS)('config jobs over MQTT with %s', (brokerName, startB
     ]);
     // The client stream is settled right after the job's final event.
     const ended = await eventually(async () =>
-      (await service.store.readStream(`client-${tenantId}-line-1`)).find(
+      (await service.store.readStream(clientStream(tenantId, 'line-1'))).find(
         (event) => event.type === 'ClientConfigEnded',
       ),
     );
@@ -82,9 +81,7 @@ describe.each(TEST_BROKERS)('config jobs over MQTT with %s', (brokerName, startB
       },
     });
     const rejected = await eventually(async () =>
-      (await service.jobEvents('config', job.jobId)).find(
-        (event) => event.type === 'ConfigRejected',
-      ),
+      (await service.jobEvents(job)).find((event) => event.type === 'ConfigRejected'),
     );
     expect(rejected.data).toMatchObject({
       reason: 'the workload refused the configuration',

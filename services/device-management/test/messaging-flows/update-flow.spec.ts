@@ -4,6 +4,7 @@ import { TEST_BROKERS, uniqueTestId, type TestBroker } from '../support/brokers'
 import { eventually } from '../support/memory-logger';
 import { createServiceDatabase, ServiceStack } from '../support/service-stack';
 import { TestDevice } from '../support/test-device';
+import { clientStream } from '../../src/shared/domain/stream-names';
 
 jest.setTimeout(30_000);
 
@@ -66,24 +67,22 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
       expect(received.properties?.messageExpiryInterval).toBeGreaterThan(0);
     }
     await eventually(async () =>
-      (await service.jobEventTypes('update', job.jobId)).includes('UpdateCommandDispatched'),
+      (await service.jobEventTypes(job)).includes('UpdateCommandDispatched'),
     );
 
     let seq = 0;
     for (const phase of HAPPY_PHASES) await device.report({ ...job, kind: 'update' }, ++seq, phase);
     await device.report({ ...job, kind: 'update' }, ++seq, 'committed', { version: '2.1.0' });
 
-    await eventually(async () =>
-      (await service.jobEventTypes('update', job.jobId)).includes('UpdateSucceeded'),
-    );
-    const types = await service.jobEventTypes('update', job.jobId);
+    await eventually(async () => (await service.jobEventTypes(job)).includes('UpdateSucceeded'));
+    const types = await service.jobEventTypes(job);
     expect(types[0]).toBe('UpdateRequested');
     expect(types.filter((type) => type === 'UpdateCommandDispatched')).toHaveLength(1);
     expect(types.at(-1)).toBe('UpdateSucceeded');
     expect(device.commandsFor(job.jobId)).toHaveLength(1);
     // The client stream is settled right after the job's final event.
     await eventually(async () =>
-      (await service.store.readStream(`client-${tenantId}-line-1`)).some(
+      (await service.store.readStream(clientStream(tenantId, 'line-1'))).some(
         (event) => event.type === 'ClientUpdateEnded',
       ),
     );
@@ -113,7 +112,7 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
       );
       for (const job of jobs) {
         await eventually(async () =>
-          (await service.jobEventTypes('update', job.jobId)).includes('UpdateCommandDispatched'),
+          (await service.jobEventTypes(job)).includes('UpdateCommandDispatched'),
         );
       }
       await service.stop();
@@ -121,7 +120,7 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
       await new Promise((resolve) => setTimeout(resolve, 500));
       for (const [i, job] of jobs.entries()) {
         expect(fleet[i].commandsFor(job.jobId)).toHaveLength(1);
-        const types = await service.jobEventTypes('update', job.jobId);
+        const types = await service.jobEventTypes(job);
         expect(types).toEqual(['UpdateRequested', 'UpdateCommandDispatched']);
       }
     } finally {
@@ -137,7 +136,7 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
       error: { code: 'pull_failed', message: 'manifest unknown' },
     });
     const failed = await eventually(async () =>
-      (await service.jobEvents('update', job.jobId)).find((event) => event.type === 'UpdateFailed'),
+      (await service.jobEvents(job)).find((event) => event.type === 'UpdateFailed'),
     );
     expect(failed.data).toMatchObject({ code: 'pull_failed', reason: 'manifest unknown' });
   });
@@ -153,12 +152,12 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
     await report(1, 'received');
     await report(3, 'pulled');
     await eventually(async () => {
-      const events = await service.jobEvents('update', job.jobId);
+      const events = await service.jobEvents(job);
       return events.filter((event) => (event.data as { seq?: number }).seq === 3).length === 1;
     });
     // Let any duplicate in flight land before counting.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const events = await service.jobEvents('update', job.jobId);
+    const events = await service.jobEvents(job);
     const seqs = events
       .map((event) => (event.data as { seq?: number }).seq)
       .filter((seq): seq is number => seq !== undefined);
@@ -173,7 +172,7 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
   it('refuses a report for this job published on another client topic, and survives garbage', async () => {
     const job = await service.requestUpdate(tenantId, 'line-1');
     await eventually(async () =>
-      (await service.jobEventTypes('update', job.jobId)).includes('UpdateCommandDispatched'),
+      (await service.jobEventTypes(job)).includes('UpdateCommandDispatched'),
     );
     const intruder = new TestDevice(
       broker.url,
@@ -217,10 +216,8 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
       expect(reasons).toEqual(expect.arrayContaining(['topic_mismatch', 'malformed']));
       // Still alive: the real device's report goes through.
       await device.report({ ...job, kind: 'update' }, 3, 'received');
-      await eventually(async () =>
-        (await service.jobEventTypes('update', job.jobId)).includes('UpdateReceived'),
-      );
-      const types = await service.jobEventTypes('update', job.jobId);
+      await eventually(async () => (await service.jobEventTypes(job)).includes('UpdateReceived'));
+      const types = await service.jobEventTypes(job);
       expect(types).toEqual(['UpdateRequested', 'UpdateCommandDispatched', 'UpdateReceived']);
     } finally {
       await intruder.disconnect();
@@ -230,21 +227,17 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
   it('resumes after a restart mid-job without sending the command again', async () => {
     const job = await service.requestUpdate(tenantId, 'line-1');
     await eventually(async () =>
-      (await service.jobEventTypes('update', job.jobId)).includes('UpdateCommandDispatched'),
+      (await service.jobEventTypes(job)).includes('UpdateCommandDispatched'),
     );
     await device.report({ ...job, kind: 'update' }, 1, 'received');
-    await eventually(async () =>
-      (await service.jobEventTypes('update', job.jobId)).includes('UpdateReceived'),
-    );
+    await eventually(async () => (await service.jobEventTypes(job)).includes('UpdateReceived'));
     await service.stop();
     // Reports sent while the service is down wait in the broker (persistent session).
     await device.report({ ...job, kind: 'update' }, 2, 'pulling');
     service = await startService();
     await device.report({ ...job, kind: 'update' }, 3, 'committed', { version: '2.0.0' });
-    await eventually(async () =>
-      (await service.jobEventTypes('update', job.jobId)).includes('UpdateSucceeded'),
-    );
-    expect(await service.jobEventTypes('update', job.jobId)).toEqual([
+    await eventually(async () => (await service.jobEventTypes(job)).includes('UpdateSucceeded'));
+    expect(await service.jobEventTypes(job)).toEqual([
       'UpdateRequested',
       'UpdateCommandDispatched',
       'UpdateReceived',
@@ -259,11 +252,11 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
     await eventually(() => service.brokerHealth.check().status === 'down');
     const job = await service.requestUpdate(tenantId, 'line-1');
     await eventually(() => service.logsWith('broker unavailable, will retry').length >= 2);
-    expect(await service.jobEventTypes('update', job.jobId)).toEqual(['UpdateRequested']);
+    expect(await service.jobEventTypes(job)).toEqual(['UpdateRequested']);
     await broker.restore();
     await eventually(() => device.commandsFor(job.jobId).length > 0, 15_000);
     await eventually(async () =>
-      (await service.jobEventTypes('update', job.jobId)).includes('UpdateCommandDispatched'),
+      (await service.jobEventTypes(job)).includes('UpdateCommandDispatched'),
     );
     expect(service.brokerHealth.check().status).toBe('up');
   });
@@ -279,7 +272,7 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
     );
     const job = await service.requestUpdate(tenantId, 'line-1');
     await eventually(async () =>
-      (await service.jobEventTypes('update', job.jobId)).includes('UpdateCommandDispatched'),
+      (await service.jobEventTypes(job)).includes('UpdateCommandDispatched'),
     );
     await offline.connect();
     try {
@@ -292,9 +285,7 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
       expect(again.command.messageId).toBe(first.messageId);
       // Once the device has reported, coming online again sends nothing more.
       await offline.report({ ...job, kind: 'update' }, 1, 'received');
-      await eventually(async () =>
-        (await service.jobEventTypes('update', job.jobId)).includes('UpdateReceived'),
-      );
+      await eventually(async () => (await service.jobEventTypes(job)).includes('UpdateReceived'));
       await offline.presence('offline');
       await offline.presence('online');
       await eventually(() => service.logsWith('presence recorded').length >= 3);
@@ -313,9 +304,7 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
       JOB_TIMEOUT_SWEEP_SECONDS: '0.2',
     });
     const job = await service.requestUpdate(tenantId, 'line-1');
-    await eventually(async () =>
-      (await service.jobEventTypes('update', job.jobId)).includes('UpdateTimedOut'),
-    );
+    await eventually(async () => (await service.jobEventTypes(job)).includes('UpdateTimedOut'));
     expect(UPDATE_PHASES).toContain('received');
   });
 });

@@ -150,7 +150,7 @@ const getRollout = (rolloutId: string, jwt = admin) =>
   http().get(`/api/v1/rollouts/${rolloutId}`).set(as(jwt));
 
 async function rolloutEvents(rolloutId: string): Promise<RolloutEvent[]> {
-  const events = await api.app.get(EventStreams).store.readStream(rolloutStream(rolloutId));
+  const events = await api.app.get(EventStreams).store.readStream(rolloutStream(tenant, rolloutId));
   return events.map((event) => ({ type: event.type, data: event.data }) as RolloutEvent);
 }
 
@@ -313,7 +313,7 @@ describe('a rollout over MQTT', () => {
       actor: ROLLOUT_ACTOR,
       tenantId: tenant,
       correlationId: rolloutId,
-      causationId: rolloutStream(rolloutId),
+      causationId: rolloutStream(tenant, rolloutId),
     };
     const orphan = await api.app
       .get(CommandBus)
@@ -344,7 +344,7 @@ describe('a rollout over MQTT', () => {
       },
       null,
     );
-    await api.app.get(EventStreams).append(rolloutStream(rolloutId), started, {
+    await api.app.get(EventStreams).append(rolloutStream(tenant, rolloutId), started, {
       expectedRevision: 'no_stream',
       context: { ...context, actor: 'test:admin' },
     });

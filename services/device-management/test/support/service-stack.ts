@@ -13,6 +13,7 @@ import { BrokerHealth } from '../../src/messaging/broker-health';
 import { loadMessagingConfig } from '../../src/messaging/messaging.config';
 import { MessagingModule } from '../../src/messaging/messaging.module';
 import type { CommandContext } from '../../src/shared/domain/domain-event';
+import { configJobStream, updateJobStream } from '../../src/shared/domain/stream-names';
 import { RequestUpdate } from '../../src/update-jobs/request-update/request-update.command';
 import { memoryLogger } from './memory-logger';
 
@@ -36,6 +37,13 @@ export interface StackSettings {
  * real handlers and the real MessagingModule (configured from the environment like in
  * production). Logs go to `logs` so tests can check what was said.
  */
+/** A job the stack requested: its id, its correlation id and its stream. */
+export interface StackJob {
+  jobId: string;
+  correlationId: string;
+  streamName: string;
+}
+
 export class ServiceStack {
   private constructor(
     readonly app: INestApplication,
@@ -98,7 +106,7 @@ export class ServiceStack {
     tenantId: string,
     clientId: string,
     targetVersion = '2.0.0',
-  ): Promise<{ jobId: string; correlationId: string }> {
+  ): Promise<StackJob> {
     const context = this.context(tenantId);
     const result = (await this.commands.execute(
       new RequestUpdate({
@@ -108,7 +116,11 @@ export class ServiceStack {
         image: `registry.example.com/opc-core:${targetVersion}`,
       }),
     )) as { jobId: string };
-    return { jobId: result.jobId, correlationId: context.correlationId };
+    return {
+      jobId: result.jobId,
+      correlationId: context.correlationId,
+      streamName: updateJobStream(tenantId, result.jobId),
+    };
   }
 
   async requestConfig(
@@ -116,12 +128,16 @@ export class ServiceStack {
     clientId: string,
     version: number,
     settings: Record<string, unknown>,
-  ): Promise<{ jobId: string; correlationId: string }> {
+  ): Promise<StackJob> {
     const context = this.context(tenantId);
     const result = (await this.commands.execute(
       new RequestConfigChange({ context, clientId, version, settings }),
     )) as { jobId: string };
-    return { jobId: result.jobId, correlationId: context.correlationId };
+    return {
+      jobId: result.jobId,
+      correlationId: context.correlationId,
+      streamName: configJobStream(tenantId, result.jobId),
+    };
   }
 
   /** Cancels as an admin would through the API. */
@@ -131,12 +147,12 @@ export class ServiceStack {
     );
   }
 
-  async jobEvents(kind: 'update' | 'config', jobId: string): Promise<RecordedEvent[]> {
-    return this.store.readStream(`${kind}-job-${jobId}`);
+  async jobEvents(job: Pick<StackJob, 'streamName'>): Promise<RecordedEvent[]> {
+    return this.store.readStream(job.streamName);
   }
 
-  async jobEventTypes(kind: 'update' | 'config', jobId: string): Promise<string[]> {
-    return (await this.jobEvents(kind, jobId)).map((event) => event.type);
+  async jobEventTypes(job: Pick<StackJob, 'streamName'>): Promise<string[]> {
+    return (await this.jobEvents(job)).map((event) => event.type);
   }
 
   logsWith(message: string): Array<Record<string, unknown>> {

@@ -1,7 +1,7 @@
 import type { DomainEvent, IsoTimestamp } from '../../shared/domain/domain-event';
 
 /**
- * The events of stream `client-{tenantId}-{clientId}`: what spans jobs. Every job start and
+ * The events of stream `client/{tenantId}/{clientId}`: what spans jobs. Every job start and
  * end is mirrored here so that appending with expectedRevision enforces one update in flight
  * and increasing config versions.
  */

@@ -7,7 +7,7 @@ import type {
 } from '../../update-jobs/domain/update-job.events';
 
 /**
- * The events of stream `config-job-{jobId}`. Their names and fields are stored for good:
+ * The events of stream `config-job/{tenantId}/{jobId}`. Their names and fields are stored for good:
  * add optional fields, never rename or remove one.
  */
 export type ConfigChangeRequested = DomainEvent<

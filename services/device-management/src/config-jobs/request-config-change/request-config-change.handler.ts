@@ -36,7 +36,7 @@ export class RequestConfigChangeHandler implements ICommandHandler<
     const jobId = randomUUID();
     await openJobOnClient(
       this.streams,
-      { context, clientId, jobStreamName: configJobStream(jobId) },
+      { context, clientId, jobStreamName: configJobStream(context.tenantId, jobId) },
       (_client, now) => ({
         mark: { type: 'RequestConfig', data: { jobId, version, at: now } },
         open: decideConfigJob(

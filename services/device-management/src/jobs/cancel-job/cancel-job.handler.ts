@@ -22,9 +22,8 @@ export class CancelJobHandler implements ICommandHandler<
   }: CancelJob): Promise<{ jobId: string; status: string }> {
     const at = new Date().toISOString();
     await retryOnConflict(async () => {
-      const job = await this.jobs.load(jobId);
-      // Another tenant's job is answered exactly like a missing one.
-      if (!job || job.state.request.tenantId !== context.tenantId) throw notFound('job', jobId);
+      const job = await this.jobs.load(context.tenantId, jobId);
+      if (!job) throw notFound('job', jobId);
       const needed = job.kind === 'update' ? PERMISSIONS.update : PERMISSIONS.configure;
       if (!roles.some((role) => (needed as readonly string[]).includes(role))) {
         throw new DomainError(

@@ -1,3 +1,4 @@
+import { jobKey } from '../../shared/domain/stream-names';
 import type { KnownJob } from './report-batch.decider';
 
 /**
@@ -12,27 +13,30 @@ export class JobStateCache {
 
   constructor(private readonly capacity: number) {}
 
-  get(jobId: string): KnownJob | undefined {
-    const job = this.jobs.get(jobId);
+  /** `key`: jobKey(tenantId, jobId). */
+  get(key: string): KnownJob | undefined {
+    const job = this.jobs.get(key);
     if (job) {
-      this.jobs.delete(jobId);
-      this.jobs.set(jobId, job);
+      this.jobs.delete(key);
+      this.jobs.set(key, job);
     }
     return job;
   }
 
   set(job: KnownJob): void {
-    const jobId = job.state.request.jobId;
-    this.jobs.delete(jobId);
-    this.jobs.set(jobId, job);
+    const key = keyOf(job);
+    this.jobs.delete(key);
+    this.jobs.set(key, job);
     if (this.jobs.size > this.capacity) this.jobs.delete(this.jobs.keys().next().value!);
   }
 
-  delete(jobId: string): void {
-    this.jobs.delete(jobId);
+  delete(key: string): void {
+    this.jobs.delete(key);
   }
 
   get size(): number {
     return this.jobs.size;
   }
 }
+
+export const keyOf = (job: KnownJob) => jobKey(job.state.request.tenantId, job.state.request.jobId);

@@ -1,6 +1,8 @@
 import { STATUS_REPORT_SCHEMA, type StatusReport } from '@opcfleet/contracts';
 import { foldClient } from '../../clients/domain/client.decider';
 import { deterministicId } from '../../shared/domain/deterministic-id';
+import { clientStream, updateJobStream } from '../../shared/domain/stream-names';
+import { keyOf } from './job-state-cache';
 import { foldUpdateJob, type UpdateJob } from '../../update-jobs/domain/update-job.decider';
 import type { UpdateJobEvent } from '../../update-jobs/domain/update-job.events';
 import {
@@ -31,7 +33,7 @@ function job(jobId: string, clientId: string, ...events: UpdateJobEvent[]): Know
   ];
   return {
     kind: 'update',
-    streamName: `update-job-${jobId}`,
+    streamName: updateJobStream('acme', jobId),
     state: foldUpdateJob(history) as UpdateJob,
     revision: history.length - 1,
   };
@@ -56,8 +58,8 @@ function report(jobId: string, clientId: string, seq: number, phase: string): Re
 
 const jobsOf =
   (...known: KnownJob[]) =>
-  (jobId: string) =>
-    known.find((candidate) => candidate.state.request.jobId === jobId);
+  (key: string) =>
+    known.find((candidate) => keyOf(candidate) === key);
 
 describe('decideReportBatch', () => {
   it('decides the reports of one job in their order, each on the state the previous left', () => {
@@ -140,7 +142,7 @@ describe('decideReportBatch', () => {
     ]);
     expect(plan.answers.get(1)).toEqual({ outcome: 'ignored', reason: 'job_final' });
     expect(plan.ending).toEqual({
-      streamName: 'client-acme-press-07',
+      streamName: clientStream('acme', 'press-07'),
       command: {
         type: 'EndUpdate',
         data: {
@@ -162,8 +164,8 @@ describe('decideReportBatch', () => {
     );
 
     expect(decision.appends.map((plan) => plan.before.streamName)).toEqual([
-      `update-job-${jobA}`,
-      `update-job-${jobB}`,
+      updateJobStream('acme', jobA),
+      updateJobStream('acme', jobB),
     ]);
     expect(decision.appends.map((plan) => plan.ending)).toEqual([undefined, undefined]);
   });
@@ -187,13 +189,13 @@ describe('decideClientEndings', () => {
       })),
     ];
     return {
-      streamName: 'client-acme-press-07',
+      streamName: clientStream('acme', 'press-07'),
       state: foldClient(events),
       revision: events.length - 1,
     };
   };
   const endConfig = (jobId: string, version: number) => ({
-    streamName: 'client-acme-press-07',
+    streamName: clientStream('acme', 'press-07'),
     command: {
       type: 'EndConfig' as const,
       data: { jobId, version, outcome: 'applied' as const, at: '2026-11-23T10:00:00.000Z' },
@@ -218,7 +220,7 @@ describe('decideClientEndings', () => {
   });
 
   it('records nothing for an end already recorded, or for a client that does not exist', () => {
-    const unknown = { streamName: 'client-acme-press-07', state: null, revision: -1 };
+    const unknown = { streamName: clientStream('acme', 'press-07'), state: null, revision: -1 };
 
     expect(decideClientEndings([endConfig(jobA, 1)], () => client())).toEqual([]);
     expect(decideClientEndings([endConfig(jobA, 1)], () => unknown)).toEqual([]);

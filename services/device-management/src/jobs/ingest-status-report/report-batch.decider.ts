@@ -8,7 +8,7 @@ import {
 import type { ClientEvent } from '../../clients/domain/client.events';
 import { deterministicId } from '../../shared/domain/deterministic-id';
 import type { CommandContext, DomainEvent } from '../../shared/domain/domain-event';
-import { clientStream } from '../../shared/domain/stream-names';
+import { clientStream, idName, jobKey } from '../../shared/domain/stream-names';
 import { decideJob, endOf, evolveJob, type Job } from '../domain/job';
 import type { IngestStatusReportResult } from './ingest-status-report.command';
 
@@ -85,16 +85,24 @@ export function reportContext({
   };
 }
 
+/**
+ * Which job a report is about: its job id within the tenant of the topic it came on. A device
+ * can only ever name a job of its own tenant (the tenant is part of the job's stream name).
+ */
+export const reportedJobKey = ({ report, topicTenantId }: ReportToIngest) =>
+  jobKey(topicTenantId, report.jobId);
+
 export function decideReportBatch(
   reports: readonly ReportToIngest[],
-  jobOf: (jobId: string) => KnownJob | undefined,
+  jobOf: (key: string) => KnownJob | undefined,
 ): ReportBatchDecision {
   const answered = new Map<number, IngestStatusReportResult>();
   const plans = new Map<string, JobAppendPlan>();
   reports.forEach((ingest, index) => {
     const { report, topicTenantId, topicClientId } = ingest;
-    const plan = plans.get(report.jobId);
-    const job = plan?.after ?? jobOf(report.jobId);
+    const key = reportedJobKey(ingest);
+    const plan = plans.get(key);
+    const job = plan?.after ?? jobOf(key);
     if (!job) return answered.set(index, { outcome: 'rejected', reason: 'unknown_job' });
     const { tenantId, clientId } = job.state.request;
     // A report counts only on the job's own topic and with the job's own envelope ids.
@@ -119,7 +127,11 @@ export function decideReportBatch(
     next.events.push(
       ...events.map((event, n) => ({
         event,
-        id: deterministicId(`${report.jobId}:report:${report.seq}${n === 0 ? '' : `:${n}`}`),
+        id: deterministicId(
+          n === 0
+            ? idName(report.jobId, 'report', report.seq)
+            : idName(report.jobId, 'report', report.seq, n),
+        ),
         context,
       })),
     );
@@ -134,10 +146,10 @@ export function decideReportBatch(
     next.ending = command && {
       streamName: clientStream(tenantId, clientId),
       command,
-      id: deterministicId(`${report.jobId}:client-ended`),
+      id: deterministicId(idName(report.jobId, 'client-ended')),
       context,
     };
-    plans.set(report.jobId, next);
+    plans.set(key, next);
   });
   return { answered, appends: [...plans.values()] };
 }

@@ -13,13 +13,13 @@ import { EVENT_STORE } from '../../event-sourcing/event-store.token';
 import { metadataOf } from '../../event-sourcing/event-streams';
 import { clientStateWrites, jobStateWrites } from '../../read-models/read-model.projector';
 import { DomainError } from '../../shared/domain/domain-error';
-import type { JobKind } from '../../shared/domain/domain-event';
+import { JOB_KINDS, type JobKind } from '../../shared/domain/domain-event';
 import { jobStream } from '../../shared/domain/stream-names';
 import { foldUpdateJob } from '../../update-jobs/domain/update-job.decider';
 import type { UpdateJobEvent } from '../../update-jobs/domain/update-job.events';
 import { GroupCommit } from './group-commit';
 import type { IngestStatusReportResult } from './ingest-status-report.command';
-import { JobStateCache } from './job-state-cache';
+import { JobStateCache, keyOf } from './job-state-cache';
 import {
   decideClientEndings,
   decideReportBatch,
@@ -30,6 +30,7 @@ import {
   type KnownClient,
   type KnownJob,
   type ReportToIngest,
+  reportedJobKey,
 } from './report-batch.decider';
 
 /** Rounds of a batch before a report that keeps conflicting gives up (as retryOnConflict). */
@@ -95,7 +96,7 @@ export class ReportBatchWriter {
       try {
         pending = await this.writeRound(reports, pending, results);
       } catch (error) {
-        for (const index of pending) this.cache.delete(reports[index].report.jobId);
+        for (const index of pending) this.cache.delete(reportedJobKey(reports[index]));
         if (isTransient(error)) continue;
         // The database is away: the ingestor retries these reports with back-off.
         for (const index of pending) results[index] = error as Error;
@@ -113,7 +114,7 @@ export class ReportBatchWriter {
   ): Promise<number[]> {
     const batch = pending.map((index) => reports[index]);
     const jobs = await this.knownJobs(batch);
-    const decision = decideReportBatch(batch, (jobId) => jobs.get(jobId));
+    const decision = decideReportBatch(batch, (key) => jobs.get(key));
     for (const [at, answer] of decision.answered) results[pending[at]] = answer;
     if (decision.appends.length === 0) return [];
 
@@ -130,12 +131,12 @@ export class ReportBatchWriter {
     for (const plan of decision.appends) {
       if (landed.includes(plan)) {
         // An ended job only gets late reports: not worth its memory.
-        if (plan.ending) this.cache.delete(plan.after.state.request.jobId);
+        if (plan.ending) this.cache.delete(keyOf(plan.after));
         else this.cache.set(plan.after);
         for (const [at, answer] of plan.answers) results[pending[at]] = answer;
       } else {
         // The stream moved (or holds these reports already): read it again, decide again.
-        this.cache.delete(plan.after.state.request.jobId);
+        this.cache.delete(keyOf(plan.after));
         for (const at of plan.answers.keys()) again.push(pending[at]);
       }
     }
@@ -189,25 +190,27 @@ export class ReportBatchWriter {
   /** The jobs of the batch: cached, or read (both kinds of stream, in one query). */
   private async knownJobs(batch: readonly ReportToIngest[]): Promise<Map<string, KnownJob>> {
     const jobs = new Map<string, KnownJob>();
-    const missing = new Map<string, JobKind>();
-    for (const { report } of batch) {
-      const cached = this.cache.get(report.jobId);
-      if (cached) jobs.set(report.jobId, cached);
-      else missing.set(report.jobId, report.jobKind);
+    const missing = new Map<string, ReportToIngest>();
+    for (const ingest of batch) {
+      const key = reportedJobKey(ingest);
+      const cached = this.cache.get(key);
+      if (cached) jobs.set(key, cached);
+      else missing.set(key, ingest);
     }
     if (missing.size === 0) return jobs;
+    const streamOf = (kind: JobKind, { report, topicTenantId }: ReportToIngest) =>
+      jobStream(kind, topicTenantId, report.jobId);
     const streams = await this.store.readStreams(
-      [...missing.keys()].flatMap((jobId) => [
-        jobStream('update', jobId),
-        jobStream('config', jobId),
-      ]),
+      [...missing.values()].flatMap((ingest) => JOB_KINDS.map((kind) => streamOf(kind, ingest))),
     );
-    for (const [jobId, preferred] of missing) {
+    for (const [key, ingest] of missing) {
+      const preferred = ingest.report.jobKind;
       const kinds: JobKind[] = preferred === 'update' ? ['update', 'config'] : ['config', 'update'];
       for (const kind of kinds) {
-        const job = foldKnownJob(kind, jobStream(kind, jobId), streams.get(jobStream(kind, jobId)));
+        const streamName = streamOf(kind, ingest);
+        const job = foldKnownJob(kind, streamName, streams.get(streamName));
         if (!job) continue;
-        jobs.set(jobId, job);
+        jobs.set(key, job);
         break;
       }
     }

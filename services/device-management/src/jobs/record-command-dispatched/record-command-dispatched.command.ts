@@ -7,6 +7,7 @@ import type { JobKind } from '../../shared/domain/domain-event';
  */
 export class RecordCommandDispatched {
   readonly jobKind: JobKind;
+  readonly tenantId: string;
   readonly jobId: string;
   readonly messageId: string;
   readonly topic: string;

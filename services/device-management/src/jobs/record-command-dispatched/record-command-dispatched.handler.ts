@@ -2,6 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { decideConfigJob } from '../../config-jobs/domain/config-job.decider';
 import { EventStreams, retryOnConflict } from '../../event-sourcing/event-streams';
 import { deterministicId } from '../../shared/domain/deterministic-id';
+import { idName } from '../../shared/domain/stream-names';
 import { decideUpdateJob } from '../../update-jobs/domain/update-job.decider';
 import { JobStreams } from '../job-streams';
 import {
@@ -21,7 +22,7 @@ export class RecordCommandDispatchedHandler implements ICommandHandler<
 
   execute(command: RecordCommandDispatched): Promise<RecordCommandDispatchedResult> {
     return retryOnConflict(async () => {
-      const job = await this.jobs.load(command.jobId, command.jobKind);
+      const job = await this.jobs.load(command.tenantId, command.jobId, command.jobKind);
       if (!job || job.kind !== command.jobKind) return { outcome: 'ignored' };
       const decision = {
         type: 'RecordDispatch' as const,
@@ -45,7 +46,7 @@ export class RecordCommandDispatchedHandler implements ICommandHandler<
       await this.streams.append(job.streamName, events, {
         expectedRevision: job.expectedRevision,
         known: { state: job.state },
-        eventIds: [deterministicId(`${command.jobId}:dispatched:${command.messageId}`)],
+        eventIds: [deterministicId(idName(command.jobId, 'dispatched', command.messageId))],
         context: {
           actor: 'system:dispatcher',
           tenantId: job.state.request.tenantId,

@@ -6,6 +6,7 @@ import type { JobKind } from '../../shared/domain/domain-event';
  */
 export class TimeOutJob {
   readonly jobKind: JobKind;
+  readonly tenantId: string;
   readonly jobId: string;
   /** Defaults to now. */
   readonly at?: Date;

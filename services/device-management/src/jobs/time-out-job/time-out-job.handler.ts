@@ -2,6 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { decideConfigJob } from '../../config-jobs/domain/config-job.decider';
 import { retryOnConflict } from '../../event-sourcing/event-streams';
 import { deterministicId } from '../../shared/domain/deterministic-id';
+import { idName } from '../../shared/domain/stream-names';
 import { decideUpdateJob } from '../../update-jobs/domain/update-job.decider';
 import { JobStreams } from '../job-streams';
 import { TimeOutJob, type TimeOutJobResult } from './time-out-job.command';
@@ -13,7 +14,7 @@ export class TimeOutJobHandler implements ICommandHandler<TimeOutJob, TimeOutJob
   async execute(command: TimeOutJob): Promise<TimeOutJobResult> {
     const at = (command.at ?? new Date()).toISOString();
     const outcome = await retryOnConflict(async (): Promise<TimeOutJobResult['outcome']> => {
-      const job = await this.jobs.load(command.jobId, command.jobKind);
+      const job = await this.jobs.load(command.tenantId, command.jobId, command.jobKind);
       if (!job || job.kind !== command.jobKind) return 'unknown_job';
       const decision = { type: 'TimeOut' as const, data: { at } };
       const events =
@@ -27,7 +28,7 @@ export class TimeOutJobHandler implements ICommandHandler<TimeOutJob, TimeOutJob
           tenantId: job.state.request.tenantId,
           correlationId: job.origin?.correlationId ?? command.jobId,
         },
-        eventIds: [deterministicId(`${command.jobId}:timed-out`)],
+        eventIds: [deterministicId(idName(command.jobId, 'timed-out'))],
         at,
       });
       return 'timed_out';

@@ -1,6 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { retryOnConflict } from '../../event-sourcing/event-streams';
-import { rolloutStream } from '../../shared/domain/stream-names';
 import { decideRollout } from '../domain/rollout.decider';
 import { RolloutStreams } from '../rollout-streams';
 import { CancelRollout, type CancelRolloutResult } from './cancel-rollout.command';
@@ -23,7 +22,7 @@ export class CancelRolloutHandler implements ICommandHandler<CancelRollout, Canc
         },
         state,
       );
-      await this.rollouts.streams.append(rolloutStream(rolloutId), events, {
+      await this.rollouts.append(state, events, {
         expectedRevision,
         context,
       });

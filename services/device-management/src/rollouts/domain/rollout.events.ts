@@ -5,7 +5,7 @@ import type { DomainEvent, IsoTimestamp } from '../../shared/domain/domain-event
 export type RolloutJobOutcome = UpdateOutcome;
 
 /**
- * The events of stream `rollout-{rolloutId}`. Their names and fields are stored for good:
+ * The events of stream `rollout/{tenantId}/{rolloutId}`. Their names and fields are stored for good:
  * add optional fields, never rename or remove one.
  */
 export type RolloutStarted = DomainEvent<

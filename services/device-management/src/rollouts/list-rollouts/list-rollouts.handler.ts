@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { EventStore } from '@opcfleet/event-store';
 import { EVENT_STORE } from '../../event-sourcing/event-store.token';
-import { STREAM_PREFIX } from '../../shared/domain/stream-names';
+import { tenantRolloutsPrefix } from '../../shared/domain/stream-names';
 import { evolveRollout, type Rollout, type RolloutState } from '../domain/rollout.decider';
 import type { RolloutEvent } from '../domain/rollout.events';
 import { toRolloutSummaryDto, type RolloutListDto } from '../get-rollout/rollout.dto';
@@ -11,8 +11,8 @@ import { ListRollouts } from './list-rollouts.query';
 const PAGE = 5_000;
 
 /**
- * Folds every rollout stream (one pass over the store's rollout events) and keeps the
- * tenant's, newest first. Linear in the number of rollout events: fine for hundreds of
+ * Folds the tenant's rollout streams (one pass over their events, found by the prefix of
+ * their names), newest first. Linear in the number of rollout events: fine for hundreds of
  * rollouts; a read-model table is the next step when there are many.
  */
 @QueryHandler(ListRollouts)
@@ -26,7 +26,7 @@ export class ListRolloutsHandler implements IQueryHandler<ListRollouts, RolloutL
       const { events, next } = await this.store.readAll({
         after,
         maxCount: PAGE,
-        streamPrefixes: [STREAM_PREFIX.rollout],
+        streamPrefixes: [tenantRolloutsPrefix(tenantId)],
       });
       for (const event of events) {
         const state = states.get(event.streamName) ?? null;
@@ -40,7 +40,7 @@ export class ListRolloutsHandler implements IQueryHandler<ListRollouts, RolloutL
       after = next;
     }
     const items = [...states.values()]
-      .filter((state): state is Rollout => state?.request.tenantId === tenantId)
+      .filter((state): state is Rollout => state !== null)
       .sort((a, b) => b.request.startedAt.localeCompare(a.request.startedAt))
       .map(toRolloutSummaryDto);
     return { items };

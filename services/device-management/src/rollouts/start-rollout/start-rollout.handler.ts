@@ -46,7 +46,7 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
       },
       null,
     );
-    await this.streams.append(rolloutStream(rolloutId), events, {
+    await this.streams.append(rolloutStream(context.tenantId, rolloutId), events, {
       expectedRevision: 'no_stream',
       context,
     });

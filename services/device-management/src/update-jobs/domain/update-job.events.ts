@@ -2,7 +2,7 @@ import type { StatusError, UpdatePhase } from '@opcfleet/contracts';
 import type { DomainEvent, IsoTimestamp } from '../../shared/domain/domain-event';
 
 /**
- * The events of stream `update-job-{jobId}`. Their names and fields are stored for good:
+ * The events of stream `update-job/{tenantId}/{jobId}`. Their names and fields are stored for good:
  * add optional fields, never rename or remove one.
  */
 export type UpdateRequested = DomainEvent<

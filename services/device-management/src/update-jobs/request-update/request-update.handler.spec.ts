@@ -36,7 +36,7 @@ describe('RequestUpdateHandler', () => {
       new RegisterClient({ context, clientId: 'h-1', labels: {}, version: '2.0.0' }),
     );
     const { jobId } = await request('h-1');
-    const [requested] = await store.readStream(updateJobStream(jobId));
+    const [requested] = await store.readStream(updateJobStream('spec', jobId));
     expect(requested).toMatchObject({
       type: 'UpdateRequested',
       data: { jobId, clientId: 'h-1', fromVersion: '2.0.0', targetVersion: '3.0.0' },
@@ -50,7 +50,7 @@ describe('RequestUpdateHandler', () => {
     await commands.execute(new RegisterClient({ context, clientId: 'h-2', labels: {} }));
     const first = await request('h-2');
     // As if the process died between the job's end and its mirror on the client stream.
-    await store.appendToStream(updateJobStream(first.jobId), [
+    await store.appendToStream(updateJobStream('spec', first.jobId), [
       {
         id: '6f9619ff-8b86-4011-b42d-00c04fc964ff',
         type: 'UpdateSucceeded',

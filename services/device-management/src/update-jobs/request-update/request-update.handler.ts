@@ -27,7 +27,7 @@ export class RequestUpdateHandler implements ICommandHandler<RequestUpdate, Requ
     const jobId = randomUUID();
     await openJobOnClient(
       this.streams,
-      { context, clientId, jobStreamName: updateJobStream(jobId) },
+      { context, clientId, jobStreamName: updateJobStream(context.tenantId, jobId) },
       (client, now) => ({
         mark: { type: 'StartUpdate', data: { jobId, targetVersion, at: now } },
         open: decideUpdateJob(
@@ -58,7 +58,7 @@ export class RequestUpdateHandler implements ICommandHandler<RequestUpdate, Requ
    */
   private async settleIfOver(client: Client, context: CommandContext): Promise<boolean> {
     if (!client.updateInFlight) return false;
-    const job = await this.jobs.load(client.updateInFlight.jobId, 'update');
+    const job = await this.jobs.load(context.tenantId, client.updateInFlight.jobId, 'update');
     if (!job || !endOf(job, new Date().toISOString())) return false;
     await this.jobs.settleOnClient(job, context, new Date().toISOString());
     return true;
