@@ -9,7 +9,9 @@ import type { EventStore } from '@opcfleet/event-store';
 import { PostgresEventStore } from '@opcfleet/event-store/postgres/postgres-event-store';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { migrateEventStore } from '../migrations/event-store-migrations';
 import { createReadModelDataSource } from '../read-models/read-model.data-source';
+import { checkpointSchemaOf } from '../read-models/read-model.projection';
 import { EVENT_STORE } from './event-store.token';
 import { EventStreams } from './event-streams';
 import { LocalCommits } from './local-commits';
@@ -20,6 +22,9 @@ export interface EventStoreModuleOptions {
   poolMax?: number;
   logger: Logger;
 }
+
+/** Resolves once the store's data is migrated: the read models are set up after it. */
+const EVENT_STORE_MIGRATED = Symbol('EventStoreMigrated');
 
 class PersistenceCloser implements OnApplicationShutdown {
   constructor(
@@ -54,11 +59,21 @@ export class EventStoreModule {
             }),
         },
         {
+          provide: EVENT_STORE_MIGRATED,
+          inject: [EVENT_STORE],
+          useFactory: (store: EventStore) =>
+            migrateEventStore(store, options.logger.child({ component: 'migrations' })),
+        },
+        {
           provide: DataSource,
-          useFactory: () =>
+          inject: [EVENT_STORE, EVENT_STORE_MIGRATED],
+          useFactory: (store: EventStore, migrated: { readModelsStale: boolean }) =>
             createReadModelDataSource({
               connectionString: options.connectionString,
               poolMax: options.poolMax,
+              ...(migrated.readModelsStale && {
+                rebuildIn: { checkpointSchema: checkpointSchemaOf(store) },
+              }),
             }),
         },
         PersistenceCloser,

@@ -2,11 +2,8 @@ import type { EventStore } from '@opcfleet/event-store';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { READ_MODEL_SCHEMA } from '../read-model.entities';
-import {
-  projectBatch,
-  READ_MODEL_SUBSCRIPTION,
-  subscribeReadModels,
-} from '../read-model.projection';
+import { dropReadModels } from '../read-model.data-source';
+import { projectBatch, subscribeReadModels } from '../read-model.projection';
 
 /**
  * Drops the read models and projects every event again from position 0, through the same
@@ -22,14 +19,7 @@ export async function rebuildReadModels(options: {
 }): Promise<{ clients: number; jobs: number; seconds: number }> {
   const { store, dataSource, checkpointSchema, logger } = options;
   const started = Date.now();
-  await dataSource.transaction(async (manager) => {
-    await manager.query(
-      `DROP TABLE IF EXISTS ${READ_MODEL_SCHEMA}.clients, ${READ_MODEL_SCHEMA}.jobs`,
-    );
-    await manager.query(`DELETE FROM ${checkpointSchema}.checkpoints WHERE name = $1`, [
-      READ_MODEL_SUBSCRIPTION,
-    ]);
-  });
+  await dropReadModels(dataSource, checkpointSchema);
   await dataSource.synchronize();
   const subscription = subscribeReadModels(store, dataSource, checkpointSchema, logger, (batch) =>
     projectBatch(dataSource, checkpointSchema, batch),
