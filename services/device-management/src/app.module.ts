@@ -23,7 +23,7 @@ import { CancelJobHttpController } from './jobs/cancel-job/cancel-job.http.contr
 import { GetJobHandler } from './jobs/get-job/get-job.handler';
 import { GetJobHttpController } from './jobs/get-job/get-job.http.controller';
 import { IngestStatusReportHandler } from './jobs/ingest-status-report/ingest-status-report.handler';
-import { ReportBatchWriter } from './jobs/ingest-status-report/report-batch.writer';
+import { JobBatchWriter } from './jobs/job-batch/job-batch.writer';
 import { JobChangesHttpController } from './jobs/job-changes/job-changes.http.controller';
 import { GetJobEventsHandler } from './jobs/job-events/job-events.handler';
 import { GetJobEventsHttpController } from './jobs/job-events/job-events.http.controller';
@@ -107,7 +107,7 @@ export class AppModule {
         { provide: APP_PIPE, useFactory: requestValidationPipe },
         { provide: APP_FILTER, useFactory: () => new ErrorResponseFilter(logger) },
         JobStreams,
-        ReportBatchWriter,
+        JobBatchWriter,
         JobHistory,
         JobChangeFeed,
         ServiceMetrics,

@@ -1,7 +1,5 @@
 import type { Checkpointer, EventBatch, EventStore, Subscription } from '@opcfleet/event-store';
 import type { Logger } from 'pino';
-import type { ClientEvent } from '../clients/domain/client.events';
-import { foldClient } from '../clients/domain/client.decider';
 import { foldConfigJob } from '../config-jobs/domain/config-job.decider';
 import type { ConfigJobEvent } from '../config-jobs/domain/config-job.events';
 import {
@@ -13,7 +11,7 @@ import { BrokerUnavailableError, type MessageBus } from '../messaging/message-bu
 import type { MessagingMetrics } from '../messaging/messaging.metrics';
 import type { CommitListener, CommittedEvent } from '../event-sourcing/local-commits';
 import type { JobKind } from '../shared/domain/domain-event';
-import { clientStream, jobOfStream, jobStream, STREAM_PREFIX } from '../shared/domain/stream-names';
+import { jobOfStream, jobStream, STREAM_PREFIX } from '../shared/domain/stream-names';
 import { foldUpdateJob } from '../update-jobs/domain/update-job.decider';
 import type { UpdateJobEvent } from '../update-jobs/domain/update-job.events';
 import { buildCancelCommand, isJobCancel, type CancelJobCommand } from './cancel-command';
@@ -43,7 +41,8 @@ export interface CommandDispatcherOptions {
   localCommits?: { onCommitted(listener: CommitListener): () => void };
 }
 
-type Published = { command: JobCommand; streamName: string; log: Logger };
+/** A command the broker acknowledged, and when. */
+type Published = { command: JobCommand; streamName: string; acknowledgedAt: Date; log: Logger };
 
 /** Which job: its kind, tenant and id (the parts of its stream's name). */
 type JobRef = { kind: JobKind; tenantId: string; jobId: string };
@@ -61,8 +60,8 @@ type DeviceCommand = Pick<JobCommand, 'topic' | 'jobId' | 'messageId' | 'correla
   envelope: JobCommand['envelope'] | CancelJobCommand['envelope'];
 };
 
-/** Why a command is being sent: the first time, or again because the device came back. */
-type DispatchReason = 'requested' | 'redelivery';
+/** Why a command is being sent: the first time, or again because its job went quiet. */
+type DispatchReason = 'requested' | 'nudge';
 
 class DispatcherStopped extends Error {}
 
@@ -71,8 +70,11 @@ class DispatcherStopped extends Error {}
  * may lag in a burst (the job shows Dispatched a little later); publishing should not.
  */
 const MAX_UNRECORDED_DISPATCHES = 5000;
-/** Dispatches recorded at once. */
-const RECORD_CONCURRENCY = 4;
+/**
+ * Dispatches being recorded at once: they go to the job batch writer, which stores those
+ * waiting together in one statement (with the reports of the same moment).
+ */
+const RECORD_CONCURRENCY = 512;
 /** Early publishes the subscription has not reached yet; beyond that, no more early ones. */
 const MAX_EARLY_PUBLISHES = 10_000;
 
@@ -168,31 +170,13 @@ export class CommandDispatcher {
   }
 
   /**
-   * Sends again every command of this client that the device has not confirmed receiving
-   * (job requested or dispatched, no report yet): called when the client comes back online.
+   * Sends a quiet job's command again, with its message id (JobDeadlines decides when): a device
+   * that never got it runs it, one that has it sends its last report again. Only the process
+   * that runs the dispatch subscription nudges; false elsewhere, or when the job moved on.
    */
-  async redeliverPending(tenantId: string, clientId: string): Promise<number> {
-    const events = await this.store.readStream(clientStream(tenantId, clientId));
-    const client = foldClient(events.map(toDomainEvent) as ClientEvent[]);
-    if (!client) return 0;
-    const jobs: JobRef[] = [
-      ...(client.updateInFlight
-        ? [{ kind: 'update' as const, tenantId, jobId: client.updateInFlight.jobId }]
-        : []),
-      ...client.pendingConfigJobs.map((job) => ({
-        kind: 'config' as const,
-        tenantId,
-        jobId: job.jobId,
-      })),
-    ];
-    const sent = await Promise.all(
-      jobs.map(async (job) => {
-        const published = await this.publishJob(job, 'redelivery');
-        if (published) await this.record(published.command, published.log);
-        return published !== undefined;
-      }),
-    );
-    return sent.filter(Boolean).length;
+  async nudge(job: JobRef): Promise<boolean> {
+    if (this.stopped || !this.subscription?.active) return false;
+    return (await this.publishJob(job, 'nudge', undefined, 'once')) !== undefined;
   }
 
   private async handleBatch(batch: EventBatch): Promise<void> {
@@ -229,10 +213,10 @@ export class CommandDispatcher {
     }
     const checkpointer = this.options.checkpointer;
     if (!checkpointer) {
-      await Promise.all(sent.map(({ command, log }) => this.record(command, log)));
+      await Promise.all(sent.map((published) => this.record(published)));
       return;
     }
-    const records = sent.map(({ command, log }) => this.recordUntilDone(command, log));
+    const records = sent.map((published) => this.recordUntilDone(published));
     const previous = this.recording;
     this.unrecorded += records.length;
     this.recording = (async () => {
@@ -278,8 +262,8 @@ export class CommandDispatcher {
   /**
    * Loads the job and publishes its command if it still needs one. The job's own state
    * decides: a job already dispatched, received, final or cancelled is not sent again by the
-   * subscription (nothing is re-decided after a restart); a redelivery only goes to jobs the
-   * device has not reported on yet. Returns the published command, if any.
+   * subscription (nothing is re-decided after a restart); a nudge only goes to jobs that were
+   * sent and have not ended. Returns the published command, if any.
    */
   private async publishJob(
     job: JobRef,
@@ -298,7 +282,7 @@ export class CommandDispatcher {
       jobId,
       reason,
     });
-    const wanted = reason === 'requested' ? ['Requested'] : ['Requested', 'Dispatched'];
+    const wanted = reason === 'requested' ? ['Requested'] : ['Dispatched', 'InProgress'];
     if (!request || !status || !wanted.includes(status)) {
       log.debug({ status }, 'no command to send for this job');
       return undefined;
@@ -323,6 +307,7 @@ export class CommandDispatcher {
       log.info({ status: 'Cancelled' }, 'job cancelled before its command could be sent');
       return undefined;
     }
+    const acknowledgedAt = new Date();
     if (reason === 'requested') {
       this.metrics.dispatchLatency.observe(
         { kind },
@@ -334,7 +319,7 @@ export class CommandDispatcher {
       { messageId: command.messageId, topic: command.topic },
       'command published and acknowledged',
     );
-    return { command, streamName, log };
+    return { command, streamName, acknowledgedAt, log };
   }
 
   /**
@@ -382,7 +367,7 @@ export class CommandDispatcher {
     );
   }
 
-  private async record(command: JobCommand, log: Logger): Promise<void> {
+  private async record({ command, acknowledgedAt, log }: Published): Promise<void> {
     const recorded = (await this.commands.execute(
       new RecordCommandDispatched({
         jobKind: command.kind,
@@ -390,20 +375,20 @@ export class CommandDispatcher {
         jobId: command.jobId,
         messageId: command.messageId,
         topic: command.topic,
+        dispatchedAt: acknowledgedAt,
         correlationId: command.correlationId,
       }),
     )) as RecordCommandDispatchedResult | undefined;
     log.info({ messageId: command.messageId, outcome: recorded?.outcome }, 'dispatch recorded');
   }
 
-  private async recordUntilDone(command: JobCommand, log: Logger): Promise<void> {
-    // A few at a time: the records share the pool with the subscription's reads and the API.
+  private async recordUntilDone(published: Published): Promise<void> {
     while (this.recordsRunning >= RECORD_CONCURRENCY) {
       await new Promise<void>((resolve) => this.recordSlots.push(resolve));
     }
     this.recordsRunning++;
     try {
-      await this.untilDone('record the dispatch', log, () => this.record(command, log));
+      await this.untilDone('record the dispatch', published.log, () => this.record(published));
     } finally {
       this.recordsRunning--;
       this.recordSlots.shift()?.();

@@ -3,18 +3,24 @@ import type { Logger } from 'pino';
 import type { CommandSender } from '../dispatch/command-dispatcher';
 import { TimeOutJob, type TimeOutJobResult } from '../jobs/time-out-job/time-out-job.command';
 import { STREAM_PREFIX } from '../shared/domain/stream-names';
-import { JobDeadlines } from './job-deadlines';
+import { JobDeadlines, type DueJob, type JobDeadlineSettings } from './job-deadlines';
 
-export interface JobTimeoutOptions {
-  timeoutMs: number;
+export interface JobTimeoutOptions extends JobDeadlineSettings {
   sweepIntervalMs: number;
 }
 
+/** Sends a quiet job's command again; false when this process does not dispatch right now. */
+export interface JobNudger {
+  nudge(job: Pick<DueJob, 'kind' | 'tenantId' | 'jobId'>): Promise<boolean>;
+}
+
 /**
- * Times out jobs that got no report for `timeoutMs`. The open jobs and their deadlines live in
- * memory, rebuilt at each start by reading the job streams from the beginning (the
- * subscription never stores a checkpoint), then kept current by the same subscription.
- * The first sweep waits until that read has caught up, so no job is timed out on stale facts.
+ * Times out jobs that got no report for `timeoutMs`, and nudges quiet jobs of online devices
+ * (see JobDeadlines): a command or report a broker dropped is recovered in seconds, not by a
+ * time-out. The open jobs, their deadlines and the presence of their clients live in memory,
+ * rebuilt at each start by reading the job and client streams from the beginning (the
+ * subscription never stores a checkpoint), then kept current by the same subscription. The
+ * first sweep waits until that read has caught up, so no job is timed out on stale facts.
  */
 export class JobTimeoutWatcher {
   private readonly deadlines: JobDeadlines;
@@ -26,10 +32,11 @@ export class JobTimeoutWatcher {
   constructor(
     private readonly store: EventStore,
     private readonly commands: CommandSender,
+    private readonly nudger: JobNudger,
     private readonly logger: Logger,
     private readonly options: JobTimeoutOptions,
   ) {
-    this.deadlines = new JobDeadlines(options.timeoutMs);
+    this.deadlines = new JobDeadlines(options);
   }
 
   async start(): Promise<void> {
@@ -37,7 +44,7 @@ export class JobTimeoutWatcher {
     this.subscription = this.store.subscribe(
       {
         name: 'job-timeouts',
-        streamPrefixes: [STREAM_PREFIX.updateJob, STREAM_PREFIX.configJob],
+        streamPrefixes: [STREAM_PREFIX.updateJob, STREAM_PREFIX.configJob, STREAM_PREFIX.client],
         batchSize: 500,
         // In-memory state: always start from the beginning, never store a checkpoint.
         checkpointing: { mode: 'handler', checkpointer: { load: async () => undefined } },
@@ -67,12 +74,13 @@ export class JobTimeoutWatcher {
   }
 
   private async sweepDue(now: Date): Promise<void> {
+    await this.timeOut(now);
+    await this.nudge(now);
+  }
+
+  private async timeOut(now: Date): Promise<void> {
     for (const job of this.deadlines.due(now)) {
-      const log = this.logger.child({
-        correlationId: job.correlationId,
-        jobKind: job.kind,
-        jobId: job.jobId,
-      });
+      const log = this.logOf(job);
       try {
         const result = (await this.commands.execute(
           new TimeOutJob({ jobKind: job.kind, tenantId: job.tenantId, jobId: job.jobId, at: now }),
@@ -87,5 +95,28 @@ export class JobTimeoutWatcher {
         log.warn({ err: error }, 'could not time out job');
       }
     }
+  }
+
+  private async nudge(now: Date): Promise<void> {
+    for (const job of this.deadlines.dueForNudge(now)) {
+      const log = this.logOf(job);
+      try {
+        if (!(await this.nudger.nudge(job))) return;
+        this.deadlines.nudged(job, now);
+        log.info({ dueAt: job.deadline }, 'quiet job nudged: its command sent again');
+      } catch (error) {
+        // Broker away: the next sweep tries again.
+        log.warn({ err: error }, 'could not nudge job');
+      }
+    }
+  }
+
+  private logOf(job: DueJob): Logger {
+    return this.logger.child({
+      correlationId: job.correlationId,
+      tenantId: job.tenantId,
+      jobKind: job.kind,
+      jobId: job.jobId,
+    });
   }
 }

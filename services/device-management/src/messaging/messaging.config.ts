@@ -45,9 +45,15 @@ export const messagingEnvSchema = z.object({
   DISPATCH_MAX_BACKOFF_SECONDS: seconds(30),
   /** Status reports handled at once (different jobs; one job's reports stay in order). */
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
+  /** Messages held before the packet loop waits (each is acknowledged to the broker when held). */
+  INGEST_BUFFER: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   /** A job with no report for this long is timed out. */
   JOB_REPORT_TIMEOUT_SECONDS: seconds(15 * 60),
   JOB_TIMEOUT_SWEEP_SECONDS: seconds(5),
+  /** A job sent to an online device and quiet for this long gets its command again. */
+  JOB_NUDGE_AFTER_SECONDS: seconds(20),
+  /** Nudges of a job that stays quiet back off (doubling) up to this interval. */
+  JOB_NUDGE_MAX_INTERVAL_SECONDS: seconds(300),
 });
 
 export type MessagingEnv = z.infer<typeof messagingEnvSchema>;
@@ -69,8 +75,11 @@ export interface MessagingConfig {
   commandExpiryMs: number;
   dispatchMaxBackoffMs: number;
   ingestConcurrency: number;
+  ingestBuffer: number;
   jobReportTimeoutMs: number;
   jobTimeoutSweepMs: number;
+  jobNudgeAfterMs: number;
+  jobNudgeMaxIntervalMs: number;
 }
 
 export function loadMessagingConfig(env: NodeJS.ProcessEnv = process.env): MessagingConfig {
@@ -99,8 +108,11 @@ export function loadMessagingConfig(env: NodeJS.ProcessEnv = process.env): Messa
     commandExpiryMs: e.COMMAND_EXPIRY_SECONDS * 1000,
     dispatchMaxBackoffMs: e.DISPATCH_MAX_BACKOFF_SECONDS * 1000,
     ingestConcurrency: e.INGEST_CONCURRENCY,
+    ingestBuffer: Math.max(e.INGEST_BUFFER, e.INGEST_CONCURRENCY),
     jobReportTimeoutMs: e.JOB_REPORT_TIMEOUT_SECONDS * 1000,
     jobTimeoutSweepMs: e.JOB_TIMEOUT_SWEEP_SECONDS * 1000,
+    jobNudgeAfterMs: e.JOB_NUDGE_AFTER_SECONDS * 1000,
+    jobNudgeMaxIntervalMs: e.JOB_NUDGE_MAX_INTERVAL_SECONDS * 1000,
   };
 }
 

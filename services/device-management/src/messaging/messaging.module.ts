@@ -153,11 +153,11 @@ export function createMessagingParts(
   const ingestor = new StatusIngestor(
     bus,
     commands,
-    dispatcher,
     metrics,
     logger.child({ component: 'status-ingest' }),
     {
       concurrency: config.ingestConcurrency,
+      buffer: config.ingestBuffer,
       shareGroup: config.sharedGroup,
       maxBackoffMs: config.dispatchMaxBackoffMs,
     },
@@ -165,9 +165,12 @@ export function createMessagingParts(
   const timeouts = new JobTimeoutWatcher(
     store,
     commands,
+    dispatcher,
     logger.child({ component: 'job-timeouts' }),
     {
       timeoutMs: config.jobReportTimeoutMs,
+      nudgeAfterMs: config.jobNudgeAfterMs,
+      maxNudgeIntervalMs: config.jobNudgeMaxIntervalMs,
       sweepIntervalMs: config.jobTimeoutSweepMs,
     },
   );

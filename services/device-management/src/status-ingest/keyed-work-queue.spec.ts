@@ -4,7 +4,7 @@ const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('KeyedWorkQueue', () => {
   it('runs the tasks of one key in order, even when an earlier one is slower', async () => {
-    const queue = new KeyedWorkQueue(10);
+    const queue = new KeyedWorkQueue({ running: 10, accepted: 10 });
     const order: string[] = [];
     await queue.push('job-1', async () => {
       await tick(30);
@@ -18,7 +18,7 @@ describe('KeyedWorkQueue', () => {
   });
 
   it('runs different keys in parallel', async () => {
-    const queue = new KeyedWorkQueue(10);
+    const queue = new KeyedWorkQueue({ running: 10, accepted: 10 });
     const order: string[] = [];
     await queue.push('job-1', async () => {
       await tick(30);
@@ -31,12 +31,30 @@ describe('KeyedWorkQueue', () => {
     expect(order).toEqual(['fast', 'slow']);
   });
 
-  it('accepts no more than its capacity until a task finishes', async () => {
-    const queue = new KeyedWorkQueue(2);
+  it('accepts tasks beyond those running, and starts them as others finish', async () => {
+    const queue = new KeyedWorkQueue({ running: 2, accepted: 100 });
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const started: string[] = [];
+    for (const key of ['a', 'b', 'c', 'd']) {
+      await queue.push(key, async () => {
+        started.push(key);
+        await blocked;
+      });
+    }
+    expect(queue.size).toBe(4);
+    expect(started).toEqual(['a', 'b']);
+    release();
+    await queue.drain();
+    expect(started).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('holds no more than it accepts until a task finishes', async () => {
+    const queue = new KeyedWorkQueue({ running: 1, accepted: 2 });
     let release!: () => void;
     const blocked = new Promise<void>((resolve) => (release = resolve));
     await queue.push('a', () => blocked);
-    await queue.push('b', () => blocked);
+    await queue.push('b', async () => undefined);
     let thirdAccepted = false;
     const third = queue.push('c', async () => undefined).then(() => (thirdAccepted = true));
     await tick();
@@ -50,7 +68,7 @@ describe('KeyedWorkQueue', () => {
   });
 
   it('keeps going after a failing task', async () => {
-    const queue = new KeyedWorkQueue(1);
+    const queue = new KeyedWorkQueue({ running: 1, accepted: 1 });
     const done: string[] = [];
     await queue.push('a', async () => {
       throw new Error('boom');

@@ -1,46 +1,72 @@
 /**
- * Runs tasks with a bound on how many are accepted at once, in order per key: the reports of
- * one job are applied one after the other (no optimistic-concurrency fights over its stream),
- * the reports of different jobs in parallel. `push` resolves when the task is accepted, which
- * is how back-pressure reaches the broker: the next message is acknowledged only then.
+ * Runs tasks in order per key and in parallel across keys, with two bounds: at most `running`
+ * tasks at once, and at most `accepted` tasks held (running or waiting). `push` resolves as soon
+ * as the task is held, which is when the broker's message is acknowledged: the MQTT packet loop
+ * waits only while the queue is full, and then only for tasks that never wait on MQTT.
  */
 export class KeyedWorkQueue {
-  private accepted = 0;
-  private readonly tails = new Map<string, Promise<void>>();
-  private readonly slotWaiters: Array<() => void> = [];
+  /** Tasks held per key, the first of each running or ready. */
+  private readonly byKey = new Map<string, Array<() => Promise<void>>>();
+  /** Keys whose first task may start, oldest first. */
+  private readonly ready: string[] = [];
+  private running = 0;
+  private held = 0;
+  private readonly roomWaiters: Array<() => void> = [];
   private readonly idleWaiters: Array<() => void> = [];
 
-  constructor(private readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error('capacity must be >= 1');
+  constructor(private readonly limits: { running: number; accepted: number }) {
+    const { running, accepted } = limits;
+    if (!Number.isInteger(running) || running < 1 || !Number.isInteger(accepted)) {
+      throw new Error('running and accepted must be whole numbers >= 1');
+    }
+    if (accepted < running) throw new Error('accepted must be >= running');
   }
 
-  /** Tasks accepted and not finished yet. */
+  /** Tasks held and not finished yet. */
   get size(): number {
-    return this.accepted;
+    return this.held;
   }
 
   async push(key: string, task: () => Promise<void>): Promise<void> {
-    while (this.accepted >= this.capacity) {
-      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    while (this.held >= this.limits.accepted) {
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
-    this.accepted++;
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const run: Promise<void> = previous
-      .then(task)
-      // A task reports its own failures; one failing never blocks the tasks after it.
-      .catch(() => undefined)
-      .finally(() => {
-        if (this.tails.get(key) === run) this.tails.delete(key);
-        this.accepted--;
-        this.slotWaiters.shift()?.();
-        if (this.accepted === 0) for (const idle of this.idleWaiters.splice(0)) idle();
-      });
-    this.tails.set(key, run);
+    this.held++;
+    const tasks = this.byKey.get(key);
+    if (tasks) {
+      tasks.push(task);
+      return;
+    }
+    this.byKey.set(key, [task]);
+    this.ready.push(key);
+    this.startReady();
   }
 
-  /** Resolves when every accepted task has finished. */
+  /** Resolves when every held task has finished. */
   async drain(): Promise<void> {
-    if (this.accepted === 0) return;
+    if (this.held === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private startReady(): void {
+    while (this.running < this.limits.running && this.ready.length > 0) {
+      const key = this.ready.shift()!;
+      void this.run(key, this.byKey.get(key)![0]);
+    }
+  }
+
+  private async run(key: string, task: () => Promise<void>): Promise<void> {
+    this.running++;
+    // A task reports its own failures; one failing never blocks the tasks after it.
+    await task().catch(() => undefined);
+    this.running--;
+    this.held--;
+    const tasks = this.byKey.get(key)!;
+    tasks.shift();
+    if (tasks.length > 0) this.ready.push(key);
+    else this.byKey.delete(key);
+    this.roomWaiters.shift()?.();
+    if (this.held === 0) for (const idle of this.idleWaiters.splice(0)) idle();
+    this.startReady();
   }
 }

@@ -1,7 +1,6 @@
-import { PRESENCE_SCHEMA, STATUS_REPORT_SCHEMA } from '@opcfleet/contracts';
+import { STATUS_REPORT_SCHEMA } from '@opcfleet/contracts';
 import { Registry } from 'prom-client';
 import { eventually, memoryLogger } from '../../test/support/memory-logger';
-import { RecordClientPresence } from '../clients/record-presence/record-presence.command';
 import { IngestStatusReport } from '../jobs/ingest-status-report/ingest-status-report.command';
 import type {
   BrokerStatus,
@@ -28,17 +27,6 @@ class LoopbackBus implements MessageBus {
   }
 }
 
-const presence = (status: 'online' | 'offline') =>
-  Buffer.from(
-    JSON.stringify({
-      schema: PRESENCE_SCHEMA,
-      tenantId: 't1',
-      clientId: 'c1',
-      status,
-      at: '2026-01-01T00:00:00Z',
-    }),
-  );
-
 const report = Buffer.from(
   JSON.stringify({
     schema: STATUS_REPORT_SCHEMA,
@@ -54,58 +42,75 @@ const report = Buffer.from(
   }),
 );
 
-function setup(execute: (command: object) => Promise<unknown>) {
+function setup(
+  execute: (command: object) => Promise<unknown>,
+  limits: { concurrency: number; buffer: number } = { concurrency: 4, buffer: 16 },
+) {
   const bus = new LoopbackBus();
-  const redelivered: string[] = [];
   const { logger, lines } = memoryLogger();
   const ingestor = new StatusIngestor(
     bus,
     { execute },
-    {
-      redeliverPending: async (tenantId, clientId) => {
-        redelivered.push(`${tenantId}/${clientId}`);
-        return 1;
-      },
-    },
     new MessagingMetrics(new Registry(), bus),
     logger,
-    { concurrency: 4, maxAttempts: 3, maxBackoffMs: 1 },
+    { ...limits, maxAttempts: 3, maxBackoffMs: 1 },
   );
-  return { bus, ingestor, redelivered, lines };
+  return { bus, ingestor, lines };
 }
 
+const reportOf = (seq: number, jobId = '6f1c2b3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c') =>
+  Buffer.from(JSON.stringify({ ...JSON.parse(report.toString()), seq, jobId }));
+
 describe('StatusIngestor', () => {
-  it('sends pending commands again when a client comes online, not on a retained replay', async () => {
-    const { bus, ingestor, redelivered } = setup(async (command) => {
-      expect(command).toBeInstanceOf(RecordClientPresence);
-      return { outcome: 'recorded' };
+  it('takes reports off the packet loop before they are written: the broker is answered at once', async () => {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    let writesStarted = 0;
+    const { bus, ingestor } = setup(async () => {
+      writesStarted++;
+      await opened;
+      return { outcome: 'applied', eventType: 'UpdateReceived' };
     });
     await ingestor.start();
-    const topic = 'tenants/t1/clients/c1/presence';
-    await bus.deliver('tenants/+/clients/+/presence', {
-      topic,
-      payload: presence('online'),
-      retained: true,
-    });
-    await bus.deliver('tenants/+/clients/+/presence', { topic, payload: presence('offline') });
+    // Ten reports of one job, more than run at once: each is taken while the first is written.
+    for (let seq = 1; seq <= 10; seq++) {
+      await bus.deliver('tenants/+/clients/+/status', {
+        topic: 'tenants/t1/clients/c1/status',
+        payload: reportOf(seq),
+      });
+    }
+    expect(writesStarted).toBe(1);
+    open();
     await ingestor.stop();
-    expect(redelivered).toEqual([]);
-    const again = setup(async () => ({ outcome: 'recorded' }));
-    await again.ingestor.start();
-    await again.bus.deliver('tenants/+/clients/+/presence', { topic, payload: presence('online') });
-    await again.ingestor.stop();
-    expect(again.redelivered).toEqual(['t1/c1']);
+    expect(writesStarted).toBe(10);
   });
 
-  it('does not redeliver for a client the service does not know', async () => {
-    const { bus, ingestor, redelivered } = setup(async () => ({ outcome: 'unknown_client' }));
+  it('holds the packet loop only while its buffer is full', async () => {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const { bus, ingestor } = setup(
+      async () => {
+        await opened;
+        return { outcome: 'duplicate' };
+      },
+      { concurrency: 1, buffer: 2 },
+    );
     await ingestor.start();
-    await bus.deliver('tenants/+/clients/+/presence', {
-      topic: 'tenants/t1/clients/c1/presence',
-      payload: presence('online'),
-    });
+    const deliver = (seq: number) =>
+      bus.deliver('tenants/+/clients/+/status', {
+        topic: 'tenants/t1/clients/c1/status',
+        payload: reportOf(seq),
+      });
+    await deliver(1);
+    await deliver(2);
+    let thirdTaken = false;
+    const third = deliver(3).then(() => (thirdTaken = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(thirdTaken).toBe(false);
+    open();
+    await third;
+    expect(thirdTaken).toBe(true);
     await ingestor.stop();
-    expect(redelivered).toEqual([]);
   });
 
   it('retries a report while the database fails, then gives up with one error line', async () => {

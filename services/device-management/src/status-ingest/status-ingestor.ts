@@ -24,14 +24,15 @@ import type { MessagingMetrics } from '../messaging/messaging.metrics';
 import { clientKey, jobKey } from '../shared/domain/stream-names';
 import { KeyedWorkQueue } from './keyed-work-queue';
 
-/** What a client coming back online triggers: its pending commands are sent again. */
-export interface PendingCommandRedelivery {
-  redeliverPending(tenantId: string, clientId: string): Promise<number>;
-}
-
 export interface StatusIngestorOptions {
   /** Messages handled at once; one job's reports stay in order. */
   concurrency: number;
+  /**
+   * Messages held (handled or waiting): each is acknowledged to the broker once held, so the
+   * MQTT packet loop (and the PUBACKs of the service's own publishes) waits only when this
+   * many are held. Sized for a burst of a whole fleet's reports.
+   */
+  buffer: number;
   /** MQTT 5 shared-subscription group, so that replicas split the reports. */
   shareGroup?: string;
   /** Attempts for a report the database could not take (outage), before it is dropped. */
@@ -59,12 +60,11 @@ export class StatusIngestor {
   constructor(
     private readonly bus: MessageBus,
     private readonly commands: CommandSender,
-    private readonly redelivery: PendingCommandRedelivery,
     private readonly metrics: MessagingMetrics,
     private readonly logger: Logger,
     private readonly options: StatusIngestorOptions,
   ) {
-    this.queue = new KeyedWorkQueue(options.concurrency);
+    this.queue = new KeyedWorkQueue({ running: options.concurrency, accepted: options.buffer });
   }
 
   /** Registers the subscriptions; the bus sends them on every (re)connect. */
@@ -173,12 +173,6 @@ export class StatusIngestor {
     if (!result) return;
     this.metrics.messagesIngested.inc({ channel: 'presence', outcome: result.outcome });
     log.info({ outcome: result.outcome, retained }, 'presence recorded');
-    // A retained message is the broker replaying old news at subscribe time, not a reconnect.
-    if (status !== 'online' || retained || result.outcome === 'unknown_client') return;
-    const redelivered = await this.withRetry('presence', log, () =>
-      this.redelivery.redeliverPending(tenantId, clientId),
-    );
-    if (redelivered) log.info({ redelivered }, 'client back online: pending commands sent again');
   }
 
   /**

@@ -7,8 +7,7 @@ import { DataSource } from 'typeorm';
 import { PostgresEventStore } from '@opcfleet/event-store/postgres/postgres-event-store';
 import { RecordClientPresence } from '../../src/clients/record-presence/record-presence.command';
 import { EVENT_STORE } from '../../src/event-sourcing/event-store.token';
-import { RecordCommandDispatched } from '../../src/jobs/record-command-dispatched/record-command-dispatched.command';
-import { ReportBatchWriter } from '../../src/jobs/ingest-status-report/report-batch.writer';
+import { JobBatchWriter } from '../../src/jobs/job-batch/job-batch.writer';
 import { ApiApp, token } from '../support/api-app';
 import { clientStream, updateJobStream } from '../../src/shared/domain/stream-names';
 
@@ -53,7 +52,7 @@ function report(jobId: string, clientId: string, seq: number, phase: string) {
 }
 
 const store = () => api.app.get<EventStore>(EVENT_STORE);
-const writer = () => api.app.get(ReportBatchWriter);
+const writer = () => api.app.get(JobBatchWriter);
 const types = async (stream: string) =>
   (await store().readStream(stream)).map((event) => event.type);
 
@@ -64,17 +63,19 @@ it('stores a batch with a duplicate, a moved stream and a job end, each report a
     startUpdate(moved),
     startUpdate(ending),
   ]);
-  // The writer caches line-2's job; then the dispatcher records a publish behind its back.
+  // The writer caches line-2's job; then another replica's writer records a publish behind
+  // its back.
   await writer().write([report(movedJob, moved, 1, 'received')]);
-  await api.app.get(CommandBus).execute(
-    new RecordCommandDispatched({
+  await new JobBatchWriter(store()).recordDispatch({
+    dispatch: {
       jobKind: 'update',
       tenantId: tenant,
       jobId: movedJob,
       messageId: randomUUID(),
       topic: `tenants/${tenant}/clients/${moved}/commands/update`,
-    }),
-  );
+      at: new Date().toISOString(),
+    },
+  });
   const committed = report(endingJob, ending, 2, 'committed');
   const reads = jest.spyOn(store() as PostgresEventStore, 'readStreams');
 

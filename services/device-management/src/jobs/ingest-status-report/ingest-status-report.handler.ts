@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { IngestStatusReport, type IngestStatusReportResult } from './ingest-status-report.command';
-import { ReportBatchWriter } from './report-batch.writer';
+import { JobBatchWriter } from '../job-batch/job-batch.writer';
 
 /**
  * Hands the report to the batch writer: the reports arriving together are stored together
@@ -11,7 +11,7 @@ export class IngestStatusReportHandler implements ICommandHandler<
   IngestStatusReport,
   IngestStatusReportResult
 > {
-  constructor(private readonly batches: ReportBatchWriter) {}
+  constructor(private readonly batches: JobBatchWriter) {}
 
   execute(command: IngestStatusReport): Promise<IngestStatusReportResult> {
     return this.batches.ingest(command);

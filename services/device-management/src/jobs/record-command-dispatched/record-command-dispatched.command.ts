@@ -21,5 +21,5 @@ export class RecordCommandDispatched {
   }
 }
 
-/** `recorded`, or `ignored` when the job had already ended (e.g. cancelled meanwhile). */
+/** `recorded`; `duplicate` for a message recorded before; `ignored` for an unknown job. */
 export type RecordCommandDispatchedResult = { outcome: 'recorded' | 'duplicate' | 'ignored' };

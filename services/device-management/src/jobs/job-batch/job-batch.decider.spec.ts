@@ -7,11 +7,11 @@ import { foldUpdateJob, type UpdateJob } from '../../update-jobs/domain/update-j
 import type { UpdateJobEvent } from '../../update-jobs/domain/update-job.events';
 import {
   decideClientEndings,
-  decideReportBatch,
+  decideJobBatch,
   type KnownClient,
   type KnownJob,
   type ReportToIngest,
-} from './report-batch.decider';
+} from './job-batch.decider';
 
 const jobA = '6f1c2a9e-4b7d-4c3e-9a21-0d5e8f7b6c41';
 const jobB = '0d9e3a46-5a43-4b8e-9a33-6e1b7c2a1f00';
@@ -61,9 +61,9 @@ const jobsOf =
   (key: string) =>
     known.find((candidate) => keyOf(candidate) === key);
 
-describe('decideReportBatch', () => {
+describe('decideJobBatch', () => {
   it('decides the reports of one job in their order, each on the state the previous left', () => {
-    const decision = decideReportBatch(
+    const decision = decideJobBatch(
       [report(jobA, 'press-07', 1, 'received'), report(jobA, 'press-07', 2, 'pulling')],
       jobsOf(job(jobA, 'press-07')),
     );
@@ -100,7 +100,7 @@ describe('decideReportBatch', () => {
       type: 'UpdateReceived',
       data: { jobId: jobA, seq: 1, at: '2026-11-23T10:00:01.000Z' },
     });
-    const decision = decideReportBatch(
+    const decision = decideJobBatch(
       [
         report(jobA, 'press-07', 1, 'received'),
         report(jobA, 'press-07', 2, 'pulling'),
@@ -117,7 +117,7 @@ describe('decideReportBatch', () => {
 
   it('rejects a report of an unknown job, or on another client topic, without appending', () => {
     const wrongTopic = { ...report(jobA, 'press-07', 1, 'received'), topicClientId: 'press-08' };
-    const decision = decideReportBatch(
+    const decision = decideJobBatch(
       [report(jobB, 'press-07', 1, 'received'), wrongTopic],
       jobsOf(job(jobA, 'press-07')),
     );
@@ -130,7 +130,7 @@ describe('decideReportBatch', () => {
   });
 
   it('records a late report after the end as ignored, and ends the job on its client', () => {
-    const decision = decideReportBatch(
+    const decision = decideJobBatch(
       [report(jobA, 'press-07', 2, 'committed'), report(jobA, 'press-07', 3, 'pulling')],
       jobsOf(job(jobA, 'press-07')),
     );
@@ -157,8 +157,70 @@ describe('decideReportBatch', () => {
     });
   });
 
+  it('records a dispatch the device answered first, once, in the order facts arrived', () => {
+    const messageId = '0d9e3a46-5a43-4b8e-9a33-6e1b7c2a1f99';
+    const dispatched = {
+      dispatch: {
+        jobKind: 'update' as const,
+        tenantId: 'acme',
+        jobId: jobA,
+        messageId,
+        topic: 'tenants/acme/clients/press-07/commands/update',
+        at: '2026-11-23T10:00:00.500Z',
+        correlationId: 'corr-request',
+      },
+    };
+    const decision = decideJobBatch(
+      [report(jobA, 'press-07', 1, 'received'), dispatched, dispatched],
+      jobsOf(job(jobA, 'press-07')),
+    );
+
+    const [plan] = decision.appends;
+    expect(plan.events.map(({ event }) => event.type)).toEqual([
+      'UpdateReceived',
+      'UpdateCommandDispatched',
+    ]);
+    expect(plan.events[1]).toEqual({
+      event: expect.objectContaining({ data: expect.objectContaining({ messageId }) }),
+      id: deterministicId(`${jobA}:dispatched:${messageId}`),
+      context: {
+        actor: 'system:dispatcher',
+        tenantId: 'acme',
+        correlationId: 'corr-request',
+        causationId: messageId,
+      },
+    });
+    // The status the device reported is not moved back by the late record.
+    expect(plan.after.state.status).toBe('InProgress');
+    expect([...plan.answers]).toEqual([
+      [0, { outcome: 'applied', eventType: 'UpdateReceived' }],
+      [1, { outcome: 'recorded' }],
+      [2, { outcome: 'duplicate' }],
+    ]);
+  });
+
+  it('ignores a dispatch of a job the tenant does not have', () => {
+    const decision = decideJobBatch(
+      [
+        {
+          dispatch: {
+            jobKind: 'update',
+            tenantId: 'other',
+            jobId: jobA,
+            messageId: '0d9e3a46-5a43-4b8e-9a33-6e1b7c2a1f99',
+            topic: 'tenants/other/clients/press-07/commands/update',
+            at: '2026-11-23T10:00:00.500Z',
+          },
+        },
+      ],
+      jobsOf(job(jobA, 'press-07')),
+    );
+    expect(decision.appends).toEqual([]);
+    expect([...decision.answered]).toEqual([[0, { outcome: 'ignored' }]]);
+  });
+
   it('keeps the jobs of a batch apart: one plan per job', () => {
-    const decision = decideReportBatch(
+    const decision = decideJobBatch(
       [report(jobA, 'press-07', 1, 'received'), report(jobB, 'press-08', 1, 'received')],
       jobsOf(job(jobA, 'press-07'), job(jobB, 'press-08')),
     );

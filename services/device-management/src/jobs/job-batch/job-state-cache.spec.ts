@@ -1,6 +1,6 @@
 import { jobKey, updateJobStream } from '../../shared/domain/stream-names';
 import { JobStateCache } from './job-state-cache';
-import type { KnownJob } from './report-batch.decider';
+import type { KnownJob } from './job-batch.decider';
 
 const job = (jobId: string, revision = 0, tenantId = 'acme') =>
   ({

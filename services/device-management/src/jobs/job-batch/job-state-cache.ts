@@ -1,5 +1,5 @@
 import { jobKey } from '../../shared/domain/stream-names';
-import type { KnownJob } from './report-batch.decider';
+import type { KnownJob } from './job-batch.decider';
 
 /**
  * The last known state of recently reported jobs, so that the next report of a job does not

@@ -18,20 +18,25 @@ import { jobStream } from '../../shared/domain/stream-names';
 import { foldUpdateJob } from '../../update-jobs/domain/update-job.decider';
 import type { UpdateJobEvent } from '../../update-jobs/domain/update-job.events';
 import { GroupCommit } from './group-commit';
-import type { IngestStatusReportResult } from './ingest-status-report.command';
+import type { IngestStatusReportResult } from '../ingest-status-report/ingest-status-report.command';
+import type { RecordCommandDispatchedResult } from '../record-command-dispatched/record-command-dispatched.command';
 import { JobStateCache, keyOf } from './job-state-cache';
 import {
   decideClientEndings,
-  decideReportBatch,
+  decideJobBatch,
   type ClientAppendPlan,
   type ClientEnding,
   type DecidedEvent,
   type JobAppendPlan,
   type KnownClient,
   type KnownJob,
+  type DispatchToRecord,
+  type JobFact,
+  type JobFactResult,
   type ReportToIngest,
-  reportedJobKey,
-} from './report-batch.decider';
+  jobKeyOfFact,
+  jobOfFact,
+} from './job-batch.decider';
 
 /** Rounds of a batch before a report that keeps conflicting gives up (as retryOnConflict). */
 const MAX_ROUNDS = 5;
@@ -53,10 +58,10 @@ const TRANSIENT_SQL_STATES = new Set(['40P01', '40001']);
  * runs it again.
  */
 @Injectable()
-export class ReportBatchWriter {
+export class JobBatchWriter {
   private readonly store: PostgresEventStore;
   private readonly cache = new JobStateCache(CACHED_JOBS);
-  private readonly batches = new GroupCommit<ReportToIngest, IngestStatusReportResult>(
+  private readonly batches = new GroupCommit<JobFact, JobFactResult>(
     (reports) => this.write(reports),
     // Sized for the ingestor's default of 64 reports in flight: two batches of 32 overlap, one
     // in the database while the next is decided. A batch starts full, or 5 ms after its first
@@ -68,21 +73,24 @@ export class ReportBatchWriter {
 
   constructor(@Inject(EVENT_STORE) store: EventStore) {
     if (!(store instanceof PostgresEventStore)) {
-      throw new Error('ReportBatchWriter needs the PostgresEventStore (PostgreSQL or PGlite)');
+      throw new Error('JobBatchWriter needs the PostgresEventStore (PostgreSQL or PGlite)');
     }
     this.store = store;
   }
 
   /** Resolves with the report's outcome once its batch committed. */
   ingest(report: ReportToIngest): Promise<IngestStatusReportResult> {
-    return this.batches.submit(report);
+    return this.batches.submit(report) as Promise<IngestStatusReportResult>;
   }
 
-  /** Answers every report of the batch: an outcome, or the error that stopped it. */
-  async write(
-    reports: readonly ReportToIngest[],
-  ): Promise<Array<IngestStatusReportResult | Error>> {
-    const results: Array<IngestStatusReportResult | Error> = [];
+  /** Resolves once the dispatch is recorded on the job's stream (or known there already). */
+  recordDispatch(dispatch: DispatchToRecord): Promise<RecordCommandDispatchedResult> {
+    return this.batches.submit(dispatch) as Promise<RecordCommandDispatchedResult>;
+  }
+
+  /** Answers every fact of the batch: an outcome, or the error that stopped it. */
+  async write(reports: readonly JobFact[]): Promise<Array<JobFactResult | Error>> {
+    const results: Array<JobFactResult | Error> = [];
     let pending = reports.map((_, index) => index);
     for (let round = 1; pending.length > 0; round++) {
       if (round > MAX_ROUNDS) {
@@ -96,7 +104,7 @@ export class ReportBatchWriter {
       try {
         pending = await this.writeRound(reports, pending, results);
       } catch (error) {
-        for (const index of pending) this.cache.delete(reportedJobKey(reports[index]));
+        for (const index of pending) this.cache.delete(jobKeyOfFact(reports[index]));
         if (isTransient(error)) continue;
         // The database is away: the ingestor retries these reports with back-off.
         for (const index of pending) results[index] = error as Error;
@@ -108,13 +116,13 @@ export class ReportBatchWriter {
 
   /** One transaction for the pending reports; returns the ones to run again. */
   private async writeRound(
-    reports: readonly ReportToIngest[],
+    reports: readonly JobFact[],
     pending: readonly number[],
-    results: Array<IngestStatusReportResult | Error>,
+    results: Array<JobFactResult | Error>,
   ): Promise<number[]> {
     const batch = pending.map((index) => reports[index]);
     const jobs = await this.knownJobs(batch);
-    const decision = decideReportBatch(batch, (key) => jobs.get(key));
+    const decision = decideJobBatch(batch, (key) => jobs.get(key));
     for (const [at, answer] of decision.answered) results[pending[at]] = answer;
     if (decision.appends.length === 0) return [];
 
@@ -188,26 +196,25 @@ export class ReportBatchWriter {
   }
 
   /** The jobs of the batch: cached, or read (both kinds of stream, in one query). */
-  private async knownJobs(batch: readonly ReportToIngest[]): Promise<Map<string, KnownJob>> {
+  private async knownJobs(batch: readonly JobFact[]): Promise<Map<string, KnownJob>> {
     const jobs = new Map<string, KnownJob>();
-    const missing = new Map<string, ReportToIngest>();
-    for (const ingest of batch) {
-      const key = reportedJobKey(ingest);
+    const missing = new Map<string, ReturnType<typeof jobOfFact>>();
+    for (const fact of batch) {
+      const key = jobKeyOfFact(fact);
       const cached = this.cache.get(key);
       if (cached) jobs.set(key, cached);
-      else missing.set(key, ingest);
+      else missing.set(key, jobOfFact(fact));
     }
     if (missing.size === 0) return jobs;
-    const streamOf = (kind: JobKind, { report, topicTenantId }: ReportToIngest) =>
-      jobStream(kind, topicTenantId, report.jobId);
     const streams = await this.store.readStreams(
-      [...missing.values()].flatMap((ingest) => JOB_KINDS.map((kind) => streamOf(kind, ingest))),
+      [...missing.values()].flatMap(({ tenantId, jobId }) =>
+        JOB_KINDS.map((kind) => jobStream(kind, tenantId, jobId)),
+      ),
     );
-    for (const [key, ingest] of missing) {
-      const preferred = ingest.report.jobKind;
+    for (const [key, { tenantId, jobId, kind: preferred }] of missing) {
       const kinds: JobKind[] = preferred === 'update' ? ['update', 'config'] : ['config', 'update'];
       for (const kind of kinds) {
-        const streamName = streamOf(kind, ingest);
+        const streamName = jobStream(kind, tenantId, jobId);
         const job = foldKnownJob(kind, streamName, streams.get(streamName));
         if (!job) continue;
         jobs.set(key, job);
