@@ -35,6 +35,8 @@ export class SimulatedDevice {
   runningVersion = '1.0.0';
   readonly commandsReceived = new Map<string, number>();
   readonly reportsSent = new Map<string, number>();
+  /** The last report of each job, sent again when its command comes again (as the agent does). */
+  private readonly lastReports = new Map<string, string>();
   private client: mqtt.MqttClient | undefined;
 
   constructor(private readonly options: SimulatedDeviceOptions) {}
@@ -81,8 +83,14 @@ export class SimulatedDevice {
     const command = decoded.value;
     const seen = this.commandsReceived.get(command.jobId) ?? 0;
     this.commandsReceived.set(command.jobId, seen + 1);
-    if (seen > 0) return; // a job runs once; its reports are already on their way (QoS 1)
-    void this.runUpdate(command);
+    if (seen === 0) {
+      void this.runUpdate(command);
+      return;
+    }
+    // A job runs once; the service sent it again because the job went quiet: its last report
+    // (perhaps dropped on its way) goes out again, unchanged.
+    const last = this.lastReports.get(command.jobId);
+    if (last) void this.client?.publishAsync(statusTopic(this.address), last, { qos: 1 });
   }
 
   private async runUpdate(command: UpdateCommand): Promise<void> {
@@ -103,9 +111,9 @@ export class SimulatedDevice {
         jobKind: 'update' as const,
         phase,
       };
-      await this.client!.publishAsync(statusTopic(this.address), JSON.stringify(report), {
-        qos: 1,
-      });
+      const payload = JSON.stringify(report);
+      this.lastReports.set(command.jobId, payload);
+      await this.client!.publishAsync(statusTopic(this.address), payload, { qos: 1 });
       this.reportsSent.set(command.jobId, seq);
     }
   }
