@@ -17,6 +17,11 @@ import { RequestUpdateRequestDto } from '../../update-jobs/request-update/reques
 export const ROLLOUT_DEFAULTS = { batchSize: 10, maxFailures: 0 } as const;
 /** As many targets as a rollout takes, listed or chosen by labels. */
 export const MAX_ROLLOUT_TARGETS = 10_000;
+/**
+ * The largest legitimate rollout body: MAX_ROLLOUT_TARGETS client ids of the longest length
+ * (128 characters), even pretty-printed, take 1.4 MB.
+ */
+export const ROLLOUT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
 /** The update of one client (image, targetVersion, imageDigest?) for many, in waves. */
 export class StartRolloutRequestDto extends RequestUpdateRequestDto {
