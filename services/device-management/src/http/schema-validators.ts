@@ -1,6 +1,7 @@
 import { validateOpcClientConfig, type FieldError } from '@opcfleet/contracts';
 import {
   registerDecorator,
+  ValidateIf,
   type ValidationArguments,
   type ValidationOptions,
 } from 'class-validator';
@@ -57,6 +58,13 @@ function opcClientConfigErrors(value: unknown): FieldError[] {
     message: 'is not a field of the OPC client config',
   }));
 }
+
+/**
+ * The property may be left out; when given, its validators apply, so null is refused (unlike
+ * class-validator's IsOptional, which lets null through as if the property were absent).
+ */
+export const IsOmittable = () =>
+  ValidateIf((_object: unknown, value: unknown) => value !== undefined);
 
 /** A flat map of label names to values, both safe as ids. */
 export function IsLabels(options?: ValidationOptions) {

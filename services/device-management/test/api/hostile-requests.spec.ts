@@ -264,3 +264,39 @@ describe('content types', () => {
     expect(cancel.status).toBe(200);
   });
 });
+
+describe('rollout options', () => {
+  const rollout = (extra: Record<string, unknown>) =>
+    JSON.stringify({ targetVersion: '2.1.0', image: IMAGE, ...extra });
+
+  it('refuses an empty label selector, which would choose every client of the tenant', async () => {
+    const response = await refused('/api/v1/rollouts', rollout({ labels: {} }));
+    expect(response.status).toBe(400);
+    expect(pathsOf(response.body)).toEqual(['labels']);
+    expect(response.body.fieldErrors[0].message).toMatch(/at least one label/);
+  });
+
+  it.each([
+    ['batchSize null', { batchSize: null }, 'batchSize'],
+    ['maxFailures null', { maxFailures: null }, 'maxFailures'],
+    ['maxFailures above 10,000', { maxFailures: 10_001 }, 'maxFailures'],
+    ['imageDigest null', { imageDigest: null }, 'imageDigest'],
+  ])('refuses %s', async (_, extra, path) => {
+    const response = await refused('/api/v1/rollouts', rollout({ clientIds: [CLIENT], ...extra }));
+    expect(response.status).toBe(400);
+    expect(pathsOf(response.body)).toEqual([path]);
+  });
+
+  it('refuses null for the optional fields of the other commands', async () => {
+    const register = await refused(
+      '/api/v1/clients',
+      '{"clientId":"n-1","labels":null,"version":null}',
+    );
+    expect(pathsOf(register.body)).toEqual(['labels', 'version']);
+    const update = await refused(
+      `/api/v1/clients/${CLIENT}/update`,
+      rollout({ imageDigest: null }),
+    );
+    expect(pathsOf(update.body)).toEqual(['imageDigest']);
+  });
+});
