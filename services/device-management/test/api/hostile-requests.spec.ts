@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
 import request from 'supertest';
-import { ApiApp, token } from '../support/api-app';
+import { ApiApp, TEST_JWT_SECRET, token } from '../support/api-app';
 import { EventStoreHead, type StoreHead } from '../support/event-store-head';
 import { EXAMPLE_SETTINGS } from '../../src/config-jobs/request-config-change/request-config-change.request.dto';
 
@@ -298,5 +299,68 @@ describe('rollout options', () => {
       rollout({ imageDigest: null }),
     );
     expect(pathsOf(update.body)).toEqual(['imageDigest']);
+  });
+});
+
+describe('tokens', () => {
+  const secret = new TextEncoder().encode(TEST_JWT_SECRET);
+  const claims = { tenant, roles: ['admin'] };
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it.each([
+    [
+      'without exp',
+      () =>
+        new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('ana').setIssuedAt(),
+      /"exp"/,
+    ],
+    [
+      'living 25 hours (exp - iat)',
+      () =>
+        new SignJWT(claims)
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('ana')
+          .setIssuedAt()
+          .setExpirationTime('25h'),
+      /lifetime/,
+    ],
+    [
+      'living 25 hours without iat (exp - now)',
+      () =>
+        new SignJWT(claims)
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('ana')
+          .setExpirationTime(now() + 25 * 3600),
+      /lifetime/,
+    ],
+    [
+      'with an empty sub',
+      () =>
+        new SignJWT(claims)
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('')
+          .setIssuedAt()
+          .setExpirationTime('1h'),
+      /"sub"/,
+    ],
+    [
+      'with a sub of 300 characters',
+      () =>
+        new SignJWT(claims)
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('s'.repeat(300))
+          .setIssuedAt()
+          .setExpirationTime('1h'),
+      /"sub"/,
+    ],
+  ])('answers 401 to a token %s, saying why', async (_, build, reason) => {
+    const jwt = await build().sign(secret);
+    const response = await http().get('/api/v1/clients').set(as(jwt));
+    expect(response.status).toBe(401);
+    expect(response.body.message).toMatch(reason);
+  });
+
+  it('takes the 12-hour development token', async () => {
+    expect((await http().get('/api/v1/clients').set(as(admin))).status).toBe(200);
   });
 });
