@@ -6,8 +6,10 @@ import {
   type ClientAddress,
   type ClientChannel,
 } from '@opcfleet/contracts';
+import { SignJWT } from 'jose';
 import type mqtt from 'mqtt';
 import { BROKERS } from './harness/brokers';
+import { E2E_JWT_SECRET } from './harness/device-management';
 import { sleep } from './harness/free-port';
 import { eventTypes, historyProblems } from './harness/event-history';
 import { FleetStack, SCENARIO_TIMEOUT_MS, STACK_TIMEOUT_MS } from './harness/fleet-stack';
@@ -171,6 +173,56 @@ describe.each(BROKERS)('hostile input end to end on %s', (kind) => {
         historyProblems(await stack.api.jobEvents(jobId), await device.lastReportSeq(jobId)),
       ).toEqual([]);
     }));
+
+  it('refuses hostile HTTP requests with 4xx, never a 500, and keeps serving', () =>
+    stack.scenario(async () => {
+      const { baseUrl } = stack.service;
+      const admin = `Bearer ${await signed((jwt) => jwt.setIssuedAt().setExpirationTime('1h'))}`;
+      const neverExpires = `Bearer ${await signed((jwt) => jwt.setIssuedAt())}`;
+      const json = 'application/json';
+      const attempts: Array<[string, string, string, string, number]> = [
+        // [path, content type, body, authorization, expected status]
+        [
+          '/api/v1/clients',
+          json,
+          `{"clientId":"deep","labels":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
+          admin,
+          400,
+        ],
+        ['/api/v1/rollouts', json, `{"clientIds":["${'x'.repeat(3 * 1024 * 1024)}"]}`, admin, 413],
+        ['/api/v1/clients', 'application/x-www-form-urlencoded', 'clientId=form', admin, 415],
+        ['/api/v1/clients', json, '{"clientId":"proto","__proto__":{"admin":true}}', admin, 400],
+        ['/api/v1/clients', json, '{"clientId":"forever"}', neverExpires, 401],
+      ];
+      for (const [path, contentType, body, authorization, expected] of attempts) {
+        const response = await fetch(`${baseUrl}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': contentType, authorization },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        });
+        expect({ path, body: body.slice(0, 40), status: response.status }).toEqual({
+          path,
+          body: body.slice(0, 40),
+          status: expected,
+        });
+        expect(await response.json()).toMatchObject({ statusCode: expected });
+      }
+      expect(stack.service.process.running).toBe(true);
+      expect(stack.service.process.jsonLines().filter((l) => l.msg === 'request failed')).toEqual(
+        [],
+      );
+      // The harness's 12-hour token still works.
+      await stack.api.registerClient(stack.nextClientId('after-hostile-http'));
+    }));
+
+  function signed(configure: (jwt: SignJWT) => SignJWT): Promise<string> {
+    return configure(
+      new SignJWT({ tenant: stack.tenantId, roles: ['admin'] })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('e2e-hostile'),
+    ).sign(new TextEncoder().encode(E2E_JWT_SECRET));
+  }
 
   function droppedLines(): number {
     return stack.service.process.jsonLines().filter((l) => / message dropped$/.test(String(l.msg)))

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Logger } from 'pino';
 import { AuthModule } from './auth/auth.module';
@@ -17,6 +17,7 @@ import { RequestConfigChangeHandler } from './config-jobs/request-config-change/
 import { RequestConfigChangeHttpController } from './config-jobs/request-config-change/request-config-change.http.controller';
 import { EventStoreModule } from './event-sourcing/event-store.module';
 import { ErrorResponseFilter } from './http/error-response.filter';
+import { JsonBodyInterceptor } from './http/json-body.interceptor';
 import { requestValidationPipe } from './http/validation.pipe';
 import { CancelJobHandler } from './jobs/cancel-job/cancel-job.handler';
 import { CancelJobHttpController } from './jobs/cancel-job/cancel-job.http.controller';
@@ -104,6 +105,7 @@ export class AppModule {
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_LOGGER, useValue: logger },
+        { provide: APP_INTERCEPTOR, useClass: JsonBodyInterceptor },
         { provide: APP_PIPE, useFactory: requestValidationPipe },
         { provide: APP_FILTER, useFactory: () => new ErrorResponseFilter(logger) },
         JobStreams,

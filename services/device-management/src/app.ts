@@ -23,6 +23,8 @@ export async function createApp(
   const app = await NestFactory.create<NestExpressApplication>(root, {
     logger: false,
     abortOnError: false,
+    // Bodies are read by JsonBodyInterceptor: JSON only, with the limits of each route.
+    bodyParser: false,
   });
   app.use(requestLogging(logger, app.get(ServiceMetrics)));
   const document = SwaggerModule.createDocument(

@@ -5,9 +5,10 @@ import { InvalidTokenError, JwtVerifier } from './jwt-verifier';
 import { mintDevToken } from './mint-dev-token';
 
 const secret = 'a-development-secret-of-32-characters!';
+const DAY = 86_400;
 
 describe('JwtVerifier with HS256 (development)', () => {
-  const verifier = new JwtVerifier({ hs256Secret: secret });
+  const verifier = new JwtVerifier({ hs256Secret: secret, maxLifetimeSeconds: DAY });
 
   it('reads subject, tenant and known roles', async () => {
     const token = await mintDevToken(secret, {
@@ -51,6 +52,69 @@ describe('JwtVerifier with HS256 (development)', () => {
     await expect(verifier.verify(await make())).rejects.toBeInstanceOf(InvalidTokenError);
   });
 
+  describe('lifetime and subject', () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    const signed = (
+      configure: (jwt: SignJWT) => SignJWT,
+      subject: { sub?: unknown } = { sub: 'ana' },
+    ) =>
+      configure(
+        new SignJWT({
+          tenant: 'acme',
+          roles: ['admin'],
+          ...(subject as object),
+        }).setProtectedHeader({
+          alg: 'HS256',
+        }),
+      ).sign(new TextEncoder().encode(secret));
+    const refusal = async (token: Promise<string>) => {
+      const error = await verifier.verify(await token).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(InvalidTokenError);
+      return (error as Error).message;
+    };
+
+    it('refuses a token without exp: it would never expire', async () => {
+      expect(await refusal(signed((jwt) => jwt.setIssuedAt()))).toMatch(/"exp" claim/);
+    });
+
+    it('takes a lifetime of exactly the maximum, and refuses one second more', async () => {
+      const t = now();
+      await expect(
+        verifier.verify(await signed((jwt) => jwt.setIssuedAt(t).setExpirationTime(t + DAY))),
+      ).resolves.toMatchObject({ subject: 'ana' });
+      expect(
+        await refusal(signed((jwt) => jwt.setIssuedAt(t).setExpirationTime(t + DAY + 1))),
+      ).toMatch(/lifetime of 86401 s exceeds the maximum of 86400 s/);
+    });
+
+    it('counts from now when iat is missing or lies in the future', async () => {
+      const t = now();
+      expect(await refusal(signed((jwt) => jwt.setExpirationTime(t + DAY + 60)))).toMatch(
+        /lifetime/,
+      );
+      expect(
+        await refusal(signed((jwt) => jwt.setIssuedAt(t + DAY).setExpirationTime(t + DAY + 3600))),
+      ).toMatch(/lifetime/);
+      await expect(
+        verifier.verify(await signed((jwt) => jwt.setExpirationTime(t + 3600))),
+      ).resolves.toMatchObject({ subject: 'ana' });
+    });
+
+    it.each([
+      ['empty', { sub: '' }],
+      ['over 256 characters', { sub: 's'.repeat(257) }],
+      ['a number', { sub: 42 }],
+      ['missing', {}],
+    ])('refuses a sub that is %s', async (_, subject) => {
+      expect(
+        await refusal(signed((jwt) => jwt.setIssuedAt().setExpirationTime('1h'), subject)),
+      ).toMatch(/"sub" must be a non-empty string of at most 256 characters|"sub" claim/);
+    });
+  });
+
   it('drops roles it does not know', async () => {
     const token = await new SignJWT({ tenant: 'acme', roles: ['admin', 'root'] })
       .setProtectedHeader({ alg: 'HS256' })
@@ -63,6 +127,7 @@ describe('JwtVerifier with HS256 (development)', () => {
   it('checks issuer and audience when configured', async () => {
     const strict = new JwtVerifier({
       hs256Secret: secret,
+      maxLifetimeSeconds: DAY,
       issuer: 'https://idp',
       audience: 'opcfleet',
     });
@@ -115,7 +180,7 @@ describe('JwtVerifier with a JWKS URL (production)', () => {
       .sign(key);
 
   it('accepts ES256 and RS256 tokens signed by a key of the set', async () => {
-    const verifier = new JwtVerifier({ jwksUrl });
+    const verifier = new JwtVerifier({ jwksUrl, maxLifetimeSeconds: DAY });
     await expect(verifier.verify(await sign('ES256', 'ec-1', es256))).resolves.toEqual({
       subject: 'idp|42',
       tenantId: 'acme',
@@ -127,7 +192,7 @@ describe('JwtVerifier with a JWKS URL (production)', () => {
   });
 
   it('refuses an HS256 token even when it names a known kid', async () => {
-    const verifier = new JwtVerifier({ jwksUrl });
+    const verifier = new JwtVerifier({ jwksUrl, maxLifetimeSeconds: DAY });
     const forged = await new SignJWT({ tenant: 'acme', roles: ['admin'] })
       .setProtectedHeader({ alg: 'HS256', kid: 'ec-1' })
       .setSubject('mallory')
@@ -137,7 +202,7 @@ describe('JwtVerifier with a JWKS URL (production)', () => {
   });
 
   it('refuses a token signed by a key outside the set', async () => {
-    const verifier = new JwtVerifier({ jwksUrl });
+    const verifier = new JwtVerifier({ jwksUrl, maxLifetimeSeconds: DAY });
     const stranger = await generateKeyPair('ES256');
     await expect(
       verifier.verify(await sign('ES256', 'ec-1', stranger.privateKey)),

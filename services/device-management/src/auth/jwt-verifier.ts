@@ -36,6 +36,7 @@ export class JwtVerifier {
     try {
       const options = {
         algorithms: this.algorithms,
+        requiredClaims: ['exp'],
         ...(this.config.issuer ? { issuer: this.config.issuer } : {}),
         ...(this.config.audience ? { audience: this.config.audience } : {}),
       };
@@ -46,13 +47,35 @@ export class JwtVerifier {
     } catch (error) {
       throw new InvalidTokenError(`invalid token: ${(error as Error).message}`);
     }
+    this.refuseLongLived(payload);
     return principalFrom(payload);
+  }
+
+  /**
+   * A stolen token is good until it expires: its lifetime (from `iat`, or from now when it has
+   * none or one in the future) must not exceed the configured maximum.
+   */
+  private refuseLongLived({ exp, iat }: JWTPayload): void {
+    const now = Math.floor(Date.now() / 1000);
+    const lifetime = exp! - Math.min(iat ?? now, now);
+    if (lifetime > this.config.maxLifetimeSeconds) {
+      throw new InvalidTokenError(
+        `invalid token: its lifetime of ${lifetime} s exceeds the maximum of ${this.config.maxLifetimeSeconds} s`,
+      );
+    }
   }
 }
 
+/** Longest `sub` taken: it is recorded as the actor of every event the caller causes. */
+export const MAX_SUBJECT_LENGTH = 256;
+
 function principalFrom(payload: JWTPayload): Principal {
   const { sub, tenant } = payload as JWTPayload & { tenant?: unknown };
-  if (!sub) throw new InvalidTokenError('invalid token: no "sub" claim');
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) {
+    throw new InvalidTokenError(
+      `invalid token: "sub" must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters`,
+    );
+  }
   if (!isValidId(tenant)) throw new InvalidTokenError('invalid token: no valid "tenant" claim');
   const raw = (payload as { roles?: unknown }).roles;
   const claimed = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(/[\s,]+/) : [];

@@ -27,6 +27,19 @@ describe('loadAppConfig', () => {
     expect(message).toMatch(/JWT_SECRET: must be at least 32/);
   });
 
+  it('bounds token lifetimes at 24 hours unless JWT_MAX_LIFETIME_SECONDS says otherwise', () => {
+    const base = { DATABASE_URL: 'postgres://db/x', JWT_SECRET: secret };
+    expect(loadAppConfig(base).auth.maxLifetimeSeconds).toBe(86_400);
+    expect(
+      loadAppConfig({ ...base, JWT_MAX_LIFETIME_SECONDS: '3600' }).auth.maxLifetimeSeconds,
+    ).toBe(3600);
+    for (const wrong of ['0', 'forever', '1.5', '31536001']) {
+      expect(() => loadAppConfig({ ...base, JWT_MAX_LIFETIME_SECONDS: wrong })).toThrow(
+        /JWT_MAX_LIFETIME_SECONDS/,
+      );
+    }
+  });
+
   it('needs a way to verify tokens', () => {
     expect(() => loadAppConfig({ DATABASE_URL: 'postgres://db/x' })).toThrow(
       /JWT_SECRET.*JWT_JWKS_URL/,

@@ -1,10 +1,12 @@
 import { validateOpcClientConfig, type FieldError } from '@opcfleet/contracts';
 import {
   registerDecorator,
+  ValidateIf,
   type ValidationArguments,
   type ValidationOptions,
 } from 'class-validator';
 import type { z } from 'zod';
+import { droppedKeyPaths } from './json-shape';
 
 /**
  * class-validator decorators backed by the zod schemas of libs/contracts, so that an id,
@@ -30,7 +32,10 @@ export function MatchesSchema(schema: z.ZodType, options?: ValidationOptions) {
 /** Constraint name whose message carries the config's field errors as JSON (see fieldErrorsOf). */
 export const OPC_CLIENT_CONFIG_CONSTRAINT = 'opcClientConfig';
 
-/** The OPC client config schema of libs/contracts; each of its field errors is listed in the 400. */
+/**
+ * The OPC client config schema of libs/contracts, with unknown fields refused (the schema
+ * itself tolerates them, for the device's sake); each field error is listed in the 400.
+ */
 export function IsOpcClientConfig(options?: ValidationOptions) {
   return (target: object, propertyName: string) =>
     registerDecorator({
@@ -39,15 +44,27 @@ export function IsOpcClientConfig(options?: ValidationOptions) {
       propertyName,
       options,
       validator: {
-        validate: (value: unknown) => validateOpcClientConfig(value).ok,
-        defaultMessage: (args) => {
-          const result = validateOpcClientConfig(args?.value);
-          const errors: FieldError[] = result.ok ? [] : result.errors;
-          return JSON.stringify(errors);
-        },
+        validate: (value: unknown) => opcClientConfigErrors(value).length === 0,
+        defaultMessage: (args) => JSON.stringify(opcClientConfigErrors(args?.value)),
       },
     });
 }
+
+function opcClientConfigErrors(value: unknown): FieldError[] {
+  const result = validateOpcClientConfig(value);
+  if (!result.ok) return result.errors;
+  return droppedKeyPaths(value, result.value).map((path) => ({
+    path,
+    message: 'is not a field of the OPC client config',
+  }));
+}
+
+/**
+ * The property may be left out; when given, its validators apply, so null is refused (unlike
+ * class-validator's IsOptional, which lets null through as if the property were absent).
+ */
+export const IsOmittable = () =>
+  ValidateIf((_object: unknown, value: unknown) => value !== undefined);
 
 /** A flat map of label names to values, both safe as ids. */
 export function IsLabels(options?: ValidationOptions) {

@@ -25,10 +25,13 @@ export const requestValidationPipe = () =>
     whitelist: true,
     forbidNonWhitelisted: true,
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) =>
-      new BadRequestException({
-        error: 'invalid_input',
-        message: 'the request is invalid; see fieldErrors',
-        fieldErrors: fieldErrorsOf(errors),
-      }),
+    exceptionFactory: (errors) => invalidInput(fieldErrorsOf(errors)),
+  });
+
+/** The 400 of a request with failing fields, whichever check found them. */
+export const invalidInput = (fieldErrors: FieldError[]) =>
+  new BadRequestException({
+    error: 'invalid_input',
+    message: 'the request is invalid; see fieldErrors',
+    fieldErrors,
   });

@@ -5,22 +5,10 @@ import request from 'supertest';
 import { IngestStatusReport } from '../../src/jobs/ingest-status-report/ingest-status-report.command';
 import { ReadModelProjection } from '../../src/read-models/read-model.projection';
 import { ApiApp, token } from '../support/api-app';
+import { EXAMPLE_SETTINGS } from '../../src/config-jobs/request-config-change/request-config-change.request.dto';
 
 const IMAGE = 'registry.example.com/opc-core:2.1.0';
-const validSettings = {
-  endpoints: [
-    { name: 'plc', url: 'opc.tcp://plc-1:4840', securityMode: 'None', securityPolicy: 'None' },
-  ],
-  nodes: [
-    {
-      endpoint: 'plc',
-      nodeId: 'ns=2;s=Line1.Temperature',
-      samplingIntervalMs: 100,
-      publishingIntervalMs: 1000,
-    },
-  ],
-  buffering: { maxMessages: 1000, maxBytes: 1048576, overflowPolicy: 'dropOldest' },
-};
+const validSettings = EXAMPLE_SETTINGS;
 
 let api: ApiApp;
 let admin: string;

@@ -1,12 +1,12 @@
 import { versionSchema } from '@opcfleet/contracts';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { MatchesSchema } from '../../http/schema-validators';
+import { IsIn, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsOmittable, MatchesSchema } from '../../http/schema-validators';
 
 export class PageRequestDto {
   @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
+  @IsOmittable()
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -14,7 +14,7 @@ export class PageRequestDto {
   limit?: number;
 
   @ApiPropertyOptional({ description: '`nextCursor` of the previous page' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(1024)
   cursor?: string;
@@ -27,7 +27,7 @@ export class ListClientsRequestDto extends PageRequestDto {
     isArray: true,
     type: String,
   })
-  @IsOptional()
+  @IsOmittable()
   @Transform(({ value }) => (Array.isArray(value) ? value : [value]))
   @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}=[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
     each: true,
@@ -36,12 +36,12 @@ export class ListClientsRequestDto extends PageRequestDto {
   label?: string[];
 
   @ApiPropertyOptional({ enum: ['Online', 'Offline', 'Updating', 'UpdateFailed'] })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(['Online', 'Offline', 'Updating', 'UpdateFailed'])
   status?: string;
 
   @ApiPropertyOptional({ description: 'Reported workload version', example: '2.1.0' })
-  @IsOptional()
+  @IsOmittable()
   @MatchesSchema(versionSchema)
   version?: string;
 }

@@ -1,7 +1,6 @@
 import { idSchema, versionSchema } from '@opcfleet/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
-import { IsLabels, MatchesSchema } from '../../http/schema-validators';
+import { IsLabels, IsOmittable, MatchesSchema } from '../../http/schema-validators';
 
 export class RegisterClientRequestDto {
   @ApiProperty({
@@ -16,12 +15,12 @@ export class RegisterClientRequestDto {
     type: 'object',
     additionalProperties: { type: 'string' },
   })
-  @IsOptional()
+  @IsOmittable()
   @IsLabels()
   labels?: Record<string, string>;
 
   @ApiPropertyOptional({ example: '2.0.0', description: 'Workload version the client runs today.' })
-  @IsOptional()
+  @IsOmittable()
   @MatchesSchema(versionSchema)
   version?: string;
 }

@@ -1,23 +1,23 @@
 import { idSchema, uuidSchema } from '@opcfleet/contracts';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString } from 'class-validator';
-import { MatchesSchema } from '../../http/schema-validators';
+import { IsString } from 'class-validator';
+import { IsOmittable, MatchesSchema } from '../../http/schema-validators';
 
 export class JobChangesRequestDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'Only this job' })
-  @IsOptional()
+  @IsOmittable()
   @MatchesSchema(uuidSchema)
   jobId?: string;
 
   @ApiPropertyOptional({ description: 'Only jobs of this client' })
-  @IsOptional()
+  @IsOmittable()
   @MatchesSchema(idSchema)
   clientId?: string;
 
   @ApiPropertyOptional({
     description: 'The bearer token, for EventSource, which cannot send headers',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   access_token?: string;
 }

@@ -1,8 +1,8 @@
 import { idSchema } from '@opcfleet/contracts';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn } from 'class-validator';
 import { PageRequestDto } from '../../clients/list-clients/list-clients.request.dto';
-import { MatchesSchema } from '../../http/schema-validators';
+import { IsOmittable, MatchesSchema } from '../../http/schema-validators';
 import { FINAL_CONFIG_STATUSES } from '../../config-jobs/domain/config-job.decider';
 import { FINAL_UPDATE_STATUSES } from '../../update-jobs/domain/update-job.decider';
 
@@ -18,17 +18,17 @@ export const JOB_STATUSES = [
 
 export class ListJobsRequestDto extends PageRequestDto {
   @ApiPropertyOptional({ example: 'press-07' })
-  @IsOptional()
+  @IsOmittable()
   @MatchesSchema(idSchema)
   clientId?: string;
 
   @ApiPropertyOptional({ enum: ['update', 'config'] })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(['update', 'config'])
   kind?: 'update' | 'config';
 
   @ApiPropertyOptional({ enum: JOB_STATUSES })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(JOB_STATUSES)
   status?: string;
 }

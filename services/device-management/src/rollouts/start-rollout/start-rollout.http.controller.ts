@@ -8,9 +8,11 @@ import {
 } from '@nestjs/swagger';
 import { RequirePermission } from '../../auth/auth.decorators';
 import { RequestContext } from '../../http/command-context';
+import { BodyLimit } from '../../http/json-body.interceptor';
 import type { CommandContext } from '../../shared/domain/domain-event';
 import { StartRollout, type StartRolloutResult } from './start-rollout.command';
 import {
+  ROLLOUT_BODY_LIMIT_BYTES,
   ROLLOUT_DEFAULTS,
   RolloutAcceptedResponseDto,
   StartRolloutRequestDto,
@@ -25,6 +27,7 @@ export class StartRolloutHttpController {
   @Post()
   @HttpCode(202)
   @RequirePermission('update')
+  @BodyLimit(ROLLOUT_BODY_LIMIT_BYTES)
   @ApiAcceptedResponse({
     type: RolloutAcceptedResponseDto,
     description: 'The rollout is stored; its driver requests the first wave next.',

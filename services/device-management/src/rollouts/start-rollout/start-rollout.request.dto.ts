@@ -6,17 +6,27 @@ import {
   ArrayUnique,
   IsArray,
   IsInt,
-  IsOptional,
+  IsNotEmptyObject,
   Max,
   Min,
   ValidateIf,
 } from 'class-validator';
-import { IsAlternativeTo, IsLabels, MatchesSchema } from '../../http/schema-validators';
+import {
+  IsAlternativeTo,
+  IsLabels,
+  IsOmittable,
+  MatchesSchema,
+} from '../../http/schema-validators';
 import { RequestUpdateRequestDto } from '../../update-jobs/request-update/request-update.request.dto';
 
 export const ROLLOUT_DEFAULTS = { batchSize: 10, maxFailures: 0 } as const;
 /** As many targets as a rollout takes, listed or chosen by labels. */
 export const MAX_ROLLOUT_TARGETS = 10_000;
+/**
+ * The largest legitimate rollout body: MAX_ROLLOUT_TARGETS client ids of the longest length
+ * (128 characters), even pretty-printed, take 1.4 MB.
+ */
+export const ROLLOUT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
 /** The update of one client (image, targetVersion, imageDigest?) for many, in waves. */
 export class StartRolloutRequestDto extends RequestUpdateRequestDto {
@@ -43,11 +53,19 @@ export class StartRolloutRequestDto extends RequestUpdateRequestDto {
     type: 'object',
     additionalProperties: { type: 'string' },
     description:
-      'Instead of `clientIds`: every registered client that has all these labels when the ' +
-      'rollout starts (at most 10,000), in client id order. Clients labelled later are not added.',
+      'Instead of `clientIds`: every registered client that has all these labels (at least ' +
+      'one) when the rollout starts (at most 10,000), in client id order. Clients labelled ' +
+      'later are not added.',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsLabels()
+  @IsNotEmptyObject(
+    {},
+    {
+      message:
+        'labels must name at least one label (an empty selector would choose every client of the tenant; list them in clientIds instead)',
+    },
+  )
   @IsAlternativeTo('clientIds')
   labels?: Record<string, string>;
 
@@ -57,7 +75,7 @@ export class StartRolloutRequestDto extends RequestUpdateRequestDto {
     maximum: 1000,
     description: 'At most this many jobs in flight at once.',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(1)
   @Max(1000)
@@ -66,11 +84,13 @@ export class StartRolloutRequestDto extends RequestUpdateRequestDto {
   @ApiPropertyOptional({
     default: ROLLOUT_DEFAULTS.maxFailures,
     minimum: 0,
+    maximum: MAX_ROLLOUT_TARGETS,
     description: 'The rollout halts when more jobs than this end other than succeeded.',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
+  @Max(MAX_ROLLOUT_TARGETS)
   maxFailures?: number;
 }
 

@@ -1,7 +1,6 @@
 import { imageDigestSchema, imageReferenceSchema, versionSchema } from '@opcfleet/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
-import { MatchesSchema } from '../../http/schema-validators';
+import { IsOmittable, MatchesSchema } from '../../http/schema-validators';
 
 export class RequestUpdateRequestDto {
   @ApiProperty({ example: '2.1.0' })
@@ -16,7 +15,7 @@ export class RequestUpdateRequestDto {
     example: `sha256:${'a'.repeat(64)}`,
     description: 'The agent refuses an image with another digest.',
   })
-  @IsOptional()
+  @IsOmittable()
   @MatchesSchema(imageDigestSchema)
   imageDigest?: string;
 }
