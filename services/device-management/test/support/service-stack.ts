@@ -32,11 +32,6 @@ export interface StackSettings {
   poolMax?: number;
 }
 
-/**
- * The command side and the MQTT side of the service on a real database and broker, with the
- * real handlers and the real MessagingModule (configured from the environment like in
- * production). Logs go to `logs` so tests can check what was said.
- */
 /** A job the stack requested: its id, its correlation id and its stream. */
 export interface StackJob {
   jobId: string;
@@ -44,6 +39,11 @@ export interface StackJob {
   streamName: string;
 }
 
+/**
+ * The command side and the MQTT side of the service on a real database and broker, with the
+ * real handlers and the real MessagingModule (configured from the environment like in
+ * production). Logs go to `logs` so tests can check what was said.
+ */
 export class ServiceStack {
   private constructor(
     readonly app: INestApplication,
