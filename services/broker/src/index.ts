@@ -4,6 +4,7 @@ export type {
   RunningBroker,
   StartBrokerOptions,
 } from './mqtt-server/start-broker';
+export { DEFAULT_MAX_PACKET_BYTES, maxPacketBytesSchema } from './mqtt-server/packet-size-limit';
 export { PasswordUsers, hashPassword } from './authentication/password-users';
 export {
   DEFAULT_SERVICE_ACCOUNT,

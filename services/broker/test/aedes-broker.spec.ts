@@ -1,11 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { connect as connectTcp } from 'node:net';
+import { connect as connectTcp, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
+import { connect as connectTls } from 'node:tls';
 import pino from 'pino';
 import { clientCommandsFilter, commandTopic, statusTopic } from '@opcfleet/contracts';
 import { PasswordUsers, startBroker, type RunningBroker } from '../src';
 import { devPki, type DevPki } from './support/dev-pki';
 import { connectOutcome, MqttProbe } from './support/mqtt-probe';
+import {
+  awaitConnack,
+  connectPacket,
+  publishHead,
+  publishPacketBytes,
+  streamPayload,
+} from './support/raw-mqtt';
 
 /** Collects the broker's JSON log lines. */
 function logCapture() {
@@ -261,5 +269,140 @@ describe('aedes broker: development mode', () => {
     const outcome = await connectOutcome(broker.mqttUrl!, { connectTimeout: 1000 });
     expect(outcome.connected).toBe(false);
     expect(outcome.error).toMatch(/ECONNREFUSED|closed/);
+  });
+});
+
+describe('aedes broker: packet size limit', () => {
+  jest.setTimeout(60_000);
+  const tenant = `t-${randomUUID().slice(0, 8)}`;
+  const sender = { tenantId: tenant, clientId: 'big-sender' };
+  const senderUser = `tenants/${tenant}/clients/big-sender`;
+  const witness = { tenantId: tenant, clientId: 'witness' };
+  let pki: DevPki;
+  let broker: RunningBroker;
+  let log: ReturnType<typeof logCapture>;
+  const open: MqttProbe[] = [];
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    pki = devPki();
+    const users = await (
+      await new PasswordUsers(new Map()).withPlainPassword('opcfleet-service', 'service-pw')
+    ).withPlainPassword(senderUser, 'sender-pw');
+    log = logCapture();
+    broker = await startBroker({
+      port: 0,
+      tlsPort: 0,
+      tls: { key: pki.broker.key, cert: pki.broker.cert, ca: pki.ca },
+      users: await users.withPlainPassword(`tenants/${tenant}/clients/witness`, 'witness-pw'),
+      logger: log.logger,
+    });
+  });
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    await Promise.all(open.splice(0).map((probe) => probe.end()));
+  });
+  afterAll(async () => {
+    await broker?.close();
+    pki?.forgetTenant(tenant);
+  });
+
+  const probe = async (username: string, password: string) => {
+    const connected = await MqttProbe.connect(broker.mqttUrl!, { username, password });
+    open.push(connected);
+    return connected;
+  };
+
+  /** A connection of `sender` that has been accepted, on the TCP (password) or TLS listener. */
+  async function rawSender(listener: 'tcp' | 'tls'): Promise<Socket> {
+    const url = new URL(listener === 'tcp' ? broker.mqttUrl! : broker.mqttsUrl!);
+    const socket =
+      listener === 'tcp'
+        ? connectTcp(Number(url.port), url.hostname)
+        : connectTls({
+            port: Number(url.port),
+            host: url.hostname,
+            ca: pki.ca,
+            ...pki.device(tenant, 'big-sender'),
+          });
+    sockets.push(socket);
+    socket.write(
+      listener === 'tcp'
+        ? connectPacket(`raw-${listener}`, senderUser, 'sender-pw')
+        : connectPacket(`raw-${listener}`),
+    );
+    await awaitConnack(socket);
+    return socket;
+  }
+
+  it.each(['tcp', 'tls'] as const)(
+    'closes a %s connection whose PUBLISH announces 250 MB at its header: memory stays flat, nobody gets it',
+    async (listener) => {
+      const svc = await probe('opcfleet-service', 'service-pw');
+      await svc.subscribe('tenants/+/clients/+/status');
+      const socket = await rawSender(listener);
+      const announced = 250_000_000;
+
+      const baseline = process.memoryUsage().arrayBuffers;
+      let peak = baseline;
+      const sampler = setInterval(
+        () => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)),
+        5,
+      );
+      socket.write(publishHead(statusTopic(sender), announced));
+      const taken = await streamPayload(socket, announced);
+      clearInterval(sampler);
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+
+      expect(taken).toBeLessThan(32 * 1024 * 1024);
+      expect(peak - baseline).toBeLessThan(64 * 1024 * 1024);
+      await eventually(() =>
+        expect(refusals(log.lines)).toContainEqual(
+          expect.objectContaining({
+            action: 'packet-size',
+            identity: senderUser,
+            clientId: `raw-${listener}`,
+            packetType: 'publish',
+            bytes: publishPacketBytes(statusTopic(sender), announced),
+            limit: 1024 * 1024,
+          }),
+        ),
+      );
+      const other = await probe(`tenants/${tenant}/clients/witness`, 'witness-pw');
+      await other.publish(statusTopic(witness), 'after');
+      await svc.waitFor(statusTopic(witness));
+      expect(svc.received.filter((m) => m.topic === statusTopic(sender))).toEqual([]);
+    },
+  );
+
+  it('refuses one byte over the configured limit and delivers a packet of exactly the limit', async () => {
+    const limit = 4096;
+    const small = await startBroker({
+      port: 0,
+      users: await new PasswordUsers(new Map()).withPlainPassword(senderUser, 'sender-pw'),
+      maxPacketBytes: limit,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const topic = statusTopic(sender);
+      let payload = limit;
+      while (publishPacketBytes(topic, payload) > limit) payload -= 1;
+      expect(publishPacketBytes(topic, payload)).toBe(limit);
+
+      const device = await MqttProbe.connect(small.mqttUrl!, {
+        username: senderUser,
+        password: 'sender-pw',
+      });
+      open.push(device);
+      await device.subscribe(topic); // its own status comes back to it: delivered
+      device.client.publish(topic, 'x'.repeat(payload), { qos: 0 });
+      expect((await device.waitFor(topic)).payload).toHaveLength(payload);
+
+      const closed = new Promise<void>((resolve) => device.client.once('close', () => resolve()));
+      device.client.publish(topic, 'y'.repeat(payload + 1), { qos: 0 });
+      await closed;
+    } finally {
+      await small.close();
+    }
   });
 });

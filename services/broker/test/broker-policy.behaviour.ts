@@ -25,6 +25,9 @@ export interface PolicyTarget {
 
 const isRefusal = (granted: number) => granted >= 0x80;
 
+/** The packet size limit of both brokers (services/broker default, secure.conf). */
+const MAX_PACKET_BYTES = 1024 * 1024;
+
 /**
  * The broker access policy (services/broker/src/domain/access-policy.ts), as behaviour every
  * broker we ship a configuration for must show: aedes and Mosquitto (STYLE.md 6).
@@ -234,6 +237,25 @@ export function describeBrokerPolicy(
         await thief.waitFor(commandTopic(a, 'update'));
         expect(thief.received.filter((m) => !m.topic.startsWith(ownRootOfA))).toEqual([]);
       });
+
+      if (protocolVersion === 4) {
+        // An MQTT 5 client learns the limit from the CONNACK and refuses to send such a packet
+        // itself; a 3.1.1 client (or a hostile one) sends it, and the broker must stop it.
+        it('closes the connection of a device that publishes a packet over 1 MiB; nobody gets it', async () => {
+          const svc = await service();
+          await svc.subscribe(fleetFilters.status);
+          const deviceA = await device(a);
+          const oversized = 'x'.repeat(MAX_PACKET_BYTES);
+          expect(await attemptPublish(deviceA, statusTopic(a), oversized)).toBe('disconnected');
+
+          // A packet near the limit still passes, and arrives after anything routed before it.
+          const deviceB = await device(b);
+          const nearLimit = 'y'.repeat(MAX_PACKET_BYTES - 1024);
+          await deviceB.publish(statusTopic(b), nearLimit);
+          expect((await svc.waitFor(statusTopic(b))).payload).toBe(nearLimit);
+          expect(svc.received.filter((m) => m.topic === statusTopic(a))).toEqual([]);
+        });
+      }
 
       it("serves a device's retained state to a later subscriber", async () => {
         const deviceA = await device(a);

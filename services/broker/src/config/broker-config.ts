@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PasswordUsers } from '../authentication/password-users';
 import { DEFAULT_SERVICE_ACCOUNT } from '../domain/identity';
+import { maxPacketBytesSchema } from '../mqtt-server/packet-size-limit';
 import type { StartBrokerOptions } from '../mqtt-server/start-broker';
 
 export class BrokerConfigError extends Error {
@@ -41,6 +42,7 @@ const envSchema = z.object({
   /** Plain-text password of the first service account (development); hashed at start-up. */
   BROKER_SERVICE_PASSWORD: z.string().min(1).optional(),
   BROKER_ALLOW_ANONYMOUS: flag.default(false),
+  BROKER_MAX_PACKET_BYTES: maxPacketBytesSchema,
 });
 
 export type BrokerEnv = z.infer<typeof envSchema>;
@@ -98,5 +100,6 @@ export async function brokerOptionsFromEnv(env: BrokerEnv): Promise<StartBrokerO
     users,
     serviceAccounts: env.BROKER_SERVICE_ACCOUNTS,
     allowAnonymous: env.BROKER_ALLOW_ANONYMOUS,
+    maxPacketBytes: env.BROKER_MAX_PACKET_BYTES,
   };
 }

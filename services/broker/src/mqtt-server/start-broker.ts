@@ -17,6 +17,7 @@ import {
   identityFromCommonName,
   sessionKey,
 } from '../domain/identity';
+import { limitPacketSize, maxPacketBytesSchema } from './packet-size-limit';
 
 export interface BrokerTlsOptions {
   key: string | Buffer;
@@ -39,6 +40,11 @@ export interface StartBrokerOptions {
   users?: PasswordUsers;
   /** Certificate CNs and usernames that are service accounts. Default ['opcfleet-service']. */
   serviceAccounts?: readonly string[];
+  /**
+   * Largest packet a client may send, fixed header included. A bigger one is refused when its
+   * header arrives, before its body is buffered, and the connection is closed. Default 1 MiB.
+   */
+  maxPacketBytes?: number;
   /**
    * Development only: a client with neither certificate nor credentials is trusted as the
    * service account `anonymous` (everything allowed). Default false.
@@ -76,6 +82,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const log = (options.logger ?? pino({ name: 'broker' })).child({ component: 'broker' });
   const host = options.host ?? '127.0.0.1';
   const serviceAccounts = options.serviceAccounts ?? [DEFAULT_SERVICE_ACCOUNT];
+  const limit = maxPacketBytesSchema.safeParse(options.maxPacketBytes);
+  if (!limit.success) throw new RangeError(`maxPacketBytes: ${limit.error.issues[0].message}`);
+  const maxPacketBytes = limit.data;
   const identities = new WeakMap<Client, BrokerIdentity>();
   // The id the client asked for, before sessionKey() namespaced it: what operators recognise.
   const requestedIds = new WeakMap<Client, string>();
@@ -178,6 +187,34 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       'connection error',
     ),
   );
+  /** Every connection starts with the packet size limit, or not at all. */
+  const handle = (socket: Socket) => {
+    const client = aedes.handle(socket);
+    const limited = limitPacketSize(client, maxPacketBytes, (packet) => {
+      const identity = identities.get(client);
+      refusal(
+        client,
+        'packet-size',
+        {
+          remoteAddress: socket.remoteAddress ?? null,
+          packetType: packet.packetType,
+          bytes: packet.bytes,
+          limit: packet.limit,
+        },
+        `${packet.packetType} packet of ${packet.bytes} bytes exceeds the limit of ${packet.limit}${
+          identity ? '' : ' (before authentication)'
+        }`,
+      );
+    });
+    if (!limited) {
+      log.error(
+        { event: 'mqtt.packet-limit-unavailable' },
+        'cannot enforce the packet size limit on this aedes/mqtt-packet version: connection refused',
+      );
+      socket.destroy();
+    }
+  };
+
   if (options.allowAnonymous) {
     log.warn(
       { event: 'mqtt.anonymous-allowed' },
@@ -205,7 +242,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
 
   try {
     if (options.port !== false) {
-      const port = await listen(track(createTcpServer(aedes.handle)), options.port ?? 1883);
+      const port = await listen(track(createTcpServer(handle)), options.port ?? 1883);
       running.mqttUrl = `mqtt://${urlHost}:${port}`;
     }
     if (options.tls) {
@@ -219,7 +256,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
           rejectUnauthorized: requestCert,
           minVersion: 'TLSv1.2',
         },
-        aedes.handle,
+        handle,
       );
       tlsServer.on('tlsClientError', (error, socket) =>
         log.warn(
@@ -240,7 +277,12 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     throw error;
   }
   log.info(
-    { event: 'mqtt.listening', mqttUrl: running.mqttUrl, mqttsUrl: running.mqttsUrl },
+    {
+      event: 'mqtt.listening',
+      mqttUrl: running.mqttUrl,
+      mqttsUrl: running.mqttsUrl,
+      maxPacketBytes,
+    },
     'broker listening',
   );
   return running;
