@@ -65,6 +65,24 @@ export function describeBrokerPolicy(
       pki?.forgetTenant(otherTenant);
     });
 
+    it.each([
+      ['TLS 1.2', 'TLSv1.2', false],
+      ['TLS 1.3', 'TLSv1.3', true],
+    ] as const)(
+      'a %s client (%s) connects: %s; nothing below TLS 1.3 does',
+      async (_name, version, accepted) => {
+        const outcome = await connectOutcome(target.mqttsUrl, {
+          ca: pki.ca,
+          ...pki.device(a.tenantId, a.clientId),
+          protocolVersion: protocolVersions[0],
+          clientId: `tls-${randomUUID().slice(0, 8)}`,
+          minVersion: version,
+          maxVersion: version,
+        });
+        expect(outcome.connected).toBe(accepted);
+      },
+    );
+
     describe.each(protocolVersions)('MQTT protocol version %s', (protocolVersion) => {
       async function connect(keys: KeyPair, extra: IClientOptions = {}) {
         const probe = await MqttProbe.connect(target.mqttsUrl, {
