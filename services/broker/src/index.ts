@@ -8,8 +8,11 @@ export { DEFAULT_MAX_PACKET_BYTES, maxPacketBytesSchema } from './mqtt-server/pa
 export { PasswordUsers, hashPassword } from './authentication/password-users';
 export {
   DEFAULT_SERVICE_ACCOUNT,
+  DEFAULT_SERVICE_ACCOUNTS,
   deviceCommonName,
   identityFromCommonName,
+  SERVICE_ACCOUNT_SLOTS,
+  serviceAccountOfReplica,
 } from './domain/identity';
 export type { BrokerIdentity } from './domain/identity';
 export { mayPublish, maySubscribe } from './domain/access-policy';

@@ -1,3 +1,4 @@
+import { DEFAULT_SERVICE_ACCOUNTS } from '../domain/identity';
 import { BrokerConfigError, brokerOptionsFromEnv, parseBrokerEnv } from './broker-config';
 
 describe('broker configuration from the environment', () => {
@@ -9,7 +10,7 @@ describe('broker configuration from the environment', () => {
       tlsPort: 8883,
       tls: undefined,
       users: undefined,
-      serviceAccounts: ['opcfleet-service'],
+      serviceAccounts: DEFAULT_SERVICE_ACCOUNTS,
       allowAnonymous: false,
       maxPacketBytes: 1024 * 1024,
     });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PasswordUsers } from '../authentication/password-users';
-import { DEFAULT_SERVICE_ACCOUNT } from '../domain/identity';
+import { DEFAULT_SERVICE_ACCOUNT, DEFAULT_SERVICE_ACCOUNTS } from '../domain/identity';
 import { maxPacketBytesSchema } from '../mqtt-server/packet-size-limit';
 import type { StartBrokerOptions } from '../mqtt-server/start-broker';
 
@@ -32,7 +32,7 @@ const envSchema = z.object({
   BROKER_USERS_FILE: z.string().min(1).optional(),
   BROKER_SERVICE_ACCOUNTS: z
     .string()
-    .default(DEFAULT_SERVICE_ACCOUNT)
+    .default(DEFAULT_SERVICE_ACCOUNTS.join(','))
     .transform((list) =>
       list
         .split(',')

@@ -12,7 +12,7 @@ import { PasswordUsers } from '../authentication/password-users';
 import { mayPublish, maySubscribe } from '../domain/access-policy';
 import {
   BrokerIdentity,
-  DEFAULT_SERVICE_ACCOUNT,
+  DEFAULT_SERVICE_ACCOUNTS,
   describeIdentity,
   identityFromCommonName,
   sessionKey,
@@ -38,7 +38,10 @@ export interface StartBrokerOptions {
   tls?: BrokerTlsOptions;
   /** Username/password accounts; the username names the identity like a certificate CN. */
   users?: PasswordUsers;
-  /** Certificate CNs and usernames that are service accounts. Default ['opcfleet-service']. */
+  /**
+   * Certificate CNs and usernames that are service accounts. Default `opcfleet-service` and
+   * `opcfleet-service-2` to `-16` (one per replica, see domain/identity.ts).
+   */
   serviceAccounts?: readonly string[];
   /**
    * Largest packet a client may send, fixed header included. A bigger one is refused when its
@@ -81,7 +84,7 @@ function authError(code: number, message: string): AuthenticateError {
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
   const log = (options.logger ?? pino({ name: 'broker' })).child({ component: 'broker' });
   const host = options.host ?? '127.0.0.1';
-  const serviceAccounts = options.serviceAccounts ?? [DEFAULT_SERVICE_ACCOUNT];
+  const serviceAccounts = options.serviceAccounts ?? DEFAULT_SERVICE_ACCOUNTS;
   const limit = maxPacketBytesSchema.safeParse(options.maxPacketBytes);
   if (!limit.success) throw new RangeError(`maxPacketBytes: ${limit.error.issues[0].message}`);
   const maxPacketBytes = limit.data;
