@@ -5,7 +5,13 @@ export type {
   StartBrokerOptions,
 } from './mqtt-server/start-broker';
 export { DEFAULT_MAX_PACKET_BYTES, maxPacketBytesSchema } from './mqtt-server/packet-size-limit';
-export { PasswordUsers, hashPassword } from './authentication/password-users';
+export {
+  PasswordUsers,
+  RememberedPasswordChecks,
+  hashPassword,
+} from './authentication/password-users';
+export { anyOf } from './authentication/password-authenticator';
+export type { PasswordAuthenticator } from './authentication/password-authenticator';
 export {
   DEFAULT_SERVICE_ACCOUNT,
   DEFAULT_SERVICE_ACCOUNTS,

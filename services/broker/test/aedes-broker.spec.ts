@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { connect as connectTls } from 'node:tls';
 import pino from 'pino';
 import { clientCommandsFilter, commandTopic, statusTopic } from '@opcfleet/contracts';
-import { PasswordUsers, startBroker, type RunningBroker } from '../src';
+import { PasswordUsers, startBroker, type PasswordAuthenticator, type RunningBroker } from '../src';
 import { devPki, type DevPki } from './support/dev-pki';
 import { connectOutcome, MqttProbe } from './support/mqtt-probe';
 import {
@@ -403,6 +403,82 @@ describe('aedes broker: packet size limit', () => {
       await closed;
     } finally {
       await small.close();
+    }
+  });
+});
+
+describe('aedes broker: disconnecting an identity', () => {
+  jest.setTimeout(20_000);
+  const tenant = `t-${randomUUID().slice(0, 8)}`;
+  const revoked = `tenants/${tenant}/clients/revoked`;
+  const kept = `tenants/${tenant}/clients/kept`;
+  const open: MqttProbe[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((probe) => probe.end()));
+  });
+
+  it('closes every connection of that identity at once, and only those', async () => {
+    const log = logCapture();
+    const users = await (
+      await new PasswordUsers(new Map()).withPlainPassword(revoked, 'pw')
+    ).withPlainPassword(kept, 'pw');
+    const broker = await startBroker({ port: 0, users, logger: log.logger });
+    try {
+      const connect = async (username: string) => {
+        const probe = await MqttProbe.connect(broker.mqttUrl!, { username, password: 'pw' });
+        open.push(probe);
+        return probe;
+      };
+      const first = await connect(revoked);
+      const second = await connect(revoked);
+      const other = await connect(kept);
+      const closes = [first, second].map(
+        (probe) => new Promise<void>((resolve) => probe.client.once('close', () => resolve())),
+      );
+
+      expect(broker.disconnect(revoked, 'credential revoked')).toBe(2);
+      await Promise.all(closes);
+      expect(await other.subscribe(`${kept}/commands/#`)).toBe(1);
+      // Closing is not banning: whatever still authenticates (here the unchanged password) may come back.
+      const back = await connect(revoked);
+      expect(await back.subscribe(`${revoked}/commands/#`)).toBe(1);
+      expect(log.lines).toContainEqual(
+        expect.objectContaining({
+          event: 'mqtt.disconnected',
+          identity: revoked,
+          clientId: first.client.options.clientId,
+          reason: 'credential revoked',
+        }),
+      );
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('refuses a connection whose password check was under way when its identity was disconnected', async () => {
+    let checking!: () => void;
+    const checkStarted = new Promise<void>((resolve) => (checking = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slow: PasswordAuthenticator = {
+      async check(username, password) {
+        checking();
+        await released; // e.g. an scrypt check of a credential read just before its revocation
+        return username === revoked && String(password) === 'pw';
+      },
+    };
+    const broker = await startBroker({ port: 0, users: slow, logger: pino({ level: 'silent' }) });
+    try {
+      const outcome = connectOutcome(broker.mqttUrl!, { username: revoked, password: 'pw' });
+      await checkStarted;
+      expect(broker.disconnect(revoked, 'credential revoked')).toBe(0);
+      release();
+      expect(await outcome).toEqual({
+        connected: false,
+        error: expect.stringMatching(/Not authorized/i),
+      });
+    } finally {
+      await broker.close();
     }
   });
 });

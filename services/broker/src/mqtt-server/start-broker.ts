@@ -8,7 +8,7 @@ import {
 } from 'node:net';
 import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import pino, { type Logger } from 'pino';
-import { PasswordUsers } from '../authentication/password-users';
+import type { PasswordAuthenticator } from '../authentication/password-authenticator';
 import { mayPublish, maySubscribe } from '../domain/access-policy';
 import {
   BrokerIdentity,
@@ -36,8 +36,11 @@ export interface StartBrokerOptions {
   /** TLS listener, started when `tls` is given. Default 8883; 0 picks a free port. */
   tlsPort?: number;
   tls?: BrokerTlsOptions;
-  /** Username/password accounts; the username names the identity like a certificate CN. */
-  users?: PasswordUsers;
+  /**
+   * Checks username/password pairs (a PasswordUsers file, device credentials); the username
+   * names the identity like a certificate CN.
+   */
+  users?: PasswordAuthenticator;
   /**
    * Certificate CNs and usernames that are service accounts. Default `opcfleet-service` and
    * `opcfleet-service-2` to `-16` (one per replica, see domain/identity.ts).
@@ -63,6 +66,12 @@ export interface RunningBroker {
   mqttUrl?: string;
   /** `mqtts://host:port` of the TLS listener, when there is one. */
   mqttsUrl?: string;
+  /**
+   * Closes every connection of `identity` (a device topic root or a service-account name) at
+   * once, including one still authenticating: after a credential is revoked or rotated.
+   * Returns how many were closed.
+   */
+  disconnect(identity: string, reason: string): number;
   close(): Promise<void>;
 }
 
@@ -89,6 +98,14 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   if (!limit.success) throw new RangeError(`maxPacketBytes: ${limit.error.issues[0].message}`);
   const maxPacketBytes = limit.data;
   const identities = new WeakMap<Client, BrokerIdentity>();
+  /** Authenticated connections by identity, so `disconnect` finds them before aedes lists them. */
+  const connected = new Map<string, Set<Client>>();
+  /**
+   * When each identity was last disconnected (a counter, not a clock): a connection whose
+   * password check began before that must not get in with the credential just revoked.
+   */
+  let disconnects = 0;
+  const disconnectedAt = new Map<string, number>();
   // The id the client asked for, before sessionKey() namespaced it: what operators recognise.
   const requestedIds = new WeakMap<Client, string>();
 
@@ -149,10 +166,18 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const aedes = new Aedes({
     persistence: options.persistence,
     authenticate(client, username, password, done) {
+      const checkBegan = disconnects;
       identify(client, username, password).then(
         (identity) => {
+          const name = describeIdentityName(identity);
+          if ((disconnectedAt.get(name) ?? 0) > checkBegan) {
+            const error = authError(NOT_AUTHORIZED, 'credentials revoked while connecting');
+            refusal(client, 'connect', { username: username ?? null }, error.message);
+            return done(error, false);
+          }
           identities.set(client, identity);
           requestedIds.set(client, client.id);
+          remember(name, client);
           // Runs before aedes looks the session up: see sessionKey() for why.
           (client as { id: string }).id = sessionKey(identity, client.id);
           done(null, true);
@@ -190,6 +215,39 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       'connection error',
     ),
   );
+  /** The name `disconnect` takes: a device topic root, or a service-account name. */
+  function describeIdentityName(identity: BrokerIdentity): string {
+    return identity.kind === 'service' ? identity.name : describeIdentity(identity);
+  }
+
+  function remember(name: string, client: Client) {
+    const clients = connected.get(name) ?? new Set<Client>();
+    clients.add(client);
+    connected.set(name, clients);
+    client.conn.once('close', () => {
+      clients.delete(client);
+      if (clients.size === 0 && connected.get(name) === clients) connected.delete(name);
+    });
+  }
+
+  function disconnect(identity: string, reason: string): number {
+    disconnectedAt.set(identity, ++disconnects);
+    const clients = [...(connected.get(identity) ?? [])];
+    for (const client of clients) {
+      log.warn(
+        {
+          event: 'mqtt.disconnected',
+          identity,
+          clientId: requestedIds.get(client) ?? client.id,
+          reason,
+        },
+        `disconnected ${identity}: ${reason}`,
+      );
+      client.close();
+    }
+    return clients.length;
+  }
+
   /** Every connection starts with the packet size limit, or not at all. */
   const handle = (socket: Socket) => {
     const client = aedes.handle(socket);
@@ -241,7 +299,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     return (server.address() as AddressInfo).port;
   };
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  const running: RunningBroker = { close };
+  const running: RunningBroker = { close, disconnect };
 
   try {
     if (options.port !== false) {
