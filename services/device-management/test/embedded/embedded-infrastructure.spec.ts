@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -29,11 +29,20 @@ describe('embedded infrastructure (npm start with nothing installed)', () => {
       await sql.query('CREATE TABLE kept (value text)');
       await sql.query(`INSERT INTO kept VALUES ('still here')`);
       await sql.end();
-      const device = await mqtt.connectAsync(infrastructure.mqttUrl, { reconnectPeriod: 0 });
-      await device.endAsync();
+      expect(infrastructure.dataDir).toBe(dataDir);
+      const service = await mqtt.connectAsync(infrastructure.mqttUrl, {
+        ...infrastructure.mqttCredentials,
+        reconnectPeriod: 0,
+      });
+      await service.endAsync();
       const secret = (await readFile(join(dataDir, 'dev-jwt-secret'), 'utf8')).trim();
       expect(secret).toBe(infrastructure.jwtSecret);
       expect(secret.length).toBeGreaterThanOrEqual(32);
+      const passwordFile = join(dataDir, 'mqtt-service-password');
+      expect((await readFile(passwordFile, 'utf8')).trim()).toBe(
+        infrastructure.mqttCredentials!.password,
+      );
+      expect((await stat(passwordFile)).mode & 0o777).toBe(0o600);
     } finally {
       await infrastructure.stop();
     }
@@ -46,6 +55,7 @@ describe('embedded infrastructure (npm start with nothing installed)', () => {
       await sql.end();
       expect(rows).toEqual([{ value: 'still here' }]);
       expect(again.jwtSecret).toBe(infrastructure.jwtSecret);
+      expect(again.mqttCredentials).toEqual(infrastructure.mqttCredentials);
     } finally {
       await again.stop();
     }
@@ -65,15 +75,21 @@ describe('embedded infrastructure (npm start with nothing installed)', () => {
       databaseUrl: 'postgres://postgres@db.example:5432/fleet',
       mqttUrl: 'mqtts://broker.example:8883',
       jwtSecret: undefined,
+      mqttCredentials: undefined,
+      embeddedBroker: undefined,
       embedded: { database: false, broker: false, jwtSecret: false },
     });
     await infrastructure.stop();
   });
 
-  it('refuses a port that is not one, naming the variable', async () => {
+  it.each([
+    [{ EMBEDDED_MQTT_PORT: 'x' }, /^EMBEDDED_MQTT_PORT: /],
+    [{ BROKER_MAX_PACKET_BYTES: '1mb' }, /^BROKER_MAX_PACKET_BYTES: must be a number/],
+    [{ BROKER_MAX_PACKET_BYTES: '512' }, /^BROKER_MAX_PACKET_BYTES: must be at least 1024/],
+  ])('refuses %j, naming the variable', async (env, message) => {
     await expect(
-      provideInfrastructure({ DATA_DIR: dataDir, EMBEDDED_MQTT_PORT: 'x' }, memoryLogger().logger),
-    ).rejects.toThrow(/EMBEDDED_MQTT_PORT/);
+      provideInfrastructure({ DATA_DIR: dataDir, ...env }, memoryLogger().logger),
+    ).rejects.toThrow(message);
   });
 });
 
@@ -86,6 +102,7 @@ describe('startUpBanner', () => {
       infrastructure: {
         databaseUrl: 'postgres://app:secret@db:5432/fleet',
         mqttUrl: 'mqtt://127.0.0.1:1883',
+        dataDir: '/srv/fleet-data',
         embedded: { database: false, broker: true, jwtSecret: false },
         stop: async () => undefined,
       },
