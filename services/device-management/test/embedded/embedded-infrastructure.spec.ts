@@ -94,24 +94,46 @@ describe('embedded infrastructure (npm start with nothing installed)', () => {
 });
 
 describe('startUpBanner', () => {
+  const facts = (dataDir: string, embeddedBroker: boolean) => ({
+    httpUrl: 'http://localhost:3000',
+    tenant: 'demo',
+    token: 'tok.en.value',
+    infrastructure: {
+      databaseUrl: 'postgres://app:secret@db:5432/fleet',
+      mqttUrl: 'mqtt://127.0.0.1:1883',
+      dataDir,
+      embedded: { database: false, broker: embeddedBroker, jwtSecret: true },
+      stop: async () => undefined,
+    },
+  });
+
   it('prints the URLs, the token and the curls that start an update', () => {
-    const banner = startUpBanner({
-      httpUrl: 'http://localhost:3000',
-      tenant: 'demo',
-      token: 'tok.en.value',
-      infrastructure: {
-        databaseUrl: 'postgres://app:secret@db:5432/fleet',
-        mqttUrl: 'mqtt://127.0.0.1:1883',
-        dataDir: '/srv/fleet-data',
-        embedded: { database: false, broker: true, jwtSecret: false },
-        stop: async () => undefined,
-      },
-    });
+    const banner = startUpBanner(facts('/srv/fleet-data', true));
     expect(banner).toContain('http://localhost:3000/api/v1');
     expect(banner).toContain('http://localhost:3000/docs');
     expect(banner).toContain('mqtt://127.0.0.1:1883 (embedded)');
     expect(banner).toContain('export TOKEN=tok.en.value');
     expect(banner).toContain('/api/v1/clients/line-1/update -H "Authorization: Bearer $TOKEN"');
-    expect(banner).not.toContain('secret');
+    expect(banner).not.toContain('secret@');
+  });
+
+  it('names the data directory it really uses (DATA_DIR), not ./data', () => {
+    const banner = startUpBanner(facts('/srv/fleet-data', true));
+    expect(banner).toContain('key kept in /srv/fleet-data/dev-jwt-secret');
+    expect(banner).toMatch(/data {7}\/srv\/fleet-data \(dev-jwt-secret, mqtt-service-password\)/);
+    expect(banner).not.toContain('./data');
+  });
+
+  it('tells how to run an agent with its own credential against the embedded broker', () => {
+    const banner = startUpBanner(facts('/srv/fleet-data', true));
+    expect(banner).toContain(
+      'curl -s -X POST http://localhost:3000/api/v1/clients/line-1/credentials -H "Authorization: Bearer $TOKEN"',
+    );
+    expect(banner).toContain('EDGE_AGENT_MQTT_URL=mqtt://127.0.0.1:1883');
+    expect(banner).toContain(
+      'EDGE_AGENT_MQTT_USERNAME=tenants/demo/clients/line-1 EDGE_AGENT_MQTT_PASSWORD="$MQTT_PASSWORD"',
+    );
+    expect(banner).toContain('npm run agent -- run');
+    expect(startUpBanner(facts('/srv/fleet-data', false))).not.toContain('/credentials');
   });
 });
