@@ -5,6 +5,8 @@
 #
 #   make-dev-pki.sh                        CA + broker + service account
 #   make-dev-pki.sh client <tenant> <client>...  also device certificates
+#   make-dev-pki.sh service <name>...            also more service accounts (one per replica:
+#                                                opcfleet-service-2, ...; infra/mosquitto/secure.acl)
 #
 # Subjects (what the brokers read, see services/broker/README.md):
 #   device:  CN=tenants/{tenantId}/clients/{clientId}   (the client's topic root, = Mosquitto %u)
@@ -12,13 +14,15 @@
 #   broker:  CN=opcfleet-broker, SAN 127.0.0.1, ::1, localhost (+ PKI_BROKER_SANS, e.g. "DNS:mqtt.lan,IP:10.0.0.5")
 #
 # Output: ${PKI_OUT_DIR:-infra/pki/out}/{ca,broker,service}.{key,crt},
-#         clients/{tenantId}/{clientId}.{key,crt}
+#         clients/{tenantId}/{clientId}.{key,crt}, services/{name}.{key,crt}
 set -euo pipefail
 
 OUT="${PKI_OUT_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/out}"
 SERVICE_ACCOUNT="${PKI_SERVICE_ACCOUNT:-opcfleet-service}"
 DAYS="${PKI_DAYS:-825}"
 ID_PATTERN='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' # libs/contracts/src/ids.ts
+# A service-account CN: no "/", so it can never be (a prefix of) a device's topic root.
+SERVICE_PATTERN='^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
 
 die() { echo "make-dev-pki: $*" >&2; exit 2; }
 command -v openssl >/dev/null || die "openssl is required"
@@ -68,6 +72,13 @@ if [ "${1:-}" = "client" ]; then
   for client in "${@:3}"; do
     [[ "$client" =~ $ID_PATTERN ]] || die "invalid client id '$client'"
     sign "$OUT/clients/$tenant/$client" "tenants/$tenant/clients/$client" "$CLIENT_EXT"
+  done
+elif [ "${1:-}" = "service" ]; then
+  [ $# -ge 2 ] || die "usage: make-dev-pki.sh service <name>..."
+  mkdir -p "$OUT/services"
+  for name in "${@:2}"; do
+    [[ "$name" =~ $SERVICE_PATTERN ]] || die "invalid service account name '$name'"
+    sign "$OUT/services/$name" "$name" "$CLIENT_EXT"
   done
 elif [ $# -gt 0 ]; then
   die "unknown arguments: $*"

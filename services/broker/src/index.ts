@@ -4,11 +4,21 @@ export type {
   RunningBroker,
   StartBrokerOptions,
 } from './mqtt-server/start-broker';
-export { PasswordUsers, hashPassword } from './authentication/password-users';
+export { DEFAULT_MAX_PACKET_BYTES, maxPacketBytesSchema } from './mqtt-server/packet-size-limit';
+export {
+  PasswordUsers,
+  RememberedPasswordChecks,
+  hashPassword,
+} from './authentication/password-users';
+export { anyOf } from './authentication/password-authenticator';
+export type { PasswordAuthenticator } from './authentication/password-authenticator';
 export {
   DEFAULT_SERVICE_ACCOUNT,
+  DEFAULT_SERVICE_ACCOUNTS,
   deviceCommonName,
   identityFromCommonName,
+  SERVICE_ACCOUNT_SLOTS,
+  serviceAccountOfReplica,
 } from './domain/identity';
 export type { BrokerIdentity } from './domain/identity';
 export { mayPublish, maySubscribe } from './domain/access-policy';

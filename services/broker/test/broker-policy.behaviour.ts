@@ -9,6 +9,7 @@ import {
 } from '@opcfleet/contracts';
 import { randomUUID } from 'node:crypto';
 import type { IClientOptions } from 'mqtt';
+import { serviceAccountOfReplica } from '../src';
 import { devPki, type DevPki, type KeyPair } from './support/dev-pki';
 import { connectOutcome, MqttProbe } from './support/mqtt-probe';
 
@@ -24,6 +25,17 @@ export interface PolicyTarget {
 }
 
 const isRefusal = (granted: number) => granted >= 0x80;
+
+/**
+ * The suite's own service identities. Other suites connect to the same Mosquitto as plain
+ * `opcfleet-service` at the same time, and Mosquitto binds a session to its identity
+ * (use_username_as_clientid): two connections under one identity take turns kicking each other.
+ */
+const SUITE_SERVICE = serviceAccountOfReplica(15);
+const SUITE_SECOND_SERVICE = serviceAccountOfReplica(16);
+
+/** The packet size limit of both brokers (services/broker default, secure.conf). */
+const MAX_PACKET_BYTES = 1024 * 1024;
 
 /**
  * The broker access policy (services/broker/src/domain/access-policy.ts), as behaviour every
@@ -47,10 +59,14 @@ export function describeBrokerPolicy(
 
     let pki: DevPki;
     let target: PolicyTarget;
+    let serviceKeys: KeyPair;
+    let secondServiceKeys: KeyPair;
     const open: MqttProbe[] = [];
 
     beforeAll(async () => {
       pki = devPki();
+      serviceKeys = pki.serviceAccount(SUITE_SERVICE);
+      secondServiceKeys = pki.serviceAccount(SUITE_SECOND_SERVICE);
       target = await start(pki);
     });
     afterEach(async () => {
@@ -61,6 +77,24 @@ export function describeBrokerPolicy(
       pki?.forgetTenant(tenant);
       pki?.forgetTenant(otherTenant);
     });
+
+    it.each([
+      ['TLS 1.2', 'TLSv1.2', false],
+      ['TLS 1.3', 'TLSv1.3', true],
+    ] as const)(
+      'a %s client (%s) connects: %s; nothing below TLS 1.3 does',
+      async (_name, version, accepted) => {
+        const outcome = await connectOutcome(target.mqttsUrl, {
+          ca: pki.ca,
+          ...pki.device(a.tenantId, a.clientId),
+          protocolVersion: protocolVersions[0],
+          clientId: `tls-${randomUUID().slice(0, 8)}`,
+          minVersion: version,
+          maxVersion: version,
+        });
+        expect(outcome.connected).toBe(accepted);
+      },
+    );
 
     describe.each(protocolVersions)('MQTT protocol version %s', (protocolVersion) => {
       async function connect(keys: KeyPair, extra: IClientOptions = {}) {
@@ -83,7 +117,14 @@ export function describeBrokerPolicy(
       });
       const device = (address: ClientAddress, extra?: IClientOptions) =>
         connect(pki.device(address.tenantId, address.clientId), extra);
-      const service = (extra?: IClientOptions) => connect(pki.service, extra);
+      const service = (extra?: IClientOptions) => connect(serviceKeys, extra);
+      const secondService = (extra?: IClientOptions) => connect(secondServiceKeys, extra);
+      /** Watches a connection: the function returned says whether it has closed since. */
+      const watchClose = (probe: MqttProbe) => {
+        let closed = false;
+        probe.client.once('close', () => (closed = true));
+        return () => closed;
+      };
 
       it('a device receives the commands sent to it', async () => {
         const deviceA = await device(a);
@@ -202,7 +243,7 @@ export function describeBrokerPolicy(
       it('the service account may subscribe to everything and publish anywhere', async () => {
         const svc = await service();
         expect(isRefusal(await svc.subscribe('#'))).toBe(false);
-        const other = await service();
+        const other = await secondService();
         await other.publish(commandTopic(sameIdOtherTenant, 'config'), 'cfg');
         await other.publish(`tenants/${tenant}/anything/else`, 'x');
         expect((await svc.waitFor(commandTopic(sameIdOtherTenant, 'config'))).payload).toBe('cfg');
@@ -234,6 +275,63 @@ export function describeBrokerPolicy(
         await thief.waitFor(commandTopic(a, 'update'));
         expect(thief.received.filter((m) => !m.topic.startsWith(ownRootOfA))).toEqual([]);
       });
+
+      it.each([
+        ['another device', () => device(b, { clientId: `shared-${randomUUID().slice(0, 8)}` })],
+        ['the service', () => service({ clientId: `shared-${randomUUID().slice(0, 8)}` })],
+      ])(
+        "a device that sends %s's client id does not take its connection over",
+        async (_who, connectVictim) => {
+          const victim = await connectVictim();
+          const victimClosed = watchClose(victim);
+          const victimIsService = victim.client.options.cert === serviceKeys.cert;
+          await victim.subscribe(victimIsService ? fleetFilters.status : clientCommandsFilter(b));
+
+          const thief = await device(a, { clientId: victim.client.options.clientId });
+          await thief.publish(statusTopic(a), 'thief-connected');
+
+          // The victim's connection still carries what is meant for it.
+          const sender = victimIsService ? await device(b) : await secondService();
+          const topic = victimIsService ? statusTopic(b) : commandTopic(b, 'update');
+          await sender.publish(topic, 'for-the-victim');
+          expect((await victim.waitFor(topic)).payload).toBe('for-the-victim');
+          expect(victimClosed()).toBe(false);
+        },
+      );
+
+      it('two service replicas (one identity each) sending the same client id both stay connected', async () => {
+        const clientId = `device-management-${randomUUID().slice(0, 8)}`;
+        const first = await service({ clientId });
+        const firstClosed = watchClose(first);
+        await first.subscribe(fleetFilters.status);
+        const second = await secondService({ clientId });
+        await second.subscribe(fleetFilters.status);
+
+        const deviceA = await device(a);
+        await deviceA.publish(statusTopic(a), 'to-both-replicas');
+        expect((await first.waitFor(statusTopic(a))).payload).toBe('to-both-replicas');
+        expect((await second.waitFor(statusTopic(a))).payload).toBe('to-both-replicas');
+        expect(firstClosed()).toBe(false);
+      });
+
+      if (protocolVersion === 4) {
+        // An MQTT 5 client learns the limit from the CONNACK and refuses to send such a packet
+        // itself; a 3.1.1 client (or a hostile one) sends it, and the broker must stop it.
+        it('closes the connection of a device that publishes a packet over 1 MiB; nobody gets it', async () => {
+          const svc = await service();
+          await svc.subscribe(fleetFilters.status);
+          const deviceA = await device(a);
+          const oversized = 'x'.repeat(MAX_PACKET_BYTES);
+          expect(await attemptPublish(deviceA, statusTopic(a), oversized)).toBe('disconnected');
+
+          // A packet near the limit still passes, and arrives after anything routed before it.
+          const deviceB = await device(b);
+          const nearLimit = 'y'.repeat(MAX_PACKET_BYTES - 1024);
+          await deviceB.publish(statusTopic(b), nearLimit);
+          expect((await svc.waitFor(statusTopic(b))).payload).toBe(nearLimit);
+          expect(svc.received.filter((m) => m.topic === statusTopic(a))).toEqual([]);
+        });
+      }
 
       it("serves a device's retained state to a later subscriber", async () => {
         const deviceA = await device(a);

@@ -7,6 +7,10 @@ import { GetClientHistoryHandler } from './clients/client-history/client-history
 import { GetClientHistoryHttpController } from './clients/client-history/client-history.http.controller';
 import { GetClientHandler } from './clients/get-client/get-client.handler';
 import { GetClientHttpController } from './clients/get-client/get-client.http.controller';
+import {
+  DEVICE_CREDENTIAL_CONTROLLERS,
+  DEVICE_CREDENTIAL_PROVIDERS,
+} from './clients/device-credentials/device-credentials.providers';
 import { ListClientsHandler } from './clients/list-clients/list-clients.handler';
 import { ListClientsHttpController } from './clients/list-clients/list-clients.http.controller';
 import { RecordClientPresenceHandler } from './clients/record-presence/record-presence.handler';
@@ -99,6 +103,7 @@ export class AppModule {
         GetJobEventsHttpController,
         CancelJobHttpController,
         ...ROLLOUT_CONTROLLERS,
+        ...DEVICE_CREDENTIAL_CONTROLLERS,
         HealthHttpController,
         MetricsHttpController,
       ],
@@ -115,6 +120,7 @@ export class AppModule {
         ServiceMetrics,
         ReadModelProjection,
         ...ROLLOUT_PROVIDERS,
+        ...DEVICE_CREDENTIAL_PROVIDERS,
         ...commandHandlers,
         ...queryHandlers,
       ],

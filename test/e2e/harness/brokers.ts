@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ManagedProcess } from './child-process';
 import { freePort, waitForPort } from './free-port';
 import { builtScript, REPO_ROOT } from './paths';
+import { SERVICE_ACCOUNT_SLOTS, serviceAccountOfReplica } from '../../../services/broker/src';
 import { serviceTls, type TlsFiles } from './pki';
 
 export type BrokerKind = 'aedes' | 'mosquitto';
@@ -20,6 +21,10 @@ export interface BrokerUnderTest {
   /** What the service and the agents speak: aedes is MQTT 3.1.1, Mosquitto MQTT 5. */
   readonly protocolVersion: 4 | 5;
   readonly process: ManagedProcess;
+  /**
+   * A service account for the test itself (listening or publishing as the service would),
+   * apart from the service replicas' own: one identity holds one session on Mosquitto.
+   */
   readonly serviceTls: TlsFiles;
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -27,9 +32,12 @@ export interface BrokerUnderTest {
 
 const START_TIMEOUT_MS = 15_000;
 
+/** The tests' own service account (the replicas use opcfleet-service, -2, ...). */
+const TEST_SERVICE_ACCOUNT = serviceAccountOfReplica(SERVICE_ACCOUNT_SLOTS);
+
 /** services/broker (aedes) from dist/, TLS only, on an ephemeral port. */
 export async function startAedesBroker(logDir: string): Promise<BrokerUnderTest> {
-  const tls = await serviceTls();
+  const tls = await serviceTls(TEST_SERVICE_ACCOUNT);
   const port = await freePort();
   const pki = (file: string) => join(tls.caFile, '..', file);
   const child = new ManagedProcess({
@@ -55,7 +63,7 @@ export async function startAedesBroker(logDir: string): Promise<BrokerUnderTest>
  * moved to an ephemeral port, run from its own directory holding copies of the certificates.
  */
 export async function startMosquittoBroker(logDir: string): Promise<BrokerUnderTest> {
-  const tls = await serviceTls();
+  const tls = await serviceTls(TEST_SERVICE_ACCOUNT);
   const port = await freePort();
   const runDir = join(logDir, `mosquitto-${port}`);
   mkdirSync(join(runDir, 'tls'), { recursive: true });

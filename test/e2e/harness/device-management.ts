@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { TlsFiles } from './pki';
+import { serviceAccountOfReplica } from '../../../services/broker/src';
+import { serviceTls, type TlsFiles } from './pki';
 import { ManagedProcess } from './child-process';
 import { eventually, freePort } from './free-port';
 import { builtScript } from './paths';
@@ -11,7 +12,10 @@ export const E2E_JWT_SECRET = `e2e-only-${randomBytes(16).toString('hex')}`;
 export interface MqttEndpoint {
   url: string;
   protocolVersion: 4 | 5;
-  /** The service account's certificate; without it the service connects without one. */
+  /**
+   * A broker with client certificates: the service then connects with the certificate of its
+   * replica's own service account (serviceAccountOfReplica). Without it, with none.
+   */
   serviceTls?: TlsFiles;
 }
 
@@ -22,6 +26,8 @@ export interface ServiceOptions {
   logDir: string;
   /** MQTT 5 shared-subscription group, for several replicas. */
   sharedGroup?: string;
+  /** Which replica this is (1, 2, ...): it names the replica's service account. Default 1. */
+  replica?: number;
   extraEnv?: Record<string, string>;
 }
 
@@ -39,6 +45,8 @@ export class ServiceUnderTest {
     const port = await freePort();
     const name = options.name ?? 'device-management';
     const { broker } = options;
+    const tls =
+      broker.serviceTls && (await serviceTls(serviceAccountOfReplica(options.replica ?? 1)));
     const child = new ManagedProcess({
       name,
       command: 'node',
@@ -53,10 +61,10 @@ export class ServiceUnderTest {
         MQTT_URL: broker.url,
         MQTT_PROTOCOL: broker.protocolVersion === 5 ? '5' : '3.1.1',
         MQTT_CLIENT_ID: `${name}-${randomBytes(4).toString('hex')}`,
-        ...(broker.serviceTls && {
-          MQTT_CA_FILE: broker.serviceTls.caFile,
-          MQTT_CERT_FILE: broker.serviceTls.certFile,
-          MQTT_KEY_FILE: broker.serviceTls.keyFile,
+        ...(tls && {
+          MQTT_CA_FILE: tls.caFile,
+          MQTT_CERT_FILE: tls.certFile,
+          MQTT_KEY_FILE: tls.keyFile,
         }),
         MQTT_SHARED_GROUP: options.sharedGroup ?? '',
         DISPATCH_MAX_BACKOFF_SECONDS: '2',

@@ -69,6 +69,7 @@ export class FleetStack {
   async addReplica(sharedGroup: string): Promise<ServiceUnderTest> {
     const replica = await ServiceUnderTest.start({
       name: `device-management-${this.services.length + 1}`,
+      replica: this.services.length + 1,
       databaseUrl: this.database.url,
       broker: this.broker,
       logDir: this.logDir,

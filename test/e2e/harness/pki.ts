@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ClientAddress } from '@opcfleet/contracts';
+import { DEFAULT_SERVICE_ACCOUNT } from '../../../services/broker/src';
 import { PKI_DIR, REPO_ROOT } from './paths';
 
 const run = promisify(execFile);
@@ -12,13 +13,25 @@ export interface TlsFiles {
   keyFile: string;
 }
 
-/** The development CA and the service account's certificate (infra/pki/make-dev-pki.sh). */
-export async function serviceTls(): Promise<TlsFiles> {
-  await run('bash', [join(REPO_ROOT, 'infra/pki/make-dev-pki.sh')], { env: pkiEnv() });
+/**
+ * The development CA and the certificate of a service account (infra/pki/make-dev-pki.sh):
+ * `opcfleet-service` by default, or another one (each replica connects as its own, see
+ * services/broker's serviceAccountOfReplica).
+ */
+export async function serviceTls(account = DEFAULT_SERVICE_ACCOUNT): Promise<TlsFiles> {
+  const other = account !== DEFAULT_SERVICE_ACCOUNT;
+  await run(
+    'bash',
+    [join(REPO_ROOT, 'infra/pki/make-dev-pki.sh'), ...(other ? ['service', account] : [])],
+    {
+      env: pkiEnv(),
+    },
+  );
+  const prefix = other ? join(PKI_DIR, 'services', account) : join(PKI_DIR, 'service');
   return {
     caFile: join(PKI_DIR, 'ca.crt'),
-    certFile: join(PKI_DIR, 'service.crt'),
-    keyFile: join(PKI_DIR, 'service.key'),
+    certFile: `${prefix}.crt`,
+    keyFile: `${prefix}.key`,
   };
 }
 

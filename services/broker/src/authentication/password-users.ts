@@ -1,6 +1,7 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { PasswordAuthenticator } from './password-authenticator';
 
 /**
  * Username/password accounts for development and for brokers reached without client
@@ -53,18 +54,36 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(actual, expected);
 }
 
+/**
+ * Password checks that remember their successes (username and a SHA-256 of the stored hash
+ * and the password), so that a fleet reconnecting at once after a broker restart costs one
+ * scrypt per device, not one per attempt. Failures are never remembered, and a new stored hash
+ * (a rotated credential, an edited users file) never matches an old success.
+ */
+export class RememberedPasswordChecks {
+  private readonly verified = new Map<string, string>();
+
+  async verify(username: string, password: string, stored: string): Promise<boolean> {
+    const fingerprint = createHash('sha256')
+      .update(stored)
+      .update('\0')
+      .update(password)
+      .digest('base64');
+    if (this.verified.get(username) === fingerprint) return true;
+    const ok = await verifyPassword(password, stored);
+    if (ok) this.verified.set(username, fingerprint);
+    return ok;
+  }
+}
+
 const usersFileSchema = z.record(
   z.string().min(1),
   z.string().regex(HASH_FORMAT, 'must be a scrypt$N$r$p$salt$hash string'),
 );
 
-/**
- * The accounts a broker accepts. A successful check is remembered (username and a SHA-256 of the
- * password) so that a fleet reconnecting at once after a broker restart costs one scrypt per
- * device, not one per attempt; failures are never cached.
- */
-export class PasswordUsers {
-  private readonly verified = new Map<string, string>();
+/** The accounts a broker accepts (a users file, the service password of the environment). */
+export class PasswordUsers implements PasswordAuthenticator {
+  private readonly checks = new RememberedPasswordChecks();
 
   constructor(private readonly hashes: ReadonlyMap<string, string>) {}
 
@@ -102,11 +121,6 @@ export class PasswordUsers {
   async check(username: string, password: Buffer | string | undefined): Promise<boolean> {
     const stored = this.hashes.get(username);
     if (!stored || password === undefined) return false;
-    const plain = password.toString();
-    const fingerprint = createHash('sha256').update(plain).digest('base64');
-    if (this.verified.get(username) === fingerprint) return true;
-    const ok = await verifyPassword(plain, stored);
-    if (ok) this.verified.set(username, fingerprint);
-    return ok;
+    return this.checks.verify(username, password.toString(), stored);
   }
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_SERVICE_ACCOUNTS } from '../domain/identity';
 import { BrokerConfigError, brokerOptionsFromEnv, parseBrokerEnv } from './broker-config';
 
 describe('broker configuration from the environment', () => {
@@ -9,8 +10,9 @@ describe('broker configuration from the environment', () => {
       tlsPort: 8883,
       tls: undefined,
       users: undefined,
-      serviceAccounts: ['opcfleet-service'],
+      serviceAccounts: DEFAULT_SERVICE_ACCOUNTS,
       allowAnonymous: false,
+      maxPacketBytes: 1024 * 1024,
     });
   });
 
@@ -20,9 +22,19 @@ describe('broker configuration from the environment', () => {
     [{ BROKER_ALLOW_ANONYMOUS: 'yes' }, /^BROKER_ALLOW_ANONYMOUS: /],
     [{ BROKER_TLS_CERT: '/x.crt' }, /set all three/],
     [{ BROKER_PORT: 'off' }, /^BROKER_PORT: "off" needs TLS/],
+    [{ BROKER_MAX_PACKET_BYTES: '1mb' }, /^BROKER_MAX_PACKET_BYTES: must be a number/],
+    [{ BROKER_MAX_PACKET_BYTES: '100' }, /^BROKER_MAX_PACKET_BYTES: must be at least 1024/],
+    [{ BROKER_MAX_PACKET_BYTES: '300000000' }, /^BROKER_MAX_PACKET_BYTES: must be at most/],
   ])('fails fast naming the variable: %j', (env, message) => {
     expect(() => parseBrokerEnv(env)).toThrow(BrokerConfigError);
     expect(() => parseBrokerEnv(env)).toThrow(message);
+  });
+
+  it('takes a packet size limit in bytes', async () => {
+    const options = await brokerOptionsFromEnv(
+      parseBrokerEnv({ BROKER_MAX_PACKET_BYTES: '65536' }),
+    );
+    expect(options.maxPacketBytes).toBe(65536);
   });
 
   it('names the variable whose file cannot be read', async () => {

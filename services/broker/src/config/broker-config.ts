@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PasswordUsers } from '../authentication/password-users';
-import { DEFAULT_SERVICE_ACCOUNT } from '../domain/identity';
+import { DEFAULT_SERVICE_ACCOUNT, DEFAULT_SERVICE_ACCOUNTS } from '../domain/identity';
+import { maxPacketBytesSchema } from '../mqtt-server/packet-size-limit';
 import type { StartBrokerOptions } from '../mqtt-server/start-broker';
 
 export class BrokerConfigError extends Error {
@@ -31,7 +32,7 @@ const envSchema = z.object({
   BROKER_USERS_FILE: z.string().min(1).optional(),
   BROKER_SERVICE_ACCOUNTS: z
     .string()
-    .default(DEFAULT_SERVICE_ACCOUNT)
+    .default(DEFAULT_SERVICE_ACCOUNTS.join(','))
     .transform((list) =>
       list
         .split(',')
@@ -41,6 +42,7 @@ const envSchema = z.object({
   /** Plain-text password of the first service account (development); hashed at start-up. */
   BROKER_SERVICE_PASSWORD: z.string().min(1).optional(),
   BROKER_ALLOW_ANONYMOUS: flag.default(false),
+  BROKER_MAX_PACKET_BYTES: maxPacketBytesSchema,
 });
 
 export type BrokerEnv = z.infer<typeof envSchema>;
@@ -98,5 +100,6 @@ export async function brokerOptionsFromEnv(env: BrokerEnv): Promise<StartBrokerO
     users,
     serviceAccounts: env.BROKER_SERVICE_ACCOUNTS,
     allowAnonymous: env.BROKER_ALLOW_ANONYMOUS,
+    maxPacketBytes: env.BROKER_MAX_PACKET_BYTES,
   };
 }

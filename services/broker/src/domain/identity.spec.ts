@@ -1,4 +1,13 @@
-import { deviceCommonName, describeIdentity, identityFromCommonName, sessionKey } from './identity';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DEFAULT_SERVICE_ACCOUNTS,
+  deviceCommonName,
+  describeIdentity,
+  identityFromCommonName,
+  serviceAccountOfReplica,
+  sessionKey,
+} from './identity';
 
 const services = ['opcfleet-service'];
 
@@ -55,5 +64,27 @@ describe('sessionKey', () => {
     const id = { kind: 'service', name: 'svc' } as const;
     expect(sessionKey(id, 'x')).toBe(sessionKey(id, 'x'));
     expect(describeIdentity(id)).toBe('service:svc');
+  });
+});
+
+describe('service accounts, one per replica', () => {
+  it('names replica 1 opcfleet-service and the others opcfleet-service-{n}', () => {
+    expect(serviceAccountOfReplica(1)).toBe('opcfleet-service');
+    expect(serviceAccountOfReplica(2)).toBe('opcfleet-service-2');
+    expect(DEFAULT_SERVICE_ACCOUNTS).toHaveLength(16);
+    expect(new Set(DEFAULT_SERVICE_ACCOUNTS).size).toBe(16);
+  });
+
+  it.each([0, 17, 1.5])('has no replica %s', (n) => {
+    expect(() => serviceAccountOfReplica(n)).toThrow(RangeError);
+  });
+
+  it('grants on Mosquitto (infra/mosquitto/secure.acl) exactly the accounts aedes trusts', () => {
+    const acl = readFileSync(join(__dirname, '../../../../infra/mosquitto/secure.acl'), 'utf8');
+    const users = acl
+      .split('\n')
+      .map((line) => /^user (\S+)$/.exec(line.trim())?.[1])
+      .filter(Boolean);
+    expect(users).toEqual(DEFAULT_SERVICE_ACCOUNTS);
   });
 });

@@ -10,6 +10,28 @@ export type BrokerIdentity =
 /** The default service-account name: the certificate CN and the username of device-management. */
 export const DEFAULT_SERVICE_ACCOUNT = 'opcfleet-service';
 
+/** How many service accounts the shipped configurations grant (secure.acl lists the same). */
+export const SERVICE_ACCOUNT_SLOTS = 16;
+
+/**
+ * The service account of replica `n` (1-based): `opcfleet-service`, then `opcfleet-service-2`
+ * and so on. Mosquitto binds a session to the certificate CN (use_username_as_clientid), so two
+ * connections under one identity take the session from each other: every replica, and every
+ * tool connected as the service at the same time, needs an identity of its own.
+ */
+export function serviceAccountOfReplica(n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > SERVICE_ACCOUNT_SLOTS) {
+    throw new RangeError(`service replica number must be 1 to ${SERVICE_ACCOUNT_SLOTS}, got ${n}`);
+  }
+  return n === 1 ? DEFAULT_SERVICE_ACCOUNT : `${DEFAULT_SERVICE_ACCOUNT}-${n}`;
+}
+
+/** Every service account the shipped configurations grant. */
+export const DEFAULT_SERVICE_ACCOUNTS: readonly string[] = Array.from(
+  { length: SERVICE_ACCOUNT_SLOTS },
+  (_, i) => serviceAccountOfReplica(i + 1),
+);
+
 /**
  * A device certificate's subject CN is its topic root, `tenants/{tenantId}/clients/{clientId}`.
  * That exact string is what Mosquitto substitutes for `%u` (use_identity_as_username), so one

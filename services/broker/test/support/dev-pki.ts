@@ -30,6 +30,11 @@ export function devPki() {
     ca: readFileSync(join(OUT_DIR, 'ca.crt')),
     broker: pair(join(OUT_DIR, 'broker')),
     service: pair(join(OUT_DIR, 'service')),
+    /** Issues (once) the certificate of another service account, e.g. `opcfleet-service-2`. */
+    serviceAccount(name: string): KeyPair {
+      makePki('service', name);
+      return pair(join(OUT_DIR, 'services', name));
+    },
     /** Issues (once) the certificate of device `tenants/{tenantId}/clients/{clientId}`. */
     device(tenantId: string, clientId: string): KeyPair {
       makePki('client', tenantId, clientId);

@@ -1,4 +1,8 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { ConnectionOptions } from 'node:tls';
+
+/** mqtt.js hands TLS options through to tls.connect, including the protocol versions. */
+export type ProbeOptions = IClientOptions & Pick<ConnectionOptions, 'minVersion' | 'maxVersion'>;
 
 /** A real mqtt.js client that records what it receives, for assertions. */
 export class MqttProbe {
@@ -75,7 +79,7 @@ export class MqttProbe {
  */
 export async function connectOutcome(
   url: string,
-  options: IClientOptions,
+  options: ProbeOptions,
 ): Promise<{ connected: boolean; error?: string }> {
   const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
   const outcome = await new Promise<{ connected: boolean; error?: string }>((resolve) => {

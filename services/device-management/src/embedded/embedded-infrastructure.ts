@@ -3,7 +3,14 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { startEmbeddedPostgres } from '@opcfleet/event-store/pglite';
 import type { Logger } from 'pino';
-import { startBroker } from '../../../broker/src';
+import {
+  anyOf,
+  DEFAULT_SERVICE_ACCOUNT,
+  maxPacketBytesSchema,
+  PasswordUsers,
+  startBroker,
+  type PasswordAuthenticator,
+} from '../../../broker/src';
 
 /**
  * What the service runs against. Without DATABASE_URL it starts PGlite (served over the
@@ -15,8 +22,25 @@ export interface Infrastructure {
   databaseUrl: string;
   mqttUrl: string;
   jwtSecret?: string;
+  /** The service's own username and password on the embedded broker. */
+  mqttCredentials?: { username: string; password: string };
+  /** Where the embedded parts keep their files (absolute). */
+  dataDir: string;
   embedded: { database: boolean; broker: boolean; jwtSecret: boolean };
+  /** The embedded broker, when there is one: the service lets devices in through it. */
+  embeddedBroker?: EmbeddedBroker;
   stop(): Promise<void>;
+}
+
+/**
+ * The embedded broker authenticates everyone: the service with its own password (kept in the
+ * data directory), devices with the credentials the service issues. It starts before the
+ * service, so devices are refused until `acceptDevices` hands it the service's credential store.
+ */
+export interface EmbeddedBroker {
+  acceptDevices(credentials: PasswordAuthenticator): void;
+  /** Closes the connections of `username` (a device topic root) at once; how many it closed. */
+  disconnect(username: string, reason: string): number;
 }
 
 export interface EmbeddedSettings {
@@ -24,6 +48,7 @@ export interface EmbeddedSettings {
   databasePort: number;
   brokerPort: number;
   brokerHost: string;
+  brokerMaxPacketBytes: number;
 }
 
 export function embeddedSettings(env: NodeJS.ProcessEnv): EmbeddedSettings {
@@ -34,11 +59,16 @@ export function embeddedSettings(env: NodeJS.ProcessEnv): EmbeddedSettings {
     }
     return value;
   };
+  const maxPacketBytes = maxPacketBytesSchema.safeParse(env.BROKER_MAX_PACKET_BYTES);
+  if (!maxPacketBytes.success) {
+    throw new Error(`BROKER_MAX_PACKET_BYTES: ${maxPacketBytes.error.issues[0].message}`);
+  }
   return {
     dataDir: resolve(env.DATA_DIR ?? './data'),
     databasePort: port('EMBEDDED_DB_PORT', 0),
     brokerPort: port('EMBEDDED_MQTT_PORT', 1883),
     brokerHost: env.EMBEDDED_MQTT_HOST ?? '127.0.0.1',
+    brokerMaxPacketBytes: maxPacketBytes.data,
   };
 }
 
@@ -62,13 +92,30 @@ export async function provideInfrastructure(
       logger.info({ dataDir, url: databaseUrl }, 'embedded PGlite started (no DATABASE_URL)');
     }
     let mqttUrl = env.MQTT_URL;
+    let mqttCredentials: Infrastructure['mqttCredentials'];
+    let embeddedBroker: EmbeddedBroker | undefined;
     if (!mqttUrl) {
+      mqttCredentials = {
+        username: DEFAULT_SERVICE_ACCOUNT,
+        password: await keptSecret(resolve(settings.dataDir, 'mqtt-service-password')),
+      };
+      const service = await new PasswordUsers(new Map()).withPlainPassword(
+        mqttCredentials.username,
+        mqttCredentials.password,
+      );
+      let devices: PasswordAuthenticator | undefined;
       const startOn = (port: number) =>
         startBroker({
           host: settings.brokerHost,
           port,
-          // Development only: anyone on this machine may connect without credentials.
-          allowAnonymous: true,
+          // Nobody anonymous, not even on loopback: the service and the devices it issued
+          // credentials to (see EmbeddedBroker).
+          users: anyOf(service, {
+            check: (username, password) =>
+              devices ? devices.check(username, password) : Promise.resolve(false),
+          }),
+          serviceAccounts: [DEFAULT_SERVICE_ACCOUNT],
+          maxPacketBytes: settings.brokerMaxPacketBytes,
           logger,
         });
       const broker = await startOn(settings.brokerPort).catch((error: NodeJS.ErrnoException) => {
@@ -83,16 +130,23 @@ export async function provideInfrastructure(
       });
       stops.push(() => broker.close());
       mqttUrl = broker.mqttUrl!;
+      embeddedBroker = {
+        acceptDevices: (credentials) => (devices = credentials),
+        disconnect: (username, reason) => broker.disconnect(username, reason),
+      };
       logger.info({ url: mqttUrl }, 'embedded aedes broker started (no MQTT_URL)');
     }
     let jwtSecret = env.JWT_SECRET;
     const embeddedSecret = !jwtSecret && !env.JWT_JWKS_URL;
-    if (embeddedSecret) jwtSecret = await developmentSecret(settings.dataDir);
+    if (embeddedSecret) jwtSecret = await keptSecret(resolve(settings.dataDir, 'dev-jwt-secret'));
     return {
       databaseUrl,
       mqttUrl,
       jwtSecret,
+      mqttCredentials,
+      dataDir: settings.dataDir,
       embedded: { database: !env.DATABASE_URL, broker: !env.MQTT_URL, jwtSecret: embeddedSecret },
+      embeddedBroker,
       stop,
     };
   } catch (error) {
@@ -101,12 +155,17 @@ export async function provideInfrastructure(
   }
 }
 
-/** A random HS256 key kept in the data folder, so development tokens survive a restart. */
-async function developmentSecret(dataDir: string): Promise<string> {
-  const file = resolve(dataDir, 'dev-jwt-secret');
+/**
+ * A random secret kept in a file of the data folder (mode 600), so that it survives a restart:
+ * the HS256 key of development tokens, the service's password on the embedded broker.
+ */
+async function keptSecret(file: string): Promise<string> {
   try {
     const existing = (await readFile(file, 'utf8')).trim();
-    if (existing.length >= 32) return existing;
+    if (existing.length >= 32) {
+      await chmod(file, 0o600);
+      return existing;
+    }
   } catch {
     // not created yet
   }

@@ -61,4 +61,20 @@ export class JobView {
   @Column({ type: 'jsonb' }) state: unknown;
 }
 
-export const READ_MODEL_ENTITIES = [ClientView, JobView];
+/**
+ * The hash of a device credential (scrypt, as services/broker's password users), kept apart
+ * from the events on purpose: an event is read by auditors and kept forever, a hash need not
+ * be. Which credential of a client is live comes from its stream (the `credential` of the
+ * clients row); this table only answers "does this password match credential X". It is NOT
+ * rebuilt from events, so a read-model rebuild leaves it alone (it drops clients and jobs).
+ */
+@Entity({ name: 'device_credentials', schema: READ_MODEL_SCHEMA })
+export class DeviceCredentialSecret {
+  @PrimaryColumn({ name: 'credential_id', type: 'uuid' }) credentialId: string;
+  @Column({ name: 'tenant_id', type: 'text' }) tenantId: string;
+  @Column({ name: 'client_id', type: 'text' }) clientId: string;
+  @Column({ name: 'secret_hash', type: 'text' }) secretHash: string;
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
+}
+
+export const READ_MODEL_ENTITIES = [ClientView, JobView, DeviceCredentialSecret];

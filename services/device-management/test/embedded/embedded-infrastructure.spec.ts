@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -29,11 +29,20 @@ describe('embedded infrastructure (npm start with nothing installed)', () => {
       await sql.query('CREATE TABLE kept (value text)');
       await sql.query(`INSERT INTO kept VALUES ('still here')`);
       await sql.end();
-      const device = await mqtt.connectAsync(infrastructure.mqttUrl, { reconnectPeriod: 0 });
-      await device.endAsync();
+      expect(infrastructure.dataDir).toBe(dataDir);
+      const service = await mqtt.connectAsync(infrastructure.mqttUrl, {
+        ...infrastructure.mqttCredentials,
+        reconnectPeriod: 0,
+      });
+      await service.endAsync();
       const secret = (await readFile(join(dataDir, 'dev-jwt-secret'), 'utf8')).trim();
       expect(secret).toBe(infrastructure.jwtSecret);
       expect(secret.length).toBeGreaterThanOrEqual(32);
+      const passwordFile = join(dataDir, 'mqtt-service-password');
+      expect((await readFile(passwordFile, 'utf8')).trim()).toBe(
+        infrastructure.mqttCredentials!.password,
+      );
+      expect((await stat(passwordFile)).mode & 0o777).toBe(0o600);
     } finally {
       await infrastructure.stop();
     }
@@ -46,6 +55,7 @@ describe('embedded infrastructure (npm start with nothing installed)', () => {
       await sql.end();
       expect(rows).toEqual([{ value: 'still here' }]);
       expect(again.jwtSecret).toBe(infrastructure.jwtSecret);
+      expect(again.mqttCredentials).toEqual(infrastructure.mqttCredentials);
     } finally {
       await again.stop();
     }
@@ -65,36 +75,65 @@ describe('embedded infrastructure (npm start with nothing installed)', () => {
       databaseUrl: 'postgres://postgres@db.example:5432/fleet',
       mqttUrl: 'mqtts://broker.example:8883',
       jwtSecret: undefined,
+      mqttCredentials: undefined,
+      embeddedBroker: undefined,
       embedded: { database: false, broker: false, jwtSecret: false },
     });
     await infrastructure.stop();
   });
 
-  it('refuses a port that is not one, naming the variable', async () => {
+  it.each([
+    [{ EMBEDDED_MQTT_PORT: 'x' }, /^EMBEDDED_MQTT_PORT: /],
+    [{ BROKER_MAX_PACKET_BYTES: '1mb' }, /^BROKER_MAX_PACKET_BYTES: must be a number/],
+    [{ BROKER_MAX_PACKET_BYTES: '512' }, /^BROKER_MAX_PACKET_BYTES: must be at least 1024/],
+  ])('refuses %j, naming the variable', async (env, message) => {
     await expect(
-      provideInfrastructure({ DATA_DIR: dataDir, EMBEDDED_MQTT_PORT: 'x' }, memoryLogger().logger),
-    ).rejects.toThrow(/EMBEDDED_MQTT_PORT/);
+      provideInfrastructure({ DATA_DIR: dataDir, ...env }, memoryLogger().logger),
+    ).rejects.toThrow(message);
   });
 });
 
 describe('startUpBanner', () => {
+  const facts = (dataDir: string, embeddedBroker: boolean) => ({
+    httpUrl: 'http://localhost:3000',
+    tenant: 'demo',
+    token: 'tok.en.value',
+    infrastructure: {
+      databaseUrl: 'postgres://app:secret@db:5432/fleet',
+      mqttUrl: 'mqtt://127.0.0.1:1883',
+      dataDir,
+      embedded: { database: false, broker: embeddedBroker, jwtSecret: true },
+      stop: async () => undefined,
+    },
+  });
+
   it('prints the URLs, the token and the curls that start an update', () => {
-    const banner = startUpBanner({
-      httpUrl: 'http://localhost:3000',
-      tenant: 'demo',
-      token: 'tok.en.value',
-      infrastructure: {
-        databaseUrl: 'postgres://app:secret@db:5432/fleet',
-        mqttUrl: 'mqtt://127.0.0.1:1883',
-        embedded: { database: false, broker: true, jwtSecret: false },
-        stop: async () => undefined,
-      },
-    });
+    const banner = startUpBanner(facts('/srv/fleet-data', true));
     expect(banner).toContain('http://localhost:3000/api/v1');
     expect(banner).toContain('http://localhost:3000/docs');
     expect(banner).toContain('mqtt://127.0.0.1:1883 (embedded)');
     expect(banner).toContain('export TOKEN=tok.en.value');
     expect(banner).toContain('/api/v1/clients/line-1/update -H "Authorization: Bearer $TOKEN"');
-    expect(banner).not.toContain('secret');
+    expect(banner).not.toContain('secret@');
+  });
+
+  it('names the data directory it really uses (DATA_DIR), not ./data', () => {
+    const banner = startUpBanner(facts('/srv/fleet-data', true));
+    expect(banner).toContain('key kept in /srv/fleet-data/dev-jwt-secret');
+    expect(banner).toMatch(/data {7}\/srv\/fleet-data \(dev-jwt-secret, mqtt-service-password\)/);
+    expect(banner).not.toContain('./data');
+  });
+
+  it('tells how to run an agent with its own credential against the embedded broker', () => {
+    const banner = startUpBanner(facts('/srv/fleet-data', true));
+    expect(banner).toContain(
+      'curl -s -X POST http://localhost:3000/api/v1/clients/line-1/credentials -H "Authorization: Bearer $TOKEN"',
+    );
+    expect(banner).toContain('EDGE_AGENT_MQTT_URL=mqtt://127.0.0.1:1883');
+    expect(banner).toContain(
+      'EDGE_AGENT_MQTT_USERNAME=tenants/demo/clients/line-1 EDGE_AGENT_MQTT_PASSWORD="$MQTT_PASSWORD"',
+    );
+    expect(banner).toContain('npm run agent -- run');
+    expect(startUpBanner(facts('/srv/fleet-data', false))).not.toContain('/credentials');
   });
 });

@@ -110,4 +110,54 @@ describe('Client', () => {
       .when(online)
       .thenNothingHappens();
   });
+
+  describe('device credential', () => {
+    const first = '33333333-3333-4333-8333-333333333333';
+    const second = '44444444-4444-4444-8444-444444444444';
+    const issue = (credentialId: string) => ({
+      type: 'IssueCredential' as const,
+      data: { credentialId, at },
+    });
+    const issuedFirst: ClientEvent = {
+      type: 'ClientCredentialIssued',
+      data: { tenantId: 'acme', clientId: 'press-07', credentialId: first, issuedAt: at },
+    };
+    const revokedFirst: ClientEvent = {
+      type: 'ClientCredentialRevoked',
+      data: { tenantId: 'acme', clientId: 'press-07', credentialId: first, revokedAt: at },
+    };
+    const revoke = { type: 'RevokeCredential' as const, data: { at } };
+
+    it('is issued to a registered client only', () => {
+      given([registered]).when(issue(first)).then([issuedFirst]);
+      given([]).when(issue(first)).thenThrows('not_found');
+    });
+
+    it('rotates: a new credential replaces the one in use', () =>
+      given([registered, issuedFirst])
+        .when(issue(second))
+        .then([
+          {
+            type: 'ClientCredentialIssued',
+            data: {
+              tenantId: 'acme',
+              clientId: 'press-07',
+              credentialId: second,
+              issuedAt: at,
+              replaces: first,
+            },
+          },
+        ]));
+
+    it('is revoked when there is one, and then no credential connects', () => {
+      given([registered, issuedFirst]).when(revoke).then([revokedFirst]);
+      given([registered]).when(revoke).thenThrows('not_found');
+      given([registered, issuedFirst, revokedFirst]).when(revoke).thenThrows('not_found');
+      expect(foldClient([registered, issuedFirst])!.credential).toEqual({
+        credentialId: first,
+        issuedAt: at,
+      });
+      expect(foldClient([registered, issuedFirst, revokedFirst])!.credential).toBeUndefined();
+    });
+  });
 });

@@ -18,6 +18,8 @@ export interface Client {
   pendingConfigJobs: { jobId: string; version: number }[];
   presence?: 'online' | 'offline';
   lastUpdate?: { jobId: string; outcome: UpdateOutcome };
+  /** The device credential that connects today (the embedded broker reads it), if any. */
+  credential?: { credentialId: string; issuedAt: IsoTimestamp };
 }
 
 export type ClientState = Client | null;
@@ -38,7 +40,9 @@ export type ClientCommand =
   | {
       type: 'RecordPresence';
       data: { status: 'online' | 'offline'; at: IsoTimestamp; agentVersion?: string };
-    };
+    }
+  | { type: 'IssueCredential'; data: { credentialId: string; at: IsoTimestamp } }
+  | { type: 'RevokeCredential'; data: { at: IsoTimestamp } };
 
 export function decideClient(command: ClientCommand, state: ClientState): ClientEvent[] {
   if (command.type === 'RegisterClient') {
@@ -82,6 +86,39 @@ export function decideClient(command: ClientCommand, state: ClientState): Client
       return state.presence === command.data.status
         ? []
         : [{ type: 'ClientPresenceChanged', data: command.data }];
+    case 'IssueCredential': {
+      const { tenantId, clientId, credential } = state;
+      return [
+        {
+          type: 'ClientCredentialIssued',
+          data: {
+            tenantId,
+            clientId,
+            credentialId: command.data.credentialId,
+            issuedAt: command.data.at,
+            ...(credential ? { replaces: credential.credentialId } : {}),
+          },
+        },
+      ];
+    }
+    case 'RevokeCredential':
+      if (!state.credential) {
+        throw new DomainError(
+          'not_found',
+          `client ${state.clientId} has no device credential to revoke`,
+        );
+      }
+      return [
+        {
+          type: 'ClientCredentialRevoked',
+          data: {
+            tenantId: state.tenantId,
+            clientId: state.clientId,
+            credentialId: state.credential.credentialId,
+            revokedAt: command.data.at,
+          },
+        },
+      ];
   }
 }
 
@@ -137,6 +174,15 @@ export function evolveClient(state: ClientState, event: ClientEvent): ClientStat
     }
     case 'ClientPresenceChanged':
       return { ...state, presence: event.data.status };
+    case 'ClientCredentialIssued':
+      return {
+        ...state,
+        credential: { credentialId: event.data.credentialId, issuedAt: event.data.issuedAt },
+      };
+    case 'ClientCredentialRevoked': {
+      const { credential: _revoked, ...rest } = state;
+      return rest;
+    }
   }
 }
 

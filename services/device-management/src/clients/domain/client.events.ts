@@ -45,10 +45,34 @@ export type ClientPresenceChanged = DomainEvent<
   { status: 'online' | 'offline'; at: IsoTimestamp; agentVersion?: string }
 >;
 
+/**
+ * The client's device credential (its MQTT username and password on the embedded broker) was
+ * issued: shown once to the caller, stored only as a hash, never in an event. `replaces` names
+ * the credential it rotated out, which stops working at once.
+ */
+export type ClientCredentialIssued = DomainEvent<
+  'ClientCredentialIssued',
+  {
+    tenantId: string;
+    clientId: string;
+    credentialId: string;
+    issuedAt: IsoTimestamp;
+    replaces?: string;
+  }
+>;
+
+/** The client's device credential was revoked: it no longer connects, its connections close. */
+export type ClientCredentialRevoked = DomainEvent<
+  'ClientCredentialRevoked',
+  { tenantId: string; clientId: string; credentialId: string; revokedAt: IsoTimestamp }
+>;
+
 export type ClientEvent =
   | ClientRegistered
   | ClientUpdateStarted
   | ClientUpdateEnded
   | ClientConfigRequested
   | ClientConfigEnded
-  | ClientPresenceChanged;
+  | ClientPresenceChanged
+  | ClientCredentialIssued
+  | ClientCredentialRevoked;
