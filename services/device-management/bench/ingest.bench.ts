@@ -48,7 +48,7 @@ async function main() {
     mqttClientId: `bench-${randomUUID().slice(0, 8)}`,
     logger,
     poolMax: Number(process.env.BENCH_POOL_MAX ?? 10),
-    env: { INGEST_CONCURRENCY: process.env.INGEST_CONCURRENCY ?? '64' },
+    env: { INGEST_CONCURRENCY: process.env.INGEST_CONCURRENCY ?? '1024' },
   });
   const sql = new Client({ connectionString: database.url });
   await sql.connect();
@@ -96,7 +96,7 @@ async function main() {
         const { rows } = await probe.query(
           `SELECT coalesce(extract(epoch FROM clock_timestamp() - min(e.recorded_at)) * 1000, 0) AS lag_ms
              FROM event_store.events e
-             JOIN read_models.jobs j ON e.stream_name = 'update-job-' || j.job_id
+             JOIN read_models.jobs j ON e.stream_name = 'update-job/' || j.tenant_id || '/' || j.job_id
             WHERE e.stream_revision > j.stream_revision`,
         );
         readModelLags.push(Number(rows[0].lag_ms));
@@ -175,7 +175,7 @@ async function main() {
     );
     console.log(
       `jobs ${JOBS}, reports per job ${REPORTS}, device connections ${DEVICES}, ` +
-        `pool ${process.env.BENCH_POOL_MAX ?? 10}, ingest concurrency ${process.env.INGEST_CONCURRENCY ?? 64}`,
+        `pool ${process.env.BENCH_POOL_MAX ?? 10}, ingest concurrency ${process.env.INGEST_CONCURRENCY ?? 1024}`,
     );
     console.log(`status reports ingested:        ${total}`);
     console.log(`publish time (devices):         ${ms(published - started)}`);

@@ -44,7 +44,7 @@ export const messagingEnvSchema = z.object({
   /** Longest back-off between two dispatch attempts while the broker is down. */
   DISPATCH_MAX_BACKOFF_SECONDS: seconds(30),
   /** Status reports handled at once (different jobs; one job's reports stay in order). */
-  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
+  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(1024),
   /** Messages held before the packet loop waits (each is acknowledged to the broker when held). */
   INGEST_BUFFER: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   /** A job with no report for this long is timed out. */

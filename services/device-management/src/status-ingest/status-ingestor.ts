@@ -21,7 +21,7 @@ import {
 import { backoffDelay, InterruptibleSleep } from '../messaging/backoff';
 import type { IncomingMessage, MessageBus } from '../messaging/message-bus';
 import type { MessagingMetrics } from '../messaging/messaging.metrics';
-import { clientKey, jobKey } from '../shared/domain/stream-names';
+import { clientKey } from '../shared/domain/stream-names';
 import { KeyedWorkQueue } from './keyed-work-queue';
 
 export interface StatusIngestorOptions {
@@ -56,6 +56,7 @@ export class StatusIngestor {
   private readonly queue: KeyedWorkQueue;
   private readonly sleep = new InterruptibleSleep();
   private stopped = false;
+  private received = 0;
 
   constructor(
     private readonly bus: MessageBus,
@@ -103,7 +104,9 @@ export class StatusIngestor {
           bodyClientId: report.clientId,
         });
       }
-      await this.queue.push(jobKey(topic.tenantId, report.jobId), () =>
+      // Reports are not queued behind each other per job: the job batch writer keeps a job's
+      // facts in order and out of concurrent batches, and lets them share one.
+      await this.queue.push(`report:${report.messageId}:${++this.received}`, () =>
         this.ingestReport(report, topic),
       );
     } else {

@@ -126,3 +126,39 @@ describe('GroupCommit', () => {
     expect(most).toBe(2);
   });
 });
+
+describe('GroupCommit with keys', () => {
+  it('never writes one key in two batches at once, and keeps each key in order', async () => {
+    const writer = recordingWriter();
+    const group = new GroupCommit<number, number>(writer.write, {
+      maxInFlight: 2,
+      maxBatch: 10,
+      keyOf: (item) => (item < 100 ? 'a' : 'b'),
+    });
+
+    const first = group.submit(1);
+    await tick();
+    expect(writer.batches).toEqual([[1]]);
+    // While key a is written, its next items wait; key b goes into the second batch at once.
+    const later = [2, 101, 3, 102].map((item) => group.submit(item));
+    await tick();
+    expect(writer.batches).toEqual([[1], [101, 102]]);
+    writer.releaseAll();
+
+    expect(await Promise.all([first, ...later])).toEqual([2, 4, 202, 6, 204]);
+    expect(writer.batches).toEqual([[1], [101, 102], [2, 3]]);
+  });
+
+  it('puts several items of one key into one batch, in the order submitted', async () => {
+    const batches: number[][] = [];
+    const group = new GroupCommit<number, number>(
+      async (items) => {
+        batches.push(items);
+        return items;
+      },
+      { maxInFlight: 1, maxBatch: 10, keyOf: () => 'job' },
+    );
+    await Promise.all([1, 2, 3].map((item) => group.submit(item)));
+    expect(batches).toEqual([[1, 2, 3]]);
+  });
+});

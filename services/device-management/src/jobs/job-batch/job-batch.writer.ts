@@ -63,12 +63,12 @@ export class JobBatchWriter {
   private readonly cache = new JobStateCache(CACHED_JOBS);
   private readonly batches = new GroupCommit<JobFact, JobFactResult>(
     (reports) => this.write(reports),
-    // Sized for the ingestor's default of 64 reports in flight: two batches of 32 overlap, one
-    // in the database while the next is decided. A batch starts full, or 5 ms after its first
-    // report; fuller batches mean fewer commits, and fewer wake-ups of the subscribers, which
-    // read the store after every commit (measured with bench:ingest: 1 in flight and batches
-    // of 64, or no wait at all, were slower).
-    { maxInFlight: 2, maxBatch: 32, lingerMs: 5 },
+    // Two batches overlap, one in the database while the next is decided. A batch starts full,
+    // or 5 ms after its first fact; fuller batches mean fewer commits, and fewer wake-ups of the
+    // subscribers, which read the store after every commit. The facts of one job go in order,
+    // never in two batches at once (they would conflict on the job's stream), but several of
+    // them may share a batch: a job's reports do not wait for each other's commit.
+    { maxInFlight: 2, maxBatch: 256, lingerMs: 5, keyOf: jobKeyOfFact },
   );
 
   constructor(@Inject(EVENT_STORE) store: EventStore) {
