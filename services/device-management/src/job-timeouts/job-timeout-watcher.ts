@@ -15,6 +15,17 @@ export interface JobNudger {
 }
 
 /**
+ * What the service has received and not written yet. A job is quiet only if nothing about it
+ * waits here: while ingestion is behind, a job that looks quiet may simply not be read yet.
+ */
+export interface IngestionBacklog {
+  /** A report of this job is held and not written yet. */
+  holds(tenantId: string, jobId: string): boolean;
+  /** The buffer is so full that the broker may be holding reports back. */
+  saturated(): boolean;
+}
+
+/**
  * Times out jobs that got no report for `timeoutMs`, and nudges quiet jobs of online devices
  * (see JobDeadlines): a command or report a broker dropped is recovered in seconds, not by a
  * time-out. The open jobs, their deadlines and the presence of their clients live in memory,
@@ -33,6 +44,7 @@ export class JobTimeoutWatcher {
     private readonly store: EventStore,
     private readonly commands: CommandSender,
     private readonly nudger: JobNudger,
+    private readonly backlog: IngestionBacklog,
     private readonly logger: Logger,
     private readonly options: JobTimeoutOptions,
   ) {
@@ -98,7 +110,9 @@ export class JobTimeoutWatcher {
   }
 
   private async nudge(now: Date): Promise<void> {
+    if (this.backlog.saturated()) return;
     for (const job of this.deadlines.dueForNudge(now)) {
+      if (this.backlog.holds(job.tenantId, job.jobId)) continue;
       const log = this.logOf(job);
       try {
         if (!(await this.nudger.nudge(job))) return;

@@ -166,6 +166,7 @@ export function createMessagingParts(
     store,
     commands,
     dispatcher,
+    ingestor,
     logger.child({ component: 'job-timeouts' }),
     {
       timeoutMs: config.jobReportTimeoutMs,

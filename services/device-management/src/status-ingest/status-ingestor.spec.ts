@@ -86,6 +86,36 @@ describe('StatusIngestor', () => {
     expect(writesStarted).toBe(10);
   });
 
+  it('tells which jobs have reports not written yet, and when its buffer is half full', async () => {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const { bus, ingestor } = setup(
+      async () => {
+        await opened;
+        return { outcome: 'duplicate' };
+      },
+      { concurrency: 1, buffer: 4 },
+    );
+    await ingestor.start();
+    const job = '6f1c2b3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c';
+    await bus.deliver('tenants/+/clients/+/status', {
+      topic: 'tenants/t1/clients/c1/status',
+      payload: reportOf(1, job),
+    });
+    expect(ingestor.holds('t1', job)).toBe(true);
+    expect(ingestor.holds('t2', job)).toBe(false);
+    expect(ingestor.saturated()).toBe(false);
+    await bus.deliver('tenants/+/clients/+/status', {
+      topic: 'tenants/t1/clients/c1/status',
+      payload: reportOf(2, job),
+    });
+    expect(ingestor.saturated()).toBe(true);
+    open();
+    await ingestor.stop();
+    expect(ingestor.holds('t1', job)).toBe(false);
+    expect(ingestor.saturated()).toBe(false);
+  });
+
   it('holds the packet loop only while its buffer is full', async () => {
     let open!: () => void;
     const opened = new Promise<void>((resolve) => (open = resolve));

@@ -21,7 +21,7 @@ import {
 import { backoffDelay, InterruptibleSleep } from '../messaging/backoff';
 import type { IncomingMessage, MessageBus } from '../messaging/message-bus';
 import type { MessagingMetrics } from '../messaging/messaging.metrics';
-import { clientKey } from '../shared/domain/stream-names';
+import { clientKey, jobKey } from '../shared/domain/stream-names';
 import { KeyedWorkQueue } from './keyed-work-queue';
 
 export interface StatusIngestorOptions {
@@ -57,6 +57,8 @@ export class StatusIngestor {
   private readonly sleep = new InterruptibleSleep();
   private stopped = false;
   private received = 0;
+  /** Reports held and not written yet, per job. */
+  private readonly heldPerJob = new Map<string, number>();
 
   constructor(
     private readonly bus: MessageBus,
@@ -75,6 +77,16 @@ export class StatusIngestor {
     await this.bus.subscribe(fleetFilters.presence, (m) => this.accept('presence', m), {
       shareGroup,
     });
+  }
+
+  /** A report of this job is held and not written yet (IngestionBacklog). */
+  holds(tenantId: string, jobId: string): boolean {
+    return this.heldPerJob.has(jobKey(tenantId, jobId));
+  }
+
+  /** Half the buffer is held: the broker may be holding reports back (IngestionBacklog). */
+  saturated(): boolean {
+    return this.queue.size >= this.options.buffer / 2;
   }
 
   /** Stops retrying and waits for the messages already accepted. */
@@ -106,9 +118,17 @@ export class StatusIngestor {
       }
       // Reports are not queued behind each other per job: the job batch writer keeps a job's
       // facts in order and out of concurrent batches, and lets them share one.
-      await this.queue.push(`report:${report.messageId}:${++this.received}`, () =>
-        this.ingestReport(report, topic),
-      );
+      const job = jobKey(topic.tenantId, report.jobId);
+      this.heldPerJob.set(job, (this.heldPerJob.get(job) ?? 0) + 1);
+      await this.queue.push(`report:${report.messageId}:${++this.received}`, async () => {
+        try {
+          await this.ingestReport(report, topic);
+        } finally {
+          const left = this.heldPerJob.get(job)! - 1;
+          if (left === 0) this.heldPerJob.delete(job);
+          else this.heldPerJob.set(job, left);
+        }
+      });
     } else {
       const decoded = decodePresence(message.payload);
       if (!decoded.ok) {
