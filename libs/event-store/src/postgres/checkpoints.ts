@@ -1,3 +1,4 @@
+import { rowsOf } from './connection';
 import { quoteIdentifier } from './postgres-schema';
 
 /**
@@ -43,15 +44,5 @@ export async function loadCheckpoint(
     `SELECT checkpoint FROM ${quoteIdentifier(schema)}.checkpoints WHERE name = $1`,
     [name],
   );
-  const rows = rowsOf(result) as { checkpoint: string }[];
-  return rows[0]?.checkpoint;
-}
-
-/** `pg` answers `{ rows }`, TypeORM's `query` answers the rows themselves. */
-function rowsOf(result: unknown): unknown[] {
-  if (Array.isArray(result)) return result;
-  if (result && typeof result === 'object' && Array.isArray((result as { rows?: unknown }).rows)) {
-    return (result as { rows: unknown[] }).rows;
-  }
-  throw new Error('query returned neither rows nor { rows }');
+  return rowsOf<{ checkpoint: string }>(result)[0]?.checkpoint;
 }
