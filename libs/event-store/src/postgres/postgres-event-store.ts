@@ -26,7 +26,13 @@ import {
   type StreamAppendRequest,
   type WriteTransaction,
 } from './dependent-writes';
-import { quoteIdentifier, schemaMigration } from './postgres-schema';
+import { eventStoreLockName, eventStoreMigrations } from './migrations/event-store-migrations';
+import {
+  pendingMigrations,
+  runMigrations,
+  type MigrationsReport,
+} from './migrations/migration-runner';
+import { quoteIdentifier } from './postgres-schema';
 import { readAll, readStream, readStreams } from './read';
 import { getStreamMetadata, renameStreams, setStreamMetadata } from './stream-metadata';
 import { checkpointsOf, subscribe } from './subscriptions';
@@ -55,14 +61,25 @@ export interface PostgresEventStoreOptions {
   pollIntervalMs?: number;
   /** LISTEN for commits (default true). In-process appends wake subscribers either way. */
   listen?: boolean;
+  /**
+   * Apply the store's pending schema migrations while connecting (default true). With false,
+   * connecting fails when one is pending: run `PostgresEventStore.migrate` first (a deployment
+   * whose processes may not change the schema).
+   */
+  migrate?: boolean;
   logger?: Logger;
 }
 
+export type PostgresMigrateOptions = Pick<
+  PostgresEventStoreOptions,
+  'connectionString' | 'schema' | 'logger'
+>;
+
 /**
  * The EventStore port over PostgreSQL (and PGlite served over the wire protocol). Create it
- * with `PostgresEventStore.connect(options)`: the schema migration runs first, idempotently.
- * Each concern lives in a module of its own (append, multi-stream-append, dependent-writes,
- * read, subscriptions, stream-metadata); this class puts them together on one pool.
+ * with `PostgresEventStore.connect(options)`, which migrates the schema first. Each concern
+ * lives in a module of its own (append, multi-stream-append, dependent-writes, read,
+ * subscriptions, stream-metadata, migrations); this class puts them together on one pool.
  */
 export class PostgresEventStore implements EventStore {
   readonly schema: string;
@@ -106,12 +123,46 @@ export class PostgresEventStore implements EventStore {
       logger.warn({ error: describe(error) }, 'idle event store connection failed'),
     );
     try {
-      await pool.query(schemaMigration(schema));
+      const migrations = { pool, schema, logger };
+      if (options.migrate === false) await PostgresEventStore.checkMigrated(migrations);
+      else await PostgresEventStore.runOwnMigrations(migrations);
     } catch (error) {
       await pool.end();
       throw error;
     }
     return new PostgresEventStore(pool, options, logger);
+  }
+
+  /**
+   * Applies the store's pending schema migrations (`<schema>.schema_migrations` records them),
+   * for a `migrate` step run before the processes start.
+   */
+  static async migrate(options: PostgresMigrateOptions): Promise<MigrationsReport> {
+    const schema = options.schema ?? 'event_store';
+    return PostgresEventStore.runOwnMigrations({ ...options, schema });
+  }
+
+  private static runOwnMigrations(
+    options: ({ pool: Pool } | { connectionString: string }) & { schema: string; logger?: Logger },
+  ): Promise<MigrationsReport> {
+    return runMigrations({
+      ...options,
+      migrations: eventStoreMigrations(options.schema),
+      lockName: eventStoreLockName(options.schema),
+    });
+  }
+
+  private static async checkMigrated(options: { pool: Pool; schema: string }): Promise<void> {
+    const pending = await pendingMigrations({
+      ...options,
+      migrations: eventStoreMigrations(options.schema),
+    });
+    if (pending.length > 0) {
+      throw new Error(
+        `event store schema ${options.schema} lacks migration(s) ` +
+          `${pending.map((m) => `${m.version} (${m.name})`).join(', ')}: run PostgresEventStore.migrate first`,
+      );
+    }
   }
 
   appendToStream(
