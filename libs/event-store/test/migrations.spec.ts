@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import pino from 'pino';
-import type { NewEvent } from '@opcfleet/event-store';
+import { WrongExpectedRevisionError, type NewEvent } from '@opcfleet/event-store';
 import { startEmbeddedPostgres } from '@opcfleet/event-store/pglite';
 import {
   PostgresEventStore,
@@ -98,7 +98,7 @@ describe.each(databases)('event store schema migrations on %s', (_kind, createDa
       const recorded = await sql.query(
         'SELECT version, name FROM es_legacy.schema_migrations ORDER BY version',
       );
-      expect(recorded.rows.map((row) => row.version)).toEqual([1]);
+      expect(recorded.rows.map((row) => row.version)).toEqual([1, 2]);
 
       const all = (await store.readAll()).events;
       expect(
@@ -132,6 +132,19 @@ describe.each(databases)('event store schema migrations on %s', (_kind, createDa
       }
       expect(await store.checkpointer().load('projection')).toBe('7:3');
       expect(await store.getStreamMetadata(clientStream)).toEqual({ maxCount: 5 });
+
+      // What the new migration brought works on the old data: every moved stream is named.
+      const error = await store
+        .appendToStreams(
+          [...written.keys()].map((stream) => ({
+            streamName: stream,
+            events: events(1),
+            expectedRevision: 0,
+          })),
+        )
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+      expect((error as WrongExpectedRevisionError).conflicts).toHaveLength(2);
     } finally {
       await store.close();
     }
@@ -140,13 +153,16 @@ describe.each(databases)('event store schema migrations on %s', (_kind, createDa
   it('runs only when asked, when connecting is told not to migrate', async () => {
     const options = { connectionString: database.url, schema: 'es', logger: silent, poolMax: 2 };
     await expect(PostgresEventStore.connect({ ...options, migrate: false })).rejects.toThrow(
-      /lacks migration\(s\) 1 .*run PostgresEventStore.migrate first/,
+      /lacks migration\(s\) 1 .*2 .*run PostgresEventStore.migrate first/,
     );
 
     const report = await PostgresEventStore.migrate(options);
     expect(report).toEqual({
-      applied: [{ version: 1, name: expect.any(String) }],
-      version: 1,
+      applied: [
+        { version: 1, name: expect.any(String) },
+        { version: 2, name: expect.any(String) },
+      ],
+      version: 2,
       unknown: [],
     });
     expect((await PostgresEventStore.migrate(options)).applied).toEqual([]);

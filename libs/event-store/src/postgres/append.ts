@@ -19,6 +19,8 @@ export interface PostgresAppendOptions extends AppendOptions {
   /**
    * Read-your-writes: write other rows (a read model, an outbox) in the same transaction as the
    * events. Throwing rolls the append back. Not called for an idempotent retry.
+   * @deprecated Use `appendToStreams` with an inline projection (`project`): rows as data, in
+   * the append's statement, on every adapter.
    */
   onAppended?: OnAppended;
 }

@@ -1,6 +1,7 @@
 /**
- * Multi-stream appends with the caller's own rows: SQL text run in the append's statement
- * (DependentWrite), or in an open transaction (writeTransaction).
+ * The multi-stream appends that came before the port's `appendToStreams`: SQL text from the
+ * caller (DependentWrite), a per-stream outcome instead of all or nothing, an open transaction.
+ * Kept until the service has moved onto the port; new code uses `appendToStreams`.
  */
 import type { ExpectedRevision, NewEvent } from '../event-store';
 import { actualRevision, appendedPosition } from './append';
@@ -16,6 +17,7 @@ import { StatementParams } from './statement-params';
 
 /**
  * One stream's part of a multi-stream append (appendToStreams with dependent writes).
+ * @deprecated Use the port's `StreamAppend` with `appendToStreams(appends, { project })`.
  */
 export interface StreamAppendRequest {
   streamName: string;
@@ -25,6 +27,7 @@ export interface StreamAppendRequest {
 
 /**
  * What a multi-stream append with dependent writes did to one stream.
+ * @deprecated The port's `appendToStreams` answers `StreamAppendResult` and throws on a conflict.
  */
 export type StreamAppendOutcome =
   | {
@@ -44,6 +47,7 @@ export type StreamAppendOutcome =
  * append, so that it needs no round trip and no transaction of its own. It may read what the
  * append did from the table `appended (stream_name text, outcome text, revision bigint)`, e.g.
  * to write only the rows of streams whose outcome is 'appended'.
+ * @deprecated SQL text from the caller: return `ProjectedRow`s from an inline projection instead.
  */
 export interface DependentWrite {
   /** One data-modifying statement (INSERT, UPDATE...); `param(1)` is the first of `params`. */
@@ -53,6 +57,7 @@ export interface DependentWrite {
 
 /**
  * An open write transaction of writeTransaction.
+ * @deprecated Use `appendToStreams` with an inline projection.
  */
 export interface WriteTransaction {
   /** Runs a statement on the transaction's connection. */

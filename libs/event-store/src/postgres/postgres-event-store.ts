@@ -2,6 +2,7 @@ import { Pool, type PoolConfig } from 'pg';
 import pino, { type Logger } from 'pino';
 import type {
   AppendResult,
+  AppendToStreamsOptions,
   Checkpointer,
   EventBatch,
   EventStore,
@@ -10,6 +11,8 @@ import type {
   ReadAllResult,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
+  StreamAppendResult,
   StreamMetadata,
   StreamRename,
   Subscription,
@@ -32,6 +35,7 @@ import {
   runMigrations,
   type MigrationsReport,
 } from './migrations/migration-runner';
+import { appendToStreams } from './multi-stream-append';
 import { quoteIdentifier } from './postgres-schema';
 import { readAll, readStream, readStreams } from './read';
 import { getStreamMetadata, renameStreams, setStreamMetadata } from './stream-metadata';
@@ -78,8 +82,8 @@ export type PostgresMigrateOptions = Pick<
 /**
  * The EventStore port over PostgreSQL (and PGlite served over the wire protocol). Create it
  * with `PostgresEventStore.connect(options)`, which migrates the schema first. Each concern
- * lives in a module of its own (append, multi-stream-append, dependent-writes, read,
- * subscriptions, stream-metadata, migrations); this class puts them together on one pool.
+ * lives in a module of its own (append, multi-stream-append, read, subscriptions,
+ * stream-metadata, migrations); this class puts them together on one pool.
  */
 export class PostgresEventStore implements EventStore {
   readonly schema: string;
@@ -174,25 +178,48 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
+   * The port's atomic multi-stream append (see EventStore.appendToStreams).
+   */
+  appendToStreams<State = unknown>(
+    appends: readonly StreamAppend<State>[],
+    options?: AppendToStreamsOptions<State>,
+  ): Promise<StreamAppendResult[]>;
+  /**
    * Appends to several streams in one statement, each under its own expectedRevision. Unlike
    * appendToStream, a conflict is an outcome, not a throw: the other streams are appended all
    * the same (in one implicit transaction), and the caller retries the conflicting ones.
    * `dependentWrites` commit with the appends, or fail them all.
+   * @deprecated An array as second argument selects this non-atomic append with SQL text from
+   * the caller. Use `appendToStreams(appends, { project })`: all or nothing, rows as data.
    */
   appendToStreams(
     appends: readonly StreamAppendRequest[],
-    dependentWrites: readonly DependentWrite[] = [],
-  ): Promise<StreamAppendOutcome[]> {
-    return appendWithDependentWrites(this.connection, appends, dependentWrites, {
-      allOrNothing: false,
-    });
+    dependentWrites: readonly DependentWrite[],
+  ): Promise<StreamAppendOutcome[]>;
+  async appendToStreams(
+    appends: readonly (StreamAppend | StreamAppendRequest)[],
+    second?: AppendToStreamsOptions | readonly DependentWrite[],
+  ): Promise<StreamAppendResult[] | StreamAppendOutcome[]> {
+    // Array.isArray does not narrow a readonly array type.
+    if (!Array.isArray(second)) {
+      return appendToStreams(
+        this.connection,
+        appends as StreamAppend[],
+        second as AppendToStreamsOptions | undefined,
+      );
+    }
+    return appendWithDependentWrites(
+      this.connection,
+      appends as StreamAppendRequest[],
+      second as readonly DependentWrite[],
+      { allOrNothing: false },
+    );
   }
 
   /**
-   * Appends to several streams and runs `dependentWrites` in one statement (one round trip, no
-   * transaction to open), all or nothing: when one stream is not at its expected revision,
-   * nothing is written and WrongExpectedRevisionError (or DuplicateEventIdsError) is thrown,
-   * like appendToStream. An idempotent retry of the whole append answers `duplicate` outcomes.
+   * Appends to several streams and runs `dependentWrites` in one statement, all or nothing,
+   * like the port's appendToStreams.
+   * @deprecated SQL text from the caller. Use `appendToStreams(appends, { project })`.
    */
   appendToStreamsAtomically(
     appends: readonly StreamAppendRequest[],
@@ -204,9 +231,9 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Runs `work` in one transaction with appends to several streams and the caller's own rows
-   * (read models): all commit together, or nothing does when `work` throws. Subscribers are
-   * woken after the commit.
+   * Runs `work` in one transaction with appends to several streams and the caller's own rows:
+   * all commit together, or nothing does when `work` throws.
+   * @deprecated Use `appendToStreams(appends, { project })`.
    */
   writeTransaction<T>(work: (transaction: WriteTransaction) => Promise<T>): Promise<T> {
     return writeTransaction(this.connection, work);
@@ -216,7 +243,6 @@ export class PostgresEventStore implements EventStore {
     return readStream(this.connection, streamName, options);
   }
 
-  /** Every event of each named stream, in revision order; a stream that does not exist is absent. */
   readStreams(streamNames: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
     return readStreams(this.connection, streamNames);
   }

@@ -21,5 +21,5 @@ export function notifyChannel(schema: string): string {
 /** Encodes expectedRevision for the append function: -1 any, -2 no_stream, -3 stream_exists. */
 export const EXPECTED = { any: -1, no_stream: -2, stream_exists: -3 } as const;
 
-/** Raised by require_appended: one stream of an all-or-nothing multi-stream append refused. */
+/** Raised by check_all_appended: one stream of an all-or-nothing multi-stream append refused. */
 export const ALL_OR_NOTHING_SQLSTATE = 'OS409';

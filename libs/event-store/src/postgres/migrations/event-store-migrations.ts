@@ -15,6 +15,7 @@ export function eventStoreMigrations(schema: string): Migration[] {
   const s = quoteIdentifier(schema);
   return [
     { version: 1, name: 'streams, events, metadata, checkpoints, append function', sql: tables(s) },
+    { version: 2, name: 'check_all_appended names every refused stream', sql: checkAllAppended(s) },
   ];
 }
 
@@ -167,6 +168,38 @@ BEGIN
                                          'revision', p_revisions[i])::text;
     END IF;
   END LOOP;
+  RETURN true;
+END
+$fn$;
+`;
+}
+
+/**
+ * Version 2: the check of an all-or-nothing multi-stream append. It fails the whole statement
+ * (appends and rows) when a stream did not take its events, with SQLSTATE
+ * ${ALL_OR_NOTHING_SQLSTATE} and every refused stream in DETAIL, a JSON array of
+ * `{ stream, outcome, revision }`, so that the caller reloads all of them at once.
+ * (require_appended, of version 1, stops at the first one; releases before this one use it.)
+ */
+function checkAllAppended(s: string): string {
+  return `
+CREATE OR REPLACE FUNCTION ${s}.check_all_appended(p_streams text[], p_outcomes text[], p_revisions bigint[])
+RETURNS boolean
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+  v_refused jsonb := '[]';
+BEGIN
+  FOR i IN 1 .. coalesce(array_length(p_outcomes, 1), 0) LOOP
+    IF p_outcomes[i] NOT IN ('appended', 'duplicate') THEN
+      v_refused := v_refused || jsonb_build_array(jsonb_build_object(
+        'stream', p_streams[i], 'outcome', p_outcomes[i], 'revision', p_revisions[i]));
+    END IF;
+  END LOOP;
+  IF jsonb_array_length(v_refused) > 0 THEN
+    RAISE EXCEPTION '% stream(s) did not take their events', jsonb_array_length(v_refused)
+      USING ERRCODE = '${ALL_OR_NOTHING_SQLSTATE}', DETAIL = v_refused::text;
+  END IF;
   RETURN true;
 END
 $fn$;
