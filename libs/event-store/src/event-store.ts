@@ -111,8 +111,8 @@ export interface AppendToStreamsOptions<State = unknown> {
 }
 
 /**
- * A read-model row, written by the store in the commit of an append (inline projection).
- * Table and column names are plain
+ * A read-model row, written by the store in the commit of an append (inline projection) or
+ * with a subscription's checkpoint (catch-up projection). Table and column names are plain
  * identifiers (lowercase letters, digits, `_`); values are bound as parameters and converted to
  * the column's type (objects and arrays into `jsonb`, ISO strings into timestamps).
  *
@@ -125,7 +125,7 @@ export interface AppendToStreamsOptions<State = unknown> {
  *   for a row that other streams than its own contribute to (a client seen through its jobs).
  *   Several streams may advance one row in one call; a missing row stays missing.
  *
- * In one call (an append), each table's rows share their key columns,
+ * In one call (an append, a subscription batch), each table's rows share their key columns,
  * and its upserts and advances their columns; a key is upserted or deleted once.
  */
 export type ProjectedRow = RowUpsert | RowDelete | RowAdvance;
@@ -157,6 +157,11 @@ export interface RowAdvance {
   key: Record<string, unknown>;
   /** Each column becomes the greatest of its value and this one. */
   values: Record<string, unknown>;
+}
+
+/** What a subscription handler may return: rows written with the batch's checkpoint. */
+export interface ProjectedBatch {
+  rows: readonly ProjectedRow[];
 }
 
 export interface ReadStreamOptions {
@@ -250,6 +255,8 @@ export class InvalidEventStoreInputError extends Error {
 export interface Checkpointer {
   load(subscriptionName: string): Promise<string | undefined>;
   store(subscriptionName: string, checkpoint: string): Promise<void>;
+  /** Forgets it: the subscription starts from the beginning next time (a rebuild). */
+  delete(subscriptionName: string): Promise<void>;
 }
 
 export interface SubscriptionOptions {
@@ -260,9 +267,11 @@ export interface SubscriptionOptions {
   batchSize?: number;
   /**
    * `store` (default): the subscription stores the checkpoint after each handled batch
-   * (at-least-once: a crash between handling and storing replays the batch).
+   * (at-least-once: a crash between handling and storing replays the batch). A handler that
+   * returns `{ rows }` has them written in the same commit as the checkpoint (exactly-once
+   * effect: a crash before that commit replays the batch, and loses nothing).
    * `handler`: the handler stores `batch.checkpoint` itself, in the same transaction as the
-   * rows it writes (exactly-once effect), and `checkpointer.load` tells where to resume.
+   * rows it writes, and `checkpointer.load` tells where to resume. It may not return rows.
    */
   checkpointing?: { mode: 'store' } | { mode: 'handler'; checkpointer: Pick<Checkpointer, 'load'> };
   /** Called when the handler (or a read) throws; the batch is retried after a back-off. */
@@ -287,6 +296,9 @@ export interface EventBatch {
   /** Checkpoint to store once every event of the batch is handled. */
   checkpoint: string;
 }
+
+/** Handles one batch; returning `{ rows }` writes them with the checkpoint (mode `store`). */
+export type BatchHandler = (batch: EventBatch) => Promise<void | ProjectedBatch>;
 
 export interface Subscription {
   /** Resolves once the subscription has handled everything committed before this call. */
@@ -318,10 +330,9 @@ export interface EventStore {
   /** Every event of each named stream, in revision order; a stream that does not exist is absent. */
   readStreams(streamNames: readonly string[]): Promise<Map<string, RecordedEvent[]>>;
   readAll(options?: ReadAllOptions): Promise<ReadAllResult>;
-  subscribe(
-    options: SubscriptionOptions,
-    handler: (batch: EventBatch) => Promise<void>,
-  ): Subscription;
+  subscribe(options: SubscriptionOptions, handler: BatchHandler): Subscription;
+  /** The checkpoints of 'store' mode subscriptions: for a handler that stores its own, or a reset. */
+  checkpointer(): Checkpointer;
   setStreamMetadata(streamName: string, metadata: StreamMetadata): Promise<void>;
   /**
    * Gives streams new names, for a migration from one naming scheme to another: every event

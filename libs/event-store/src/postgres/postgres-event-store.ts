@@ -3,8 +3,8 @@ import pino, { type Logger } from 'pino';
 import type {
   AppendResult,
   AppendToStreamsOptions,
+  BatchHandler,
   Checkpointer,
-  EventBatch,
   EventStore,
   NewEvent,
   ReadAllOptions,
@@ -251,10 +251,7 @@ export class PostgresEventStore implements EventStore {
     return readAll(this.connection, options);
   }
 
-  subscribe(
-    options: SubscriptionOptions,
-    handler: (batch: EventBatch) => Promise<void>,
-  ): Subscription {
+  subscribe(options: SubscriptionOptions, handler: BatchHandler): Subscription {
     if (this.closed) throw new Error('the event store is closed');
     const subscription = subscribe(
       this.connection,
@@ -270,7 +267,6 @@ export class PostgresEventStore implements EventStore {
     return subscription;
   }
 
-  /** Checkpoints of this store's own table, for 'handler' mode callers that use this pool. */
   checkpointer(): Checkpointer {
     return checkpointsOf(this.connection);
   }

@@ -1,7 +1,7 @@
-/** Catch-up subscriptions over this store: their reads, checkpoints, leases. */
-import type { Checkpointer, EventBatch, SubscriptionOptions } from '../event-store';
+/** Catch-up subscriptions over this store: their reads, checkpoints (with rows), leases. */
+import type { BatchHandler, Checkpointer, SubscriptionOptions } from '../event-store';
 import { CatchUpSubscription } from '../subscription/catch-up-subscription';
-import { loadCheckpoint, storeCheckpoint, type SqlQuery } from './checkpoints';
+import { deleteCheckpoint, loadCheckpoint, storeCheckpoint, type SqlQuery } from './checkpoints';
 import type { StoreConnection } from './connection';
 import { comparePositions, decodePosition } from './position';
 import { lastPosition, readAll, unreadEvents } from './read';
@@ -17,7 +17,7 @@ export function subscribe(
   connection: StoreConnection,
   settings: SubscriptionSettings,
   options: SubscriptionOptions,
-  handler: (batch: EventBatch) => Promise<void>,
+  handler: BatchHandler,
   onStopped: (subscription: CatchUpSubscription) => void,
 ): CatchUpSubscription {
   const checkpoints = checkpointsOf(connection);
@@ -25,7 +25,8 @@ export function subscribe(
     {
       readAll: (read) => readAll(connection, read),
       loadCheckpoint: checkpoints.load,
-      storeCheckpoint: checkpoints.store,
+      storeCheckpoint: (name, checkpoint, rows) =>
+        storeCheckpoint(poolQuery(connection), connection.schema, name, checkpoint, rows),
       lastPosition: (prefixes) => lastPosition(connection, prefixes),
       unreadEvents: (after) => unreadEvents(connection, after),
       comparePositions: (a, b) => comparePositions(decodePosition(a), decodePosition(b)),
@@ -61,6 +62,7 @@ export function checkpointsOf(connection: StoreConnection): Checkpointer {
   return {
     load: (name) => loadCheckpoint(query, connection.schema, name),
     store: (name, checkpoint) => storeCheckpoint(query, connection.schema, name, checkpoint),
+    delete: (name) => deleteCheckpoint(query, connection.schema, name),
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type {
-  EventBatch,
+  BatchHandler,
   EventStore,
   InlineProjection,
   NewEvent,
@@ -24,7 +24,7 @@ export interface ContractContext {
   /** A subscription to the test's streams that the suite stops after the test. */
   subscribe(
     options: Omit<SubscriptionOptions, 'name'> & { name?: string },
-    handler: (batch: EventBatch) => Promise<void>,
+    handler: BatchHandler,
   ): Subscription;
 }
 

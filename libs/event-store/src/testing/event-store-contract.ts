@@ -3,6 +3,7 @@ import {
   DuplicateEventIdsError,
   InvalidEventStoreInputError,
   WrongExpectedRevisionError,
+  type BatchHandler,
   type EventBatch,
   type EventStore,
   type NewEvent,
@@ -17,6 +18,7 @@ import {
   type ReadModelQuery,
 } from './contract-support';
 import { describeMultiStreamAppend } from './multi-stream-append.contract';
+import { describeProjectionSubscriptions } from './projection-subscription.contract';
 
 /** What the contract suite needs from an adapter under test. */
 export interface EventStoreContractFixture {
@@ -76,7 +78,7 @@ export function describeEventStoreContract(
     /** A subscription the test tears down even when it fails. */
     function subscribe(
       subscriptionOptions: Omit<SubscriptionOptions, 'name'> & { name?: string },
-      handler: (batch: EventBatch) => Promise<void>,
+      handler: BatchHandler,
     ) {
       const subscription = store.subscribe(
         { name: `${prefix}sub`, streamPrefixes: [prefix], ...subscriptionOptions },
@@ -540,6 +542,7 @@ export function describeEventStoreContract(
     });
 
     describeMultiStreamAppend(context);
+    describeProjectionSubscriptions(context);
 
     /**
      * readAll sees a commit only once every older transaction of the database server has ended
