@@ -57,70 +57,66 @@ const q = (column: string) => `"${column}"`;
 const invalid = (message: string) => new InvalidEventStoreInputError(message);
 
 function groupByTable(rows: readonly SourcedRow[]): TableRows[] {
-  const tables = new Map<string, TableRows>();
+  // Keyed by the table as written: its name and columns are checked once per call, not per row.
+  const tables = new Map<unknown, TableRows>();
   rows.forEach(({ row, stream }, index) => {
+    // Messages are built only for an error: most calls write many rows and have none.
+    const what = () => `row ${index} (${String(row?.table)})`;
     if (!row || typeof row !== 'object') throw invalid(`row ${index} is not an object`);
-    const table = checkedTableName(row.table);
-    const what = `row ${index} (${row.table})`;
-    const key = checkedColumns(row.key, `${what} key`);
-    if (key.length === 0) throw invalid(`${what} has no key columns`);
-    for (const column of key) {
-      if (row.key[column] === null || row.key[column] === undefined) {
-        throw invalid(`${what}: key column ${column} has no value`);
-      }
-    }
-    let entry = tables.get(table);
+    let entry = tables.get(row.table);
+    const key = columnsOf(row.key, entry?.keys, () => `${what()} key`);
     if (!entry) {
+      if (key.length === 0) throw invalid(`${what()} has no key columns`);
+      const table = checkedTableName(row.table);
       entry = { table, name: row.table, keys: key, claimed: new Map(), advanced: new Set() };
-      tables.set(table, entry);
-    } else if (!sameColumns(entry.keys, key)) {
-      throw invalid(`${what}: the rows of one table must share their key columns`);
+      tables.set(row.table, entry);
+    } else if (key !== entry.keys) {
+      throw invalid(`${what()}: the rows of one table must share their key columns`);
     }
-    const keyId = JSON.stringify(entry.keys.map((column) => row.key[column]));
-    const item = (columns: Record<string, unknown>): Item => ({
-      ...(stream !== undefined && { s: stream }),
-      r: { ...row.key, ...columns },
-    });
+    const keyValues = entry.keys.map((column) => row.key[column]);
+    if (keyValues.some((value) => value === null || value === undefined)) {
+      throw invalid(`${what()}: a key column has no value`);
+    }
+    const keyId = JSON.stringify(keyValues);
     switch (row.op) {
       case undefined:
       case 'upsert': {
-        const columns = checkedValueColumns(row.values, key, what);
+        const columns = valueColumnsOf(row.values, entry, entry.upsert?.columns, what);
         const monotonic = [...(row.monotonic ?? [])].sort();
         for (const column of monotonic) {
-          if (!columns.includes(column)) throw invalid(`${what}: monotonic ${column} is no value`);
+          if (!columns.includes(column))
+            throw invalid(`${what()}: monotonic ${column} is no value`);
         }
         entry.upsert ??= { columns, monotonic, items: [] };
-        if (!sameColumns(entry.upsert.columns, columns)) {
-          throw invalid(`${what}: the upserts of one table must share their columns`);
+        if (columns !== entry.upsert.columns) {
+          throw invalid(`${what()}: the upserts of one table must share their columns`);
         }
         if (!sameColumns(entry.upsert.monotonic, monotonic)) {
-          throw invalid(`${what}: the upserts of one table must share their monotonic columns`);
+          throw invalid(`${what()}: the upserts of one table must share their monotonic columns`);
         }
         claim(entry, keyId, 'upsert', what);
-        entry.upsert.items.push(
-          item({ ...row.values, [REVISION_COLUMN]: checkedRevision(row, what) }),
-        );
+        entry.upsert.items.push(itemOf(stream, row.key, row.values, checkedRevision(row, what)));
         return;
       }
       case 'delete':
         claim(entry, keyId, 'delete', what);
         entry.remove ??= { items: [] };
-        entry.remove.items.push(item({ [REVISION_COLUMN]: checkedRevision(row, what) }));
+        entry.remove.items.push(itemOf(stream, row.key, {}, checkedRevision(row, what)));
         return;
       case 'advance': {
-        const columns = checkedValueColumns(row.values, key, what);
-        if (columns.length === 0) throw invalid(`${what}: an advance moves at least one column`);
+        const columns = valueColumnsOf(row.values, entry, entry.advance?.columns, what);
+        if (columns.length === 0) throw invalid(`${what()}: an advance moves at least one column`);
         entry.advance ??= { columns, items: [] };
-        if (!sameColumns(entry.advance.columns, columns)) {
-          throw invalid(`${what}: the advances of one table must share their columns`);
+        if (columns !== entry.advance.columns) {
+          throw invalid(`${what()}: the advances of one table must share their columns`);
         }
         entry.advanced.add(keyId);
-        entry.advance.items.push(item(row.values));
+        entry.advance.items.push(itemOf(stream, row.key, row.values));
         return;
       }
       default:
         throw invalid(
-          `${what}: op ${JSON.stringify((row as { op: unknown }).op)} is not upsert, delete or advance`,
+          `${what()}: op ${JSON.stringify((row as { op: unknown }).op)} is not upsert, delete or advance`,
         );
     }
   });
@@ -128,8 +124,19 @@ function groupByTable(rows: readonly SourcedRow[]): TableRows[] {
   return [...tables.values()];
 }
 
-function claim(entry: TableRows, keyId: string, op: 'upsert' | 'delete', what: string): void {
-  if (entry.claimed.has(keyId)) throw invalid(`${what}: its key is written twice in one call`);
+function itemOf(
+  stream: number | undefined,
+  key: Record<string, unknown>,
+  values: Record<string, unknown>,
+  revision?: number,
+): Item {
+  const r: Record<string, unknown> = Object.assign({}, key, values);
+  if (revision !== undefined) r[REVISION_COLUMN] = revision;
+  return stream === undefined ? { r } : { s: stream, r };
+}
+
+function claim(entry: TableRows, keyId: string, op: 'upsert' | 'delete', what: () => string): void {
+  if (entry.claimed.has(keyId)) throw invalid(`${what()}: its key is written twice in one call`);
   entry.claimed.set(keyId, op);
 }
 
@@ -154,29 +161,40 @@ function checkAdvancesFit(entry: TableRows): void {
   }
 }
 
-function checkedColumns(columns: unknown, what: string): string[] {
+/**
+ * The sorted column names of `columns`: `known` itself when they are the same (checked before),
+ * else checked as identifiers.
+ */
+function columnsOf(columns: unknown, known: string[] | undefined, what: () => string): string[] {
   if (!columns || typeof columns !== 'object' || Array.isArray(columns)) {
-    throw invalid(`${what} is not an object of columns`);
+    throw invalid(`${what()} is not an object of columns`);
   }
   const names = Object.keys(columns).sort();
-  for (const name of names) checkedIdentifier(name, `${what}: column`);
+  if (known && sameColumns(known, names)) return known;
+  for (const name of names) checkedIdentifier(name, `${what()}: column`);
   return names;
 }
 
-function checkedValueColumns(values: unknown, key: string[], what: string): string[] {
-  const columns = checkedColumns(values, `${what} values`);
+function valueColumnsOf(
+  values: unknown,
+  entry: TableRows,
+  known: string[] | undefined,
+  what: () => string,
+): string[] {
+  const columns = columnsOf(values, known, () => `${what()} values`);
+  if (columns === known) return columns;
   for (const column of columns) {
-    if (key.includes(column) || column === REVISION_COLUMN) {
-      throw invalid(`${what}: ${column} is a key or the revision column, not a value`);
+    if (entry.keys.includes(column) || column === REVISION_COLUMN) {
+      throw invalid(`${what()}: ${column} is a key or the revision column, not a value`);
     }
   }
   return columns;
 }
 
-function checkedRevision(row: { revision?: unknown }, what: string): number {
+function checkedRevision(row: { revision?: unknown }, what: () => string): number {
   const revision = row.revision;
   if (typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < 0) {
-    throw invalid(`${what}: revision ${String(revision)} is not a stream revision`);
+    throw invalid(`${what()}: revision ${String(revision)} is not a stream revision`);
   }
   return revision;
 }
