@@ -2,6 +2,9 @@
  * `npm run bench:event-store`: the same workload on this store and on Emmett's PostgreSQL event
  * store (@event-driven-io/emmett-postgresql), each in a fresh database of BENCH_DATABASE_URL's
  * server, and one table with both and the ratio. Figures, not assertions: see README.md.
+ *
+ * BENCH_BASELINE=<folder of another build's dist/libs/event-store/src/postgres> compares with
+ * that build of this store instead (an earlier commit, built in a git worktree).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -9,12 +12,14 @@ import { createRequire } from 'node:module';
 import { getPostgreSQLEventStore, readMessagesBatch } from '@event-driven-io/emmett-postgresql';
 import { Client } from 'pg';
 import pino from 'pino';
+import type { InlineProjection } from '../src/event-store';
 import { PostgresEventStore } from '../src/postgres';
 import { createTestDatabase } from '../src/testing/test-database';
 
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const LAG_EVENTS = Math.round(300 * SCALE);
+const BASELINE = process.env.BENCH_BASELINE;
 
 interface BenchEvent {
   type: string;
@@ -25,6 +30,11 @@ interface BenchEvent {
 interface Target {
   name: string;
   append(stream: string, events: BenchEvent[]): Promise<void>;
+  /**
+   * Opens two new streams in one atomic append, with a read-model row for each in the same
+   * commit (a job and its mark on a client stream); absent where the store cannot.
+   */
+  appendPairWithRows?(streams: [string, string], events: BenchEvent[]): Promise<void>;
   /** Reads $all from the start in pages; resolves with the count. */
   readAllPages(pageSize: number): Promise<number>;
   /** Handles every event from the start of $all; resolves with the count once caught up. */
@@ -47,6 +57,7 @@ const LINES: Line[] = [
   { label: 'append batch of 10, 1 writer', unit: 'events/s', better: 'higher' },
   { label: 'append batch of 10, 8 writers', unit: 'events/s', better: 'higher' },
   { label: 'append batch of 100, 8 writers', unit: 'events/s', better: 'higher' },
+  { label: '2 streams + 2 rows atomically, 8 writers', unit: 'appends/s', better: 'higher' },
   { label: 'readAll, pages of 1,000', unit: 'events/s', better: 'higher' },
   { label: 'catch-up subscription from 0', unit: 'events/s', better: 'higher' },
   { label: 'subscription lag P50', unit: 'ms', better: 'lower' },
@@ -74,9 +85,8 @@ async function main(): Promise<void> {
   const databases = [];
   const targets: Target[] = [];
   try {
-    for (const open of process.env.BENCH_OURS_ONLY
-      ? [openOurs, openOurs]
-      : [openOurs, openEmmett]) {
+    const other = process.env.BENCH_OURS_ONLY ? openOurs : BASELINE ? openBaseline : openEmmett;
+    for (const open of [openOurs, other]) {
       const database = await createTestDatabase(SERVER, 'es_bench');
       databases.push(database);
       targets.push(await open(database.url));
@@ -85,13 +95,20 @@ async function main(): Promise<void> {
     const stored = new Map<Target, number>(targets.map((target) => [target, 0]));
     const record = (target: Target, value: number) => figures.get(target)!.push(value);
 
-    // Lag first, on a near-empty store: a follower then starts at once on either store.
+    // Lag first, on a near-empty store: a follower then starts at once on either store. Best
+    // of ROUNDS per percentile, alternating which store goes first.
     const lags = new Map<Target, number[]>();
-    for (const target of targets) {
-      log(`${target.name}: subscription lag over ${LAG_EVENTS} events`);
-      const measured = await lag(target);
-      lags.set(target, measured.lags);
-      stored.set(target, stored.get(target)! + measured.appended);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of round % 2 ? [...targets].reverse() : targets) {
+        log(`${target.name}: subscription lag over ${LAG_EVENTS} events`);
+        const measured = await lag(target);
+        const best = lags.get(target);
+        lags.set(
+          target,
+          best ? best.map((ms, i) => Math.min(ms, measured.lags[i])) : measured.lags,
+        );
+        stored.set(target, stored.get(target)! + measured.appended);
+      }
     }
 
     for (const [writers, batch, events] of APPENDS) {
@@ -105,6 +122,16 @@ async function main(): Promise<void> {
       }
       for (const target of targets) record(target, best.get(target)!);
     }
+
+    const pairBest = new Map<Target, number>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of round % 2 ? [...targets].reverse() : targets) {
+        const run = await pairRate(target, 8, Math.round(2_000 * SCALE));
+        pairBest.set(target, Math.max(pairBest.get(target) ?? 0, run.perSecond));
+        stored.set(target, stored.get(target)! + run.events);
+      }
+    }
+    for (const target of targets) record(target, pairBest.get(target)!);
 
     // Reads stop at the oldest transaction open anywhere on the server; other work on a
     // shared server must not cut the measured reads short.
@@ -140,7 +167,12 @@ async function main(): Promise<void> {
     }
 
     for (const target of targets) figures.get(target)!.push(...lags.get(target)!);
-    printTable(targets.map((target) => figures.get(target)!));
+    const otherName = targets[1].name === 'emmett' ? 'emmett 0.42' : targets[1].name;
+    if (BASELINE) notes.push(`baseline: the build in ${BASELINE}`);
+    printTable(
+      targets.map((target) => figures.get(target)!),
+      otherName,
+    );
     for (const target of targets)
       console.log(`${target.name}: ${stored.get(target)} events stored`);
     for (const note of notes) console.log(`note: ${note}`);
@@ -198,6 +230,47 @@ async function appendRate(
   return { perSecond: appended / seconds, events: appended };
 }
 
+/** `writers` concurrent loops, each append opening two streams with a row each. */
+async function pairRate(
+  target: Target,
+  writers: number,
+  appends: number,
+): Promise<{ perSecond: number; events: number }> {
+  if (!target.appendPairWithRows) return { perSecond: NaN, events: 0 };
+  const perWriter = Math.ceil(appends / writers);
+  const run = randomUUID().slice(0, 8);
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: writers }, async (_, writer) => {
+      for (let i = 0; i < perWriter; i++) {
+        const job = `pair-${run}-${writer}-${i}`;
+        await target.appendPairWithRows!([`${job}-a`, `${job}-b`], makeEvents(1, i));
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1_000;
+  log(
+    `${target.name}: ${perWriter * writers} atomic appends of 2 streams + 2 rows: ${seconds.toFixed(1)} s`,
+  );
+  return { perSecond: (perWriter * writers) / seconds, events: perWriter * writers * 2 };
+}
+
+/** The read-model table of the pair workload, the same on both builds. */
+const PAIR_VIEWS = `CREATE SCHEMA IF NOT EXISTS bench_views;
+  CREATE TABLE IF NOT EXISTS bench_views.streams (
+    stream_name text PRIMARY KEY, status text NOT NULL, body jsonb NOT NULL,
+    stream_revision integer NOT NULL)`;
+
+function pairRow(streamName: string, events: BenchEvent[], revision: number) {
+  const last = events[events.length - 1];
+  return {
+    stream_name: streamName,
+    status: last.data.phase,
+    body: last.data,
+    stream_revision: revision,
+  };
+}
+
 const PROBE = -1;
 
 /** Time from the start of an append to the subscriber's handler, one event every ~5 ms. */
@@ -242,6 +315,9 @@ async function lag(target: Target): Promise<{ lags: number[]; appended: number }
   return { lags: percentiles, appended: LAG_EVENTS + probes };
 }
 
+const toNew = (events: BenchEvent[]) =>
+  events.map((event) => ({ id: randomUUID(), type: event.type, data: event.data }));
+
 async function openOurs(url: string): Promise<Target> {
   const store = await PostgresEventStore.connect({
     connectionString: url,
@@ -249,10 +325,96 @@ async function openOurs(url: string): Promise<Target> {
     poolMax: 10,
     logger: pino({ level: 'warn' }),
   });
-  const toNew = (events: BenchEvent[]) =>
-    events.map((event) => ({ id: randomUUID(), type: event.type, data: event.data }));
+  await createPairViews(url);
+  const project: InlineProjection<BenchEvent[]> = ({ streamName, revision, stateAfter }) => {
+    const { stream_name, stream_revision, ...values } = pairRow(streamName, stateAfter, revision);
+    return [
+      { table: 'bench_views.streams', key: { stream_name }, values, revision: stream_revision },
+    ];
+  };
   return {
-    name: 'opcfleet',
+    ...storeTarget('opcfleet', store),
+    appendPairWithRows: async (streams, events) => {
+      await store.appendToStreams(
+        streams.map((streamName) => ({
+          streamName,
+          events: toNew(events),
+          expectedRevision: 'no_stream' as const,
+          stateAfter: events,
+        })),
+        { project },
+      );
+    },
+  };
+}
+
+/**
+ * Another build of this store (BENCH_BASELINE), with its multi-stream API of the time: before
+ * the port had one, the service passed its rows as SQL (appendToStreamsAtomically with a
+ * dependent write), which is what this does.
+ */
+async function openBaseline(url: string): Promise<Target> {
+  const { PostgresEventStore: Baseline } = createRequire(__filename)(BASELINE!) as {
+    PostgresEventStore: typeof PostgresEventStore;
+  };
+  const store = await Baseline.connect({
+    connectionString: url,
+    schema: 'bench',
+    poolMax: 10,
+    logger: pino({ level: 'warn' }),
+  });
+  await createPairViews(url);
+  const legacy = store as unknown as {
+    appendToStreamsAtomically(
+      appends: { streamName: string; events: unknown[]; expectedRevision: 'no_stream' }[],
+      writes: { sql: (param: (n: number) => string) => string; params: unknown[] }[],
+    ): Promise<unknown>;
+  };
+  return {
+    ...storeTarget('baseline', store),
+    appendPairWithRows: async (streams, events) => {
+      const rows = streams.map((streamName) => pairRow(streamName, events, events.length - 1));
+      await legacy.appendToStreamsAtomically(
+        streams.map((streamName) => ({
+          streamName,
+          events: toNew(events),
+          expectedRevision: 'no_stream',
+        })),
+        [
+          {
+            sql: (
+              param,
+            ) => `INSERT INTO bench_views.streams (stream_name, status, body, stream_revision)
+              SELECT r.stream_name, r.status, r.body, r.stream_revision
+                FROM jsonb_to_recordset(${param(1)}::jsonb)
+                     AS r(stream_name text, status text, body jsonb, stream_revision int)
+                JOIN appended a ON a.stream_name = r.stream_name AND a.outcome = 'appended'
+               ORDER BY r.stream_name
+              ON CONFLICT (stream_name) DO UPDATE SET status = EXCLUDED.status,
+                body = EXCLUDED.body, stream_revision = EXCLUDED.stream_revision
+              WHERE bench_views.streams.stream_revision < EXCLUDED.stream_revision`,
+            params: [JSON.stringify(rows)],
+          },
+        ],
+      );
+    },
+  };
+}
+
+async function createPairViews(url: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(PAIR_VIEWS);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The workload every build of this store runs the same way. */
+function storeTarget(name: string, store: PostgresEventStore): Target {
+  return {
+    name,
     append: async (stream, events) => void (await store.appendToStream(stream, toNew(events))),
     readAllPages: async (pageSize) => {
       let count = 0;
@@ -378,12 +540,13 @@ function makeEvent(seq: number): BenchEvent {
   };
 }
 
-function printTable([ours, emmett]: number[][]): void {
+function printTable([ours, other]: number[][], otherName: string): void {
   const rows = LINES.map((line, i) => {
-    const ratio = line.better === 'higher' ? ours[i] / emmett[i] : emmett[i] / ours[i];
-    return [line.label, line.unit, format(ours[i]), format(emmett[i]), `${ratio.toFixed(2)}x`];
+    const ratio = line.better === 'higher' ? ours[i] / other[i] : other[i] / ours[i];
+    const shown = Number.isNaN(ratio) ? 'n/a' : `${ratio.toFixed(2)}x`;
+    return [line.label, line.unit, format(ours[i]), format(other[i]), shown];
   });
-  const header = ['workload', 'unit', 'opcfleet', 'emmett 0.42', 'opcfleet advantage'];
+  const header = ['workload', 'unit', 'opcfleet', otherName, 'opcfleet advantage'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) =>
     `| ${cells.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
@@ -394,12 +557,13 @@ function printTable([ours, emmett]: number[][]): void {
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
   console.log(
-    `best of ${ROUNDS} alternating rounds (lag and catch-up: one run each); advantage: ` +
-      'throughput ours/emmett, latency emmett/ours; above 1.00x = opcfleet better',
+    `best of ${ROUNDS} alternating rounds (catch-up: one run each); advantage: ` +
+      `throughput ours/${otherName}, latency ${otherName}/ours; above 1.00x = opcfleet better`,
   );
 }
 
 function format(value: number): string {
+  if (Number.isNaN(value)) return 'n/a';
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
 }
 

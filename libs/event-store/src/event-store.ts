@@ -53,6 +53,117 @@ export interface AppendResult {
   position: string;
 }
 
+/**
+ * One stream's part of a multi-stream append (`appendToStreams`). `State` is what the caller
+ * folded the stream into to decide; it reaches the inline projection.
+ */
+export interface StreamAppend<State = unknown> {
+  streamName: string;
+  events: readonly NewEvent[];
+  expectedRevision: ExpectedRevision;
+  /**
+   * The stream's state after `events`, folded by the caller from the stream's first event.
+   * With it the stream is projected inline (`options.project`); that needs an exact
+   * `expectedRevision` (a number or `no_stream`), since the state is only true if no other
+   * writer got in between.
+   */
+  stateAfter?: State;
+}
+
+/** What a multi-stream append did to one stream. */
+export interface StreamAppendResult {
+  streamName: string;
+  /** `duplicate`: these event ids were stored before, by this same append (a retry): nothing was written. */
+  outcome: 'appended' | 'duplicate';
+  nextExpectedRevision: number;
+  position: string;
+}
+
+/**
+ * An event as an inline projection sees it: stored in this append, at this revision. Its
+ * global position and time are given by the commit, which the projection's rows are part of.
+ */
+export type AppendedEvent = Pick<
+  RecordedEvent,
+  'id' | 'streamName' | 'type' | 'data' | 'metadata' | 'revision'
+>;
+
+/** One stream of an append, as its inline projection sees it. */
+export interface AppendedStream<State = unknown> {
+  streamName: string;
+  events: readonly AppendedEvent[];
+  /** Revision of the stream's last event after the append. */
+  revision: number;
+  stateAfter: State;
+}
+
+/**
+ * Maps a stream's state after an append to read-model rows, written in the same commit as the
+ * events (read-your-writes). Pure: no I/O, the rows are data the store writes.
+ */
+export type InlineProjection<State = unknown> = (
+  appended: AppendedStream<State>,
+) => readonly ProjectedRow[];
+
+export interface AppendToStreamsOptions<State = unknown> {
+  /** Called for each stream that carries `stateAfter`; its rows commit with the events. */
+  project?: InlineProjection<State>;
+}
+
+/**
+ * A read-model row, written by the store in the commit of an append (inline projection) or
+ * with a subscription's checkpoint (catch-up projection). Table and column names are plain
+ * identifiers (lowercase letters, digits, `_`); values are bound as parameters and converted to
+ * the column's type (objects and arrays into `jsonb`, ISO strings into timestamps).
+ *
+ * - `upsert` (the default `op`): inserts the row, or updates it only if its `stream_revision`
+ *   column is below `revision`: rows only move forward, so inline and catch-up projections,
+ *   replays and rebuilds may overlap. Columns in `monotonic` never go back either
+ *   (`GREATEST(existing, new)`), e.g. a last-seen time that `advance` rows also move.
+ * - `delete`: deletes the row if its `stream_revision` is below `revision`.
+ * - `advance`: moves columns of an existing row forward (`GREATEST`), whatever its revision:
+ *   for a row that other streams than its own contribute to (a client seen through its jobs).
+ *   Several streams may advance one row in one call; a missing row stays missing.
+ *
+ * In one call (an append, a subscription batch), each table's rows share their key columns,
+ * and its upserts and advances their columns; a key is upserted or deleted once.
+ */
+export type ProjectedRow = RowUpsert | RowDelete | RowAdvance;
+
+export interface RowUpsert {
+  op?: 'upsert';
+  /** `schema.table` or `table`. */
+  table: string;
+  /** The columns of a unique index of the table, and their values (not null). */
+  key: Record<string, unknown>;
+  values: Record<string, unknown>;
+  /** Stored in the row's `stream_revision` column: the revision of the stream it reflects. */
+  revision: number;
+  /** Columns of `values` that only move forward. */
+  monotonic?: readonly string[];
+}
+
+export interface RowDelete {
+  op: 'delete';
+  table: string;
+  key: Record<string, unknown>;
+  /** The row goes if its `stream_revision` is below this. */
+  revision: number;
+}
+
+export interface RowAdvance {
+  op: 'advance';
+  table: string;
+  key: Record<string, unknown>;
+  /** Each column becomes the greatest of its value and this one. */
+  values: Record<string, unknown>;
+}
+
+/** What a subscription handler may return: rows written with the batch's checkpoint. */
+export interface ProjectedBatch {
+  rows: readonly ProjectedRow[];
+}
+
 export interface ReadStreamOptions {
   direction?: 'forwards' | 'backwards';
   /** Inclusive start revision (forwards: lowest, backwards: highest). */
@@ -85,15 +196,33 @@ export interface StreamMetadata {
   [key: string]: unknown;
 }
 
+/** A stream that was not at the revision its append expected. */
+export interface RevisionConflict {
+  streamName: string;
+  expected: ExpectedRevision;
+  actual: number | 'no_stream';
+}
+
 /** Thrown when expectedRevision does not match: the caller reloads its state and decides again. */
 export class WrongExpectedRevisionError extends Error {
+  /**
+   * Every stream of the append that was not at its expected revision (this one first): a
+   * multi-stream append reports them all, so the caller reloads them all at once.
+   */
+  readonly conflicts: readonly RevisionConflict[];
+
   constructor(
     readonly streamName: string,
     readonly expected: ExpectedRevision,
     readonly actual: number | 'no_stream',
+    others: readonly RevisionConflict[] = [],
   ) {
-    super(`stream ${streamName}: expected revision ${String(expected)}, actual ${String(actual)}`);
+    super(
+      `stream ${streamName}: expected revision ${String(expected)}, actual ${String(actual)}` +
+        (others.length > 0 ? ` (and ${others.length} other stream(s) moved)` : ''),
+    );
     this.name = 'WrongExpectedRevisionError';
+    this.conflicts = [{ streamName, expected, actual }, ...others];
   }
 }
 
@@ -126,6 +255,8 @@ export class InvalidEventStoreInputError extends Error {
 export interface Checkpointer {
   load(subscriptionName: string): Promise<string | undefined>;
   store(subscriptionName: string, checkpoint: string): Promise<void>;
+  /** Forgets it: the subscription starts from the beginning next time (a rebuild). */
+  delete(subscriptionName: string): Promise<void>;
 }
 
 export interface SubscriptionOptions {
@@ -136,9 +267,11 @@ export interface SubscriptionOptions {
   batchSize?: number;
   /**
    * `store` (default): the subscription stores the checkpoint after each handled batch
-   * (at-least-once: a crash between handling and storing replays the batch).
+   * (at-least-once: a crash between handling and storing replays the batch). A handler that
+   * returns `{ rows }` has them written in the same commit as the checkpoint (exactly-once
+   * effect: a crash before that commit replays the batch, and loses nothing).
    * `handler`: the handler stores `batch.checkpoint` itself, in the same transaction as the
-   * rows it writes (exactly-once effect), and `checkpointer.load` tells where to resume.
+   * rows it writes, and `checkpointer.load` tells where to resume. It may not return rows.
    */
   checkpointing?: { mode: 'store' } | { mode: 'handler'; checkpointer: Pick<Checkpointer, 'load'> };
   /** Called when the handler (or a read) throws; the batch is retried after a back-off. */
@@ -164,6 +297,9 @@ export interface EventBatch {
   checkpoint: string;
 }
 
+/** Handles one batch; returning `{ rows }` writes them with the checkpoint (mode `store`). */
+export type BatchHandler = (batch: EventBatch) => Promise<void | ProjectedBatch>;
+
 export interface Subscription {
   /** Resolves once the subscription has handled everything committed before this call. */
   caughtUp(): Promise<void>;
@@ -178,12 +314,25 @@ export interface EventStore {
     events: NewEvent[],
     options?: AppendOptions,
   ): Promise<AppendResult>;
+  /**
+   * Appends to several streams at once, all or nothing: when one stream is not at its
+   * expected revision, nothing is written and WrongExpectedRevisionError names it (its
+   * `conflicts`, every stream that moved); some ids stored but not as this exact append:
+   * DuplicateEventIdsError. A stream whose events are all stored already, by this same append
+   * (a retry), answers `duplicate` and writes nothing, rows included. The rows of
+   * `options.project` commit with the events. Results come in the order of `appends`.
+   */
+  appendToStreams<State = unknown>(
+    appends: readonly StreamAppend<State>[],
+    options?: AppendToStreamsOptions<State>,
+  ): Promise<StreamAppendResult[]>;
   readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** Every event of each named stream, in revision order; a stream that does not exist is absent. */
+  readStreams(streamNames: readonly string[]): Promise<Map<string, RecordedEvent[]>>;
   readAll(options?: ReadAllOptions): Promise<ReadAllResult>;
-  subscribe(
-    options: SubscriptionOptions,
-    handler: (batch: EventBatch) => Promise<void>,
-  ): Subscription;
+  subscribe(options: SubscriptionOptions, handler: BatchHandler): Subscription;
+  /** The checkpoints of 'store' mode subscriptions: for a handler that stores its own, or a reset. */
+  checkpointer(): Checkpointer;
   setStreamMetadata(streamName: string, metadata: StreamMetadata): Promise<void>;
   /**
    * Gives streams new names, for a migration from one naming scheme to another: every event

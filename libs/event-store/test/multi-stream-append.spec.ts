@@ -6,8 +6,11 @@ import type { NewEvent } from '@opcfleet/event-store';
 
 jest.setTimeout(60_000);
 
-/** Group commit: several streams read, appended and projected per round trip. */
-describe('PostgresEventStore, several streams at once', () => {
+/**
+ * The multi-stream appends of before the port had one (deprecated: SQL text from the caller,
+ * non-atomic outcomes), kept working until the service has moved onto `appendToStreams`.
+ */
+describe('PostgresEventStore, several streams at once (deprecated APIs)', () => {
   let database: TestDatabase;
   let store: PostgresEventStore;
   let sql: Client;
@@ -44,11 +47,14 @@ describe('PostgresEventStore, several streams at once', () => {
     await store.appendToStream(existing, events(1));
     const forFresh = events(2);
 
-    const outcomes = await store.appendToStreams([
-      { streamName: existing, events: events(1), expectedRevision: 0 },
-      { streamName: fresh, events: forFresh, expectedRevision: 'no_stream' },
-      { streamName: moved, events: events(1), expectedRevision: 0 },
-    ]);
+    const outcomes = await store.appendToStreams(
+      [
+        { streamName: existing, events: events(1), expectedRevision: 0 },
+        { streamName: fresh, events: forFresh, expectedRevision: 'no_stream' },
+        { streamName: moved, events: events(1), expectedRevision: 0 },
+      ],
+      [],
+    );
 
     expect(outcomes).toEqual([
       expect.objectContaining({
@@ -70,12 +76,14 @@ describe('PostgresEventStore, several streams at once', () => {
     const stored = events(2);
     await store.appendToStream(name, stored);
 
-    const outcomes = await store.appendToStreams([
-      { streamName: name, events: stored, expectedRevision: 'no_stream' },
-    ]);
-    const [mixed] = await store.appendToStreams([
-      { streamName: name, events: [stored[0], ...events(1)], expectedRevision: 1 },
-    ]);
+    const outcomes = await store.appendToStreams(
+      [{ streamName: name, events: stored, expectedRevision: 'no_stream' }],
+      [],
+    );
+    const [mixed] = await store.appendToStreams(
+      [{ streamName: name, events: [stored[0], ...events(1)], expectedRevision: 1 }],
+      [],
+    );
 
     expect(outcomes).toEqual([
       expect.objectContaining({ outcome: 'duplicate', nextExpectedRevision: 1 }),
@@ -166,10 +174,13 @@ describe('PostgresEventStore, several streams at once', () => {
   it('refuses to name one stream twice in one append', async () => {
     const name = stream();
     await expect(
-      store.appendToStreams([
-        { streamName: name, events: events(1) },
-        { streamName: name, events: events(1) },
-      ]),
+      store.appendToStreams(
+        [
+          { streamName: name, events: events(1) },
+          { streamName: name, events: events(1) },
+        ],
+        [],
+      ),
     ).rejects.toThrow(/each stream once/);
     expect(await store.readStream(name)).toEqual([]);
   });

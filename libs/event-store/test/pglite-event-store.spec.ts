@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { PostgresEventStore } from '@opcfleet/event-store/postgres';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@opcfleet/event-store/pglite';
 import { describeEventStoreContract } from '@opcfleet/event-store/testing';
@@ -17,9 +17,12 @@ describeEventStoreContract('PGlite over the wire protocol', async () => {
     schema: 'es',
     poolMax: 2,
   });
+  const readModel = new Pool({ connectionString: database.url, max: 1 });
   return {
     store,
+    readModel: async (sql, params) => (await readModel.query(sql, params)).rows,
     dispose: async () => {
+      await readModel.end();
       await store.close();
       await database.stop();
     },

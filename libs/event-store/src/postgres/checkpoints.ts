@@ -1,4 +1,8 @@
+import type { ProjectedRow } from '../event-store';
+import { rowsOf } from './connection';
 import { quoteIdentifier } from './postgres-schema';
+import { rowWrites } from './projected-rows';
+import { StatementParams } from './statement-params';
 
 /**
  * Runs one SQL statement with positional parameters (`$1`...). `pg`'s `client.query`, a
@@ -7,29 +11,36 @@ import { quoteIdentifier } from './postgres-schema';
 export type SqlQuery = (sql: string, params: unknown[]) => Promise<unknown>;
 
 /**
- * Stores a subscription checkpoint through the caller's connection, so that it commits in the
- * same transaction as the read-model rows the batch produced ('handler' checkpoint mode):
+ * Stores a subscription checkpoint, and with it, in the same statement, the read-model rows
+ * the batch produced: both commit, or neither (a crash before the commit replays the batch).
+ *
+ * Through the caller's own connection, it commits in the caller's transaction (the way of
+ * 'handler' checkpoint mode before subscription handlers could return rows):
  *
  *     await dataSource.transaction(async (manager) => {
  *       await manager.save(JobView, rows);
  *       await storeCheckpoint((sql, p) => manager.query(sql, p), 'event_store', 'jobs', batch.checkpoint);
  *     });
- *
- * and subscribe with
- * `{ checkpointing: { mode: 'handler', checkpointer: { load: (n) => loadCheckpoint(q, schema, n) } } }`.
- * A crash before the commit loses both the rows and the checkpoint: the batch is handled again.
  */
 export async function storeCheckpoint(
   query: SqlQuery,
   schema: string,
   name: string,
   checkpoint: string,
+  rows: readonly ProjectedRow[] = [],
 ): Promise<void> {
+  const params = new StatementParams();
+  const writes = rowWrites(
+    rows.map((row) => ({ row })),
+    params,
+    { onlyAppended: false },
+  );
   await query(
-    `INSERT INTO ${quoteIdentifier(schema)}.checkpoints (name, checkpoint, updated_at)
-     VALUES ($1, $2, now())
+    `${writes.length > 0 ? `WITH ${writes.join(', ')}` : ''}
+     INSERT INTO ${quoteIdentifier(schema)}.checkpoints (name, checkpoint, updated_at)
+     VALUES (${params.add(name)}, ${params.add(checkpoint)}, now())
      ON CONFLICT (name) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()`,
-    [name, checkpoint],
+    params.values,
   );
 }
 
@@ -43,15 +54,10 @@ export async function loadCheckpoint(
     `SELECT checkpoint FROM ${quoteIdentifier(schema)}.checkpoints WHERE name = $1`,
     [name],
   );
-  const rows = rowsOf(result) as { checkpoint: string }[];
-  return rows[0]?.checkpoint;
+  return rowsOf<{ checkpoint: string }>(result)[0]?.checkpoint;
 }
 
-/** `pg` answers `{ rows }`, TypeORM's `query` answers the rows themselves. */
-function rowsOf(result: unknown): unknown[] {
-  if (Array.isArray(result)) return result;
-  if (result && typeof result === 'object' && Array.isArray((result as { rows?: unknown }).rows)) {
-    return (result as { rows: unknown[] }).rows;
-  }
-  throw new Error('query returned neither rows nor { rows }');
+/** Forgets the checkpoint stored under `name`: the subscription starts from the beginning. */
+export async function deleteCheckpoint(query: SqlQuery, schema: string, name: string) {
+  await query(`DELETE FROM ${quoteIdentifier(schema)}.checkpoints WHERE name = $1`, [name]);
 }

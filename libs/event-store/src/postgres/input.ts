@@ -1,6 +1,6 @@
 /** Caller input, checked before it reaches SQL: bad input gets a clear error and writes nothing. */
 import { InvalidEventStoreInputError, type ExpectedRevision, type NewEvent } from '../event-store';
-import { EXPECTED } from './postgres-schema';
+import { EXPECTED, PLAIN_IDENTIFIER } from './postgres-schema';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -51,4 +51,22 @@ export function checkedCount(maxCount: number | undefined): number | null {
 /** `stream_name LIKE prefix%`, with LIKE's wildcards in the prefix taken literally. */
 export function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** A table or column name from a caller, quoted for SQL: plain identifiers only, never SQL text. */
+export function checkedIdentifier(name: unknown, what: string): string {
+  if (typeof name !== 'string' || !PLAIN_IDENTIFIER.test(name)) {
+    throw new InvalidEventStoreInputError(
+      `${what} ${JSON.stringify(name)} is not a plain identifier (lowercase letters, digits, _)`,
+    );
+  }
+  return `"${name}"`;
+}
+
+/** `schema.table` or `table`, quoted part by part. */
+export function checkedTableName(name: unknown): string {
+  if (typeof name !== 'string') return checkedIdentifier(name, 'table');
+  const parts = name.split('.');
+  if (parts.length > 2) return checkedIdentifier(name, 'table');
+  return parts.map((part) => checkedIdentifier(part, `table ${name}: part`)).join('.');
 }

@@ -1,16 +1,20 @@
-import type {
-  EventBatch,
-  ReadAllOptions,
-  ReadAllResult,
-  Subscription,
-  SubscriptionOptions,
+import {
+  InvalidEventStoreInputError,
+  type BatchHandler,
+  type EventBatch,
+  type ProjectedRow,
+  type ReadAllOptions,
+  type ReadAllResult,
+  type Subscription,
+  type SubscriptionOptions,
 } from '../event-store';
 
 /** What a catch-up subscription needs from an adapter. */
 export interface SubscriptionSource {
   readAll(options: ReadAllOptions): Promise<ReadAllResult>;
   loadCheckpoint(name: string): Promise<string | undefined>;
-  storeCheckpoint(name: string, checkpoint: string): Promise<void>;
+  /** Stores the checkpoint and, in the same commit, the rows the batch's handler returned. */
+  storeCheckpoint(name: string, checkpoint: string, rows?: readonly ProjectedRow[]): Promise<void>;
   /**
    * What lies after this position, looked at after a read that returned nothing: 'blocked'
    * when committed events wait behind an older open transaction (they become readable when it
@@ -60,7 +64,8 @@ const DEFAULT_BATCH_SIZE = 500;
 /**
  * Reads batches after the checkpoint in commit order, hands them to the handler, retries a
  * failing batch with capped exponential back-off (never skipping it), stores the checkpoint
- * (mode 'store'), and sleeps until a wake-up or the poll interval when it has caught up.
+ * (mode 'store') with the rows the handler returned, and sleeps until a wake-up or the poll
+ * interval when it has caught up.
  */
 export class CatchUpSubscription implements Subscription {
   private cursor: string | undefined;
@@ -81,7 +86,7 @@ export class CatchUpSubscription implements Subscription {
   constructor(
     private readonly source: SubscriptionSource,
     private readonly options: SubscriptionOptions,
-    private readonly handler: (batch: EventBatch) => Promise<void>,
+    private readonly handler: BatchHandler,
     private readonly onStopped: () => void = () => undefined,
   ) {
     if (!options.name) throw new Error('a subscription needs a durable name');
@@ -171,8 +176,9 @@ export class CatchUpSubscription implements Subscription {
       }
       this.blockedRecheckMs = BLOCKED_RECHECK_FIRST_MS;
       const batch: EventBatch = { events: result.events, checkpoint: result.next! };
-      if (!(await this.retrying(() => this.handler(batch)))) return;
-      if (this.options.checkpointing?.mode !== 'handler') {
+      const handled = await this.retrying(() => this.handle(batch));
+      if (!handled) return;
+      if (handled.value === 'handled' && this.options.checkpointing?.mode !== 'handler') {
         if (!(await this.storeHandled(batch.checkpoint))) return;
       }
       this.cursor = batch.checkpoint;
@@ -184,6 +190,22 @@ export class CatchUpSubscription implements Subscription {
         await this.sleepUntilWake(await this.idleDelay());
       }
     }
+  }
+
+  /**
+   * Runs the handler; rows it returns are stored with the checkpoint, in one commit, so that a
+   * failure of either runs the handler again: 'committed'. Otherwise 'handled'.
+   */
+  private async handle(batch: EventBatch): Promise<'handled' | 'committed'> {
+    const rows = projectedRows(await this.handler(batch));
+    if (!rows) return 'handled';
+    if (this.options.checkpointing?.mode === 'handler') {
+      throw new InvalidEventStoreInputError(
+        `subscription ${this.options.name} stores its own checkpoint: its handler cannot return rows`,
+      );
+    }
+    await this.source.storeCheckpoint(this.options.name, batch.checkpoint, rows);
+    return 'committed';
   }
 
   /**
@@ -294,4 +316,15 @@ export class CatchUpSubscription implements Subscription {
       return false;
     });
   }
+}
+
+/** The rows a handler returned (`{ rows }`), or undefined when it returned none. */
+function projectedRows(result: unknown): readonly ProjectedRow[] | undefined {
+  if (result === undefined || result === null || typeof result !== 'object') return undefined;
+  if (!('rows' in result)) return undefined;
+  const { rows } = result as { rows: unknown };
+  if (!Array.isArray(rows)) {
+    throw new InvalidEventStoreInputError('a subscription handler returned rows that are no array');
+  }
+  return rows as readonly ProjectedRow[];
 }

@@ -3,16 +3,31 @@ import {
   DuplicateEventIdsError,
   InvalidEventStoreInputError,
   WrongExpectedRevisionError,
+  type BatchHandler,
   type EventBatch,
   type EventStore,
   type NewEvent,
   type RecordedEvent,
   type SubscriptionOptions,
 } from '../event-store';
+import {
+  createReadModelTables,
+  events,
+  waitFor,
+  type ContractContext,
+  type ReadModelQuery,
+} from './contract-support';
+import { describeMultiStreamAppend } from './multi-stream-append.contract';
+import { describeProjectionSubscriptions } from './projection-subscription.contract';
 
 /** What the contract suite needs from an adapter under test. */
 export interface EventStoreContractFixture {
   store: EventStore;
+  /**
+   * SQL on the database the store writes projected rows to: the suite creates its read-model
+   * tables (schema `contract_views`) and reads the rows back.
+   */
+  readModel: ReadModelQuery;
   /**
    * Appends inside a transaction that stays open until `commit()`: the late-committing writer.
    * Leave it out where transactions cannot overlap (PGlite serialises them).
@@ -48,6 +63,7 @@ export function describeEventStoreContract(
     beforeAll(async () => {
       fixture = await setup();
       store = fixture.store;
+      await createReadModelTables(fixture.readModel);
     });
     afterAll(async () => {
       await fixture?.dispose();
@@ -62,7 +78,7 @@ export function describeEventStoreContract(
     /** A subscription the test tears down even when it fails. */
     function subscribe(
       subscriptionOptions: Omit<SubscriptionOptions, 'name'> & { name?: string },
-      handler: (batch: EventBatch) => Promise<void>,
+      handler: BatchHandler,
     ) {
       const subscription = store.subscribe(
         { name: `${prefix}sub`, streamPrefixes: [prefix], ...subscriptionOptions },
@@ -71,6 +87,13 @@ export function describeEventStoreContract(
       subscriptions.push(subscription);
       return subscription;
     }
+
+    const context = (): ContractContext => ({
+      store,
+      prefix,
+      readModel: fixture.readModel,
+      subscribe,
+    });
 
     function collector() {
       const seen: RecordedEvent[] = [];
@@ -518,6 +541,9 @@ export function describeEventStoreContract(
       });
     });
 
+    describeMultiStreamAppend(context);
+    describeProjectionSubscriptions(context);
+
     /**
      * readAll sees a commit only once every older transaction of the database server has ended
      * (the price of never skipping one); other suites running on the same server may hold it.
@@ -542,24 +568,4 @@ export function describeEventStoreContract(
       }
     }
   });
-}
-
-function events(count: number): NewEvent[] {
-  return Array.from({ length: count }, (_, i) => ({
-    id: randomUUID(),
-    type: 'Tested',
-    data: { i },
-    metadata: { correlationId: 'contract' },
-  }));
-}
-
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

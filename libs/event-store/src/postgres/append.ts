@@ -1,0 +1,99 @@
+/** Appending to one stream: one call of the append function, one round trip. */
+import {
+  DuplicateEventIdsError,
+  WrongExpectedRevisionError,
+  type AppendOptions,
+  type AppendResult,
+  type ExpectedRevision,
+  type NewEvent,
+} from '../event-store';
+import type { SqlQuery } from './checkpoints';
+import { inTransaction, tableOf, type StoreConnection } from './connection';
+import { checkedEventId, checkedStreamName, checkedType, encodeExpected } from './input';
+import { encodePosition } from './position';
+
+/** Runs inside the append's transaction, after the events are inserted, before the commit. */
+export type OnAppended = (transaction: { query: SqlQuery; result: AppendResult }) => Promise<void>;
+
+export interface PostgresAppendOptions extends AppendOptions {
+  /**
+   * Read-your-writes: write other rows (a read model, an outbox) in the same transaction as the
+   * events. Throwing rolls the append back. Not called for an idempotent retry.
+   * @deprecated Use `appendToStreams` with an inline projection (`project`): rows as data, in
+   * the append's statement, on every adapter.
+   */
+  onAppended?: OnAppended;
+}
+
+/** What the append function answers for one stream. */
+export interface AppendRow {
+  outcome: 'appended' | 'duplicate' | 'wrong_revision' | 'partial_duplicate';
+  revision: string;
+  tx: string | null;
+  pos: string | null;
+}
+
+export async function appendToStream(
+  connection: StoreConnection,
+  streamName: string,
+  events: NewEvent[],
+  options: PostgresAppendOptions = {},
+): Promise<AppendResult> {
+  const expected = options.expectedRevision ?? 'any';
+  const params = [
+    checkedStreamName(streamName),
+    encodeExpected(expected),
+    events.map((event, index) => checkedEventId(event, index)),
+    events.map((event, index) => checkedType(event, index)),
+    events.map((event) => JSON.stringify(event.data ?? null)),
+    events.map((event) => JSON.stringify(event.metadata ?? {})),
+  ];
+  const sql = `SELECT outcome, revision, tx::text, pos
+    FROM ${tableOf(connection, 'append_to_stream')}($1, $2, $3::uuid[], $4::text[], $5::text[]::jsonb[], $6::text[]::jsonb[])`;
+
+  let result: AppendResult;
+  if (!options.onAppended) {
+    const { rows } = await connection.pool.query<AppendRow>(sql, params);
+    result = appendResult(streamName, expected, events, rows[0]);
+  } else {
+    result = await inTransaction(connection, async (client) => {
+      const { rows } = await client.query<AppendRow>(sql, params);
+      const outcome = appendResult(streamName, expected, events, rows[0]);
+      if (rows[0].outcome === 'appended') {
+        await options.onAppended!({ query: (q, p) => client.query(q, p), result: outcome });
+      }
+      return outcome;
+    });
+  }
+  connection.signal.committed();
+  return result;
+}
+
+/** The result of an append that took its events (or had them already); the typed error otherwise. */
+function appendResult(
+  streamName: string,
+  expected: ExpectedRevision,
+  events: readonly NewEvent[],
+  row: AppendRow,
+): AppendResult {
+  const revision = Number(row.revision);
+  switch (row.outcome) {
+    case 'wrong_revision':
+      throw new WrongExpectedRevisionError(streamName, expected, actualRevision(revision));
+    case 'partial_duplicate':
+      throw new DuplicateEventIdsError(
+        streamName,
+        events.map((event) => event.id),
+      );
+    default:
+      return { nextExpectedRevision: revision, position: appendedPosition(row) };
+  }
+}
+
+/** The revision the append function reports, -1 for a stream without events. */
+export const actualRevision = (revision: number): number | 'no_stream' =>
+  revision < 0 ? 'no_stream' : revision;
+
+/** Position of the stream's last event; an empty append to an empty stream has none: the start. */
+export const appendedPosition = (row: AppendRow): string =>
+  row.tx === null ? encodePosition(0n, 0n) : encodePosition(row.tx, row.pos!);

@@ -1,0 +1,180 @@
+/** Reading: a stream, several streams, $all in commit order, and what a subscriber waits for. */
+import type {
+  ReadAllOptions,
+  ReadAllResult,
+  ReadStreamOptions,
+  RecordedEvent,
+} from '../event-store';
+import type { UnreadEvents } from '../subscription/catch-up-subscription';
+import { tableOf, type StoreConnection } from './connection';
+import { checkedCount, checkedStreamName, likePrefix } from './input';
+import { comparePositions, decodePosition, encodePosition } from './position';
+
+interface EventRow {
+  tx: string;
+  global_position: string;
+  event_id: string;
+  stream_name: string;
+  stream_revision: string;
+  type: string;
+  data: unknown;
+  metadata: RecordedEvent['metadata'];
+  recorded_at: Date;
+}
+
+// The xid8 goes out as text under another name: an output column named transaction_id would
+// take precedence in ORDER BY and sort the cursor as text ("1000" < "999").
+const EVENT_COLUMNS =
+  'transaction_id::text AS tx, global_position, event_id, stream_name, stream_revision, type, data, metadata, recorded_at';
+
+export async function readStream(
+  connection: StoreConnection,
+  streamName: string,
+  options: ReadStreamOptions = {},
+): Promise<RecordedEvent[]> {
+  const backwards = options.direction === 'backwards';
+  const from = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
+  const { rows } = await connection.pool.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM ${tableOf(connection, 'events')}
+      WHERE stream_name = $1 AND stream_revision ${backwards ? '<=' : '>='} $2
+      ORDER BY stream_revision ${backwards ? 'DESC' : 'ASC'}
+      LIMIT $3`,
+    [checkedStreamName(streamName), from, checkedCount(options.maxCount)],
+  );
+  return rows.map(toRecordedEvent);
+}
+
+/** Every event of each named stream, in revision order; a stream that does not exist is absent. */
+export async function readStreams(
+  connection: StoreConnection,
+  streamNames: readonly string[],
+): Promise<Map<string, RecordedEvent[]>> {
+  const streams = new Map<string, RecordedEvent[]>();
+  if (streamNames.length === 0) return streams;
+  const { rows } = await connection.pool.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM ${tableOf(connection, 'events')}
+      WHERE stream_name = ANY ($1::text[])
+      ORDER BY stream_name, stream_revision`,
+    [streamNames.map(checkedStreamName)],
+  );
+  for (const row of rows) {
+    const event = toRecordedEvent(row);
+    const list = streams.get(event.streamName);
+    if (list) list.push(event);
+    else streams.set(event.streamName, [event]);
+  }
+  return streams;
+}
+
+export async function readAll(
+  connection: StoreConnection,
+  options: ReadAllOptions = {},
+): Promise<ReadAllResult> {
+  const events = tableOf(connection, 'events');
+  const after = decodePosition(options.after);
+  const maxCount = checkedCount(options.maxCount);
+  const cursor = [after.transactionId.toString(), after.globalPosition.toString(), maxCount];
+  if (!options.streamPrefixes?.length) {
+    const { rows } = await connection.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM ${events}
+        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY transaction_id, global_position
+        LIMIT $3`,
+      cursor,
+    );
+    const read = rows.map(toRecordedEvent);
+    return { events: read, next: read.length ? read[read.length - 1].position : options.after };
+  }
+  // Filtered: when the page is not full, every visible event up to the last one was either
+  // returned or belongs to another stream, so the cursor may jump to that last event, in the
+  // same snapshot. Without the jump a subscriber to a rare prefix rescans the others' events
+  // on every poll.
+  const { rows } = await connection.pool.query<EventRow & { last_tx: string; last_pos: string }>(
+    `WITH horizon AS MATERIALIZED (
+       SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin
+     ), last_visible AS MATERIALIZED (
+       SELECT e.transaction_id::text AS last_tx, e.global_position AS last_pos
+         FROM ${events} e, horizon h
+        WHERE e.transaction_id < h.xmin
+        ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1
+     ), page AS (
+       SELECT ${EVENT_COLUMNS}, transaction_id AS tx_order
+         FROM ${events}, horizon h
+        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+          AND transaction_id < h.xmin
+          AND stream_name LIKE ANY ($4::text[])
+        ORDER BY transaction_id, global_position
+        LIMIT $3
+     )
+     SELECT page.*, last_visible.* FROM last_visible LEFT JOIN page ON true
+      ORDER BY page.tx_order, page.global_position`,
+    [...cursor, options.streamPrefixes.map(likePrefix)],
+  );
+  const read = rows.filter((row) => row.event_id !== null).map(toRecordedEvent);
+  const pageFull = maxCount !== null && read.length === maxCount;
+  if (pageFull) return { events: read, next: read[read.length - 1].position };
+  if (rows.length === 0) return { events: read, next: options.after };
+  const last = {
+    transactionId: BigInt(rows[0].last_tx),
+    globalPosition: BigInt(rows[0].last_pos),
+  };
+  const next =
+    comparePositions(last, after) > 0
+      ? encodePosition(last.transactionId, last.globalPosition)
+      : options.after;
+  return { events: read, next };
+}
+
+/**
+ * After an empty read: is any event after the cursor committed and readable now (it came in
+ * since that read), or committed but behind the horizon (an older transaction is open)?
+ */
+export async function unreadEvents(
+  connection: StoreConnection,
+  after: string | undefined,
+): Promise<UnreadEvents> {
+  const cursor = decodePosition(after);
+  const { rows } = await connection.pool.query<{ unread: UnreadEvents }>(
+    `SELECT CASE
+         WHEN e.transaction_id IS NULL THEN 'none'
+         WHEN e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) THEN 'readable'
+         ELSE 'blocked'
+       END AS unread
+       FROM (SELECT NULL) one
+       LEFT JOIN LATERAL (
+         SELECT transaction_id FROM ${tableOf(connection, 'events')}
+          WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+          ORDER BY transaction_id, global_position LIMIT 1
+       ) e ON true`,
+    [cursor.transactionId.toString(), cursor.globalPosition.toString()],
+  );
+  return rows[0].unread;
+}
+
+/** The last committed event matching the prefixes (ignoring the horizon): caughtUp's target. */
+export async function lastPosition(
+  connection: StoreConnection,
+  prefixes: string[] | undefined,
+): Promise<string | undefined> {
+  const { rows } = await connection.pool.query<{ tx: string; pos: string }>(
+    `SELECT transaction_id::text AS tx, global_position AS pos FROM ${tableOf(connection, 'events')}
+      ${prefixes?.length ? 'WHERE stream_name LIKE ANY ($1::text[])' : ''}
+      ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+    prefixes?.length ? [prefixes.map(likePrefix)] : [],
+  );
+  return rows[0] ? encodePosition(rows[0].tx, rows[0].pos) : undefined;
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    streamName: row.stream_name,
+    type: row.type,
+    data: row.data,
+    metadata: row.metadata,
+    revision: Number(row.stream_revision),
+    position: encodePosition(row.tx, row.global_position),
+    recordedAt: row.recorded_at,
+  };
+}
