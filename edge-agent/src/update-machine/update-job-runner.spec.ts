@@ -9,7 +9,7 @@ import { MemorySnapshotStore } from '../snapshot-store/testing/memory-snapshot-s
 import { silentLogger } from './logger';
 import { UpdateJobRunner, type PhaseReport } from './update-job-runner';
 import type { WorkloadSettings } from './workload-settings';
-import { REPLACES_LABEL } from './update-effects';
+import { REPLACES_LABEL } from './effects/effect';
 import { COMMIT_PATH, MACHINE_VERSION, ROLLBACK_PATH } from './update-machine';
 
 const NAME = 'opc-core';

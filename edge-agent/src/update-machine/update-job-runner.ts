@@ -3,10 +3,12 @@ import type { UpdateCommand, UpdatePhase } from '@opcfleet/contracts';
 import type { ContainerRuntime, PullProgress } from '../container-runtime/container-runtime.port';
 import type { JobRecord, SnapshotStore } from '../snapshot-store/job-record';
 import type { Logger } from './logger';
-import { STATE_EFFECTS, type EffectEnv } from './update-effects';
+import type { EffectEnv } from './effects/effect';
+import { STATE_WORK } from './effects/state-effects';
 import {
   CANCELLABLE_STATES,
   MACHINE_VERSION,
+  isActiveState,
   isFinished,
   updateMachine,
   type RetryPolicy,
@@ -385,14 +387,14 @@ export class UpdateJobRunner {
 
   /** Runs the state's effect against its deadline; a missed deadline becomes a TIMEOUT event. */
   private async runEffect(record: JobRecord<UpdateJobContext>): Promise<UpdateJobEvent> {
-    const effect = STATE_EFFECTS[record.state];
     const ctx = record.context;
     const timeoutEvent = (): UpdateJobEvent => ({
       type: 'TIMEOUT',
       at: this.now().toISOString(),
       state: record.state,
     });
-    if (!effect) return timeoutEvent();
+    if (!isActiveState(record.state)) return timeoutEvent();
+    const work = STATE_WORK[record.state];
     const remaining = Date.parse(ctx.deadlineAt) - this.now().getTime();
     if (remaining <= 0) return timeoutEvent();
     const controller = new AbortController();
@@ -421,24 +423,17 @@ export class UpdateJobRunner {
       };
     });
     try {
-      const work = effect(ctx, env).catch((error: unknown): UpdateJobEvent => {
+      const outcome = work.effect(ctx, env).catch((error: unknown): UpdateJobEvent => {
         if (controller.signal.aborted) return timeoutEvent();
         // Effects return their expected failures as events; anything thrown is a bug or an engine fault.
         this.deps.logger.error(
           { jobId: ctx.jobId, correlationId: ctx.correlationId, err: error },
           'update step threw',
         );
-        const failure = {
-          code: 'internal_error',
-          message: (error as Error)?.message ?? String(error),
-        };
-        return record.state === 'pulling' || record.state === 'pulled'
-          ? { type: 'PULL_FAILED', at: this.now().toISOString(), error: failure, retryable: true }
-          : record.state === 'received'
-            ? { type: 'PREPARE_FAILED', at: this.now().toISOString(), error: failure }
-            : { type: 'STEP_FAILED', at: this.now().toISOString(), error: failure };
+        const message = (error as Error)?.message ?? String(error);
+        return work.onThrow({ code: 'internal_error', message }, this.now().toISOString());
       });
-      const event = await Promise.race([work, deadline, cancelled]);
+      const event = await Promise.race([outcome, deadline, cancelled]);
       await progress.drain();
       return event;
     } finally {

@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { assign, setup, type StateValueFrom } from 'xstate';
 import { SUCCESSFUL_UPDATE_PHASES, type UpdatePhase } from '@opcfleet/contracts';
 
 /**
@@ -15,18 +15,25 @@ export const MACHINE_VERSION = 1;
 
 export type StepError = { code: string; message: string };
 
+/** States with work to do on the device: each has an effect and a deadline. */
+export const ACTIVE_STATES = [
+  'received',
+  'pulling',
+  'pulled',
+  'stopping_old',
+  'starting_new',
+  'verifying',
+  'committed',
+  'rolling_back',
+] as const;
+/** States the job ends in; nothing runs there. */
+export const FINAL_STATES = ['rolled_back', 'failed', 'cancelled'] as const;
+
+export type ActiveState = (typeof ACTIVE_STATES)[number];
+export type FinalState = (typeof FINAL_STATES)[number];
+
 /** Milliseconds each state may take before it times out. */
-export type StateDeadlines = Record<
-  | 'received'
-  | 'pulling'
-  | 'pulled'
-  | 'stopping_old'
-  | 'starting_new'
-  | 'verifying'
-  | 'rolling_back'
-  | 'committed',
-  number
->;
+export type StateDeadlines = Record<ActiveState, number>;
 
 export interface RetryPolicy {
   maxPullAttempts: number;
@@ -315,6 +322,18 @@ export const updateMachine = setup({
 });
 
 export type UpdateMachine = typeof updateMachine;
+
+/**
+ * The two lists above name every state of the chart, no more, no less: a state added to the
+ * chart but to neither list fails to compile here, and one added to ACTIVE_STATES fails to
+ * compile until it has an effect (effects/state-effects.ts) and a deadline.
+ */
+type SameUnion<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const EVERY_STATE_LISTED: SameUnion<StateValueFrom<UpdateMachine>, ActiveState | FinalState> = true;
+void EVERY_STATE_LISTED;
+
+export const isActiveState = (state: string): state is ActiveState =>
+  (ACTIVE_STATES as readonly string[]).includes(state);
 
 /** A job needs no more work: final phase reached and, after a commit, the cleanup done. */
 export function isFinished(state: string, context: UpdateJobContext): boolean {
