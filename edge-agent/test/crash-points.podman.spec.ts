@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PhaseReport } from '../src/update-machine/update-job-runner';
+import type { PhaseReport } from '../src/update-machine/phase-reports';
 import { FileSnapshotStore } from '../src/snapshot-store/file-snapshot-store';
 import { COMMIT_PATH, MACHINE_VERSION, ROLLBACK_PATH } from '../src/update-machine/update-machine';
 import { DOCKER_HOST, WorkloadFixture, updateCommand } from './engine/workload-fixture';

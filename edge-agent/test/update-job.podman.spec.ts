@@ -4,11 +4,9 @@ import { join } from 'node:path';
 import { FileSnapshotStore } from '../src/snapshot-store/file-snapshot-store';
 import { silentLogger } from '../src/update-machine/logger';
 import { COMMIT_PATH, ROLLBACK_PATH } from '../src/update-machine/update-machine';
-import {
-  UpdateJobRunner,
-  type PhaseReport,
-  type WorkloadSettings,
-} from '../src/update-machine/update-job-runner';
+import type { PhaseReport } from '../src/update-machine/phase-reports';
+import { UpdateJobRunner } from '../src/update-machine/update-job-runner';
+import type { WorkloadSettings } from '../src/update-machine/workload-settings';
 import { AuthRegistry } from './engine/auth-registry';
 import {
   SOURCE_REPOSITORY,

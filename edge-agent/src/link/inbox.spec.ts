@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { cancelCommandFor, configCommandFor, updateCommandFor } from '../../test/fixtures/commands';
 import type { ConfigJobHandler, ConfigOutcome } from '../config-apply/config-decision';
-import type { CancelOutcome } from '../update-machine/update-job-runner';
+import type { CancelOutcome } from '../update-machine/cancel-requests';
 import { Inbox, type UpdateStarter } from './inbox';
 import { JobLedger } from './job-ledger';
 import { Outbox } from './outbox';

@@ -13,7 +13,7 @@ import {
 } from '@opcfleet/contracts';
 import type { Logger } from 'pino';
 import type { ConfigJobHandler } from '../config-apply/config-decision';
-import type { CancelOutcome } from '../update-machine/update-job-runner';
+import type { CancelOutcome } from '../update-machine/cancel-requests';
 import type { JobLedger, JobRecord, LedgerCommand } from './job-ledger';
 import type { StatusReporter } from './status-reporter';
 

@@ -7,7 +7,8 @@ import {
 } from '../container-runtime/testing/fake-container-runtime';
 import { MemorySnapshotStore } from '../snapshot-store/testing/memory-snapshot-store';
 import { silentLogger } from './logger';
-import { UpdateJobRunner, type PhaseReport } from './update-job-runner';
+import type { PhaseReport } from './phase-reports';
+import { UpdateJobRunner } from './update-job-runner';
 import type { WorkloadSettings } from './workload-settings';
 import { REPLACES_LABEL } from './effects/effect';
 import { COMMIT_PATH, MACHINE_VERSION, ROLLBACK_PATH } from './update-machine';

@@ -1,5 +1,5 @@
 import { initialTransition, transition } from 'xstate';
-import { DEFAULT_DEADLINES, DEFAULT_RETRY } from './update-job-runner';
+import { DEFAULT_DEADLINES, DEFAULT_RETRY } from './update-job-defaults';
 import { isFinished, updateMachine, type UpdateJobEvent } from './update-machine';
 
 const T0 = '2026-01-01T00:00:00.000Z';

@@ -14,7 +14,8 @@ import type { ContainerRuntime } from '../../src/container-runtime/container-run
 import { DockerodeRuntime } from '../../src/container-runtime/dockerode-runtime';
 import { FileSnapshotStore } from '../../src/snapshot-store/file-snapshot-store';
 import { silentLogger } from '../../src/update-machine/logger';
-import { UpdateJobRunner, type PhaseReport } from '../../src/update-machine/update-job-runner';
+import type { PhaseReport } from '../../src/update-machine/phase-reports';
+import { UpdateJobRunner } from '../../src/update-machine/update-job-runner';
 
 function required(name: string): string {
   const value = process.env[name];
