@@ -269,9 +269,6 @@ export class DockerodeRuntime implements ContainerRuntime {
       const created = await this.docker.createContainer(createOptions);
       return created.id;
     } catch (error) {
-      if (statusOf(error) === 409) {
-        throw new RuntimeError('name_conflict', `a container named ${options.name} exists already`);
-      }
       throw engineError(`create ${options.name} from ${templateNameOrId}`, error);
     }
   }
@@ -402,9 +399,18 @@ function messageOf(error: unknown): string {
   return e?.json?.message ?? e?.message ?? String(error);
 }
 
+/**
+ * A name in use: Docker answers 409 "Conflict. The container name ... is already in use";
+ * Podman 409 for a rename and 500 for a create, both saying "already in use".
+ */
+const NAME_IN_USE = /name .*already in use|container already exists/i;
+
 function engineError(action: string, error: unknown): RuntimeError {
-  if (statusOf(error) === 404) {
-    return new RuntimeError('container_not_found', `${action}: ${messageOf(error)}`);
+  const status = statusOf(error);
+  const message = `${action}: ${messageOf(error)}`;
+  if (status === 404) return new RuntimeError('container_not_found', message);
+  if (NAME_IN_USE.test(messageOf(error))) {
+    return new RuntimeError('name_conflict', message);
   }
-  return new RuntimeError('engine_error', `${action}: ${messageOf(error)}`, true);
+  return new RuntimeError('engine_error', message, true);
 }

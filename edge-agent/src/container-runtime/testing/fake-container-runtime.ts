@@ -7,6 +7,7 @@ import {
   type ImageInfo,
   type PullOptions,
 } from '../container-runtime.port';
+import { parseImageReference } from '../image-reference';
 
 interface FakeContainer extends ContainerInfo {
   env: string[];
@@ -44,7 +45,12 @@ export class FakeContainerRuntime implements ContainerRuntime {
     behaviour: FakeBehaviour = 'healthy',
     hostPort?: number,
   ): string {
-    const imageInfo = this.storeImage(image, behaviour, `sha256:${'0'.repeat(64)}`);
+    const published = this.registry.get(image);
+    const imageInfo = this.storeImage(
+      image,
+      published?.behaviour ?? behaviour,
+      published?.digest ?? `sha256:${'0'.repeat(64)}`,
+    );
     const id = this.newId();
     this.containers.set(id, {
       id,
@@ -209,7 +215,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
     const info = {
       id,
       repoTags: [reference],
-      repoDigests: [`${reference.split(':')[0]}@${digest}`],
+      repoDigests: [`${parseImageReference(reference).repository}@${digest}`],
       sizeBytes: 1000,
       behaviour,
     };

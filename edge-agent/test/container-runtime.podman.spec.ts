@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describeContainerRuntimeContract } from '../src/container-runtime/testing/container-runtime-contract';
+import { WorkloadFixture, engine, registryDigest, runtime } from './engine/workload-fixture';
+
+const run = promisify(execFile);
+
+jest.setTimeout(120_000);
+
+/** The dockerode adapter against Podman's Docker API and the local registry. */
+describeContainerRuntimeContract('dockerode on Podman', async () => {
+  const fixture = new WorkloadFixture();
+  await fixture.stage('1.0.0', '2.0.0', 'crash-at-start');
+  const docker = engine();
+  const created: string[] = [];
+  let names = 0;
+  return {
+    runtime: runtime(),
+    images: {
+      v1: fixture.image('1.0.0'),
+      v2: fixture.image('2.0.0'),
+      crashing: fixture.image('crash-at-start'),
+      missing: fixture.image('9.9.9'),
+    },
+    repository: fixture.repository,
+    registryDigest,
+    runContainer: async (name, image) => {
+      await run('podman', ['pull', '-q', '--tls-verify=false', image]);
+      const container = await docker.createContainer({
+        name,
+        Image: image,
+        Env: ['SITE=plant-7'],
+        Labels: { 'com.example.site': 'plant-7' },
+      });
+      created.push(container.id);
+      await container.start();
+      return container.id;
+    },
+    succeedingCommand: ['/bin/busybox', 'true'],
+    uniqueName: (purpose) => `${fixture.containerName}-${purpose}-${++names}`,
+    dispose: () => fixture.cleanup(),
+  };
+});
