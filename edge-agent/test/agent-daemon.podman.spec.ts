@@ -36,6 +36,7 @@ describe('edge agent daemon on Podman and Mosquitto', () => {
       configDir: fixture.configDir,
       configVerdictUrl: `http://127.0.0.1:${fixture.hostPort}/config-status`,
       healthSettleMs: 1000,
+      probationSeconds: 1,
       healthProbePort: 8080,
       healthProbeTimeoutMs: 5000,
       stopTimeoutSeconds: 5,

@@ -54,6 +54,7 @@ describe('edge agent daemon (aedes, fake engine)', () => {
       reloadMethod: 'http',
       reloadUrl: `http://127.0.0.1:${(reloadEndpoint.address() as AddressInfo).port}/reload`,
       healthSettleMs: 20,
+      probationSeconds: 0,
       httpPort: 0,
     });
     service = await ServiceSide.connect(broker.url, address);
@@ -142,7 +143,8 @@ describe('edge agent daemon (aedes, fake engine)', () => {
     const update = await data.job(jobs[0].jobId);
     const text = formatJob(update!, new Date());
     expect(text).toMatch(/received -> pulling/);
-    expect(text).toMatch(/verifying -> committed/);
+    expect(text).toMatch(/verifying -> probation {2}\[VERIFIED\]/);
+    expect(text).toMatch(/probation -> committed {2}\[PROBATION_PASSED\]/);
     expect(formatHistory(jobs).split('\n')).toHaveLength(3);
     expect(await data.pendingReports()).toBe(0);
   });

@@ -1,11 +1,13 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { FileSnapshotStore } from '../src/snapshot-store/file-snapshot-store';
 import { silentLogger } from '../src/update-machine/logger';
 import { COMMIT_PATH, ROLLBACK_PATH } from '../src/update-machine/update-machine';
 import type { PhaseReport } from '../src/update-machine/phase-reports';
-import { UpdateJobRunner } from '../src/update-machine/update-job-runner';
+import { UpdateJobRunner, type UpdateJobRunnerDeps } from '../src/update-machine/update-job-runner';
 import type { WorkloadSettings } from '../src/update-machine/workload-settings';
 import { AuthRegistry } from './engine/auth-registry';
 import {
@@ -20,8 +22,14 @@ import {
 
 jest.setTimeout(120_000);
 
+const run = promisify(execFile);
+
 /** A runner for one fixture, with short settle periods: Podman is slow enough already. */
-async function agentFor(fixture: WorkloadFixture, workload: Partial<WorkloadSettings> = {}) {
+async function agentFor(
+  fixture: WorkloadFixture,
+  workload: Partial<WorkloadSettings> = {},
+  hooks: Pick<UpdateJobRunnerDeps, 'afterPersist'> = {},
+) {
   const dir = await mkdtemp(join(tmpdir(), 'agent-jobs-'));
   const reports: PhaseReport[] = [];
   const runner = new UpdateJobRunner({
@@ -40,6 +48,7 @@ async function agentFor(fixture: WorkloadFixture, workload: Partial<WorkloadSett
     onPhase: async (r) => void reports.push(r),
     logger: silentLogger,
     retry: { maxPullAttempts: 2, backoffBaseMs: 100, backoffCapMs: 200 },
+    ...hooks,
   });
   return {
     runner,
@@ -199,6 +208,63 @@ describe('update job on Podman', () => {
     expect(reports.at(-1)!.error?.message).toContain('HTTP probe answered 404');
     expect((await fixture.containers()).map((c) => c.Id)).toEqual([oldId]);
     expect(await fixture.health()).toBe('ok 1.0.0');
+  });
+
+  describe('probation after the health check', () => {
+    /** Runs an update to 2.0.0 and calls `afterHealthCheck` with the first state saved after `verifying`. */
+    async function updateWithProbation(
+      probationMs: number,
+      afterHealthCheck: (state: string) => Promise<void>,
+    ) {
+      await fixture.stage('1.0.0', '2.0.0');
+      const oldId = await fixture.createWorkload('1.0.0');
+      let previous = '';
+      let hook: Promise<void> = Promise.resolve();
+      const agent = await agentFor(
+        fixture,
+        { probationMs, probationCheckIntervalMs: 200 },
+        {
+          afterPersist: (state) => {
+            if (previous === 'verifying' && state !== 'verifying') hook = afterHealthCheck(state);
+            previous = state;
+          },
+        },
+      );
+      expect(await agent.runner.start(updateCommand(fixture.image('2.0.0'), '2.0.0'))).toEqual({
+        accepted: true,
+      });
+      await agent.runner.whenIdle();
+      await hook;
+      await rm(agent.dir, { recursive: true, force: true });
+      return { ...agent, oldId };
+    }
+
+    it('rolls back on its own a version that dies after its health check passed, and says why', async () => {
+      const { phases, reports, oldId } = await updateWithProbation(20_000, async () => {
+        await run('podman', ['kill', '--signal', 'KILL', fixture.containerName]);
+      });
+      expect(phases()).toEqual(ROLLBACK_PATH);
+      expect(reports.at(-1)!.error).toMatchObject({
+        code: 'probation_failed',
+        message: expect.stringMatching(/exited with code 137, \d+ s into the 20 s probation/),
+      });
+      expect((await fixture.containers()).map((c) => [c.Id, c.State])).toEqual([
+        [oldId, 'running'],
+      ]);
+      expect(await fixture.health()).toBe('ok 1.0.0');
+    });
+
+    it('keeps the old container until a version that stays up has passed the probation, then commits', async () => {
+      let keptDuringProbation: string[] = [];
+      const { phases, oldId } = await updateWithProbation(3_000, async () => {
+        keptDuringProbation = (await fixture.containers()).map((c) => c.Id);
+      });
+      expect(keptDuringProbation).toContain(oldId);
+      expect(phases()).toEqual(COMMIT_PATH);
+      const containers = await fixture.containers();
+      expect(containers.map((c) => c.Id)).not.toContain(oldId);
+      expect(await fixture.health()).toBe('ok 2.0.0');
+    });
   });
 
   it('runs a duplicate command once and refuses a second update while one runs', async () => {

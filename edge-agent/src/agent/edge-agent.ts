@@ -206,6 +206,7 @@ function workloadSettings(settings: AgentSettings): WorkloadSettings {
     },
     diskFloorBytes: settings.diskFloorBytes,
     stopTimeoutSeconds: settings.stopTimeoutSeconds,
+    probationMs: settings.probationSeconds * 1000,
   };
 }
 

@@ -68,6 +68,7 @@ export function formatJob(job: JobView, now: Date): string {
       'oldVersion',
       'backupName',
       'attempts',
+      'probationUntil',
       'deadlineAt',
     ]) {
       if (ctx[key] !== undefined) lines.push(`  ${key}: ${String(ctx[key])}`);

@@ -60,6 +60,13 @@ export const agentSettingsSchema = z
     /** Where the probe connects; by default the container's own address. */
     healthProbeHost: optionalText,
     healthProbeTimeoutMs: positiveMs.default(30_000),
+    /**
+     * After its health check, the new version must keep running this long before the update
+     * commits; the old container is kept until then and started again if the new one fails.
+     * The service is told `verifying` meanwhile, so it stays under the service's report timeout
+     * (JOB_REPORT_TIMEOUT_SECONDS, 900 by default) with the settle period and the probe.
+     */
+    probationSeconds: z.coerce.number().int().min(0).max(600).default(300),
     stopTimeoutSeconds: z.coerce.number().int().min(0).max(600).default(10),
     /** Free bytes that must remain after a pull. */
     diskFloorBytes: z.coerce

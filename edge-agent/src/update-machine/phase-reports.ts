@@ -2,7 +2,7 @@ import type { UpdatePhase } from '@opcfleet/contracts';
 import type { PullProgress } from '../container-runtime/container-runtime.port';
 import type { TransitionLogEntry } from '../snapshot-store/job-record';
 import type { Logger } from './logger';
-import type { UpdateJobContext } from './update-machine';
+import { REPORTED_PHASE, type UpdateJobContext, type UpdateJobState } from './update-machine';
 
 /** What the runner tells the link about a job: one per transition, plus pull progress. */
 export interface PhaseReport {
@@ -17,9 +17,20 @@ export interface PhaseReport {
 
 export type PhaseSink = (report: PhaseReport) => Promise<void>;
 
-/** The report of one transition log entry: the phase entered, the version running, why. */
-export function phaseReportFor(ctx: UpdateJobContext, entry: TransitionLogEntry): PhaseReport {
-  const phase = entry.to as UpdatePhase;
+/**
+ * The report of one transition log entry: the phase entered, the version running, why; null
+ * for a state the service is not told about (REPORTED_PHASE).
+ */
+export function phaseReportFor(
+  ctx: UpdateJobContext,
+  entry: TransitionLogEntry,
+): PhaseReport | null {
+  // A log written by this machine names its states; anything else is reported as written.
+  const phase =
+    entry.to in REPORTED_PHASE
+      ? REPORTED_PHASE[entry.to as UpdateJobState]
+      : (entry.to as UpdatePhase);
+  if (!phase) return null;
   const report: PhaseReport = {
     jobId: ctx.jobId,
     correlationId: ctx.correlationId,

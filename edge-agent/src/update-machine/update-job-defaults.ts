@@ -8,6 +8,8 @@ export const DEFAULT_DEADLINES: StateDeadlines = {
   stopping_old: 120_000,
   starting_new: 60_000,
   verifying: 300_000,
+  /** After the probation period itself. */
+  probation: 60_000,
   rolling_back: 120_000,
   committed: 120_000,
 };

@@ -56,6 +56,8 @@ function setup(
         probeIntervalMs: 10,
         probe: { kind: 'exec', command: ['true'] },
       },
+      probationMs: 20,
+      probationCheckIntervalMs: 5,
       ...workload,
     },
     onPhase: async (r) => {
@@ -278,6 +280,105 @@ describe('UpdateJobRunner (fake engine)', () => {
     expect(reports.at(-1)!.error?.code).toBe('timeout');
   });
 
+  describe('probation after the health check', () => {
+    /** The runner of setup(), with a hook on the first state saved after `verifying`. */
+    function withProbation(
+      probationMs: number,
+      afterHealthCheck: (runtime: FakeContainerRuntime, state: string) => void,
+    ) {
+      const agent = setup('healthy', new MemorySnapshotStore(), new FakeContainerRuntime(), {
+        probationMs,
+      });
+      let previous = '';
+      const runner = new UpdateJobRunner({
+        runtime: agent.runtime,
+        snapshots: agent.store,
+        workload: {
+          containerName: NAME,
+          health: { settleMs: 20, probeTimeoutMs: 60, probeIntervalMs: 10 },
+          probationMs,
+          probationCheckIntervalMs: 5,
+        },
+        onPhase: async (r) => void agent.reports.push(r),
+        logger: silentLogger,
+        afterPersist: (state) => {
+          if (previous === 'verifying' && state !== 'verifying')
+            afterHealthCheck(agent.runtime, state);
+          previous = state;
+        },
+      });
+      return { ...agent, runner };
+    }
+    const newContainer = (runtime: FakeContainerRuntime) =>
+      [...runtime.containers.values()].find((c) => c.name === NAME && c.imageRef === NEW)!;
+
+    it('keeps the old container, stopped, until the probation ends, then commits reporting the usual phases', async () => {
+      let seenInProbation: { state: string; old: boolean; oldRunning: boolean } | undefined;
+      const { runtime, runner, reports } = withProbation(150, (rt, state) => {
+        const old = [...rt.containers.values()].find((c) => c.imageRef === OLD);
+        seenInProbation = { state, old: !!old, oldRunning: !!old?.running };
+      });
+      const started = Date.now();
+      await runner.start(command());
+      await runner.whenIdle();
+      expect(seenInProbation).toEqual({ state: 'probation', old: true, oldRunning: false });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+      expect(phases(reports)).toEqual(COMMIT_PATH);
+      expect([...runtime.containers.values()].map((c) => c.imageRef)).toEqual([NEW]);
+    });
+
+    it.each([
+      [
+        'exits',
+        (c: ReturnType<typeof newContainer>) => Object.assign(c, { running: false, exitCode: 137 }),
+        'exited with code 137',
+      ],
+      [
+        'restarts',
+        (c: ReturnType<typeof newContainer>) =>
+          Object.assign(c, { restartCount: c.restartCount + 1 }),
+        'restarting',
+      ],
+      [
+        'turns unhealthy',
+        (c: ReturnType<typeof newContainer>) => Object.assign(c, { health: 'unhealthy' }),
+        'unhealthy',
+      ],
+    ])(
+      'rolls back on its own when the new version %s after passing its health check',
+      async (_what, fault, why) => {
+        const { runtime, runner, reports } = withProbation(5_000, (rt) => {
+          setTimeout(() => fault(newContainer(rt)), 30);
+        });
+        const oldId = [...runtime.containers.keys()][0]!;
+        await runner.start(command());
+        await runner.whenIdle();
+        expect(phases(reports)).toEqual(ROLLBACK_PATH);
+        expect(reports.at(-1)!.error).toMatchObject({
+          code: 'probation_failed',
+          message: expect.stringContaining(why),
+        });
+        expect(runtime.running().map((c) => [c.id, c.name])).toEqual([[oldId, NAME]]);
+        expect(runtime.containers.size).toBe(1);
+      },
+    );
+  });
+
+  it('resumes a job saved by machine version 1, before probation existed, and commits it', async () => {
+    const reference = setup();
+    const cmd = command();
+    await reference.runner.start(cmd);
+    await reference.runner.whenIdle();
+    // The last save in `verifying`: its report is out, its health check not done yet.
+    const atVerifying = reference.store.history.filter((r) => r.state === 'verifying').at(-1)!;
+    const { probationMs: _dropped, ...v1Context } = atVerifying.context as Record<string, unknown>;
+    const restarted = setup('healthy', new MemorySnapshotStore(), reference.runtime);
+    await restarted.store.save({ ...atVerifying, machineVersion: 1, context: v1Context });
+    await restarted.runner.resumeUnfinished();
+    expect(phases(restarted.reports)).toEqual(['committed']);
+    expect(restarted.store.records.get(cmd.jobId)!.state).toBe('committed');
+  });
+
   describe('cancel', () => {
     /** A pull that hangs until `release()`: the job sits in `pulling`. */
     function slowPull(runtime: FakeContainerRuntime) {
@@ -431,7 +532,7 @@ describe('UpdateJobRunner (fake engine)', () => {
       ['failed', 'incompatible_snapshot'],
     ]);
     expect(runtime.running().map((c) => c.name)).toEqual([NAME]);
-    expect((await store.load(jobId, MACHINE_VERSION)).kind).toBe('ok');
+    expect((await store.load(jobId, [MACHINE_VERSION])).kind).toBe('ok');
   });
 });
 

@@ -12,6 +12,7 @@ import { DEFAULT_DEADLINES, DEFAULT_RETRY } from './update-job-defaults';
 import {
   CANCELLABLE_STATES,
   MACHINE_VERSION,
+  READABLE_MACHINE_VERSIONS,
   isFinished,
   updateMachine,
   type RetryPolicy,
@@ -92,7 +93,7 @@ export class UpdateJobRunner {
     // Claimed before the first await, so two concurrent calls cannot both start.
     const release = this.claim(command.jobId, 'received');
     try {
-      const existing = await this.deps.snapshots.load(command.jobId, MACHINE_VERSION);
+      const existing = await this.deps.snapshots.load(command.jobId, READABLE_MACHINE_VERSIONS);
       if (existing.kind !== 'missing') {
         release();
         const state = existing.kind === 'ok' ? existing.record.state : existing.kind;
@@ -124,7 +125,7 @@ export class UpdateJobRunner {
     if (this.running) return this.running.done;
     const jobs = await this.deps.snapshots.list();
     for (const job of jobs) {
-      const loaded = await this.deps.snapshots.load(job.jobId, MACHINE_VERSION);
+      const loaded = await this.deps.snapshots.load(job.jobId, READABLE_MACHINE_VERSIONS);
       if (loaded.kind === 'ok') {
         const record = loaded.record as JobRecord<UpdateJobContext>;
         if (
@@ -154,7 +155,7 @@ export class UpdateJobRunner {
     const asked = this.cancels.pending(jobId);
     if (asked) return asked;
     if (this.running?.jobId !== jobId) {
-      const loaded = await this.deps.snapshots.load(jobId, MACHINE_VERSION);
+      const loaded = await this.deps.snapshots.load(jobId, READABLE_MACHINE_VERSIONS);
       if (loaded.kind === 'missing') return { outcome: 'unknown' };
       if (loaded.kind !== 'ok') return { outcome: 'too_late', state: loaded.kind };
       const { state, context } = loaded.record as JobRecord<UpdateJobContext>;
@@ -217,6 +218,7 @@ export class UpdateJobRunner {
       containerName: this.deps.workload.containerName,
       deadlines: { ...DEFAULT_DEADLINES, ...this.deps.deadlines },
       retry: { ...DEFAULT_RETRY, ...this.deps.retry },
+      probationMs: this.deps.workload.probationMs ?? 0,
       at,
     });
     return {
@@ -249,7 +251,7 @@ export class UpdateJobRunner {
   }
 
   private async driveToEnd(jobId: string): Promise<JobRecord<UpdateJobContext>> {
-    const loaded = await this.deps.snapshots.load(jobId, MACHINE_VERSION);
+    const loaded = await this.deps.snapshots.load(jobId, READABLE_MACHINE_VERSIONS);
     if (loaded.kind !== 'ok') throw new Error(`job ${jobId} cannot be driven: ${loaded.kind}`);
     let record = loaded.record as JobRecord<UpdateJobContext>;
     for (;;) {
@@ -324,7 +326,8 @@ export class UpdateJobRunner {
   ): Promise<JobRecord<UpdateJobContext>> {
     if (record.reportedThrough >= record.log.length) return record;
     for (const entry of record.log.slice(record.reportedThrough)) {
-      await this.deps.onPhase(phaseReportFor(record.context, entry));
+      const report = phaseReportFor(record.context, entry);
+      if (report) await this.deps.onPhase(report);
     }
     const updated = { ...record, reportedThrough: record.log.length };
     await this.deps.snapshots.save(updated);

@@ -2,6 +2,7 @@ import type { ActiveState, StepError, UpdateJobEvent } from '../update-machine';
 import type { Effect } from './effect';
 import { cleanUp } from './committing';
 import { prepare } from './preparing';
+import { watchProbation } from './probation';
 import { confirmPulled, pull } from './pulling';
 import { rollBack } from './rolling-back';
 import { startNew, stopOld } from './swapping';
@@ -42,6 +43,7 @@ export const STATE_WORK: Record<ActiveState, StateWork> = {
   stopping_old: { effect: stopOld, onThrow: stepFailed },
   starting_new: { effect: startNew, onThrow: stepFailed },
   verifying: { effect: verify, onThrow: stepFailed },
+  probation: { effect: watchProbation, onThrow: stepFailed },
   committed: { effect: cleanUp, onThrow: stepFailed },
   rolling_back: { effect: rollBack, onThrow: stepFailed },
 };
