@@ -30,6 +30,7 @@ describe('edge agent daemon (aedes, fake engine)', () => {
   let agent: RunningAgent;
   let reloadEndpoint: Server;
   let reloads = 0;
+  let runtime: FakeContainerRuntime;
   const address = { tenantId: `t-${randomUUID().slice(0, 12)}`, clientId: 'press-07' };
   const inspect = (p: string) => fetch(`http://127.0.0.1:${agent.inspectionPort}${p}`);
 
@@ -42,7 +43,7 @@ describe('edge agent daemon (aedes, fake engine)', () => {
     });
     await new Promise<void>((resolve) => reloadEndpoint.listen(0, '127.0.0.1', resolve));
     dataDir = await mkdtemp(path.join(tmpdir(), 'agent-daemon-'));
-    const runtime = new FakeContainerRuntime();
+    runtime = new FakeContainerRuntime();
     runtime.addRunningContainer('opc-core', OLD);
     runtime.registry.set(NEW, { behaviour: 'healthy', digest: `sha256:${'b'.repeat(64)}` });
     const settings = agentSettingsSchema.parse({
@@ -55,6 +56,7 @@ describe('edge agent daemon (aedes, fake engine)', () => {
       reloadUrl: `http://127.0.0.1:${(reloadEndpoint.address() as AddressInfo).port}/reload`,
       healthSettleMs: 20,
       probationSeconds: 0,
+      workloadWatchSeconds: 1,
       httpPort: 0,
     });
     service = await ServiceSide.connect(broker.url, address);
@@ -118,6 +120,42 @@ describe('edge agent daemon (aedes, fake engine)', () => {
     await service.until(
       'retained state with config 7',
       () => service.states.at(-1)?.configVersion === 7,
+    );
+  });
+
+  it('reports a workload that dies after its update in the retained state and presence, and when it runs again', async () => {
+    const workload = () => runtime.running().find((c) => c.name === 'opc-core')!;
+    await service.until(
+      'the workload seen running',
+      () => service.presence.at(-1)?.workload?.running === true,
+    );
+    const died = workload();
+    Object.assign(died, { running: false, exitCode: 137 });
+    await service.until(
+      'presence saying the workload is down',
+      () => service.presence.at(-1)?.workload?.running === false,
+    );
+    expect(service.presence.at(-1)).toMatchObject({
+      status: 'online',
+      workload: {
+        running: false,
+        problem: { code: 'exited', message: expect.stringContaining('137') },
+      },
+    });
+    await service.until(
+      'retained state with the problem',
+      () => service.states.at(-1)?.workload.problem?.code === 'exited',
+    );
+    expect(service.states.at(-1)!.workload.running).toBe(false);
+
+    died.running = true;
+    await service.until(
+      'presence saying it runs again',
+      () => service.presence.at(-1)?.workload?.running === true,
+    );
+    await service.until(
+      'retained state without the problem',
+      () => service.states.at(-1)?.workload.problem === undefined,
     );
   });
 

@@ -18,6 +18,7 @@ import { UpdateJobRunner, type UpdateJobRunnerDeps } from '../update-machine/upd
 import type { WorkloadSettings } from '../update-machine/workload-settings';
 import { HttpReloader } from '../workload-reload/http-reloader';
 import { SignalReloader } from '../workload-reload/signal-reloader';
+import { WorkloadWatch } from '../workload-watch/workload-watch';
 import { AGENT_VERSION, dataLayout } from './data-layout';
 
 export interface AgentOverrides {
@@ -88,6 +89,17 @@ export async function startEdgeAgent(
     logger,
   });
   const inbox = new Inbox({ address, ledger, reporter, updates: runner, configs, logger });
+  const watch = new WorkloadWatch({
+    runtime,
+    containerName: settings.workloadContainer,
+    intervalMs: settings.workloadWatchSeconds * 1000,
+    logger,
+    paused: () => runner.current() !== null,
+    onChange: () => {
+      refreshState();
+      link?.refreshPresence().catch((err) => logger.warn({ err }, 'presence not published'));
+    },
+  });
 
   async function describeState(): Promise<StateSummary> {
     const container = await runtime.inspectContainer(settings.workloadContainer).catch(() => null);
@@ -103,6 +115,7 @@ export async function startEdgeAgent(
         version: lastVersion,
         image: container?.imageRef,
         running: container?.running ?? false,
+        ...(!job && { problem: watch.current()?.problem }),
       },
       configVersion: configs.appliedVersion(),
       currentJob: job && { jobId: job.jobId, kind: 'update', state: job.state, since: job.since },
@@ -141,8 +154,13 @@ export async function startEdgeAgent(
     logger,
     onReconnect: () => metrics.reconnected(),
     currentState: describeState,
+    presenceDetails: () => {
+      const workload = runner.current() ? null : watch.current();
+      return workload ? { workload } : {};
+    },
   });
   link.start();
+  watch.start();
 
   const inspection = new InspectionServer(
     {
@@ -178,6 +196,7 @@ export async function startEdgeAgent(
         new Promise((resolve) => setTimeout(resolve, 2000).unref()),
       ]);
       await inspection.close();
+      await watch.stop();
       await link?.stop();
     },
   };

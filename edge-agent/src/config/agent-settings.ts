@@ -67,6 +67,8 @@ export const agentSettingsSchema = z
      * (JOB_REPORT_TIMEOUT_SECONDS, 900 by default) with the settle period and the probe.
      */
     probationSeconds: z.coerce.number().int().min(0).max(600).default(300),
+    /** How often the workload container is looked at between updates (a dead one is reported). */
+    workloadWatchSeconds: z.coerce.number().int().min(1).max(3600).default(10),
     stopTimeoutSeconds: z.coerce.number().int().min(0).max(600).default(10),
     /** Free bytes that must remain after a pull. */
     diskFloorBytes: z.coerce

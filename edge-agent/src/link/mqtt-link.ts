@@ -56,6 +56,8 @@ export class MqttLink implements ReportPublisher {
       onReconnect?: () => void;
       /** The retained state to publish on each (re)connect. */
       currentState?: () => Promise<StateSummary>;
+      /** What `online` presence says about the device besides (its workload, its clock). */
+      presenceDetails?: () => Pick<Presence, 'workload' | 'clockSkewSeconds'>;
     },
   ) {
     this.address = { tenantId: deps.settings.tenantId, clientId: deps.settings.clientId };
@@ -103,6 +105,17 @@ export class MqttLink implements ReportPublisher {
   /** Retained: a new subscriber (the service after a restart) sees where the device stands. */
   async publishState(summary: StateSummary): Promise<void> {
     await this.publishRetained(stateTopic(this.address), JSON.stringify(summary));
+  }
+
+  /** Publishes `online` presence again, with the details as they are now (when connected). */
+  async refreshPresence(): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) return;
+    await this.publishRetained(
+      presenceTopic(this.address),
+      JSON.stringify(this.presence('online')),
+      client,
+    );
   }
 
   /** Says `offline` itself (the last will covers only a lost connection), then disconnects. */
@@ -204,6 +217,7 @@ export class MqttLink implements ReportPublisher {
       status,
       at: new Date().toISOString(),
       agentVersion: this.deps.agentVersion,
+      ...(status === 'online' && this.deps.presenceDetails?.()),
     };
   }
 
