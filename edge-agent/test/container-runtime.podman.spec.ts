@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describeContainerRuntimeContract } from '../src/container-runtime/testing/container-runtime-contract';
-import { WorkloadFixture, engine, registryDigest, runtime } from './engine/workload-fixture';
+import { DockerodeRuntime } from '../src/container-runtime/dockerode-runtime';
+import { EngineSocketProxy } from './engine/engine-socket-proxy';
+import { REGISTRY, WorkloadFixture, engine, registryDigest } from './engine/workload-fixture';
 
 const run = promisify(execFile);
 
@@ -10,12 +12,14 @@ jest.setTimeout(120_000);
 /** The dockerode adapter against Podman's Docker API and the local registry. */
 describeContainerRuntimeContract('dockerode on Podman', async () => {
   const fixture = new WorkloadFixture();
+  // The runtime under test reaches Podman through a socket the suite can cut.
+  const proxy = await EngineSocketProxy.start();
   await fixture.stage('1.0.0', '2.0.0', 'crash-at-start');
   const docker = engine();
   const created: string[] = [];
   let names = 0;
   return {
-    runtime: runtime(),
+    runtime: new DockerodeRuntime({ dockerHost: proxy.dockerHost, insecureRegistries: [REGISTRY] }),
     images: {
       v1: fixture.image('1.0.0'),
       v2: fixture.image('2.0.0'),
@@ -38,6 +42,12 @@ describeContainerRuntimeContract('dockerode on Podman', async () => {
     },
     succeedingCommand: ['/bin/busybox', 'true'],
     uniqueName: (purpose) => `${fixture.containerName}-${purpose}-${++names}`,
-    dispose: () => fixture.cleanup(),
+    cutEngine: () => proxy.cut(),
+    restoreEngine: () => proxy.restore(),
+    cutEngineDuringNextPull: () => proxy.cutDuringNextPull(),
+    dispose: async () => {
+      await proxy.close();
+      await fixture.cleanup();
+    },
   };
 });

@@ -9,8 +9,12 @@ import { COMMIT_PATH, ROLLBACK_PATH } from '../src/update-machine/update-machine
 import type { PhaseReport } from '../src/update-machine/phase-reports';
 import { UpdateJobRunner, type UpdateJobRunnerDeps } from '../src/update-machine/update-job-runner';
 import type { WorkloadSettings } from '../src/update-machine/workload-settings';
+import { DockerodeRuntime } from '../src/container-runtime/dockerode-runtime';
+import { recordingLogger } from '../src/update-machine/testing/recording-logger';
 import { AuthRegistry } from './engine/auth-registry';
+import { EngineSocketProxy } from './engine/engine-socket-proxy';
 import {
+  REGISTRY,
   SOURCE_REPOSITORY,
   WorkloadFixture,
   pullSource,
@@ -28,7 +32,7 @@ const run = promisify(execFile);
 async function agentFor(
   fixture: WorkloadFixture,
   workload: Partial<WorkloadSettings> = {},
-  hooks: Pick<UpdateJobRunnerDeps, 'afterPersist'> = {},
+  hooks: Partial<Pick<UpdateJobRunnerDeps, 'afterPersist' | 'runtime' | 'logger'>> = {},
 ) {
   const dir = await mkdtemp(join(tmpdir(), 'agent-jobs-'));
   const reports: PhaseReport[] = [];
@@ -208,6 +212,40 @@ describe('update job on Podman', () => {
     expect(reports.at(-1)!.error?.message).toContain('HTTP probe answered 404');
     expect((await fixture.containers()).map((c) => c.Id)).toEqual([oldId]);
     expect(await fixture.health()).toBe('ok 1.0.0');
+  });
+
+  it('waits for an engine cut away in the middle of the download, then finishes the update; no phase goes back', async () => {
+    const proxy = await EngineSocketProxy.start();
+    try {
+      await fixture.stage('1.0.0', '2.0.0');
+      await fixture.createWorkload('1.0.0');
+      const log = recordingLogger();
+      const agent = await agentFor(
+        fixture,
+        {},
+        {
+          runtime: new DockerodeRuntime({
+            dockerHost: proxy.dockerHost,
+            insecureRegistries: [REGISTRY],
+          }),
+          logger: log.logger,
+        },
+      );
+      const cut = proxy.cutDuringNextPull();
+      await agent.runner.start(updateCommand(fixture.image('2.0.0'), '2.0.0'));
+      await cut;
+      // The agent says it waits for the engine (or, were it to give up, the job ends).
+      await Promise.race([log.waitFor(/container engine unavailable/), agent.runner.whenIdle()]);
+      await proxy.restore();
+      await agent.runner.whenIdle();
+      expect(agent.phases()).toEqual(COMMIT_PATH);
+      expect(agent.reports.filter((r) => r.error)).toEqual([]);
+      expect(log.messages).toContain('container engine is back: the step went on');
+      expect(await fixture.health()).toBe('ok 2.0.0');
+      await rm(agent.dir, { recursive: true, force: true });
+    } finally {
+      await proxy.close();
+    }
   });
 
   describe('probation after the health check', () => {

@@ -20,7 +20,8 @@ export function advance(
     from: record.state,
     to,
     event: event.type,
-    reason: 'error' in event ? `${event.error.code}: ${event.error.message}` : undefined,
+    reason:
+      'error' in event && event.error ? `${event.error.code}: ${event.error.message}` : undefined,
   };
   return {
     moved,

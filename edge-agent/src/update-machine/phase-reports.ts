@@ -47,18 +47,25 @@ export function phaseReportFor(
   return report;
 }
 
-/** Throttled pull progress reports, sent in order and all delivered by `drain()`. */
+/**
+ * Throttled pull progress reports, sent in order and all delivered by `drain()`. The bytes
+ * never go back: a pull started again (after an engine outage) reports only once it passes
+ * what was reported before.
+ */
 export function pullProgressReporter(
   ctx: UpdateJobContext,
   deps: { onPhase: PhaseSink; logger: Logger; now: () => Date; intervalMs: number },
 ) {
   let chain = Promise.resolve();
   let lastAt = 0;
+  let reportedBytes = -1;
   return {
     report: (progress: PullProgress, final = false) => {
       const nowMs = deps.now().getTime();
+      if (progress.bytes < reportedBytes) return;
       if (!final && nowMs - lastAt < deps.intervalMs) return;
       lastAt = nowMs;
+      reportedBytes = progress.bytes;
       chain = chain
         .then(() =>
           deps.onPhase({

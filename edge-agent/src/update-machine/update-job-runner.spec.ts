@@ -8,7 +8,8 @@ import {
 import { MemorySnapshotStore } from '../snapshot-store/testing/memory-snapshot-store';
 import { silentLogger } from './logger';
 import type { PhaseReport } from './phase-reports';
-import { UpdateJobRunner } from './update-job-runner';
+import { UpdateJobRunner, type UpdateJobRunnerDeps } from './update-job-runner';
+import { recordingLogger } from './testing/recording-logger';
 import type { WorkloadSettings } from './workload-settings';
 import { REPLACES_LABEL } from './effects/effect';
 import { COMMIT_PATH, MACHINE_VERSION, ROLLBACK_PATH } from './update-machine';
@@ -39,6 +40,7 @@ function setup(
   store = new MemorySnapshotStore(),
   runtime = new FakeContainerRuntime(),
   workload: Partial<WorkloadSettings> = {},
+  extra: Partial<UpdateJobRunnerDeps> = {},
 ) {
   if (runtime.containers.size === 0) {
     runtime.addRunningContainer(NAME, OLD);
@@ -65,6 +67,7 @@ function setup(
     },
     logger: silentLogger,
     retry: { backoffBaseMs: 1, backoffCapMs: 5 },
+    ...extra,
   });
   return { runtime, store, runner, reports };
 }
@@ -278,6 +281,111 @@ describe('UpdateJobRunner (fake engine)', () => {
     await runner.whenIdle();
     expect(phases(reports).slice(-2)).toEqual(['rolling_back', 'rolled_back']);
     expect(reports.at(-1)!.error?.code).toBe('timeout');
+  });
+
+  describe('a container engine that goes away for a while', () => {
+    const ENGINE_AWAY = /container engine unavailable/;
+
+    it('waits for it mid-download and goes on: no failure, no phase reported twice or going back', async () => {
+      const log = recordingLogger();
+      const { runtime, runner, reports } = setup(
+        'healthy',
+        undefined,
+        undefined,
+        {},
+        { logger: log.logger },
+      );
+      let release!: () => void;
+      runtime.pullGate = new Promise<void>((resolve) => (release = resolve));
+      const cmd = command();
+      await runner.start(cmd);
+      while (runner.current()?.state !== 'pulling') await new Promise((r) => setTimeout(r, 2));
+      runtime.engineDown = true;
+      release();
+      await log.waitFor(ENGINE_AWAY);
+      runtime.pullGate = null;
+      runtime.engineDown = false;
+      await runner.whenIdle();
+      expect(phases(reports)).toEqual(COMMIT_PATH);
+      expect(reports.some((r) => r.error)).toBe(false);
+      const bytes = reports.filter((r) => r.progress).map((r) => r.progress!.bytes);
+      expect(bytes).toEqual([...bytes].sort((a, b) => a - b));
+      expect(runtime.calls.filter((c) => c.startsWith('pull'))).toHaveLength(2);
+      expect(log.messages).toContain('container engine is back: the step went on');
+    });
+
+    it('waits for it in the middle of the swap instead of rolling back', async () => {
+      const log = recordingLogger();
+      const agent = setup(
+        'healthy',
+        undefined,
+        undefined,
+        {},
+        {
+          logger: log.logger,
+          afterPersist: (state) => {
+            if (state === 'starting_new' && !away) {
+              away = true;
+              agent.runtime.engineDown = true;
+              void log.waitFor(ENGINE_AWAY).then(() => (agent.runtime.engineDown = false));
+            }
+          },
+        },
+      );
+      let away = false;
+      await agent.runner.start(command());
+      await agent.runner.whenIdle();
+      expect(away).toBe(true);
+      expect(phases(agent.reports)).toEqual(COMMIT_PATH);
+      expect(agent.runtime.running().map((c) => c.imageRef)).toEqual([NEW]);
+    });
+
+    it('fails the job naming the engine when it is still away at the step deadline, nothing changed', async () => {
+      const { runtime, runner, reports } = setup(
+        'healthy',
+        undefined,
+        undefined,
+        {},
+        {
+          deadlines: { pulling: 150 },
+          afterPersist: (state) => {
+            if (state === 'pulling') runtime.engineDown = true;
+          },
+        },
+      );
+      await runner.start(command());
+      await runner.whenIdle();
+      expect(phases(reports)).toEqual(['received', 'pulling', 'failed']);
+      expect(reports.at(-1)!.error).toMatchObject({
+        code: 'engine_unavailable',
+        message: expect.stringContaining('ENOENT'),
+      });
+      runtime.engineDown = false;
+      expect(runtime.running().map((c) => c.imageRef)).toEqual([OLD]);
+    });
+
+    it('pulls an image that vanished before the swap again, without going back to pulling', async () => {
+      const agent = setup(
+        'healthy',
+        undefined,
+        undefined,
+        {},
+        {
+          afterPersist: (state, record) => {
+            if (state === 'pulled' && !gone) {
+              gone = true;
+              agent.runtime.images.delete(record.context.newImageId!);
+            }
+          },
+        },
+      );
+      let gone = false;
+      await agent.runner.start(command());
+      await agent.runner.whenIdle();
+      expect(gone).toBe(true);
+      expect(phases(agent.reports)).toEqual(COMMIT_PATH);
+      expect(agent.runtime.running().map((c) => c.imageRef)).toEqual([NEW]);
+    });
   });
 
   describe('probation after the health check', () => {

@@ -107,7 +107,8 @@ export type UpdateJobEvent =
   | ({ type: 'PREPARE_FAILED'; error: StepError } & At)
   | ({ type: 'PULLED'; imageId: string } & At)
   | ({ type: 'PULL_FAILED'; error: StepError; retryable: boolean } & At)
-  | ({ type: 'PROCEED' } & At)
+  /** `imageId` when the image had to be pulled again. */
+  | ({ type: 'PROCEED'; imageId?: string } & At)
   | ({ type: 'OLD_STOPPED'; newContainerId: string } & At)
   | ({ type: 'NEW_STARTED' } & At)
   | ({ type: 'VERIFIED'; restartCount: number } & At)
@@ -116,7 +117,8 @@ export type UpdateJobEvent =
   | ({ type: 'ROLLED_BACK' } & At)
   | ({ type: 'CLEANED_UP' } & At)
   | ({ type: 'CANCEL' } & At)
-  | ({ type: 'TIMEOUT'; state: string } & At);
+  /** `error` says why the deadline passed when that is known (the engine was unavailable). */
+  | ({ type: 'TIMEOUT'; state: string; error?: StepError } & At);
 
 export type UpdateJobState = ActiveState | FinalState;
 
@@ -156,7 +158,8 @@ const STOP_ON_CANCEL = { CANCEL: { target: 'cancelled' } } as const;
 
 const plus = (at: string, ms: number) => new Date(Date.parse(at) + ms).toISOString();
 
-const backoff = (retry: RetryPolicy, attempts: number) =>
+/** Exponential back-off with a cap: base, 2 x base, 4 x base, ... for attempts 1, 2, 3, ... */
+export const backoff = (retry: RetryPolicy, attempts: number) =>
   Math.min(retry.backoffCapMs, retry.backoffBaseMs * 2 ** Math.max(0, attempts - 1));
 
 const timeoutError = (state: string): StepError => ({
@@ -221,13 +224,16 @@ export const updateMachine = setup({
       error: 'error' in event ? event.error : { code: 'failed', message: event.type },
     })),
     timedOut: assign(({ event }) => ({
-      error: timeoutError(event.type === 'TIMEOUT' ? event.state : 'current'),
+      error:
+        event.type === 'TIMEOUT'
+          ? (event.error ?? timeoutError(event.state))
+          : timeoutError('current'),
     })),
     rollbackExhausted: assign(({ context, event }) => ({
       error: {
         code: 'rollback_failed',
         message: `rollback failed ${context.attempts + 1} times (last: ${
-          'error' in event ? event.error.message : 'timeout'
+          'error' in event && event.error ? event.error.message : 'timeout'
         }); first failure: ${context.error?.message ?? 'unknown'}`,
       },
     })),
@@ -299,14 +305,19 @@ export const updateMachine = setup({
       on: {
         PROCEED: {
           target: 'stopping_old',
-          actions: { type: 'enter', params: { state: 'stopping_old' } },
+          actions: [
+            assign(({ context, event }) => ({ newImageId: event.imageId ?? context.newImageId })),
+            { type: 'enter', params: { state: 'stopping_old' } },
+          ],
         },
-        // The image vanished (pruned by hand?) before anything stopped: pull again.
+        // The image vanished (pruned by hand?) and could not be pulled again: try again here,
+        // never back in `pulling`, so the reported phases never go backwards.
         PULL_FAILED: [
           {
             guard: 'pullMayRetry',
-            target: 'pulling',
-            actions: { type: 'retry', params: { state: 'pulling' } },
+            target: 'pulled',
+            reenter: true,
+            actions: { type: 'retry', params: { state: 'pulled' } },
           },
           { target: 'failed', actions: 'fail' },
         ],

@@ -21,6 +21,11 @@ export interface ContainerRuntimeFixture {
   succeedingCommand: string[];
   /** A container name nobody else uses. */
   uniqueName(purpose: string): string;
+  /** The engine goes out of reach (its socket is gone) until `restoreEngine()`. */
+  cutEngine(): Promise<void>;
+  restoreEngine(): Promise<void>;
+  /** The engine goes out of reach once it has begun the next pull; resolves when it has. */
+  cutEngineDuringNextPull(): Promise<void>;
   /** Removes what the suite created. */
   dispose(): Promise<void>;
 }
@@ -207,6 +212,46 @@ export function describeContainerRuntimeContract(
         expect(await runtime.removeImage(fixture.images.crashing)).toBe(true);
         expect(await runtime.inspectImage(fixture.images.crashing)).toBeNull();
         expect(await runtime.removeImage(fixture.images.crashing)).toBe(true);
+      });
+    });
+
+    describe('an engine out of reach', () => {
+      afterEach(() => fixture.restoreEngine());
+
+      it('fails every call with engine_unavailable, worth waiting for, and answers again once back', async () => {
+        const name = fixture.uniqueName('outage');
+        await fixture.runContainer(name, fixture.images.v1);
+        await fixture.cutEngine();
+        for (const call of [
+          runtime.inspectContainer(name),
+          runtime.inspectImage(fixture.images.v1),
+          runtime.pullImage(fixture.images.v2),
+          runtime.stopContainer(name, 1),
+          runtime.listImages(fixture.repository),
+        ]) {
+          const error = await call.then(
+            () => null,
+            (e: unknown) => e,
+          );
+          expect(error).toBeInstanceOf(RuntimeError);
+          expect(error).toMatchObject({ code: 'engine_unavailable', retryable: true });
+        }
+        await fixture.restoreEngine();
+        expect((await runtime.inspectContainer(name))?.running).toBe(true);
+      });
+
+      it('fails a pull the engine was cut away from with engine_unavailable, not as a pull failure', async () => {
+        await runtime.removeImage(fixture.images.v2);
+        const cut = fixture.cutEngineDuringNextPull();
+        const error = await runtime.pullImage(fixture.images.v2).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        await cut;
+        expect(error).toBeInstanceOf(RuntimeError);
+        expect(error).toMatchObject({ code: 'engine_unavailable', retryable: true });
+        await fixture.restoreEngine();
+        expect((await runtime.pullImage(fixture.images.v2)).id).toBeTruthy();
       });
     });
   });

@@ -35,6 +35,21 @@ describeContainerRuntimeContract('the fake engine of the fast tests', async () =
     },
     succeedingCommand: ['true'],
     uniqueName: (purpose) => `opc-${purpose}-${++names}`,
+    cutEngine: async () => {
+      runtime.engineDown = true;
+    },
+    restoreEngine: async () => {
+      runtime.engineDown = false;
+      runtime.pullGate = null;
+    },
+    cutEngineDuringNextPull: () =>
+      new Promise<void>((resolve) => {
+        // The pull has begun when it waits at the gate; the engine then goes away.
+        runtime.pullGate = Promise.resolve().then(() => {
+          runtime.engineDown = true;
+          resolve();
+        });
+      }),
     dispose: async () => {},
   };
 });

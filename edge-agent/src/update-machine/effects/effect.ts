@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   RuntimeError,
+  isEngineUnavailable,
   type ContainerInfo,
   type ContainerRuntime,
   type PullProgress,
@@ -39,6 +40,16 @@ export const stepError = (error: unknown, fallbackCode: string): StepError =>
   error instanceof RuntimeError
     ? { code: error.code, message: error.message }
     : { code: fallbackCode, message: (error as Error)?.message ?? String(error) };
+
+/**
+ * The STEP_FAILED outcome of an effect that caught `error`. A step cut short (deadline, cancel)
+ * or an engine out of reach is not the step's failure: those are thrown on to the runner, which
+ * times the step out or waits for the engine and runs the step again.
+ */
+export function stepFailed(env: EffectEnv, error: unknown, fallbackCode: string): UpdateJobEvent {
+  if (env.signal.aborted || isEngineUnavailable(error)) throw error;
+  return { type: 'STEP_FAILED', at: at(env), error: stepError(error, fallbackCode) };
+}
 
 /** Whether a container is the job's old one, or the never-started copy that replaced it. */
 export const isOld = (ctx: UpdateJobContext, c: ContainerInfo | null): boolean =>

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { UpdateJobEvent } from '../update-machine';
-import { at, stepError, type Effect } from './effect';
+import { at, stepFailed, type Effect } from './effect';
 import { keepOldStopped } from './old-container';
 import { crashReason, probeOnce } from './workload-health';
 
@@ -44,7 +44,6 @@ export const watchProbation: Effect = async (ctx, env) => {
       await sleep(Math.min(interval, until - now), undefined, { signal: env.signal });
     }
   } catch (error) {
-    if (env.signal.aborted) throw error;
-    return { type: 'STEP_FAILED', at: at(env), error: stepError(error, 'probation_failed') };
+    return stepFailed(env, error, 'probation_failed');
   }
 };

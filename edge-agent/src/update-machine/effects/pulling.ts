@@ -1,5 +1,19 @@
-import { RuntimeError } from '../../container-runtime/container-runtime.port';
-import { at, stepError, waitForBackoff, type Effect } from './effect';
+import { RuntimeError, isEngineUnavailable } from '../../container-runtime/container-runtime.port';
+import type { UpdateJobContext, UpdateJobEvent } from '../update-machine';
+import { at, stepError, waitForBackoff, type Effect, type EffectEnv } from './effect';
+
+/** A failed pull as the machine's event; an engine out of reach is thrown on to the runner. */
+function pullFailed(env: EffectEnv, error: unknown): UpdateJobEvent {
+  if (isEngineUnavailable(error)) throw error;
+  const retryable = error instanceof RuntimeError ? error.retryable : true;
+  return { type: 'PULL_FAILED', at: at(env), error: stepError(error, 'pull_failed'), retryable };
+}
+
+const pullOptions = (ctx: UpdateJobContext, env: EffectEnv) => ({
+  auth: env.workload.registryAuth,
+  expectedDigest: ctx.imageDigest,
+  signal: env.signal,
+});
 
 export const pull: Effect = async (ctx, env) => {
   await waitForBackoff(ctx, env);
@@ -9,9 +23,7 @@ export const pull: Effect = async (ctx, env) => {
   env.onPullProgress(total ? { bytes: 0, totalBytes: total, percent: 0 } : { bytes: 0 });
   try {
     const image = await env.runtime.pullImage(ctx.image, {
-      auth: env.workload.registryAuth,
-      expectedDigest: ctx.imageDigest,
-      signal: env.signal,
+      ...pullOptions(ctx, env),
       onProgress: (p) =>
         env.onPullProgress(
           p.totalBytes || !total
@@ -27,19 +39,27 @@ export const pull: Effect = async (ctx, env) => {
     env.onPullProgress({ bytes: size, totalBytes: size, percent: 100 }, true);
     return { type: 'PULLED', at: at(env), imageId: image.id };
   } catch (error) {
-    const retryable = error instanceof RuntimeError ? error.retryable : true;
-    return { type: 'PULL_FAILED', at: at(env), error: stepError(error, 'pull_failed'), retryable };
+    return pullFailed(env, error);
   }
 };
 
-/** A checkpoint: the image is here and nothing has stopped yet. */
+/**
+ * A checkpoint: the image is here and nothing has stopped yet. An image that vanished (pruned
+ * by hand?) is pulled again right here, so the job never goes back to `pulling`.
+ */
 export const confirmPulled: Effect = async (ctx, env) => {
-  const image = ctx.newImageId ? await env.runtime.inspectImage(ctx.newImageId) : null;
-  if (image) return { type: 'PROCEED', at: at(env) };
-  return {
-    type: 'PULL_FAILED',
-    at: at(env),
-    retryable: true,
-    error: { code: 'image_missing', message: `${ctx.image} is no longer in the engine` },
-  };
+  if (ctx.newImageId && (await env.runtime.inspectImage(ctx.newImageId))) {
+    return { type: 'PROCEED', at: at(env) };
+  }
+  await waitForBackoff(ctx, env);
+  env.logger.warn(
+    { jobId: ctx.jobId, correlationId: ctx.correlationId, image: ctx.image },
+    'the pulled image is no longer in the engine: pulling it again',
+  );
+  try {
+    const image = await env.runtime.pullImage(ctx.image, pullOptions(ctx, env));
+    return { type: 'PROCEED', at: at(env), imageId: image.id };
+  } catch (error) {
+    return pullFailed(env, error);
+  }
 };

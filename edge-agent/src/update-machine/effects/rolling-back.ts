@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RuntimeError } from '../../container-runtime/container-runtime.port';
-import { at, isOld, JOB_LABEL, stepError, waitForBackoff, type Effect } from './effect';
+import { at, isOld, JOB_LABEL, stepFailed, waitForBackoff, type Effect } from './effect';
 import { finishReplacingOld } from './old-container';
 
 /**
@@ -37,7 +37,6 @@ export const rollBack: Effect = async (ctx, env) => {
       await sleep(100, undefined, { signal: env.signal });
     }
   } catch (error) {
-    if (env.signal.aborted) throw error;
-    return { type: 'STEP_FAILED', at: at(env), error: stepError(error, 'rollback_failed') };
+    return stepFailed(env, error, 'rollback_failed');
   }
 };

@@ -1,5 +1,5 @@
 import { RuntimeError } from '../../container-runtime/container-runtime.port';
-import { at, JOB_LABEL, stepError, VERSION_LABEL, type Effect } from './effect';
+import { at, JOB_LABEL, stepFailed, VERSION_LABEL, type Effect } from './effect';
 import {
   finishReplacingOld,
   keepOldStopped,
@@ -50,7 +50,7 @@ export const stopOld: Effect = async (ctx, env) => {
     await runtime.stopContainer(ctx.backupName, env.workload.stopTimeoutSeconds ?? 10);
     return { type: 'OLD_STOPPED', at: at(env), newContainerId: fresh.id };
   } catch (error) {
-    return { type: 'STEP_FAILED', at: at(env), error: stepError(error, 'stop_failed') };
+    return stepFailed(env, error, 'stop_failed');
   }
 };
 
@@ -84,7 +84,6 @@ export const startNew: Effect = async (ctx, env) => {
       }
     }
   } catch (error) {
-    if (env.signal.aborted) throw error;
-    return { type: 'STEP_FAILED', at: at(env), error: stepError(error, 'start_failed') };
+    return stepFailed(env, error, 'start_failed');
   }
 };
