@@ -159,6 +159,23 @@ describe('edge agent daemon (aedes, fake engine)', () => {
     );
   });
 
+  it('says in its presence and state that the device clock is an hour behind the service', async () => {
+    // Commands issued "in the future" by the device's clock: it is behind by at least that.
+    const command = configCommandFor(address, 8, undefined, {
+      issuedAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    await service.send('config', command);
+    await service.until(
+      'presence with the skew',
+      () => (service.presence.at(-1)?.clockSkewSeconds ?? 0) <= -3590,
+    );
+    expect(service.presence.at(-1)!.clockSkewSeconds).toBeGreaterThanOrEqual(-3601);
+    await service.until(
+      'retained state with the skew',
+      () => (service.states.at(-1)?.clockSkewSeconds ?? 0) <= -3590,
+    );
+  });
+
   it('answers /healthz with the link state', async () => {
     await agent.reporter.flushed();
     const response = await inspect('/healthz');
@@ -177,13 +194,14 @@ describe('edge agent daemon (aedes, fake engine)', () => {
     expect(jobs.map((j) => [j.kind, j.state])).toEqual([
       ['update', 'committed'],
       ['config', 'applied'],
+      ['config', 'applied'],
     ]);
     const update = await data.job(jobs[0].jobId);
     const text = formatJob(update!, new Date());
     expect(text).toMatch(/received -> pulling/);
     expect(text).toMatch(/verifying -> probation {2}\[VERIFIED\]/);
     expect(text).toMatch(/probation -> committed {2}\[PROBATION_PASSED\]/);
-    expect(formatHistory(jobs).split('\n')).toHaveLength(3);
+    expect(formatHistory(jobs).split('\n')).toHaveLength(4);
     expect(await data.pendingReports()).toBe(0);
   });
 });

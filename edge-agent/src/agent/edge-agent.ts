@@ -12,6 +12,7 @@ import { Inbox } from '../link/inbox';
 import { JobLedger } from '../link/job-ledger';
 import { MqttLink } from '../link/mqtt-link';
 import { Outbox } from '../link/outbox';
+import { ServiceClock } from '../link/service-clock';
 import { StatusReporter } from '../link/status-reporter';
 import { FileSnapshotStore } from '../snapshot-store/file-snapshot-store';
 import { UpdateJobRunner, type UpdateJobRunnerDeps } from '../update-machine/update-job-runner';
@@ -20,6 +21,9 @@ import { HttpReloader } from '../workload-reload/http-reloader';
 import { SignalReloader } from '../workload-reload/signal-reloader';
 import { WorkloadWatch } from '../workload-watch/workload-watch';
 import { AGENT_VERSION, dataLayout } from './data-layout';
+
+/** A skew this large is logged as a warning: expiry and the service's timestamps are off. */
+const CLOCK_SKEW_WARNING_SECONDS = 30;
 
 export interface AgentOverrides {
   logger?: Logger;
@@ -88,7 +92,25 @@ export async function startEdgeAgent(
     reloader: reloaderFor(settings),
     logger,
   });
-  const inbox = new Inbox({ address, ledger, reporter, updates: runner, configs, logger });
+  const serviceClock = new ServiceClock(undefined, (skewSeconds) => {
+    const log = Math.abs(skewSeconds) >= CLOCK_SKEW_WARNING_SECONDS ? logger.warn : logger.info;
+    log.call(
+      logger,
+      { clockSkewSeconds: skewSeconds },
+      `device clock is ${Math.abs(skewSeconds)} s ${skewSeconds < 0 ? 'behind' : 'ahead of'} the service's`,
+    );
+    refreshState();
+    link?.refreshPresence().catch((err) => logger.warn({ err }, 'presence not published'));
+  });
+  const inbox = new Inbox({
+    address,
+    ledger,
+    reporter,
+    updates: runner,
+    configs,
+    logger,
+    serviceClock,
+  });
   const watch = new WorkloadWatch({
     runtime,
     containerName: settings.workloadContainer,
@@ -119,6 +141,7 @@ export async function startEdgeAgent(
       },
       configVersion: configs.appliedVersion(),
       currentJob: job && { jobId: job.jobId, kind: 'update', state: job.state, since: job.since },
+      clockSkewSeconds: serviceClock.skewSeconds(),
     };
   }
   // One state publication at a time, the latest state last: reports can come in bursts.
@@ -156,7 +179,7 @@ export async function startEdgeAgent(
     currentState: describeState,
     presenceDetails: () => {
       const workload = runner.current() ? null : watch.current();
-      return workload ? { workload } : {};
+      return { ...(workload && { workload }), clockSkewSeconds: serviceClock.skewSeconds() };
     },
   });
   link.start();

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { AgentSettings } from '../config/agent-settings';
+import type { Delivery } from './service-clock';
 import type { ReportPublisher, StatusReporter } from './status-reporter';
 
 export type LinkSettings = Pick<
@@ -31,7 +32,11 @@ export type LinkSettings = Pick<
 
 export interface CommandSink {
   /** `failed` withholds the PUBACK: the broker redelivers after the next reconnect. */
-  handle(topic: string, payload: Uint8Array): Promise<'handled' | 'dropped' | 'failed'>;
+  handle(
+    topic: string,
+    payload: Uint8Array,
+    delivery: Delivery,
+  ): Promise<'handled' | 'dropped' | 'failed'>;
 }
 
 /**
@@ -69,7 +74,9 @@ export class MqttLink implements ReportPublisher {
     this.client = client;
     // PUBACK goes out only when this callback runs: after the command is on disk.
     client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
-      this.deps.commands.handle(packet.topic, toBytes(packet.payload)).then(
+      // MQTT 5: the lifetime the broker says is left (it drops expired messages itself).
+      const delivery = { expiryIntervalSeconds: packet.properties?.messageExpiryInterval };
+      this.deps.commands.handle(packet.topic, toBytes(packet.payload), delivery).then(
         (outcome) => (outcome === 'failed' ? done(new Error('command not stored')) : done()),
         (err: Error) => done(err),
       );

@@ -259,14 +259,6 @@ describe('UpdateJobRunner (fake engine)', () => {
     });
   });
 
-  it('refuses an expired command', async () => {
-    const { runner } = setup();
-    const result = await runner.start(
-      command({}, { expiresAt: new Date(Date.now() - 1000).toISOString() }),
-    );
-    expect(result).toMatchObject({ accepted: false, reason: expect.stringContaining('expired') });
-  });
-
   it('times out a step that hangs and rolls back', async () => {
     const { runtime, store, reports } = setup();
     const runner = new UpdateJobRunner({

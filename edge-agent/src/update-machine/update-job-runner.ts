@@ -74,8 +74,8 @@ export class UpdateJobRunner {
   }
 
   /**
-   * Starts a job; a second update while one runs, a known job id or an expired command is
-   * refused. A job that has already reported its outcome is only tidying up (after a commit:
+   * Starts a job; a second update while one runs or a known job id is refused (whether the
+   * command came in time is the inbox's decision: ../link/service-clock.ts). A job that has already reported its outcome is only tidying up (after a commit:
    * removing the old container and image), and the service already counts it as over, so a
    * new job waits for it instead of being refused.
    */
@@ -86,9 +86,6 @@ export class UpdateJobRunner {
         accepted: false,
         reason: `update ${this.running.jobId} is in progress (${this.running.state})`,
       };
-    }
-    if (command.expiresAt && Date.parse(command.expiresAt) <= this.now().getTime()) {
-      return { accepted: false, reason: `command expired at ${command.expiresAt}` };
     }
     // Claimed before the first await, so two concurrent calls cannot both start.
     const release = this.claim(command.jobId, 'received');
