@@ -18,10 +18,10 @@ export const agentSettingsSchema = z
     mqttUrl: z
       .string()
       .regex(/^(mqtts?|wss?|tcp|ssl):\/\/\S+$/, 'must be an mqtt:// or mqtts:// URL'),
-    mqttVersion: z.coerce
-      .number()
-      .pipe(z.union([z.literal(4), z.literal(5)]))
-      .default(4),
+    /** `auto`: MQTT 5, falling back to 3.1.1 when the broker refuses it (aedes). */
+    mqttVersion: z
+      .union([z.literal('auto'), z.coerce.number().pipe(z.union([z.literal(4), z.literal(5)]))])
+      .default('auto'),
     mqttUsername: optionalText,
     mqttPassword: optionalText,
     mqttCaFile: optionalText,

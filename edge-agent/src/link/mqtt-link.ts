@@ -45,10 +45,15 @@ export interface CommandSink {
  * acknowledged only after the inbox has stored it; retained presence with an `offline` last
  * will; retained state; and the publisher the status reporter drains its outbox through.
  */
+/** CONNACK return code of MQTT 3.1.1 "unacceptable protocol version": how aedes answers v5. */
+const UNACCEPTABLE_PROTOCOL_VERSION = 1;
+
 export class MqttLink implements ReportPublisher {
   private client: MqttClient | null = null;
   private connects = 0;
   private readonly address: ClientAddress;
+  /** The protocol of the next or current connection: 5 unless the settings or the broker say 3.1.1. */
+  private protocol: 4 | 5;
 
   constructor(
     private readonly deps: {
@@ -66,6 +71,12 @@ export class MqttLink implements ReportPublisher {
     },
   ) {
     this.address = { tenantId: deps.settings.tenantId, clientId: deps.settings.clientId };
+    this.protocol = deps.settings.mqttVersion === 4 ? 4 : 5;
+  }
+
+  /** The MQTT protocol version spoken (or about to be): 5, or 4 for 3.1.1. */
+  protocolVersion(): 4 | 5 {
+    return this.protocol;
   }
 
   /** Connects in the background (a broker that is down is retried forever). */
@@ -86,7 +97,29 @@ export class MqttLink implements ReportPublisher {
       if (this.client === client)
         this.deps.logger.warn({ url: this.deps.settings.mqttUrl }, 'MQTT connection lost');
     });
-    client.on('error', (err) => this.deps.logger.warn({ err }, 'MQTT error'));
+    client.on('error', (err: Error & { code?: number }) => {
+      if (
+        err.code === UNACCEPTABLE_PROTOCOL_VERSION &&
+        this.protocol === 5 &&
+        this.deps.settings.mqttVersion === 'auto'
+      ) {
+        this.fallBackTo311(client);
+        return;
+      }
+      this.deps.logger.warn({ err }, 'MQTT error');
+    });
+  }
+
+  /** The broker speaks only 3.1.1: the next attempt, and every one after it, uses it. */
+  private fallBackTo311(client: MqttClient): void {
+    this.protocol = 4;
+    client.options.protocolVersion = 4;
+    delete client.options.properties;
+    if (client.options.will) delete client.options.will.properties;
+    this.deps.logger.info(
+      { url: this.deps.settings.mqttUrl },
+      'broker refused MQTT 5, using MQTT 3.1.1',
+    );
   }
 
   isConnected(): boolean {
@@ -153,7 +186,12 @@ export class MqttLink implements ReportPublisher {
     this.connects += 1;
     if (this.connects > 1) this.deps.onReconnect?.();
     logger.info(
-      { url: this.deps.settings.mqttUrl, sessionPresent, connects: this.connects },
+      {
+        url: this.deps.settings.mqttUrl,
+        protocol: this.protocol === 5 ? 'mqtt-5' : 'mqtt-3.1.1',
+        sessionPresent,
+        connects: this.connects,
+      },
       'MQTT connected',
     );
     try {
@@ -191,10 +229,13 @@ export class MqttLink implements ReportPublisher {
       qos: 1 as const,
       retain: true,
     };
+    const v5 = this.protocol === 5;
     return {
       clientId: `agent:${s.tenantId}:${s.clientId}`,
       clean: false,
-      protocolVersion: s.mqttVersion,
+      protocolVersion: this.protocol,
+      // A refusal (an old protocol version, the broker busy) is tried again like a lost link.
+      reconnectOnConnackError: true,
       keepalive: s.mqttKeepaliveSeconds,
       reconnectPeriod: 2000,
       connectTimeout: 10_000,
@@ -204,17 +245,13 @@ export class MqttLink implements ReportPublisher {
       cert: s.mqttCertFile ? readFileSync(s.mqttCertFile) : undefined,
       key: s.mqttKeyFile ? readFileSync(s.mqttKeyFile) : undefined,
       rejectUnauthorized: true,
-      will:
-        s.mqttVersion === 5 ? { ...will, properties: { contentType: 'application/json' } } : will,
-      properties:
-        s.mqttVersion === 5 ? { sessionExpiryInterval: s.mqttSessionExpirySeconds } : undefined,
+      will: v5 ? { ...will, properties: { contentType: 'application/json' } } : will,
+      properties: v5 ? { sessionExpiryInterval: s.mqttSessionExpirySeconds } : undefined,
     };
   }
 
   private jsonProperties() {
-    return this.deps.settings.mqttVersion === 5
-      ? { properties: { contentType: 'application/json' } }
-      : {};
+    return this.protocol === 5 ? { properties: { contentType: 'application/json' } } : {};
   }
 
   private presence(status: Presence['status']): Presence {

@@ -23,7 +23,8 @@ export async function startLinkUnderTest(options: {
   url: string;
   address: ClientAddress;
   dataDir: string;
-  mqttVersion?: 4 | 5;
+  /** As EDGE_AGENT_MQTT_VERSION: `auto` (the default) tries MQTT 5 and falls back to 3.1.1. */
+  mqttVersion?: 4 | 5 | 'auto';
   /** Files of the CA, the device certificate and its key, for mqtts:// */
   tls?: { mqttCaFile: string; mqttCertFile: string; mqttKeyFile: string };
 }) {
@@ -45,7 +46,7 @@ export async function startLinkUnderTest(options: {
     settings: {
       ...options.address,
       mqttUrl: options.url,
-      mqttVersion: options.mqttVersion ?? 4,
+      mqttVersion: options.mqttVersion ?? 'auto',
       mqttSessionExpirySeconds: 300,
       mqttKeepaliveSeconds: 30,
       ...options.tls,
