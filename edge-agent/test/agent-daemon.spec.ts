@@ -174,6 +174,9 @@ describe('edge agent daemon (aedes, fake engine)', () => {
       'retained state with the skew',
       () => (service.states.at(-1)?.clockSkewSeconds ?? 0) <= -3590,
     );
+    await service.until('the config applied', () =>
+      service.reportsOf(command.jobId).some((r) => r.phase === 'applied'),
+    );
   });
 
   it('answers /healthz with the link state', async () => {

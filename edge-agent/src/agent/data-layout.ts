@@ -11,6 +11,8 @@ export function dataLayout(dataDir: string) {
     updates: path.join(dataDir, 'updates'),
     /** Config apply: applied version and the last good file. */
     config: path.join(dataDir, 'config'),
+    /** Present while another client takes this identity's MQTT session (for `edge-agent status`). */
+    sessionConflict: path.join(dataDir, 'session-conflict.json'),
   };
 }
 

@@ -8,6 +8,7 @@ import type { ContainerRuntime } from '../container-runtime/container-runtime.po
 import { DockerodeRuntime } from '../container-runtime/dockerode-runtime';
 import { AgentMetrics } from '../inspection/agent-metrics';
 import { InspectionServer } from '../inspection/inspection-server';
+import { removeDurably, writeFileAtomic } from '../durable-files/durable-files';
 import { Inbox } from '../link/inbox';
 import { JobLedger } from '../link/job-ledger';
 import { MqttLink } from '../link/mqtt-link';
@@ -55,6 +56,7 @@ export async function startEdgeAgent(
     overrides.logger ??
     pino({ level: settings.logLevel, base: { ...address, agentVersion: AGENT_VERSION } });
   const layout = dataLayout(settings.dataDir);
+  await removeDurably(layout.sessionConflict);
   const runtime =
     overrides.runtime ??
     new DockerodeRuntime({
@@ -110,6 +112,7 @@ export async function startEdgeAgent(
     configs,
     logger,
     serviceClock,
+    sessionConflict: () => link?.sessionConflict() ?? null,
   });
   const watch = new WorkloadWatch({
     runtime,
@@ -177,6 +180,12 @@ export async function startEdgeAgent(
     logger,
     onReconnect: () => metrics.reconnected(),
     currentState: describeState,
+    onSessionConflict: (conflict) => {
+      const written = conflict
+        ? writeFileAtomic(layout.sessionConflict, JSON.stringify(conflict))
+        : removeDurably(layout.sessionConflict);
+      written.catch((err) => logger.warn({ err }, 'session conflict not recorded for the CLI'));
+    },
     presenceDetails: () => {
       const workload = runner.current() ? null : watch.current();
       return { ...(workload && { workload }), clockSkewSeconds: serviceClock.skewSeconds() };
@@ -191,6 +200,7 @@ export async function startEdgeAgent(
       health: async () => ({
         ok: true,
         mqttConnected: link?.isConnected() ?? false,
+        mqttSessionConflict: link?.sessionConflict() ?? null,
         outboxPending: outbox.size(),
         currentJob: runner.current(),
       }),

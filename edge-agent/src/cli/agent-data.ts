@@ -1,4 +1,6 @@
 import { readdir } from 'node:fs/promises';
+import { readJsonIfExists } from '../durable-files/durable-files';
+import type { SessionConflict } from '../link/session-takeover';
 import { dataLayout } from '../agent/data-layout';
 import { JobLedger, type JobRecord as LinkRecord } from '../link/job-ledger';
 import { FileSnapshotStore } from '../snapshot-store/file-snapshot-store';
@@ -69,6 +71,12 @@ export class AgentData {
     const view = jobId ? jobs.find((j) => j.jobId === jobId) : jobs.at(-1);
     if (!view || view.kind !== 'update') return view;
     return { ...view, snapshot: await this.snapshots.load(view.jobId, READABLE_MACHINE_VERSIONS) };
+  }
+
+  /** Written by the daemon while another client takes this identity's MQTT session. */
+  async sessionConflict(): Promise<SessionConflict | null> {
+    return ((await readJsonIfExists(this.layout.sessionConflict).catch(() => undefined)) ??
+      null) as SessionConflict | null;
   }
 
   async pendingReports(): Promise<number> {

@@ -30,8 +30,10 @@ async function main(argv: string[]): Promise<number> {
     case 'status': {
       const jobs = await data.jobs();
       const pending = await data.pendingReports();
-      print({ running: jobs.filter((j) => !j.finished), pendingReports: pending }, () =>
-        formatStatus(jobs, pending, now),
+      const sessionConflict = await data.sessionConflict();
+      print(
+        { running: jobs.filter((j) => !j.finished), pendingReports: pending, sessionConflict },
+        () => formatStatus(jobs, pending, now, sessionConflict),
       );
       return 0;
     }

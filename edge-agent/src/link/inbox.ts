@@ -16,6 +16,7 @@ import type { ConfigJobHandler } from '../config-apply/config-decision';
 import type { CancelOutcome } from '../update-machine/cancel-requests';
 import type { JobLedger, JobRecord, LedgerCommand } from './job-ledger';
 import { ServiceClock, type Delivery } from './service-clock';
+import type { SessionConflict } from './session-takeover';
 import type { StatusReporter } from './status-reporter';
 
 /** The update runner as the inbox sees it: it refuses a job with a reason (busy, ...). */
@@ -47,6 +48,8 @@ export class Inbox {
       now?: () => Date;
       /** Judges expiry (and learns the device's clock skew); by default one on `now`. */
       serviceClock?: ServiceClock;
+      /** While another agent takes this identity's MQTT session, new jobs are refused. */
+      sessionConflict?: () => SessionConflict | null;
     },
   ) {
     this.serviceClock =
@@ -144,6 +147,19 @@ export class Inbox {
     if (seen && !this.mustRunAgain(seen)) {
       log.info({ lastSeq: seen.lastSeq }, 'duplicate command: sending its last report again');
       await reporter.resendLast(jobId);
+      return;
+    }
+    const conflict = this.deps.sessionConflict?.();
+    if (conflict) {
+      if (!seen) await ledger.admit(entry, this.nowIso());
+      log.error(
+        { since: conflict.since, takeovers: conflict.takeovers },
+        'refused a job: another agent holds this identity',
+      );
+      await this.reject(entry, {
+        code: 'identity_conflict',
+        message: `another agent is connected with this device's identity (its MQTT session was taken over ${conflict.takeovers} times since ${conflict.since}); the job is refused so that two agents never run jobs at once: stop the other agent, then request the job again`,
+      });
       return;
     }
     // Expiry is about starting a job: one begun in time is finished (its files may be half-written).

@@ -13,6 +13,12 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import type { Logger } from 'pino';
 import type { AgentSettings } from '../config/agent-settings';
 import type { Delivery } from './service-clock';
+import {
+  DEFAULT_TAKEOVER_POLICY,
+  SessionTakeoverWatch,
+  type SessionConflict,
+  type TakeoverPolicy,
+} from './session-takeover';
 import type { ReportPublisher, StatusReporter } from './status-reporter';
 
 export type LinkSettings = Pick<
@@ -47,6 +53,8 @@ export interface CommandSink {
  */
 /** CONNACK return code of MQTT 3.1.1 "unacceptable protocol version": how aedes answers v5. */
 const UNACCEPTABLE_PROTOCOL_VERSION = 1;
+/** MQTT 5 DISCONNECT reason code: another connection with this client id took the session. */
+const SESSION_TAKEN_OVER = 0x8e;
 
 export class MqttLink implements ReportPublisher {
   private client: MqttClient | null = null;
@@ -54,6 +62,10 @@ export class MqttLink implements ReportPublisher {
   private readonly address: ClientAddress;
   /** The protocol of the next or current connection: 5 unless the settings or the broker say 3.1.1. */
   private protocol: 4 | 5;
+  private readonly takeover: SessionTakeoverWatch;
+  private takeoverPolicy: TakeoverPolicy;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private stableTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: {
@@ -68,10 +80,24 @@ export class MqttLink implements ReportPublisher {
       currentState?: () => Promise<StateSummary>;
       /** What `online` presence says about the device besides (its workload, its clock). */
       presenceDetails?: () => Pick<Presence, 'workload' | 'clockSkewSeconds'>;
+      /** Told when another client starts or stops taking this client id's session (null). */
+      onSessionConflict?: (conflict: SessionConflict | null) => void;
+      /** Tests shorten the takeover detection and back-off. */
+      takeoverPolicy?: Partial<TakeoverPolicy>;
     },
   ) {
     this.address = { tenantId: deps.settings.tenantId, clientId: deps.settings.clientId };
     this.protocol = deps.settings.mqttVersion === 4 ? 4 : 5;
+    this.takeoverPolicy = { ...DEFAULT_TAKEOVER_POLICY, ...deps.takeoverPolicy };
+    this.takeover = new SessionTakeoverWatch(this.takeoverPolicy);
+  }
+
+  /**
+   * While another client keeps taking this client id's session (a second agent with the same
+   * identity, on this host or another), the episode; otherwise null.
+   */
+  sessionConflict(): SessionConflict | null {
+    return this.takeover.conflict();
   }
 
   /** The MQTT protocol version spoken (or about to be): 5, or 4 for 3.1.1. */
@@ -93,9 +119,21 @@ export class MqttLink implements ReportPublisher {
       );
     };
     client.on('connect', (connack) => void this.onConnect(client, connack.sessionPresent));
+    let takenOver = false;
+    client.on('disconnect', (packet) => {
+      if (packet.reasonCode === SESSION_TAKEN_OVER) takenOver = true;
+    });
+    // Reconnects are scheduled here (reconnectPeriod is 0), so their delay can back off.
     client.on('close', () => {
-      if (this.client === client)
-        this.deps.logger.warn({ url: this.deps.settings.mqttUrl }, 'MQTT connection lost');
+      clearTimeout(this.stableTimer);
+      if (this.client !== client) return;
+      this.onClose(takenOver);
+      takenOver = false;
+      this.reconnectTimer = setTimeout(() => {
+        // The same stores: QoS 1 messages in flight are sent again, not forgotten.
+        const { incomingStore, outgoingStore } = client;
+        if (this.client === client) client.reconnect({ incomingStore, outgoingStore });
+      }, this.takeover.reconnectDelayMs());
     });
     client.on('error', (err: Error & { code?: number }) => {
       if (
@@ -108,6 +146,32 @@ export class MqttLink implements ReportPublisher {
       }
       this.deps.logger.warn({ err }, 'MQTT error');
     });
+  }
+
+  private onClose(takenOver: boolean): void {
+    const { logger, settings } = this.deps;
+    const verdict = this.takeover.closed(takenOver);
+    if (!verdict.conflict) {
+      logger.warn({ url: settings.mqttUrl }, 'MQTT connection lost');
+      return;
+    }
+    const { episode } = verdict;
+    const details = {
+      url: settings.mqttUrl,
+      mqttClientId: this.clientId(),
+      takeovers: episode.takeovers,
+      evidence: episode.evidence,
+      reconnectInMs: episode.reconnectInMs,
+    };
+    if (verdict.startsEpisode) {
+      logger.error(
+        details,
+        `MQTT session taken over: another client connected with this agent's client id ${this.clientId()}; is a second agent running with this identity (here or on another host)? Backing off, and refusing new jobs until this agent keeps its session for ${Math.round(this.takeoverPolicy.stableMs / 1000)} s`,
+      );
+    } else {
+      logger.warn(details, 'MQTT session taken over again: backing off');
+    }
+    this.deps.onSessionConflict?.(episode);
   }
 
   /** The broker speaks only 3.1.1: the next attempt, and every one after it, uses it. */
@@ -164,6 +228,7 @@ export class MqttLink implements ReportPublisher {
     if (!client) return;
     this.deps.reporter.detach();
     this.client = null;
+    this.clearTimers();
     if (client.connected) {
       await this.publishRetained(
         presenceTopic(this.address),
@@ -177,13 +242,29 @@ export class MqttLink implements ReportPublisher {
   /** Drops the connection without a goodbye, as a power cut does (the broker sends the last will). */
   async abort(): Promise<void> {
     this.deps.reporter.detach();
-    await this.client?.endAsync(true);
+    const client = this.client;
     this.client = null;
+    this.clearTimers();
+    await client?.endAsync(true);
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.stableTimer);
   }
 
   private async onConnect(client: MqttClient, sessionPresent: boolean): Promise<void> {
     const { logger, reporter } = this.deps;
     this.connects += 1;
+    this.takeover.connected();
+    if (this.takeover.conflict()) {
+      // Kept long enough, the session is ours again: the episode ends.
+      this.stableTimer = setTimeout(() => {
+        if (this.client !== client || !client.connected || !this.takeover.stable()) return;
+        logger.info({ mqttClientId: this.clientId() }, 'MQTT session kept: taken over no more');
+        this.deps.onSessionConflict?.(null);
+      }, this.takeoverPolicy.stableMs);
+    }
     if (this.connects > 1) this.deps.onReconnect?.();
     logger.info(
       {
@@ -231,13 +312,12 @@ export class MqttLink implements ReportPublisher {
     };
     const v5 = this.protocol === 5;
     return {
-      clientId: `agent:${s.tenantId}:${s.clientId}`,
+      clientId: this.clientId(),
       clean: false,
       protocolVersion: this.protocol,
-      // A refusal (an old protocol version, the broker busy) is tried again like a lost link.
-      reconnectOnConnackError: true,
       keepalive: s.mqttKeepaliveSeconds,
-      reconnectPeriod: 2000,
+      // Reconnects, after a refused CONNACK too, are scheduled on 'close' (see start()).
+      reconnectPeriod: 0,
       connectTimeout: 10_000,
       username: s.mqttUsername ?? (s.mqttPassword ? clientTopicRoot(this.address) : undefined),
       password: s.mqttPassword,
@@ -248,6 +328,10 @@ export class MqttLink implements ReportPublisher {
       will: v5 ? { ...will, properties: { contentType: 'application/json' } } : will,
       properties: v5 ? { sessionExpiryInterval: s.mqttSessionExpirySeconds } : undefined,
     };
+  }
+
+  private clientId(): string {
+    return `agent:${this.deps.settings.tenantId}:${this.deps.settings.clientId}`;
   }
 
   private jsonProperties() {
