@@ -21,6 +21,7 @@ import type { WorkloadSettings } from '../update-machine/workload-settings';
 import { HttpReloader } from '../workload-reload/http-reloader';
 import { SignalReloader } from '../workload-reload/signal-reloader';
 import { WorkloadWatch } from '../workload-watch/workload-watch';
+import { lockDataDir } from './data-dir-lock';
 import { AGENT_VERSION, dataLayout } from './data-layout';
 
 /** A skew this large is logged as a warning: expiry and the service's timestamps are off. */
@@ -56,6 +57,11 @@ export async function startEdgeAgent(
     overrides.logger ??
     pino({ level: settings.logLevel, base: { ...address, agentVersion: AGENT_VERSION } });
   const layout = dataLayout(settings.dataDir);
+  // First: a second agent on this data dir must not touch its jobs (DataDirLockedError).
+  const lock = await lockDataDir(settings.dataDir, layout.lock);
+  if (lock.tookOver) {
+    logger.warn({ previous: lock.tookOver }, 'took over the lock of an agent that is gone');
+  }
   await removeDurably(layout.sessionConflict);
   const runtime =
     overrides.runtime ??
@@ -231,6 +237,7 @@ export async function startEdgeAgent(
       await inspection.close();
       await watch.stop();
       await link?.stop();
+      await lock.release();
     },
   };
 }

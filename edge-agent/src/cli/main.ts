@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { DataDirLockedError } from '../agent/data-dir-lock';
 import { startEdgeAgent } from '../agent/edge-agent';
 import { InvalidSettingsError, loadAgentSettings, variableFor } from '../config/agent-settings';
 import { AgentData } from './agent-data';
@@ -70,7 +71,16 @@ async function run(): Promise<number> {
     }
     throw err;
   }
-  const agent = await startEdgeAgent(settings);
+  let agent;
+  try {
+    agent = await startEdgeAgent(settings);
+  } catch (err) {
+    if (err instanceof DataDirLockedError) {
+      console.error(`edge-agent: ${err.message}`);
+      return 75; // EX_TEMPFAIL
+    }
+    throw err;
+  }
   await new Promise<void>((resolve) => {
     const shutdown = (signal: NodeJS.Signals) => {
       process.off('SIGTERM', shutdown).off('SIGINT', shutdown);
