@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { updateCommandFor } from './fixtures/commands';
 import { startLinkUnderTest } from './support/link-under-test';
-import { RestartableAedes } from './support/restartable-aedes';
+import { startAedesAndService } from './support/aedes-and-service';
 import { ServiceSide } from './support/service-side';
 
 const MOSQUITTO_URL = process.env.TEST_MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1884';
@@ -90,11 +90,8 @@ describe('command expiry with the device clock an hour off', () => {
 
   describe('on aedes over MQTT 3.1.1', () => {
     it('refuses an expired command with the device clock an hour behind, once a command showed the skew', async () => {
-      const broker = new RestartableAedes();
-      await broker.start();
-      closers.push(() => broker.stop());
-      const service = await ServiceSide.connect(broker.url, address);
-      closers.push(() => service.close());
+      const { broker, service, close } = await startAedesAndService(address);
+      closers.push(close);
       const agent = await startLinkUnderTest({ url: broker.url, address, dataDir });
       closers.push(() => agent.link.stop());
 

@@ -6,8 +6,7 @@ import * as path from 'node:path';
 import mqtt from 'mqtt';
 import { updateCommandFor } from './fixtures/commands';
 import { startLinkUnderTest } from './support/link-under-test';
-import { RestartableAedes } from './support/restartable-aedes';
-import { ServiceSide } from './support/service-side';
+import { startAedesAndService } from './support/aedes-and-service';
 
 const MOSQUITTO_URL = process.env.TEST_MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1884';
 
@@ -43,11 +42,8 @@ describe('MQTT protocol of the agent by default', () => {
   });
 
   it('falls back to MQTT 3.1.1 on aedes, which refuses MQTT 5, and carries out a command', async () => {
-    const broker = new RestartableAedes();
-    await broker.start();
-    closers.push(() => broker.stop());
-    const service = await ServiceSide.connect(broker.url, address);
-    closers.push(() => service.close());
+    const { broker, service, close } = await startAedesAndService(address);
+    closers.push(close);
     const agent = await startLinkUnderTest({ url: broker.url, address, dataDir });
     closers.push(() => agent.link.stop());
     expect(agent.link.protocolVersion()).toBe(4);
