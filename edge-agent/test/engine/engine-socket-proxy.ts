@@ -62,8 +62,8 @@ export class EngineSocketProxy {
   }
 
   /**
-   * Resolves once the next image pull has begun (the engine has started answering it), after
-   * the proxy cut the engine away in the middle of it.
+   * Resolves once the next image pull has begun (the engine has started answering it) and the
+   * proxy has cut the engine away in the middle of it, before the caller saw any of the answer.
    */
   cutDuringNextPull(): Promise<void> {
     return new Promise((resolve) => {
@@ -92,9 +92,10 @@ export class EngineSocketProxy {
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
-      client.write(chunk);
-      // The first bytes of the answer: the engine is pulling. Cut now, mid-download.
-      if (pulling) this.cutOnPull?.();
+      // The first bytes of the answer: the engine is pulling. Cut now, mid-download, before
+      // the caller has any of it (a small image may come in one chunk, the end included).
+      if (pulling && this.cutOnPull) this.cutOnPull();
+      else client.write(chunk);
     });
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
