@@ -71,6 +71,15 @@ async function run(): Promise<number> {
     }
     throw err;
   }
+  // Listening before the start: a stop asked for while the agent starts waits for it, then
+  // stops it cleanly (the lock released), instead of killing it halfway.
+  const stopAsked = new Promise<NodeJS.Signals>((resolve) => {
+    const shutdown = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', shutdown).off('SIGINT', shutdown);
+      resolve(signal);
+    };
+    process.on('SIGTERM', shutdown).on('SIGINT', shutdown);
+  });
   let agent;
   try {
     agent = await startEdgeAgent(settings);
@@ -81,14 +90,8 @@ async function run(): Promise<number> {
     }
     throw err;
   }
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', shutdown).off('SIGINT', shutdown);
-      console.error(`edge-agent: ${signal}, stopping`);
-      agent.stop().then(resolve, resolve);
-    };
-    process.on('SIGTERM', shutdown).on('SIGINT', shutdown);
-  });
+  console.error(`edge-agent: ${await stopAsked}, stopping`);
+  await agent.stop().catch((err: unknown) => console.error('edge-agent: stop failed', err));
   // Engine sockets may linger after a clean stop; they must not keep a stopped daemon alive.
   setTimeout(() => process.exit(0), 500).unref();
   return 0;
