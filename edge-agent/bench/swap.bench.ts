@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { DockerodeRuntime } from '../src/container-runtime/dockerode-runtime';
 import { FileSnapshotStore } from '../src/snapshot-store/file-snapshot-store';
 import { silentLogger } from '../src/update-machine/logger';
-import { UpdateJobRunner, type PhaseReport } from '../src/update-machine/update-job-runner';
+import type { PhaseReport } from '../src/update-machine/phase-reports';
+import { UpdateJobRunner } from '../src/update-machine/update-job-runner';
 import {
   DOCKER_HOST,
   WorkloadFixture,

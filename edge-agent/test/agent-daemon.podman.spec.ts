@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import pino from 'pino';
 import { startEdgeAgent, type RunningAgent } from '../src/agent/edge-agent';
 import { agentSettingsSchema } from '../src/config/agent-settings';
@@ -17,6 +19,8 @@ const MQTT_URL = process.env.TEST_MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1884';
  * The daemon as deployed: Mosquitto (MQTT 5), the real update runner on Podman, config apply
  * by SIGHUP through the engine's kill API into a real workload container (infra/images).
  */
+const run = promisify(execFile);
+
 describe('edge agent daemon on Podman and Mosquitto', () => {
   let fixture: WorkloadFixture;
   let dataDir: string;
@@ -36,6 +40,8 @@ describe('edge agent daemon on Podman and Mosquitto', () => {
       configDir: fixture.configDir,
       configVerdictUrl: `http://127.0.0.1:${fixture.hostPort}/config-status`,
       healthSettleMs: 1000,
+      probationSeconds: 1,
+      workloadWatchSeconds: 1,
       healthProbePort: 8080,
       healthProbeTimeoutMs: 5000,
       stopTimeoutSeconds: 5,
@@ -110,6 +116,34 @@ describe('edge agent daemon on Podman and Mosquitto', () => {
     expect(JSON.parse(await workloadFile('config')).nodes[0].samplingIntervalMs).toBe(500);
     const seqs = service.reportsOf(update.jobId).map((r) => r.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+  });
+
+  it('reports a workload killed on the engine in its presence, and when the engine restarts it', async () => {
+    await fixture.stage('1.0.0');
+    await fixture.createWorkload('1.0.0');
+    await startAgent();
+    await service.until(
+      'the workload seen running',
+      () => service.presence.at(-1)?.workload?.running === true,
+    );
+    await run('podman', ['kill', '--signal', 'KILL', fixture.containerName]);
+    await service.until(
+      'presence saying it is down',
+      () => service.presence.at(-1)?.workload?.running === false,
+    );
+    expect(service.presence.at(-1)!.workload!.problem).toMatchObject({
+      code: 'exited',
+      message: `${fixture.containerName} exited with code 137`,
+    });
+    await service.until(
+      'the retained state saying so',
+      () => service.states.at(-1)?.workload.running === false,
+    );
+    await run('podman', ['start', fixture.containerName]);
+    await service.until(
+      'presence saying it runs again',
+      () => service.presence.at(-1)?.workload?.running === true,
+    );
   });
 
   it('restores the previous file when the workload refuses the config, and the workload keeps running', async () => {

@@ -30,6 +30,7 @@ describe('edge agent daemon (aedes, fake engine)', () => {
   let agent: RunningAgent;
   let reloadEndpoint: Server;
   let reloads = 0;
+  let runtime: FakeContainerRuntime;
   const address = { tenantId: `t-${randomUUID().slice(0, 12)}`, clientId: 'press-07' };
   const inspect = (p: string) => fetch(`http://127.0.0.1:${agent.inspectionPort}${p}`);
 
@@ -42,7 +43,7 @@ describe('edge agent daemon (aedes, fake engine)', () => {
     });
     await new Promise<void>((resolve) => reloadEndpoint.listen(0, '127.0.0.1', resolve));
     dataDir = await mkdtemp(path.join(tmpdir(), 'agent-daemon-'));
-    const runtime = new FakeContainerRuntime();
+    runtime = new FakeContainerRuntime();
     runtime.addRunningContainer('opc-core', OLD);
     runtime.registry.set(NEW, { behaviour: 'healthy', digest: `sha256:${'b'.repeat(64)}` });
     const settings = agentSettingsSchema.parse({
@@ -54,6 +55,8 @@ describe('edge agent daemon (aedes, fake engine)', () => {
       reloadMethod: 'http',
       reloadUrl: `http://127.0.0.1:${(reloadEndpoint.address() as AddressInfo).port}/reload`,
       healthSettleMs: 20,
+      probationSeconds: 0,
+      workloadWatchSeconds: 1,
       httpPort: 0,
     });
     service = await ServiceSide.connect(broker.url, address);
@@ -120,6 +123,62 @@ describe('edge agent daemon (aedes, fake engine)', () => {
     );
   });
 
+  it('reports a workload that dies after its update in the retained state and presence, and when it runs again', async () => {
+    const workload = () => runtime.running().find((c) => c.name === 'opc-core')!;
+    await service.until(
+      'the workload seen running',
+      () => service.presence.at(-1)?.workload?.running === true,
+    );
+    const died = workload();
+    Object.assign(died, { running: false, exitCode: 137 });
+    await service.until(
+      'presence saying the workload is down',
+      () => service.presence.at(-1)?.workload?.running === false,
+    );
+    expect(service.presence.at(-1)).toMatchObject({
+      status: 'online',
+      workload: {
+        running: false,
+        problem: { code: 'exited', message: expect.stringContaining('137') },
+      },
+    });
+    await service.until(
+      'retained state with the problem',
+      () => service.states.at(-1)?.workload.problem?.code === 'exited',
+    );
+    expect(service.states.at(-1)!.workload.running).toBe(false);
+
+    died.running = true;
+    await service.until(
+      'presence saying it runs again',
+      () => service.presence.at(-1)?.workload?.running === true,
+    );
+    await service.until(
+      'retained state without the problem',
+      () => service.states.at(-1)?.workload.problem === undefined,
+    );
+  });
+
+  it('says in its presence and state that the device clock is an hour behind the service', async () => {
+    // Commands issued "in the future" by the device's clock: it is behind by at least that.
+    const command = configCommandFor(address, 8, undefined, {
+      issuedAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    await service.send('config', command);
+    await service.until(
+      'presence with the skew',
+      () => (service.presence.at(-1)?.clockSkewSeconds ?? 0) <= -3590,
+    );
+    expect(service.presence.at(-1)!.clockSkewSeconds).toBeGreaterThanOrEqual(-3601);
+    await service.until(
+      'retained state with the skew',
+      () => (service.states.at(-1)?.clockSkewSeconds ?? 0) <= -3590,
+    );
+    await service.until('the config applied', () =>
+      service.reportsOf(command.jobId).some((r) => r.phase === 'applied'),
+    );
+  });
+
   it('answers /healthz with the link state', async () => {
     await agent.reporter.flushed();
     const response = await inspect('/healthz');
@@ -138,12 +197,14 @@ describe('edge agent daemon (aedes, fake engine)', () => {
     expect(jobs.map((j) => [j.kind, j.state])).toEqual([
       ['update', 'committed'],
       ['config', 'applied'],
+      ['config', 'applied'],
     ]);
     const update = await data.job(jobs[0].jobId);
     const text = formatJob(update!, new Date());
     expect(text).toMatch(/received -> pulling/);
-    expect(text).toMatch(/verifying -> committed/);
-    expect(formatHistory(jobs).split('\n')).toHaveLength(3);
+    expect(text).toMatch(/verifying -> probation {2}\[VERIFIED\]/);
+    expect(text).toMatch(/probation -> committed {2}\[PROBATION_PASSED\]/);
+    expect(formatHistory(jobs).split('\n')).toHaveLength(4);
     expect(await data.pendingReports()).toBe(0);
   });
 });

@@ -2,9 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PhaseReport } from '../src/update-machine/update-job-runner';
+import type { PhaseReport } from '../src/update-machine/phase-reports';
 import { FileSnapshotStore } from '../src/snapshot-store/file-snapshot-store';
-import { COMMIT_PATH, MACHINE_VERSION, ROLLBACK_PATH } from '../src/update-machine/update-machine';
+import {
+  COMMIT_PATH,
+  READABLE_MACHINE_VERSIONS,
+  ROLLBACK_PATH,
+} from '../src/update-machine/update-machine';
 import { DOCKER_HOST, WorkloadFixture, updateCommand } from './engine/workload-fixture';
 
 jest.setTimeout(120_000);
@@ -80,7 +84,7 @@ const afterEngineChange = (
 });
 
 const cases: CrashCase[] = [
-  ...COMMIT_PATH.map((state) => afterState(state, '2.0.0', '2.0.0', COMMIT_PATH)),
+  ...[...COMMIT_PATH, 'probation'].map((state) => afterState(state, '2.0.0', '2.0.0', COMMIT_PATH)),
   ...['rolling_back', 'rolled_back'].map((state) =>
     afterState(state, 'crash-at-start', '3.0.0', ROLLBACK_PATH),
   ),
@@ -106,6 +110,7 @@ describe('kill -9 after each persisted state and in mid-step, then restart', () 
         REPORTS_FILE: join(dir, 'reports.jsonl'),
         CONTAINER_NAME: fixture.containerName,
         COMMAND_JSON: JSON.stringify(command),
+        PROBATION_MS: '1000',
       };
       const first = await harness({ ...env, MODE: 'start', ...crash });
       expect({ signal: first.signal, stderr: first.stderr }).toEqual({
@@ -121,7 +126,10 @@ describe('kill -9 after each persisted state and in mid-step, then restart', () 
         .map((line) => JSON.parse(line) as PhaseReport)
         .filter((r) => !r.progress);
       expect(reports.map((r) => r.phase)).toEqual(expected);
-      const loaded = await new FileSnapshotStore(env.JOBS_DIR).load(command.jobId, MACHINE_VERSION);
+      const loaded = await new FileSnapshotStore(env.JOBS_DIR).load(
+        command.jobId,
+        READABLE_MACHINE_VERSIONS,
+      );
       expect(loaded.kind === 'ok' && loaded.record.state).toBe(expected.at(-1));
       const containers = await fixture.containers();
       const running = containers.filter((c) => c.State === 'running');

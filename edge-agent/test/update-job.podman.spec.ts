@@ -1,16 +1,20 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { FileSnapshotStore } from '../src/snapshot-store/file-snapshot-store';
 import { silentLogger } from '../src/update-machine/logger';
 import { COMMIT_PATH, ROLLBACK_PATH } from '../src/update-machine/update-machine';
-import {
-  UpdateJobRunner,
-  type PhaseReport,
-  type WorkloadSettings,
-} from '../src/update-machine/update-job-runner';
+import type { PhaseReport } from '../src/update-machine/phase-reports';
+import { UpdateJobRunner, type UpdateJobRunnerDeps } from '../src/update-machine/update-job-runner';
+import type { WorkloadSettings } from '../src/update-machine/workload-settings';
+import { DockerodeRuntime } from '../src/container-runtime/dockerode-runtime';
+import { recordingLogger } from '../src/update-machine/testing/recording-logger';
 import { AuthRegistry } from './engine/auth-registry';
+import { EngineSocketProxy } from './engine/engine-socket-proxy';
 import {
+  REGISTRY,
   SOURCE_REPOSITORY,
   WorkloadFixture,
   pullSource,
@@ -22,8 +26,14 @@ import {
 
 jest.setTimeout(120_000);
 
+const run = promisify(execFile);
+
 /** A runner for one fixture, with short settle periods: Podman is slow enough already. */
-async function agentFor(fixture: WorkloadFixture, workload: Partial<WorkloadSettings> = {}) {
+async function agentFor(
+  fixture: WorkloadFixture,
+  workload: Partial<WorkloadSettings> = {},
+  hooks: Partial<Pick<UpdateJobRunnerDeps, 'afterPersist' | 'runtime' | 'logger'>> = {},
+) {
   const dir = await mkdtemp(join(tmpdir(), 'agent-jobs-'));
   const reports: PhaseReport[] = [];
   const runner = new UpdateJobRunner({
@@ -42,6 +52,7 @@ async function agentFor(fixture: WorkloadFixture, workload: Partial<WorkloadSett
     onPhase: async (r) => void reports.push(r),
     logger: silentLogger,
     retry: { maxPullAttempts: 2, backoffBaseMs: 100, backoffCapMs: 200 },
+    ...hooks,
   });
   return {
     runner,
@@ -201,6 +212,97 @@ describe('update job on Podman', () => {
     expect(reports.at(-1)!.error?.message).toContain('HTTP probe answered 404');
     expect((await fixture.containers()).map((c) => c.Id)).toEqual([oldId]);
     expect(await fixture.health()).toBe('ok 1.0.0');
+  });
+
+  it('waits for an engine cut away in the middle of the download, then finishes the update; no phase goes back', async () => {
+    const proxy = await EngineSocketProxy.start();
+    try {
+      await fixture.stage('1.0.0', '2.0.0');
+      await fixture.createWorkload('1.0.0');
+      const log = recordingLogger();
+      const agent = await agentFor(
+        fixture,
+        {},
+        {
+          runtime: new DockerodeRuntime({
+            dockerHost: proxy.dockerHost,
+            insecureRegistries: [REGISTRY],
+          }),
+          logger: log.logger,
+        },
+      );
+      const cut = proxy.cutDuringNextPull();
+      await agent.runner.start(updateCommand(fixture.image('2.0.0'), '2.0.0'));
+      await cut;
+      // The agent says it waits for the engine (or, were it to give up, the job ends).
+      await Promise.race([log.waitFor(/container engine unavailable/), agent.runner.whenIdle()]);
+      await proxy.restore();
+      await agent.runner.whenIdle();
+      expect(agent.phases()).toEqual(COMMIT_PATH);
+      expect(agent.reports.filter((r) => r.error)).toEqual([]);
+      expect(log.messages).toContain('container engine is back: the step went on');
+      expect(await fixture.health()).toBe('ok 2.0.0');
+      await rm(agent.dir, { recursive: true, force: true });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  describe('probation after the health check', () => {
+    /** Runs an update to 2.0.0 and calls `afterHealthCheck` with the first state saved after `verifying`. */
+    async function updateWithProbation(
+      probationMs: number,
+      afterHealthCheck: (state: string) => Promise<void>,
+    ) {
+      await fixture.stage('1.0.0', '2.0.0');
+      const oldId = await fixture.createWorkload('1.0.0');
+      let previous = '';
+      let hook: Promise<void> = Promise.resolve();
+      const agent = await agentFor(
+        fixture,
+        { probationMs, probationCheckIntervalMs: 200 },
+        {
+          afterPersist: (state) => {
+            if (previous === 'verifying' && state !== 'verifying') hook = afterHealthCheck(state);
+            previous = state;
+          },
+        },
+      );
+      expect(await agent.runner.start(updateCommand(fixture.image('2.0.0'), '2.0.0'))).toEqual({
+        accepted: true,
+      });
+      await agent.runner.whenIdle();
+      await hook;
+      await rm(agent.dir, { recursive: true, force: true });
+      return { ...agent, oldId };
+    }
+
+    it('rolls back on its own a version that dies after its health check passed, and says why', async () => {
+      const { phases, reports, oldId } = await updateWithProbation(20_000, async () => {
+        await run('podman', ['kill', '--signal', 'KILL', fixture.containerName]);
+      });
+      expect(phases()).toEqual(ROLLBACK_PATH);
+      expect(reports.at(-1)!.error).toMatchObject({
+        code: 'probation_failed',
+        message: expect.stringMatching(/exited with code 137, \d+ s into the 20 s probation/),
+      });
+      expect((await fixture.containers()).map((c) => [c.Id, c.State])).toEqual([
+        [oldId, 'running'],
+      ]);
+      expect(await fixture.health()).toBe('ok 1.0.0');
+    });
+
+    it('keeps the old container until a version that stays up has passed the probation, then commits', async () => {
+      let keptDuringProbation: string[] = [];
+      const { phases, oldId } = await updateWithProbation(3_000, async () => {
+        keptDuringProbation = (await fixture.containers()).map((c) => c.Id);
+      });
+      expect(keptDuringProbation).toContain(oldId);
+      expect(phases()).toEqual(COMMIT_PATH);
+      const containers = await fixture.containers();
+      expect(containers.map((c) => c.Id)).not.toContain(oldId);
+      expect(await fixture.health()).toBe('ok 2.0.0');
+    });
   });
 
   it('runs a duplicate command once and refuses a second update while one runs', async () => {

@@ -11,6 +11,10 @@ export function dataLayout(dataDir: string) {
     updates: path.join(dataDir, 'updates'),
     /** Config apply: applied version and the last good file. */
     config: path.join(dataDir, 'config'),
+    /** Held by the running daemon: a second one on this data dir refuses to start. */
+    lock: path.join(dataDir, 'agent.lock'),
+    /** Present while another client takes this identity's MQTT session (for `edge-agent status`). */
+    sessionConflict: path.join(dataDir, 'session-conflict.json'),
   };
 }
 

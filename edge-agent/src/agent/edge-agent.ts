@@ -8,17 +8,24 @@ import type { ContainerRuntime } from '../container-runtime/container-runtime.po
 import { DockerodeRuntime } from '../container-runtime/dockerode-runtime';
 import { AgentMetrics } from '../inspection/agent-metrics';
 import { InspectionServer } from '../inspection/inspection-server';
+import { removeDurably, writeFileAtomic } from '../durable-files/durable-files';
 import { Inbox } from '../link/inbox';
 import { JobLedger } from '../link/job-ledger';
 import { MqttLink } from '../link/mqtt-link';
 import { Outbox } from '../link/outbox';
+import { ServiceClock } from '../link/service-clock';
 import { StatusReporter } from '../link/status-reporter';
 import { FileSnapshotStore } from '../snapshot-store/file-snapshot-store';
 import { UpdateJobRunner, type UpdateJobRunnerDeps } from '../update-machine/update-job-runner';
 import type { WorkloadSettings } from '../update-machine/workload-settings';
 import { HttpReloader } from '../workload-reload/http-reloader';
 import { SignalReloader } from '../workload-reload/signal-reloader';
+import { WorkloadWatch } from '../workload-watch/workload-watch';
+import { lockDataDir } from './data-dir-lock';
 import { AGENT_VERSION, dataLayout } from './data-layout';
+
+/** A skew this large is logged as a warning: expiry and the service's timestamps are off. */
+const CLOCK_SKEW_WARNING_SECONDS = 30;
 
 export interface AgentOverrides {
   logger?: Logger;
@@ -50,6 +57,12 @@ export async function startEdgeAgent(
     overrides.logger ??
     pino({ level: settings.logLevel, base: { ...address, agentVersion: AGENT_VERSION } });
   const layout = dataLayout(settings.dataDir);
+  // First: a second agent on this data dir must not touch its jobs (DataDirLockedError).
+  const lock = await lockDataDir(settings.dataDir, layout.lock);
+  if (lock.tookOver) {
+    logger.warn({ previous: lock.tookOver }, 'took over the lock of an agent that is gone');
+  }
+  await removeDurably(layout.sessionConflict);
   const runtime =
     overrides.runtime ??
     new DockerodeRuntime({
@@ -87,7 +100,37 @@ export async function startEdgeAgent(
     reloader: reloaderFor(settings),
     logger,
   });
-  const inbox = new Inbox({ address, ledger, reporter, updates: runner, configs, logger });
+  const serviceClock = new ServiceClock(undefined, (skewSeconds) => {
+    const log = Math.abs(skewSeconds) >= CLOCK_SKEW_WARNING_SECONDS ? logger.warn : logger.info;
+    log.call(
+      logger,
+      { clockSkewSeconds: skewSeconds },
+      `device clock is ${Math.abs(skewSeconds)} s ${skewSeconds < 0 ? 'behind' : 'ahead of'} the service's`,
+    );
+    refreshState();
+    link?.refreshPresence().catch((err) => logger.warn({ err }, 'presence not published'));
+  });
+  const inbox = new Inbox({
+    address,
+    ledger,
+    reporter,
+    updates: runner,
+    configs,
+    logger,
+    serviceClock,
+    sessionConflict: () => link?.sessionConflict() ?? null,
+  });
+  const watch = new WorkloadWatch({
+    runtime,
+    containerName: settings.workloadContainer,
+    intervalMs: settings.workloadWatchSeconds * 1000,
+    logger,
+    paused: () => runner.current() !== null,
+    onChange: () => {
+      refreshState();
+      link?.refreshPresence().catch((err) => logger.warn({ err }, 'presence not published'));
+    },
+  });
 
   async function describeState(): Promise<StateSummary> {
     const container = await runtime.inspectContainer(settings.workloadContainer).catch(() => null);
@@ -103,9 +146,11 @@ export async function startEdgeAgent(
         version: lastVersion,
         image: container?.imageRef,
         running: container?.running ?? false,
+        ...(!job && { problem: watch.current()?.problem }),
       },
       configVersion: configs.appliedVersion(),
       currentJob: job && { jobId: job.jobId, kind: 'update', state: job.state, since: job.since },
+      clockSkewSeconds: serviceClock.skewSeconds(),
     };
   }
   // One state publication at a time, the latest state last: reports can come in bursts.
@@ -141,8 +186,19 @@ export async function startEdgeAgent(
     logger,
     onReconnect: () => metrics.reconnected(),
     currentState: describeState,
+    onSessionConflict: (conflict) => {
+      const written = conflict
+        ? writeFileAtomic(layout.sessionConflict, JSON.stringify(conflict))
+        : removeDurably(layout.sessionConflict);
+      written.catch((err) => logger.warn({ err }, 'session conflict not recorded for the CLI'));
+    },
+    presenceDetails: () => {
+      const workload = runner.current() ? null : watch.current();
+      return { ...(workload && { workload }), clockSkewSeconds: serviceClock.skewSeconds() };
+    },
   });
   link.start();
+  watch.start();
 
   const inspection = new InspectionServer(
     {
@@ -150,6 +206,7 @@ export async function startEdgeAgent(
       health: async () => ({
         ok: true,
         mqttConnected: link?.isConnected() ?? false,
+        mqttSessionConflict: link?.sessionConflict() ?? null,
         outboxPending: outbox.size(),
         currentJob: runner.current(),
       }),
@@ -178,7 +235,9 @@ export async function startEdgeAgent(
         new Promise((resolve) => setTimeout(resolve, 2000).unref()),
       ]);
       await inspection.close();
+      await watch.stop();
       await link?.stop();
+      await lock.release();
     },
   };
 }
@@ -206,6 +265,7 @@ function workloadSettings(settings: AgentSettings): WorkloadSettings {
     },
     diskFloorBytes: settings.diskFloorBytes,
     stopTimeoutSeconds: settings.stopTimeoutSeconds,
+    probationMs: settings.probationSeconds * 1000,
   };
 }
 

@@ -1,9 +1,11 @@
 import { readdir } from 'node:fs/promises';
+import { readJsonIfExists } from '../durable-files/durable-files';
+import type { SessionConflict } from '../link/session-takeover';
 import { dataLayout } from '../agent/data-layout';
 import { JobLedger, type JobRecord as LinkRecord } from '../link/job-ledger';
 import { FileSnapshotStore } from '../snapshot-store/file-snapshot-store';
 import type { LoadedJob } from '../snapshot-store/job-record';
-import { MACHINE_VERSION } from '../update-machine/update-machine';
+import { FINAL_STATES, READABLE_MACHINE_VERSIONS } from '../update-machine/update-machine';
 
 /** One job as the CLI shows it: the machine's snapshot (updates) and what the link knows. */
 export interface JobView {
@@ -18,7 +20,7 @@ export interface JobView {
   link?: LinkRecord;
 }
 
-const FINAL_UPDATE_STATES = ['committed', 'rolled_back', 'failed'];
+const FINAL_UPDATE_STATES: readonly string[] = [...FINAL_STATES, 'committed'];
 
 /**
  * Reads the daemon's data dir without writing to it, so the CLI works beside a running
@@ -68,7 +70,13 @@ export class AgentData {
     const jobs = await this.jobs();
     const view = jobId ? jobs.find((j) => j.jobId === jobId) : jobs.at(-1);
     if (!view || view.kind !== 'update') return view;
-    return { ...view, snapshot: await this.snapshots.load(view.jobId, MACHINE_VERSION) };
+    return { ...view, snapshot: await this.snapshots.load(view.jobId, READABLE_MACHINE_VERSIONS) };
+  }
+
+  /** Written by the daemon while another client takes this identity's MQTT session. */
+  async sessionConflict(): Promise<SessionConflict | null> {
+    return ((await readJsonIfExists(this.layout.sessionConflict).catch(() => undefined)) ??
+      null) as SessionConflict | null;
   }
 
   async pendingReports(): Promise<number> {

@@ -31,6 +31,18 @@ describe('CLI views', () => {
     );
   });
 
+  it("status: says first that another agent takes this identity's session", () => {
+    const conflict = {
+      since: '2026-11-23T10:05:00.000Z',
+      takeovers: 4,
+      evidence: 'session_taken_over' as const,
+      reconnectInMs: 40_000,
+    };
+    expect(formatStatus([], 0, now, conflict).split('\n')[0]).toBe(
+      'MQTT session taken over 4 times since 2026-11-23T10:05:00.000Z: another agent is running with this identity (here or on another host); new jobs are refused until it stops',
+    );
+  });
+
   it('inspect: the transition log with reasons, and an incompatible snapshot said plainly', () => {
     const record = {
       jobId: 'j',

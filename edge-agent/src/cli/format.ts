@@ -1,3 +1,4 @@
+import type { SessionConflict } from '../link/session-takeover';
 import type { JobView } from './agent-data';
 
 /** Human-readable views for the CLI. Pure: the same data always prints the same text. */
@@ -9,9 +10,19 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
-export function formatStatus(jobs: JobView[], pendingReports: number, now: Date): string {
+export function formatStatus(
+  jobs: JobView[],
+  pendingReports: number,
+  now: Date,
+  sessionConflict: SessionConflict | null = null,
+): string {
   const running = jobs.filter((j) => !j.finished);
   const lines: string[] = [];
+  if (sessionConflict) {
+    lines.push(
+      `MQTT session taken over ${sessionConflict.takeovers} times since ${sessionConflict.since}: another agent is running with this identity (here or on another host); new jobs are refused until it stops`,
+    );
+  }
   if (running.length === 0) {
     const last = jobs.at(-1);
     lines.push(
@@ -68,6 +79,7 @@ export function formatJob(job: JobView, now: Date): string {
       'oldVersion',
       'backupName',
       'attempts',
+      'probationUntil',
       'deadlineAt',
     ]) {
       if (ctx[key] !== undefined) lines.push(`  ${key}: ${String(ctx[key])}`);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { DataDirLockedError } from '../agent/data-dir-lock';
 import { startEdgeAgent } from '../agent/edge-agent';
 import { InvalidSettingsError, loadAgentSettings, variableFor } from '../config/agent-settings';
 import { AgentData } from './agent-data';
@@ -30,8 +31,10 @@ async function main(argv: string[]): Promise<number> {
     case 'status': {
       const jobs = await data.jobs();
       const pending = await data.pendingReports();
-      print({ running: jobs.filter((j) => !j.finished), pendingReports: pending }, () =>
-        formatStatus(jobs, pending, now),
+      const sessionConflict = await data.sessionConflict();
+      print(
+        { running: jobs.filter((j) => !j.finished), pendingReports: pending, sessionConflict },
+        () => formatStatus(jobs, pending, now, sessionConflict),
       );
       return 0;
     }
@@ -68,15 +71,27 @@ async function run(): Promise<number> {
     }
     throw err;
   }
-  const agent = await startEdgeAgent(settings);
-  await new Promise<void>((resolve) => {
+  // Listening before the start: a stop asked for while the agent starts waits for it, then
+  // stops it cleanly (the lock released), instead of killing it halfway.
+  const stopAsked = new Promise<NodeJS.Signals>((resolve) => {
     const shutdown = (signal: NodeJS.Signals) => {
       process.off('SIGTERM', shutdown).off('SIGINT', shutdown);
-      console.error(`edge-agent: ${signal}, stopping`);
-      agent.stop().then(resolve, resolve);
+      resolve(signal);
     };
     process.on('SIGTERM', shutdown).on('SIGINT', shutdown);
   });
+  let agent;
+  try {
+    agent = await startEdgeAgent(settings);
+  } catch (err) {
+    if (err instanceof DataDirLockedError) {
+      console.error(`edge-agent: ${err.message}`);
+      return 75; // EX_TEMPFAIL
+    }
+    throw err;
+  }
+  console.error(`edge-agent: ${await stopAsked}, stopping`);
+  await agent.stop().catch((err: unknown) => console.error('edge-agent: stop failed', err));
   // Engine sockets may linger after a clean stop; they must not keep a stopped daemon alive.
   setTimeout(() => process.exit(0), 500).unref();
   return 0;

@@ -58,6 +58,24 @@ describe('agent settings', () => {
     ]);
   });
 
+  it('speaks MQTT 5 where the broker does by default (auto), or the version it is told', () => {
+    expect(loadAgentSettings(required).mqttVersion).toBe('auto');
+    expect(loadAgentSettings({ ...required, EDGE_AGENT_MQTT_VERSION: '4' }).mqttVersion).toBe(4);
+    expect(loadAgentSettings({ ...required, EDGE_AGENT_MQTT_VERSION: 'auto' }).mqttVersion).toBe(
+      'auto',
+    );
+  });
+
+  it('keeps a new version on probation for 5 minutes by default, at most 10', () => {
+    expect(loadAgentSettings(required).probationSeconds).toBe(300);
+    expect(loadAgentSettings({ ...required, EDGE_AGENT_PROBATION_SECONDS: '0' })).toMatchObject({
+      probationSeconds: 0,
+    });
+    expect(problemsOf({ ...required, EDGE_AGENT_PROBATION_SECONDS: '601' })).toEqual([
+      expect.stringMatching(/^EDGE_AGENT_PROBATION_SECONDS:/),
+    ]);
+  });
+
   it('checks settings that go together', () => {
     const problems = problemsOf({
       ...required,

@@ -18,10 +18,10 @@ export const agentSettingsSchema = z
     mqttUrl: z
       .string()
       .regex(/^(mqtts?|wss?|tcp|ssl):\/\/\S+$/, 'must be an mqtt:// or mqtts:// URL'),
-    mqttVersion: z.coerce
-      .number()
-      .pipe(z.union([z.literal(4), z.literal(5)]))
-      .default(4),
+    /** `auto`: MQTT 5, falling back to 3.1.1 when the broker refuses it (aedes). */
+    mqttVersion: z
+      .union([z.literal('auto'), z.coerce.number().pipe(z.union([z.literal(4), z.literal(5)]))])
+      .default('auto'),
     mqttUsername: optionalText,
     mqttPassword: optionalText,
     mqttCaFile: optionalText,
@@ -60,6 +60,15 @@ export const agentSettingsSchema = z
     /** Where the probe connects; by default the container's own address. */
     healthProbeHost: optionalText,
     healthProbeTimeoutMs: positiveMs.default(30_000),
+    /**
+     * After its health check, the new version must keep running this long before the update
+     * commits; the old container is kept until then and started again if the new one fails.
+     * The service is told `verifying` meanwhile, so it stays under the service's report timeout
+     * (JOB_REPORT_TIMEOUT_SECONDS, 900 by default) with the settle period and the probe.
+     */
+    probationSeconds: z.coerce.number().int().min(0).max(600).default(300),
+    /** How often the workload container is looked at between updates (a dead one is reported). */
+    workloadWatchSeconds: z.coerce.number().int().min(1).max(3600).default(10),
     stopTimeoutSeconds: z.coerce.number().int().min(0).max(600).default(10),
     /** Free bytes that must remain after a pull. */
     diskFloorBytes: z.coerce

@@ -12,7 +12,9 @@ export type RuntimeErrorCode =
   | 'pull_failed'
   | 'container_not_found'
   | 'name_conflict'
-  | 'engine_error';
+  | 'engine_error'
+  /** The engine did not answer at all (socket gone, refused, reset, 502-504): wait for it. */
+  | 'engine_unavailable';
 
 export class RuntimeError extends Error {
   constructor(
@@ -25,6 +27,10 @@ export class RuntimeError extends Error {
     this.name = 'RuntimeError';
   }
 }
+
+/** The engine is out of reach: no answer says anything about the registry, image or container. */
+export const isEngineUnavailable = (error: unknown): error is RuntimeError =>
+  error instanceof RuntimeError && error.code === 'engine_unavailable';
 
 export type EngineHealth = 'none' | 'starting' | 'healthy' | 'unhealthy';
 
@@ -93,7 +99,10 @@ export interface ContainerRuntime {
   inspectContainer(nameOrId: string): Promise<ContainerInfo | null>;
   /** null when the engine has no such image. */
   inspectImage(reference: string): Promise<ImageInfo | null>;
-  /** Pulls and checks the digest; throws RuntimeError with a precise code. */
+  /**
+   * Pulls and checks the digest; throws RuntimeError with a precise code (and
+   * `engine_unavailable`, never a pull failure, when the engine went away meanwhile).
+   */
   pullImage(reference: string, options?: PullOptions): Promise<ImageInfo>;
   renameContainer(nameOrId: string, newName: string): Promise<void>;
   /** Stops within timeoutSeconds (then kills); a stopped container is left alone. */

@@ -123,7 +123,14 @@ export class DockerodeRuntime implements ContainerRuntime {
       throw classifyPullError(reference, failure.error ?? failure.errorDetail?.message ?? '');
     }
     const image = await this.inspectImage(reference);
-    if (!image) throw classifyPullError(reference, 'image not found after pull');
+    if (!image) {
+      // No error event, yet no image: the stream ended early (an engine restarting?).
+      throw new RuntimeError(
+        'pull_failed',
+        `the engine ended the pull of ${reference} without the image`,
+        true,
+      );
+    }
     if (options.expectedDigest) {
       const repository = parseImageReference(reference).repository;
       const digests = image.repoDigests.map((d) => d.slice(d.indexOf('@') + 1));
@@ -152,16 +159,14 @@ export class DockerodeRuntime implements ContainerRuntime {
       };
       this.docker.pull(reference, pullOptions, (error: unknown, stream?: NodeJS.ReadableStream) => {
         if (error || !stream) {
-          reject(classifyPullError(reference, messageOf(error)));
+          reject(pullError(reference, error));
           return;
         }
         const layers = new Map<string, { current: number; total?: number }>();
         this.docker.modem.followProgress(
           stream,
           (finishError: unknown, events: ProgressEvent[]) =>
-            finishError
-              ? reject(classifyPullError(reference, messageOf(finishError)))
-              : resolve(events ?? []),
+            finishError ? reject(pullError(reference, finishError)) : resolve(events ?? []),
           (event: ProgressEvent) => {
             if (!options.onProgress || !event.id || !event.progressDetail) return;
             const { current, total } = event.progressDetail;
@@ -269,9 +274,6 @@ export class DockerodeRuntime implements ContainerRuntime {
       const created = await this.docker.createContainer(createOptions);
       return created.id;
     } catch (error) {
-      if (statusOf(error) === 409) {
-        throw new RuntimeError('name_conflict', `a container named ${options.name} exists already`);
-      }
       throw engineError(`create ${options.name} from ${templateNameOrId}`, error);
     }
   }
@@ -402,9 +404,61 @@ function messageOf(error: unknown): string {
   return e?.json?.message ?? e?.message ?? String(error);
 }
 
+/**
+ * A name in use: Docker answers 409 "Conflict. The container name ... is already in use";
+ * Podman 409 for a rename and 500 for a create, both saying "already in use".
+ */
+const NAME_IN_USE = /name .*already in use|container already exists/i;
+
+/** Errors of the connection to the engine itself, before or while it answers. */
+const CONNECTION_ERRORS = new Set([
+  'ENOENT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+/**
+ * The engine did not answer: its socket is gone or refuses (ENOENT, ECONNREFUSED), the
+ * connection broke mid-answer, or a proxy in front of it says it is away (502, 503, 504). An
+ * engine that answers, even 500, is there: its answer is about the request.
+ */
+function engineUnreachable(error: unknown): boolean {
+  const e = error as { code?: unknown; statusCode?: number; message?: string } | null;
+  if (e?.statusCode !== undefined) return [502, 503, 504].includes(e.statusCode);
+  return (
+    (typeof e?.code === 'string' && CONNECTION_ERRORS.has(e.code)) ||
+    /socket hang up|^aborted$/i.test(e?.message ?? '')
+  );
+}
+
+function unavailable(action: string, error: unknown): RuntimeError {
+  return new RuntimeError(
+    'engine_unavailable',
+    `${action}: the container engine is unavailable (${messageOf(error)})`,
+    true,
+  );
+}
+
+/** A failed pull request: the engine away, or its words about the registry and the image. */
+function pullError(reference: string, error: unknown): RuntimeError {
+  return engineUnreachable(error)
+    ? unavailable(`pull ${reference}`, error)
+    : classifyPullError(reference, messageOf(error));
+}
+
 function engineError(action: string, error: unknown): RuntimeError {
-  if (statusOf(error) === 404) {
-    return new RuntimeError('container_not_found', `${action}: ${messageOf(error)}`);
+  if (engineUnreachable(error)) return unavailable(action, error);
+  const status = statusOf(error);
+  const message = `${action}: ${messageOf(error)}`;
+  if (status === 404) return new RuntimeError('container_not_found', message);
+  if (NAME_IN_USE.test(messageOf(error))) {
+    return new RuntimeError('name_conflict', message);
   }
-  return new RuntimeError('engine_error', `${action}: ${messageOf(error)}`, true);
+  return new RuntimeError('engine_error', message, true);
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { cancelCommandFor, configCommandFor, updateCommandFor } from '../../test/fixtures/commands';
 import type { ConfigJobHandler, ConfigOutcome } from '../config-apply/config-decision';
-import type { CancelOutcome } from '../update-machine/update-job-runner';
+import type { CancelOutcome } from '../update-machine/cancel-requests';
 import { Inbox, type UpdateStarter } from './inbox';
 import { JobLedger } from './job-ledger';
 import { Outbox } from './outbox';
@@ -123,6 +123,66 @@ describe('Inbox', () => {
       seq: 1,
       phase: 'rejected',
       error: { code: 'expired' },
+    });
+  });
+
+  describe('a device clock an hour off the service', () => {
+    const HOUR = 3600_000;
+    /** A command the service issued at `issuedMs` (its clock), valid for `lifetimeMs`. */
+    const issued = (issuedMs: number, lifetimeMs: number) =>
+      updateCommandFor(address, {
+        issuedAt: new Date(issuedMs).toISOString(),
+        expiresAt: new Date(issuedMs + lifetimeMs).toISOString(),
+      });
+    const sendWithExpiry = (inbox: Inbox, body: unknown, expiryIntervalSeconds?: number) =>
+      inbox.handle(commandTopic(address, 'update'), JSON.stringify(body), {
+        expiryIntervalSeconds,
+      });
+
+    it('runs a valid command the broker delivered over MQTT 5 with the clock an hour ahead', async () => {
+      const { inbox, reports } = await open();
+      const serviceNow = now.getTime() - HOUR;
+      const command = issued(serviceNow - 60_000, 30 * 60_000);
+      await sendWithExpiry(inbox, command, 29 * 60);
+      expect(runner.started.map((c) => c.jobId)).toEqual([command.jobId]);
+      expect(reports()).toEqual([]);
+    });
+
+    it('refuses, without MQTT 5 and with the clock an hour behind, a command that expired, once a command has shown the skew', async () => {
+      const { inbox, reports } = await open();
+      const serviceNow = now.getTime() + HOUR;
+      const fresh = issued(serviceNow - 1000, 24 * HOUR);
+      await sendWithExpiry(inbox, fresh);
+      const stale = issued(serviceNow - 24 * HOUR - 30 * 60_000, 24 * HOUR);
+      await sendWithExpiry(inbox, stale);
+      expect(runner.started.map((c) => c.jobId)).toEqual([fresh.jobId]);
+      expect(reports()).toEqual([
+        expect.objectContaining({
+          jobId: stale.jobId,
+          phase: 'rejected',
+          error: { code: 'expired', message: expect.stringContaining('expired') },
+        }),
+      ]);
+    });
+
+    it('judges a stored command that never started against the deadline it got when it arrived', async () => {
+      const { inbox, reports } = await open();
+      const command = issued(now.getTime() - 1000, 10 * 60_000);
+      runner.start = async () => {
+        throw new Error('engine socket gone');
+      };
+      expect(await sendWithExpiry(inbox, command, 120)).toBe('failed');
+      now = new Date(now.getTime() + 3 * 60_000);
+      runner.start = FakeRunner.prototype.start.bind(runner);
+      await sendWithExpiry(inbox, command, 117);
+      expect(runner.started).toEqual([]);
+      expect(reports()).toEqual([
+        expect.objectContaining({
+          jobId: command.jobId,
+          phase: 'rejected',
+          error: expect.objectContaining({ code: 'expired' }),
+        }),
+      ]);
     });
   });
 

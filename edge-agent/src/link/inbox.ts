@@ -13,8 +13,10 @@ import {
 } from '@opcfleet/contracts';
 import type { Logger } from 'pino';
 import type { ConfigJobHandler } from '../config-apply/config-decision';
-import type { CancelOutcome } from '../update-machine/update-job-runner';
+import type { CancelOutcome } from '../update-machine/cancel-requests';
 import type { JobLedger, JobRecord, LedgerCommand } from './job-ledger';
+import { ServiceClock, type Delivery } from './service-clock';
+import type { SessionConflict } from './session-takeover';
 import type { StatusReporter } from './status-reporter';
 
 /** The update runner as the inbox sees it: it refuses a job with a reason (busy, ...). */
@@ -44,8 +46,18 @@ export class Inbox {
       configs: ConfigJobHandler;
       logger: Logger;
       now?: () => Date;
+      /** Judges expiry (and learns the device's clock skew); by default one on `now`. */
+      serviceClock?: ServiceClock;
+      /** While another agent takes this identity's MQTT session, new jobs are refused. */
+      sessionConflict?: () => SessionConflict | null;
     },
-  ) {}
+  ) {
+    this.serviceClock =
+      deps.serviceClock ??
+      new ServiceClock({ wall: () => this.now().getTime(), monotonic: () => performance.now() });
+  }
+
+  private readonly serviceClock: ServiceClock;
 
   /**
    * `failed`: the command could not be stored or handed over (disk, runner error); the link
@@ -54,11 +66,12 @@ export class Inbox {
   async handle(
     topic: string,
     payload: Uint8Array | string,
+    delivery: Delivery = {},
   ): Promise<'handled' | 'dropped' | 'failed'> {
     try {
       const entry = this.decode(topic, payload);
       if (!entry) return 'dropped';
-      await this.accept(entry);
+      await this.accept(entry, delivery);
       return 'handled';
     } catch (err) {
       this.deps.logger.error({ err, topic }, 'command handling failed');
@@ -111,7 +124,7 @@ export class Inbox {
     return { kind, command } as InboxEntry;
   }
 
-  private async accept(entry: InboxEntry): Promise<void> {
+  private async accept(entry: InboxEntry, delivery: Delivery): Promise<void> {
     const { ledger, reporter, logger } = this.deps;
     const { jobId, correlationId } = entry.command;
     const log = logger.child({ jobId, correlationId });
@@ -136,13 +149,27 @@ export class Inbox {
       await reporter.resendLast(jobId);
       return;
     }
-    if (!seen) await ledger.admit(entry, this.now().toISOString());
-
+    const conflict = this.deps.sessionConflict?.();
+    if (conflict) {
+      if (!seen) await ledger.admit(entry, this.nowIso());
+      log.error(
+        { since: conflict.since, takeovers: conflict.takeovers },
+        'refused a job: another agent holds this identity',
+      );
+      await this.reject(entry, {
+        code: 'identity_conflict',
+        message: `another agent is connected with this device's identity (its MQTT session was taken over ${conflict.takeovers} times since ${conflict.since}); the job is refused so that two agents never run jobs at once: stop the other agent, then request the job again`,
+      });
+      return;
+    }
     // Expiry is about starting a job: one begun in time is finished (its files may be half-written).
-    const expiresAt = entry.command.expiresAt;
-    if (!seen && expiresAt && Date.parse(expiresAt) <= this.now().getTime()) {
-      log.warn({ expiresAt }, 'rejected an expired command');
-      await this.reject(entry, { code: 'expired', message: `command expired at ${expiresAt}` });
+    const expired = seen ? this.expiredSince(seen) : await this.admitIfFresh(entry, delivery);
+    if (expired) {
+      log.warn(
+        { expiresAt: entry.command.expiresAt, reason: expired },
+        'rejected an expired command',
+      );
+      await this.reject(entry, { code: 'expired', message: expired });
       return;
     }
     if (entry.kind === 'update') await this.startUpdate(entry.command, log, Boolean(seen));
@@ -207,6 +234,24 @@ export class Inbox {
           );
         }
     }
+  }
+
+  /** Stores a command seen for the first time; why it is expired, or null when it is not. */
+  private async admitIfFresh(entry: LedgerCommand, delivery: Delivery): Promise<string | null> {
+    const verdict = this.serviceClock.judge(entry.command, delivery);
+    await this.deps.ledger.admit(
+      entry,
+      this.nowIso(),
+      verdict.fresh ? verdict.validUntil : undefined,
+    );
+    return verdict.fresh ? null : verdict.reason;
+  }
+
+  /** A job stored before that never started: is it still in time, by the verdict at its arrival? */
+  private expiredSince(seen: JobRecord): string | null {
+    if (seen.lastSeq > 0 || !seen.validUntil) return null;
+    if (Date.parse(seen.validUntil) > this.now().getTime()) return null;
+    return `command expired: it could start on this device until ${seen.validUntil}`;
   }
 
   /**

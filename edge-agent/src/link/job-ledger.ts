@@ -30,6 +30,11 @@ export interface JobRecord {
    * command comes; an update cancelled while it runs is stopped again after a restart.
    */
   cancelledAt?: string;
+  /**
+   * Device-clock time after which the command may no longer start, as judged when it arrived
+   * (see ServiceClock); absent for a command without expiry.
+   */
+  validUntil?: string;
 }
 
 const JOB_FILE = /^([0-9a-f-]{36})\.json$/;
@@ -74,7 +79,7 @@ export class JobLedger {
     return [...this.records.values()].sort(byFirstSeen).reverse().slice(0, limit);
   }
 
-  async admit(entry: LedgerCommand, seenAt: string): Promise<JobRecord> {
+  async admit(entry: LedgerCommand, seenAt: string, validUntil?: string): Promise<JobRecord> {
     const record: JobRecord = {
       jobId: entry.command.jobId,
       kind: entry.kind,
@@ -82,6 +87,7 @@ export class JobLedger {
       command: entry.command,
       lastSeq: 0,
       finished: false,
+      ...(validUntil && { validUntil }),
     };
     await this.save(record);
     return record;

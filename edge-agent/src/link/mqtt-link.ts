@@ -12,6 +12,13 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { AgentSettings } from '../config/agent-settings';
+import type { Delivery } from './service-clock';
+import {
+  DEFAULT_TAKEOVER_POLICY,
+  SessionTakeoverWatch,
+  type SessionConflict,
+  type TakeoverPolicy,
+} from './session-takeover';
 import type { ReportPublisher, StatusReporter } from './status-reporter';
 
 export type LinkSettings = Pick<
@@ -31,7 +38,11 @@ export type LinkSettings = Pick<
 
 export interface CommandSink {
   /** `failed` withholds the PUBACK: the broker redelivers after the next reconnect. */
-  handle(topic: string, payload: Uint8Array): Promise<'handled' | 'dropped' | 'failed'>;
+  handle(
+    topic: string,
+    payload: Uint8Array,
+    delivery: Delivery,
+  ): Promise<'handled' | 'dropped' | 'failed'>;
 }
 
 /**
@@ -40,10 +51,21 @@ export interface CommandSink {
  * acknowledged only after the inbox has stored it; retained presence with an `offline` last
  * will; retained state; and the publisher the status reporter drains its outbox through.
  */
+/** CONNACK return code of MQTT 3.1.1 "unacceptable protocol version": how aedes answers v5. */
+const UNACCEPTABLE_PROTOCOL_VERSION = 1;
+/** MQTT 5 DISCONNECT reason code: another connection with this client id took the session. */
+const SESSION_TAKEN_OVER = 0x8e;
+
 export class MqttLink implements ReportPublisher {
   private client: MqttClient | null = null;
   private connects = 0;
   private readonly address: ClientAddress;
+  /** The protocol of the next or current connection: 5 unless the settings or the broker say 3.1.1. */
+  private protocol: 4 | 5;
+  private readonly takeover: SessionTakeoverWatch;
+  private takeoverPolicy: TakeoverPolicy;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private stableTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: {
@@ -56,9 +78,31 @@ export class MqttLink implements ReportPublisher {
       onReconnect?: () => void;
       /** The retained state to publish on each (re)connect. */
       currentState?: () => Promise<StateSummary>;
+      /** What `online` presence says about the device besides (its workload, its clock). */
+      presenceDetails?: () => Pick<Presence, 'workload' | 'clockSkewSeconds'>;
+      /** Told when another client starts or stops taking this client id's session (null). */
+      onSessionConflict?: (conflict: SessionConflict | null) => void;
+      /** Tests shorten the takeover detection and back-off. */
+      takeoverPolicy?: Partial<TakeoverPolicy>;
     },
   ) {
     this.address = { tenantId: deps.settings.tenantId, clientId: deps.settings.clientId };
+    this.protocol = deps.settings.mqttVersion === 4 ? 4 : 5;
+    this.takeoverPolicy = { ...DEFAULT_TAKEOVER_POLICY, ...deps.takeoverPolicy };
+    this.takeover = new SessionTakeoverWatch(this.takeoverPolicy);
+  }
+
+  /**
+   * While another client keeps taking this client id's session (a second agent with the same
+   * identity, on this host or another), the episode; otherwise null.
+   */
+  sessionConflict(): SessionConflict | null {
+    return this.takeover.conflict();
+  }
+
+  /** The MQTT protocol version spoken (or about to be): 5, or 4 for 3.1.1. */
+  protocolVersion(): 4 | 5 {
+    return this.protocol;
   }
 
   /** Connects in the background (a broker that is down is retried forever). */
@@ -67,17 +111,79 @@ export class MqttLink implements ReportPublisher {
     this.client = client;
     // PUBACK goes out only when this callback runs: after the command is on disk.
     client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
-      this.deps.commands.handle(packet.topic, toBytes(packet.payload)).then(
+      // MQTT 5: the lifetime the broker says is left (it drops expired messages itself).
+      const delivery = { expiryIntervalSeconds: packet.properties?.messageExpiryInterval };
+      this.deps.commands.handle(packet.topic, toBytes(packet.payload), delivery).then(
         (outcome) => (outcome === 'failed' ? done(new Error('command not stored')) : done()),
         (err: Error) => done(err),
       );
     };
     client.on('connect', (connack) => void this.onConnect(client, connack.sessionPresent));
-    client.on('close', () => {
-      if (this.client === client)
-        this.deps.logger.warn({ url: this.deps.settings.mqttUrl }, 'MQTT connection lost');
+    let takenOver = false;
+    client.on('disconnect', (packet) => {
+      if (packet.reasonCode === SESSION_TAKEN_OVER) takenOver = true;
     });
-    client.on('error', (err) => this.deps.logger.warn({ err }, 'MQTT error'));
+    // Reconnects are scheduled here (reconnectPeriod is 0), so their delay can back off.
+    client.on('close', () => {
+      clearTimeout(this.stableTimer);
+      if (this.client !== client) return;
+      this.onClose(takenOver);
+      takenOver = false;
+      this.reconnectTimer = setTimeout(() => {
+        // The same stores: QoS 1 messages in flight are sent again, not forgotten.
+        const { incomingStore, outgoingStore } = client;
+        if (this.client === client) client.reconnect({ incomingStore, outgoingStore });
+      }, this.takeover.reconnectDelayMs());
+    });
+    client.on('error', (err: Error & { code?: number }) => {
+      if (
+        err.code === UNACCEPTABLE_PROTOCOL_VERSION &&
+        this.protocol === 5 &&
+        this.deps.settings.mqttVersion === 'auto'
+      ) {
+        this.fallBackTo311(client);
+        return;
+      }
+      this.deps.logger.warn({ err }, 'MQTT error');
+    });
+  }
+
+  private onClose(takenOver: boolean): void {
+    const { logger, settings } = this.deps;
+    const verdict = this.takeover.closed(takenOver);
+    if (!verdict.conflict) {
+      logger.warn({ url: settings.mqttUrl }, 'MQTT connection lost');
+      return;
+    }
+    const { episode } = verdict;
+    const details = {
+      url: settings.mqttUrl,
+      mqttClientId: this.clientId(),
+      takeovers: episode.takeovers,
+      evidence: episode.evidence,
+      reconnectInMs: episode.reconnectInMs,
+    };
+    if (verdict.startsEpisode) {
+      logger.error(
+        details,
+        `MQTT session taken over: another client connected with this agent's client id ${this.clientId()}; is a second agent running with this identity (here or on another host)? Backing off, and refusing new jobs until this agent keeps its session for ${Math.round(this.takeoverPolicy.stableMs / 1000)} s`,
+      );
+    } else {
+      logger.warn(details, 'MQTT session taken over again: backing off');
+    }
+    this.deps.onSessionConflict?.(episode);
+  }
+
+  /** The broker speaks only 3.1.1: the next attempt, and every one after it, uses it. */
+  private fallBackTo311(client: MqttClient): void {
+    this.protocol = 4;
+    client.options.protocolVersion = 4;
+    delete client.options.properties;
+    if (client.options.will) delete client.options.will.properties;
+    this.deps.logger.info(
+      { url: this.deps.settings.mqttUrl },
+      'broker refused MQTT 5, using MQTT 3.1.1',
+    );
   }
 
   isConnected(): boolean {
@@ -105,12 +211,24 @@ export class MqttLink implements ReportPublisher {
     await this.publishRetained(stateTopic(this.address), JSON.stringify(summary));
   }
 
+  /** Publishes `online` presence again, with the details as they are now (when connected). */
+  async refreshPresence(): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) return;
+    await this.publishRetained(
+      presenceTopic(this.address),
+      JSON.stringify(this.presence('online')),
+      client,
+    );
+  }
+
   /** Says `offline` itself (the last will covers only a lost connection), then disconnects. */
   async stop(): Promise<void> {
     const client = this.client;
     if (!client) return;
     this.deps.reporter.detach();
     this.client = null;
+    this.clearTimers();
     if (client.connected) {
       await this.publishRetained(
         presenceTopic(this.address),
@@ -124,16 +242,37 @@ export class MqttLink implements ReportPublisher {
   /** Drops the connection without a goodbye, as a power cut does (the broker sends the last will). */
   async abort(): Promise<void> {
     this.deps.reporter.detach();
-    await this.client?.endAsync(true);
+    const client = this.client;
     this.client = null;
+    this.clearTimers();
+    await client?.endAsync(true);
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.stableTimer);
   }
 
   private async onConnect(client: MqttClient, sessionPresent: boolean): Promise<void> {
     const { logger, reporter } = this.deps;
     this.connects += 1;
+    this.takeover.connected();
+    if (this.takeover.conflict()) {
+      // Kept long enough, the session is ours again: the episode ends.
+      this.stableTimer = setTimeout(() => {
+        if (this.client !== client || !client.connected || !this.takeover.stable()) return;
+        logger.info({ mqttClientId: this.clientId() }, 'MQTT session kept: taken over no more');
+        this.deps.onSessionConflict?.(null);
+      }, this.takeoverPolicy.stableMs);
+    }
     if (this.connects > 1) this.deps.onReconnect?.();
     logger.info(
-      { url: this.deps.settings.mqttUrl, sessionPresent, connects: this.connects },
+      {
+        url: this.deps.settings.mqttUrl,
+        protocol: this.protocol === 5 ? 'mqtt-5' : 'mqtt-3.1.1',
+        sessionPresent,
+        connects: this.connects,
+      },
       'MQTT connected',
     );
     try {
@@ -171,12 +310,14 @@ export class MqttLink implements ReportPublisher {
       qos: 1 as const,
       retain: true,
     };
+    const v5 = this.protocol === 5;
     return {
-      clientId: `agent:${s.tenantId}:${s.clientId}`,
+      clientId: this.clientId(),
       clean: false,
-      protocolVersion: s.mqttVersion,
+      protocolVersion: this.protocol,
       keepalive: s.mqttKeepaliveSeconds,
-      reconnectPeriod: 2000,
+      // Reconnects, after a refused CONNACK too, are scheduled on 'close' (see start()).
+      reconnectPeriod: 0,
       connectTimeout: 10_000,
       username: s.mqttUsername ?? (s.mqttPassword ? clientTopicRoot(this.address) : undefined),
       password: s.mqttPassword,
@@ -184,17 +325,17 @@ export class MqttLink implements ReportPublisher {
       cert: s.mqttCertFile ? readFileSync(s.mqttCertFile) : undefined,
       key: s.mqttKeyFile ? readFileSync(s.mqttKeyFile) : undefined,
       rejectUnauthorized: true,
-      will:
-        s.mqttVersion === 5 ? { ...will, properties: { contentType: 'application/json' } } : will,
-      properties:
-        s.mqttVersion === 5 ? { sessionExpiryInterval: s.mqttSessionExpirySeconds } : undefined,
+      will: v5 ? { ...will, properties: { contentType: 'application/json' } } : will,
+      properties: v5 ? { sessionExpiryInterval: s.mqttSessionExpirySeconds } : undefined,
     };
   }
 
+  private clientId(): string {
+    return `agent:${this.deps.settings.tenantId}:${this.deps.settings.clientId}`;
+  }
+
   private jsonProperties() {
-    return this.deps.settings.mqttVersion === 5
-      ? { properties: { contentType: 'application/json' } }
-      : {};
+    return this.protocol === 5 ? { properties: { contentType: 'application/json' } } : {};
   }
 
   private presence(status: Presence['status']): Presence {
@@ -204,6 +345,7 @@ export class MqttLink implements ReportPublisher {
       status,
       at: new Date().toISOString(),
       agentVersion: this.deps.agentVersion,
+      ...(status === 'online' && this.deps.presenceDetails?.()),
     };
   }
 

@@ -11,7 +11,7 @@ import {
 } from '@opcfleet/contracts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { PhaseReport } from '../update-machine/update-job-runner';
+import type { PhaseReport } from '../update-machine/phase-reports';
 import type { JobLedger, JobRecord } from './job-ledger';
 import type { Outbox } from './outbox';
 

@@ -34,18 +34,18 @@ describe('FileSnapshotStore', () => {
       ...record('job-1', 'pulling', '2026-01-01T00:00:00.000Z'),
       reportedThrough: 1,
     });
-    const loaded = await store.load('job-1', 1);
+    const loaded = await store.load('job-1', [1]);
     expect(loaded).toMatchObject({ kind: 'ok', record: { state: 'pulling', reportedThrough: 1 } });
     expect(await readdir(join(dir, 'jobs'))).toEqual(['job-1.job.json']);
   });
 
   it('tells missing, incompatible and corrupt records apart', async () => {
     const store = new FileSnapshotStore(dir);
-    expect(await store.load('nope', 1)).toEqual({ kind: 'missing', jobId: 'nope' });
+    expect(await store.load('nope', [1])).toEqual({ kind: 'missing', jobId: 'nope' });
     await store.save(record('old', 'verifying', '2026-01-01T00:00:00.000Z', 0));
-    expect(await store.load('old', 1)).toMatchObject({ kind: 'incompatible', machineVersion: 0 });
+    expect(await store.load('old', [1])).toMatchObject({ kind: 'incompatible', machineVersion: 0 });
     await writeFile(join(dir, 'torn.job.json'), '{"jobId":"torn","sta');
-    expect(await store.load('torn', 1)).toMatchObject({ kind: 'corrupt', jobId: 'torn' });
+    expect(await store.load('torn', [1])).toMatchObject({ kind: 'corrupt', jobId: 'torn' });
   });
 
   it('lists jobs oldest first, corrupt ones included, for history', async () => {

@@ -35,7 +35,7 @@ export class FileSnapshotStore implements SnapshotStore {
     }
   }
 
-  async load(jobId: string, expectedMachineVersion: number): Promise<LoadedJob> {
+  async load(jobId: string, readableVersions: readonly number[]): Promise<LoadedJob> {
     let text: string;
     try {
       text = await readFile(this.pathOf(jobId), 'utf8');
@@ -52,7 +52,7 @@ export class FileSnapshotStore implements SnapshotStore {
     if (typeof parsed !== 'object' || parsed === null || typeof parsed.state !== 'string') {
       return { kind: 'corrupt', jobId, error: 'not a job record' };
     }
-    if (parsed.machineVersion !== expectedMachineVersion) {
+    if (!readableVersions.includes(parsed.machineVersion as number)) {
       return {
         kind: 'incompatible',
         jobId,

@@ -39,7 +39,8 @@ export interface JobListing {
 export interface SnapshotStore {
   /** Durable when it resolves: the record survives a power cut. */
   save(record: JobRecord): Promise<void>;
-  load(jobId: string, expectedMachineVersion: number): Promise<LoadedJob>;
+  /** `incompatible` when the record was written by a machine version not in `readableVersions`. */
+  load(jobId: string, readableVersions: readonly number[]): Promise<LoadedJob>;
   /** Every job on disk, oldest first (for `history`). */
   list(): Promise<JobListing[]>;
 }

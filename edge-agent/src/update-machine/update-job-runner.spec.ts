@@ -7,9 +7,11 @@ import {
 } from '../container-runtime/testing/fake-container-runtime';
 import { MemorySnapshotStore } from '../snapshot-store/testing/memory-snapshot-store';
 import { silentLogger } from './logger';
-import { UpdateJobRunner, type PhaseReport } from './update-job-runner';
+import type { PhaseReport } from './phase-reports';
+import { UpdateJobRunner, type UpdateJobRunnerDeps } from './update-job-runner';
+import { recordingLogger } from './testing/recording-logger';
 import type { WorkloadSettings } from './workload-settings';
-import { REPLACES_LABEL } from './update-effects';
+import { REPLACES_LABEL } from './effects/effect';
 import { COMMIT_PATH, MACHINE_VERSION, ROLLBACK_PATH } from './update-machine';
 
 const NAME = 'opc-core';
@@ -38,6 +40,7 @@ function setup(
   store = new MemorySnapshotStore(),
   runtime = new FakeContainerRuntime(),
   workload: Partial<WorkloadSettings> = {},
+  extra: Partial<UpdateJobRunnerDeps> = {},
 ) {
   if (runtime.containers.size === 0) {
     runtime.addRunningContainer(NAME, OLD);
@@ -55,6 +58,8 @@ function setup(
         probeIntervalMs: 10,
         probe: { kind: 'exec', command: ['true'] },
       },
+      probationMs: 20,
+      probationCheckIntervalMs: 5,
       ...workload,
     },
     onPhase: async (r) => {
@@ -62,6 +67,7 @@ function setup(
     },
     logger: silentLogger,
     retry: { backoffBaseMs: 1, backoffCapMs: 5 },
+    ...extra,
   });
   return { runtime, store, runner, reports };
 }
@@ -253,14 +259,6 @@ describe('UpdateJobRunner (fake engine)', () => {
     });
   });
 
-  it('refuses an expired command', async () => {
-    const { runner } = setup();
-    const result = await runner.start(
-      command({}, { expiresAt: new Date(Date.now() - 1000).toISOString() }),
-    );
-    expect(result).toMatchObject({ accepted: false, reason: expect.stringContaining('expired') });
-  });
-
   it('times out a step that hangs and rolls back', async () => {
     const { runtime, store, reports } = setup();
     const runner = new UpdateJobRunner({
@@ -275,6 +273,210 @@ describe('UpdateJobRunner (fake engine)', () => {
     await runner.whenIdle();
     expect(phases(reports).slice(-2)).toEqual(['rolling_back', 'rolled_back']);
     expect(reports.at(-1)!.error?.code).toBe('timeout');
+  });
+
+  describe('a container engine that goes away for a while', () => {
+    const ENGINE_AWAY = /container engine unavailable/;
+
+    it('waits for it mid-download and goes on: no failure, no phase reported twice or going back', async () => {
+      const log = recordingLogger();
+      const { runtime, runner, reports } = setup(
+        'healthy',
+        undefined,
+        undefined,
+        {},
+        { logger: log.logger },
+      );
+      let release!: () => void;
+      runtime.pullGate = new Promise<void>((resolve) => (release = resolve));
+      const cmd = command();
+      await runner.start(cmd);
+      while (runner.current()?.state !== 'pulling') await new Promise((r) => setTimeout(r, 2));
+      runtime.engineDown = true;
+      release();
+      await log.waitFor(ENGINE_AWAY);
+      runtime.pullGate = null;
+      runtime.engineDown = false;
+      await runner.whenIdle();
+      expect(phases(reports)).toEqual(COMMIT_PATH);
+      expect(reports.some((r) => r.error)).toBe(false);
+      const bytes = reports.filter((r) => r.progress).map((r) => r.progress!.bytes);
+      expect(bytes).toEqual([...bytes].sort((a, b) => a - b));
+      expect(runtime.calls.filter((c) => c.startsWith('pull'))).toHaveLength(2);
+      expect(log.messages).toContain('container engine is back: the step went on');
+    });
+
+    it('waits for it in the middle of the swap instead of rolling back', async () => {
+      const log = recordingLogger();
+      const agent = setup(
+        'healthy',
+        undefined,
+        undefined,
+        {},
+        {
+          logger: log.logger,
+          afterPersist: (state) => {
+            if (state === 'starting_new' && !away) {
+              away = true;
+              agent.runtime.engineDown = true;
+              void log.waitFor(ENGINE_AWAY).then(() => (agent.runtime.engineDown = false));
+            }
+          },
+        },
+      );
+      let away = false;
+      await agent.runner.start(command());
+      await agent.runner.whenIdle();
+      expect(away).toBe(true);
+      expect(phases(agent.reports)).toEqual(COMMIT_PATH);
+      expect(agent.runtime.running().map((c) => c.imageRef)).toEqual([NEW]);
+    });
+
+    it('fails the job naming the engine when it is still away at the step deadline, nothing changed', async () => {
+      const { runtime, runner, reports } = setup(
+        'healthy',
+        undefined,
+        undefined,
+        {},
+        {
+          deadlines: { pulling: 150 },
+          afterPersist: (state) => {
+            if (state === 'pulling') runtime.engineDown = true;
+          },
+        },
+      );
+      await runner.start(command());
+      await runner.whenIdle();
+      expect(phases(reports)).toEqual(['received', 'pulling', 'failed']);
+      expect(reports.at(-1)!.error).toMatchObject({
+        code: 'engine_unavailable',
+        message: expect.stringContaining('ENOENT'),
+      });
+      runtime.engineDown = false;
+      expect(runtime.running().map((c) => c.imageRef)).toEqual([OLD]);
+    });
+
+    it('pulls an image that vanished before the swap again, without going back to pulling', async () => {
+      const agent = setup(
+        'healthy',
+        undefined,
+        undefined,
+        {},
+        {
+          afterPersist: (state, record) => {
+            if (state === 'pulled' && !gone) {
+              gone = true;
+              agent.runtime.images.delete(record.context.newImageId!);
+            }
+          },
+        },
+      );
+      let gone = false;
+      await agent.runner.start(command());
+      await agent.runner.whenIdle();
+      expect(gone).toBe(true);
+      expect(phases(agent.reports)).toEqual(COMMIT_PATH);
+      expect(agent.runtime.running().map((c) => c.imageRef)).toEqual([NEW]);
+    });
+  });
+
+  describe('probation after the health check', () => {
+    /** The runner of setup(), with a hook on the first state saved after `verifying`. */
+    function withProbation(
+      probationMs: number,
+      afterHealthCheck: (runtime: FakeContainerRuntime, state: string) => void,
+    ) {
+      const agent = setup('healthy', new MemorySnapshotStore(), new FakeContainerRuntime(), {
+        probationMs,
+      });
+      let previous = '';
+      const runner = new UpdateJobRunner({
+        runtime: agent.runtime,
+        snapshots: agent.store,
+        workload: {
+          containerName: NAME,
+          health: { settleMs: 20, probeTimeoutMs: 60, probeIntervalMs: 10 },
+          probationMs,
+          probationCheckIntervalMs: 5,
+        },
+        onPhase: async (r) => void agent.reports.push(r),
+        logger: silentLogger,
+        afterPersist: (state) => {
+          if (previous === 'verifying' && state !== 'verifying')
+            afterHealthCheck(agent.runtime, state);
+          previous = state;
+        },
+      });
+      return { ...agent, runner };
+    }
+    const newContainer = (runtime: FakeContainerRuntime) =>
+      [...runtime.containers.values()].find((c) => c.name === NAME && c.imageRef === NEW)!;
+
+    it('keeps the old container, stopped, until the probation ends, then commits reporting the usual phases', async () => {
+      let seenInProbation: { state: string; old: boolean; oldRunning: boolean } | undefined;
+      const { runtime, runner, reports } = withProbation(150, (rt, state) => {
+        const old = [...rt.containers.values()].find((c) => c.imageRef === OLD);
+        seenInProbation = { state, old: !!old, oldRunning: !!old?.running };
+      });
+      const started = Date.now();
+      await runner.start(command());
+      await runner.whenIdle();
+      expect(seenInProbation).toEqual({ state: 'probation', old: true, oldRunning: false });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+      expect(phases(reports)).toEqual(COMMIT_PATH);
+      expect([...runtime.containers.values()].map((c) => c.imageRef)).toEqual([NEW]);
+    });
+
+    it.each([
+      [
+        'exits',
+        (c: ReturnType<typeof newContainer>) => Object.assign(c, { running: false, exitCode: 137 }),
+        'exited with code 137',
+      ],
+      [
+        'restarts',
+        (c: ReturnType<typeof newContainer>) =>
+          Object.assign(c, { restartCount: c.restartCount + 1 }),
+        'restarting',
+      ],
+      [
+        'turns unhealthy',
+        (c: ReturnType<typeof newContainer>) => Object.assign(c, { health: 'unhealthy' }),
+        'unhealthy',
+      ],
+    ])(
+      'rolls back on its own when the new version %s after passing its health check',
+      async (_what, fault, why) => {
+        const { runtime, runner, reports } = withProbation(5_000, (rt) => {
+          setTimeout(() => fault(newContainer(rt)), 30);
+        });
+        const oldId = [...runtime.containers.keys()][0]!;
+        await runner.start(command());
+        await runner.whenIdle();
+        expect(phases(reports)).toEqual(ROLLBACK_PATH);
+        expect(reports.at(-1)!.error).toMatchObject({
+          code: 'probation_failed',
+          message: expect.stringContaining(why),
+        });
+        expect(runtime.running().map((c) => [c.id, c.name])).toEqual([[oldId, NAME]]);
+        expect(runtime.containers.size).toBe(1);
+      },
+    );
+  });
+
+  it('resumes a job saved by machine version 1, before probation existed, and commits it', async () => {
+    const reference = setup();
+    const cmd = command();
+    await reference.runner.start(cmd);
+    await reference.runner.whenIdle();
+    // The last save in `verifying`: its report is out, its health check not done yet.
+    const atVerifying = reference.store.history.filter((r) => r.state === 'verifying').at(-1)!;
+    const { probationMs: _dropped, ...v1Context } = atVerifying.context as Record<string, unknown>;
+    const restarted = setup('healthy', new MemorySnapshotStore(), reference.runtime);
+    await restarted.store.save({ ...atVerifying, machineVersion: 1, context: v1Context });
+    await restarted.runner.resumeUnfinished();
+    expect(phases(restarted.reports)).toEqual(['committed']);
+    expect(restarted.store.records.get(cmd.jobId)!.state).toBe('committed');
   });
 
   describe('cancel', () => {
@@ -430,7 +632,7 @@ describe('UpdateJobRunner (fake engine)', () => {
       ['failed', 'incompatible_snapshot'],
     ]);
     expect(runtime.running().map((c) => c.name)).toEqual([NAME]);
-    expect((await store.load(jobId, MACHINE_VERSION)).kind).toBe('ok');
+    expect((await store.load(jobId, [MACHINE_VERSION])).kind).toBe('ok');
   });
 });
 

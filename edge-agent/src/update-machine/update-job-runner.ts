@@ -1,40 +1,32 @@
-import { initialTransition, transition } from 'xstate';
-import type { UpdateCommand, UpdatePhase } from '@opcfleet/contracts';
-import type { ContainerRuntime, PullProgress } from '../container-runtime/container-runtime.port';
+import { initialTransition } from 'xstate';
+import type { UpdateCommand } from '@opcfleet/contracts';
+import type { ContainerRuntime } from '../container-runtime/container-runtime.port';
 import type { JobRecord, SnapshotStore } from '../snapshot-store/job-record';
+import { CancelRequests, type CancelOutcome } from './cancel-requests';
+import { advance } from './job-transition';
 import type { Logger } from './logger';
-import { STATE_EFFECTS, type EffectEnv } from './update-effects';
+import { phaseReportFor, type PhaseSink } from './phase-reports';
+import { runStateStep } from './state-step';
+import { closeUnreadableJob, type UnreadableJob } from './unreadable-job';
+import { DEFAULT_DEADLINES, DEFAULT_RETRY } from './update-job-defaults';
 import {
   CANCELLABLE_STATES,
   MACHINE_VERSION,
+  READABLE_MACHINE_VERSIONS,
   isFinished,
   updateMachine,
   type RetryPolicy,
   type StateDeadlines,
   type UpdateJobContext,
-  type UpdateJobEvent,
 } from './update-machine';
-import { recoverWorkload } from './recover-workload';
 import type { WorkloadSettings } from './workload-settings';
-
-export type { HealthProbe, HealthSettings, WorkloadSettings } from './workload-settings';
-
-export interface PhaseReport {
-  jobId: string;
-  correlationId: string;
-  phase: UpdatePhase;
-  at: string;
-  version?: string;
-  progress?: { bytes: number; totalBytes?: number; percent?: number };
-  error?: { code: string; message: string };
-}
 
 export interface UpdateJobRunnerDeps {
   runtime: ContainerRuntime;
   snapshots: SnapshotStore;
   workload: WorkloadSettings;
   /** Awaited before the machine moves on: the link writes it to its on-disk outbox. */
-  onPhase: (report: PhaseReport) => Promise<void>;
+  onPhase: PhaseSink;
   logger: Logger;
   now?: () => Date;
   deadlines?: Partial<StateDeadlines>;
@@ -47,47 +39,7 @@ export interface UpdateJobRunnerDeps {
 
 export type StartResult = { accepted: true } | { accepted: false; reason: string };
 
-/**
- * What a cancel did: `cancelled` (stopped and saved as such), `too_late` (past the point of no
- * return, or already over: `state` says where), `pending` (an unfinished job not being driven
- * right now: it stops when it resumes), `unknown` (no such job here).
- */
-export type CancelOutcome =
-  | { outcome: 'cancelled' }
-  | { outcome: 'too_late'; state: string }
-  | { outcome: 'pending' }
-  | { outcome: 'unknown' };
-
-interface CancelRequest {
-  outcome: Promise<CancelOutcome>;
-  settle: (outcome: CancelOutcome) => void;
-}
-
-function newCancelRequest(): CancelRequest {
-  let settle!: (outcome: CancelOutcome) => void;
-  const outcome = new Promise<CancelOutcome>((resolve) => (settle = resolve));
-  return { outcome, settle };
-}
-
 const isCancellable = (state: string) => (CANCELLABLE_STATES as readonly string[]).includes(state);
-
-export const DEFAULT_DEADLINES: StateDeadlines = {
-  received: 60_000,
-  pulling: 15 * 60_000,
-  pulled: 30_000,
-  stopping_old: 120_000,
-  starting_new: 60_000,
-  verifying: 300_000,
-  rolling_back: 120_000,
-  committed: 120_000,
-};
-
-export const DEFAULT_RETRY: RetryPolicy = {
-  maxPullAttempts: 3,
-  maxRollbackAttempts: 10,
-  backoffBaseMs: 1000,
-  backoffCapMs: 30_000,
-};
 
 /** States whose report tells the service the job is over. */
 const OUTCOME_STATES: ReadonlySet<string> = new Set([
@@ -96,8 +48,6 @@ const OUTCOME_STATES: ReadonlySet<string> = new Set([
   'failed',
   'cancelled',
 ]);
-
-type Snapshot = ReturnType<typeof updateMachine.resolveState>;
 
 interface RunningJob {
   jobId: string;
@@ -115,8 +65,7 @@ interface RunningJob {
 export class UpdateJobRunner {
   private running: RunningJob | null = null;
   private readonly now: () => Date;
-  /** Cancels asked for and not yet decided, by job id. */
-  private readonly cancels = new Map<string, CancelRequest>();
+  private readonly cancels = new CancelRequests();
   /** Ends the effect running now with a CANCEL event (only while it is cancellable). */
   private interrupt: (() => void) | undefined;
 
@@ -125,8 +74,8 @@ export class UpdateJobRunner {
   }
 
   /**
-   * Starts a job; a second update while one runs, a known job id or an expired command is
-   * refused. A job that has already reported its outcome is only tidying up (after a commit:
+   * Starts a job; a second update while one runs or a known job id is refused (whether the
+   * command came in time is the inbox's decision: ../link/service-clock.ts). A job that has already reported its outcome is only tidying up (after a commit:
    * removing the old container and image), and the service already counts it as over, so a
    * new job waits for it instead of being refused.
    */
@@ -138,51 +87,17 @@ export class UpdateJobRunner {
         reason: `update ${this.running.jobId} is in progress (${this.running.state})`,
       };
     }
-    if (command.expiresAt && Date.parse(command.expiresAt) <= this.now().getTime()) {
-      return { accepted: false, reason: `command expired at ${command.expiresAt}` };
-    }
     // Claimed before the first await, so two concurrent calls cannot both start.
-    let release!: () => void;
-    const claim: RunningJob = {
-      jobId: command.jobId,
-      state: 'received',
-      since: this.now().toISOString(),
-      done: new Promise<void>((resolve) => (release = resolve)),
-    };
-    this.running = claim;
+    const release = this.claim(command.jobId, 'received');
     try {
-      const existing = await this.deps.snapshots.load(command.jobId, MACHINE_VERSION);
+      const existing = await this.deps.snapshots.load(command.jobId, READABLE_MACHINE_VERSIONS);
       if (existing.kind !== 'missing') {
-        this.running = null;
         release();
         const state = existing.kind === 'ok' ? existing.record.state : existing.kind;
         return { accepted: false, reason: `job ${command.jobId} was already received (${state})` };
       }
-      const at = this.now().toISOString();
-      const [snapshot] = initialTransition(updateMachine, {
-        jobId: command.jobId,
-        correlationId: command.correlationId,
-        targetVersion: command.payload.targetVersion,
-        image: command.payload.image,
-        imageDigest: command.payload.imageDigest,
-        containerName: this.deps.workload.containerName,
-        deadlines: { ...DEFAULT_DEADLINES, ...this.deps.deadlines },
-        retry: { ...DEFAULT_RETRY, ...this.deps.retry },
-        at,
-      });
-      const record: JobRecord<UpdateJobContext> = {
-        jobId: command.jobId,
-        machineVersion: MACHINE_VERSION,
-        state: 'received',
-        context: snapshot.context,
-        log: [{ at, from: null, to: 'received', event: 'COMMAND' }],
-        reportedThrough: 0,
-        createdAt: at,
-        updatedAt: at,
-      };
-      await this.persist(record);
+      await this.persist(this.firstRecord(command));
     } catch (error) {
-      this.running = null;
       release();
       throw error;
     }
@@ -195,10 +110,7 @@ export class UpdateJobRunner {
           'update job stopped: it will be resumed when the agent restarts',
         ),
       )
-      .finally(() => {
-        this.running = null;
-        release();
-      });
+      .finally(release);
     return { accepted: true };
   }
 
@@ -210,7 +122,7 @@ export class UpdateJobRunner {
     if (this.running) return this.running.done;
     const jobs = await this.deps.snapshots.list();
     for (const job of jobs) {
-      const loaded = await this.deps.snapshots.load(job.jobId, MACHINE_VERSION);
+      const loaded = await this.deps.snapshots.load(job.jobId, READABLE_MACHINE_VERSIONS);
       if (loaded.kind === 'ok') {
         const record = loaded.record as JobRecord<UpdateJobContext>;
         if (
@@ -225,7 +137,7 @@ export class UpdateJobRunner {
         );
         await this.runExclusive(job.jobId, record.state, () => this.drive(job.jobId));
       } else if (loaded.kind === 'incompatible' || loaded.kind === 'corrupt') {
-        await this.runExclusive(job.jobId, 'recovering', () => this.recoverUnreadable(loaded));
+        await this.runExclusive(job.jobId, 'recovering', () => this.closeUnreadable(loaded));
       }
     }
   }
@@ -237,10 +149,10 @@ export class UpdateJobRunner {
    * it resumes) stops when it resumes. Asking twice is harmless: both get the same outcome.
    */
   async requestCancel(jobId: string): Promise<CancelOutcome> {
-    const asked = this.cancels.get(jobId);
-    if (asked) return asked.outcome;
+    const asked = this.cancels.pending(jobId);
+    if (asked) return asked;
     if (this.running?.jobId !== jobId) {
-      const loaded = await this.deps.snapshots.load(jobId, MACHINE_VERSION);
+      const loaded = await this.deps.snapshots.load(jobId, READABLE_MACHINE_VERSIONS);
       if (loaded.kind === 'missing') return { outcome: 'unknown' };
       if (loaded.kind !== 'ok') return { outcome: 'too_late', state: loaded.kind };
       const { state, context } = loaded.record as JobRecord<UpdateJobContext>;
@@ -249,16 +161,15 @@ export class UpdateJobRunner {
       }
       // Resumed meanwhile? Then it is driven: ask the running job below.
       if (this.running?.jobId !== jobId) {
-        this.cancels.set(jobId, newCancelRequest());
+        void this.cancels.ask(jobId);
         return { outcome: 'pending' };
       }
     }
     if (!isCancellable(this.running.state))
       return { outcome: 'too_late', state: this.running.state };
-    const request = newCancelRequest();
-    this.cancels.set(jobId, request);
+    const outcome = this.cancels.ask(jobId);
     this.interrupt?.();
-    return request.outcome;
+    return outcome;
   }
 
   current(): { jobId: string; state: string; since: string } | null {
@@ -272,20 +183,51 @@ export class UpdateJobRunner {
     while (this.running) await this.running.done;
   }
 
-  private async runExclusive(jobId: string, state: string, work: () => Promise<void>) {
+  /** Marks a job as the one running; the returned function ends that. */
+  private claim(jobId: string, state: string): () => void {
     let release!: () => void;
-    this.running = {
-      jobId,
-      state,
-      since: this.now().toISOString(),
-      done: new Promise<void>((resolve) => (release = resolve)),
+    const done = new Promise<void>((resolve) => (release = resolve));
+    const running = { jobId, state, since: this.now().toISOString(), done };
+    this.running = running;
+    return () => {
+      if (this.running === running) this.running = null;
+      release();
     };
+  }
+
+  private async runExclusive(jobId: string, state: string, work: () => Promise<void>) {
+    const release = this.claim(jobId, state);
     try {
       await work();
     } finally {
-      this.running = null;
       release();
     }
+  }
+
+  private firstRecord(command: UpdateCommand): JobRecord<UpdateJobContext> {
+    const at = this.now().toISOString();
+    const [snapshot] = initialTransition(updateMachine, {
+      jobId: command.jobId,
+      correlationId: command.correlationId,
+      targetVersion: command.payload.targetVersion,
+      image: command.payload.image,
+      imageDigest: command.payload.imageDigest,
+      containerName: this.deps.workload.containerName,
+      deadlines: { ...DEFAULT_DEADLINES, ...this.deps.deadlines },
+      retry: { ...DEFAULT_RETRY, ...this.deps.retry },
+      probationMs: this.deps.workload.probationMs ?? 0,
+      at,
+    });
+    return {
+      jobId: command.jobId,
+      machineVersion: MACHINE_VERSION,
+      state: 'received',
+      context: snapshot.context,
+      log: [{ at, from: null, to: 'received', event: 'COMMAND' }],
+      reportedThrough: 0,
+      createdAt: at,
+      updatedAt: at,
+    };
   }
 
   private async drive(jobId: string): Promise<void> {
@@ -294,9 +236,8 @@ export class UpdateJobRunner {
       record = await this.driveToEnd(jobId);
     } finally {
       // Whatever stopped the driving decides the cancels still waiting.
-      const request = this.cancels.get(jobId);
-      this.cancels.delete(jobId);
-      request?.settle(
+      this.cancels.settle(
+        jobId,
         !record
           ? { outcome: 'pending' }
           : record.state === 'cancelled'
@@ -307,18 +248,15 @@ export class UpdateJobRunner {
   }
 
   private async driveToEnd(jobId: string): Promise<JobRecord<UpdateJobContext>> {
-    const loaded = await this.deps.snapshots.load(jobId, MACHINE_VERSION);
+    const loaded = await this.deps.snapshots.load(jobId, READABLE_MACHINE_VERSIONS);
     if (loaded.kind !== 'ok') throw new Error(`job ${jobId} cannot be driven: ${loaded.kind}`);
     let record = loaded.record as JobRecord<UpdateJobContext>;
     for (;;) {
       record = await this.flushReports(record);
-      const cancel = this.cancels.get(jobId);
-      if (cancel && record.state === 'cancelled') {
-        this.cancels.delete(jobId);
-        cancel.settle({ outcome: 'cancelled' });
-      } else if (cancel && !isCancellable(record.state)) {
-        this.cancels.delete(jobId);
-        cancel.settle({ outcome: 'too_late', state: record.state });
+      if (this.cancels.has(jobId) && record.state === 'cancelled') {
+        this.cancels.settle(jobId, { outcome: 'cancelled' });
+      } else if (this.cancels.has(jobId) && !isCancellable(record.state)) {
+        this.cancels.settle(jobId, { outcome: 'too_late', state: record.state });
       }
       if (isFinished(record.state, record.context)) {
         this.deps.logger.info(
@@ -332,49 +270,25 @@ export class UpdateJobRunner {
         );
         return record;
       }
-      const snapshot: Snapshot = updateMachine.resolveState({
-        value: record.state,
-        context: record.context,
-      });
       const event = this.cancels.has(jobId)
         ? ({ type: 'CANCEL', at: this.now().toISOString() } as const)
-        : await this.runEffect(record);
-      const [next] = transition(updateMachine, snapshot, event);
-      const to = String(next.value);
-      const moved = to !== record.state || next.context.attempts !== record.context.attempts;
-      const at = event.at;
-      record = {
-        ...record,
-        state: to,
-        context: next.context,
-        updatedAt: at,
-        log: moved
-          ? [
-              ...record.log,
-              {
-                at,
-                from: record.state,
-                to,
-                event: event.type,
-                reason:
-                  'error' in event ? `${event.error.code}: ${event.error.message}` : undefined,
-              },
-            ]
-          : record.log,
-      };
+        : await this.runStep(record);
+      const next = advance(record, event);
+      record = next.record;
       if (this.running) {
-        this.running.state = to;
-        if (moved) this.running.since = at;
+        this.running.state = record.state;
+        if (next.moved) this.running.since = event.at;
       }
-      if (moved) {
+      if (next.moved) {
+        const entry = record.log.at(-1)!;
         this.deps.logger.info(
           {
             jobId,
             correlationId: record.context.correlationId,
-            from: record.log.at(-1)?.from,
-            to,
+            from: entry.from,
+            to: entry.to,
             event: event.type,
-            reason: record.log.at(-1)?.reason,
+            reason: entry.reason,
           },
           'update job transition',
         );
@@ -383,98 +297,24 @@ export class UpdateJobRunner {
     }
   }
 
-  /** Runs the state's effect against its deadline; a missed deadline becomes a TIMEOUT event. */
-  private async runEffect(record: JobRecord<UpdateJobContext>): Promise<UpdateJobEvent> {
-    const effect = STATE_EFFECTS[record.state];
-    const ctx = record.context;
-    const timeoutEvent = (): UpdateJobEvent => ({
-      type: 'TIMEOUT',
-      at: this.now().toISOString(),
-      state: record.state,
-    });
-    if (!effect) return timeoutEvent();
-    const remaining = Date.parse(ctx.deadlineAt) - this.now().getTime();
-    if (remaining <= 0) return timeoutEvent();
-    const controller = new AbortController();
-    const progress = this.progressReporter(ctx);
-    const env: EffectEnv = {
-      runtime: this.deps.runtime,
-      workload: this.deps.workload,
-      logger: this.deps.logger,
-      now: this.now,
-      signal: controller.signal,
-      onPullProgress: progress.report,
-    };
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<UpdateJobEvent>((resolve) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        resolve(timeoutEvent());
-      }, remaining);
-    });
-    // A cancel ends a cancellable step at once; the aborted effect's own outcome is dropped.
-    const cancelled = new Promise<UpdateJobEvent>((resolve) => {
-      if (!isCancellable(record.state)) return;
-      this.interrupt = () => {
-        resolve({ type: 'CANCEL', at: this.now().toISOString() });
-        controller.abort();
-      };
-    });
+  /** The state's effect; while the job is cancellable, a cancel ends it at once. */
+  private async runStep(record: JobRecord<UpdateJobContext>) {
     try {
-      const work = effect(ctx, env).catch((error: unknown): UpdateJobEvent => {
-        if (controller.signal.aborted) return timeoutEvent();
-        // Effects return their expected failures as events; anything thrown is a bug or an engine fault.
-        this.deps.logger.error(
-          { jobId: ctx.jobId, correlationId: ctx.correlationId, err: error },
-          'update step threw',
-        );
-        const failure = {
-          code: 'internal_error',
-          message: (error as Error)?.message ?? String(error),
-        };
-        return record.state === 'pulling' || record.state === 'pulled'
-          ? { type: 'PULL_FAILED', at: this.now().toISOString(), error: failure, retryable: true }
-          : record.state === 'received'
-            ? { type: 'PREPARE_FAILED', at: this.now().toISOString(), error: failure }
-            : { type: 'STEP_FAILED', at: this.now().toISOString(), error: failure };
-      });
-      const event = await Promise.race([work, deadline, cancelled]);
-      await progress.drain();
-      return event;
+      return await runStateStep(
+        record,
+        {
+          runtime: this.deps.runtime,
+          workload: this.deps.workload,
+          logger: this.deps.logger,
+          now: this.now,
+          onPhase: this.deps.onPhase,
+          progressIntervalMs: this.deps.progressIntervalMs ?? 1000,
+        },
+        isCancellable(record.state) ? (interrupt) => (this.interrupt = interrupt) : undefined,
+      );
     } finally {
       this.interrupt = undefined;
-      clearTimeout(timer);
-      controller.abort();
     }
-  }
-
-  /** Throttled pull progress reports, sent in order and all delivered before the next phase. */
-  private progressReporter(ctx: UpdateJobContext) {
-    let chain = Promise.resolve();
-    let lastAt = 0;
-    const interval = this.deps.progressIntervalMs ?? 1000;
-    return {
-      report: (progress: PullProgress, final = false) => {
-        const nowMs = this.now().getTime();
-        if (!final && nowMs - lastAt < interval) return;
-        lastAt = nowMs;
-        chain = chain
-          .then(() =>
-            this.deps.onPhase({
-              jobId: ctx.jobId,
-              correlationId: ctx.correlationId,
-              phase: 'pulling',
-              at: new Date(nowMs).toISOString(),
-              version: ctx.oldVersion,
-              progress,
-            }),
-          )
-          .catch((error: unknown) =>
-            this.deps.logger.warn({ jobId: ctx.jobId, err: error }, 'pull progress report failed'),
-          );
-      },
-      drain: () => chain,
-    };
   }
 
   /** Hands every not yet reported transition to the reporter, in order, then records that. */
@@ -482,37 +322,13 @@ export class UpdateJobRunner {
     record: JobRecord<UpdateJobContext>,
   ): Promise<JobRecord<UpdateJobContext>> {
     if (record.reportedThrough >= record.log.length) return record;
-    for (let i = record.reportedThrough; i < record.log.length; i++) {
-      const entry = record.log[i]!;
-      await this.deps.onPhase(
-        this.reportFor(record.context, entry.to as UpdatePhase, entry.at, entry.reason),
-      );
+    for (const entry of record.log.slice(record.reportedThrough)) {
+      const report = phaseReportFor(record.context, entry);
+      if (report) await this.deps.onPhase(report);
     }
     const updated = { ...record, reportedThrough: record.log.length };
     await this.deps.snapshots.save(updated);
     return updated;
-  }
-
-  private reportFor(
-    ctx: UpdateJobContext,
-    phase: UpdatePhase,
-    at: string,
-    reason: string | undefined,
-  ): PhaseReport {
-    const report: PhaseReport = {
-      jobId: ctx.jobId,
-      correlationId: ctx.correlationId,
-      phase,
-      at,
-      version: phase === 'committed' ? ctx.targetVersion : ctx.oldVersion,
-    };
-    const finalFailure = phase === 'failed' || phase === 'rolled_back' || phase === 'rolling_back';
-    if (finalFailure && ctx.error) report.error = ctx.error;
-    else if (reason) {
-      const [code, ...rest] = reason.split(': ');
-      report.error = { code: code ?? 'error', message: rest.join(': ') };
-    }
-    return report;
   }
 
   private async persist(record: JobRecord<UpdateJobContext>): Promise<void> {
@@ -520,49 +336,14 @@ export class UpdateJobRunner {
     this.deps.afterPersist?.(record.state, record);
   }
 
-  /** A snapshot this agent cannot read: make sure the workload runs, then close the job as failed. */
-  private async recoverUnreadable(
-    loaded: { kind: 'incompatible' | 'corrupt'; jobId: string } & (
-      { machineVersion: number; raw: unknown } | { error: string }
-    ),
-  ): Promise<void> {
-    const why =
-      loaded.kind === 'incompatible'
-        ? `snapshot written by machine version ${'machineVersion' in loaded ? loaded.machineVersion : '?'}, this agent runs ${MACHINE_VERSION}`
-        : `snapshot unreadable: ${'error' in loaded ? loaded.error : '?'}`;
-    this.deps.logger.error({ jobId: loaded.jobId, reason: why }, 'cannot resume update job');
-    const raw =
-      'raw' in loaded ? (loaded.raw as Partial<JobRecord<Partial<UpdateJobContext>>>) : {};
-    const correlationId = raw.context?.correlationId ?? loaded.jobId;
-    const aside = typeof raw.context?.backupName === 'string' ? [raw.context.backupName] : [];
-    await recoverWorkload(
-      this.deps.runtime,
-      this.deps.workload.containerName,
-      aside,
-      this.deps.logger,
-    );
-    const at = this.now().toISOString();
-    const error = { code: 'incompatible_snapshot', message: why };
-    await this.deps.onPhase({ jobId: loaded.jobId, correlationId, phase: 'failed', at, error });
-    // Superseded by a record this version can read, so the job is not recovered twice.
-    await this.deps.snapshots.save({
-      jobId: loaded.jobId,
-      machineVersion: MACHINE_VERSION,
-      state: 'failed',
-      context: { ...raw.context, error, cleanupDone: true } as UpdateJobContext,
-      log: [
-        ...(raw.log ?? []),
-        {
-          at,
-          from: raw.state ?? null,
-          to: 'failed',
-          event: 'RECOVERED',
-          reason: `${error.code}: ${why}`,
-        },
-      ],
-      reportedThrough: (raw.log?.length ?? 0) + 1,
-      createdAt: raw.createdAt ?? at,
-      updatedAt: at,
+  private closeUnreadable(loaded: UnreadableJob): Promise<void> {
+    return closeUnreadableJob(loaded, {
+      runtime: this.deps.runtime,
+      snapshots: this.deps.snapshots,
+      containerName: this.deps.workload.containerName,
+      onPhase: this.deps.onPhase,
+      logger: this.deps.logger,
+      now: this.now,
     });
   }
 }

@@ -1,5 +1,5 @@
 import { initialTransition, transition } from 'xstate';
-import { DEFAULT_DEADLINES, DEFAULT_RETRY } from './update-job-runner';
+import { DEFAULT_DEADLINES, DEFAULT_RETRY } from './update-job-defaults';
 import { isFinished, updateMachine, type UpdateJobEvent } from './update-machine';
 
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -15,6 +15,7 @@ function given(...events: UpdateJobEvent[]) {
     containerName: 'opc',
     deadlines: DEFAULT_DEADLINES,
     retry: { ...DEFAULT_RETRY, maxPullAttempts: 2 },
+    probationMs: 300_000,
     at: T0,
   });
   for (const e of events) [snapshot] = transition(updateMachine, snapshot, e);
@@ -132,6 +133,42 @@ describe('update statechart', () => {
   });
 
   it('ignores events that do not belong to the current state', () => {
-    expect(given().when({ type: 'VERIFIED', at: at(1) }).value).toBe('received');
+    expect(given().when({ type: 'VERIFIED', at: at(1), restartCount: 0 }).value).toBe('received');
+  });
+
+  describe('probation', () => {
+    const swapped = [
+      prepared,
+      { type: 'PULLED', at: at(2), imageId: 'i2' },
+      { type: 'PROCEED', at: at(3) },
+      { type: 'OLD_STOPPED', at: at(4), newContainerId: 'new' },
+      { type: 'NEW_STARTED', at: at(5) },
+    ] as UpdateJobEvent[];
+    const verified: UpdateJobEvent = { type: 'VERIFIED', at: at(10), restartCount: 2 };
+
+    it('follows a passed health check: ends probationMs later, with the restart count to watch', () => {
+      const probation = given(...swapped).when(verified);
+      expect(probation.value).toBe('probation');
+      expect(probation.context).toMatchObject({
+        probationUntil: at(10 + 300),
+        newRestartBaseline: 2,
+        deadlineAt: at(10 + 300 + DEFAULT_DEADLINES.probation / 1000),
+      });
+    });
+
+    it('commits when it passes; rolls back when the new version fails or the watch hangs', () => {
+      const probation = given(...swapped, verified);
+      expect(probation.when({ type: 'PROBATION_PASSED', at: at(311) }).value).toBe('committed');
+      const died = probation.when({
+        type: 'STEP_FAILED',
+        at: at(100),
+        error: { code: 'probation_failed', message: 'the new container exited with code 137' },
+      });
+      expect(died.value).toBe('rolling_back');
+      expect(died.context.error?.code).toBe('probation_failed');
+      expect(probation.when({ type: 'TIMEOUT', at: at(400), state: 'probation' }).value).toBe(
+        'rolling_back',
+      );
+    });
   });
 });

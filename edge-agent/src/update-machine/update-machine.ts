@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { assign, setup, type StateValueFrom } from 'xstate';
 import { SUCCESSFUL_UPDATE_PHASES, type UpdatePhase } from '@opcfleet/contracts';
 
 /**
@@ -7,26 +7,40 @@ import { SUCCESSFUL_UPDATE_PHASES, type UpdatePhase } from '@opcfleet/contracts'
  * outcome comes back as the next event. Deadlines, retry limits and back-off are data in the
  * context, decided here by guards and assigns, so a restored job keeps them.
  *
- * Bump MACHINE_VERSION when states, events or context change shape: older snapshots are then
- * reported as incompatible and recovered explicitly instead of being guessed at. (Adding the
- * `cancelled` state and its CANCEL event left every older snapshot valid as it was: no bump.)
+ * Bump MACHINE_VERSION when states, events or context change shape: a snapshot this agent
+ * cannot read is then reported as incompatible and recovered explicitly instead of being guessed
+ * at. Version 2 added `probation` (its state, event and context fields): an agent of version 1
+ * cannot resume a job in it, while every version-1 snapshot reads the same here, so this agent
+ * resumes both (READABLE_MACHINE_VERSIONS).
  */
-export const MACHINE_VERSION = 1;
+export const MACHINE_VERSION = 2;
+export const READABLE_MACHINE_VERSIONS: readonly number[] = [1, 2];
 
 export type StepError = { code: string; message: string };
 
-/** Milliseconds each state may take before it times out. */
-export type StateDeadlines = Record<
-  | 'received'
-  | 'pulling'
-  | 'pulled'
-  | 'stopping_old'
-  | 'starting_new'
-  | 'verifying'
-  | 'rolling_back'
-  | 'committed',
-  number
->;
+/** States with work to do on the device: each has an effect and a deadline. */
+export const ACTIVE_STATES = [
+  'received',
+  'pulling',
+  'pulled',
+  'stopping_old',
+  'starting_new',
+  'verifying',
+  'probation',
+  'committed',
+  'rolling_back',
+] as const;
+/** States the job ends in; nothing runs there. */
+export const FINAL_STATES = ['rolled_back', 'failed', 'cancelled'] as const;
+
+export type ActiveState = (typeof ACTIVE_STATES)[number];
+export type FinalState = (typeof FINAL_STATES)[number];
+
+/**
+ * Milliseconds each state may take before it times out; for `probation`, the margin after the
+ * probation period itself.
+ */
+export type StateDeadlines = Record<ActiveState, number>;
 
 export interface RetryPolicy {
   maxPullAttempts: number;
@@ -44,6 +58,12 @@ export interface UpdateJobInput {
   containerName: string;
   deadlines: StateDeadlines;
   retry: RetryPolicy;
+  /**
+   * How long the new version must keep running after it passed its health check before the
+   * update commits (the old container is kept until then); 0 commits at once. Jobs saved by
+   * machine version 1 have none.
+   */
+  probationMs?: number;
   /** ISO time of the command's arrival: every time in the machine comes in as data. */
   at: string;
 }
@@ -59,6 +79,10 @@ export interface UpdateJobContext extends Omit<UpdateJobInput, 'at'> {
   imageSizeBytes?: number;
   newImageId?: string;
   newContainerId?: string;
+  /** The new container's restart count when it passed its health check: a restart after it is a crash. */
+  newRestartBaseline?: number;
+  /** ISO time the probation ends and the update commits. */
+  probationUntil?: string;
   /** Attempts made in the current state (retries re-enter it). */
   attempts: number;
   /** ISO time after which the current state's work is abandoned with a TIMEOUT. */
@@ -83,21 +107,44 @@ export type UpdateJobEvent =
   | ({ type: 'PREPARE_FAILED'; error: StepError } & At)
   | ({ type: 'PULLED'; imageId: string } & At)
   | ({ type: 'PULL_FAILED'; error: StepError; retryable: boolean } & At)
-  | ({ type: 'PROCEED' } & At)
+  /** `imageId` when the image had to be pulled again. */
+  | ({ type: 'PROCEED'; imageId?: string } & At)
   | ({ type: 'OLD_STOPPED'; newContainerId: string } & At)
   | ({ type: 'NEW_STARTED' } & At)
-  | ({ type: 'VERIFIED' } & At)
+  | ({ type: 'VERIFIED'; restartCount: number } & At)
+  | ({ type: 'PROBATION_PASSED' } & At)
   | ({ type: 'STEP_FAILED'; error: StepError } & At)
   | ({ type: 'ROLLED_BACK' } & At)
   | ({ type: 'CLEANED_UP' } & At)
   | ({ type: 'CANCEL' } & At)
-  | ({ type: 'TIMEOUT'; state: string } & At);
+  /** `error` says why the deadline passed when that is known (the engine was unavailable). */
+  | ({ type: 'TIMEOUT'; state: string; error?: StepError } & At);
 
-export type UpdateJobState = Exclude<UpdatePhase, 'rejected'>;
+export type UpdateJobState = ActiveState | FinalState;
+
+/**
+ * The phase the service is told when the job enters a state; null: not reported. Probation is
+ * not a phase the service knows: it keeps seeing `verifying` until `committed` (or
+ * `rolling_back`), so services that predate it read every report unchanged.
+ */
+export const REPORTED_PHASE: Record<UpdateJobState, UpdatePhase | null> = {
+  received: 'received',
+  pulling: 'pulling',
+  pulled: 'pulled',
+  stopping_old: 'stopping_old',
+  starting_new: 'starting_new',
+  verifying: 'verifying',
+  probation: null,
+  committed: 'committed',
+  rolling_back: 'rolling_back',
+  rolled_back: 'rolled_back',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
 
 /** The phases a job reports when it commits, and when it rolls back after a failed health check. */
-export const COMMIT_PATH: readonly UpdateJobState[] = SUCCESSFUL_UPDATE_PHASES;
-export const ROLLBACK_PATH: readonly UpdateJobState[] = [
+export const COMMIT_PATH: readonly UpdatePhase[] = SUCCESSFUL_UPDATE_PHASES;
+export const ROLLBACK_PATH: readonly UpdatePhase[] = [
   ...COMMIT_PATH.slice(0, -1),
   'rolling_back',
   'rolled_back',
@@ -111,7 +158,8 @@ const STOP_ON_CANCEL = { CANCEL: { target: 'cancelled' } } as const;
 
 const plus = (at: string, ms: number) => new Date(Date.parse(at) + ms).toISOString();
 
-const backoff = (retry: RetryPolicy, attempts: number) =>
+/** Exponential back-off with a cap: base, 2 x base, 4 x base, ... for attempts 1, 2, 3, ... */
+export const backoff = (retry: RetryPolicy, attempts: number) =>
   Math.min(retry.backoffCapMs, retry.backoffBaseMs * 2 ** Math.max(0, attempts - 1));
 
 const timeoutError = (state: string): StepError => ({
@@ -167,17 +215,25 @@ export const updateMachine = setup({
         notBefore: plus(event.at, wait),
       };
     }),
+    enterProbation: assign(({ context }) => ({
+      deadlineAt: plus(context.probationUntil!, context.deadlines.probation),
+      attempts: 0,
+      notBefore: undefined,
+    })),
     fail: assign(({ event }) => ({
       error: 'error' in event ? event.error : { code: 'failed', message: event.type },
     })),
     timedOut: assign(({ event }) => ({
-      error: timeoutError(event.type === 'TIMEOUT' ? event.state : 'current'),
+      error:
+        event.type === 'TIMEOUT'
+          ? (event.error ?? timeoutError(event.state))
+          : timeoutError('current'),
     })),
     rollbackExhausted: assign(({ context, event }) => ({
       error: {
         code: 'rollback_failed',
         message: `rollback failed ${context.attempts + 1} times (last: ${
-          'error' in event ? event.error.message : 'timeout'
+          'error' in event && event.error ? event.error.message : 'timeout'
         }); first failure: ${context.error?.message ?? 'unknown'}`,
       },
     })),
@@ -249,14 +305,19 @@ export const updateMachine = setup({
       on: {
         PROCEED: {
           target: 'stopping_old',
-          actions: { type: 'enter', params: { state: 'stopping_old' } },
+          actions: [
+            assign(({ context, event }) => ({ newImageId: event.imageId ?? context.newImageId })),
+            { type: 'enter', params: { state: 'stopping_old' } },
+          ],
         },
-        // The image vanished (pruned by hand?) before anything stopped: pull again.
+        // The image vanished (pruned by hand?) and could not be pulled again: try again here,
+        // never back in `pulling`, so the reported phases never go backwards.
         PULL_FAILED: [
           {
             guard: 'pullMayRetry',
-            target: 'pulling',
-            actions: { type: 'retry', params: { state: 'pulling' } },
+            target: 'pulled',
+            reenter: true,
+            actions: { type: 'retry', params: { state: 'pulled' } },
           },
           { target: 'failed', actions: 'fail' },
         ],
@@ -288,6 +349,23 @@ export const updateMachine = setup({
     verifying: {
       on: {
         VERIFIED: {
+          target: 'probation',
+          actions: [
+            assign(({ context, event }) => ({
+              newRestartBaseline: event.restartCount,
+              probationUntil: plus(event.at, context.probationMs ?? 0),
+            })),
+            'enterProbation',
+          ],
+        },
+        ...ROLL_BACK_ON_FAILURE,
+      },
+    },
+    // The new version runs, the old container waits stopped: a crash, a restart or an unhealthy
+    // verdict now still rolls back. Its deadline is the end of the probation plus its margin.
+    probation: {
+      on: {
+        PROBATION_PASSED: {
           target: 'committed',
           actions: { type: 'enter', params: { state: 'committed' } },
         },
@@ -315,6 +393,18 @@ export const updateMachine = setup({
 });
 
 export type UpdateMachine = typeof updateMachine;
+
+/**
+ * The two lists above name every state of the chart, no more, no less: a state added to the
+ * chart but to neither list fails to compile here, and one added to ACTIVE_STATES fails to
+ * compile until it has an effect (effects/state-effects.ts) and a deadline.
+ */
+type SameUnion<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const EVERY_STATE_LISTED: SameUnion<StateValueFrom<UpdateMachine>, ActiveState | FinalState> = true;
+void EVERY_STATE_LISTED;
+
+export const isActiveState = (state: string): state is ActiveState =>
+  (ACTIVE_STATES as readonly string[]).includes(state);
 
 /** A job needs no more work: final phase reached and, after a commit, the cleanup done. */
 export function isFinished(state: string, context: UpdateJobContext): boolean {

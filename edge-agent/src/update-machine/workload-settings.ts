@@ -25,4 +25,11 @@ export interface WorkloadSettings {
    * new one that failed is tried again; default 500 ms.
    */
   oldContainerQuietMs?: number;
+  /**
+   * How long the new version must keep running after its health check passed before the
+   * update commits and the old container is removed; default 0 (commit at once).
+   */
+  probationMs?: number;
+  /** How often the container is looked at (and probed) during the probation; default 1000 ms. */
+  probationCheckIntervalMs?: number;
 }

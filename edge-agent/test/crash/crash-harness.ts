@@ -7,14 +7,16 @@
  * in the middle of a step.
  *
  * env: MODE=start|resume, JOBS_DIR, REPORTS_FILE, CONTAINER_NAME, COMMAND_JSON (start),
- *      EDGE_AGENT_CRASH_AFTER, EDGE_AGENT_CRASH_AFTER_ENGINE_CALL, DOCKER_HOST, SETTLE_MS
+ *      EDGE_AGENT_CRASH_AFTER, EDGE_AGENT_CRASH_AFTER_ENGINE_CALL, DOCKER_HOST, SETTLE_MS,
+ *      PROBATION_MS
  */
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import type { ContainerRuntime } from '../../src/container-runtime/container-runtime.port';
 import { DockerodeRuntime } from '../../src/container-runtime/dockerode-runtime';
 import { FileSnapshotStore } from '../../src/snapshot-store/file-snapshot-store';
 import { silentLogger } from '../../src/update-machine/logger';
-import { UpdateJobRunner, type PhaseReport } from '../../src/update-machine/update-job-runner';
+import type { PhaseReport } from '../../src/update-machine/phase-reports';
+import { UpdateJobRunner } from '../../src/update-machine/update-job-runner';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -73,6 +75,8 @@ async function main(): Promise<void> {
         probeTimeoutMs: 3000,
         probe: { kind: 'http', port: 8080, path: '/health' },
       },
+      probationMs: Number(process.env.PROBATION_MS ?? 0),
+      probationCheckIntervalMs: 200,
     },
     onPhase: async (report) => appendReport(reportsFile, report),
     logger: silentLogger,

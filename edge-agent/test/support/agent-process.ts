@@ -38,6 +38,7 @@ export function spawnAgent(options: {
       EDGE_AGENT_CONFIG_DIR: fixture.configDir,
       EDGE_AGENT_CONFIG_VERDICT_URL: `http://127.0.0.1:${fixture.hostPort}/config-status`,
       EDGE_AGENT_HEALTH_SETTLE_MS: '1000',
+      EDGE_AGENT_PROBATION_SECONDS: '1',
       EDGE_AGENT_HEALTH_PROBE_PORT: '8080',
       EDGE_AGENT_HEALTH_PROBE_TIMEOUT_MS: '5000',
       EDGE_AGENT_STOP_TIMEOUT_SECONDS: '5',

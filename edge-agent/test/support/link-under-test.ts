@@ -1,11 +1,12 @@
 import type { ClientAddress } from '@opcfleet/contracts';
 import * as path from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import type { ConfigJobHandler, ConfigOutcome } from '../../src/config-apply/config-decision';
 import { Inbox } from '../../src/link/inbox';
 import { JobLedger } from '../../src/link/job-ledger';
 import { MqttLink } from '../../src/link/mqtt-link';
 import { Outbox } from '../../src/link/outbox';
+import type { SessionConflict, TakeoverPolicy } from '../../src/link/session-takeover';
 import { StatusReporter } from '../../src/link/status-reporter';
 import { ScriptedRunner } from './scripted-runner';
 
@@ -23,29 +24,33 @@ export async function startLinkUnderTest(options: {
   url: string;
   address: ClientAddress;
   dataDir: string;
-  mqttVersion?: 4 | 5;
+  /** As EDGE_AGENT_MQTT_VERSION: `auto` (the default) tries MQTT 5 and falls back to 3.1.1. */
+  mqttVersion?: 4 | 5 | 'auto';
   /** Files of the CA, the device certificate and its key, for mqtts:// */
   tls?: { mqttCaFile: string; mqttCertFile: string; mqttKeyFile: string };
+  logger?: Logger;
+  takeoverPolicy?: Partial<TakeoverPolicy>;
 }) {
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'silent' });
   const ledger = await JobLedger.open(path.join(options.dataDir, 'jobs'));
   const outbox = await Outbox.open(path.join(options.dataDir, 'outbox'));
   const reporter = new StatusReporter({ address: options.address, ledger, outbox, logger });
   const runner = new ScriptedRunner((draft) => reporter.report(draft));
   const configs = new AcceptingConfigs();
-  const inbox = new Inbox({
+  const inbox: Inbox = new Inbox({
     address: options.address,
     ledger,
     reporter,
     updates: runner,
     configs,
     logger,
+    sessionConflict: (): SessionConflict | null => link.sessionConflict(),
   });
-  const link = new MqttLink({
+  const link: MqttLink = new MqttLink({
     settings: {
       ...options.address,
       mqttUrl: options.url,
-      mqttVersion: options.mqttVersion ?? 4,
+      mqttVersion: options.mqttVersion ?? 'auto',
       mqttSessionExpirySeconds: 300,
       mqttKeepaliveSeconds: 30,
       ...options.tls,
@@ -54,6 +59,7 @@ export async function startLinkUnderTest(options: {
     commands: inbox,
     reporter,
     logger,
+    takeoverPolicy: options.takeoverPolicy,
   });
   link.start();
   await link.whenConnected();

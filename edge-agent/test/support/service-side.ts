@@ -54,9 +54,19 @@ export class ServiceSide {
     return side;
   }
 
-  async send(kind: 'update' | 'config', body: unknown): Promise<void> {
+  /** `messageExpiryInterval` (MQTT 5 connections only): seconds the broker keeps the command. */
+  async send(
+    kind: 'update' | 'config',
+    body: unknown,
+    options: { messageExpiryInterval?: number } = {},
+  ): Promise<void> {
     const payload = typeof body === 'string' ? body : JSON.stringify(body);
-    await this.client.publishAsync(commandTopic(this.device, kind), payload, { qos: 1 });
+    await this.client.publishAsync(commandTopic(this.device, kind), payload, {
+      qos: 1,
+      ...(options.messageExpiryInterval !== undefined && {
+        properties: { messageExpiryInterval: options.messageExpiryInterval },
+      }),
+    });
   }
 
   reportsOf(jobId: string): StatusReport[] {

@@ -6,6 +6,7 @@ export * from './commands/update-command';
 export * from './commands/config-command';
 export * from './commands/cancel-command';
 export * from './status/status-report';
+export * from './status/device-condition';
 export * from './status/presence';
 export * from './status/state-summary';
 export * from './config/opc-client-config';

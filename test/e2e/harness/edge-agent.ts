@@ -70,6 +70,8 @@ export class DeviceUnderTest {
         EDGE_AGENT_HEALTH_SETTLE_MS: '1500',
         EDGE_AGENT_HEALTH_PROBE_PORT: '8080',
         EDGE_AGENT_HEALTH_PROBE_TIMEOUT_MS: '8000',
+        // Short probation after the health check, for the same budget.
+        EDGE_AGENT_PROBATION_SECONDS: '2',
         EDGE_AGENT_STOP_TIMEOUT_SECONDS: '3',
         EDGE_AGENT_DISK_FLOOR_BYTES: '0',
         EDGE_AGENT_INSECURE_REGISTRIES: '127.0.0.1:5000',

@@ -7,6 +7,7 @@ import {
   type ImageInfo,
   type PullOptions,
 } from '../container-runtime.port';
+import { parseImageReference } from '../image-reference';
 
 interface FakeContainer extends ContainerInfo {
   env: string[];
@@ -30,6 +31,8 @@ export class FakeContainerRuntime implements ContainerRuntime {
   /** While set, pulls wait for it (a slow download), like the engine, deaf to aborts. */
   pullGate: Promise<void> | null = null;
   freeBytes: number | null = 10 ** 12;
+  /** While set, every call fails as when the engine's socket is gone (a pull waiting at the gate too). */
+  engineDown = false;
   /**
    * Container id -> how many of its stops the engine's restart policy undoes at once (Podman
    * before 4.5 restarts a crash-looping container stopped between two restarts).
@@ -44,7 +47,12 @@ export class FakeContainerRuntime implements ContainerRuntime {
     behaviour: FakeBehaviour = 'healthy',
     hostPort?: number,
   ): string {
-    const imageInfo = this.storeImage(image, behaviour, `sha256:${'0'.repeat(64)}`);
+    const published = this.registry.get(image);
+    const imageInfo = this.storeImage(
+      image,
+      published?.behaviour ?? behaviour,
+      published?.digest ?? `sha256:${'0'.repeat(64)}`,
+    );
     const id = this.newId();
     this.containers.set(id, {
       id,
@@ -65,11 +73,13 @@ export class FakeContainerRuntime implements ContainerRuntime {
   }
 
   async inspectContainer(nameOrId: string) {
+    this.reach();
     const c = this.find(nameOrId);
     return c ? { ...c, labels: { ...c.labels } } : null;
   }
 
   async inspectImage(reference: string) {
+    this.reach();
     return (
       [...this.images.values()].find((i) => i.id === reference || i.repoTags.includes(reference)) ??
       null
@@ -77,8 +87,10 @@ export class FakeContainerRuntime implements ContainerRuntime {
   }
 
   async pullImage(reference: string, options: PullOptions = {}) {
+    this.reach();
     this.calls.push(`pull ${reference}`);
     if (this.pullGate) await this.pullGate;
+    this.reach();
     if (this.pullFailure) throw this.pullFailure;
     const entry = this.registry.get(reference);
     if (!entry) throw new RuntimeError('image_not_found', `manifest unknown: ${reference}`);
@@ -94,6 +106,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
   }
 
   async renameContainer(nameOrId: string, newName: string) {
+    this.reach();
     this.calls.push(`rename ${nameOrId} ${newName}`);
     const c = this.mustFind(nameOrId);
     if (this.find(newName)) throw new RuntimeError('name_conflict', `${newName} exists`);
@@ -101,6 +114,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
   }
 
   async stopContainer(nameOrId: string) {
+    this.reach();
     this.calls.push(`stop ${nameOrId}`);
     const c = this.mustFind(nameOrId);
     c.running = false;
@@ -114,6 +128,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
   }
 
   async startContainer(nameOrId: string) {
+    this.reach();
     this.calls.push(`start ${nameOrId}`);
     const c = this.mustFind(nameOrId);
     const portHolder = this.running().find(
@@ -136,6 +151,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
   }
 
   async createFromTemplate(template: string, options: CreateFromTemplateOptions) {
+    this.reach();
     this.calls.push(`create ${options.name} ${options.image}`);
     const t = this.mustFind(template);
     if (this.find(options.name)) throw new RuntimeError('name_conflict', `${options.name} exists`);
@@ -159,18 +175,21 @@ export class FakeContainerRuntime implements ContainerRuntime {
   }
 
   async removeContainer(nameOrId: string) {
+    this.reach();
     this.calls.push(`remove ${nameOrId}`);
     const c = this.find(nameOrId);
     if (c) this.containers.delete(c.id);
   }
 
   async listImages(repository: string) {
+    this.reach();
     return [...this.images.values()].filter((i) =>
       i.repoTags.some((t) => t.startsWith(`${repository}:`)),
     );
   }
 
   async removeImage(reference: string) {
+    this.reach();
     const image = [...this.images.values()].find(
       (i) =>
         i.id === reference || i.repoTags.includes(reference) || i.repoDigests.includes(reference),
@@ -191,11 +210,22 @@ export class FakeContainerRuntime implements ContainerRuntime {
   }
 
   async exec(nameOrId: string): Promise<ExecResult> {
+    this.reach();
     const c = this.mustFind(nameOrId);
     const behaviour = [...this.images.values()].find((i) => i.id === c.imageId)?.behaviour;
     return behaviour === 'healthy'
       ? { exitCode: 0, output: 'ok' }
       : { exitCode: 1, output: 'not ok' };
+  }
+
+  private reach(): void {
+    if (this.engineDown) {
+      throw new RuntimeError(
+        'engine_unavailable',
+        'the container engine is unavailable (connect ENOENT /run/fake-engine.sock)',
+        true,
+      );
+    }
   }
 
   running(): FakeContainer[] {
@@ -209,7 +239,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
     const info = {
       id,
       repoTags: [reference],
-      repoDigests: [`${reference.split(':')[0]}@${digest}`],
+      repoDigests: [`${parseImageReference(reference).repository}@${digest}`],
       sizeBytes: 1000,
       behaviour,
     };

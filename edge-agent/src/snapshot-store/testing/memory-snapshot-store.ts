@@ -12,10 +12,10 @@ export class MemorySnapshotStore implements SnapshotStore {
     this.history.push(copy);
   }
 
-  async load(jobId: string, expectedMachineVersion: number): Promise<LoadedJob> {
+  async load(jobId: string, readableVersions: readonly number[]): Promise<LoadedJob> {
     const record = this.records.get(jobId);
     if (!record) return { kind: 'missing', jobId };
-    if (record.machineVersion !== expectedMachineVersion) {
+    if (!readableVersions.includes(record.machineVersion)) {
       return { kind: 'incompatible', jobId, machineVersion: record.machineVersion, raw: record };
     }
     return { kind: 'ok', record: JSON.parse(JSON.stringify(record)) as JobRecord };

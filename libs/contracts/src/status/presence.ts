@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { idSchema } from '../ids';
 import { isoTimestamp } from '../envelope';
 import { decodeWith, type Validated } from '../validation';
+import { clockSkewSecondsSchema, workloadProblemSchema } from './device-condition';
 
 export const PRESENCE_SCHEMA = 'opcfleet.presence/v1';
 
@@ -13,6 +14,11 @@ export const presenceSchema = z.object({
   status: z.enum(['online', 'offline']),
   at: isoTimestamp,
   agentVersion: z.string().max(64).optional(),
+  /** Whether the workload container runs, and why not (absent in a last will and from older agents). */
+  workload: z
+    .object({ running: z.boolean(), problem: workloadProblemSchema.optional() })
+    .optional(),
+  clockSkewSeconds: clockSkewSecondsSchema.optional(),
 });
 
 export type Presence = z.infer<typeof presenceSchema>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { idSchema, uuidSchema } from '../ids';
 import { isoTimestamp } from '../envelope';
 import { decodeWith, type Validated } from '../validation';
+import { clockSkewSecondsSchema, workloadProblemSchema } from './device-condition';
 
 export const STATE_SUMMARY_SCHEMA = 'opcfleet.state/v1';
 
@@ -16,6 +17,8 @@ export const stateSummarySchema = z.object({
     version: z.string().max(64).optional(),
     image: z.string().max(512).optional(),
     running: z.boolean(),
+    /** Set when the workload's watch sees it down outside an update. */
+    problem: workloadProblemSchema.optional(),
   }),
   configVersion: z.number().int().min(0).optional(),
   currentJob: z
@@ -26,6 +29,7 @@ export const stateSummarySchema = z.object({
       since: isoTimestamp,
     })
     .nullable(),
+  clockSkewSeconds: clockSkewSecondsSchema.optional(),
 });
 
 export type StateSummary = z.infer<typeof stateSummarySchema>;

@@ -108,4 +108,39 @@ describe('presence and state decoding', () => {
     };
     expect(decodeStateSummary(JSON.stringify(busy))).toEqual({ ok: true, value: busy });
   });
+
+  it('reads a workload that died and a clock skew the device measured, in presence and state', () => {
+    const problem = {
+      code: 'exited',
+      message: 'exited with code 137',
+      since: '2026-11-23T10:05:00Z',
+    };
+    const presence = {
+      schema: PRESENCE_SCHEMA,
+      tenantId: 'acme',
+      clientId: 'press-07',
+      status: 'online',
+      at: '2026-11-23T10:05:01Z',
+      workload: { running: false, problem },
+      clockSkewSeconds: -3600,
+    };
+    expect(decodePresence(JSON.stringify(presence))).toEqual({ ok: true, value: presence });
+    const state = {
+      schema: STATE_SUMMARY_SCHEMA,
+      tenantId: 'acme',
+      clientId: 'press-07',
+      at: '2026-11-23T10:05:01Z',
+      agentVersion: '0.1.0',
+      workload: { version: '2.1.0', running: false, problem },
+      currentJob: null,
+      clockSkewSeconds: 3600,
+    };
+    expect(decodeStateSummary(JSON.stringify(state))).toEqual({ ok: true, value: state });
+    const unknownProblem = {
+      ...presence,
+      workload: { running: false, problem: { ...problem, code: 'sad' } },
+    };
+    expect(decodePresence(JSON.stringify(unknownProblem)).ok).toBe(false);
+    expect(decodePresence(JSON.stringify({ ...presence, clockSkewSeconds: 1.5 })).ok).toBe(false);
+  });
 });
