@@ -79,6 +79,7 @@ export async function startEdgeAgent(
     ledger,
     outbox,
     logger,
+    ackTimeoutMs: settings.reportAckTimeoutSeconds * 1000,
     onReport: (report) => {
       metrics.observe(report);
       refreshState();

@@ -34,6 +34,11 @@ export const agentSettingsSchema = z
       .min(0)
       .default(7 * 24 * 3600),
     mqttKeepaliveSeconds: z.coerce.number().int().min(5).max(3600).default(30),
+    /**
+     * How long a status report waits for the service's ack (when the job's command asks for
+     * acks) before it is sent again; doubled after each miss, up to 60 s.
+     */
+    reportAckTimeoutSeconds: z.coerce.number().int().min(1).max(600).default(10),
     dataDir: z.string().min(1).default('/var/lib/opcfleet-agent'),
     dockerHost: z.string().min(1).default('unix:///run/podman/podman.sock'),
     workloadContainer: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a container name'),

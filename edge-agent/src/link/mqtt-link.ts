@@ -1,5 +1,6 @@
 import {
   PRESENCE_SCHEMA,
+  acksTopic,
   clientCommandsFilter,
   clientTopicRoot,
   presenceTopic,
@@ -59,6 +60,8 @@ const SESSION_TAKEN_OVER = 0x8e;
 export class MqttLink implements ReportPublisher {
   private client: MqttClient | null = null;
   private connects = 0;
+  /** Whether the broker kept the session at the last connect (told in `online` presence). */
+  private sessionResumed: boolean | undefined;
   private readonly address: ClientAddress;
   /** The protocol of the next or current connection: 5 unless the settings or the broker say 3.1.1. */
   private protocol: 4 | 5;
@@ -111,6 +114,11 @@ export class MqttLink implements ReportPublisher {
     this.client = client;
     // PUBACK goes out only when this callback runs: after the command is on disk.
     client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
+      if (packet.topic === acksTopic(this.address)) {
+        this.deps.reporter.acknowledge(toBytes(packet.payload));
+        done();
+        return;
+      }
       // MQTT 5: the lifetime the broker says is left (it drops expired messages itself).
       const delivery = { expiryIntervalSeconds: packet.properties?.messageExpiryInterval };
       this.deps.commands.handle(packet.topic, toBytes(packet.payload), delivery).then(
@@ -278,6 +286,9 @@ export class MqttLink implements ReportPublisher {
     try {
       // Resubscribing when the broker kept the session is harmless and covers one that did not.
       await client.subscribeAsync(clientCommandsFilter(this.address), { qos: 1 });
+      // The service's acks of reports: QoS 0, a lost one only makes a report go again.
+      await client.subscribeAsync(acksTopic(this.address), { qos: 0 });
+      this.sessionResumed = sessionPresent;
       await this.publishRetained(
         presenceTopic(this.address),
         JSON.stringify(this.presence('online')),
@@ -346,6 +357,8 @@ export class MqttLink implements ReportPublisher {
       at: new Date().toISOString(),
       agentVersion: this.deps.agentVersion,
       ...(status === 'online' && this.deps.presenceDetails?.()),
+      ...(status === 'online' &&
+        this.sessionResumed !== undefined && { sessionResumed: this.sessionResumed }),
     };
   }
 

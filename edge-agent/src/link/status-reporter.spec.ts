@@ -144,3 +144,106 @@ describe('StatusReporter and its outbox', () => {
     expect(outbox.size()).toBe(0);
   });
 });
+
+describe('StatusReporter with the service’s report acks', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'outbox-acks-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  /** A job whose command asked for acks, admitted to the ledger as the inbox does. */
+  async function openWithJob(ackTimeoutMs = 50) {
+    const ledger = await JobLedger.open(path.join(dir, 'jobs'));
+    const outbox = await Outbox.open(path.join(dir, 'outbox'));
+    const jobId = randomUUID();
+    await ledger.admit(
+      {
+        kind: 'update',
+        command: {
+          schema: 'opcfleet.command.update/v1',
+          messageId: randomUUID(),
+          ...address,
+          correlationId: 'c-1',
+          jobId,
+          issuedAt: at,
+          reportAcks: 'v1',
+          payload: { targetVersion: '2.0.0', image: 'registry.example.com/opc-core:2.0.0' },
+        },
+      },
+      at,
+    );
+    const reporter = new StatusReporter({ address, ledger, outbox, logger, ackTimeoutMs });
+    return { reporter, outbox, jobId };
+  }
+  const ackOf = (jobId: string, seq: number) =>
+    JSON.stringify({
+      schema: 'opcfleet.report-ack/v1',
+      ...address,
+      jobId,
+      seq,
+      outcome: 'stored',
+      at,
+    });
+  const reportOf = (jobId: string, phase: 'received' | 'pulling') =>
+    ({ jobKind: 'update', jobId, correlationId: 'c-1', phase, at }) as const;
+
+  it('keeps a report until the service acks it, sends it again meanwhile, and holds the next back', async () => {
+    const { reporter, outbox, jobId } = await openWithJob();
+    const publisher = new FlakyPublisher();
+    reporter.attach(publisher);
+    await reporter.report(reportOf(jobId, 'received'));
+    await reporter.report(reportOf(jobId, 'pulling'));
+    // The broker took seq 1 (PUBACK) but the service never said it has it: it goes again.
+    await waitUntil(() => publisher.acked.length >= 3);
+    expect(publisher.acked.map((r) => r.seq)).toEqual([1, 1, 1]);
+    expect(outbox.size()).toBe(2);
+
+    expect(reporter.acknowledge(ackOf(jobId, 1))).toBe(true);
+    await waitUntil(() => publisher.acked.some((r) => r.seq === 2));
+    expect(reporter.acknowledge(ackOf(jobId, 2))).toBe(true);
+    await reporter.flushed();
+    expect(outbox.size()).toBe(0);
+    expect(publisher.acked.map((r) => r.seq).filter((seq) => seq === 2)).toHaveLength(1);
+  });
+
+  it('ignores an ack for another client, another report or in a shape it does not know', async () => {
+    const { reporter, jobId } = await openWithJob(10_000);
+    const publisher = new FlakyPublisher();
+    reporter.attach(publisher);
+    await reporter.report(reportOf(jobId, 'received'));
+    await waitUntil(() => publisher.acked.length === 1);
+    expect(reporter.acknowledge(ackOf(jobId, 2))).toBe(false);
+    expect(reporter.acknowledge(ackOf(randomUUID(), 1))).toBe(false);
+    expect(
+      reporter.acknowledge(JSON.parse(JSON.stringify(ackOf(jobId, 1)).replace('acme', 'other'))),
+    ).toBe(false);
+    expect(reporter.acknowledge('{"schema":"nope"}')).toBe(false);
+    expect(reporter.acknowledge(ackOf(jobId, 1))).toBe(true);
+    await reporter.flushed();
+  });
+
+  it('stops waiting when the link goes, and sends the report again when it is back', async () => {
+    const { reporter, outbox, jobId } = await openWithJob(10_000);
+    const publisher = new FlakyPublisher();
+    reporter.attach(publisher);
+    await reporter.report(reportOf(jobId, 'received'));
+    await waitUntil(() => publisher.acked.length === 1);
+    reporter.detach();
+    await reporter.flushed();
+    expect(outbox.size()).toBe(1);
+    reporter.attach(publisher);
+    await waitUntil(() => publisher.acked.length === 2);
+    reporter.acknowledge(ackOf(jobId, 1));
+    await reporter.flushed();
+    expect(outbox.size()).toBe(0);
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -2,6 +2,7 @@ import {
   FINAL_CONFIG_PHASES,
   FINAL_UPDATE_PHASES,
   STATUS_REPORT_SCHEMA,
+  decodeReportAck,
   statusTopic,
   validateStatusReport,
   type ClientAddress,
@@ -50,6 +51,10 @@ export class StatusReporter {
   private writes: Promise<unknown> = Promise.resolve();
   private draining: Promise<void> | null = null;
   private publisher: ReportPublisher | null = null;
+  /** The report waiting for the service's ack, and how to tell the drain it came. */
+  private awaited: { jobId: string; seq: number; acked: () => void } | null = null;
+  /** Tells the drain that the publisher is gone (a wait for an ack ends at once). */
+  private detached: (() => void) | null = null;
 
   constructor(
     private readonly deps: {
@@ -59,6 +64,8 @@ export class StatusReporter {
       logger: Logger;
       /** Called after each report is written, with what was written. */
       onReport?: (report: StatusReport) => void;
+      /** First wait for the service's ack of a report (ms); doubled after each miss, to 60 s. */
+      ackTimeoutMs?: number;
     },
   ) {}
 
@@ -100,6 +107,29 @@ export class StatusReporter {
 
   detach(): void {
     this.publisher = null;
+    this.detached?.();
+  }
+
+  /**
+   * An ack on the client's `acks` topic: the service holds this report. Malformed acks, acks
+   * for another client and acks of reports not waited for are ignored (returns false).
+   */
+  acknowledge(raw: Uint8Array | string): boolean {
+    const decoded = decodeReportAck(raw);
+    if (!decoded.ok) {
+      this.deps.logger.warn(
+        { errors: decoded.errors.slice(0, 5) },
+        'dropped a malformed report ack',
+      );
+      return false;
+    }
+    const ack = decoded.value;
+    const { tenantId, clientId } = this.deps.address;
+    const awaited = this.awaited;
+    if (ack.tenantId !== tenantId || ack.clientId !== clientId) return false;
+    if (!awaited || awaited.jobId !== ack.jobId || awaited.seq !== ack.seq) return false;
+    awaited.acked();
+    return true;
   }
 
   /** Starts draining unless a drain is already running. */
@@ -125,19 +155,65 @@ export class StatusReporter {
 
   private async drain(): Promise<void> {
     const { outbox, logger } = this.deps;
+    let misses = 0;
     for (let entry = outbox.head(); entry && this.publisher; entry = outbox.head()) {
+      const { jobId, seq } = entry.report;
+      // Set before the publish: the service may answer before the PUBACK comes back.
+      const acked = this.servicesAcks(jobId) ? this.awaitAck(jobId, seq) : undefined;
       try {
         await this.publisher.publish(entry.topic, JSON.stringify(entry.report));
       } catch (err) {
         // The next connect kicks the drain again; the entry stays first in line.
-        logger.warn(
-          { err, jobId: entry.report.jobId, seq: entry.report.seq },
-          'status report not acknowledged, will retry on reconnect',
-        );
+        this.awaited = null;
+        logger.warn({ err, jobId, seq }, 'status report not acknowledged, will retry on reconnect');
         return;
       }
+      if (acked) {
+        const timeoutMs = Math.min((this.deps.ackTimeoutMs ?? 10_000) * 2 ** misses, 60_000);
+        const outcome = await acked(timeoutMs);
+        if (outcome === 'detached') return;
+        if (outcome === 'timeout') {
+          // The broker took it but the service does not have it (a broker can drop a message
+          // after its PUBACK): the same report goes again, and nothing after it overtakes it.
+          misses += 1;
+          logger.warn(
+            { jobId, seq, correlationId: entry.report.correlationId, waitedMs: timeoutMs },
+            'status report not confirmed by the service, sending it again',
+          );
+          continue;
+        }
+      }
+      misses = 0;
       await outbox.remove(entry);
     }
+  }
+
+  /** Whether the service acknowledges the reports of this job (its command said so). */
+  private servicesAcks(jobId: string): boolean {
+    return this.deps.ledger.get(jobId)?.command?.reportAcks === 'v1';
+  }
+
+  /** Starts waiting for the ack of one report; the result tells how the wait ended. */
+  private awaitAck(jobId: string, seq: number) {
+    let acked!: () => void;
+    const came = new Promise<'acked'>((resolve) => (acked = () => resolve('acked')));
+    this.awaited = { jobId, seq, acked };
+    return async (timeoutMs: number): Promise<'acked' | 'timeout' | 'detached'> => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await Promise.race([
+          came,
+          new Promise<'timeout'>(
+            (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
+          ),
+          new Promise<'detached'>((resolve) => (this.detached = () => resolve('detached'))),
+        ]);
+      } finally {
+        clearTimeout(timer);
+        this.awaited = null;
+        this.detached = null;
+      }
+    };
   }
 
   private build(draft: ReportDraft, seq: number): StatusReport {

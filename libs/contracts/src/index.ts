@@ -8,5 +8,6 @@ export * from './commands/cancel-command';
 export * from './status/status-report';
 export * from './status/device-condition';
 export * from './status/presence';
+export * from './status/report-ack';
 export * from './status/state-summary';
 export * from './config/opc-client-config';

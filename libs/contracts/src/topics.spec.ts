@@ -1,4 +1,5 @@
 import {
+  acksTopic,
   clientCommandsFilter,
   clientTreeFilter,
   commandTopic,
@@ -19,6 +20,7 @@ describe('topic builders', () => {
     expect(statusTopic(acme)).toBe('tenants/acme/clients/press-07/status');
     expect(stateTopic(acme)).toBe('tenants/acme/clients/press-07/state');
     expect(presenceTopic(acme)).toBe('tenants/acme/clients/press-07/presence');
+    expect(acksTopic(acme)).toBe('tenants/acme/clients/press-07/acks');
     expect(clientCommandsFilter(acme)).toBe('tenants/acme/clients/press-07/commands/#');
     expect(clientTreeFilter(acme)).toBe('tenants/acme/clients/press-07/#');
   });

@@ -5,7 +5,8 @@ import { isValidId } from './ids';
  * stops an update or config job sent before.
  */
 export type CommandKind = 'update' | 'config' | 'cancel';
-export type ClientChannel = `commands/${CommandKind}` | 'status' | 'state' | 'presence';
+/** `acks` goes down too: the service's word that it holds a status report (report-ack.ts). */
+export type ClientChannel = `commands/${CommandKind}` | 'status' | 'state' | 'presence' | 'acks';
 
 export const CLIENT_CHANNELS: readonly ClientChannel[] = [
   'commands/update',
@@ -14,6 +15,7 @@ export const CLIENT_CHANNELS: readonly ClientChannel[] = [
   'status',
   'state',
   'presence',
+  'acks',
 ];
 
 export interface ClientAddress {
@@ -55,6 +57,7 @@ export const commandTopic = (address: ClientAddress, kind: CommandKind) =>
 export const statusTopic = (address: ClientAddress) => clientTopic(address, 'status');
 export const stateTopic = (address: ClientAddress) => clientTopic(address, 'state');
 export const presenceTopic = (address: ClientAddress) => clientTopic(address, 'presence');
+export const acksTopic = (address: ClientAddress) => clientTopic(address, 'acks');
 
 /** The filter an agent subscribes to for its own commands. */
 export const clientCommandsFilter = (address: ClientAddress) =>

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { envelopeFields, isoTimestamp } from '../envelope';
 import { uuidSchema } from '../ids';
+import { reportAcksSchema } from '../status/report-ack';
 import { decodeWith, validateWith, type Validated } from '../validation';
 
 export const CONFIG_COMMAND_SCHEMA = 'opcfleet.command.config/v1';
@@ -21,6 +22,7 @@ export const configCommandSchema = z.object({
   jobId: uuidSchema,
   issuedAt: isoTimestamp,
   expiresAt: isoTimestamp.optional(),
+  reportAcks: reportAcksSchema,
   payload: configPayloadSchema,
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { envelopeFields, isoTimestamp } from '../envelope';
 import { uuidSchema } from '../ids';
+import { reportAcksSchema } from '../status/report-ack';
 import { decodeWith, validateWith, type Validated } from '../validation';
 
 export const UPDATE_COMMAND_SCHEMA = 'opcfleet.command.update/v1';
@@ -36,6 +37,7 @@ export const updateCommandSchema = z.object({
   jobId: uuidSchema,
   issuedAt: isoTimestamp,
   expiresAt: isoTimestamp.optional(),
+  reportAcks: reportAcksSchema,
   payload: updatePayloadSchema,
 });
 

@@ -19,6 +19,12 @@ export const presenceSchema = z.object({
     .object({ running: z.boolean(), problem: workloadProblemSchema.optional() })
     .optional(),
   clockSkewSeconds: clockSkewSecondsSchema.optional(),
+  /**
+   * In `online`: whether the broker kept the device's session (CONNACK sessionPresent). False:
+   * commands queued for it while it was away are gone, and the service sends its open jobs'
+   * commands again at once. Absent from older agents.
+   */
+  sessionResumed: z.boolean().optional(),
 });
 
 export type Presence = z.infer<typeof presenceSchema>;

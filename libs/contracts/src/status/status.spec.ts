@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { decodePresence, PRESENCE_SCHEMA } from './presence';
+import { decodeReportAck, REPORT_ACK_SCHEMA } from './report-ack';
 import { decodeStateSummary, STATE_SUMMARY_SCHEMA } from './state-summary';
 import { decodeStatusReport, STATUS_REPORT_SCHEMA } from './status-report';
 
@@ -142,5 +143,29 @@ describe('presence and state decoding', () => {
     };
     expect(decodePresence(JSON.stringify(unknownProblem)).ok).toBe(false);
     expect(decodePresence(JSON.stringify({ ...presence, clockSkewSeconds: 1.5 })).ok).toBe(false);
+  });
+});
+
+describe('report acks', () => {
+  const ack = () => ({
+    schema: REPORT_ACK_SCHEMA,
+    tenantId: 'acme',
+    clientId: 'press-07',
+    jobId: randomUUID(),
+    seq: 2,
+    outcome: 'stored',
+    at: '2026-11-23T10:00:02.000Z',
+  });
+
+  it('reads the service’s word that it holds a report', () => {
+    const value = ack();
+    expect(decodeReportAck(JSON.stringify(value))).toEqual({ ok: true, value });
+  });
+
+  it('refuses an ack without a seq, or with an outcome it does not know', () => {
+    const { seq: _seq, ...withoutSeq } = ack();
+    expect(decodeReportAck(JSON.stringify(withoutSeq)).ok).toBe(false);
+    expect(decodeReportAck(JSON.stringify({ ...ack(), outcome: 'maybe' })).ok).toBe(false);
+    expect(decodeReportAck('not json').ok).toBe(false);
   });
 });
