@@ -17,8 +17,8 @@ import { RecordClientPresenceHandler } from './clients/record-presence/record-pr
 import { RegisterClientHandler } from './clients/register-client/register-client.handler';
 import { RegisterClientHttpController } from './clients/register-client/register-client.http.controller';
 import { APP_CONFIG, type AppConfig } from './config/app.config';
-import { RequestConfigChangeHandler } from './config-jobs/request-config-change/request-config-change.handler';
-import { RequestConfigChangeHttpController } from './config-jobs/request-config-change/request-config-change.http.controller';
+import { RequestConfigChangeHandler } from './jobs/config/request-config-change/request-config-change.handler';
+import { RequestConfigChangeHttpController } from './jobs/config/request-config-change/request-config-change.http.controller';
 import { EventStoreModule } from './event-sourcing/event-store.module';
 import { ErrorResponseFilter } from './http/error-response.filter';
 import { JsonBodyInterceptor } from './http/json-body.interceptor';
@@ -27,7 +27,7 @@ import { CancelJobHandler } from './jobs/cancel-job/cancel-job.handler';
 import { CancelJobHttpController } from './jobs/cancel-job/cancel-job.http.controller';
 import { GetJobHandler } from './jobs/get-job/get-job.handler';
 import { GetJobHttpController } from './jobs/get-job/get-job.http.controller';
-import { IngestStatusReportHandler } from './jobs/ingest-status-report/ingest-status-report.handler';
+import { IngestStatusReportHandler } from './ingestion/ingest-status-report.handler';
 import { JobBatchWriter } from './jobs/job-batch/job-batch.writer';
 import { JobChangesHttpController } from './jobs/job-changes/job-changes.http.controller';
 import { GetJobEventsHandler } from './jobs/job-events/job-events.handler';
@@ -36,8 +36,8 @@ import { JobHistory } from './jobs/job-history';
 import { JobStreams } from './jobs/job-streams';
 import { ListJobsHandler } from './jobs/list-jobs/list-jobs.handler';
 import { ListJobsHttpController } from './jobs/list-jobs/list-jobs.http.controller';
-import { RecordCommandDispatchedHandler } from './jobs/record-command-dispatched/record-command-dispatched.handler';
-import { TimeOutJobHandler } from './jobs/time-out-job/time-out-job.handler';
+import { RecordCommandDispatchedHandler } from './jobs/dispatch/record-command-dispatched.handler';
+import { TimeOutJobHandler } from './jobs/timeouts/time-out-job.handler';
 import { APP_LOGGER } from './observability/app-logger';
 import { HealthHttpController } from './observability/health.http.controller';
 import { MetricsHttpController } from './observability/metrics.http.controller';
@@ -49,8 +49,8 @@ import {
   ROLLOUT_HANDLERS,
   ROLLOUT_PROVIDERS,
 } from './rollouts/rollouts.providers';
-import { RequestUpdateHandler } from './update-jobs/request-update/request-update.handler';
-import { RequestUpdateHttpController } from './update-jobs/request-update/request-update.http.controller';
+import { RequestUpdateHandler } from './jobs/update/request-update/request-update.handler';
+import { RequestUpdateHttpController } from './jobs/update/request-update/request-update.http.controller';
 
 const commandHandlers = [
   RegisterClientHandler,

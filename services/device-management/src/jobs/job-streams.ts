@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { foldConfigJob, type ConfigJob } from '../config-jobs/domain/config-job.decider';
-import type { ConfigJobEvent } from '../config-jobs/domain/config-job.events';
+import { foldConfigJob, type ConfigJob } from './config/domain/config-job.decider';
+import type { ConfigJobEvent } from './config/domain/config-job.events';
 import { EventStreams, retryOnConflict, type LoadedStream } from '../event-sourcing/event-streams';
 import { decideClient, foldClient } from '../clients/domain/client.decider';
 import type { ClientEvent } from '../clients/domain/client.events';
 import { deterministicId } from '../shared/domain/deterministic-id';
 import type { CommandContext, IsoTimestamp, JobKind } from '../shared/domain/domain-event';
 import { clientStream, idName, jobStream } from '../shared/domain/stream-names';
-import { foldUpdateJob, type UpdateJob } from '../update-jobs/domain/update-job.decider';
-import type { UpdateJobEvent } from '../update-jobs/domain/update-job.events';
+import { foldUpdateJob, type UpdateJob } from './update/domain/update-job.decider';
+import type { UpdateJobEvent } from './update/domain/update-job.events';
 import { endOf, evolveJob } from './domain/job';
 
 export type LoadedJob =

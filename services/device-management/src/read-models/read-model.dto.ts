@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { ConfigJob } from '../config-jobs/domain/config-job.decider';
+import type { ConfigJob } from '../jobs/config/domain/config-job.decider';
 import type { JobKind } from '../shared/domain/domain-event';
-import type { UpdateJob } from '../update-jobs/domain/update-job.decider';
+import type { UpdateJob } from '../jobs/update/domain/update-job.decider';
 import type { ClientView } from './read-model.entities';
 
 export class JobFailureDto {

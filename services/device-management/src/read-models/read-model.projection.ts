@@ -12,13 +12,13 @@ import {
 } from '@opcfleet/event-store/postgres/checkpoints';
 import type { Logger } from 'pino';
 import { DataSource, In } from 'typeorm';
-import type { ConfigJob } from '../config-jobs/domain/config-job.decider';
+import type { ConfigJob } from '../jobs/config/domain/config-job.decider';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
 import { APP_LOGGER } from '../observability/app-logger';
 import { ServiceMetrics } from '../observability/service-metrics';
 import { jobOfStream, jobStream, STREAM_PREFIX } from '../shared/domain/stream-names';
 import type { JobKind } from '../shared/domain/domain-event';
-import type { UpdateJob } from '../update-jobs/domain/update-job.decider';
+import type { UpdateJob } from '../jobs/update/domain/update-job.decider';
 import { JobChangeFeed } from './job-change-feed';
 import { toJobDto } from './read-model.dto';
 import { JobView, READ_MODEL_SCHEMA } from './read-model.entities';

@@ -8,15 +8,15 @@ import {
   evolveConfigJob,
   type ConfigJob,
   type ConfigJobState,
-} from '../config-jobs/domain/config-job.decider';
-import type { ConfigJobEvent } from '../config-jobs/domain/config-job.events';
+} from '../jobs/config/domain/config-job.decider';
+import type { ConfigJobEvent } from '../jobs/config/domain/config-job.events';
 import { jobKindOfStream, jobOfStream, STREAM_PREFIX } from '../shared/domain/stream-names';
 import {
   evolveUpdateJob,
   type UpdateJob,
   type UpdateJobState,
-} from '../update-jobs/domain/update-job.decider';
-import type { UpdateJobEvent } from '../update-jobs/domain/update-job.events';
+} from '../jobs/update/domain/update-job.decider';
+import type { UpdateJobEvent } from '../jobs/update/domain/update-job.events';
 import type { Job } from '../jobs/domain/job';
 import { READ_MODEL_SCHEMA, type ClientStatus } from './read-model.entities';
 

@@ -19,11 +19,11 @@ import {
   STREAM_PREFIX,
   updateJobStream,
 } from '../shared/domain/stream-names';
-import type { UpdateRequested } from '../update-jobs/domain/update-job.events';
+import type { UpdateRequested } from '../jobs/update/domain/update-job.events';
 import {
   RequestUpdate,
   type RequestUpdateResult,
-} from '../update-jobs/request-update/request-update.command';
+} from '../jobs/update/request-update/request-update.command';
 import {
   decideRollout,
   decideRolloutAll,

@@ -18,7 +18,7 @@ import {
   RolloutDriver,
 } from '../../src/rollouts/rollout-driver';
 import { clientStream, rolloutStream } from '../../src/shared/domain/stream-names';
-import { RequestUpdate } from '../../src/update-jobs/request-update/request-update.command';
+import { RequestUpdate } from '../../src/jobs/update/request-update/request-update.command';
 import { ApiApp, token } from '../support/api-app';
 import { startTestMosquitto, uniqueTestId, type TestBroker } from '../support/brokers';
 import { eventually, memoryLogger } from '../support/memory-logger';

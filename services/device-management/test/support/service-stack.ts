@@ -7,14 +7,14 @@ import { createApp } from '../../src/app';
 import { RegisterClient } from '../../src/clients/register-client/register-client.command';
 import { loadAppConfig } from '../../src/config/app.config';
 import { CancelJob } from '../../src/jobs/cancel-job/cancel-job.command';
-import { RequestConfigChange } from '../../src/config-jobs/request-config-change/request-config-change.command';
+import { RequestConfigChange } from '../../src/jobs/config/request-config-change/request-config-change.command';
 import { EVENT_STORE } from '../../src/event-sourcing/event-store.token';
 import { BrokerHealth } from '../../src/messaging/broker-health';
 import { loadMessagingConfig } from '../../src/messaging/messaging.config';
 import { MessagingModule } from '../../src/messaging/messaging.module';
 import type { CommandContext } from '../../src/shared/domain/domain-event';
 import { configJobStream, updateJobStream } from '../../src/shared/domain/stream-names';
-import { RequestUpdate } from '../../src/update-jobs/request-update/request-update.command';
+import { RequestUpdate } from '../../src/jobs/update/request-update/request-update.command';
 import { memoryLogger } from './memory-logger';
 
 /** HS256 key of the test services (tests only). */

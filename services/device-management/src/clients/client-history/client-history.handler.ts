@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { EventStore } from '@opcfleet/event-store';
 import { DataSource } from 'typeorm';
-import type { ConfigJob } from '../../config-jobs/domain/config-job.decider';
+import type { ConfigJob } from '../../jobs/config/domain/config-job.decider';
 import { EVENT_STORE } from '../../event-sourcing/event-store.token';
 import { JobHistory, toJobEventDto, type JobEventDto } from '../../jobs/job-history';
 import { ClientView, JobView } from '../../read-models/read-model.entities';
@@ -13,7 +13,7 @@ import {
   type JobDto,
 } from '../../read-models/read-model.dto';
 import { notFound } from '../../shared/domain/domain-error';
-import type { UpdateJob } from '../../update-jobs/domain/update-job.decider';
+import type { UpdateJob } from '../../jobs/update/domain/update-job.decider';
 import { GetClientHistory } from './client-history.query';
 
 export interface ClientHistoryDto {

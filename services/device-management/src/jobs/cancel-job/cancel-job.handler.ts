@@ -1,9 +1,9 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PERMISSIONS } from '../../auth/principal';
-import { decideConfigJob } from '../../config-jobs/domain/config-job.decider';
+import { decideConfigJob } from '../config/domain/config-job.decider';
 import { retryOnConflict } from '../../event-sourcing/event-streams';
 import { DomainError, notFound } from '../../shared/domain/domain-error';
-import { decideUpdateJob } from '../../update-jobs/domain/update-job.decider';
+import { decideUpdateJob } from '../update/domain/update-job.decider';
 import { JobStreams } from '../job-streams';
 import { CancelJob } from './cancel-job.command';
 

@@ -1,9 +1,6 @@
 import type { StatusReport } from '@opcfleet/contracts';
 import type { IsoTimestamp, JobKind } from '../../shared/domain/domain-event';
-import type {
-  CancelAcknowledged,
-  StatusReportIgnored,
-} from '../../update-jobs/domain/update-job.events';
+import type { CancelAcknowledged, StatusReportIgnored } from '../update/domain/update-job.events';
 
 /**
  * What update and config jobs do alike: dispatch records, report screening, and the state

@@ -6,8 +6,8 @@ import {
   isConfigJobFinal,
   type ConfigJob,
   type ConfigJobState,
-} from '../../config-jobs/domain/config-job.decider';
-import type { ConfigJobEvent } from '../../config-jobs/domain/config-job.events';
+} from '../config/domain/config-job.decider';
+import type { ConfigJobEvent } from '../config/domain/config-job.events';
 import type { IsoTimestamp } from '../../shared/domain/domain-event';
 import {
   decideUpdateJob,
@@ -16,8 +16,8 @@ import {
   type UpdateJob,
   type UpdateJobState,
   type UpdateJobStatus,
-} from '../../update-jobs/domain/update-job.decider';
-import type { UpdateJobEvent } from '../../update-jobs/domain/update-job.events';
+} from '../update/domain/update-job.decider';
+import type { UpdateJobEvent } from '../update/domain/update-job.events';
 import type { JobLifecycleCommand } from './job-lifecycle';
 
 /** A job of either kind: the kind tells which decider owns the state. */

@@ -1,12 +1,12 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { foldConfigJob, type ConfigJob } from '../../config-jobs/domain/config-job.decider';
-import type { ConfigJobEvent } from '../../config-jobs/domain/config-job.events';
+import { foldConfigJob, type ConfigJob } from '../config/domain/config-job.decider';
+import type { ConfigJobEvent } from '../config/domain/config-job.events';
 import { JobView } from '../../read-models/read-model.entities';
 import { toJobDto, type JobDto } from '../../read-models/read-model.dto';
 import { DomainError, notFound } from '../../shared/domain/domain-error';
-import { foldUpdateJob, type UpdateJob } from '../../update-jobs/domain/update-job.decider';
-import type { UpdateJobEvent } from '../../update-jobs/domain/update-job.events';
+import { foldUpdateJob, type UpdateJob } from '../update/domain/update-job.decider';
+import type { UpdateJobEvent } from '../update/domain/update-job.events';
 import { JobHistory } from '../job-history';
 import { GetJob } from './get-job.query';
 

@@ -15,8 +15,8 @@ import type {
 } from '../../shared/domain/domain-event';
 import { clientStream, idName, jobKey } from '../../shared/domain/stream-names';
 import { decideJob, endOf, evolveJob, type Job, type JobEvent } from '../domain/job';
-import type { IngestStatusReportResult } from '../ingest-status-report/ingest-status-report.command';
-import type { RecordCommandDispatchedResult } from '../record-command-dispatched/record-command-dispatched.command';
+import type { IngestStatusReportResult } from '../../ingestion/ingest-status-report.command';
+import type { RecordCommandDispatchedResult } from '../dispatch/record-command-dispatched.command';
 
 /**
  * Decides a batch of job facts (device reports and recorded dispatches) in memory, as the

@@ -7,19 +7,19 @@ import {
 } from '@opcfleet/event-store/postgres/postgres-event-store';
 import { foldClient } from '../../clients/domain/client.decider';
 import type { ClientEvent } from '../../clients/domain/client.events';
-import { foldConfigJob } from '../../config-jobs/domain/config-job.decider';
-import type { ConfigJobEvent } from '../../config-jobs/domain/config-job.events';
+import { foldConfigJob } from '../config/domain/config-job.decider';
+import type { ConfigJobEvent } from '../config/domain/config-job.events';
 import { EVENT_STORE } from '../../event-sourcing/event-store.token';
 import { metadataOf } from '../../event-sourcing/event-streams';
 import { clientStateWrites, jobStateWrites } from '../../read-models/read-model.projector';
 import { DomainError } from '../../shared/domain/domain-error';
 import { JOB_KINDS, type JobKind } from '../../shared/domain/domain-event';
 import { jobStream } from '../../shared/domain/stream-names';
-import { foldUpdateJob } from '../../update-jobs/domain/update-job.decider';
-import type { UpdateJobEvent } from '../../update-jobs/domain/update-job.events';
+import { foldUpdateJob } from '../update/domain/update-job.decider';
+import type { UpdateJobEvent } from '../update/domain/update-job.events';
 import { GroupCommit } from './group-commit';
-import type { IngestStatusReportResult } from '../ingest-status-report/ingest-status-report.command';
-import type { RecordCommandDispatchedResult } from '../record-command-dispatched/record-command-dispatched.command';
+import type { IngestStatusReportResult } from '../../ingestion/ingest-status-report.command';
+import type { RecordCommandDispatchedResult } from '../dispatch/record-command-dispatched.command';
 import { JobStateCache, keyOf } from './job-state-cache';
 import {
   decideClientEndings,

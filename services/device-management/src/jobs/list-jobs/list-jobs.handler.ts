@@ -1,7 +1,7 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { invalidCursor } from '../../clients/list-clients/list-clients.handler';
-import type { ConfigJob } from '../../config-jobs/domain/config-job.decider';
+import type { ConfigJob } from '../config/domain/config-job.decider';
 import { JobView } from '../../read-models/read-model.entities';
 import {
   decodeCursor,
@@ -10,7 +10,7 @@ import {
   type JobDto,
   type PageDto,
 } from '../../read-models/read-model.dto';
-import type { UpdateJob } from '../../update-jobs/domain/update-job.decider';
+import type { UpdateJob } from '../update/domain/update-job.decider';
 import { ListJobs } from './list-jobs.query';
 
 /** Newest first, keyset-paged on (requested_at, job_id). */

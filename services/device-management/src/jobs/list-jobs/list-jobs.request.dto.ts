@@ -3,8 +3,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { PageRequestDto } from '../../clients/list-clients/list-clients.request.dto';
 import { IsOmittable, MatchesSchema } from '../../http/schema-validators';
-import { FINAL_CONFIG_STATUSES } from '../../config-jobs/domain/config-job.decider';
-import { FINAL_UPDATE_STATUSES } from '../../update-jobs/domain/update-job.decider';
+import { FINAL_CONFIG_STATUSES } from '../config/domain/config-job.decider';
+import { FINAL_UPDATE_STATUSES } from '../update/domain/update-job.decider';
 
 export const JOB_STATUSES = [
   ...new Set([
