@@ -12,13 +12,17 @@ import {
 } from '@opcfleet/event-store/postgres/checkpoints';
 import type { Logger } from 'pino';
 import { DataSource, In } from 'typeorm';
-import type { ConfigJob } from '../jobs/config/domain/config-job.decider';
+import type { JobState } from '../jobs/domain/job-kind';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
 import { APP_LOGGER } from '../observability/app-logger';
 import { ServiceMetrics } from '../observability/service-metrics';
-import { jobOfStream, jobStream, STREAM_PREFIX } from '../shared/domain/stream-names';
+import {
+  JOB_STREAM_PREFIXES,
+  jobOfStream,
+  jobStream,
+  STREAM_PREFIX,
+} from '../shared/domain/stream-names';
 import type { JobKind } from '../shared/domain/domain-event';
-import type { UpdateJob } from '../jobs/update/domain/update-job.decider';
 import { JobChangeFeed } from './job-change-feed';
 import { toJobDto } from './read-model.dto';
 import { JobView, READ_MODEL_SCHEMA } from './read-model.entities';
@@ -26,11 +30,7 @@ import { projectEvents } from './read-model.projector';
 
 export const READ_MODEL_SUBSCRIPTION = 'read-models';
 const CHECKPOINT_EVERY_MS = 1_000;
-export const PROJECTED_PREFIXES = [
-  STREAM_PREFIX.client,
-  STREAM_PREFIX.updateJob,
-  STREAM_PREFIX.configJob,
-];
+export const PROJECTED_PREFIXES = [STREAM_PREFIX.client, ...JOB_STREAM_PREFIXES];
 
 /** Projects one batch and stores its checkpoint in the same transaction: exactly-once effect. */
 export async function projectBatch(
@@ -192,7 +192,7 @@ export class ReadModelProjection implements OnApplicationBootstrap, OnApplicatio
     for (const row of rows) {
       this.feed.publish({
         tenantId: row.tenantId,
-        job: toJobDto(row.kind, row.state as UpdateJob | ConfigJob),
+        job: toJobDto(row.kind, row.state as JobState),
       });
     }
   }

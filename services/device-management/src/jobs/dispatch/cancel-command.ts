@@ -5,12 +5,12 @@ import {
   type CancelCommand,
   type FieldError,
 } from '@opcfleet/contracts';
-import type { ConfigCancelled } from '../config/domain/config-job.events';
 import type { CommittedEvent } from '../../event-sourcing/local-commits';
 import { deterministicId } from '../../shared/domain/deterministic-id';
 import { idName } from '../../shared/domain/stream-names';
 import type { JobKind } from '../../shared/domain/domain-event';
-import type { UpdateCancelled } from '../update/domain/update-job.events';
+import type { JobCancelledData } from '../domain/job-lifecycle.events';
+import { kindCancelledBy } from '../job-kinds';
 import type { JobCommand } from './job-command';
 
 /** The cancel command of a job, ready to publish. */
@@ -24,14 +24,12 @@ export interface CancelJobCommand {
   envelope: CancelCommand;
 }
 
-export type CancelEvent =
-  | CommittedEvent<'UpdateCancelled', UpdateCancelled['data']>
-  | CommittedEvent<'ConfigCancelled', ConfigCancelled['data']>;
+/** The stored event that cancelled a job (UpdateCancelled, ConfigCancelled...). */
+export type CancelEvent = CommittedEvent<string, JobCancelledData>;
 
 export const isJobCancel = <Event extends CommittedEvent>(
   event: Event,
-): event is Event & CancelEvent =>
-  event.type === 'UpdateCancelled' || event.type === 'ConfigCancelled';
+): event is Event & CancelEvent => kindCancelledBy(event.type) !== undefined;
 
 export type CancelCommandResult =
   { ok: true; command: CancelJobCommand } | { ok: false; errors: FieldError[] };

@@ -1,7 +1,5 @@
 import type { Checkpointer, EventBatch, EventStore, Subscription } from '@opcfleet/event-store';
 import type { Logger } from 'pino';
-import { foldConfigJob } from '../config/domain/config-job.decider';
-import type { ConfigJobEvent } from '../config/domain/config-job.events';
 import {
   RecordCommandDispatched,
   type RecordCommandDispatchedResult,
@@ -11,9 +9,8 @@ import { BrokerUnavailableError, type MessageBus } from '../../messaging/message
 import type { MessagingMetrics } from '../../messaging/messaging.metrics';
 import type { CommitListener, CommittedEvent } from '../../event-sourcing/local-commits';
 import type { JobKind } from '../../shared/domain/domain-event';
-import { jobOfStream, jobStream, STREAM_PREFIX } from '../../shared/domain/stream-names';
-import { foldUpdateJob } from '../update/domain/update-job.decider';
-import type { UpdateJobEvent } from '../update/domain/update-job.events';
+import { JOB_STREAM_PREFIXES, jobOfStream, jobStream } from '../../shared/domain/stream-names';
+import { foldJob, jobKind } from '../job-kinds';
 import { buildCancelCommand, isJobCancel, type CancelJobCommand } from './cancel-command';
 import { RecentIds } from './recent-ids';
 import { buildJobCommand, isJobRequest, type JobCommand } from './job-command';
@@ -134,7 +131,7 @@ export class CommandDispatcher {
         name: this.subscriptionName,
         // One replica publishes (the others stand by): otherwise each would send every command.
         exclusive: true,
-        streamPrefixes: [STREAM_PREFIX.updateJob, STREAM_PREFIX.configJob],
+        streamPrefixes: [...JOB_STREAM_PREFIXES],
         batchSize: 100,
         ...(checkpointer && { checkpointing: { mode: 'handler' as const, checkpointer } }),
         onError: (error, attempt) =>
@@ -341,7 +338,8 @@ export class CommandDispatcher {
       reason: 'cancel',
     });
     if (!request || !cancel) return;
-    const dispatched = events.some((event) => event.type.endsWith('CommandDispatched'));
+    const dispatchedType = jobKind(kind).rules.eventTypes.dispatched;
+    const dispatched = events.some((event) => event.type === dispatchedType);
     if (!dispatched && !sentInBatch && this.live) {
       log.info('job cancelled before its command was sent: nothing to stop on the device');
       return;
@@ -444,13 +442,9 @@ export class CommandDispatcher {
   }
 }
 
-const toDomainEvent = (event: CommittedEvent) => ({ type: event.type, data: event.data });
-
 function jobStatus(kind: JobKind, events: readonly CommittedEvent[]): string | undefined {
-  const domainEvents = events.map(toDomainEvent);
-  const job =
-    kind === 'update'
-      ? foldUpdateJob(domainEvents as UpdateJobEvent[])
-      : foldConfigJob(domainEvents as ConfigJobEvent[]);
-  return job?.status;
+  return foldJob(
+    kind,
+    events.map((event) => ({ type: event.type, data: event.data })),
+  )?.status;
 }

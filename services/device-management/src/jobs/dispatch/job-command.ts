@@ -1,19 +1,15 @@
 import {
-  CONFIG_COMMAND_SCHEMA,
-  UPDATE_COMMAND_SCHEMA,
   commandTopic,
-  validateConfigCommand,
-  validateUpdateCommand,
   type ConfigCommand,
   type FieldError,
   type UpdateCommand,
 } from '@opcfleet/contracts';
-import type { ConfigChangeRequested } from '../config/domain/config-job.events';
 import type { CommittedEvent } from '../../event-sourcing/local-commits';
 import { deterministicId } from '../../shared/domain/deterministic-id';
-import { idName } from '../../shared/domain/stream-names';
 import type { JobKind } from '../../shared/domain/domain-event';
-import type { UpdateRequested } from '../update/domain/update-job.events';
+import { idName } from '../../shared/domain/stream-names';
+import type { JobRequestFacts } from '../domain/job-kind';
+import { kindRequestedBy } from '../job-kinds';
 
 /** The command a job sends to its device, ready to publish. */
 export interface JobCommand {
@@ -31,14 +27,12 @@ export interface JobCommand {
 export type JobCommandResult =
   { ok: true; command: JobCommand } | { ok: false; errors: FieldError[] };
 
-type RequestEvent =
-  | CommittedEvent<'UpdateRequested', UpdateRequested['data']>
-  | CommittedEvent<'ConfigChangeRequested', ConfigChangeRequested['data']>;
+/** The stored event that opened a job (UpdateRequested, ConfigChangeRequested...). */
+type RequestEvent = CommittedEvent<string, JobRequestFacts>;
 
 export const isJobRequest = <Event extends CommittedEvent>(
   event: Event,
-): event is Event & RequestEvent =>
-  event.type === 'UpdateRequested' || event.type === 'ConfigChangeRequested';
+): event is Event & RequestEvent => kindRequestedBy(event.type) !== undefined;
 
 /**
  * Builds the contracts envelope for the event that requested a job. Everything comes from the
@@ -60,24 +54,9 @@ export function buildJobCommand(request: RequestEvent, defaultExpiryMs: number):
     issuedAt: requestedAt,
     expiresAt,
   };
-  const validated =
-    request.type === 'UpdateRequested'
-      ? validateUpdateCommand({
-          schema: UPDATE_COMMAND_SCHEMA,
-          ...common,
-          payload: {
-            targetVersion: request.data.targetVersion,
-            image: request.data.image,
-            ...(request.data.imageDigest && { imageDigest: request.data.imageDigest }),
-          },
-        })
-      : validateConfigCommand({
-          schema: CONFIG_COMMAND_SCHEMA,
-          ...common,
-          payload: { version: request.data.version, settings: request.data.settings },
-        });
+  const { kind, deviceCommand } = kindRequestedBy(request.type)!;
+  const validated = deviceCommand(request.data, common);
   if (!validated.ok) return validated;
-  const kind: JobKind = request.type === 'UpdateRequested' ? 'update' : 'config';
   return {
     ok: true,
     command: {

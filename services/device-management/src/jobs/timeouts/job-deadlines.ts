@@ -5,6 +5,7 @@ import {
   jobStream,
   parseStreamName,
 } from '../../shared/domain/stream-names';
+import { JOB_KIND_DEFINITIONS } from '../job-kinds';
 
 /** The facts about an event of a job or client stream that move a job's deadlines. */
 export interface JobEventFact {
@@ -34,27 +35,26 @@ export interface JobDeadlineSettings {
 }
 
 /** Events after which the job waits for nothing more. */
-const FINAL_EVENTS = new Set([
-  'UpdateSucceeded',
-  'UpdateFailed',
-  'UpdateRolledBack',
-  'UpdateTimedOut',
-  'UpdateCancelled',
-  'ConfigApplied',
-  'ConfigRejected',
-  'ConfigTimedOut',
-  'ConfigCancelled',
-]);
+const FINAL_EVENTS = new Set<string>(
+  JOB_KIND_DEFINITIONS.flatMap(({ rules, reportEvents }) => [
+    ...reportEvents.ending,
+    rules.eventTypes.timedOut,
+    rules.eventTypes.cancelled,
+  ]),
+);
+
+/** Events that open a job. */
+const REQUEST_EVENTS = new Set<string>(
+  JOB_KIND_DEFINITIONS.map(({ rules }) => rules.eventTypes.requested),
+);
 
 /** Events that show the job is alive: requested, sent, or reported on by the device. */
-const LIVENESS_EVENTS = new Set([
-  'UpdateRequested',
-  'UpdateCommandDispatched',
-  'UpdateReceived',
-  'UpdatePhaseReported',
-  'ConfigChangeRequested',
-  'ConfigCommandDispatched',
-  'ConfigReceived',
+const LIVENESS_EVENTS = new Set<string>([
+  ...REQUEST_EVENTS,
+  ...JOB_KIND_DEFINITIONS.flatMap(({ rules, reportEvents }) => [
+    rules.eventTypes.dispatched,
+    ...reportEvents.progress,
+  ]),
 ]);
 
 interface OpenJob {
@@ -106,7 +106,7 @@ export class JobDeadlines {
     if (!LIVENESS_EVENTS.has(event.type)) return;
     const known = this.open.get(key);
     // A request for a job already closed cannot happen; a late report for one can: ignore it.
-    if (!known && !event.type.endsWith('Requested')) return;
+    if (!known && !REQUEST_EVENTS.has(event.type)) return;
     const data = event.data as { clientId?: unknown } | null;
     const clientId = typeof data?.clientId === 'string' ? data.clientId : undefined;
     const correlationId = known?.correlationId ?? event.metadata?.correlationId;
@@ -115,7 +115,7 @@ export class JobDeadlines {
       client: known?.client ?? (clientId && clientKey(job.tenantId, clientId)),
       ...(correlationId && { correlationId }),
       aliveAt: event.recordedAt.getTime(),
-      sent: (known?.sent ?? false) || !event.type.endsWith('Requested'),
+      sent: (known?.sent ?? false) || !REQUEST_EVENTS.has(event.type),
       nudges: 0,
     });
   }

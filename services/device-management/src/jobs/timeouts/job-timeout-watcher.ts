@@ -2,7 +2,7 @@ import type { EventStore, Subscription } from '@opcfleet/event-store';
 import type { Logger } from 'pino';
 import type { CommandSender } from '../dispatch/command-dispatcher';
 import { TimeOutJob, type TimeOutJobResult } from './time-out-job.command';
-import { STREAM_PREFIX } from '../../shared/domain/stream-names';
+import { JOB_STREAM_PREFIXES, STREAM_PREFIX } from '../../shared/domain/stream-names';
 import { JobDeadlines, type DueJob, type JobDeadlineSettings } from './job-deadlines';
 
 export interface JobTimeoutOptions extends JobDeadlineSettings {
@@ -56,7 +56,7 @@ export class JobTimeoutWatcher {
     this.subscription = this.store.subscribe(
       {
         name: 'job-timeouts',
-        streamPrefixes: [STREAM_PREFIX.updateJob, STREAM_PREFIX.configJob, STREAM_PREFIX.client],
+        streamPrefixes: [...JOB_STREAM_PREFIXES, STREAM_PREFIX.client],
         batchSize: 500,
         // In-memory state: always start from the beginning, never store a checkpoint.
         checkpointing: { mode: 'handler', checkpointer: { load: async () => undefined } },

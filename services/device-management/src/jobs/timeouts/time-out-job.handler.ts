@@ -1,9 +1,8 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { decideConfigJob } from '../config/domain/config-job.decider';
 import { retryOnConflict } from '../../event-sourcing/event-streams';
 import { deterministicId } from '../../shared/domain/deterministic-id';
 import { idName } from '../../shared/domain/stream-names';
-import { decideUpdateJob } from '../update/domain/update-job.decider';
+import { decideJob } from '../job-kinds';
 import { JobStreams } from '../job-streams';
 import { TimeOutJob, type TimeOutJobResult } from './time-out-job.command';
 
@@ -16,11 +15,7 @@ export class TimeOutJobHandler implements ICommandHandler<TimeOutJob, TimeOutJob
     const outcome = await retryOnConflict(async (): Promise<TimeOutJobResult['outcome']> => {
       const job = await this.jobs.load(command.tenantId, command.jobId, command.jobKind);
       if (!job || job.kind !== command.jobKind) return 'unknown_job';
-      const decision = { type: 'TimeOut' as const, data: { at } };
-      const events =
-        job.kind === 'update'
-          ? decideUpdateJob(decision, job.state)
-          : decideConfigJob(decision, job.state);
+      const events = decideJob({ type: 'TimeOut', data: { at } }, job);
       if (events.length === 0) return 'not_applicable';
       await this.jobs.appendToJob(job, events, {
         context: {

@@ -1,15 +1,14 @@
-import type { ConfigPhase } from '@opcfleet/contracts';
+import type { ConfigPhase, ConfigStatusReport } from '@opcfleet/contracts';
+import { DomainError } from '../../../shared/domain/domain-error';
 import type { IsoTimestamp } from '../../../shared/domain/domain-event';
 import {
-  dispatchToRecord,
-  type JobLifecycleCommand,
-  newJobTrack,
-  screenReport,
-  withDispatch,
-  withIgnoredSeq,
+  decideLifecycle,
+  evolveLifecycle,
+  isFinal,
   withReportSeq,
+  type JobLifecycleCommand,
+  type JobLifecycleRules,
 } from '../../domain/job-lifecycle';
-import { DomainError } from '../../../shared/domain/domain-error';
 import type { ConfigChangeRequested, ConfigJobEvent } from './config-job.events';
 
 export type ConfigJobStatus =
@@ -38,10 +37,34 @@ export interface ConfigJob {
 export type ConfigJobState = ConfigJob | null;
 export const initialConfigJobState: ConfigJobState = null;
 
-export const isConfigJobFinal = (job: ConfigJob) => FINAL_CONFIG_STATUSES.includes(job.status);
-
 export type ConfigJobCommand =
   { type: 'RequestConfigChange'; data: ConfigChangeRequested['data'] } | JobLifecycleCommand;
+
+/** What config jobs add to the shared lifecycle (jobs/domain/job-lifecycle.ts). */
+export const CONFIG_JOB_RULES: JobLifecycleRules<'config', ConfigJob, ConfigJobEvent> = {
+  kind: 'config',
+  eventTypes: {
+    requested: 'ConfigChangeRequested',
+    dispatched: 'ConfigCommandDispatched',
+    timedOut: 'ConfigTimedOut',
+    cancelled: 'ConfigCancelled',
+  },
+  finalStatuses: FINAL_CONFIG_STATUSES,
+  eventForReport,
+  // The agent applies a config in one step once received: only an unreceived one can stop.
+  refusesCancel: (job) =>
+    job.phase
+      ? new DomainError(
+          'job_not_cancellable',
+          `job ${job.request.jobId} was already received by the device`,
+          { jobId: job.request.jobId, phase: job.phase },
+        )
+      : undefined,
+  timedOutFacts: () => ({}),
+  evolveReport,
+};
+
+export const isConfigJobFinal = (job: ConfigJob) => isFinal(CONFIG_JOB_RULES, job);
 
 export function decideConfigJob(
   command: ConfigJobCommand,
@@ -51,86 +74,51 @@ export function decideConfigJob(
     if (state) throw new DomainError('already_exists', `config job ${state.request.jobId} exists`);
     return [{ type: 'ConfigChangeRequested', data: command.data }];
   }
-  if (!state) throw new DomainError('not_found', 'config job not found');
-  const jobId = state.request.jobId;
-  switch (command.type) {
-    case 'RecordDispatch': {
-      const dispatch = dispatchToRecord(state, command.data);
-      return dispatch ? [{ type: 'ConfigCommandDispatched', data: dispatch }] : [];
-    }
-    case 'IngestReport': {
-      const { report } = command.data;
-      const screened = screenReport(state, 'config', isConfigJobFinal(state), report);
-      if (screened === 'duplicate') return [];
-      if (screened) return [screened];
-      if (report.jobKind !== 'config') return []; // narrows the type: screened above
-      const facts = {
-        jobId,
-        seq: report.seq,
-        at: report.at,
-        ...(report.version ? { version: report.version } : {}),
-      };
-      if (report.phase === 'received') return [{ type: 'ConfigReceived', data: facts }];
-      if (report.phase === 'applied') {
-        return [{ type: 'ConfigApplied', data: { ...facts, configVersion: report.configVersion } }];
-      }
-      return [
-        {
-          type: 'ConfigRejected',
-          data: {
-            ...facts,
-            reason: report.error?.message ?? 'the device rejected the configuration',
-            ...(report.error?.code ? { code: report.error.code } : {}),
-            ...(report.error?.fieldErrors ? { fieldErrors: report.error.fieldErrors } : {}),
-          },
-        },
-      ];
-    }
-    case 'TimeOut':
-      return isConfigJobFinal(state)
-        ? []
-        : [{ type: 'ConfigTimedOut', data: { jobId, at: command.data.at } }];
-    case 'Cancel':
-      if (isConfigJobFinal(state)) {
-        throw new DomainError('job_final', `job ${jobId} already ended as ${state.status}`, {
-          jobId,
-          status: state.status,
-        });
-      }
-      // The agent applies a config in one step once received: only an unreceived one can stop.
-      if (state.phase) {
-        throw new DomainError(
-          'job_not_cancellable',
-          `job ${jobId} was already received by the device`,
-          { jobId, phase: state.phase },
-        );
-      }
-      return [{ type: 'ConfigCancelled', data: { jobId, ...command.data } }];
-  }
+  return decideLifecycle(CONFIG_JOB_RULES, command, state);
 }
 
-export function evolveConfigJob(state: ConfigJobState, event: ConfigJobEvent): ConfigJobState {
-  if (event.type === 'ConfigChangeRequested') {
-    return { request: event.data, ...newJobTrack() };
+function eventForReport(report: ConfigStatusReport, job: ConfigJob): ConfigJobEvent {
+  const facts = {
+    jobId: job.request.jobId,
+    seq: report.seq,
+    at: report.at,
+    ...(report.version ? { version: report.version } : {}),
+  };
+  if (report.phase === 'received') return { type: 'ConfigReceived', data: facts };
+  if (report.phase === 'applied') {
+    return { type: 'ConfigApplied', data: { ...facts, configVersion: report.configVersion } };
   }
-  if (!state) return state;
+  return {
+    type: 'ConfigRejected',
+    data: {
+      ...facts,
+      reason: report.error?.message ?? 'the device rejected the configuration',
+      ...(report.error?.code ? { code: report.error.code } : {}),
+      ...(report.error?.fieldErrors ? { fieldErrors: report.error.fieldErrors } : {}),
+    },
+  };
+}
+
+export const evolveConfigJob = (state: ConfigJobState, event: ConfigJobEvent): ConfigJobState =>
+  evolveLifecycle(CONFIG_JOB_RULES, state, event);
+
+/** Evolve step for the events of a device report. */
+function evolveReport(state: ConfigJob, event: ConfigJobEvent): ConfigJob {
   switch (event.type) {
-    case 'ConfigCommandDispatched':
-      return withDispatch(state, event.data.messageId, event.data.dispatchedAt);
     case 'ConfigReceived':
       return {
-        ...withReport(state, event.data.seq, event.data.at, 'received'),
+        ...withReportSeq(state, event.data.seq, event.data.at, 'received'),
         status: 'InProgress',
       };
     case 'ConfigApplied':
       return {
-        ...withReport(state, event.data.seq, event.data.at, 'applied'),
+        ...withReportSeq(state, event.data.seq, event.data.at, 'applied'),
         status: 'Applied',
         finishedAt: event.data.at,
       };
     case 'ConfigRejected': {
       const reported = event.data.seq
-        ? withReport(state, event.data.seq, event.data.at, 'rejected')
+        ? withReportSeq(state, event.data.seq, event.data.at, 'rejected')
         : state;
       return {
         ...reported,
@@ -143,19 +131,10 @@ export function evolveConfigJob(state: ConfigJobState, event: ConfigJobEvent): C
         },
       };
     }
-    case 'ConfigTimedOut':
-      return { ...state, status: 'TimedOut', finishedAt: event.data.at };
-    case 'ConfigCancelled':
-      return { ...state, status: 'Cancelled', finishedAt: event.data.at };
-    case 'CancelAcknowledged':
-      return withReport(state, event.data.seq, event.data.at, event.data.phase as ConfigPhase);
-    case 'StatusReportIgnored':
-      return withIgnoredSeq(state, event.data.seq);
+    default:
+      return state;
   }
 }
-
-const withReport = (state: ConfigJob, seq: number, at: IsoTimestamp, phase: ConfigPhase) =>
-  withReportSeq(state, seq, at, phase);
 
 export const foldConfigJob = (events: readonly ConfigJobEvent[]): ConfigJobState =>
   events.reduce(evolveConfigJob, initialConfigJobState);

@@ -2,9 +2,11 @@ import type { FieldError } from '@opcfleet/contracts';
 import type { DomainEvent, IsoTimestamp } from '../../../shared/domain/domain-event';
 import type {
   CancelAcknowledged,
+  CommandDispatchedData,
+  JobCancelledData,
   ReportFacts,
   StatusReportIgnored,
-} from '../../update/domain/update-job.events';
+} from '../../domain/job-lifecycle.events';
 
 /**
  * The events of stream `config-job/{tenantId}/{jobId}`. Their names and fields are stored for good:
@@ -25,10 +27,7 @@ export type ConfigChangeRequested = DomainEvent<
   }
 >;
 
-export type ConfigCommandDispatched = DomainEvent<
-  'ConfigCommandDispatched',
-  { jobId: string; messageId: string; topic: string; dispatchedAt: IsoTimestamp }
->;
+export type ConfigCommandDispatched = DomainEvent<'ConfigCommandDispatched', CommandDispatchedData>;
 
 export type ConfigReceived = DomainEvent<'ConfigReceived', ReportFacts>;
 
@@ -46,10 +45,7 @@ export type ConfigRejected = DomainEvent<
 
 export type ConfigTimedOut = DomainEvent<'ConfigTimedOut', { jobId: string; at: IsoTimestamp }>;
 
-export type ConfigCancelled = DomainEvent<
-  'ConfigCancelled',
-  { jobId: string; at: IsoTimestamp; reason?: string }
->;
+export type ConfigCancelled = DomainEvent<'ConfigCancelled', JobCancelledData>;
 
 export type ConfigJobEvent =
   | ConfigChangeRequested

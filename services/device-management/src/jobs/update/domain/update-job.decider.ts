@@ -1,16 +1,16 @@
 import type { UpdatePhase, UpdateStatusReport } from '@opcfleet/contracts';
+import { DomainError } from '../../../shared/domain/domain-error';
 import type { IsoTimestamp } from '../../../shared/domain/domain-event';
 import {
-  dispatchToRecord,
-  type JobLifecycleCommand,
-  newJobTrack,
-  screenReport,
-  withDispatch,
-  withIgnoredSeq,
+  decideLifecycle,
+  evolveLifecycle,
+  isFinal,
   withReportSeq,
+  type JobLifecycleCommand,
+  type JobLifecycleRules,
 } from '../../domain/job-lifecycle';
-import { DomainError } from '../../../shared/domain/domain-error';
-import type { ReportFacts, UpdateJobEvent, UpdateRequested } from './update-job.events';
+import type { ReportFacts } from '../../domain/job-lifecycle.events';
+import type { UpdateJobEvent, UpdateRequested } from './update-job.events';
 
 export type UpdateJobStatus =
   | 'Requested'
@@ -55,10 +55,33 @@ export interface UpdateJob {
 export type UpdateJobState = UpdateJob | null;
 export const initialUpdateJobState: UpdateJobState = null;
 
-export const isUpdateJobFinal = (job: UpdateJob) => FINAL_UPDATE_STATUSES.includes(job.status);
-
 export type UpdateJobCommand =
   { type: 'RequestUpdate'; data: UpdateRequested['data'] } | JobLifecycleCommand;
+
+/** What update jobs add to the shared lifecycle (jobs/domain/job-lifecycle.ts). */
+export const UPDATE_JOB_RULES: JobLifecycleRules<'update', UpdateJob, UpdateJobEvent> = {
+  kind: 'update',
+  eventTypes: {
+    requested: 'UpdateRequested',
+    dispatched: 'UpdateCommandDispatched',
+    timedOut: 'UpdateTimedOut',
+    cancelled: 'UpdateCancelled',
+  },
+  finalStatuses: FINAL_UPDATE_STATUSES,
+  eventForReport,
+  refusesCancel: (job) =>
+    job.phase && !PHASES_BEFORE_SWAP.includes(job.phase)
+      ? new DomainError(
+          'job_not_cancellable',
+          `job ${job.request.jobId} is past the point of no return (phase ${job.phase})`,
+          { jobId: job.request.jobId, phase: job.phase },
+        )
+      : undefined,
+  timedOutFacts: (job) => (job.phase ? { lastPhase: job.phase } : {}),
+  evolveReport,
+};
+
+export const isUpdateJobFinal = (job: UpdateJob) => isFinal(UPDATE_JOB_RULES, job);
 
 export function decideUpdateJob(
   command: UpdateJobCommand,
@@ -68,45 +91,7 @@ export function decideUpdateJob(
     if (state) throw new DomainError('already_exists', `update job ${state.request.jobId} exists`);
     return [{ type: 'UpdateRequested', data: command.data }];
   }
-  if (!state) throw new DomainError('not_found', 'update job not found');
-  const jobId = state.request.jobId;
-  switch (command.type) {
-    case 'RecordDispatch': {
-      const dispatch = dispatchToRecord(state, command.data);
-      return dispatch ? [{ type: 'UpdateCommandDispatched', data: dispatch }] : [];
-    }
-    case 'IngestReport': {
-      const { report } = command.data;
-      const screened = screenReport(state, 'update', isUpdateJobFinal(state), report);
-      if (screened === 'duplicate') return [];
-      if (screened) return [screened];
-      if (report.jobKind !== 'update') return []; // narrows the type: screened above
-      return [eventForReport(report)];
-    }
-    case 'TimeOut':
-      if (isUpdateJobFinal(state)) return [];
-      return [
-        {
-          type: 'UpdateTimedOut',
-          data: { jobId, at: command.data.at, ...(state.phase ? { lastPhase: state.phase } : {}) },
-        },
-      ];
-    case 'Cancel':
-      if (isUpdateJobFinal(state)) {
-        throw new DomainError('job_final', `job ${jobId} already ended as ${state.status}`, {
-          jobId,
-          status: state.status,
-        });
-      }
-      if (state.phase && !PHASES_BEFORE_SWAP.includes(state.phase)) {
-        throw new DomainError(
-          'job_not_cancellable',
-          `job ${jobId} is past the point of no return (phase ${state.phase})`,
-          { jobId, phase: state.phase },
-        );
-      }
-      return [{ type: 'UpdateCancelled', data: { jobId, ...command.data } }];
-  }
+  return decideLifecycle(UPDATE_JOB_RULES, command, state);
 }
 
 function eventForReport(report: UpdateStatusReport): UpdateJobEvent {
@@ -152,14 +137,12 @@ function eventForReport(report: UpdateStatusReport): UpdateJobEvent {
   }
 }
 
-export function evolveUpdateJob(state: UpdateJobState, event: UpdateJobEvent): UpdateJobState {
-  if (event.type === 'UpdateRequested') {
-    return { request: event.data, ...newJobTrack() };
-  }
-  if (!state) return state;
+export const evolveUpdateJob = (state: UpdateJobState, event: UpdateJobEvent): UpdateJobState =>
+  evolveLifecycle(UPDATE_JOB_RULES, state, event);
+
+/** Evolve step for the events of a device report. */
+function evolveReport(state: UpdateJob, event: UpdateJobEvent): UpdateJob {
   switch (event.type) {
-    case 'UpdateCommandDispatched':
-      return withDispatch(state, event.data.messageId, event.data.dispatchedAt);
     case 'UpdateReceived':
       return withReport(state, event.data, 'received');
     case 'UpdatePhaseReported': {
@@ -193,14 +176,8 @@ export function evolveUpdateJob(state: UpdateJobState, event: UpdateJobEvent): U
         finishedAt: event.data.at,
         rollback: { reason: event.data.reason },
       };
-    case 'UpdateTimedOut':
-      return { ...state, status: 'TimedOut', finishedAt: event.data.at };
-    case 'UpdateCancelled':
-      return { ...state, status: 'Cancelled', finishedAt: event.data.at };
-    case 'CancelAcknowledged':
-      return withReportSeq(state, event.data.seq, event.data.at, event.data.phase as UpdatePhase);
-    case 'StatusReportIgnored':
-      return withIgnoredSeq(state, event.data.seq);
+    default:
+      return state;
   }
 }
 

@@ -1,5 +1,12 @@
-import type { StatusError, UpdatePhase } from '@opcfleet/contracts';
+import type { UpdatePhase } from '@opcfleet/contracts';
 import type { DomainEvent, IsoTimestamp } from '../../../shared/domain/domain-event';
+import type {
+  CancelAcknowledged,
+  CommandDispatchedData,
+  JobCancelledData,
+  ReportFacts,
+  StatusReportIgnored,
+} from '../../domain/job-lifecycle.events';
 
 /**
  * The events of stream `update-job/{tenantId}/{jobId}`. Their names and fields are stored for good:
@@ -22,22 +29,7 @@ export type UpdateRequested = DomainEvent<
   }
 >;
 
-/** The dispatcher published the command (QoS 1) on `topic`. Recorded once per publish. */
-export type UpdateCommandDispatched = DomainEvent<
-  'UpdateCommandDispatched',
-  { jobId: string; messageId: string; topic: string; dispatchedAt: IsoTimestamp }
->;
-
-/** Fields common to every event that comes from a device status report. */
-export interface ReportFacts {
-  jobId: string;
-  /** Per-job sequence number of the report (from 1): deduplication key with jobId. */
-  seq: number;
-  /** When the device made the report. */
-  at: IsoTimestamp;
-  /** Workload version running when the report was made. */
-  version?: string;
-}
+export type UpdateCommandDispatched = DomainEvent<'UpdateCommandDispatched', CommandDispatchedData>;
 
 export type UpdateReceived = DomainEvent<'UpdateReceived', ReportFacts>;
 
@@ -69,36 +61,7 @@ export type UpdateTimedOut = DomainEvent<
   { jobId: string; at: IsoTimestamp; lastPhase?: UpdatePhase }
 >;
 
-export type UpdateCancelled = DomainEvent<
-  'UpdateCancelled',
-  { jobId: string; at: IsoTimestamp; reason?: string }
->;
-
-/**
- * A report that arrived after the job ended, or that does not fit it: kept for auditors,
- * never applied. Shared by update and config jobs.
- */
-export type StatusReportIgnored = DomainEvent<
-  'StatusReportIgnored',
-  {
-    jobId: string;
-    seq: number;
-    phase: string;
-    at: IsoTimestamp;
-    reason: 'job_final' | 'wrong_job_kind';
-    error?: StatusError;
-  }
->;
-
-/**
- * The device confirmed it stopped a cancelled job (`cancelled`), or refused its command because
- * the cancel came first (`rejected` with code `cancelled`): the job stays Cancelled, and the
- * report is applied, not ignored. Shared by update and config jobs.
- */
-export type CancelAcknowledged = DomainEvent<
-  'CancelAcknowledged',
-  { jobId: string; seq: number; phase: string; at: IsoTimestamp; version?: string }
->;
+export type UpdateCancelled = DomainEvent<'UpdateCancelled', JobCancelledData>;
 
 export type UpdateJobEvent =
   | UpdateRequested

@@ -2,7 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '../../../clients/domain/client.decider';
 import { EventStreams } from '../../../event-sourcing/event-streams';
-import { endOf } from '../../domain/job';
+import { endOf } from '../../job-kinds';
 import { JobStreams } from '../../job-streams';
 import { openJobOnClient } from '../../open-job';
 import type { CommandContext } from '../../../shared/domain/domain-event';
