@@ -1,9 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EventBatch, EventStore, Subscription } from '@opcfleet/event-store';
 import {
   loadCheckpoint,
@@ -16,6 +11,7 @@ import type { JobState } from '../jobs/domain/job-kind';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
 import { APP_LOGGER } from '../observability/app-logger';
 import { ServiceMetrics } from '../observability/service-metrics';
+import type { Worker } from '../shared/worker';
 import {
   JOB_STREAM_PREFIXES,
   jobOfStream,
@@ -83,7 +79,8 @@ export const checkpointSchemaOf = (store: EventStore) =>
  * measures the projection lag and feeds the SSE stream.
  */
 @Injectable()
-export class ReadModelProjection implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ReadModelProjection implements Worker {
+  readonly name = 'read-models';
   private subscription: Subscription | undefined;
   private checkpointStoredAt = 0;
 
@@ -95,7 +92,7 @@ export class ReadModelProjection implements OnApplicationBootstrap, OnApplicatio
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async start(): Promise<void> {
     this.subscription = subscribeReadModels(
       this.store,
       this.dataSource,
@@ -110,7 +107,7 @@ export class ReadModelProjection implements OnApplicationBootstrap, OnApplicatio
     return this.subscription?.caughtUp() ?? Promise.resolve();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async stop(): Promise<void> {
     await this.subscription?.stop();
     this.feed.complete();
   }

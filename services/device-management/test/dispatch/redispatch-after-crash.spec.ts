@@ -87,10 +87,10 @@ describe('CommandDispatcher after a crash between PUBACK and the recorded dispat
       throw new Error('database gone');
     });
     await first.bus.start();
-    first.dispatcher.start();
+    await first.dispatcher.start();
     await eventually(() => device.commandsFor(jobId).length === 1 && recordAttempts > 0);
     await first.dispatcher.stop();
-    await first.bus.close();
+    await first.bus.stop();
 
     const recorded: RecordCommandDispatched[] = [];
     const second = dispatcherWith(async (command) => {
@@ -98,7 +98,7 @@ describe('CommandDispatcher after a crash between PUBACK and the recorded dispat
       return { outcome: 'recorded' };
     });
     await second.bus.start();
-    second.dispatcher.start();
+    await second.dispatcher.start();
     try {
       await eventually(() => device.commandsFor(jobId).length === 2 && recorded.length === 1);
       const [sent, again] = device.commandsFor(jobId);
@@ -106,7 +106,7 @@ describe('CommandDispatcher after a crash between PUBACK and the recorded dispat
       expect(recorded[0]).toMatchObject({ jobId, messageId: sent.command.messageId });
     } finally {
       await second.dispatcher.stop();
-      await second.bus.close();
+      await second.bus.stop();
       await device.disconnect();
     }
   });

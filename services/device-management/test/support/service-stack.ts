@@ -11,7 +11,6 @@ import { RequestConfigChange } from '../../src/jobs/config/request-config-change
 import { EVENT_STORE } from '../../src/event-sourcing/event-store.token';
 import { BrokerHealth } from '../../src/messaging/broker-health';
 import { loadMessagingConfig } from '../../src/messaging/messaging.config';
-import { MessagingModule } from '../../src/messaging/messaging.module';
 import type { CommandContext } from '../../src/shared/domain/domain-event';
 import { configJobStream, updateJobStream } from '../../src/shared/domain/stream-names';
 import { RequestUpdate } from '../../src/jobs/update/request-update/request-update.command';
@@ -41,7 +40,7 @@ export interface StackJob {
 
 /**
  * The command side and the MQTT side of the service on a real database and broker, with the
- * real handlers and the real MessagingModule (configured from the environment like in
+ * real handlers and the real MQTT side (configured from the environment like in
  * production). Logs go to `logs` so tests can check what was said.
  */
 export class ServiceStack {
@@ -50,7 +49,7 @@ export class ServiceStack {
     readonly logs: Array<Record<string, unknown>>,
   ) {}
 
-  /** The production composition (createApp + MessagingModule), initialised but not listening. */
+  /** The production composition (createApp with the MQTT side), initialised but not listening. */
   static async start(settings: StackSettings): Promise<ServiceStack> {
     const memory = settings.logger ? undefined : memoryLogger();
     const logger = settings.logger ?? memory!.logger;
@@ -65,9 +64,7 @@ export class ServiceStack {
       MQTT_PUBACK_TIMEOUT_SECONDS: '2',
       ...settings.env,
     };
-    const app = await createApp(loadAppConfig(env), logger, [
-      MessagingModule.forRoot({ logger, config: loadMessagingConfig(env) }),
-    ]);
+    const app = await createApp(loadAppConfig(env), logger, loadMessagingConfig(env));
     await app.init();
     return new ServiceStack(app, lines);
   }

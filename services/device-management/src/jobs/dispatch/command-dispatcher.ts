@@ -4,8 +4,10 @@ import {
   RecordCommandDispatched,
   type RecordCommandDispatchedResult,
 } from './record-command-dispatched.command';
-import { backoffDelay, InterruptibleSleep } from '../../messaging/backoff';
 import { BrokerUnavailableError, type MessageBus } from '../../messaging/message-bus';
+import type { CommandSender } from '../../shared/command-sender';
+import { retry, RetryStopped } from '../../shared/retry';
+import type { Worker } from '../../shared/worker';
 import type { MessagingMetrics } from '../../messaging/messaging.metrics';
 import type { CommitListener, CommittedEvent } from '../../event-sourcing/local-commits';
 import type { JobKind } from '../../shared/domain/domain-event';
@@ -14,11 +16,6 @@ import { foldJob, jobKind } from '../job-kinds';
 import { buildCancelCommand, isJobCancel, type CancelJobCommand } from './cancel-command';
 import { RecentIds } from './recent-ids';
 import { buildJobCommand, isJobRequest, type JobCommand } from './job-command';
-
-/** The part of @nestjs/cqrs's CommandBus the messaging side uses (a fake in unit tests). */
-export interface CommandSender {
-  execute(command: object): Promise<unknown>;
-}
 
 export interface CommandDispatcherOptions {
   /** Durable subscription name: its checkpoint is where a restart resumes. */
@@ -60,8 +57,6 @@ type DeviceCommand = Pick<JobCommand, 'topic' | 'jobId' | 'messageId' | 'correla
 /** Why a command is being sent: the first time, or again because its job went quiet. */
 type DispatchReason = 'requested' | 'nudge';
 
-class DispatcherStopped extends Error {}
-
 /**
  * Dispatches published and not yet recorded, before publishing waits for recording. Recording
  * may lag in a burst (the job shows Dispatched a little later); publishing should not.
@@ -90,10 +85,11 @@ const MAX_EARLY_PUBLISHES = 10_000;
  * retried while the broker is down, before the checkpoint moves past it. A job cancelled
  * before its command left is not sent at all, and needs no cancel.
  */
-export class CommandDispatcher {
+export class CommandDispatcher implements Worker {
+  readonly name = 'dispatch';
   private subscription: Subscription | undefined;
-  private stopped = false;
-  private readonly sleep = new InterruptibleSleep();
+  /** Aborted by stop: retries end, and nothing new is published. */
+  private stopping = new AbortController();
   /** Recording of published batches, in order; each link ends by storing its checkpoint. */
   private recording: Promise<void> = Promise.resolve();
   private unrecorded = 0;
@@ -123,8 +119,8 @@ export class CommandDispatcher {
     return this.options.subscriptionName ?? 'command-dispatcher';
   }
 
-  start(): void {
-    this.stopped = false;
+  async start(): Promise<void> {
+    this.stopping = new AbortController();
     const checkpointer = this.options.checkpointer;
     this.subscription = this.store.subscribe(
       {
@@ -156,9 +152,8 @@ export class CommandDispatcher {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stopping.abort();
     this.stopListening?.();
-    this.sleep.wake();
     await Promise.all(this.publishedEarly.values());
     this.publishedEarly.clear();
     await this.subscription?.stop();
@@ -172,7 +167,7 @@ export class CommandDispatcher {
    * that runs the dispatch subscription nudges; false elsewhere, or when the job moved on.
    */
   async nudge(job: JobRef): Promise<boolean> {
-    if (this.stopped || !this.subscription?.active) return false;
+    if (this.stopping.signal.aborted || !this.subscription?.active) return false;
     return (await this.publishJob(job, 'nudge', undefined, 'once')) !== undefined;
   }
 
@@ -235,7 +230,7 @@ export class CommandDispatcher {
    */
   private publishEarly(events: readonly CommittedEvent[]): void {
     // A standby replica leaves its requests to the one running the subscription.
-    if (!this.live || this.stopped || !this.subscription?.active) return;
+    if (!this.live || this.stopping.signal.aborted || !this.subscription?.active) return;
     for (const event of events) {
       // Only a job's opening append holds its whole stream, from which its state is known.
       if (!isJobRequest(event) || event.revision !== 0) continue;
@@ -397,30 +392,29 @@ export class CommandDispatcher {
    * Retries `work` with capped back-off until it succeeds or the dispatcher stops; stopping
    * leaves the checkpoint where it was, so the next start replays (and re-publishes) the rest.
    */
-  private async untilDone(what: string, log: Logger, work: () => Promise<void>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if (this.stopped) throw new DispatcherStopped(`stopped before it could ${what}`);
-        const delay = backoffDelay(attempt, this.options.maxBackoffMs);
-        log.warn({ err: error, attempt, retryInMs: delay }, `could not ${what}, retrying`);
-        await this.sleep.sleep(delay);
-      }
-    }
+  private untilDone(what: string, log: Logger, work: () => Promise<void>): Promise<void> {
+    return retry(work, {
+      // The database away, or anything else: this fact must be stored before the checkpoint.
+      classify: () => 'outage',
+      maxBackoffMs: this.options.maxBackoffMs,
+      signal: this.stopping.signal,
+      onRetry: ({ error, attempt, delayMs }) =>
+        log.warn({ err: error, attempt, retryInMs: delayMs }, `could not ${what}, retrying`),
+    });
   }
 
   /** True once acknowledged; false when `stillWanted` says, before a retry, not to send it. */
-  private async publishUntilAcknowledged(
+  private publishUntilAcknowledged(
     command: DeviceCommand,
     log: Logger,
     attempts: 'once' | 'until-acknowledged',
     stillWanted?: () => Promise<boolean>,
   ): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
-      if (this.stopped) throw new DispatcherStopped('dispatcher stopped before the PUBACK');
-      if (attempt > 0 && stillWanted && !(await stillWanted())) return false;
-      try {
+    const stopping = this.stopping.signal;
+    return retry(
+      async (attempt) => {
+        if (stopping.aborted) throw new RetryStopped(undefined);
+        if (attempt > 0 && stillWanted && !(await stillWanted())) return false;
         await this.bus.publish({
           topic: command.topic,
           payload: JSON.stringify(command.envelope),
@@ -429,16 +423,19 @@ export class CommandDispatcher {
           userProperties: { jobId: command.jobId, messageId: command.messageId },
         });
         return true;
-      } catch (error) {
-        if (!(error instanceof BrokerUnavailableError) || attempts === 'once') throw error;
-        const delay = backoffDelay(attempt, this.options.maxBackoffMs);
-        log.warn(
-          { err: error.message, attempt, retryInMs: delay },
-          'broker unavailable, will retry',
-        );
-        await this.sleep.sleep(delay);
-      }
-    }
+      },
+      {
+        classify: (error) => (error instanceof BrokerUnavailableError ? 'outage' : 'fatal'),
+        maxOutageRetries: attempts === 'once' ? 0 : Infinity,
+        maxBackoffMs: this.options.maxBackoffMs,
+        signal: stopping,
+        onRetry: ({ error, attempt, delayMs }) =>
+          log.warn(
+            { err: (error as Error).message, attempt, retryInMs: delayMs },
+            'broker unavailable, will retry',
+          ),
+      },
+    );
   }
 }
 

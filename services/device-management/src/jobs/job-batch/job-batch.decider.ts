@@ -15,7 +15,7 @@ import type {
 } from '../../shared/domain/domain-event';
 import { clientStream, idName, jobKey } from '../../shared/domain/stream-names';
 import { decideJob, endOf, evolveJob, type Job, type JobEvent } from '../job-kinds';
-import type { IngestStatusReportResult } from '../../ingestion/ingest-status-report.command';
+import type { IngestStatusReportResult } from '../ingestion/ingest-status-report.command';
 import type { RecordCommandDispatchedResult } from '../dispatch/record-command-dispatched.command';
 
 /**

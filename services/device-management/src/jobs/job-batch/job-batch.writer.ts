@@ -15,7 +15,7 @@ import type { DomainEvent, JobKind } from '../../shared/domain/domain-event';
 import { jobStream } from '../../shared/domain/stream-names';
 import { JOB_KIND_DEFINITIONS, jobKind, type Job } from '../job-kinds';
 import { GroupCommit } from './group-commit';
-import type { IngestStatusReportResult } from '../../ingestion/ingest-status-report.command';
+import type { IngestStatusReportResult } from '../ingestion/ingest-status-report.command';
 import type { RecordCommandDispatchedResult } from '../dispatch/record-command-dispatched.command';
 import { JobStateCache, keyOf } from './job-state-cache';
 import {

@@ -1,21 +1,26 @@
 import type { EventStore, Subscription } from '@opcfleet/event-store';
 import type { Logger } from 'pino';
-import type { CommandSender } from '../dispatch/command-dispatcher';
+import type { CommandSender } from '../../shared/command-sender';
 import { TimeOutJob, type TimeOutJobResult } from './time-out-job.command';
 import { JOB_STREAM_PREFIXES, STREAM_PREFIX } from '../../shared/domain/stream-names';
+import type { Worker } from '../../shared/worker';
 import { JobDeadlines, type DueJob, type JobDeadlineSettings } from './job-deadlines';
 
 export interface JobTimeoutOptions extends JobDeadlineSettings {
   sweepIntervalMs: number;
 }
 
-/** Sends a quiet job's command again; false when this process does not dispatch right now. */
+/**
+ * Sends a quiet job's command again; false when this process does not dispatch right now. The
+ * dispatcher, when a broker is configured; without one nobody nudges.
+ */
 export interface JobNudger {
   nudge(job: Pick<DueJob, 'kind' | 'tenantId' | 'jobId'>): Promise<boolean>;
 }
 
 /**
- * What the service has received and not written yet. A job is quiet only if nothing about it
+ * What the service has received and not written yet (the status ingestor, when a broker is
+ * configured; without one nothing is held). A job is quiet only if nothing about it
  * waits here: while ingestion is behind, a job that looks quiet may simply not be read yet.
  */
 export interface IngestionBacklog {
@@ -33,7 +38,8 @@ export interface IngestionBacklog {
  * subscription never stores a checkpoint), then kept current by the same subscription. The
  * first sweep waits until that read has caught up, so no job is timed out on stale facts.
  */
-export class JobTimeoutWatcher {
+export class JobTimeoutWatcher implements Worker {
+  readonly name = 'job-timeouts';
   private readonly deadlines: JobDeadlines;
   private subscription: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -43,10 +49,9 @@ export class JobTimeoutWatcher {
   constructor(
     private readonly store: EventStore,
     private readonly commands: CommandSender,
-    private readonly nudger: JobNudger,
-    private readonly backlog: IngestionBacklog,
     private readonly logger: Logger,
     private readonly options: JobTimeoutOptions,
+    private readonly messaging: { nudger?: JobNudger; backlog?: IngestionBacklog } = {},
   ) {
     this.deadlines = new JobDeadlines(options);
   }
@@ -70,6 +75,11 @@ export class JobTimeoutWatcher {
     if (this.stopped) return;
     this.logger.info({ openJobs: this.deadlines.size }, 'job timeout watcher caught up');
     this.timer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs);
+  }
+
+  /** Resolves once every job and presence committed before the call is known. */
+  caughtUp(): Promise<void> {
+    return this.subscription?.caughtUp() ?? Promise.resolve();
   }
 
   /** Sends TimeOutJob for every job past its deadline; one sweep at a time. */
@@ -110,12 +120,13 @@ export class JobTimeoutWatcher {
   }
 
   private async nudge(now: Date): Promise<void> {
-    if (this.backlog.saturated()) return;
+    const { nudger, backlog } = this.messaging;
+    if (!nudger || backlog?.saturated()) return;
     for (const job of this.deadlines.dueForNudge(now)) {
-      if (this.backlog.holds(job.tenantId, job.jobId)) continue;
+      if (backlog?.holds(job.tenantId, job.jobId)) continue;
       const log = this.logOf(job);
       try {
-        if (!(await this.nudger.nudge(job))) return;
+        if (!(await nudger.nudge(job))) return;
         this.deadlines.nudged(job, now);
         log.info({ dueAt: job.deadline }, 'quiet job nudged: its command sent again');
       } catch (error) {

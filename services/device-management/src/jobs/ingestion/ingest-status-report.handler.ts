@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { IngestStatusReport, type IngestStatusReportResult } from './ingest-status-report.command';
-import { JobBatchWriter } from '../jobs/job-batch/job-batch.writer';
+import { JobBatchWriter } from '../job-batch/job-batch.writer';
 
 /**
  * Hands the report to the batch writer: the reports arriving together are stored together

@@ -1,14 +1,14 @@
 import { STATUS_REPORT_SCHEMA } from '@opcfleet/contracts';
 import { Registry } from 'prom-client';
-import { eventually, memoryLogger } from '../../test/support/memory-logger';
+import { eventually, memoryLogger } from '../../../test/support/memory-logger';
 import { IngestStatusReport } from './ingest-status-report.command';
 import type {
   BrokerStatus,
   IncomingMessage,
   MessageBus,
   MessageHandler,
-} from '../messaging/message-bus';
-import { MessagingMetrics } from '../messaging/messaging.metrics';
+} from '../../messaging/message-bus';
+import { MessagingMetrics } from '../../messaging/messaging.metrics';
 import { StatusIngestor } from './status-ingestor';
 
 /** A bus that hands messages straight to the subscribed handlers: the logic under test only. */

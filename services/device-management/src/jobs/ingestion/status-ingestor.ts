@@ -12,13 +12,15 @@ import type { Logger } from 'pino';
 import {
   RecordClientPresence,
   type RecordClientPresenceResult,
-} from '../clients/record-presence/record-presence.command';
-import type { CommandSender } from '../jobs/dispatch/command-dispatcher';
+} from '../../clients/record-presence/record-presence.command';
+import type { CommandSender } from '../../shared/command-sender';
 import { IngestStatusReport, type IngestStatusReportResult } from './ingest-status-report.command';
-import { backoffDelay, InterruptibleSleep } from '../messaging/backoff';
-import type { IncomingMessage, MessageBus } from '../messaging/message-bus';
-import type { MessagingMetrics } from '../messaging/messaging.metrics';
-import { clientKey, jobKey } from '../shared/domain/stream-names';
+import type { IncomingMessage, MessageBus } from '../../messaging/message-bus';
+import type { MessagingMetrics } from '../../messaging/messaging.metrics';
+import { clientKey, jobKey } from '../../shared/domain/stream-names';
+import { retry, RetryStopped } from '../../shared/retry';
+import type { Worker } from '../../shared/worker';
+import type { IngestionBacklog } from '../timeouts/job-timeout-watcher';
 import { KeyedWorkQueue } from './keyed-work-queue';
 
 export interface StatusIngestorOptions {
@@ -49,10 +51,11 @@ const firstErrors = (errors: FieldError[]) => errors.slice(0, 5);
  * the wrong schema or on a topic that is not a client's is dropped with one structured log
  * line; nothing a device sends can stop the ingestor.
  */
-export class StatusIngestor {
+export class StatusIngestor implements Worker, IngestionBacklog {
+  readonly name = 'status-ingest';
   private readonly queue: KeyedWorkQueue;
-  private readonly sleep = new InterruptibleSleep();
-  private stopped = false;
+  /** Aborted by stop: reports the database did not take are no longer retried. */
+  private stopping = new AbortController();
   private received = 0;
   /** Reports held and not written yet, per job. */
   private readonly heldPerJob = new Map<string, number>();
@@ -69,6 +72,7 @@ export class StatusIngestor {
 
   /** Registers the subscriptions; the bus sends them on every (re)connect. */
   async start(): Promise<void> {
+    this.stopping = new AbortController();
     const shareGroup = this.options.shareGroup;
     await this.bus.subscribe(fleetFilters.status, (m) => this.accept('status', m), { shareGroup });
     await this.bus.subscribe(fleetFilters.presence, (m) => this.accept('presence', m), {
@@ -86,10 +90,14 @@ export class StatusIngestor {
     return this.queue.size >= this.options.buffer / 2;
   }
 
+  /** Resolves once the messages held now are written (or dropped). */
+  caughtUp(): Promise<void> {
+    return this.queue.drain();
+  }
+
   /** Stops retrying and waits for the messages already accepted. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.sleep.wake();
+    this.stopping.abort();
     await this.queue.drain();
   }
 
@@ -206,22 +214,32 @@ export class StatusIngestor {
     work: () => Promise<T>,
   ): Promise<T | undefined> {
     const maxAttempts = this.options.maxAttempts ?? 8;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if (this.stopped || attempt >= maxAttempts) {
-          log.error({ err: error, attempt }, 'message could not be ingested, dropped');
-          this.metrics.messagesDropped.inc({ channel, reason: 'ingest_failed' });
-          return undefined;
-        }
-        const delay = backoffDelay(attempt, this.options.maxBackoffMs ?? 10_000);
-        log.warn(
-          { err: (error as Error).message, attempt, retryInMs: delay },
-          'ingest failed, retrying',
-        );
-        await this.sleep.sleep(delay);
-      }
+    let attempts = 0;
+    try {
+      return await retry(
+        () => {
+          attempts++;
+          return work();
+        },
+        {
+          classify: () => 'outage',
+          maxOutageRetries: maxAttempts - 1,
+          maxBackoffMs: this.options.maxBackoffMs ?? 10_000,
+          signal: this.stopping.signal,
+          onRetry: ({ error, delayMs }) =>
+            log.warn(
+              { err: (error as Error).message, attempt: attempts, retryInMs: delayMs },
+              'ingest failed, retrying',
+            ),
+        },
+      );
+    } catch (error) {
+      log.error(
+        { err: error instanceof RetryStopped ? error.lastError : error, attempt: attempts },
+        'message could not be ingested, dropped',
+      );
+      this.metrics.messagesDropped.inc({ channel, reason: 'ingest_failed' });
+      return undefined;
     }
   }
 

@@ -1,3 +1,4 @@
+import { Module } from '@nestjs/common';
 import { CancelRolloutHandler } from './cancel-rollout/cancel-rollout.handler';
 import { CancelRolloutHttpController } from './cancel-rollout/cancel-rollout.http.controller';
 import { GetRolloutHandler } from './get-rollout/get-rollout.handler';
@@ -9,15 +10,22 @@ import { RolloutStreams } from './rollout-streams';
 import { StartRolloutHandler } from './start-rollout/start-rollout.handler';
 import { StartRolloutHttpController } from './start-rollout/start-rollout.http.controller';
 
-/** What AppModule registers for rollouts. */
-export const ROLLOUT_CONTROLLERS = [
-  StartRolloutHttpController,
-  ListRolloutsHttpController,
-  GetRolloutHttpController,
-  CancelRolloutHttpController,
-];
-export const ROLLOUT_HANDLERS = {
-  commands: [StartRolloutHandler, CancelRolloutHandler],
-  queries: [GetRolloutHandler, ListRolloutsHandler],
-};
-export const ROLLOUT_PROVIDERS = [RolloutStreams, RolloutDriver];
+/** Rollouts: their use cases, and the driver (a worker) that opens their update jobs. */
+@Module({
+  controllers: [
+    StartRolloutHttpController,
+    ListRolloutsHttpController,
+    GetRolloutHttpController,
+    CancelRolloutHttpController,
+  ],
+  providers: [
+    RolloutStreams,
+    RolloutDriver,
+    StartRolloutHandler,
+    CancelRolloutHandler,
+    GetRolloutHandler,
+    ListRolloutsHandler,
+  ],
+  exports: [RolloutDriver],
+})
+export class RolloutsModule {}
