@@ -41,7 +41,7 @@ export class AppModule {
           logger,
         }),
         AuthModule.forRoot(config.auth),
-        MessagingModule.forRoot(messaging),
+        MessagingModule.forRoot(messaging, logger),
         ReadModelsModule,
         JobsModule,
         ClientsModule,

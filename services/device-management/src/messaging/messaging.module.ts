@@ -1,7 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { register } from 'prom-client';
-import { APP_LOGGER } from '../observability/app-logger';
 import { BrokerHealth } from './broker-health';
 import { MESSAGE_BUS } from './message-bus';
 import { MESSAGING_CONFIG, type MessagingConfig } from './messaging.config';
@@ -17,15 +16,14 @@ import { MqttMessageBus } from './mqtt-message-bus';
 @Global()
 @Module({})
 export class MessagingModule {
-  static forRoot(config: MessagingConfig | undefined): DynamicModule {
+  static forRoot(config: MessagingConfig | undefined, logger: Logger): DynamicModule {
     return {
       module: MessagingModule,
       providers: [
         { provide: MESSAGING_CONFIG, useValue: config },
         {
           provide: MqttMessageBus,
-          inject: [APP_LOGGER],
-          useFactory: (logger: Logger): MqttMessageBus | undefined => {
+          useFactory: (): MqttMessageBus | undefined => {
             if (config) return new MqttMessageBus(config.mqtt, logger.child({ component: 'mqtt' }));
             logger.warn('MQTT_URL is not set: commands are not dispatched, reports not ingested');
             return undefined;

@@ -1,6 +1,5 @@
 import type { ConfigPhase, ConfigStatusReport } from '@opcfleet/contracts';
 import { DomainError } from '../../../shared/domain/domain-error';
-import type { IsoTimestamp } from '../../../shared/domain/domain-event';
 import {
   decideLifecycle,
   evolveLifecycle,
@@ -8,6 +7,7 @@ import {
   withReportSeq,
   type JobLifecycleCommand,
   type JobLifecycleRules,
+  type JobTrack,
 } from '../../domain/job-lifecycle';
 import type { ConfigChangeRequested, ConfigJobEvent } from './config-job.events';
 
@@ -21,16 +21,10 @@ export const FINAL_CONFIG_STATUSES: readonly ConfigJobStatus[] = [
   'Cancelled',
 ];
 
-export interface ConfigJob {
+export interface ConfigJob extends JobTrack {
   request: ConfigChangeRequested['data'];
   status: ConfigJobStatus;
   phase?: ConfigPhase;
-  lastSeq: number;
-  seenSeqs: number[];
-  dispatchedMessageIds: string[];
-  dispatchedAt?: IsoTimestamp;
-  startedAt?: IsoTimestamp;
-  finishedAt?: IsoTimestamp;
   failure?: { reason: string; code?: string; fieldErrors?: { path: string; message: string }[] };
 }
 

@@ -1,6 +1,5 @@
 import type { UpdatePhase, UpdateStatusReport } from '@opcfleet/contracts';
 import { DomainError } from '../../../shared/domain/domain-error';
-import type { IsoTimestamp } from '../../../shared/domain/domain-event';
 import {
   decideLifecycle,
   evolveLifecycle,
@@ -8,6 +7,7 @@ import {
   withReportSeq,
   type JobLifecycleCommand,
   type JobLifecycleRules,
+  type JobTrack,
 } from '../../domain/job-lifecycle';
 import type { ReportFacts } from '../../domain/job-lifecycle.events';
 import type { UpdateJobEvent, UpdateRequested } from './update-job.events';
@@ -33,18 +33,10 @@ export const FINAL_UPDATE_STATUSES: readonly UpdateJobStatus[] = [
 /** Phases after which the device has begun to swap containers: too late to cancel. */
 const PHASES_BEFORE_SWAP: readonly UpdatePhase[] = ['received', 'pulling', 'pulled'];
 
-export interface UpdateJob {
+export interface UpdateJob extends JobTrack {
   request: UpdateRequested['data'];
   status: UpdateJobStatus;
-  /** Phase of the report with the highest seq: out-of-order reports never move it back. */
   phase?: UpdatePhase;
-  lastSeq: number;
-  /** Every seq already ingested (applied or ignored): the deduplication set. */
-  seenSeqs: number[];
-  dispatchedMessageIds: string[];
-  dispatchedAt?: IsoTimestamp;
-  startedAt?: IsoTimestamp;
-  finishedAt?: IsoTimestamp;
   reportedVersion?: string;
   progress?: { bytes: number; totalBytes?: number; percent?: number };
   failure?: { reason: string; code: string };
