@@ -1,31 +1,33 @@
 import { NestFactory } from '@nestjs/core';
-import type { DynamicModule, INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app.config';
+import type { MessagingConfig } from './messaging/messaging.config';
 import { requestLogging } from './http/request-logging';
 import { ServiceMetrics } from './observability/service-metrics';
 
 /**
  * Builds the HTTP application around AppModule: structured request logs carrying the
- * correlation id, request metrics, the OpenAPI document at /docs. `extraImports` lets main.ts
- * add the MessagingModule. Call `listen` on the result.
+ * correlation id, request metrics, the OpenAPI document at /docs. Without `messaging` (no
+ * MQTT_URL) nothing is dispatched or ingested; jobs still time out. Call `listen` on the result.
  */
 export async function createApp(
   config: AppConfig,
   logger: Logger,
-  extraImports: NonNullable<DynamicModule['imports']> = [],
+  messaging?: MessagingConfig,
 ): Promise<INestApplication> {
-  const root = AppModule.forRoot(config, logger);
-  root.imports = [...(root.imports ?? []), ...extraImports];
-  const app = await NestFactory.create<NestExpressApplication>(root, {
-    logger: false,
-    abortOnError: false,
-    // Bodies are read by JsonBodyInterceptor: JSON only, with the limits of each route.
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, logger, messaging),
+    {
+      logger: false,
+      abortOnError: false,
+      // Bodies are read by JsonBodyInterceptor: JSON only, with the limits of each route.
+      bodyParser: false,
+    },
+  );
   app.use(requestLogging(logger, app.get(ServiceMetrics)));
   const document = SwaggerModule.createDocument(
     app,

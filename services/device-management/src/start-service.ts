@@ -8,7 +8,6 @@ import { loadAppConfig } from './config/app.config';
 import { provideInfrastructure, type Infrastructure } from './embedded/embedded-infrastructure';
 import { LocalCommits } from './event-sourcing/local-commits';
 import { loadMessagingConfig } from './messaging/messaging.config';
-import { MessagingModule } from './messaging/messaging.module';
 import { createAppLogger } from './observability/app-logger';
 
 /** Tenant of the development token printed at start-up. */
@@ -58,7 +57,7 @@ export async function startService(
     const config = loadAppConfig(env, { databaseUrl: infrastructure.databaseUrl });
     const messaging = loadMessagingConfig(env);
     const logger = createAppLogger(config.logLevel);
-    app = await createApp(config, logger, [MessagingModule.forRoot({ logger, config: messaging })]);
+    app = await createApp(config, logger, messaging);
     const broker = infrastructure.embeddedBroker;
     if (broker) {
       broker.acceptDevices(app.get(DeviceCredentialStore));

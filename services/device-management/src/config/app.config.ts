@@ -4,6 +4,8 @@ import { z } from 'zod';
  * Settings of the HTTP/command side, read from the environment once at start-up and passed
  * in: nothing else reads process.env. A wrong value stops the start naming the variable.
  */
+const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
+
 const appEnvSchema = z
   .object({
     /** Absent: main.ts starts the embedded PGlite and fills it in. */
@@ -26,6 +28,13 @@ const appEnvSchema = z
     JWT_AUDIENCE: z.string().min(1).optional(),
     /** Longest token lifetime taken (exp - iat); tokens without exp are refused. */
     JWT_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(86_400),
+    /** A job with no report for this long is timed out (with or without a broker). */
+    JOB_REPORT_TIMEOUT_SECONDS: seconds(15 * 60),
+    JOB_TIMEOUT_SWEEP_SECONDS: seconds(5),
+    /** A job sent to an online device and quiet for this long gets its command again. */
+    JOB_NUDGE_AFTER_SECONDS: seconds(20),
+    /** Nudges of a job that stays quiet back off (doubling) up to this interval. */
+    JOB_NUDGE_MAX_INTERVAL_SECONDS: seconds(300),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -43,12 +52,21 @@ export interface AuthConfig {
   maxLifetimeSeconds: number;
 }
 
+/** When jobs time out and when quiet ones are nudged (jobs/timeouts). */
+export interface JobTimeoutConfig {
+  timeoutMs: number;
+  sweepIntervalMs: number;
+  nudgeAfterMs: number;
+  maxNudgeIntervalMs: number;
+}
+
 export interface AppConfig {
   databaseUrl: string;
   databasePoolMax: number;
   eventStoreSchema: string;
   http: { host: string; port: number };
   auth: AuthConfig;
+  jobTimeouts: JobTimeoutConfig;
   logLevel: string;
 }
 
@@ -87,6 +105,12 @@ export function loadAppConfig(
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       maxLifetimeSeconds: e.JWT_MAX_LIFETIME_SECONDS,
+    },
+    jobTimeouts: {
+      timeoutMs: e.JOB_REPORT_TIMEOUT_SECONDS * 1000,
+      sweepIntervalMs: e.JOB_TIMEOUT_SWEEP_SECONDS * 1000,
+      nudgeAfterMs: e.JOB_NUDGE_AFTER_SECONDS * 1000,
+      maxNudgeIntervalMs: e.JOB_NUDGE_MAX_INTERVAL_SECONDS * 1000,
     },
     logLevel: e.LOG_LEVEL,
   };

@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { projectEvents, rowWritesAfter } from '../read-models/read-model.projector';
 import type { CommandContext, DomainEvent } from '../shared/domain/domain-event';
 import { DomainError } from '../shared/domain/domain-error';
+import { retry } from '../shared/retry';
 import { EVENT_STORE } from './event-store.token';
 import { LocalCommits, type CommittedEvent } from './local-commits';
 
@@ -278,18 +279,19 @@ function project(query: SqlQuery, append: StreamAppend, lastRevision: number): P
  * may also `return retryOnConflict.again()` after repairing the state it loaded.
  */
 export async function retryOnConflict<T>(attempt: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!(error instanceof WrongExpectedRevisionError || error instanceof Retry)) throw error;
-      if (i >= attempts) {
-        throw new DomainError(
-          'concurrency_conflict',
-          `too many concurrent changes to ${error instanceof Retry ? 'the stream' : error.streamName}; try again`,
-        );
-      }
-    }
+  const isConflict = (error: unknown) =>
+    error instanceof WrongExpectedRevisionError || error instanceof Retry;
+  try {
+    return await retry(attempt, {
+      classify: (error) => (isConflict(error) ? 'conflict' : 'fatal'),
+      maxConflicts: attempts,
+    });
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+    throw new DomainError(
+      'concurrency_conflict',
+      `too many concurrent changes to ${error instanceof Retry ? 'the stream' : (error as WrongExpectedRevisionError).streamName}; try again`,
+    );
   }
 }
 

@@ -5,6 +5,7 @@ import { EVENT_STORE } from '../event-sourcing/event-store.token';
 import { notFound } from '../shared/domain/domain-error';
 import type { JobKind } from '../shared/domain/domain-event';
 import { jobStream } from '../shared/domain/stream-names';
+import { JOB_KIND_DEFINITIONS } from './job-kinds';
 
 /** One stored event as auditors read it. */
 export class JobEventDto {
@@ -30,7 +31,7 @@ export class JobHistory {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async read(tenantId: string, jobId: string): Promise<{ kind: JobKind; events: RecordedEvent[] }> {
-    for (const kind of ['update', 'config'] as const) {
+    for (const { kind } of JOB_KIND_DEFINITIONS) {
       // Another tenant's job is not found under this tenant's name: answered like a missing one.
       const events = await this.store.readStream(jobStream(kind, tenantId, jobId));
       if (events.length > 0) return { kind, events };

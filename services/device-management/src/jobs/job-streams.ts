@@ -1,19 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { foldConfigJob, type ConfigJob } from '../config-jobs/domain/config-job.decider';
-import type { ConfigJobEvent } from '../config-jobs/domain/config-job.events';
 import { EventStreams, retryOnConflict, type LoadedStream } from '../event-sourcing/event-streams';
 import { decideClient, foldClient } from '../clients/domain/client.decider';
 import type { ClientEvent } from '../clients/domain/client.events';
 import { deterministicId } from '../shared/domain/deterministic-id';
-import type { CommandContext, IsoTimestamp, JobKind } from '../shared/domain/domain-event';
+import type {
+  CommandContext,
+  DomainEvent,
+  IsoTimestamp,
+  JobKind,
+} from '../shared/domain/domain-event';
 import { clientStream, idName, jobStream } from '../shared/domain/stream-names';
-import { foldUpdateJob, type UpdateJob } from '../update-jobs/domain/update-job.decider';
-import type { UpdateJobEvent } from '../update-jobs/domain/update-job.events';
-import { endOf, evolveJob } from './domain/job';
+import type { JobState } from './domain/job-kind';
+import {
+  endOf,
+  evolveJob,
+  jobKind,
+  JOB_KIND_DEFINITIONS,
+  type Job,
+  type JobEvent,
+} from './job-kinds';
 
-export type LoadedJob =
-  | ({ kind: 'update'; streamName: string } & LoadedStream<UpdateJob>)
-  | ({ kind: 'config'; streamName: string } & LoadedStream<ConfigJob>);
+export type LoadedJob = Job & { streamName: string } & Omit<LoadedStream<unknown>, 'state'>;
 
 /** Loads jobs of either kind and keeps the client stream in step with their ends. */
 @Injectable()
@@ -21,31 +28,18 @@ export class JobStreams {
   constructor(private readonly streams: EventStreams) {}
 
   /**
-   * The tenant's job with this id, trying `preferred` kind first; undefined when neither stream
+   * The tenant's job with this id, trying `preferred` kind first; undefined when no kind's stream
    * exists. Another tenant's job is never found: the tenant is part of the stream's name.
    */
-  async load(
-    tenantId: string,
-    jobId: string,
-    preferred: JobKind = 'update',
-  ): Promise<LoadedJob | undefined> {
-    for (const kind of preferred === 'update'
-      ? (['update', 'config'] as const)
-      : (['config', 'update'] as const)) {
+  async load(tenantId: string, jobId: string, preferred?: JobKind): Promise<LoadedJob | undefined> {
+    const kinds = JOB_KIND_DEFINITIONS.map(({ kind }) => kind);
+    for (const kind of new Set(preferred ? [preferred, ...kinds] : kinds)) {
       const streamName = jobStream(kind, tenantId, jobId);
-      if (kind === 'update') {
-        const loaded = await this.streams.load<UpdateJob | null, UpdateJobEvent>(
-          streamName,
-          foldUpdateJob,
-        );
-        if (loaded.state) return { ...loaded, state: loaded.state, kind, streamName };
-      } else {
-        const loaded = await this.streams.load<ConfigJob | null, ConfigJobEvent>(
-          streamName,
-          foldConfigJob,
-        );
-        if (loaded.state) return { ...loaded, state: loaded.state, kind, streamName };
-      }
+      const loaded = await this.streams.load<JobState | null, DomainEvent>(
+        streamName,
+        jobKind(kind).fold,
+      );
+      if (loaded.state) return { ...loaded, state: loaded.state, kind, streamName } as LoadedJob;
     }
     return undefined;
   }
@@ -56,7 +50,7 @@ export class JobStreams {
    */
   async appendToJob(
     job: LoadedJob,
-    events: readonly (UpdateJobEvent | ConfigJobEvent)[],
+    events: readonly JobEvent[],
     options: { context: CommandContext; eventIds?: string[]; at: IsoTimestamp },
   ): Promise<void> {
     if (events.length === 0) return;

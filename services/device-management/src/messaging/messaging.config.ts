@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 
 /**
- * Settings of the MQTT side of the service, read from the environment once at start-up.
+ * Settings of the MQTT side of the service (the job time-outs are in config/app.config.ts: they
+ * run without a broker too), read from the environment once at start-up.
  * A wrong value stops the start with a message naming the variable.
  */
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
@@ -47,13 +48,6 @@ export const messagingEnvSchema = z.object({
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(1024),
   /** Messages held before the packet loop waits (each is acknowledged to the broker when held). */
   INGEST_BUFFER: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
-  /** A job with no report for this long is timed out. */
-  JOB_REPORT_TIMEOUT_SECONDS: seconds(15 * 60),
-  JOB_TIMEOUT_SWEEP_SECONDS: seconds(5),
-  /** A job sent to an online device and quiet for this long gets its command again. */
-  JOB_NUDGE_AFTER_SECONDS: seconds(20),
-  /** Nudges of a job that stays quiet back off (doubling) up to this interval. */
-  JOB_NUDGE_MAX_INTERVAL_SECONDS: seconds(300),
 });
 
 export type MessagingEnv = z.infer<typeof messagingEnvSchema>;
@@ -76,10 +70,6 @@ export interface MessagingConfig {
   dispatchMaxBackoffMs: number;
   ingestConcurrency: number;
   ingestBuffer: number;
-  jobReportTimeoutMs: number;
-  jobTimeoutSweepMs: number;
-  jobNudgeAfterMs: number;
-  jobNudgeMaxIntervalMs: number;
 }
 
 export function loadMessagingConfig(env: NodeJS.ProcessEnv = process.env): MessagingConfig {
@@ -109,10 +99,6 @@ export function loadMessagingConfig(env: NodeJS.ProcessEnv = process.env): Messa
     dispatchMaxBackoffMs: e.DISPATCH_MAX_BACKOFF_SECONDS * 1000,
     ingestConcurrency: e.INGEST_CONCURRENCY,
     ingestBuffer: Math.max(e.INGEST_BUFFER, e.INGEST_CONCURRENCY),
-    jobReportTimeoutMs: e.JOB_REPORT_TIMEOUT_SECONDS * 1000,
-    jobTimeoutSweepMs: e.JOB_TIMEOUT_SWEEP_SECONDS * 1000,
-    jobNudgeAfterMs: e.JOB_NUDGE_AFTER_SECONDS * 1000,
-    jobNudgeMaxIntervalMs: e.JOB_NUDGE_MAX_INTERVAL_SECONDS * 1000,
   };
 }
 

@@ -12,6 +12,7 @@ import {
   type ProtocolName,
   type SubscribeOptions,
 } from './message-bus';
+import type { Worker } from '../shared/worker';
 import { sharedFilter, topicMatches } from './topic-filter';
 
 interface Route {
@@ -33,7 +34,8 @@ const CONNECT_TIMEOUT_MS = 5000;
  * 3.1.1 otherwise (aedes); reconnects on its own and restores every subscription; keeps a
  * persistent session so that reports sent while the service restarts wait in the broker.
  */
-export class MqttMessageBus implements MessageBus {
+export class MqttMessageBus implements MessageBus, Worker {
+  readonly name = 'mqtt';
   private client: MqttClient | undefined;
   private protocol: ProtocolName | undefined;
   private lastError: string | undefined;
@@ -170,7 +172,12 @@ export class MqttMessageBus implements MessageBus {
     };
   }
 
-  async close(): Promise<void> {
+  /** Nothing to catch up with: what it receives goes to its handlers at once. */
+  caughtUp(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
     if (client) await client.endAsync();

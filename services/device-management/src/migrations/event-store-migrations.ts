@@ -2,6 +2,7 @@ import { InvalidEventStoreInputError, type EventStore } from '@opcfleet/event-st
 import type { Logger } from 'pino';
 import { deterministicId } from '../shared/domain/deterministic-id';
 import { idName } from '../shared/domain/stream-names';
+import { retry } from '../shared/retry';
 import { migrateStreamNamesV2 } from './stream-names-v2/stream-names-v2.migration';
 
 /**
@@ -41,10 +42,10 @@ export async function migrateEventStore(
 ): Promise<{ readModelsStale: boolean }> {
   let readModelsStale = false;
   for (const migration of MIGRATIONS) {
-    for (let attempt = 1; ; attempt++) {
-      if (await applied(store, migration.name)) break;
-      const log = logger.child({ migration: migration.name });
-      try {
+    const log = logger.child({ migration: migration.name });
+    await retry(
+      async () => {
+        if (await applied(store, migration.name)) return;
         log.info('migrating the event store');
         const { counts, readModelsStale: stale } = await migration.run(store, log);
         await store.appendToStream(MIGRATIONS_STREAM, [
@@ -57,12 +58,18 @@ export async function migrateEventStore(
         ]);
         log.info(counts, 'event store migrated');
         readModelsStale ||= stale;
-        break;
-      } catch (error) {
-        if (!(error instanceof InvalidEventStoreInputError) || attempt >= 3) throw error;
-        log.warn({ err: error.message, attempt }, 'migration raced another process; again');
-      }
-    }
+      },
+      {
+        // Refused because another process renamed first: it runs again and finds the work done.
+        classify: (error) => (error instanceof InvalidEventStoreInputError ? 'conflict' : 'fatal'),
+        maxConflicts: 3,
+        onRetry: ({ error, attempt }) =>
+          log.warn(
+            { err: (error as Error).message, attempt: attempt + 1 },
+            'migration raced another process; again',
+          ),
+      },
+    );
   }
   return { readModelsStale };
 }

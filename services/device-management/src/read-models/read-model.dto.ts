@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { ConfigJob } from '../config-jobs/domain/config-job.decider';
+import type { JobState } from '../jobs/domain/job-kind';
+import { jobKind } from '../jobs/job-kinds';
 import type { JobKind } from '../shared/domain/domain-event';
-import type { UpdateJob } from '../update-jobs/domain/update-job.decider';
 import type { ClientView } from './read-model.entities';
 
 export class JobFailureDto {
@@ -33,8 +33,8 @@ export class JobDto {
   @ApiPropertyOptional() finishedAt?: string;
 }
 
-export function toJobDto(kind: JobKind, state: UpdateJob | ConfigJob): JobDto {
-  const common = {
+export function toJobDto(kind: JobKind, state: JobState): JobDto {
+  return {
     jobId: state.request.jobId,
     kind,
     clientId: state.request.clientId,
@@ -45,20 +45,7 @@ export function toJobDto(kind: JobKind, state: UpdateJob | ConfigJob): JobDto {
     ...(state.startedAt ? { startedAt: state.startedAt } : {}),
     ...(state.finishedAt ? { finishedAt: state.finishedAt } : {}),
     ...(state.failure ? { failure: state.failure } : {}),
-  };
-  if (kind === 'config') {
-    return { ...common, configVersion: (state as ConfigJob).request.version };
-  }
-  const update = state as UpdateJob;
-  return {
-    ...common,
-    targetVersion: update.request.targetVersion,
-    image: update.request.image,
-    ...(update.request.imageDigest ? { imageDigest: update.request.imageDigest } : {}),
-    ...(update.request.fromVersion ? { fromVersion: update.request.fromVersion } : {}),
-    ...(update.reportedVersion ? { reportedVersion: update.reportedVersion } : {}),
-    ...(update.rollback ? { rollback: update.rollback } : {}),
-    ...(update.progress ? { progress: update.progress } : {}),
+    ...jobKind(kind).details(state),
   };
 }
 

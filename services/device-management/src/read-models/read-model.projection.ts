@@ -1,9 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EventBatch, EventStore, Subscription } from '@opcfleet/event-store';
 import {
   loadCheckpoint,
@@ -12,13 +7,18 @@ import {
 } from '@opcfleet/event-store/postgres/checkpoints';
 import type { Logger } from 'pino';
 import { DataSource, In } from 'typeorm';
-import type { ConfigJob } from '../config-jobs/domain/config-job.decider';
+import type { JobState } from '../jobs/domain/job-kind';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
 import { APP_LOGGER } from '../observability/app-logger';
 import { ServiceMetrics } from '../observability/service-metrics';
-import { jobOfStream, jobStream, STREAM_PREFIX } from '../shared/domain/stream-names';
+import type { Worker } from '../shared/worker';
+import {
+  JOB_STREAM_PREFIXES,
+  jobOfStream,
+  jobStream,
+  STREAM_PREFIX,
+} from '../shared/domain/stream-names';
 import type { JobKind } from '../shared/domain/domain-event';
-import type { UpdateJob } from '../update-jobs/domain/update-job.decider';
 import { JobChangeFeed } from './job-change-feed';
 import { toJobDto } from './read-model.dto';
 import { JobView, READ_MODEL_SCHEMA } from './read-model.entities';
@@ -26,11 +26,7 @@ import { projectEvents } from './read-model.projector';
 
 export const READ_MODEL_SUBSCRIPTION = 'read-models';
 const CHECKPOINT_EVERY_MS = 1_000;
-export const PROJECTED_PREFIXES = [
-  STREAM_PREFIX.client,
-  STREAM_PREFIX.updateJob,
-  STREAM_PREFIX.configJob,
-];
+export const PROJECTED_PREFIXES = [STREAM_PREFIX.client, ...JOB_STREAM_PREFIXES];
 
 /** Projects one batch and stores its checkpoint in the same transaction: exactly-once effect. */
 export async function projectBatch(
@@ -83,7 +79,8 @@ export const checkpointSchemaOf = (store: EventStore) =>
  * measures the projection lag and feeds the SSE stream.
  */
 @Injectable()
-export class ReadModelProjection implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ReadModelProjection implements Worker {
+  readonly name = 'read-models';
   private subscription: Subscription | undefined;
   private checkpointStoredAt = 0;
 
@@ -95,7 +92,7 @@ export class ReadModelProjection implements OnApplicationBootstrap, OnApplicatio
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async start(): Promise<void> {
     this.subscription = subscribeReadModels(
       this.store,
       this.dataSource,
@@ -110,7 +107,7 @@ export class ReadModelProjection implements OnApplicationBootstrap, OnApplicatio
     return this.subscription?.caughtUp() ?? Promise.resolve();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async stop(): Promise<void> {
     await this.subscription?.stop();
     this.feed.complete();
   }
@@ -192,7 +189,7 @@ export class ReadModelProjection implements OnApplicationBootstrap, OnApplicatio
     for (const row of rows) {
       this.feed.publish({
         tenantId: row.tenantId,
-        job: toJobDto(row.kind, row.state as UpdateJob | ConfigJob),
+        job: toJobDto(row.kind, row.state as JobState),
       });
     }
   }

@@ -4,20 +4,10 @@ import type { DependentWrite } from '@opcfleet/event-store/postgres/postgres-eve
 import type { Client, ClientState } from '../clients/domain/client.decider';
 import { evolveClient } from '../clients/domain/client.decider';
 import type { ClientEvent } from '../clients/domain/client.events';
-import {
-  evolveConfigJob,
-  type ConfigJob,
-  type ConfigJobState,
-} from '../config-jobs/domain/config-job.decider';
-import type { ConfigJobEvent } from '../config-jobs/domain/config-job.events';
+import type { JobState } from '../jobs/domain/job-kind';
+import { JOB_KIND_DEFINITIONS, jobKind, type Job } from '../jobs/job-kinds';
+import type { DomainEvent, JobKind } from '../shared/domain/domain-event';
 import { jobKindOfStream, jobOfStream, STREAM_PREFIX } from '../shared/domain/stream-names';
-import {
-  evolveUpdateJob,
-  type UpdateJob,
-  type UpdateJobState,
-} from '../update-jobs/domain/update-job.decider';
-import type { UpdateJobEvent } from '../update-jobs/domain/update-job.events';
-import type { Job } from '../jobs/domain/job';
 import { READ_MODEL_SCHEMA, type ClientStatus } from './read-model.entities';
 
 /** What a projection step changed: the SSE feed and the metrics follow it. */
@@ -26,13 +16,11 @@ export type ReadModelChange =
   | { kind: 'client'; tenantId: string; clientId: string; status: ClientStatus };
 
 /** Events that come from a device report: the client was seen when it made them. */
-const REPORT_EVENTS = new Set([
-  'UpdateReceived',
-  'UpdatePhaseReported',
-  'UpdateSucceeded',
-  'UpdateRolledBack',
-  'ConfigReceived',
-  'ConfigApplied',
+const REPORT_EVENTS = new Set<string>([
+  ...JOB_KIND_DEFINITIONS.flatMap(({ reportEvents }) => [
+    ...reportEvents.progress,
+    ...reportEvents.ending,
+  ]),
   'StatusReportIgnored',
   'CancelAcknowledged',
 ]);
@@ -108,29 +96,20 @@ function freshEvents(events: readonly Projectable[], revision: number): Projecta
 async function projectJob(
   query: SqlQuery,
   streamName: string,
-  kind: 'update' | 'config',
+  kind: JobKind,
   events: readonly Projectable[],
 ): Promise<ReadModelChange | undefined> {
   const { jobId } = jobOfStream(streamName)!;
   const current = startsStream(events)
     ? NO_ROW
-    : await loadRow<UpdateJob | ConfigJob>(
+    : await loadRow<JobState>(
         query,
         `SELECT state, stream_revision FROM ${jobs} WHERE job_id = $1 FOR UPDATE`,
         jobId,
       );
   const fresh = freshEvents(events, current.revision);
   if (!fresh) return undefined;
-  const state =
-    kind === 'update'
-      ? fresh.reduce<UpdateJobState>(
-          (s, e) => evolveUpdateJob(s, e as unknown as UpdateJobEvent),
-          current.state as UpdateJobState,
-        )
-      : fresh.reduce<ConfigJobState>(
-          (s, e) => evolveConfigJob(s, e as unknown as ConfigJobEvent),
-          current.state as ConfigJobState,
-        );
+  const state = evolveRow(kind, current.state, fresh);
   if (!state) return undefined;
   const last = fresh[fresh.length - 1];
   await run(query, jobRowsWrite([jobRow(streamName, kind, state, last.revision)]));
@@ -143,13 +122,19 @@ async function projectJob(
   return { kind: 'job', jobId, tenantId, clientId, status: state.status };
 }
 
-/** A failure or rejection with a seq came from the device; one without came from the service. */
-function isReportedFailure(event: Facts): boolean {
-  return (
-    (event.type === 'UpdateFailed' || event.type === 'ConfigRejected') &&
-    typeof (event.data as { seq?: number }).seq === 'number'
+/** A job's state after `events`, evolved by its kind's decider from `state` (null: no job). */
+const evolveRow = (kind: JobKind, state: JobState | null, events: readonly Facts[]) =>
+  events.reduce<JobState | null>(
+    (before, event) => jobKind(kind).evolve(before, event as DomainEvent),
+    state,
   );
-}
+
+/**
+ * A report event carries the report's seq; a failure or rejection without one was decided by
+ * the service, not reported by the device.
+ */
+const isFromDevice = (event: Facts) =>
+  REPORT_EVENTS.has(event.type) && typeof (event.data as { seq?: number }).seq === 'number';
 
 export function clientStatus(client: Client): ClientStatus {
   if (client.updateInFlight) return 'Updating';
@@ -202,14 +187,8 @@ const run = (query: SqlQuery, write: DependentWrite) =>
 const ONLY_APPENDED = `JOIN appended a ON a.stream_name = r.stream_name AND a.outcome = 'appended'`;
 
 /** The row of a job at `revision`, keyed like the columns of read_models.jobs. */
-function jobRow(
-  streamName: string,
-  kind: 'update' | 'config',
-  state: UpdateJob | ConfigJob,
-  revision: number,
-) {
-  const update = kind === 'update' ? (state as UpdateJob) : undefined;
-  const config = kind === 'config' ? (state as ConfigJob) : undefined;
+function jobRow(streamName: string, kind: JobKind, state: JobState, revision: number) {
+  const details = jobKind(kind).details(state);
   return {
     stream_name: streamName,
     job_id: state.request.jobId,
@@ -218,13 +197,13 @@ function jobRow(
     client_id: state.request.clientId,
     status: state.status,
     phase: state.phase ?? null,
-    target_version: update?.request.targetVersion ?? null,
-    image: update?.request.image ?? null,
-    config_version: config?.request.version ?? null,
-    reported_version: update?.reportedVersion ?? null,
-    failure_reason: update?.failure?.reason ?? config?.failure?.reason ?? null,
-    failure_code: update?.failure?.code ?? config?.failure?.code ?? null,
-    rollback_reason: update?.rollback?.reason ?? null,
+    target_version: details.targetVersion ?? null,
+    image: details.image ?? null,
+    config_version: details.configVersion ?? null,
+    reported_version: details.reportedVersion ?? null,
+    failure_reason: state.failure?.reason ?? null,
+    failure_code: state.failure?.code ?? null,
+    rollback_reason: details.rollback?.reason ?? null,
     requested_at: state.request.requestedAt,
     dispatched_at: state.dispatchedAt ?? null,
     started_at: state.startedAt ?? null,
@@ -268,7 +247,7 @@ function jobRowsWrite(rows: ReturnType<typeof jobRow>[], onlyAppended = false): 
 /** When the client was last seen, from the reports among these events; undefined: none. */
 function lastSeenAt(events: readonly Facts[]): string | undefined {
   return events
-    .filter((event) => REPORT_EVENTS.has(event.type) || isReportedFailure(event))
+    .filter(isFromDevice)
     .map((event) => (event.data as { at: string }).at)
     .sort()
     .pop();
@@ -409,22 +388,10 @@ export function rowWritesAfter(
   revision: number,
 ): DependentWrite[] | undefined {
   const kind = jobKindOfStream(streamName);
-  if (kind === 'update') {
-    const state = events.reduce<UpdateJobState>(
-      (s, e) => evolveUpdateJob(s, e as unknown as UpdateJobEvent),
-      stateBefore as UpdateJobState,
-    );
+  if (kind) {
+    const state = evolveRow(kind, stateBefore as JobState | null, events);
     return state
-      ? jobStateWrites([{ streamName, state: { kind, state }, revision, appended: events }])
-      : [];
-  }
-  if (kind === 'config') {
-    const state = events.reduce<ConfigJobState>(
-      (s, e) => evolveConfigJob(s, e as unknown as ConfigJobEvent),
-      stateBefore as ConfigJobState,
-    );
-    return state
-      ? jobStateWrites([{ streamName, state: { kind, state }, revision, appended: events }])
+      ? jobStateWrites([{ streamName, state: { kind, state } as Job, revision, appended: events }])
       : [];
   }
   if (streamName.startsWith(STREAM_PREFIX.client)) {

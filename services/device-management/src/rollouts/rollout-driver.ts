@@ -1,15 +1,11 @@
-import {
-  Inject,
-  Injectable,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { EventMetadata, EventStore, RecordedEvent, Subscription } from '@opcfleet/event-store';
 import type { Logger } from 'pino';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
 import { retryOnConflict } from '../event-sourcing/event-streams';
 import { APP_LOGGER } from '../observability/app-logger';
+import type { Worker } from '../shared/worker';
 import { DomainError } from '../shared/domain/domain-error';
 import type { CommandContext } from '../shared/domain/domain-event';
 import {
@@ -19,11 +15,11 @@ import {
   STREAM_PREFIX,
   updateJobStream,
 } from '../shared/domain/stream-names';
-import type { UpdateRequested } from '../update-jobs/domain/update-job.events';
+import type { UpdateRequested } from '../jobs/update/domain/update-job.events';
 import {
   RequestUpdate,
   type RequestUpdateResult,
-} from '../update-jobs/request-update/request-update.command';
+} from '../jobs/update/request-update/request-update.command';
 import {
   decideRollout,
   decideRolloutAll,
@@ -82,7 +78,8 @@ const rolloutOf = (metadata: EventMetadata | undefined): string | undefined =>
  * may be recorded before the driver reaches the rollout's later events, which is harmless.
  */
 @Injectable()
-export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class RolloutDriver implements Worker {
+  readonly name = 'rollouts';
   private subscription: Subscription | undefined;
 
   constructor(
@@ -96,7 +93,7 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
 
   private readonly logger: Logger;
 
-  onApplicationBootstrap(): void {
+  async start(): Promise<void> {
     this.subscription = this.store.subscribe(
       {
         name: ROLLOUT_DRIVER_SUBSCRIPTION,
@@ -115,7 +112,7 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
     return this.subscription?.caughtUp() ?? Promise.resolve();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  async stop(): Promise<void> {
     await this.subscription?.stop();
   }
 

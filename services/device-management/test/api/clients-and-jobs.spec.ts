@@ -2,10 +2,10 @@ import { CommandBus } from '@nestjs/cqrs';
 import { STATUS_REPORT_SCHEMA, type StatusReport } from '@opcfleet/contracts';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { IngestStatusReport } from '../../src/jobs/ingest-status-report/ingest-status-report.command';
+import { IngestStatusReport } from '../../src/jobs/ingestion/ingest-status-report.command';
 import { ReadModelProjection } from '../../src/read-models/read-model.projection';
 import { ApiApp, token } from '../support/api-app';
-import { EXAMPLE_SETTINGS } from '../../src/config-jobs/request-config-change/request-config-change.request.dto';
+import { EXAMPLE_SETTINGS } from '../../src/jobs/config/request-config-change/request-config-change.request.dto';
 
 const IMAGE = 'registry.example.com/opc-core:2.1.0';
 const validSettings = EXAMPLE_SETTINGS;

@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import request from 'supertest';
 import { ApiApp, TEST_JWT_SECRET, token } from '../support/api-app';
 import { EventStoreHead, type StoreHead } from '../support/event-store-head';
-import { EXAMPLE_SETTINGS } from '../../src/config-jobs/request-config-change/request-config-change.request.dto';
+import { EXAMPLE_SETTINGS } from '../../src/jobs/config/request-config-change/request-config-change.request.dto';
 
 /**
  * What an attacker (or a broken script) sends instead of a request: bodies too big, too deep,

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { EVENT_STORE } from '../../src/event-sourcing/event-store.token';
-import { IngestStatusReport } from '../../src/jobs/ingest-status-report/ingest-status-report.command';
+import { IngestStatusReport } from '../../src/jobs/ingestion/ingest-status-report.command';
 import { READ_MODEL_SCHEMA } from '../../src/read-models/read-model.entities';
 import {
   checkpointSchemaOf,

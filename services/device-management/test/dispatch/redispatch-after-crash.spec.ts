@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { PostgresEventStore } from '@opcfleet/event-store/postgres';
 import { createTestDatabase, type TestDatabase } from '@opcfleet/event-store/testing/test-database';
 import { Registry } from 'prom-client';
-import { CommandDispatcher } from '../../src/dispatch/command-dispatcher';
-import { RecordCommandDispatched } from '../../src/jobs/record-command-dispatched/record-command-dispatched.command';
+import { CommandDispatcher } from '../../src/jobs/dispatch/command-dispatcher';
+import { RecordCommandDispatched } from '../../src/jobs/dispatch/record-command-dispatched.command';
 import { MessagingMetrics } from '../../src/messaging/messaging.metrics';
 import { MqttMessageBus } from '../../src/messaging/mqtt-message-bus';
 import { startTestAedes, uniqueTestId, type TestBroker } from '../support/brokers';
@@ -87,10 +87,10 @@ describe('CommandDispatcher after a crash between PUBACK and the recorded dispat
       throw new Error('database gone');
     });
     await first.bus.start();
-    first.dispatcher.start();
+    await first.dispatcher.start();
     await eventually(() => device.commandsFor(jobId).length === 1 && recordAttempts > 0);
     await first.dispatcher.stop();
-    await first.bus.close();
+    await first.bus.stop();
 
     const recorded: RecordCommandDispatched[] = [];
     const second = dispatcherWith(async (command) => {
@@ -98,7 +98,7 @@ describe('CommandDispatcher after a crash between PUBACK and the recorded dispat
       return { outcome: 'recorded' };
     });
     await second.bus.start();
-    second.dispatcher.start();
+    await second.dispatcher.start();
     try {
       await eventually(() => device.commandsFor(jobId).length === 2 && recorded.length === 1);
       const [sent, again] = device.commandsFor(jobId);
@@ -106,7 +106,7 @@ describe('CommandDispatcher after a crash between PUBACK and the recorded dispat
       expect(recorded[0]).toMatchObject({ jobId, messageId: sent.command.messageId });
     } finally {
       await second.dispatcher.stop();
-      await second.bus.close();
+      await second.bus.stop();
       await device.disconnect();
     }
   });

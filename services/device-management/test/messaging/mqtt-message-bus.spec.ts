@@ -32,7 +32,7 @@ describe.each(TEST_BROKERS)('MqttMessageBus on %s', (brokerName, startBroker) =>
 
   afterEach(async () => {
     await device.endAsync(true);
-    await bus.close();
+    await bus.stop();
     await broker.close();
   });
 
@@ -156,7 +156,7 @@ describe('MqttMessageBus shared subscriptions on mosquitto', () => {
       expect(seen[1].length).toBeGreaterThan(0);
     } finally {
       await device.endAsync();
-      for (const replica of replicas) await replica.close();
+      for (const replica of replicas) await replica.stop();
       await broker.close();
     }
   });
@@ -186,7 +186,7 @@ describe('MqttMessageBus over TLS with a client certificate (secure Mosquitto of
         payload: '{}',
       });
     } finally {
-      await bus.close();
+      await bus.stop();
     }
   });
 });

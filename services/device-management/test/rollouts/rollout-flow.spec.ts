@@ -4,7 +4,6 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { EventStreams } from '../../src/event-sourcing/event-streams';
 import { loadMessagingConfig } from '../../src/messaging/messaging.config';
-import { MessagingModule } from '../../src/messaging/messaging.module';
 import {
   decideRollout,
   evolveRollout,
@@ -18,10 +17,10 @@ import {
   RolloutDriver,
 } from '../../src/rollouts/rollout-driver';
 import { clientStream, rolloutStream } from '../../src/shared/domain/stream-names';
-import { RequestUpdate } from '../../src/update-jobs/request-update/request-update.command';
+import { RequestUpdate } from '../../src/jobs/update/request-update/request-update.command';
 import { ApiApp, token } from '../support/api-app';
 import { startTestMosquitto, uniqueTestId, type TestBroker } from '../support/brokers';
-import { eventually, memoryLogger } from '../support/memory-logger';
+import { eventually } from '../support/memory-logger';
 import { TestDevice } from '../support/test-device';
 
 jest.setTimeout(30_000);
@@ -49,11 +48,7 @@ beforeAll(async () => {
     DISPATCH_MAX_BACKOFF_SECONDS: '0.5',
     MQTT_PUBACK_TIMEOUT_SECONDS: '2',
   };
-  api = await ApiApp.start({
-    extraImports: [
-      MessagingModule.forRoot({ logger: memoryLogger().logger, config: loadMessagingConfig(env) }),
-    ],
-  });
+  api = await ApiApp.start({ messaging: loadMessagingConfig(env) });
   [admin, operator, auditor, otherAdmin] = await Promise.all([
     token(tenant, ['admin']),
     token(tenant, ['operator']),
@@ -374,11 +369,11 @@ describe('a rollout over MQTT', () => {
     // Every event handed over again (checkpoint gone): nothing is requested or recorded twice.
     const before = (await rolloutEvents(rolloutId)).length;
     const driver = api.app.get(RolloutDriver);
-    await driver.beforeApplicationShutdown();
+    await driver.stop();
     await api.app
       .get(DataSource)
       .query(`DELETE FROM event_store.checkpoints WHERE name = $1`, [ROLLOUT_DRIVER_SUBSCRIPTION]);
-    driver.onApplicationBootstrap();
+    await driver.start();
     await driver.caughtUp();
     expect(await rolloutEvents(rolloutId)).toHaveLength(before);
   });

@@ -1,10 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { createTestDatabase, type TestDatabase } from '@opcfleet/event-store/testing/test-database';
-import type { DynamicModule } from '@nestjs/common';
 import { createApp } from '../../src/app';
 import { mintDevToken } from '../../src/auth/mint-dev-token';
 import type { Role } from '../../src/auth/principal';
 import { loadAppConfig } from '../../src/config/app.config';
+import type { MessagingConfig } from '../../src/messaging/messaging.config';
 import { memoryLogger } from './memory-logger';
 
 export const TEST_JWT_SECRET = 'test-secret-for-the-device-management-suite';
@@ -21,7 +21,10 @@ export class ApiApp {
     options: {
       database?: TestDatabase;
       databaseUrl?: string;
-      extraImports?: DynamicModule['imports'];
+      /** The MQTT side; without it nothing is dispatched or ingested (no MQTT_URL). */
+      messaging?: MessagingConfig;
+      /** More settings of the service, as environment variables. */
+      env?: Record<string, string>;
     } = {},
   ): Promise<ApiApp> {
     const database = options.database ?? (await createTestDatabase(undefined, 'dm_api'));
@@ -30,9 +33,10 @@ export class ApiApp {
       JWT_SECRET: TEST_JWT_SECRET,
       HTTP_PORT: '0',
       DATABASE_POOL_MAX: '4',
+      ...options.env,
     });
     const { logger, lines } = memoryLogger();
-    const app = await createApp(config, logger, options.extraImports ?? []);
+    const app = await createApp(config, logger, options.messaging);
     await app.listen(0, '127.0.0.1');
     return new ApiApp(app, database, lines);
   }

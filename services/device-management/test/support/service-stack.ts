@@ -7,14 +7,13 @@ import { createApp } from '../../src/app';
 import { RegisterClient } from '../../src/clients/register-client/register-client.command';
 import { loadAppConfig } from '../../src/config/app.config';
 import { CancelJob } from '../../src/jobs/cancel-job/cancel-job.command';
-import { RequestConfigChange } from '../../src/config-jobs/request-config-change/request-config-change.command';
+import { RequestConfigChange } from '../../src/jobs/config/request-config-change/request-config-change.command';
 import { EVENT_STORE } from '../../src/event-sourcing/event-store.token';
 import { BrokerHealth } from '../../src/messaging/broker-health';
 import { loadMessagingConfig } from '../../src/messaging/messaging.config';
-import { MessagingModule } from '../../src/messaging/messaging.module';
 import type { CommandContext } from '../../src/shared/domain/domain-event';
 import { configJobStream, updateJobStream } from '../../src/shared/domain/stream-names';
-import { RequestUpdate } from '../../src/update-jobs/request-update/request-update.command';
+import { RequestUpdate } from '../../src/jobs/update/request-update/request-update.command';
 import { memoryLogger } from './memory-logger';
 
 /** HS256 key of the test services (tests only). */
@@ -41,7 +40,7 @@ export interface StackJob {
 
 /**
  * The command side and the MQTT side of the service on a real database and broker, with the
- * real handlers and the real MessagingModule (configured from the environment like in
+ * real handlers and the real MQTT side (configured from the environment like in
  * production). Logs go to `logs` so tests can check what was said.
  */
 export class ServiceStack {
@@ -50,7 +49,7 @@ export class ServiceStack {
     readonly logs: Array<Record<string, unknown>>,
   ) {}
 
-  /** The production composition (createApp + MessagingModule), initialised but not listening. */
+  /** The production composition (createApp with the MQTT side), initialised but not listening. */
   static async start(settings: StackSettings): Promise<ServiceStack> {
     const memory = settings.logger ? undefined : memoryLogger();
     const logger = settings.logger ?? memory!.logger;
@@ -65,9 +64,7 @@ export class ServiceStack {
       MQTT_PUBACK_TIMEOUT_SECONDS: '2',
       ...settings.env,
     };
-    const app = await createApp(loadAppConfig(env), logger, [
-      MessagingModule.forRoot({ logger, config: loadMessagingConfig(env) }),
-    ]);
+    const app = await createApp(loadAppConfig(env), logger, loadMessagingConfig(env));
     await app.init();
     return new ServiceStack(app, lines);
   }

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { EventStore } from '@opcfleet/event-store';
 import { DataSource } from 'typeorm';
-import type { ConfigJob } from '../../config-jobs/domain/config-job.decider';
+import type { JobState } from '../../jobs/domain/job-kind';
 import { EVENT_STORE } from '../../event-sourcing/event-store.token';
 import { JobHistory, toJobEventDto, type JobEventDto } from '../../jobs/job-history';
 import { ClientView, JobView } from '../../read-models/read-model.entities';
@@ -13,7 +13,6 @@ import {
   type JobDto,
 } from '../../read-models/read-model.dto';
 import { notFound } from '../../shared/domain/domain-error';
-import type { UpdateJob } from '../../update-jobs/domain/update-job.decider';
 import { GetClientHistory } from './client-history.query';
 
 export interface ClientHistoryDto {
@@ -46,7 +45,7 @@ export class GetClientHistoryHandler implements IQueryHandler<GetClientHistory, 
       events: clientEvents.map(toJobEventDto),
       jobs: await Promise.all(
         jobs.map(async (job) => ({
-          ...toJobDto(job.kind, job.state as UpdateJob | ConfigJob),
+          ...toJobDto(job.kind, job.state as JobState),
           events: (await this.history.read(tenantId, job.jobId)).events.map(toJobEventDto),
         })),
       ),

@@ -1,9 +1,8 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PERMISSIONS } from '../../auth/principal';
-import { decideConfigJob } from '../../config-jobs/domain/config-job.decider';
 import { retryOnConflict } from '../../event-sourcing/event-streams';
 import { DomainError, notFound } from '../../shared/domain/domain-error';
-import { decideUpdateJob } from '../../update-jobs/domain/update-job.decider';
+import { decideJob, jobKind } from '../job-kinds';
 import { JobStreams } from '../job-streams';
 import { CancelJob } from './cancel-job.command';
 
@@ -24,18 +23,15 @@ export class CancelJobHandler implements ICommandHandler<
     await retryOnConflict(async () => {
       const job = await this.jobs.load(context.tenantId, jobId);
       if (!job) throw notFound('job', jobId);
-      const needed = job.kind === 'update' ? PERMISSIONS.update : PERMISSIONS.configure;
+      const needed = PERMISSIONS[jobKind(job.kind).permission];
       if (!roles.some((role) => (needed as readonly string[]).includes(role))) {
         throw new DomainError(
           'forbidden',
           `cancelling a ${job.kind} job needs one of the roles ${needed.join(', ')}`,
         );
       }
-      const decision = { type: 'Cancel' as const, data: { at, ...(reason ? { reason } : {}) } };
-      const events =
-        job.kind === 'update'
-          ? decideUpdateJob(decision, job.state)
-          : decideConfigJob(decision, job.state);
+      const cancel = { type: 'Cancel' as const, data: { at, ...(reason ? { reason } : {}) } };
+      const events = decideJob(cancel, job);
       await this.jobs.appendToJob(job, events, { context, at });
     });
     return { jobId, status: 'Cancelled' };

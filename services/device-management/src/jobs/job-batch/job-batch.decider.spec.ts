@@ -3,8 +3,8 @@ import { foldClient } from '../../clients/domain/client.decider';
 import { deterministicId } from '../../shared/domain/deterministic-id';
 import { clientStream, updateJobStream } from '../../shared/domain/stream-names';
 import { keyOf } from './job-state-cache';
-import { foldUpdateJob, type UpdateJob } from '../../update-jobs/domain/update-job.decider';
-import type { UpdateJobEvent } from '../../update-jobs/domain/update-job.events';
+import { foldUpdateJob, type UpdateJob } from '../update/domain/update-job.decider';
+import type { UpdateJobEvent } from '../update/domain/update-job.events';
 import {
   decideClientEndings,
   decideJobBatch,

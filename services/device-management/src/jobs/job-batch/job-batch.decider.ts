@@ -14,9 +14,9 @@ import type {
   JobKind,
 } from '../../shared/domain/domain-event';
 import { clientStream, idName, jobKey } from '../../shared/domain/stream-names';
-import { decideJob, endOf, evolveJob, type Job, type JobEvent } from '../domain/job';
-import type { IngestStatusReportResult } from '../ingest-status-report/ingest-status-report.command';
-import type { RecordCommandDispatchedResult } from '../record-command-dispatched/record-command-dispatched.command';
+import { decideJob, endOf, evolveJob, type Job, type JobEvent } from '../job-kinds';
+import type { IngestStatusReportResult } from '../ingestion/ingest-status-report.command';
+import type { RecordCommandDispatchedResult } from '../dispatch/record-command-dispatched.command';
 
 /**
  * Decides a batch of job facts (device reports and recorded dispatches) in memory, as the

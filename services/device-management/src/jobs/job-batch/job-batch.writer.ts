@@ -7,19 +7,16 @@ import {
 } from '@opcfleet/event-store/postgres/postgres-event-store';
 import { foldClient } from '../../clients/domain/client.decider';
 import type { ClientEvent } from '../../clients/domain/client.events';
-import { foldConfigJob } from '../../config-jobs/domain/config-job.decider';
-import type { ConfigJobEvent } from '../../config-jobs/domain/config-job.events';
 import { EVENT_STORE } from '../../event-sourcing/event-store.token';
 import { metadataOf } from '../../event-sourcing/event-streams';
 import { clientStateWrites, jobStateWrites } from '../../read-models/read-model.projector';
 import { DomainError } from '../../shared/domain/domain-error';
-import { JOB_KINDS, type JobKind } from '../../shared/domain/domain-event';
+import type { DomainEvent, JobKind } from '../../shared/domain/domain-event';
 import { jobStream } from '../../shared/domain/stream-names';
-import { foldUpdateJob } from '../../update-jobs/domain/update-job.decider';
-import type { UpdateJobEvent } from '../../update-jobs/domain/update-job.events';
+import { JOB_KIND_DEFINITIONS, jobKind, type Job } from '../job-kinds';
 import { GroupCommit } from './group-commit';
-import type { IngestStatusReportResult } from '../ingest-status-report/ingest-status-report.command';
-import type { RecordCommandDispatchedResult } from '../record-command-dispatched/record-command-dispatched.command';
+import type { IngestStatusReportResult } from '../ingestion/ingest-status-report.command';
+import type { RecordCommandDispatchedResult } from '../dispatch/record-command-dispatched.command';
 import { JobStateCache, keyOf } from './job-state-cache';
 import {
   decideClientEndings,
@@ -208,12 +205,12 @@ export class JobBatchWriter {
     if (missing.size === 0) return jobs;
     const streams = await this.store.readStreams(
       [...missing.values()].flatMap(({ tenantId, jobId }) =>
-        JOB_KINDS.map((kind) => jobStream(kind, tenantId, jobId)),
+        JOB_KIND_DEFINITIONS.map(({ kind }) => jobStream(kind, tenantId, jobId)),
       ),
     );
     for (const [key, { tenantId, jobId, kind: preferred }] of missing) {
-      const kinds: JobKind[] = preferred === 'update' ? ['update', 'config'] : ['config', 'update'];
-      for (const kind of kinds) {
+      const kinds = [preferred, ...JOB_KIND_DEFINITIONS.map(({ kind }) => kind)];
+      for (const kind of new Set(kinds)) {
         const streamName = jobStream(kind, tenantId, jobId);
         const job = foldKnownJob(kind, streamName, streams.get(streamName));
         if (!job) continue;
@@ -266,13 +263,9 @@ function foldKnownJob(
   recorded: RecordedEvent[] | undefined,
 ): KnownJob | undefined {
   if (!recorded?.length) return undefined;
-  const revision = recorded.length - 1;
-  if (kind === 'update') {
-    const state = foldUpdateJob(recorded.map(toDomainEvent<UpdateJobEvent>));
-    return state ? { kind, state, streamName, revision } : undefined;
-  }
-  const state = foldConfigJob(recorded.map(toDomainEvent<ConfigJobEvent>));
-  return state ? { kind, state, streamName, revision } : undefined;
+  const state = jobKind(kind).fold(recorded.map(toDomainEvent<DomainEvent>));
+  if (!state) return undefined;
+  return { ...({ kind, state } as Job), streamName, revision: recorded.length - 1 };
 }
 
 type AppendPlan = Pick<JobAppendPlan | ClientAppendPlan, 'before' | 'events'>;

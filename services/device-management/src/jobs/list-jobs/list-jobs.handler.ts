@@ -1,7 +1,7 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { invalidCursor } from '../../clients/list-clients/list-clients.handler';
-import type { ConfigJob } from '../../config-jobs/domain/config-job.decider';
+import type { JobState } from '../domain/job-kind';
 import { JobView } from '../../read-models/read-model.entities';
 import {
   decodeCursor,
@@ -10,7 +10,6 @@ import {
   type JobDto,
   type PageDto,
 } from '../../read-models/read-model.dto';
-import type { UpdateJob } from '../../update-jobs/domain/update-job.decider';
 import { ListJobs } from './list-jobs.query';
 
 /** Newest first, keyset-paged on (requested_at, job_id). */
@@ -40,7 +39,7 @@ export class ListJobsHandler implements IQueryHandler<ListJobs, PageDto<JobDto>>
     return pageOf(
       await rows.getMany(),
       query.limit,
-      (row) => toJobDto(row.kind, row.state as UpdateJob | ConfigJob),
+      (row) => toJobDto(row.kind, row.state as JobState),
       (row) => [new Date(row.requestedAt).toISOString(), row.jobId],
     );
   }

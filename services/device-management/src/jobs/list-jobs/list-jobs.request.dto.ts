@@ -3,16 +3,15 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { PageRequestDto } from '../../clients/list-clients/list-clients.request.dto';
 import { IsOmittable, MatchesSchema } from '../../http/schema-validators';
-import { FINAL_CONFIG_STATUSES } from '../../config-jobs/domain/config-job.decider';
-import { FINAL_UPDATE_STATUSES } from '../../update-jobs/domain/update-job.decider';
+import { JOB_KINDS, type JobKind } from '../../shared/domain/domain-event';
+import { JOB_KIND_DEFINITIONS } from '../job-kinds';
 
 export const JOB_STATUSES = [
   ...new Set([
     'Requested',
     'Dispatched',
     'InProgress',
-    ...FINAL_UPDATE_STATUSES,
-    ...FINAL_CONFIG_STATUSES,
+    ...JOB_KIND_DEFINITIONS.flatMap((kind) => kind.rules.finalStatuses),
   ]),
 ];
 
@@ -22,10 +21,10 @@ export class ListJobsRequestDto extends PageRequestDto {
   @MatchesSchema(idSchema)
   clientId?: string;
 
-  @ApiPropertyOptional({ enum: ['update', 'config'] })
+  @ApiPropertyOptional({ enum: JOB_KINDS })
   @IsOmittable()
-  @IsIn(['update', 'config'])
-  kind?: 'update' | 'config';
+  @IsIn(JOB_KINDS)
+  kind?: JobKind;
 
   @ApiPropertyOptional({ enum: JOB_STATUSES })
   @IsOmittable()

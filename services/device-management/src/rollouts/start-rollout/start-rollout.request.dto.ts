@@ -17,7 +17,7 @@ import {
   IsOmittable,
   MatchesSchema,
 } from '../../http/schema-validators';
-import { RequestUpdateRequestDto } from '../../update-jobs/request-update/request-update.request.dto';
+import { RequestUpdateRequestDto } from '../../jobs/update/request-update/request-update.request.dto';
 
 export const ROLLOUT_DEFAULTS = { batchSize: 10, maxFailures: 0 } as const;
 /** As many targets as a rollout takes, listed or chosen by labels. */

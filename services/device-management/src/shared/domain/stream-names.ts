@@ -12,9 +12,16 @@ import type { JobKind } from './domain-event';
  * The streams. A job and a rollout stream carry their tenant: a job of one tenant cannot be
  * loaded, blocked or appended to under another tenant's name, whatever the ids.
  */
+/** The category of each kind's job streams (jobs/job-kinds.ts names its own). */
+export const JOB_STREAM_CATEGORY = {
+  update: 'update-job',
+  config: 'config-job',
+} as const satisfies Record<JobKind, string>;
+export type JobStreamCategory = (typeof JOB_STREAM_CATEGORY)[JobKind];
+
 export type StreamName =
   | { category: 'client'; tenantId: string; clientId: string }
-  | { category: 'update-job' | 'config-job'; tenantId: string; jobId: string }
+  | { category: JobStreamCategory; tenantId: string; jobId: string }
   | { category: 'rollout'; tenantId: string; rolloutId: string };
 
 type Category = StreamName['category'];
@@ -29,11 +36,16 @@ export const STREAM_PREFIX = {
   rollout: 'rollout/',
 } as const;
 
+/** What the streams of every kind of job start with. */
+export const JOB_STREAM_PREFIXES: readonly string[] = Object.values(JOB_STREAM_CATEGORY).map(
+  (category) => `${category}${STREAM_SEPARATOR}`,
+);
+
 export const clientStream = (tenantId: string, clientId: string) =>
   joinName(['client', tenantId, clientId], STREAM_SEPARATOR);
 
 export const jobStream = (kind: JobKind, tenantId: string, jobId: string) =>
-  joinName([jobCategory(kind), tenantId, jobId], STREAM_SEPARATOR);
+  joinName([JOB_STREAM_CATEGORY[kind], tenantId, jobId], STREAM_SEPARATOR);
 
 export const updateJobStream = (tenantId: string, jobId: string) =>
   jobStream('update', tenantId, jobId);
@@ -48,7 +60,10 @@ export const rolloutStream = (tenantId: string, rolloutId: string) =>
 /** What the names of one tenant's rollout streams start with. */
 export const tenantRolloutsPrefix = (tenantId: string) => rolloutStream(tenantId, '');
 
-const CATEGORIES: readonly string[] = ['client', 'update-job', 'config-job', 'rollout'];
+const JOB_KIND_OF_CATEGORY = new Map<string, JobKind>(
+  Object.entries(JOB_STREAM_CATEGORY).map(([kind, category]) => [category, kind as JobKind]),
+);
+const CATEGORIES: readonly string[] = ['client', ...JOB_KIND_OF_CATEGORY.keys(), 'rollout'];
 
 /** The ids a stream name was built from; undefined for a name the service did not build. */
 export function parseStreamName(name: string): StreamName | undefined {
@@ -70,20 +85,13 @@ export function jobOfStream(
   name: string,
 ): { kind: JobKind; tenantId: string; jobId: string } | undefined {
   const parsed = parseStreamName(name);
-  if (parsed?.category !== 'update-job' && parsed?.category !== 'config-job') return undefined;
-  return {
-    kind: parsed.category === 'update-job' ? 'update' : 'config',
-    tenantId: parsed.tenantId,
-    jobId: parsed.jobId,
-  };
+  const kind = parsed && JOB_KIND_OF_CATEGORY.get(parsed.category);
+  if (!kind || !parsed || !('jobId' in parsed)) return undefined;
+  return { kind, tenantId: parsed.tenantId, jobId: parsed.jobId };
 }
 
 /** Kind of job a stream holds, or undefined for a client or rollout stream. */
 export const jobKindOfStream = (name: string): JobKind | undefined => jobOfStream(name)?.kind;
-
-function jobCategory(kind: JobKind): 'update-job' | 'config-job' {
-  return kind === 'update' ? 'update-job' : 'config-job';
-}
 
 /**
  * The name behind a name-based event or message id (deterministicId). Parts are joined by `:`:

@@ -1,0 +1,41 @@
+import { Module } from '@nestjs/common';
+import { JobsModule } from '../jobs/jobs.module';
+import { GetClientHistoryHandler } from './client-history/client-history.handler';
+import { GetClientHistoryHttpController } from './client-history/client-history.http.controller';
+import { DeviceCredentialStore } from './device-credentials/device-credential-store';
+import { GetClientHandler } from './get-client/get-client.handler';
+import { GetClientHttpController } from './get-client/get-client.http.controller';
+import { IssueDeviceCredentialHandler } from './issue-credential/issue-credential.handler';
+import { IssueDeviceCredentialHttpController } from './issue-credential/issue-credential.http.controller';
+import { ListClientsHandler } from './list-clients/list-clients.handler';
+import { ListClientsHttpController } from './list-clients/list-clients.http.controller';
+import { RecordClientPresenceHandler } from './record-presence/record-presence.handler';
+import { RegisterClientHandler } from './register-client/register-client.handler';
+import { RegisterClientHttpController } from './register-client/register-client.http.controller';
+import { RevokeDeviceCredentialHandler } from './revoke-credential/revoke-credential.handler';
+import { RevokeDeviceCredentialHttpController } from './revoke-credential/revoke-credential.http.controller';
+
+/** Clients: registration, presence, device credentials, and what the API shows of them. */
+@Module({
+  imports: [JobsModule],
+  controllers: [
+    RegisterClientHttpController,
+    ListClientsHttpController,
+    GetClientHttpController,
+    GetClientHistoryHttpController,
+    IssueDeviceCredentialHttpController,
+    RevokeDeviceCredentialHttpController,
+  ],
+  providers: [
+    RegisterClientHandler,
+    RecordClientPresenceHandler,
+    GetClientHandler,
+    ListClientsHandler,
+    GetClientHistoryHandler,
+    DeviceCredentialStore,
+    IssueDeviceCredentialHandler,
+    RevokeDeviceCredentialHandler,
+  ],
+  exports: [DeviceCredentialStore],
+})
+export class ClientsModule {}

@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { CancelRolloutHandler } from './cancel-rollout/cancel-rollout.handler';
+import { CancelRolloutHttpController } from './cancel-rollout/cancel-rollout.http.controller';
+import { GetRolloutHandler } from './get-rollout/get-rollout.handler';
+import { GetRolloutHttpController } from './get-rollout/get-rollout.http.controller';
+import { ListRolloutsHandler } from './list-rollouts/list-rollouts.handler';
+import { ListRolloutsHttpController } from './list-rollouts/list-rollouts.http.controller';
+import { RolloutDriver } from './rollout-driver';
+import { RolloutStreams } from './rollout-streams';
+import { StartRolloutHandler } from './start-rollout/start-rollout.handler';
+import { StartRolloutHttpController } from './start-rollout/start-rollout.http.controller';
+
+/** Rollouts: their use cases, and the driver (a worker) that opens their update jobs. */
+@Module({
+  controllers: [
+    StartRolloutHttpController,
+    ListRolloutsHttpController,
+    GetRolloutHttpController,
+    CancelRolloutHttpController,
+  ],
+  providers: [
+    RolloutStreams,
+    RolloutDriver,
+    StartRolloutHandler,
+    CancelRolloutHandler,
+    GetRolloutHandler,
+    ListRolloutsHandler,
+  ],
+  exports: [RolloutDriver],
+})
+export class RolloutsModule {}
