@@ -92,6 +92,8 @@ export async function startEdgeAgent(
     onPhase: async (phase) => {
       await reporter.report({ jobKind: 'update', ...phase });
     },
+    // Presence leaves the workload out while a job runs: say how it is once the job is over.
+    onIdle: () => void watch.look().finally(workloadMayHaveChanged),
     logger,
     ...overrides.runner,
   });
@@ -127,11 +129,12 @@ export async function startEdgeAgent(
     intervalMs: settings.workloadWatchSeconds * 1000,
     logger,
     paused: () => runner.current() !== null,
-    onChange: () => {
-      refreshState();
-      link?.refreshPresence().catch((err) => logger.warn({ err }, 'presence not published'));
-    },
+    onChange: workloadMayHaveChanged,
   });
+  function workloadMayHaveChanged(): void {
+    refreshState();
+    link?.refreshPresence().catch((err) => logger.warn({ err }, 'presence not published'));
+  }
 
   async function describeState(): Promise<StateSummary> {
     const container = await runtime.inspectContainer(settings.workloadContainer).catch(() => null);

@@ -75,6 +75,16 @@ function setup(
 const phases = (reports: PhaseReport[]) => reports.filter((r) => !r.progress).map((r) => r.phase);
 
 describe('UpdateJobRunner (fake engine)', () => {
+  it('says when a job stops running, once it is no longer current', async () => {
+    const seen: Array<string | null> = [];
+    const { runner } = setup('healthy', undefined, undefined, undefined, {
+      onIdle: () => seen.push(runner.current()?.state ?? null),
+    });
+    await runner.start(command());
+    await runner.whenIdle();
+    expect(seen).toEqual([null]);
+  });
+
   it('swaps to the new image, keeping the old container renamed until commit, then drops it', async () => {
     const { runtime, runner, reports } = setup();
     const oldId = [...runtime.containers.keys()][0]!;

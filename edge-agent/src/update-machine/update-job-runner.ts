@@ -33,6 +33,8 @@ export interface UpdateJobRunnerDeps {
   retry?: Partial<RetryPolicy>;
   /** Minimum milliseconds between two pull progress reports. */
   progressIntervalMs?: number;
+  /** Called each time a job stops running: the workload may be another one now. */
+  onIdle?: () => void;
   /** Test hook: called right after a state is durably saved, before anything else happens. */
   afterPersist?: (state: string, record: JobRecord<UpdateJobContext>) => void;
 }
@@ -190,7 +192,10 @@ export class UpdateJobRunner {
     const running = { jobId, state, since: this.now().toISOString(), done };
     this.running = running;
     return () => {
-      if (this.running === running) this.running = null;
+      if (this.running === running) {
+        this.running = null;
+        this.deps.onIdle?.();
+      }
       release();
     };
   }
