@@ -61,7 +61,6 @@ export class MqttLink implements ReportPublisher {
   private client: MqttClient | null = null;
   private connects = 0;
   /** Whether the broker kept the session at the last connect (told in `online` presence). */
-  private sessionResumed: boolean | undefined;
   private readonly address: ClientAddress;
   /** The protocol of the next or current connection: 5 unless the settings or the broker say 3.1.1. */
   private protocol: 4 | 5;
@@ -288,10 +287,9 @@ export class MqttLink implements ReportPublisher {
       await client.subscribeAsync(clientCommandsFilter(this.address), { qos: 1 });
       // The service's acks of reports: QoS 0, a lost one only makes a report go again.
       await client.subscribeAsync(acksTopic(this.address), { qos: 0 });
-      this.sessionResumed = sessionPresent;
       await this.publishRetained(
         presenceTopic(this.address),
-        JSON.stringify(this.presence('online')),
+        JSON.stringify({ ...this.presence('online'), sessionResumed: sessionPresent }),
       );
       if (this.deps.currentState) await this.publishState(await this.deps.currentState());
     } catch (err) {
@@ -357,8 +355,6 @@ export class MqttLink implements ReportPublisher {
       at: new Date().toISOString(),
       agentVersion: this.deps.agentVersion,
       ...(status === 'online' && this.deps.presenceDetails?.()),
-      ...(status === 'online' &&
-        this.sessionResumed !== undefined && { sessionResumed: this.sessionResumed }),
     };
   }
 

@@ -20,9 +20,10 @@ export const presenceSchema = z.object({
     .optional(),
   clockSkewSeconds: clockSkewSecondsSchema.optional(),
   /**
-   * In `online`: whether the broker kept the device's session (CONNACK sessionPresent). False:
-   * commands queued for it while it was away are gone, and the service sends its open jobs'
-   * commands again at once. Absent from older agents.
+   * Only in the `online` published on connecting: whether the broker kept the device's session
+   * (CONNACK sessionPresent). False: commands queued for it while it was away are gone, and the
+   * service sends its open jobs' commands again at once. Absent from later presence updates of
+   * the same connection and from older agents.
    */
   sessionResumed: z.boolean().optional(),
 });

@@ -13,6 +13,11 @@ export interface OutgoingMessage {
   correlationId?: string;
   /** MQTT 5 user properties. */
   userProperties?: Record<string, string>;
+  /**
+   * 0 for a message worth nothing once late (a report ack: the device asks again): resolves
+   * once written to the socket. Default 1.
+   */
+  qos?: 0 | 1;
 }
 
 export interface IncomingMessage {
@@ -48,7 +53,7 @@ export interface BrokerStatus {
 
 export interface MessageBus {
   /**
-   * Publishes with QoS 1 and resolves on the broker's PUBACK. Rejects with
+   * Publishes with QoS 1 (unless the message says 0) and resolves on the broker's PUBACK. Rejects with
    * BrokerUnavailableError at once while disconnected (nothing is queued in memory: the
    * caller's own outbox decides when to try again) or when no PUBACK arrives in time.
    */

@@ -116,7 +116,7 @@ export class MqttMessageBus implements MessageBus, Worker {
     if (!client?.connected) {
       throw new BrokerUnavailableError(`not connected to ${this.safeUrl()}`);
     }
-    const options: mqtt.IClientPublishOptions = { qos: 1 };
+    const options: mqtt.IClientPublishOptions = { qos: message.qos ?? 1 };
     if (this.protocol === 'mqtt-5') {
       options.properties = {
         contentType: 'application/json',

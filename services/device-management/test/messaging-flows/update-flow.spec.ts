@@ -75,6 +75,12 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
     await device.report({ ...job, kind: 'update' }, ++seq, 'committed', { version: '2.1.0' });
 
     await eventually(async () => (await service.jobEventTypes(job)).includes('UpdateSucceeded'));
+    // The command asked for report acks, and the service acked every report it now holds.
+    expect(received.command).toMatchObject({ reportAcks: 'v1' });
+    await eventually(() => device.acks.length === seq);
+    expect(device.acks.map((ack) => [ack.jobId, ack.seq, ack.outcome])).toEqual(
+      Array.from({ length: seq }, (_, i) => [job.jobId, i + 1, 'stored']),
+    );
     const types = await service.jobEventTypes(job);
     expect(types[0]).toBe('UpdateRequested');
     expect(types.filter((type) => type === 'UpdateCommandDispatched')).toHaveLength(1);
@@ -302,6 +308,52 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
       ).toHaveLength(1);
     } finally {
       await offline.disconnect();
+      await device.connect();
+    }
+  });
+
+  it('sends the open jobs of a device back on a new broker session at once, not after the nudge interval', async () => {
+    await service.stop();
+    // Nudges far away: only the new session can bring the command back within the test.
+    service = await startService({
+      JOB_NUDGE_AFTER_SECONDS: '600',
+      JOB_TIMEOUT_SWEEP_SECONDS: '0.2',
+    });
+    await device.presence('online');
+    const presenceEvents = async () =>
+      (await service.store.readStream(clientStream(tenantId, 'line-1'))).filter(
+        (event) => event.type === 'ClientPresenceChanged',
+      );
+    await eventually(async () => (await presenceEvents()).length === 1);
+    // The device goes away without a will, so the service still thinks it online, and its
+    // broker session is gone: the command sent meanwhile is lost with it.
+    await device.disconnect();
+    const job = await service.requestUpdate(tenantId, 'line-1');
+    await eventually(async () =>
+      (await service.jobEventTypes(job)).includes('UpdateCommandDispatched'),
+    );
+    const fresh = new TestDevice(
+      broker.url,
+      tenantId,
+      'line-1',
+      brokerName === 'mosquitto' ? 5 : 4,
+    );
+    await fresh.connect();
+    try {
+      expect(fresh.commandsFor(job.jobId)).toHaveLength(0);
+      await fresh.presence('online', false, { sessionResumed: false });
+      const [again] = await eventually(
+        () => fresh.commandsFor(job.jobId).length > 0 && fresh.commandsFor(job.jobId),
+      );
+      expect(again.command.jobId).toBe(job.jobId);
+      // Online while online: recorded all the same, as the new session it was.
+      expect((await presenceEvents()).map((event) => event.data)).toEqual([
+        expect.objectContaining({ status: 'online' }),
+        expect.objectContaining({ status: 'online', sessionResumed: false }),
+      ]);
+      expect(service.logsWith('quiet job nudged: its command sent again')).toHaveLength(1);
+    } finally {
+      await fresh.disconnect();
       await device.connect();
     }
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  acksTopic,
   clientCommandsFilter,
   decodeCancelCommand,
   decodeConfigCommand,
@@ -8,7 +9,9 @@ import {
   presenceTopic,
   STATUS_REPORT_SCHEMA,
   statusTopic,
+  decodeReportAck,
   type CancelCommand,
+  type ReportAck,
   type ConfigCommand,
   type UpdateCommand,
   type Validated,
@@ -29,6 +32,8 @@ export interface ReceivedCommand {
  */
 export class TestDevice {
   readonly commands: ReceivedCommand[] = [];
+  /** The service's acks of this device's reports, in arrival order. */
+  readonly acks: ReportAck[] = [];
   private client: mqtt.MqttClient | undefined;
   private readonly mqttClientId = `dev-${randomUUID().slice(0, 12)}`;
 
@@ -48,6 +53,12 @@ export class TestDevice {
       reconnectPeriod: 200,
     });
     client.on('message', (topic, payload, packet) => {
+      if (topic === acksTopic(this)) {
+        const ack = decodeReportAck(payload);
+        if (!ack.ok) throw new Error(`device got an invalid ack: ${JSON.stringify(ack.errors)}`);
+        this.acks.push(ack.value);
+        return;
+      }
       const decoded: Validated<ReceivedCommand['command']> = topic.endsWith('/commands/update')
         ? decodeUpdateCommand(payload)
         : topic.endsWith('/commands/cancel')
@@ -58,6 +69,7 @@ export class TestDevice {
       this.commands.push({ topic, command: decoded.value, properties: packet.properties });
     });
     await client.subscribeAsync(clientCommandsFilter(this), { qos: 1 });
+    await client.subscribeAsync(acksTopic(this), { qos: 0 });
     this.client = client;
   }
 
@@ -90,13 +102,18 @@ export class TestDevice {
     await this.publishRaw(topic, JSON.stringify(report));
   }
 
-  async presence(status: 'online' | 'offline', retain = false): Promise<void> {
+  async presence(
+    status: 'online' | 'offline',
+    retain = false,
+    extra: { sessionResumed?: boolean } = {},
+  ): Promise<void> {
     const message = {
       schema: PRESENCE_SCHEMA,
       tenantId: this.tenantId,
       clientId: this.clientId,
       status,
       at: new Date().toISOString(),
+      ...extra,
     };
     await this.publishRaw(presenceTopic(this), JSON.stringify(message), retain);
   }

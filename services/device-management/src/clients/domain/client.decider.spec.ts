@@ -111,6 +111,17 @@ describe('Client', () => {
       .thenNothingHappens();
   });
 
+  it('records a device online again on a new broker session, even when it was online', () => {
+    const online = { type: 'RecordPresence' as const, data: { status: 'online' as const, at } };
+    const newSession = { ...online, data: { ...online.data, sessionResumed: false } };
+    given([registered, { type: 'ClientPresenceChanged', data: online.data }])
+      .when(newSession)
+      .then([{ type: 'ClientPresenceChanged', data: newSession.data }]);
+    given([registered, { type: 'ClientPresenceChanged', data: online.data }])
+      .when({ ...online, data: { ...online.data, sessionResumed: true } })
+      .thenNothingHappens();
+  });
+
   describe('device credential', () => {
     const first = '33333333-3333-4333-8333-333333333333';
     const second = '44444444-4444-4444-8444-444444444444';

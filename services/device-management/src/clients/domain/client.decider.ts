@@ -39,7 +39,12 @@ export type ClientCommand =
     }
   | {
       type: 'RecordPresence';
-      data: { status: 'online' | 'offline'; at: IsoTimestamp; agentVersion?: string };
+      data: {
+        status: 'online' | 'offline';
+        at: IsoTimestamp;
+        agentVersion?: string;
+        sessionResumed?: boolean;
+      };
     }
   | { type: 'IssueCredential'; data: { credentialId: string; at: IsoTimestamp } }
   | { type: 'RevokeCredential'; data: { at: IsoTimestamp } };
@@ -83,7 +88,9 @@ export function decideClient(command: ClientCommand, state: ClientState): Client
         ? [{ type: 'ClientConfigEnded', data: command.data }]
         : [];
     case 'RecordPresence':
-      return state.presence === command.data.status
+      // Online again on a new broker session is news even when online already: the commands
+      // the old session held are gone.
+      return state.presence === command.data.status && command.data.sessionResumed !== false
         ? []
         : [{ type: 'ClientPresenceChanged', data: command.data }];
     case 'IssueCredential': {

@@ -42,7 +42,13 @@ export type ClientConfigEnded = DomainEvent<
 
 export type ClientPresenceChanged = DomainEvent<
   'ClientPresenceChanged',
-  { status: 'online' | 'offline'; at: IsoTimestamp; agentVersion?: string }
+  {
+    status: 'online' | 'offline';
+    at: IsoTimestamp;
+    agentVersion?: string;
+    /** false: online on a new broker session, which lost what the old one held for it. */
+    sessionResumed?: boolean;
+  }
 >;
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Sent by the status ingestor for each valid presence message (retained, last will `offline`).
- * Appends ClientPresenceChanged when the status changed; unknown clients are ignored.
+ * Appends ClientPresenceChanged when the status changed or the device came online on a new
+ * broker session; unknown clients are ignored.
  */
 export class RecordClientPresence {
   readonly tenantId: string;
@@ -8,6 +9,8 @@ export class RecordClientPresence {
   readonly status: 'online' | 'offline';
   readonly at: Date;
   readonly agentVersion?: string;
+  /** From a live (not retained) online presence: whether the broker kept the session. */
+  readonly sessionResumed?: boolean;
 
   constructor(props: RecordClientPresence) {
     Object.assign(this, props);

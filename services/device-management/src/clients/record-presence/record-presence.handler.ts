@@ -24,6 +24,9 @@ export class RecordClientPresenceHandler implements ICommandHandler<
             status: command.status,
             at: command.at.toISOString(),
             ...(command.agentVersion ? { agentVersion: command.agentVersion } : {}),
+            ...(command.sessionResumed !== undefined && {
+              sessionResumed: command.sessionResumed,
+            }),
           },
         },
         client.state,

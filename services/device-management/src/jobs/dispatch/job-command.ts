@@ -53,6 +53,8 @@ export function buildJobCommand(request: RequestEvent, defaultExpiryMs: number):
     correlationId,
     issuedAt: requestedAt,
     expiresAt,
+    // The status ingestor acks every report it holds: the device keeps each until then.
+    reportAcks: 'v1' as const,
   };
   const { kind, deviceCommand } = kindRequestedBy(request.type)!;
   const validated = deviceCommand(request.data, common);

@@ -1,4 +1,4 @@
-import { STATUS_REPORT_SCHEMA } from '@opcfleet/contracts';
+import { STATUS_REPORT_SCHEMA, validateReportAck } from '@opcfleet/contracts';
 import { Registry } from 'prom-client';
 import { eventually, memoryLogger } from '../../../test/support/memory-logger';
 import { IngestStatusReport } from './ingest-status-report.command';
@@ -7,6 +7,7 @@ import type {
   IncomingMessage,
   MessageBus,
   MessageHandler,
+  OutgoingMessage,
 } from '../../messaging/message-bus';
 import { MessagingMetrics } from '../../messaging/messaging.metrics';
 import { StatusIngestor } from './status-ingestor';
@@ -14,7 +15,10 @@ import { StatusIngestor } from './status-ingestor';
 /** A bus that hands messages straight to the subscribed handlers: the logic under test only. */
 class LoopbackBus implements MessageBus {
   readonly handlers = new Map<string, MessageHandler>();
-  async publish(): Promise<void> {}
+  readonly published: OutgoingMessage[] = [];
+  async publish(message: OutgoingMessage): Promise<void> {
+    this.published.push(message);
+  }
   async subscribe(filter: string, handler: MessageHandler): Promise<void> {
     this.handlers.set(filter, handler);
   }
@@ -142,6 +146,38 @@ describe('StatusIngestor', () => {
     await third;
     expect(thirdTaken).toBe(true);
     await ingestor.stop();
+  });
+
+  it("acks each report it holds on the client's acks topic, and none it could not write", async () => {
+    const outcomes = [
+      { outcome: 'applied', eventType: 'UpdateReceived' },
+      { outcome: 'duplicate' },
+      { outcome: 'ignored', reason: 'job_final' },
+      { outcome: 'rejected', reason: 'unknown_job' },
+    ];
+    let call = 0;
+    const { bus, ingestor } = setup(async () => {
+      const outcome = outcomes[call++];
+      if (!outcome) throw new Error('connection refused');
+      return outcome;
+    });
+    await ingestor.start();
+    for (let seq = 1; seq <= 5; seq++) {
+      await bus.deliver('tenants/+/clients/+/status', {
+        topic: 'tenants/t1/clients/c1/status',
+        payload: reportOf(seq),
+      });
+      await ingestor.caughtUp();
+    }
+    await ingestor.stop();
+    const acks = bus.published.map((m) => ({ ...m, payload: JSON.parse(m.payload as string) }));
+    expect(acks.map((m) => [m.topic, m.qos, m.payload.seq, m.payload.outcome])).toEqual([
+      ['tenants/t1/clients/c1/acks', 0, 1, 'stored'],
+      ['tenants/t1/clients/c1/acks', 0, 2, 'duplicate'],
+      ['tenants/t1/clients/c1/acks', 0, 3, 'stored'],
+      ['tenants/t1/clients/c1/acks', 0, 4, 'refused'],
+    ]);
+    expect(validateReportAck(acks[0].payload)).toMatchObject({ ok: true });
   });
 
   it('retries a report while the database fails, then gives up with one error line', async () => {

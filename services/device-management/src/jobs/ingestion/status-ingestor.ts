@@ -22,6 +22,7 @@ import { retry, RetryStopped } from '../../shared/retry';
 import type { Worker } from '../../shared/worker';
 import type { IngestionBacklog } from '../timeouts/job-timeout-watcher';
 import { KeyedWorkQueue } from './keyed-work-queue';
+import { reportAckMessage } from './report-ack';
 
 export interface StatusIngestorOptions {
   /** Messages handled at once; one job's reports stay in order. */
@@ -49,7 +50,8 @@ const firstErrors = (errors: FieldError[]) => errors.slice(0, 5);
  * each message with libs/contracts, checks that the body names the client of the topic, and
  * sends IngestStatusReport / RecordClientPresence. A message that is malformed, too large, of
  * the wrong schema or on a topic that is not a client's is dropped with one structured log
- * line; nothing a device sends can stop the ingestor.
+ * line; nothing a device sends can stop the ingestor. Each report once held (or refused for
+ * good) is acked on the client's `acks` topic: a device keeps it until then.
  */
 export class StatusIngestor implements Worker, IngestionBacklog {
   readonly name = 'status-ingest';
@@ -172,6 +174,9 @@ export class StatusIngestor implements Worker, IngestionBacklog {
     if (!result) return;
     const outcome = result as IngestStatusReportResult;
     this.metrics.messagesIngested.inc({ channel: 'status', outcome: outcome.outcome });
+    this.bus
+      .publish(reportAckMessage(report, topic, outcome, new Date()))
+      .catch((err) => log.debug({ err: (err as Error).message }, 'report ack not sent'));
     if (outcome.outcome === 'rejected') {
       log.warn({ outcome: outcome.outcome, reason: outcome.reason }, 'status report rejected');
     } else {
@@ -195,6 +200,9 @@ export class StatusIngestor implements Worker, IngestionBacklog {
           status,
           at: new Date(presence.at),
           ...(presence.agentVersion && { agentVersion: presence.agentVersion }),
+          // A retained presence is old news: replayed on every subscribe, it says nothing new.
+          ...(!retained &&
+            presence.sessionResumed !== undefined && { sessionResumed: presence.sessionResumed }),
         }),
       ),
     )) as RecordClientPresenceResult | undefined;

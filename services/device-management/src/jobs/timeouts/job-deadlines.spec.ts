@@ -128,6 +128,26 @@ describe('JobDeadlines nudges', () => {
     expect(nudgedIds(deadlines, 60)).toEqual([]);
   });
 
+  it('a device back on a new broker session gets its jobs again at once, on a resumed one not', () => {
+    const deadlines = new JobDeadlines(settings);
+    const session = (resumed: boolean, seconds: number) => ({
+      ...presence('online', seconds),
+      data: { status: 'online', at: at(seconds).toISOString(), sessionResumed: resumed },
+    });
+    deadlines.apply(presence('online', 0));
+    deadlines.apply(job('UpdateRequested', 1));
+    deadlines.apply(job('UpdateCommandDispatched', 2));
+    deadlines.apply(session(true, 4));
+    expect(nudgedIds(deadlines, 5)).toEqual([]);
+    deadlines.apply(session(false, 6));
+    expect(deadlines.dueForNudge(at(6))).toEqual([
+      { kind: 'update', tenantId: 'acme', jobId: 'j1', deadline: at(6) },
+    ]);
+    deadlines.nudged({ kind: 'update', tenantId: 'acme', jobId: 'j1' }, at(6));
+    expect(nudgedIds(deadlines, 25)).toEqual([]);
+    expect(nudgedIds(deadlines, 26)).toEqual(['j1']); // the usual back-off after that
+  });
+
   it('each report moves the nudge, and nudges back off up to their cap', () => {
     const deadlines = new JobDeadlines(settings);
     deadlines.apply(presence('online', 0));

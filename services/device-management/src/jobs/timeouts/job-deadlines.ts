@@ -81,7 +81,8 @@ interface OpenJob {
  * last nudge, is due for its command to be sent again (same message id). A device that lost
  * the command runs it; one that has it sends its last report again, so a report a broker
  * dropped is not lost for good. Nudges back off by doubling. A device that reconnects gets the
- * whole interval first, for the broker to deliver what its session kept.
+ * whole interval first, for the broker to deliver what its session kept; one that says its
+ * session is new (`sessionResumed: false`) gets its jobs' commands again at once.
  *
  * Deadlines come from the events' recorded times, never from the clock of the moment they are
  * read, so a rebuild after a restart gives the same deadlines.
@@ -90,6 +91,8 @@ export class JobDeadlines {
   private readonly open = new Map<string, OpenJob>();
   /** Since when each client with open jobs is online (absent: offline or unknown). */
   private readonly onlineSince = new Map<string, number>();
+  /** When each client last came online on a new broker session (one that lost its commands). */
+  private readonly freshSessionAt = new Map<string, number>();
 
   constructor(private readonly settings: JobDeadlineSettings) {}
 
@@ -130,6 +133,9 @@ export class JobDeadlines {
     return this.select(now, (job) => {
       const online = job.client !== undefined ? this.onlineSince.get(job.client) : undefined;
       if (!job.sent || online === undefined) return undefined;
+      // The broker's new session holds none of the commands sent before it: send them now.
+      const fresh = this.freshSessionAt.get(job.client!);
+      if (fresh !== undefined && fresh > Math.max(job.aliveAt, job.nudgedAt ?? 0)) return fresh;
       const interval = Math.min(
         this.settings.nudgeAfterMs * 2 ** job.nudges,
         this.settings.maxNudgeIntervalMs,
@@ -158,9 +164,15 @@ export class JobDeadlines {
   private applyPresence(event: JobEventFact, client: { tenantId: string; clientId: string }) {
     if (event.type !== 'ClientPresenceChanged') return;
     const key = clientKey(client.tenantId, client.clientId);
-    const status = (event.data as { status?: unknown } | null)?.status;
-    if (status === 'online') this.onlineSince.set(key, event.recordedAt.getTime());
-    else this.onlineSince.delete(key);
+    const data = event.data as { status?: unknown; sessionResumed?: unknown } | null;
+    const at = event.recordedAt.getTime();
+    if (data?.status !== 'online') {
+      this.onlineSince.delete(key);
+      this.freshSessionAt.delete(key);
+      return;
+    }
+    if (!this.onlineSince.has(key) || data.sessionResumed === false) this.onlineSince.set(key, at);
+    if (data.sessionResumed === false) this.freshSessionAt.set(key, at);
   }
 
   private select(now: Date, deadlineOf: (job: OpenJob) => number | undefined): DueJob[] {
