@@ -1,3 +1,4 @@
+import type { EventStore } from '@opcfleet/event-store';
 import { DataSource } from 'typeorm';
 import { READ_MODEL_ENTITIES, READ_MODEL_SCHEMA } from './read-model.entities';
 import { READ_MODEL_SUBSCRIPTION } from './read-model.projection';
@@ -11,7 +12,7 @@ export async function createReadModelDataSource(options: {
   connectionString: string;
   poolMax?: number;
   /** Drop the tables and the projection's checkpoint first: they are rebuilt from the events. */
-  rebuildIn?: { checkpointSchema: string };
+  rebuildFrom?: EventStore;
 }): Promise<DataSource> {
   const dataSource = new DataSource({
     type: 'postgres',
@@ -23,7 +24,7 @@ export async function createReadModelDataSource(options: {
   await dataSource.initialize();
   try {
     await dataSource.query(`CREATE SCHEMA IF NOT EXISTS ${READ_MODEL_SCHEMA}`);
-    if (options.rebuildIn) await dropReadModels(dataSource, options.rebuildIn.checkpointSchema);
+    if (options.rebuildFrom) await dropReadModels(dataSource, options.rebuildFrom);
     // Two replicas starting together may race on the DDL: the loser's retry sees the tables.
     await dataSource.synchronize().catch(() => dataSource.synchronize());
   } catch (error) {
@@ -34,16 +35,13 @@ export async function createReadModelDataSource(options: {
 }
 
 /**
- * Drops the read-model tables and the projection's checkpoint, in one transaction: the
- * projection subscription then projects every event again from position 0.
+ * Forgets the projection's checkpoint, then drops the read-model tables: the projection
+ * subscription then projects every event again from the beginning. In that order, a crash in
+ * between only replays events onto rows that are ahead (they never go back).
  */
-export async function dropReadModels(dataSource: DataSource, checkpointSchema: string) {
-  await dataSource.transaction(async (manager) => {
-    await manager.query(
-      `DROP TABLE IF EXISTS ${READ_MODEL_SCHEMA}.clients, ${READ_MODEL_SCHEMA}.jobs`,
-    );
-    await manager.query(`DELETE FROM ${checkpointSchema}.checkpoints WHERE name = $1`, [
-      READ_MODEL_SUBSCRIPTION,
-    ]);
-  });
+export async function dropReadModels(dataSource: DataSource, store: EventStore) {
+  await store.checkpointer().delete(READ_MODEL_SUBSCRIPTION);
+  await dataSource.query(
+    `DROP TABLE IF EXISTS ${READ_MODEL_SCHEMA}.clients, ${READ_MODEL_SCHEMA}.jobs`,
+  );
 }

@@ -2,9 +2,9 @@ import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { EventStore } from '@opcfleet/event-store';
 import { DataSource } from 'typeorm';
-import type { JobState } from '../../jobs/domain/job-kind';
+import type { JobState } from '../domain/job-kind';
 import { EVENT_STORE } from '../../event-sourcing/event-store.token';
-import { JobHistory, toJobEventDto, type JobEventDto } from '../../jobs/job-history';
+import { JobHistory, toJobEventDto, type JobEventDto } from '../job-history';
 import { ClientView, JobView } from '../../read-models/read-model.entities';
 import {
   toClientDto,
