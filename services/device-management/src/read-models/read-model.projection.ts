@@ -11,7 +11,6 @@ import type { Logger } from 'pino';
 import { DataSource, In } from 'typeorm';
 import { foldClient } from '../clients/domain/client.decider';
 import type { ClientEvent } from '../clients/domain/client.events';
-import type { JobState } from '../jobs/domain/job-kind';
 import { foldJob } from '../jobs/job-kinds';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
 import { APP_LOGGER } from '../observability/app-logger';
@@ -26,7 +25,7 @@ import {
   STREAM_PREFIX,
 } from '../shared/domain/stream-names';
 import { JobChangeFeed } from './job-change-feed';
-import { toJobDto } from './read-model.dto';
+import type { JobDto } from './read-model.dto';
 import { JobView, READ_MODEL_SCHEMA } from './read-model.entities';
 import { JOBS_TABLE, readModelRows } from './read-model.rows';
 
@@ -191,8 +190,8 @@ export class ReadModelProjection implements Worker {
     for (const row of rows) {
       if (row.op !== undefined && row.op !== 'upsert') continue;
       if (row.table !== JOBS_TABLE) continue;
-      const values = row.values as { kind: JobKind; tenant_id: string; state: JobState };
-      this.feed.publish({ tenantId: values.tenant_id, job: toJobDto(values.kind, values.state) });
+      const values = row.values as { tenant_id: string; document: JobDto };
+      this.feed.publish({ tenantId: values.tenant_id, job: values.document });
     }
   }
 
@@ -205,7 +204,7 @@ export class ReadModelProjection implements Worker {
     for (const row of rows) {
       this.feed.publish({
         tenantId: row.tenantId,
-        job: toJobDto(row.kind, row.state as JobState),
+        job: row.document,
       });
     }
   }

@@ -4,6 +4,7 @@ import type { JobState } from '../jobs/domain/job-kind';
 import { JOB_KIND_DEFINITIONS, jobKind } from '../jobs/job-kinds';
 import type { JobKind } from '../shared/domain/domain-event';
 import { jobKindOfStream, STREAM_PREFIX } from '../shared/domain/stream-names';
+import { toJobDto } from './read-model.dto';
 import { READ_MODEL_SCHEMA, type ClientStatus } from './read-model.entities';
 
 /**
@@ -81,7 +82,8 @@ function jobRows(
       dispatched_at: state.dispatchedAt ?? null,
       started_at: state.startedAt ?? null,
       finished_at: state.finishedAt ?? null,
-      state,
+      // What the API shows of the job, never the decider's state.
+      document: toJobDto(kind, state),
     },
   };
   const seenAt = lastSeenAt(events);
@@ -122,7 +124,7 @@ function clientRow(
       last_update_outcome: state.lastUpdate?.outcome ?? null,
       last_seen_at: presenceAt(events) ?? null,
       registered_at: state.registeredAt,
-      state,
+      credential_id: state.credential?.credentialId ?? null,
     },
   };
 }
