@@ -47,7 +47,9 @@ export class AppModule {
         }),
         ReadModelStoreModule.forRoot({
           connectionString: config.databaseUrl,
+          eventStoreSchema: config.eventStoreSchema,
           poolMax: config.databasePoolMax,
+          logger: logger.child({ component: 'migrations' }),
         }),
         AuthModule.forRoot(config.auth),
         MessagingModule.forRoot(messaging, logger),

@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { EventStore } from '@opcfleet/event-store';
+import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { EVENT_STORE, EVENT_STORE_MIGRATED } from '../event-sourcing/event-store.token';
 import { createReadModelDataSource } from './read-model.data-source';
@@ -19,13 +20,19 @@ class ReadModelStoreCloser implements OnApplicationShutdown {
 }
 
 /**
- * The TypeORM DataSource of the read models, set up once the event store is migrated (and
- * their rows dropped for a rebuild when a migration made them stale).
+ * The TypeORM DataSource of the read models, set up once the event store is migrated: their
+ * tables migrated, and their rows dropped for a rebuild when an event-store migration made
+ * them stale.
  */
 @Global()
 @Module({})
 export class ReadModelStoreModule {
-  static forRoot(options: { connectionString: string; poolMax?: number }): DynamicModule {
+  static forRoot(options: {
+    connectionString: string;
+    eventStoreSchema: string;
+    poolMax?: number;
+    logger?: Logger;
+  }): DynamicModule {
     return {
       module: ReadModelStoreModule,
       providers: [

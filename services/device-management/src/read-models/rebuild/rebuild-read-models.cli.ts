@@ -29,7 +29,11 @@ async function main(): Promise<void> {
     schema: env.EVENT_STORE_SCHEMA,
     logger,
   });
-  const dataSource = await createReadModelDataSource({ connectionString: env.DATABASE_URL });
+  const dataSource = await createReadModelDataSource({
+    connectionString: env.DATABASE_URL,
+    eventStoreSchema: env.EVENT_STORE_SCHEMA,
+    logger,
+  });
   try {
     const result = await rebuildReadModels({ store, dataSource, logger });
     console.log(

@@ -6,7 +6,7 @@ import { dropReadModels } from '../read-model.data-source';
 import { rowsOfBatch, subscribeReadModels } from '../read-model.projection';
 
 /**
- * Drops the read models and projects every event again from the beginning, through the same
+ * Empties the read models and projects every event again from the beginning, through the same
  * subscription and row mapper the service runs. Stop the service first for a quiet rebuild; a
  * running one only loses read-your-writes until the rebuild is done (rows never go back, so
  * its inline projections and the rebuild may overlap).
@@ -19,7 +19,6 @@ export async function rebuildReadModels(options: {
   const { store, dataSource, logger } = options;
   const started = Date.now();
   await dropReadModels(dataSource, store);
-  await dataSource.synchronize();
   const subscription = subscribeReadModels(store, logger, async (batch) => ({
     rows: await rowsOfBatch(store, batch.events),
   }));
