@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { createTestDatabase } from '@opcfleet/event-store/testing/test-database';
+import { createTestDatabase } from '@opcfleet/event-store/testing';
 import pino from 'pino';
 import { createApp } from '../src/app';
 import { mintDevToken } from '../src/auth/mint-dev-token';
