@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module';
 import { ClientsModule } from './clients/clients.module';
 import type { AppConfig } from './config/app.config';
 import { ConfigModule } from './config/config.module';
+import { DevSignInModule } from './dev-sign-in/dev-sign-in.module';
 import { EventStoreModule } from './event-sourcing/event-store.module';
 import { ErrorResponseFilter } from './http/error-response.filter';
 import { JsonBodyInterceptor } from './http/json-body.interceptor';
@@ -47,6 +48,7 @@ export class AppModule {
         ClientsModule,
         RolloutsModule,
         WorkersModule,
+        DevSignInModule.forRoot(config),
       ],
       controllers: [HealthHttpController, MetricsHttpController],
       providers: [

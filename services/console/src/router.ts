@@ -1,0 +1,40 @@
+import { useEffect, useState } from 'react';
+
+/** The console's pages, addressed by the URL hash (the service serves index.html at / only). */
+export type Route =
+  | { page: 'fleet' }
+  | { page: 'client'; clientId: string }
+  | { page: 'job'; jobId: string }
+  | { page: 'rollouts' }
+  | { page: 'rollout'; rolloutId: string };
+
+export function parseRoute(hash: string): Route {
+  const parts = hash
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter(Boolean)
+    .map((part) => decodeURIComponent(part));
+  if (parts[0] === 'clients' && parts[1]) return { page: 'client', clientId: parts[1] };
+  if (parts[0] === 'jobs' && parts[1]) return { page: 'job', jobId: parts[1] };
+  if (parts[0] === 'rollouts' && parts[1]) return { page: 'rollout', rolloutId: parts[1] };
+  if (parts[0] === 'rollouts') return { page: 'rollouts' };
+  return { page: 'fleet' };
+}
+
+export const hrefOf = {
+  fleet: () => '#/',
+  client: (clientId: string) => `#/clients/${encodeURIComponent(clientId)}`,
+  job: (jobId: string) => `#/jobs/${encodeURIComponent(jobId)}`,
+  rollouts: () => '#/rollouts',
+  rollout: (rolloutId: string) => `#/rollouts/${encodeURIComponent(rolloutId)}`,
+};
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(window.location.hash));
+  useEffect(() => {
+    const onChange = () => setRoute(parseRoute(window.location.hash));
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}
