@@ -5,6 +5,7 @@ import { JobChangeStream } from './live/job-change-stream';
 import { ClientPage } from './pages/ClientPage';
 import { FleetPage } from './pages/FleetPage';
 import { JobPage } from './pages/JobPage';
+import { OverviewPage } from './pages/OverviewPage';
 import { RolloutPage, RolloutsPage } from './pages/RolloutsPage';
 import { SignInPage } from './pages/SignInPage';
 import { hrefOf, useRoute, type Route } from './router';
@@ -57,6 +58,12 @@ function Header({ route }: { route: Route }) {
       {(session) => (
         <header className="top">
           <nav aria-label="Main">
+            <a
+              href={hrefOf.overview()}
+              aria-current={route.page === 'overview' ? 'page' : undefined}
+            >
+              Overview
+            </a>
             <a href={hrefOf.fleet()} aria-current={route.page === 'fleet' ? 'page' : undefined}>
               Fleet
             </a>
@@ -100,7 +107,9 @@ function Page({ route }: { route: Route }) {
       return <RolloutsPage />;
     case 'rollout':
       return <RolloutPage rolloutId={route.rolloutId} />;
+    case 'fleet':
+      return <FleetPage status={route.status} label={route.label} />;
     default:
-      return <FleetPage />;
+      return <OverviewPage />;
   }
 }

@@ -2,15 +2,16 @@ import { useEffect, useState } from 'react';
 
 /** The console's pages, addressed by the URL hash (the service serves index.html at / only). */
 export type Route =
-  | { page: 'fleet' }
+  | { page: 'overview' }
+  | { page: 'fleet'; status?: string; label?: string }
   | { page: 'client'; clientId: string }
   | { page: 'job'; jobId: string }
   | { page: 'rollouts' }
   | { page: 'rollout'; rolloutId: string };
 
 export function parseRoute(hash: string): Route {
-  const parts = hash
-    .replace(/^#\/?/, '')
+  const [path, query = ''] = hash.replace(/^#\/?/, '').split('?');
+  const parts = path
     .split('/')
     .filter(Boolean)
     .map((part) => decodeURIComponent(part));
@@ -18,11 +19,23 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'jobs' && parts[1]) return { page: 'job', jobId: parts[1] };
   if (parts[0] === 'rollouts' && parts[1]) return { page: 'rollout', rolloutId: parts[1] };
   if (parts[0] === 'rollouts') return { page: 'rollouts' };
-  return { page: 'fleet' };
+  if (parts[0] === 'fleet') {
+    const params = new URLSearchParams(query);
+    return {
+      page: 'fleet',
+      ...(params.get('status') && { status: params.get('status')! }),
+      ...(params.get('label') && { label: params.get('label')! }),
+    };
+  }
+  return { page: 'overview' };
 }
 
 export const hrefOf = {
-  fleet: () => '#/',
+  overview: () => '#/',
+  fleet: (filter: { status?: string; label?: string } = {}) => {
+    const query = new URLSearchParams(filter as Record<string, string>).toString();
+    return `#/fleet${query ? `?${query}` : ''}`;
+  },
   client: (clientId: string) => `#/clients/${encodeURIComponent(clientId)}`,
   job: (jobId: string) => `#/jobs/${encodeURIComponent(jobId)}`,
   rollouts: () => '#/rollouts',

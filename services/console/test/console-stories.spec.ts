@@ -17,7 +17,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
   let database: TestDatabase;
   let dataDir: string;
   let service: RunningService;
-  let device: SimulatedDevice;
+  let devices: SimulatedDevice[] = [];
   let browser: Browser;
   const contexts: BrowserContext[] = [];
   /** The update job of the first story, replayed by the auditor. */
@@ -58,17 +58,18 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
       },
       memoryLogger().logger,
     );
-    await api('POST', '/clients', {
-      clientId: 'line-1',
-      labels: { site: 'plant-7' },
-      version: '1.0.0',
-    });
-    const credential = await api('POST', '/clients/line-1/credentials');
-    device = new SimulatedDevice({
+    devices = await Promise.all(['line-1', 'line-2'].map(connectedDevice));
+  });
+
+  /** A registered client with its credential, and its simulated device connected. */
+  async function connectedDevice(clientId: string): Promise<SimulatedDevice> {
+    await api('POST', '/clients', { clientId, labels: { site: 'plant-7' }, version: '1.0.0' });
+    const credential = await api('POST', `/clients/${clientId}/credentials`);
+    const device = new SimulatedDevice({
       url: service.infrastructure.mqttUrl,
       protocolVersion: 4,
-      address: { tenantId: 'demo', clientId: 'line-1' },
-      phaseDelayMs: 150,
+      address: { tenantId: 'demo', clientId },
+      phaseDelayMs: 200,
       credentials: {
         username: credential.username as string,
         password: credential.password as string,
@@ -76,12 +77,13 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
       failingVersions: ['6.6.6'],
     });
     await device.connect();
-  });
+    return device;
+  }
 
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => undefined);
     await browser?.close();
-    await device?.close();
+    for (const device of devices) await device.close();
     await service?.stop();
     await database?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -122,6 +124,11 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     await page.getByTestId('client-status').getByText('Updating...').waitFor({ timeout: 1000 });
     const updatingAfterMs = Date.now() - clicked;
     await screenshot(page, 'client-updating');
+    const requestsOfTheDoubleClick = updateRequests.length;
+    // Another update while this one runs: refused, with a link to the running job.
+    await page.getByRole('button', { name: 'Update', exact: true }).click();
+    await page.getByRole('alert').getByText('An update is already running').waitFor();
+    await page.getByRole('link', { name: 'Open the running job' }).waitFor();
     await page
       .getByTestId('client-version')
       .getByText('2.0.0 running', { exact: true })
@@ -129,7 +136,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     await page.getByTestId('client-status').getByText('Online').waitFor();
 
     expect(updatingAfterMs).toBeLessThan(1000);
-    expect(updateRequests).toHaveLength(1); // the double click sent one request
+    expect(requestsOfTheDoubleClick).toBe(1); // the double click sent one request
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
     const jobLink = page.getByRole('link', { name: 'Update to 2.0.0' });
     updateJobId = (await jobLink.getAttribute('href'))!.split('/').pop()!;
@@ -192,6 +199,10 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
       .getByText(/^2\.0\.0 running/)
       .waitFor();
     await page.getByTestId('client-status').getByText('Update failed').waitFor();
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('link', { name: /line-1: update RolledBack/ }).waitFor();
+    await page.getByTestId('clients-total').getByText('2').waitFor();
+    await expectAccessible(page, 'overview');
     expect(problems).toEqual([]);
   });
 
@@ -226,8 +237,33 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     expect(problems).toEqual([]);
   });
 
+  it('a rollout over labels runs in waves to completion, with progress on screen', async () => {
+    const { page, problems } = await signedIn('demo admin', '#/rollouts');
+    await page.getByLabel('Image').fill('registry.local/opc-core:3.0.0');
+    await page.getByLabel('Version', { exact: true }).fill('3.0.0');
+    await page.getByLabel(/^Labels/).fill('site=plant-7');
+    await page.getByLabel('Jobs in flight at once').fill('1');
+    await page.getByRole('button', { name: 'Review rollout' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/every client labelled site=plant-7/)
+      .waitFor();
+    await screenshot(page, 'rollout-confirm');
+    await page.getByRole('button', { name: 'Start rollout' }).click();
+    const status = page.getByTestId('rollout-status');
+    await status.getByText(/1 in flight · 1 waiting/).waitFor({ timeout: 5000 });
+    await status.getByText(/^Completed: 100% done · 2 succeeded/).waitFor({ timeout: 20_000 });
+    await expectAccessible(page, 'rollout');
+    await page.getByRole('link', { name: 'Rollouts' }).click();
+    await page.getByRole('row', { name: /Completed/ }).waitFor();
+    await expectAccessible(page, 'rollouts');
+    expect(problems).toEqual([]);
+  });
+
   it('tenant B sees nothing of tenant A', async () => {
     const { page, problems } = await signedIn('admin of tenant-b', '', 'tenant-b');
+    await page.getByTestId('clients-total').getByText('0').waitFor();
+    await page.getByRole('link', { name: 'Fleet' }).click();
     await page.getByText('No clients.').waitFor();
     await page.goto(`${service.httpUrl}/#/clients/line-1`); // the hash only: still signed in
     await page

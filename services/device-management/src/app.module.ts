@@ -17,6 +17,7 @@ import { MessagingModule } from './messaging/messaging.module';
 import { HealthHttpController } from './observability/health.http.controller';
 import { MetricsHttpController } from './observability/metrics.http.controller';
 import { ObservabilityModule } from './observability/observability.module';
+import { OverviewModule } from './overview/overview.module';
 import { ReadModelsModule } from './read-models/read-models.module';
 import { RolloutsModule } from './rollouts/rollouts.module';
 import { WorkersModule } from './workers/workers.module';
@@ -47,6 +48,7 @@ export class AppModule {
         JobsModule,
         ClientsModule,
         RolloutsModule,
+        OverviewModule,
         WorkersModule,
         DevSignInModule.forRoot(config),
       ],

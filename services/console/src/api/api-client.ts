@@ -4,6 +4,7 @@ import type {
   ClientView,
   JobEvent,
   JobView,
+  Overview,
   Page,
   RolloutSummary,
   RolloutView,
@@ -42,6 +43,10 @@ export class ApiClient {
       headers: { Authorization: `Bearer ${token}` },
       timeout: 15_000,
     });
+  }
+
+  async getOverview(): Promise<Overview> {
+    return (await this.http.get<Overview>('/overview')).data;
   }
 
   async listClients(filter: ClientFilter): Promise<Page<ClientView>> {

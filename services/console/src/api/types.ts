@@ -103,3 +103,22 @@ export const FINAL_JOB_STATUSES = [
   'Applied',
   'Rejected',
 ];
+
+export interface Overview {
+  clients: number;
+  byStatus: { key: string; count: number }[];
+  byVersion: { key: string; count: number }[];
+  offline: number;
+  jobsInFlight: number;
+  failuresSince: string;
+  failures: {
+    jobId: string;
+    kind: string;
+    clientId: string;
+    status: string;
+    phase?: string;
+    reason?: string;
+    code?: string;
+    finishedAt?: string;
+  }[];
+}

@@ -9,10 +9,10 @@ import { parseLabels } from '../forms/labels';
 const PAGE_SIZE = 50;
 
 /** Every client of the tenant, a page at a time (keyset paging), live through job changes. */
-export function FleetPage() {
+export function FleetPage(initial: { status?: string; label?: string }) {
   const { api } = useSession();
-  const [status, setStatus] = useState('');
-  const [label, setLabel] = useState('');
+  const [status, setStatus] = useState(initial.status ?? '');
+  const [label, setLabel] = useState(initial.label ?? '');
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
   const clients = useLoaded(
