@@ -104,7 +104,7 @@ function Page({ route }: { route: Route }) {
     case 'job':
       return <JobPage jobId={route.jobId} />;
     case 'rollouts':
-      return <RolloutsPage />;
+      return <RolloutsPage clientIds={route.clientIds} />;
     case 'rollout':
       return <RolloutPage rolloutId={route.rolloutId} />;
     case 'fleet':

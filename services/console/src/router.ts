@@ -6,7 +6,7 @@ export type Route =
   | { page: 'fleet'; status?: string; label?: string }
   | { page: 'client'; clientId: string }
   | { page: 'job'; jobId: string }
-  | { page: 'rollouts' }
+  | { page: 'rollouts'; clientIds?: string[] }
   | { page: 'rollout'; rolloutId: string };
 
 export function parseRoute(hash: string): Route {
@@ -18,7 +18,10 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'clients' && parts[1]) return { page: 'client', clientId: parts[1] };
   if (parts[0] === 'jobs' && parts[1]) return { page: 'job', jobId: parts[1] };
   if (parts[0] === 'rollouts' && parts[1]) return { page: 'rollout', rolloutId: parts[1] };
-  if (parts[0] === 'rollouts') return { page: 'rollouts' };
+  if (parts[0] === 'rollouts') {
+    const clients = new URLSearchParams(query).get('clients');
+    return { page: 'rollouts', ...(clients && { clientIds: clients.split(',').filter(Boolean) }) };
+  }
   if (parts[0] === 'fleet') {
     const params = new URLSearchParams(query);
     return {
@@ -38,7 +41,10 @@ export const hrefOf = {
   },
   client: (clientId: string) => `#/clients/${encodeURIComponent(clientId)}`,
   job: (jobId: string) => `#/jobs/${encodeURIComponent(jobId)}`,
-  rollouts: () => '#/rollouts',
+  rollouts: (clientIds: string[] = []) =>
+    clientIds.length > 0
+      ? `#/rollouts?${new URLSearchParams({ clients: clientIds.join(',') })}`
+      : '#/rollouts',
   rollout: (rolloutId: string) => `#/rollouts/${encodeURIComponent(rolloutId)}`,
 };
 

@@ -238,7 +238,12 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
   });
 
   it('a rollout over labels runs in waves to completion, with progress on screen', async () => {
-    const { page, problems } = await signedIn('demo admin', '#/rollouts');
+    const { page, problems } = await signedIn('demo admin', '#/fleet');
+    // Clients selected on the fleet page come along as the rollout's targets.
+    await page.getByLabel('Select line-1').check();
+    await page.getByRole('link', { name: 'Start a rollout on 1 selected client' }).click();
+    expect(await page.getByLabel(/^Client ids/).inputValue()).toBe('line-1');
+    await page.getByLabel('Targets').selectOption('labels');
     await page.getByLabel('Image').fill('registry.local/opc-core:3.0.0');
     await page.getByLabel('Version', { exact: true }).fill('3.0.0');
     await page.getByLabel(/^Labels/).fill('site=plant-7');

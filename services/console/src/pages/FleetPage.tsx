@@ -21,6 +21,12 @@ export function FleetPage(initial: { status?: string; label?: string }) {
   );
   const refreshSoon = useThrottled(clients.refresh, 250);
   useJobChanges(refreshSoon);
+  const mayRollOut = useMay('startRollout');
+  const [selected, setSelected] = useState<string[]>([]);
+  const toggle = (clientId: string) =>
+    setSelected((now) =>
+      now.includes(clientId) ? now.filter((id) => id !== clientId) : [...now, clientId],
+    );
   const labelError = label && !/^[^=]+=[^=]*$/.test(label) ? 'write it as key=value' : undefined;
 
   return (
@@ -64,6 +70,7 @@ export function FleetPage(initial: { status?: string; label?: string }) {
       <table aria-label="Clients">
         <thead>
           <tr>
+            {mayRollOut && <th scope="col">Select</th>}
             <th scope="col">Client</th>
             <th scope="col">Status</th>
             <th scope="col">Version</th>
@@ -75,6 +82,16 @@ export function FleetPage(initial: { status?: string; label?: string }) {
         <tbody>
           {clients.value?.items.map((client) => (
             <tr key={client.clientId}>
+              {mayRollOut && (
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`Select ${client.clientId}`}
+                    checked={selected.includes(client.clientId)}
+                    onChange={() => toggle(client.clientId)}
+                  />
+                </td>
+              )}
               <td>
                 <a href={hrefOf.client(client.clientId)}>{client.clientId}</a>
               </td>
@@ -106,6 +123,13 @@ export function FleetPage(initial: { status?: string; label?: string }) {
           Next page
         </button>
       </nav>
+      {mayRollOut && selected.length > 0 && (
+        <p>
+          <a className="button" href={hrefOf.rollouts(selected)}>
+            Start a rollout on {selected.length} selected client{selected.length > 1 ? 's' : ''}
+          </a>
+        </p>
+      )}
       {useMay('registerClient') && <RegisterClientForm onRegistered={clients.refresh} />}
     </main>
   );

@@ -3,7 +3,7 @@ import { FINAL_JOB_STATUSES } from '../api/types';
 import { hrefOf } from '../router';
 import { useAction, useJobChanges, useLoaded, useMay, useSession, useThrottled } from '../session';
 import { jobSummary } from '../ui/client-status';
-import { ErrorNotice, formatTime } from '../ui/components';
+import { ErrorNotice, formatInstant, formatTime } from '../ui/components';
 import { formatDuration, jobTimeline } from '../ui/job-timeline';
 
 /**
@@ -42,7 +42,7 @@ export function JobPage({ jobId }: { jobId: string }) {
           <dd>
             <a href={hrefOf.client(view.clientId)}>{view.clientId}</a>
           </dd>
-          <dt>{asOf ? `Status as of ${formatTime(asOf)}` : 'Status'}</dt>
+          <dt>{asOf ? `Status as of ${formatInstant(asOf)}` : 'Status'}</dt>
           <dd data-testid="job-status">{jobSummary(view)}</dd>
           {view.kind === 'update' && (
             <>
@@ -95,7 +95,7 @@ export function JobPage({ jobId }: { jobId: string }) {
         <section aria-labelledby="replay">
           <h2 id="replay">Replay</h2>
           <label htmlFor="as-of">
-            As of {asOf ? formatTime(asOf) : 'now'} (event {(asOfIndex ?? all.length - 1) + 1} of{' '}
+            As of {asOf ? formatInstant(asOf) : 'now'} (event {(asOfIndex ?? all.length - 1) + 1} of{' '}
             {all.length})
           </label>
           <input
@@ -122,7 +122,7 @@ export function JobPage({ jobId }: { jobId: string }) {
         <ol className="timeline" data-testid="job-timeline">
           {jobTimeline(shownEvents).map((entry) => (
             <li key={entry.revision}>
-              <time dateTime={entry.at}>{formatTime(entry.at)}</time> {entry.what}{' '}
+              <time dateTime={entry.at}>{formatInstant(entry.at)}</time> {entry.what}{' '}
               <span className="muted">{formatDuration(entry.afterMs)}</span>
             </li>
           ))}

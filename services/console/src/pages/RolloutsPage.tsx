@@ -7,7 +7,7 @@ import { useAction, useJobChanges, useLoaded, useMay, useSession, useThrottled }
 import { ErrorNotice, Field, formatTime } from '../ui/components';
 
 /** Rollouts, newest first, and the form that starts one (admin). */
-export function RolloutsPage() {
+export function RolloutsPage({ clientIds }: { clientIds?: string[] }) {
   const { api } = useSession();
   const rollouts = useLoaded(() => api.listRollouts(), [api]);
   useJobChanges(useThrottled(rollouts.refresh, 500));
@@ -48,19 +48,19 @@ export function RolloutsPage() {
         </tbody>
       </table>
       {rollouts.value?.length === 0 && <p>No rollouts yet.</p>}
-      {useMay('startRollout') && <StartRolloutForm />}
+      {useMay('startRollout') && <StartRolloutForm selected={clientIds} />}
     </main>
   );
 }
 
-function StartRolloutForm() {
+function StartRolloutForm({ selected }: { selected?: string[] }) {
   const { api } = useSession();
   const action = useAction();
   const [image, setImage] = useState('');
   const [targetVersion, setTargetVersion] = useState('');
-  const [targets, setTargets] = useState<'labels' | 'clients'>('labels');
+  const [targets, setTargets] = useState<'labels' | 'clients'>(selected ? 'clients' : 'labels');
   const [labels, setLabels] = useState('');
-  const [clientIds, setClientIds] = useState('');
+  const [clientIds, setClientIds] = useState(selected?.join(', ') ?? '');
   const [batchSize, setBatchSize] = useState('10');
   const [maxFailures, setMaxFailures] = useState('0');
   const [confirming, setConfirming] = useState(false);

@@ -53,3 +53,13 @@ export function StatusBadge({ status, text }: { status: string; text: string }) 
 }
 
 export const formatTime = (iso?: string) => (iso ? new Date(iso).toLocaleString() : '–');
+
+/** A moment to the millisecond: the phases of a job are often less than a second apart. */
+export const formatInstant = (iso: string) =>
+  `${new Date(iso).toLocaleDateString()} ${new Date(iso).toLocaleTimeString(undefined, {
+    hour12: false,
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    fractionalSecondDigits: 3,
+  })}`;
