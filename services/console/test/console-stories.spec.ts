@@ -265,6 +265,26 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     expect(problems).toEqual([]);
   });
 
+  it('a lost connection shows a banner, and it goes once the stream is back', async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    // The change stream cannot be reached: the page says so (and polls meanwhile).
+    const unreachable = '**/api/v1/jobs/changes**';
+    await page.route(unreachable, (route) => route.abort('connectionrefused'));
+    await page.goto(`${service.httpUrl}/#/clients/line-2`);
+    await page.getByRole('button', { name: 'demo auditor' }).click();
+    const banner = page.getByRole('alert').getByText(/Connection to the service lost/);
+    await banner.waitFor();
+    await page
+      .getByTestId('client-version')
+      .getByText(/running/)
+      .waitFor();
+    await screenshot(page, 'connection-lost');
+    await page.unroute(unreachable);
+    await banner.waitFor({ state: 'detached', timeout: 15_000 });
+  });
+
   it('tenant B sees nothing of tenant A', async () => {
     const { page, problems } = await signedIn('admin of tenant-b', '', 'tenant-b');
     await page.getByTestId('clients-total').getByText('0').waitFor();
