@@ -186,7 +186,9 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     await page.getByRole('button', { name: 'Update', exact: true }).click();
     await page.getByRole('link', { name: 'Update to 6.6.6' }).click();
     const why = page.getByTestId('job-failure');
-    await why.getByText(/health check|simulated/).waitFor({ timeout: 20_000 });
+    await why
+      .getByText(/failing in phase verifying: the new container exited/)
+      .waitFor({ timeout: 20_000 });
     await page
       .getByTestId('job-timeline')
       .getByText(/rolled back/)

@@ -4,7 +4,7 @@ import { hrefOf } from '../router';
 import { useAction, useJobChanges, useLoaded, useMay, useSession, useThrottled } from '../session';
 import { jobSummary } from '../ui/client-status';
 import { ErrorNotice, formatInstant, formatTime } from '../ui/components';
-import { formatDuration, jobTimeline } from '../ui/job-timeline';
+import { failedPhase, formatDuration, jobTimeline } from '../ui/job-timeline';
 
 /**
  * A job: its phases as they arrive, why it failed, the raw events for auditors, and a slider
@@ -29,6 +29,7 @@ export function JobPage({ jobId }: { jobId: string }) {
   const final = view ? FINAL_JOB_STATUSES.includes(view.status) : true;
   const all = events.value ?? [];
   const shownEvents = asOfIndex === undefined ? all : all.slice(0, asOfIndex + 1);
+  const wentWrongIn = failedPhase(shownEvents);
 
   return (
     <main>
@@ -66,9 +67,11 @@ export function JobPage({ jobId }: { jobId: string }) {
             <>
               <dt>Why</dt>
               <dd data-testid="job-failure">
-                {view.rollback ? `Rolled back: ${view.rollback.reason}. ` : ''}
+                {view.rollback
+                  ? `Rolled back after failing in phase ${wentWrongIn ?? 'unknown'}: ${view.rollback.reason}. `
+                  : ''}
                 {view.failure
-                  ? `Failed in phase ${view.phase ?? 'unknown'}: ${view.failure.reason}`
+                  ? `Failed in phase ${wentWrongIn ?? view.phase ?? 'unknown'}: ${view.failure.reason}`
                   : ''}
               </dd>
             </>

@@ -66,3 +66,27 @@ function describeEvent({ type, data }: JobEvent): string {
 
 export const formatDuration = (ms?: number) =>
   ms === undefined ? '' : ms < 1000 ? `+${ms} ms` : `+${(ms / 1000).toFixed(1)} s`;
+
+const FAILURE_PHASES = new Set(['rolling_back', 'rolled_back', 'failed', 'rejected', 'cancelled']);
+const FAILURE_EVENTS = new Set(['UpdateRolledBack', 'UpdateFailed', 'UpdateTimedOut']);
+
+/**
+ * The phase a failed update was in when it went wrong: the last phase the device reported
+ * before it started rolling back (or failed). Undefined while nothing went wrong.
+ */
+export function failedPhase(events: readonly JobEvent[]): string | undefined {
+  let last: string | undefined;
+  for (const { type, data } of events) {
+    const phase =
+      type === 'UpdateReceived'
+        ? 'received'
+        : typeof data.phase === 'string'
+          ? data.phase
+          : undefined;
+    if ((phase && FAILURE_PHASES.has(phase)) || FAILURE_EVENTS.has(type)) {
+      return last?.replace(/_/g, ' ') ?? 'before the device started';
+    }
+    if (phase) last = phase;
+  }
+  return undefined;
+}
