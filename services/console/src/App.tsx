@@ -1,16 +1,26 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiClient } from './api/api-client';
 import { readTokenClaims } from './auth/token-claims';
 import { JobChangeStream } from './live/job-change-stream';
-import { ClientPage } from './pages/ClientPage';
 import { FleetPage } from './pages/FleetPage';
-import { JobPage } from './pages/JobPage';
 import { OverviewPage } from './pages/OverviewPage';
-import { RolloutPage, RolloutsPage } from './pages/RolloutsPage';
 import { SignInPage } from './pages/SignInPage';
 import { hrefOf, useRoute, type Route } from './router';
 import { SessionContext, useConnectionState, type Session } from './session';
 import { may } from './auth/permissions';
+
+// Pages with forms carry the contracts' schemas (zod): loaded when first opened, so the
+// first paint (sign-in, overview, fleet) does not wait for them.
+const ClientPage = lazy(() =>
+  import('./pages/ClientPage').then((m) => ({ default: m.ClientPage })),
+);
+const JobPage = lazy(() => import('./pages/JobPage').then((m) => ({ default: m.JobPage })));
+const RolloutsPage = lazy(() =>
+  import('./pages/RolloutsPage').then((m) => ({ default: m.RolloutsPage })),
+);
+const RolloutPage = lazy(() =>
+  import('./pages/RolloutsPage').then((m) => ({ default: m.RolloutPage })),
+);
 
 /** The console: sign in (token in memory only), then the pages with a live connection. */
 export function App() {
@@ -47,7 +57,9 @@ function Shell() {
     <>
       <Header route={route} />
       <ConnectionBanner />
-      <Page key={JSON.stringify(route)} route={route} />
+      <Suspense fallback={<main aria-busy="true">Loading…</main>}>
+        <Page key={JSON.stringify(route)} route={route} />
+      </Suspense>
     </>
   );
 }

@@ -59,6 +59,8 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
       memoryLogger().logger,
     );
     devices = await Promise.all(['line-1', 'line-2'].map(connectedDevice));
+    // A client whose device never connects: its jobs stay in flight.
+    await api('POST', '/clients', { clientId: 'line-away', labels: { site: 'lab' } });
   });
 
   /** A registered client with its credential, and its simulated device connected. */
@@ -125,10 +127,6 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     const updatingAfterMs = Date.now() - clicked;
     await screenshot(page, 'client-updating');
     const requestsOfTheDoubleClick = updateRequests.length;
-    // Another update while this one runs: refused, with a link to the running job.
-    await page.getByRole('button', { name: 'Update', exact: true }).click();
-    await page.getByRole('alert').getByText('An update is already running').waitFor();
-    await page.getByRole('link', { name: 'Open the running job' }).waitFor();
     await page
       .getByTestId('client-version')
       .getByText('2.0.0 running', { exact: true })
@@ -146,6 +144,19 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
       .getByText('2.0.0 running')
       .waitFor();
     await expectAccessible(page, 'fleet');
+
+    // A client whose device is away keeps its update in flight: a second one is refused, and
+    // the message links to the job that runs.
+    await page.getByRole('link', { name: 'line-away' }).click();
+    await page.getByLabel('Image').fill('registry.local/opc-core:2.0.0');
+    await page.getByLabel('Version', { exact: true }).fill('2.0.0');
+    await page.getByRole('button', { name: 'Update', exact: true }).click();
+    await page.getByTestId('client-status').getByText('Updating...').waitFor();
+    await page.getByRole('button', { name: 'Update', exact: true }).click();
+    await page.getByRole('alert').getByText('An update is already running').waitFor();
+    await page.getByRole('link', { name: 'Open the running job' }).click();
+    await page.getByRole('heading', { name: /Update job/ }).waitFor();
+    await page.getByRole('link', { name: 'line-away' }).waitFor();
     expect(problems).toEqual([]);
   });
 
@@ -203,7 +214,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     await page.getByTestId('client-status').getByText('Update failed').waitFor();
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.getByRole('link', { name: /line-1: update RolledBack/ }).waitFor();
-    await page.getByTestId('clients-total').getByText('2').waitFor();
+    await page.getByTestId('clients-total').getByText('3').waitFor();
     await expectAccessible(page, 'overview');
     expect(problems).toEqual([]);
   });
