@@ -67,6 +67,8 @@ const config: Config = {
     project('broker', 'services/broker'),
     project('edge-agent', 'edge-agent'),
     project('e2e', 'test/e2e'),
+    // The console's UI logic (plain .ts) and its browser stories (test/, real Chromium).
+    project('console', 'services/console'),
   ],
 };
 

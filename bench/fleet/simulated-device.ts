@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   clientCommandsFilter,
+  decodeConfigCommand,
   decodeUpdateCommand,
   PRESENCE_SCHEMA,
   presenceTopic,
@@ -8,6 +9,7 @@ import {
   statusTopic,
   SUCCESSFUL_UPDATE_PHASES,
   type ClientAddress,
+  type ConfigCommand,
   type UpdateCommand,
   type UpdatePhase,
 } from '@opcfleet/contracts';
@@ -22,7 +24,29 @@ export interface SimulatedDeviceOptions {
   address: ClientAddress;
   /** Simulated time each phase takes, so reports of many devices interleave as in a fleet. */
   phaseDelayMs: number;
+  /** MQTT username and password (the embedded broker's device credentials). */
+  credentials?: { username: string; password: string };
+  /** SIMULATED failure: an update to one of these versions fails its health check and rolls back. */
+  failingVersions?: readonly string[];
 }
+
+/** What a simulated update to a failing version reports after the swap: a failed check, rollback. */
+const ROLLBACK_PHASES: readonly UpdatePhase[] = [
+  'received',
+  'pulling',
+  'pulled',
+  'stopping_old',
+  'starting_new',
+  'verifying',
+  'rolling_back',
+  'rolled_back',
+];
+
+/** SIMULATED health check failure of a rolled back update. */
+export const SIMULATED_HEALTH_FAILURE = {
+  code: 'health_check_failed',
+  message: 'the new container exited during verification (simulated)',
+};
 
 /**
  * SIMULATED device for load tests: a real mqtt.js client speaking the real protocol (the
@@ -57,6 +81,7 @@ export class SimulatedDevice {
       });
     const client = await mqtt.connectAsync(this.options.url, {
       clientId: `sim-${address.tenantId}-${address.clientId}`,
+      ...this.options.credentials,
       protocolVersion,
       clean: false,
       ...(protocolVersion === 5 && { properties: { sessionExpiryInterval: 600 } }),
@@ -77,6 +102,14 @@ export class SimulatedDevice {
   }
 
   private onCommand(topic: string, payload: Buffer): void {
+    if (topic.endsWith('/commands/config')) {
+      const config = decodeConfigCommand(payload);
+      if (config.ok && !this.commandsReceived.has(config.value.jobId)) {
+        this.commandsReceived.set(config.value.jobId, 1);
+        void this.applyConfig(config.value);
+      }
+      return;
+    }
     if (!topic.endsWith('/commands/update')) return;
     const decoded = decodeUpdateCommand(payload);
     if (!decoded.ok) return;
@@ -95,9 +128,12 @@ export class SimulatedDevice {
 
   private async runUpdate(command: UpdateCommand): Promise<void> {
     const fromVersion = this.runningVersion;
-    for (const [index, phase] of SUCCESS_PHASES.entries()) {
+    const fails = this.options.failingVersions?.includes(command.payload.targetVersion) ?? false;
+    const phases = fails ? ROLLBACK_PHASES : SUCCESS_PHASES;
+    for (const [index, phase] of phases.entries()) {
       if (index > 0) await new Promise((resolve) => setTimeout(resolve, this.options.phaseDelayMs));
       if (phase === 'starting_new') this.runningVersion = command.payload.targetVersion; // SIMULATED swap
+      if (phase === 'rolled_back') this.runningVersion = fromVersion; // SIMULATED swap back
       const seq = index + 1;
       const report = {
         schema: STATUS_REPORT_SCHEMA,
@@ -110,11 +146,35 @@ export class SimulatedDevice {
         version: phase === 'committed' ? this.runningVersion : fromVersion,
         jobKind: 'update' as const,
         phase,
+        ...(phase === 'rolled_back' && { error: SIMULATED_HEALTH_FAILURE }),
       };
       const payload = JSON.stringify(report);
       this.lastReports.set(command.jobId, payload);
       await this.client!.publishAsync(statusTopic(this.address), payload, { qos: 1 });
       this.reportsSent.set(command.jobId, seq);
+    }
+  }
+
+  /** SIMULATED config apply: received, then applied (the schema was checked by the service). */
+  private async applyConfig(command: ConfigCommand): Promise<void> {
+    for (const [index, phase] of (['received', 'applied'] as const).entries()) {
+      if (index > 0) await new Promise((resolve) => setTimeout(resolve, this.options.phaseDelayMs));
+      const report = {
+        schema: STATUS_REPORT_SCHEMA,
+        messageId: randomUUID(),
+        ...this.address,
+        correlationId: command.correlationId,
+        jobId: command.jobId,
+        seq: index + 1,
+        at: new Date().toISOString(),
+        version: this.runningVersion,
+        jobKind: 'config' as const,
+        phase,
+        configVersion: command.payload.version,
+      };
+      await this.client!.publishAsync(statusTopic(this.address), JSON.stringify(report), {
+        qos: 1,
+      });
     }
   }
 

@@ -7,5 +7,6 @@ bash "$here/ensure-node-modules.sh"
 bash "$here/postgres.sh"
 bash "$here/mosquitto.sh"
 bash "$here/container-engine.sh"
+bash "$here/chromium.sh"
 for extra in "$here"/test-env.d/*.sh; do [ -e "$extra" ] && bash "$extra"; done
 log "test environment ready"

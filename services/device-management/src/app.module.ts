@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module';
 import { ClientsModule } from './clients/clients.module';
 import type { AppConfig } from './config/app.config';
 import { ConfigModule } from './config/config.module';
+import { DevSignInModule } from './dev-sign-in/dev-sign-in.module';
 import { EventStoreModule } from './event-sourcing/event-store.module';
 import { ErrorResponseFilter } from './http/error-response.filter';
 import { JsonBodyInterceptor } from './http/json-body.interceptor';
@@ -17,6 +18,7 @@ import { HealthHttpController } from './observability/health.http.controller';
 import { MetricsHttpController } from './observability/metrics.http.controller';
 import { ObservabilityModule } from './observability/observability.module';
 import { migrateEventStore } from './migrations/event-store-migrations';
+import { OverviewModule } from './overview/overview.module';
 import { ReadModelStoreModule } from './read-models/read-model-store.module';
 import { readModelRows } from './read-models/read-model.rows';
 import { ReadModelsModule } from './read-models/read-models.module';
@@ -57,7 +59,9 @@ export class AppModule {
         JobsModule,
         ClientsModule,
         RolloutsModule,
+        OverviewModule,
         WorkersModule,
+        DevSignInModule.forRoot(config),
       ],
       controllers: [HealthHttpController, MetricsHttpController],
       providers: [

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
+import { findConsoleDir, serveConsole } from './console-assets/serve-console';
 import type { AppConfig } from './config/app.config';
 import type { MessagingConfig } from './messaging/messaging.config';
 import { requestLogging } from './http/request-logging';
@@ -11,7 +12,7 @@ import { ServiceMetrics } from './observability/service-metrics';
 
 /**
  * Builds the HTTP application around AppModule: structured request logs carrying the
- * correlation id, request metrics, the OpenAPI document at /docs. Without `messaging` (no
+ * correlation id, request metrics, the OpenAPI document at /docs, the console at / (when built). Without `messaging` (no
  * MQTT_URL) nothing is dispatched or ingested; jobs still time out. Call `listen` on the result.
  */
 export async function createApp(
@@ -29,6 +30,7 @@ export async function createApp(
     },
   );
   app.use(requestLogging(logger, app.get(ServiceMetrics)));
+  serveConsole(app, findConsoleDir(), logger);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

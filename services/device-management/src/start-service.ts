@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { createApp } from './app';
+import { DEV_TENANT } from './dev-sign-in/dev-sign-in.http.controller';
 import { mintDevToken } from './auth/mint-dev-token';
 import { DeviceCredentialStore } from './clients/device-credentials/device-credential-store';
 import { onCredentialWithdrawn } from './clients/device-credentials/credential-withdrawals';
@@ -11,7 +12,7 @@ import { loadMessagingConfig } from './messaging/messaging.config';
 import { createAppLogger } from './observability/app-logger';
 
 /** Tenant of the development token printed at start-up. */
-export const DEV_TENANT = 'demo';
+export { DEV_TENANT };
 
 export interface RunningService {
   app: INestApplication;
@@ -54,7 +55,10 @@ export async function startService(
         DATABASE_POOL_MAX: environment.DATABASE_POOL_MAX ?? '1',
       }),
     };
-    const config = loadAppConfig(env, { databaseUrl: infrastructure.databaseUrl });
+    const config = loadAppConfig(env, {
+      databaseUrl: infrastructure.databaseUrl,
+      devSignIn: infrastructure.embedded.jwtSecret,
+    });
     const messaging = loadMessagingConfig(env);
     const logger = createAppLogger(config.logLevel);
     app = await createApp(config, logger, messaging);

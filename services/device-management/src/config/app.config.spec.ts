@@ -13,6 +13,18 @@ describe('loadAppConfig', () => {
     });
   });
 
+  it('turns development sign-in on only when the caller made the development key', () => {
+    const env = { DATABASE_URL: 'postgres://db/x', JWT_SECRET: secret };
+    expect(loadAppConfig(env).devSignIn).toBe(false);
+    expect(loadAppConfig(env, { devSignIn: true }).devSignIn).toBe(true);
+    expect(
+      loadAppConfig(
+        { DATABASE_URL: 'postgres://db/x', JWT_JWKS_URL: 'https://id.example/jwks.json' },
+        { devSignIn: true },
+      ).devSignIn,
+    ).toBe(false);
+  });
+
   it('names every wrong variable', () => {
     let error: unknown;
     try {

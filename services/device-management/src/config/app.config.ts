@@ -68,6 +68,11 @@ export interface AppConfig {
   auth: AuthConfig;
   jobTimeouts: JobTimeoutConfig;
   logLevel: string;
+  /**
+   * Development sign-in (tokens for any role from POST /api/v1/dev/sign-in): only when the
+   * caller says the JWT key is the embedded development one; no variable turns it on.
+   */
+  devSignIn?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -77,10 +82,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses the environment; `databaseUrl` may come from the caller (the embedded database). */
+/**
+ * Parses the environment; `databaseUrl` may come from the caller (the embedded database), and
+ * so may `devSignIn` (start-service.ts, when it made the development JWT key itself).
+ */
 export function loadAppConfig(
   env: NodeJS.ProcessEnv = process.env,
-  defaults: { databaseUrl?: string } = {},
+  defaults: { databaseUrl?: string; devSignIn?: boolean } = {},
 ): AppConfig {
   const parsed = appEnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -113,6 +121,7 @@ export function loadAppConfig(
       maxNudgeIntervalMs: e.JOB_NUDGE_MAX_INTERVAL_SECONDS * 1000,
     },
     logLevel: e.LOG_LEVEL,
+    devSignIn: defaults.devSignIn === true && e.JWT_SECRET !== undefined,
   };
 }
 

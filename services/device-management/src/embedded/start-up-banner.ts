@@ -25,6 +25,9 @@ export function startUpBanner({ httpUrl, infrastructure, token, tenant }: Banner
   const lines = [
     '',
     'opcfleet device management is running',
+    `  console    ${httpUrl}/${
+      embedded.jwtSecret ? '   (development sign-in: demo admin, operator, auditor)' : ''
+    }`,
     `  API        ${httpUrl}/api/v1`,
     `  OpenAPI    ${httpUrl}/docs`,
     `  health     ${httpUrl}/health      metrics ${httpUrl}/metrics`,

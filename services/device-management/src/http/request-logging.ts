@@ -31,7 +31,7 @@ export function requestLogging(logger: Logger, metrics: ServiceMetrics) {
         { method: request.method ?? '', route, status: String(response.statusCode) },
         seconds,
       );
-      const url = request.originalUrl ?? request.url ?? '';
+      const url = withoutToken(request.originalUrl ?? request.url ?? '');
       if (QUIET.has(url)) return;
       request.log!.info(
         {
@@ -45,4 +45,9 @@ export function requestLogging(logger: Logger, metrics: ServiceMetrics) {
     });
     next();
   };
+}
+
+/** The console's EventSource sends its token in the query (`?access_token=`): never log it. */
+export function withoutToken(url: string): string {
+  return url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]');
 }

@@ -109,6 +109,7 @@ describe('startUpBanner', () => {
 
   it('prints the URLs, the token and the curls that start an update', () => {
     const banner = startUpBanner(facts('/srv/fleet-data', true));
+    expect(banner).toContain('console    http://localhost:3000/');
     expect(banner).toContain('http://localhost:3000/api/v1');
     expect(banner).toContain('http://localhost:3000/docs');
     expect(banner).toContain('mqtt://127.0.0.1:1883 (embedded)');

@@ -1,0 +1,140 @@
+import axios, { type AxiosInstance } from 'axios';
+import type {
+  ClientHistory,
+  ClientView,
+  JobEvent,
+  JobView,
+  Overview,
+  Page,
+  RolloutSummary,
+  RolloutView,
+} from './types';
+
+export interface ClientFilter {
+  status?: string;
+  label?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface RolloutRequest {
+  image: string;
+  targetVersion: string;
+  imageDigest?: string;
+  clientIds?: string[];
+  labels?: Record<string, string>;
+  batchSize?: number;
+  maxFailures?: number;
+}
+
+/**
+ * The REST API as the console uses it. The token lives in this object only (memory): never in
+ * storage, never in a cookie, gone on reload.
+ */
+export class ApiClient {
+  private readonly http: AxiosInstance;
+
+  constructor(
+    readonly token: string,
+    baseURL = '/api/v1',
+  ) {
+    this.http = axios.create({
+      baseURL,
+      headers: { Authorization: `Bearer ${token}` },
+      timeout: 15_000,
+    });
+  }
+
+  async getOverview(): Promise<Overview> {
+    return (await this.http.get<Overview>('/overview')).data;
+  }
+
+  async listClients(filter: ClientFilter): Promise<Page<ClientView>> {
+    const params = Object.fromEntries(
+      Object.entries(filter).filter(([, value]) => value !== undefined && value !== ''),
+    );
+    return (await this.http.get<Page<ClientView>>('/clients', { params })).data;
+  }
+
+  async getClient(clientId: string): Promise<ClientView> {
+    return (await this.http.get<ClientView>(`/clients/${encodeURIComponent(clientId)}`)).data;
+  }
+
+  async getClientHistory(clientId: string): Promise<ClientHistory> {
+    return (await this.http.get<ClientHistory>(`/clients/${encodeURIComponent(clientId)}/history`))
+      .data;
+  }
+
+  async registerClient(body: {
+    clientId: string;
+    labels?: Record<string, string>;
+    version?: string;
+  }): Promise<void> {
+    await this.http.post('/clients', body);
+  }
+
+  async requestUpdate(
+    clientId: string,
+    body: { targetVersion: string; image: string; imageDigest?: string },
+  ): Promise<{ jobId: string }> {
+    return (await this.http.post(`/clients/${encodeURIComponent(clientId)}/update`, body)).data;
+  }
+
+  async requestConfig(
+    clientId: string,
+    body: { version: number; settings: unknown },
+  ): Promise<{ jobId: string }> {
+    return (await this.http.post(`/clients/${encodeURIComponent(clientId)}/config`, body)).data;
+  }
+
+  async getJob(jobId: string, asOf?: string): Promise<JobView> {
+    return (
+      await this.http.get<JobView>(`/jobs/${encodeURIComponent(jobId)}`, {
+        params: asOf ? { asOf } : {},
+      })
+    ).data;
+  }
+
+  async getJobEvents(jobId: string): Promise<JobEvent[]> {
+    return (await this.http.get<JobEvent[]>(`/jobs/${encodeURIComponent(jobId)}/events`)).data;
+  }
+
+  async cancelJob(jobId: string): Promise<void> {
+    await this.http.post(`/jobs/${encodeURIComponent(jobId)}/cancel`, {});
+  }
+
+  async listRollouts(): Promise<RolloutSummary[]> {
+    return (await this.http.get<{ items: RolloutSummary[] }>('/rollouts')).data.items;
+  }
+
+  async getRollout(rolloutId: string): Promise<RolloutView> {
+    return (await this.http.get<RolloutView>(`/rollouts/${encodeURIComponent(rolloutId)}`)).data;
+  }
+
+  async startRollout(body: RolloutRequest): Promise<{ rolloutId: string }> {
+    return (await this.http.post('/rollouts', body)).data;
+  }
+
+  async cancelRollout(rolloutId: string): Promise<void> {
+    await this.http.post(`/rollouts/${encodeURIComponent(rolloutId)}/cancel`, {});
+  }
+
+  /** URL of the job change stream: EventSource cannot send headers, so the token rides along. */
+  jobChangesUrl(): string {
+    return `${this.http.defaults.baseURL}/jobs/changes?access_token=${encodeURIComponent(this.token)}`;
+  }
+}
+
+/** Development sign-in (only on a service running on its embedded development key). */
+export const devSignIn = {
+  async available(): Promise<{ tenant: string; roles: string[] } | undefined> {
+    try {
+      return (await axios.get('/api/v1/dev/sign-in')).data;
+    } catch {
+      return undefined;
+    }
+  },
+  async token(role: string, tenant: string): Promise<string> {
+    return (await axios.post('/api/v1/dev/sign-in', { role, tenant })).data.token;
+  },
+};

@@ -1,0 +1,75 @@
+import type { FieldError } from '@opcfleet/contracts/validation';
+
+/** What a failed request means for the person at the screen. */
+export interface UserFacingError {
+  message: string;
+  /** The job already running (409 update_in_flight): the page links to it. */
+  runningJobId?: string;
+  /** Failing fields (400 invalid_input), by dotted path. */
+  fieldErrors?: FieldError[];
+  /** 401: the token is gone or refused; the console signs out. */
+  signedOut?: boolean;
+}
+
+/** The parts of an Axios error (or any thrown value) this mapping looks at. */
+interface HttpFailure {
+  response?: { status: number; data?: unknown };
+  message?: string;
+}
+
+interface ErrorBody {
+  error?: string;
+  message?: string | string[];
+  jobId?: string;
+  currentVersion?: number;
+  fieldErrors?: FieldError[];
+}
+
+/** Maps a failed API call to a message a user understands (the API's error body, api.md). */
+export function describeApiError(thrown: unknown): UserFacingError {
+  const failure = thrown as HttpFailure;
+  if (!failure?.response) {
+    return { message: 'The service cannot be reached. Check the connection and try again.' };
+  }
+  const { status } = failure.response;
+  const body = (failure.response.data ?? {}) as ErrorBody;
+  const serverMessage = Array.isArray(body.message) ? body.message.join('; ') : body.message;
+  switch (status) {
+    case 400:
+      return {
+        message: 'Some fields are not valid.',
+        ...(body.fieldErrors && { fieldErrors: body.fieldErrors }),
+      };
+    case 401:
+      return { message: 'Your session has ended. Sign in again.', signedOut: true };
+    case 403:
+      return { message: `Not allowed: ${neededRole(serverMessage)}` };
+    case 404:
+      return { message: 'Not found: it does not exist, or not in your tenant.' };
+    case 409:
+      if (body.error === 'update_in_flight') {
+        return {
+          message: 'An update is already running on this client.',
+          ...(body.jobId && { runningJobId: body.jobId }),
+        };
+      }
+      if (body.error === 'config_version_not_increasing') {
+        return {
+          message: `A newer configuration exists (version ${body.currentVersion ?? '?'}): reload and edit that one.`,
+        };
+      }
+      return { message: serverMessage ?? 'This conflicts with the current state.' };
+    case 503:
+      return { message: 'The service is unavailable right now (database down). Try again soon.' };
+    default:
+      return { message: serverMessage ?? `The request failed (HTTP ${status}).` };
+  }
+}
+
+/** "this needs one of the roles admin; the token has auditor" -> a sentence naming the role. */
+function neededRole(serverMessage: string | undefined): string {
+  const match = /roles ([a-z, ]+);/.exec(serverMessage ?? '');
+  if (!match) return serverMessage ?? 'your role may not do this.';
+  const roles = match[1].split(', ');
+  return `this needs the ${roles.length > 1 ? `role ${roles.join(' or ')}` : `role ${roles[0]}`}.`;
+}

@@ -1,0 +1,124 @@
+/** The shapes of the device-management REST API (/api/v1) the console reads. */
+
+export type ClientStatus = 'Online' | 'Offline' | 'Updating' | 'UpdateFailed';
+export const CLIENT_STATUSES: readonly ClientStatus[] = [
+  'Online',
+  'Offline',
+  'Updating',
+  'UpdateFailed',
+];
+
+export interface ClientView {
+  clientId: string;
+  labels: Record<string, string>;
+  status: ClientStatus;
+  presence?: 'online' | 'offline';
+  version: { desired?: string; reported?: string };
+  config: { desired: number; applied?: number };
+  updateJobId?: string;
+  lastUpdateOutcome?: string;
+  lastSeenAt?: string;
+  registeredAt: string;
+}
+
+export interface JobView {
+  jobId: string;
+  kind: 'update' | 'config';
+  clientId: string;
+  status: string;
+  phase?: string;
+  targetVersion?: string;
+  image?: string;
+  imageDigest?: string;
+  fromVersion?: string;
+  configVersion?: number;
+  reportedVersion?: string;
+  failure?: { reason: string; code?: string; fieldErrors?: { path: string; message: string }[] };
+  rollback?: { reason: string };
+  progress?: { bytes: number; totalBytes?: number; percent?: number };
+  requestedAt: string;
+  dispatchedAt?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface JobEvent {
+  revision: number;
+  type: string;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  recordedAt: string;
+}
+
+export interface ClientHistory {
+  events: JobEvent[];
+  jobs: (JobView & { events: JobEvent[] })[];
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+export interface RolloutCounts {
+  total: number;
+  pending: number;
+  inFlight: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface RolloutSummary {
+  rolloutId: string;
+  status: 'Running' | 'Halted' | 'Completed' | 'Cancelled';
+  image: string;
+  targetVersion: string;
+  imageDigest?: string;
+  batchSize: number;
+  maxFailures: number;
+  startedAt: string;
+  endedAt?: string;
+  haltReason?: string;
+  counts: RolloutCounts;
+  percentDone: number;
+}
+
+export interface RolloutView extends RolloutSummary {
+  clients: {
+    clientId: string;
+    jobId?: string;
+    outcome?: string;
+    skipped?: { code: string; reason: string };
+  }[];
+}
+
+/** Final job statuses: nothing changes after them. */
+export const FINAL_JOB_STATUSES = [
+  'Succeeded',
+  'Failed',
+  'RolledBack',
+  'TimedOut',
+  'Cancelled',
+  'Applied',
+  'Rejected',
+];
+
+export interface Overview {
+  clients: number;
+  byStatus: { key: string; count: number }[];
+  byVersion: { key: string; count: number }[];
+  offline: number;
+  jobsInFlight: number;
+  failuresSince: string;
+  failures: {
+    jobId: string;
+    kind: string;
+    clientId: string;
+    status: string;
+    phase?: string;
+    reason?: string;
+    code?: string;
+    finishedAt?: string;
+  }[];
+}

@@ -1,0 +1,114 @@
+import type { JobView } from '../api/types';
+
+export type ConnectionState = 'connecting' | 'live' | 'lost';
+
+/** A job that changed, or `undefined`: "something may have changed, refresh" (polling). */
+export type JobChangeListener = (job: JobView | undefined) => void;
+
+interface EventSourceLike {
+  readyState: number;
+  onopen: ((event: Event) => void) | null;
+  onerror: ((event: Event) => void) | null;
+  addEventListener(type: string, listener: (event: MessageEvent) => void): void;
+  close(): void;
+}
+
+export interface JobChangeStreamOptions {
+  url: string;
+  /** Poll this often while the stream is down (default 3 s). */
+  pollIntervalMs?: number;
+  /** Longest wait between attempts to open a closed stream (default 30 s). */
+  maxRetryMs?: number;
+  open?: (url: string) => EventSourceLike;
+}
+
+const CLOSED = 2;
+
+/**
+ * The service's job changes (`GET /jobs/changes`, server-sent events) for every page: listeners
+ * get each changed job as it comes. While the stream is down, listeners are told to refresh on a
+ * timer instead (the polling fallback), and the stream is opened again with a doubling back-off.
+ */
+export class JobChangeStream {
+  private source: EventSourceLike | undefined;
+  private readonly listeners = new Set<JobChangeListener>();
+  private readonly stateListeners = new Set<(state: ConnectionState) => void>();
+  private pollTimer: ReturnType<typeof setInterval> | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryMs = 1000;
+  private stopped = false;
+  state: ConnectionState = 'connecting';
+
+  constructor(private readonly options: JobChangeStreamOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.source?.close();
+    this.source = undefined;
+    clearInterval(this.pollTimer);
+    clearTimeout(this.retryTimer);
+    this.pollTimer = undefined;
+  }
+
+  subscribe(listener: JobChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  onStateChange(listener: (state: ConnectionState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  private connect(): void {
+    const open = this.options.open ?? ((url: string) => new EventSource(url));
+    const source = open(this.options.url);
+    this.source = source;
+    source.onopen = () => {
+      this.retryMs = 1000;
+      this.setState('live');
+      // Whatever changed while the stream was down: one refresh catches it up.
+      this.notify(undefined);
+    };
+    source.onerror = () => {
+      this.setState('lost');
+      if (source.readyState === CLOSED && !this.stopped) {
+        // The browser gave up (an HTTP error): try again ourselves, backing off.
+        this.retryTimer = setTimeout(() => this.connect(), this.retryMs);
+        this.retryMs = Math.min(this.retryMs * 2, this.options.maxRetryMs ?? 30_000);
+      }
+    };
+    source.addEventListener('job', (event) => {
+      try {
+        this.notify(JSON.parse(event.data as string) as JobView);
+      } catch {
+        this.notify(undefined);
+      }
+    });
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.state) return;
+    this.state = state;
+    if (state === 'lost' && !this.pollTimer) {
+      this.pollTimer = setInterval(
+        () => this.notify(undefined),
+        this.options.pollIntervalMs ?? 3000,
+      );
+    }
+    if (state === 'live') {
+      clearInterval(this.pollTimer);
+      this.pollTimer = undefined;
+    }
+    for (const listener of this.stateListeners) listener(state);
+  }
+
+  private notify(job: JobView | undefined): void {
+    for (const listener of this.listeners) listener(job);
+  }
+}

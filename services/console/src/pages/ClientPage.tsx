@@ -1,0 +1,459 @@
+import { useMemo, useState } from 'react';
+import { SECURITY_MODES, SECURITY_POLICIES } from '@opcfleet/contracts/config/opc-client-config';
+import type { ClientHistory, ClientView } from '../api/types';
+import { configFormValues, toConfigSettings, type ConfigFormValues } from '../forms/config-form';
+import { toUpdateRequest, type UpdateFormValues } from '../forms/update-form';
+import { hrefOf } from '../router';
+import { useAction, useJobChanges, useLoaded, useMay, useSession, useThrottled } from '../session';
+import {
+  clientStatusText,
+  configText,
+  jobSummary,
+  labelsText,
+  versionText,
+} from '../ui/client-status';
+import { ErrorNotice, Field, StatusBadge, formatTime } from '../ui/components';
+
+/** One client: versions, presence, its jobs, and the actions the role allows. */
+export function ClientPage({ clientId }: { clientId: string }) {
+  const { api } = useSession();
+  const client = useLoaded(() => api.getClient(clientId), [api, clientId]);
+  const history = useLoaded(() => api.getClientHistory(clientId), [api, clientId]);
+  const refresh = () => {
+    client.refresh();
+    history.refresh();
+  };
+  const refreshSoon = useThrottled(refresh, 100);
+  useJobChanges((job) => {
+    if (!job || job.clientId === clientId) refreshSoon();
+  });
+  const mayUpdate = useMay('update');
+  const mayConfigure = useMay('configure');
+
+  if (client.error) {
+    return (
+      <main>
+        <h1>Client {clientId}</h1>
+        <ErrorNotice error={client.error} />
+      </main>
+    );
+  }
+  const view = client.value;
+  return (
+    <main>
+      <h1>Client {clientId}</h1>
+      {view && <ClientFacts client={view} />}
+      {view && mayUpdate && <UpdateForm client={view} onRequested={refresh} />}
+      {view && history.value && mayConfigure && (
+        <ConfigForm client={view} history={history.value} onRequested={refresh} />
+      )}
+      <section aria-labelledby="jobs">
+        <h2 id="jobs">Jobs</h2>
+        <ErrorNotice error={history.error} />
+        <ol className="timeline">
+          {history.value?.jobs.map((job) => (
+            <li key={job.jobId}>
+              <a href={hrefOf.job(job.jobId)}>
+                {job.kind === 'update'
+                  ? `Update to ${job.targetVersion}`
+                  : `Configuration v${job.configVersion}`}
+              </a>{' '}
+              <span className="job-summary">{jobSummary(job)}</span>{' '}
+              <time dateTime={job.requestedAt}>{formatTime(job.requestedAt)}</time>
+            </li>
+          ))}
+        </ol>
+        {history.value?.jobs.length === 0 && <p>No jobs yet.</p>}
+      </section>
+    </main>
+  );
+}
+
+function ClientFacts({ client }: { client: ClientView }) {
+  return (
+    <dl className="facts" aria-label="Client facts">
+      <dt>Status</dt>
+      <dd data-testid="client-status">
+        <StatusBadge status={client.status} text={clientStatusText(client)} />
+        {client.updateJobId && (
+          <>
+            {' '}
+            <a href={hrefOf.job(client.updateJobId)}>the running update</a>
+          </>
+        )}
+      </dd>
+      <dt>Version</dt>
+      <dd data-testid="client-version">{versionText(client)}</dd>
+      <dt>Configuration</dt>
+      <dd data-testid="client-config">{configText(client)}</dd>
+      <dt>Presence</dt>
+      <dd>{client.presence ?? 'never connected'}</dd>
+      <dt>Last seen</dt>
+      <dd>{formatTime(client.lastSeenAt)}</dd>
+      <dt>Labels</dt>
+      <dd>{labelsText(client.labels) || 'none'}</dd>
+      {client.lastUpdateOutcome && (
+        <>
+          <dt>Last update</dt>
+          <dd>{client.lastUpdateOutcome}</dd>
+        </>
+      )}
+    </dl>
+  );
+}
+
+function UpdateForm({ client, onRequested }: { client: ClientView; onRequested: () => void }) {
+  const { api } = useSession();
+  const action = useAction();
+  const [values, setValues] = useState<UpdateFormValues>({
+    image: '',
+    targetVersion: '',
+    imageDigest: '',
+  });
+  const [tried, setTried] = useState(false);
+  const result = toUpdateRequest(values);
+  const errors = result.ok ? {} : result.errors;
+  const shown = (field: keyof UpdateFormValues) =>
+    tried || values[field] !== '' ? errors[field] : undefined;
+  const set = (field: keyof UpdateFormValues) => (e: { target: { value: string } }) =>
+    setValues((v) => ({ ...v, [field]: e.target.value }));
+
+  return (
+    <section aria-labelledby="update">
+      <h2 id="update">Update</h2>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          setTried(true);
+          if (!result.ok) return;
+          void action
+            .run(() => api.requestUpdate(client.clientId, result.request))
+            .then((done) => done && onRequested());
+        }}
+      >
+        <Field id="update-image" label="Image" error={shown('image')}>
+          {(props) => (
+            <input
+              {...props}
+              value={values.image}
+              placeholder="registry.example.com/opc-core:2.1.0"
+              onChange={set('image')}
+            />
+          )}
+        </Field>
+        <Field id="update-version" label="Version" error={shown('targetVersion')}>
+          {(props) => (
+            <input
+              {...props}
+              value={values.targetVersion}
+              placeholder="2.1.0"
+              onChange={set('targetVersion')}
+            />
+          )}
+        </Field>
+        <Field id="update-digest" label="Digest (optional)" error={shown('imageDigest')}>
+          {(props) => (
+            <input
+              {...props}
+              value={values.imageDigest}
+              placeholder="sha256:…"
+              onChange={set('imageDigest')}
+            />
+          )}
+        </Field>
+        <button type="submit" disabled={action.busy}>
+          Update
+        </button>
+        <ErrorNotice error={action.error} />
+      </form>
+    </section>
+  );
+}
+
+/** The configuration of the latest config job (what the client was last told), if any. */
+function latestSettings(history: ClientHistory): unknown {
+  for (const job of history.jobs) {
+    if (job.kind !== 'config') continue;
+    const requested = job.events.find((event) => event.type === 'ConfigChangeRequested');
+    if (requested) return requested.data.settings;
+  }
+  return undefined;
+}
+
+function ConfigForm({
+  client,
+  history,
+  onRequested,
+}: {
+  client: ClientView;
+  history: ClientHistory;
+  onRequested: () => void;
+}) {
+  const { api } = useSession();
+  const action = useAction();
+  const initial = useMemo(() => configFormValues(latestSettings(history)), [history]);
+  const [values, setValues] = useState<ConfigFormValues | undefined>();
+  const form = values ?? initial;
+  const result = toConfigSettings(form);
+  const errors = { ...(result.ok ? {} : result.errors), ...serverErrors(action.error) };
+  const nextVersion = client.config.desired + 1;
+  const edit = (change: (draft: ConfigFormValues) => void) => {
+    const draft = structuredClone(form);
+    change(draft);
+    action.clearError();
+    setValues(draft);
+  };
+
+  return (
+    <section aria-labelledby="configure">
+      <h2 id="configure">Change configuration</h2>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (!result.ok) return;
+          void action
+            .run(() =>
+              api.requestConfig(client.clientId, {
+                version: nextVersion,
+                settings: result.settings,
+              }),
+            )
+            .then((done) => {
+              if (!done) return;
+              setValues(undefined);
+              onRequested();
+            });
+        }}
+      >
+        <fieldset>
+          <legend>Endpoints</legend>
+          {form.endpoints.map((endpoint, i) => (
+            <div className="row" key={i}>
+              <Field id={`ep-${i}-name`} label="Name" error={errors[`endpoints.${i}.name`]}>
+                {(props) => (
+                  <input
+                    {...props}
+                    value={endpoint.name}
+                    onChange={(e) => edit((d) => void (d.endpoints[i].name = e.target.value))}
+                  />
+                )}
+              </Field>
+              <Field id={`ep-${i}-url`} label="URL" error={errors[`endpoints.${i}.url`]}>
+                {(props) => (
+                  <input
+                    {...props}
+                    value={endpoint.url}
+                    onChange={(e) => edit((d) => void (d.endpoints[i].url = e.target.value))}
+                  />
+                )}
+              </Field>
+              <Field
+                id={`ep-${i}-mode`}
+                label="Security mode"
+                error={errors[`endpoints.${i}.securityMode`]}
+              >
+                {(props) => (
+                  <select
+                    {...props}
+                    value={endpoint.securityMode}
+                    onChange={(e) =>
+                      edit((d) => void (d.endpoints[i].securityMode = e.target.value))
+                    }
+                  >
+                    {SECURITY_MODES.map((mode) => (
+                      <option key={mode}>{mode}</option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+              <Field
+                id={`ep-${i}-policy`}
+                label="Security policy"
+                error={errors[`endpoints.${i}.securityPolicy`]}
+              >
+                {(props) => (
+                  <select
+                    {...props}
+                    value={endpoint.securityPolicy}
+                    onChange={(e) =>
+                      edit((d) => void (d.endpoints[i].securityPolicy = e.target.value))
+                    }
+                  >
+                    {SECURITY_POLICIES.map((policy) => (
+                      <option key={policy}>{policy}</option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+              <button
+                type="button"
+                disabled={form.endpoints.length === 1}
+                onClick={() => edit((d) => void d.endpoints.splice(i, 1))}
+              >
+                Remove endpoint {endpoint.name}
+              </button>
+            </div>
+          ))}
+          <button
+            type="button"
+            onClick={() =>
+              edit(
+                (d) =>
+                  void d.endpoints.push({
+                    name: '',
+                    url: 'opc.tcp://',
+                    securityMode: 'SignAndEncrypt',
+                    securityPolicy: 'Basic256Sha256',
+                  }),
+              )
+            }
+          >
+            Add endpoint
+          </button>
+          {errors.endpoints && <p className="field-error">{errors.endpoints}</p>}
+        </fieldset>
+        <fieldset>
+          <legend>Nodes</legend>
+          {form.nodes.map((node, i) => (
+            <div className="row" key={i}>
+              <Field
+                id={`node-${i}-endpoint`}
+                label="Endpoint"
+                error={errors[`nodes.${i}.endpoint`]}
+              >
+                {(props) => (
+                  <input
+                    {...props}
+                    value={node.endpoint}
+                    onChange={(e) => edit((d) => void (d.nodes[i].endpoint = e.target.value))}
+                  />
+                )}
+              </Field>
+              <Field id={`node-${i}-id`} label="Node id" error={errors[`nodes.${i}.nodeId`]}>
+                {(props) => (
+                  <input
+                    {...props}
+                    value={node.nodeId}
+                    onChange={(e) => edit((d) => void (d.nodes[i].nodeId = e.target.value))}
+                  />
+                )}
+              </Field>
+              <Field
+                id={`node-${i}-sampling`}
+                label="Sampling interval (ms)"
+                error={errors[`nodes.${i}.samplingIntervalMs`]}
+              >
+                {(props) => (
+                  <input
+                    {...props}
+                    inputMode="numeric"
+                    value={node.samplingIntervalMs}
+                    onChange={(e) =>
+                      edit((d) => void (d.nodes[i].samplingIntervalMs = e.target.value))
+                    }
+                  />
+                )}
+              </Field>
+              <Field
+                id={`node-${i}-publishing`}
+                label="Publishing interval (ms)"
+                error={errors[`nodes.${i}.publishingIntervalMs`]}
+              >
+                {(props) => (
+                  <input
+                    {...props}
+                    inputMode="numeric"
+                    value={node.publishingIntervalMs}
+                    onChange={(e) =>
+                      edit((d) => void (d.nodes[i].publishingIntervalMs = e.target.value))
+                    }
+                  />
+                )}
+              </Field>
+              <button type="button" onClick={() => edit((d) => void d.nodes.splice(i, 1))}>
+                Remove node {node.nodeId}
+              </button>
+            </div>
+          ))}
+          <button
+            type="button"
+            onClick={() =>
+              edit(
+                (d) =>
+                  void d.nodes.push({
+                    endpoint: d.endpoints[0]?.name ?? '',
+                    nodeId: '',
+                    samplingIntervalMs: '1000',
+                    publishingIntervalMs: '1000',
+                  }),
+              )
+            }
+          >
+            Add node
+          </button>
+        </fieldset>
+        <fieldset>
+          <legend>Buffering</legend>
+          <div className="row">
+            <Field
+              id="buffer-messages"
+              label="Max messages"
+              error={errors['buffering.maxMessages']}
+            >
+              {(props) => (
+                <input
+                  {...props}
+                  inputMode="numeric"
+                  value={form.buffering.maxMessages}
+                  onChange={(e) => edit((d) => void (d.buffering.maxMessages = e.target.value))}
+                />
+              )}
+            </Field>
+            <Field id="buffer-bytes" label="Max bytes" error={errors['buffering.maxBytes']}>
+              {(props) => (
+                <input
+                  {...props}
+                  inputMode="numeric"
+                  value={form.buffering.maxBytes}
+                  onChange={(e) => edit((d) => void (d.buffering.maxBytes = e.target.value))}
+                />
+              )}
+            </Field>
+            <Field
+              id="buffer-overflow"
+              label="When full"
+              error={errors['buffering.overflowPolicy']}
+            >
+              {(props) => (
+                <select
+                  {...props}
+                  value={form.buffering.overflowPolicy}
+                  onChange={(e) => edit((d) => void (d.buffering.overflowPolicy = e.target.value))}
+                >
+                  <option value="dropOldest">drop oldest</option>
+                  <option value="dropNewest">drop newest</option>
+                </select>
+              )}
+            </Field>
+          </div>
+        </fieldset>
+        <button type="submit" disabled={action.busy || !result.ok}>
+          Apply configuration v{nextVersion}
+        </button>
+        {!result.ok && (
+          <p className="hint">Fix the fields marked above: nothing is sent until they are valid.</p>
+        )}
+        <ErrorNotice error={action.error} />
+      </form>
+    </section>
+  );
+}
+
+/** The service's field errors (400) point into `settings`: shown beside the same inputs. */
+function serverErrors(error: ReturnType<typeof useAction>['error']): Record<string, string> {
+  const byPath: Record<string, string> = {};
+  for (const { path, message } of error?.fieldErrors ?? []) {
+    byPath[path.replace(/^settings\./, '')] = message;
+  }
+  return byPath;
+}

@@ -1,0 +1,122 @@
+import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
+import { ApiClient } from './api/api-client';
+import { describeApiError, type UserFacingError } from './api/api-error';
+import type { JobView } from './api/types';
+import { may, type Action } from './auth/permissions';
+import type { TokenClaims } from './auth/token-claims';
+import { JobChangeStream, type ConnectionState } from './live/job-change-stream';
+
+export interface Session {
+  api: ApiClient;
+  claims: TokenClaims;
+  changes: JobChangeStream;
+  may(action: Action): boolean;
+  signOut(): void;
+}
+
+export const SessionContext = createContext<Session | undefined>(undefined);
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error('useSession outside a signed-in console');
+  return session;
+}
+
+/** Calls `onChange` for each job change (or a polling tick: `undefined`) while mounted. */
+export function useJobChanges(onChange: (job: JobView | undefined) => void): void {
+  const { changes } = useSession();
+  const latest = useRef(onChange);
+  latest.current = onChange;
+  useEffect(() => changes.subscribe((job) => latest.current(job)), [changes]);
+}
+
+export function useConnectionState(): ConnectionState {
+  const { changes } = useSession();
+  const [state, setState] = useState(changes.state);
+  useEffect(() => changes.onStateChange(setState), [changes]);
+  return state;
+}
+
+/**
+ * Loads `load()` now, again when `deps` change, and whenever `refresh()` is called; keeps
+ * the last value on screen while reloading.
+ */
+export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]) {
+  const { signOut } = useSession();
+  const [value, setValue] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<UserFacingError | undefined>(undefined);
+  const generation = useRef(0);
+  const refresh = useCallback(() => {
+    const mine = ++generation.current;
+    load().then(
+      (loaded) => {
+        if (mine !== generation.current) return;
+        setValue(loaded);
+        setError(undefined);
+      },
+      (thrown: unknown) => {
+        if (mine !== generation.current) return;
+        const described = describeApiError(thrown);
+        if (described.signedOut) signOut();
+        setError(described);
+      },
+    );
+  }, deps);
+  useEffect(() => {
+    setValue(undefined);
+    refresh();
+  }, [refresh]);
+  return { value, error, refresh };
+}
+
+/**
+ * An action behind a button: runs once at a time (a double click sends one request), and
+ * keeps the failure as a message a user understands.
+ */
+export function useAction() {
+  const { signOut } = useSession();
+  const running = useRef(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<UserFacingError | undefined>(undefined);
+  const run = useCallback(
+    /** The work's value when it succeeded; undefined when it failed or another was running. */
+    async <T,>(work: () => Promise<T>): Promise<{ value: T } | undefined> => {
+      if (running.current) return undefined;
+      running.current = true;
+      setBusy(true);
+      setError(undefined);
+      try {
+        return { value: await work() };
+      } catch (thrown) {
+        const described = describeApiError(thrown);
+        if (described.signedOut) signOut();
+        setError(described);
+        return undefined;
+      } finally {
+        running.current = false;
+        setBusy(false);
+      }
+    },
+    [signOut],
+  );
+  return { busy, error, run, clearError: () => setError(undefined) };
+}
+
+export function useMay(action: Action): boolean {
+  const { claims } = useSession();
+  return may(claims.roles, action);
+}
+
+/** At most one call per `ms`, the last one always made (live updates come in bursts). */
+export function useThrottled(run: () => void, ms: number): () => void {
+  const timer = useRef<ReturnType<typeof setTimeout>>();
+  const latest = useRef(run);
+  latest.current = run;
+  return useCallback(() => {
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = undefined;
+      latest.current();
+    }, ms);
+  }, [ms]);
+}

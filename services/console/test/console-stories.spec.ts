@@ -1,0 +1,322 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@opcfleet/event-store/testing/test-database';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { SimulatedDevice } from '../../../bench/fleet/simulated-device';
+import { startService, type RunningService } from '../../device-management/src/start-service';
+import { memoryLogger } from '../../device-management/test/support/memory-logger';
+import { launchChromium, screenshot, seriousA11yViolations, watchProblems } from './browser';
+
+/**
+ * The console's stories in a real headless Chromium against the real service (as `npm start`
+ * runs it: embedded aedes broker and development key) on PostgreSQL, with a simulated device
+ * answering over MQTT. One browser and one service for the whole file.
+ */
+describe('console stories (Chromium, service, PostgreSQL, aedes, simulated device)', () => {
+  let database: TestDatabase;
+  let dataDir: string;
+  let service: RunningService;
+  let devices: SimulatedDevice[] = [];
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  /** The update job of the first story, replayed by the auditor. */
+  let updateJobId: string;
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${service.httpUrl}/api/v1${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${service.token}`,
+        ...(body !== undefined && { 'Content-Type': 'application/json' }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    if (!response.ok)
+      throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+    return response.json() as Promise<Record<string, unknown>>;
+  };
+
+  beforeAll(async () => {
+    const [db, dir, started] = await Promise.all([
+      createTestDatabase(undefined, 'console_e2e'),
+      mkdtemp(join(tmpdir(), 'console-e2e-')),
+      launchChromium(),
+    ]);
+    database = db;
+    dataDir = dir;
+    browser = started;
+    service = await startService(
+      {
+        DATABASE_URL: database.url,
+        DATA_DIR: dataDir,
+        EMBEDDED_MQTT_PORT: '0',
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: '0',
+        DATABASE_POOL_MAX: '4',
+        LOG_LEVEL: 'silent',
+      },
+      memoryLogger().logger,
+    );
+    devices = await Promise.all(['line-1', 'line-2'].map(connectedDevice));
+    // A client whose device never connects: its jobs stay in flight.
+    await api('POST', '/clients', { clientId: 'line-away', labels: { site: 'lab' } });
+  });
+
+  /** A registered client with its credential, and its simulated device connected. */
+  async function connectedDevice(clientId: string): Promise<SimulatedDevice> {
+    await api('POST', '/clients', { clientId, labels: { site: 'plant-7' }, version: '1.0.0' });
+    const credential = await api('POST', `/clients/${clientId}/credentials`);
+    const device = new SimulatedDevice({
+      url: service.infrastructure.mqttUrl,
+      protocolVersion: 4,
+      address: { tenantId: 'demo', clientId },
+      phaseDelayMs: 200,
+      credentials: {
+        username: credential.username as string,
+        password: credential.password as string,
+      },
+      failingVersions: ['6.6.6'],
+    });
+    await device.connect();
+    return device;
+  }
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    for (const device of devices) await device.close();
+    await service?.stop();
+    await database?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** A fresh browser context (nothing kept: tokens live in memory), signed in by a button. */
+  async function signedIn(button: string, hash = '', tenant?: string) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    await page.goto(`${service.httpUrl}/${hash}`);
+    if (tenant) await page.getByLabel('Tenant').fill(tenant);
+    await page.getByRole('button', { name: button }).click();
+    await page.getByTestId('who').waitFor();
+    return { page, problems };
+  }
+
+  async function expectAccessible(page: Page, name: string) {
+    await screenshot(page, name);
+    expect(await seriousA11yViolations(page)).toEqual([]);
+  }
+
+  it('an admin updates a client: "Updating..." within a second of the click, then "2.0.0 running" without a reload', async () => {
+    const { page, problems } = await signedIn('demo admin', '#/clients/line-1');
+    await page.getByTestId('client-version').getByText('1.0.0 running').waitFor();
+    await expectAccessible(page, 'client');
+    const updateRequests: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/update')) updateRequests.push(r.url());
+    });
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+    await page.getByLabel('Image').fill('registry.local/opc-core:2.0.0');
+    await page.getByLabel('Version', { exact: true }).fill('2.0.0');
+
+    const clicked = Date.now();
+    await page.getByRole('button', { name: 'Update', exact: true }).dblclick();
+    await page.getByTestId('client-status').getByText('Updating...').waitFor({ timeout: 1000 });
+    const updatingAfterMs = Date.now() - clicked;
+    await screenshot(page, 'client-updating');
+    const requestsOfTheDoubleClick = updateRequests.length;
+    await page
+      .getByTestId('client-version')
+      .getByText('2.0.0 running', { exact: true })
+      .waitFor({ timeout: 20_000 });
+    await page.getByTestId('client-status').getByText('Online').waitFor();
+
+    expect(updatingAfterMs).toBeLessThan(1000);
+    expect(requestsOfTheDoubleClick).toBe(1); // the double click sent one request
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
+    const jobLink = page.getByRole('link', { name: 'Update to 2.0.0' });
+    updateJobId = (await jobLink.getAttribute('href'))!.split('/').pop()!;
+    await page.getByRole('link', { name: 'Fleet' }).click();
+    await page
+      .getByRole('row', { name: /line-1/ })
+      .getByText('2.0.0 running')
+      .waitFor();
+    await expectAccessible(page, 'fleet');
+
+    // A client whose device is away keeps its update in flight: a second one is refused, and
+    // the message links to the job that runs.
+    await page.getByRole('link', { name: 'line-away' }).click();
+    await page.getByLabel('Image').fill('registry.local/opc-core:2.0.0');
+    await page.getByLabel('Version', { exact: true }).fill('2.0.0');
+    await page.getByRole('button', { name: 'Update', exact: true }).click();
+    await page.getByTestId('client-status').getByText('Updating...').waitFor();
+    await page.getByRole('button', { name: 'Update', exact: true }).click();
+    await page.getByRole('alert').getByText('An update is already running').waitFor();
+    await page.getByRole('link', { name: 'Open the running job' }).click();
+    await page.getByRole('heading', { name: /Update job/ }).waitFor();
+    await page.getByRole('link', { name: 'line-away' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('a configuration with an invalid field is refused in the form, nothing reaches the API; a valid one ends Applied', async () => {
+    const { page, problems } = await signedIn('demo operator', '#/clients/line-1');
+    const configRequests: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/config')) configRequests.push(r.method());
+    });
+    // An operator configures but does not update.
+    await page.getByRole('heading', { name: 'Change configuration' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Update', exact: true }).count()).toBe(0);
+
+    const sampling = page.getByLabel('Sampling interval (ms)');
+    await sampling.fill('5');
+    await page.locator('#node-0-sampling-error').getByText(/10/).waitFor();
+    expect(await sampling.getAttribute('aria-invalid')).toBe('true');
+    const apply = page.getByRole('button', { name: /Apply configuration/ });
+    expect(await apply.isDisabled()).toBe(true);
+    await sampling.press('Enter'); // submitting from the keyboard sends nothing either
+    await screenshot(page, 'client-config-invalid');
+    expect(configRequests).toEqual([]);
+
+    await sampling.fill('500');
+    expect(await page.locator('#node-0-sampling-error').count()).toBe(0);
+    await apply.click();
+    await page.getByTestId('client-config').getByText('v1 applied').waitFor({ timeout: 15_000 });
+    await page.locator('.job-summary').getByText('Applied', { exact: true }).waitFor();
+    expect(configRequests).toEqual(['POST']);
+    await expectAccessible(page, 'client-config-applied');
+    expect(problems).toEqual([]);
+  });
+
+  it('an update that fails rolls back, and the job page says why and in which phase', async () => {
+    const { page, problems } = await signedIn('demo admin', '#/clients/line-1');
+    await page.getByLabel('Image').fill('registry.local/opc-core:6.6.6');
+    await page.getByLabel('Version', { exact: true }).fill('6.6.6');
+    await page.getByRole('button', { name: 'Update', exact: true }).click();
+    await page.getByRole('link', { name: 'Update to 6.6.6' }).click();
+    const why = page.getByTestId('job-failure');
+    await why
+      .getByText(/failing in phase verifying: the new container exited/)
+      .waitFor({ timeout: 20_000 });
+    await page
+      .getByTestId('job-timeline')
+      .getByText(/rolled back/)
+      .waitFor();
+    await expectAccessible(page, 'job-rolled-back');
+    // The device went back to the version it ran before.
+    await page.getByRole('link', { name: 'line-1' }).click();
+    await page
+      .getByTestId('client-version')
+      .getByText(/^2\.0\.0 running/)
+      .waitFor();
+    await page.getByTestId('client-status').getByText('Update failed').waitFor();
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('link', { name: /line-1: update RolledBack/ }).waitFor();
+    await page.getByTestId('clients-total').getByText('3').waitFor();
+    await expectAccessible(page, 'overview');
+    expect(problems).toEqual([]);
+  });
+
+  it('an auditor sees no action and replays the finished update to a moment in the middle', async () => {
+    const { page, problems } = await signedIn('demo auditor', '#/clients/line-1');
+    await page.getByRole('link', { name: 'Update to 2.0.0' }).waitFor();
+    expect(await page.getByRole('button').allTextContents()).toEqual(['Sign out']);
+    await page.getByRole('link', { name: 'Fleet' }).click();
+    await page.getByRole('row', { name: /line-1/ }).waitFor();
+    expect(await page.getByRole('button', { name: 'Register' }).count()).toBe(0);
+
+    await page.goto(`${service.httpUrl}/#/jobs/${updateJobId}`); // the hash only: still signed in
+    await page.getByTestId('job-status').getByText('Succeeded').waitFor();
+    const steps = Number(await page.getByLabel(/^As of/).getAttribute('max'));
+    expect(steps).toBeGreaterThan(4);
+    // From the keyboard: to the start, then halfway.
+    const slider = page.getByLabel(/^As of/);
+    await slider.focus();
+    await page.keyboard.press('Home');
+    for (let i = 0; i < Math.floor(steps / 2); i++) await page.keyboard.press('ArrowRight');
+    await page.getByText(/^Status as of/).waitFor();
+    const status = page.getByTestId('job-status');
+    await status
+      .getByText(/received|pulling|pulled|stopping_old|starting_new|Dispatched/)
+      .waitFor();
+    expect(await status.textContent()).not.toContain('Succeeded');
+    expect(await page.getByTestId('job-timeline').locator('li').count()).toBe(
+      Math.floor(steps / 2) + 1,
+    );
+    expect(await page.getByRole('button', { name: 'Cancel job' }).count()).toBe(0);
+    await expectAccessible(page, 'job-replay');
+    expect(problems).toEqual([]);
+  });
+
+  it('a rollout over labels runs in waves to completion, with progress on screen', async () => {
+    const { page, problems } = await signedIn('demo admin', '#/fleet');
+    // Clients selected on the fleet page come along as the rollout's targets.
+    await page.getByLabel('Select line-1').check();
+    await page.getByRole('link', { name: 'Start a rollout on 1 selected client' }).click();
+    expect(await page.getByLabel(/^Client ids/).inputValue()).toBe('line-1');
+    await page.getByLabel('Targets').selectOption('labels');
+    await page.getByLabel('Image').fill('registry.local/opc-core:3.0.0');
+    await page.getByLabel('Version', { exact: true }).fill('3.0.0');
+    await page.getByLabel(/^Labels/).fill('site=plant-7');
+    await page.getByLabel('Jobs in flight at once').fill('1');
+    await page.getByRole('button', { name: 'Review rollout' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/every client labelled site=plant-7/)
+      .waitFor();
+    await screenshot(page, 'rollout-confirm');
+    await page.getByRole('button', { name: 'Start rollout' }).click();
+    const status = page.getByTestId('rollout-status');
+    await status.getByText(/1 in flight · 1 waiting/).waitFor({ timeout: 5000 });
+    await status.getByText(/^Completed: 100% done · 2 succeeded/).waitFor({ timeout: 20_000 });
+    await expectAccessible(page, 'rollout');
+    await page.getByRole('link', { name: 'Rollouts' }).click();
+    await page.getByRole('row', { name: /Completed/ }).waitFor();
+    await expectAccessible(page, 'rollouts');
+    expect(problems).toEqual([]);
+  });
+
+  it('a lost connection shows a banner, and it goes once the stream is back', async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    // The change stream cannot be reached: the page says so (and polls meanwhile).
+    const unreachable = '**/api/v1/jobs/changes**';
+    await page.route(unreachable, (route) => route.abort('connectionrefused'));
+    await page.goto(`${service.httpUrl}/#/clients/line-2`);
+    await page.getByRole('button', { name: 'demo auditor' }).click();
+    const banner = page.getByRole('alert').getByText(/Connection to the service lost/);
+    await banner.waitFor();
+    await page
+      .getByTestId('client-version')
+      .getByText(/running/)
+      .waitFor();
+    await screenshot(page, 'connection-lost');
+    await page.unroute(unreachable);
+    await banner.waitFor({ state: 'detached', timeout: 15_000 });
+  });
+
+  it('tenant B sees nothing of tenant A', async () => {
+    const { page, problems } = await signedIn('admin of tenant-b', '', 'tenant-b');
+    await page.getByTestId('clients-total').getByText('0').waitFor();
+    await page.getByRole('link', { name: 'Fleet' }).click();
+    await page.getByText('No clients.').waitFor();
+    await page.goto(`${service.httpUrl}/#/clients/line-1`); // the hash only: still signed in
+    await page
+      .getByRole('alert')
+      .getByText(/Not found/)
+      .waitFor();
+    await page.goto(`${service.httpUrl}/#/jobs/${updateJobId}`);
+    await page
+      .getByRole('alert')
+      .getByText(/Not found/)
+      .waitFor();
+    await page.getByRole('link', { name: 'Rollouts' }).click();
+    await page.getByText('No rollouts yet.').waitFor();
+    await expectAccessible(page, 'rollouts-other-tenant');
+    expect(await page.content()).not.toContain('line-1');
+    expect(problems).toEqual([]);
+  });
+});
