@@ -41,6 +41,8 @@ const LAYERS = [
   ['clients'],
   ['jobs'],
   ['rollouts'],
+  // The console's features: its overview, its development sign-in, its static assets.
+  ['overview', 'dev-sign-in', 'console-assets'],
   ['migrations'],
   ['workers'],
   ['embedded'],
