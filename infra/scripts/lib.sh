@@ -39,32 +39,3 @@ wait_for() {
   done
 }
 
-# started_with_config NAME CONFIG_FILE...: true when the server NAME this script started last is
-# still running with these very config files. A server started by an older config (or by
-# someone else) is not ours to keep: the caller starts its own after stop_started NAME.
-started_with_config() {
-  local name="$1"; shift
-  local pid_file="$STATE_DIR/$name.pid" stamp_file="$STATE_DIR/$name.config-sha"
-  [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null || return 1
-  [ "$(cat "$@" | sha256sum | cut -d' ' -f1)" = "$(cat "$stamp_file" 2>/dev/null)" ]
-}
-
-# stop_started NAME: stops the server this script started under NAME, if it runs.
-stop_started() {
-  local pid_file="$STATE_DIR/$1.pid" pid
-  [ -f "$pid_file" ] || return 0
-  pid="$(cat "$pid_file")"
-  if kill -0 "$pid" 2>/dev/null; then
-    log "stopping $1 (pid $pid): its configuration changed"
-    kill "$pid"
-    wait_for "$1 to stop" 20 bash -c "! kill -0 $pid 2>/dev/null"
-  fi
-  rm -f "$pid_file"
-}
-
-# remember_started NAME PID CONFIG_FILE...: what started_with_config checks next time.
-remember_started() {
-  local name="$1" pid="$2"; shift 2
-  echo "$pid" >"$STATE_DIR/$name.pid"
-  cat "$@" | sha256sum | cut -d' ' -f1 >"$STATE_DIR/$name.config-sha"
-}

@@ -40,6 +40,8 @@ export const messagingEnvSchema = z.object({
     .regex(/^[A-Za-z0-9._-]*$/)
     .default(''),
   MQTT_PUBACK_TIMEOUT_SECONDS: seconds(10),
+  /** How long an MQTT 5 broker keeps the service's session (and queues reports) while it is away. */
+  MQTT_SESSION_EXPIRY_SECONDS: seconds(3600),
   /** Commands expire this long after they are requested unless the job sets its own expiry. */
   COMMAND_EXPIRY_SECONDS: seconds(24 * 3600),
   /** Longest back-off between two dispatch attempts while the broker is down. */
@@ -64,6 +66,7 @@ export interface MessagingConfig {
     keyFile?: string;
     rejectUnauthorized: boolean;
     pubackTimeoutMs: number;
+    sessionExpirySeconds: number;
   };
   sharedGroup?: string;
   commandExpiryMs: number;
@@ -93,6 +96,7 @@ export function loadMessagingConfig(env: NodeJS.ProcessEnv = process.env): Messa
       keyFile: e.MQTT_KEY_FILE,
       rejectUnauthorized: e.MQTT_TLS_REJECT_UNAUTHORIZED,
       pubackTimeoutMs: e.MQTT_PUBACK_TIMEOUT_SECONDS * 1000,
+      sessionExpirySeconds: e.MQTT_SESSION_EXPIRY_SECONDS,
     },
     sharedGroup: e.MQTT_SHARED_GROUP || undefined,
     commandExpiryMs: e.COMMAND_EXPIRY_SECONDS * 1000,

@@ -25,8 +25,6 @@ interface Route {
 
 /** CONNACK return code of MQTT 3.1.1 "unacceptable protocol version" (aedes answers v5 so). */
 const UNACCEPTABLE_PROTOCOL_VERSION = 1;
-/** How long the broker keeps our session (and queues status reports) while we are away. */
-const SESSION_EXPIRY_SECONDS = 3600;
 const CONNECT_TIMEOUT_MS = 5000;
 
 /**
@@ -248,7 +246,8 @@ export class MqttMessageBus implements MessageBus, Worker {
       password: this.config.password,
       protocolVersion: v5 ? 5 : 4,
       clean: false,
-      ...(v5 && { properties: { sessionExpiryInterval: SESSION_EXPIRY_SECONDS } }),
+      // How long the broker keeps our session (and queues status reports) while we are away.
+      ...(v5 && { properties: { sessionExpiryInterval: this.config.sessionExpirySeconds } }),
       reconnectPeriod: 1000,
       // Also after a refusal: the protocol fallback, and a broker that refuses while it starts.
       reconnectOnConnackError: true,

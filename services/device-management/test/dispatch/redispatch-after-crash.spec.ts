@@ -46,6 +46,7 @@ describe('CommandDispatcher after a crash between PUBACK and the recorded dispat
         clientId: uniqueTestId('svc'),
         rejectUnauthorized: true,
         pubackTimeoutMs: 2000,
+        sessionExpirySeconds: 60,
       },
       logger,
     );

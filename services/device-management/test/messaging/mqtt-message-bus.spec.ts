@@ -20,6 +20,7 @@ describe.each(TEST_BROKERS)('MqttMessageBus on %s', (brokerName, startBroker) =>
         clientId: uniqueTestId('svc'),
         rejectUnauthorized: true,
         pubackTimeoutMs: 2000,
+        sessionExpirySeconds: 60,
       },
       memoryLogger().logger,
     );
@@ -126,6 +127,7 @@ describe('MqttMessageBus shared subscriptions on mosquitto', () => {
             clientId: uniqueTestId('svc'),
             rejectUnauthorized: true,
             pubackTimeoutMs: 2000,
+            sessionExpirySeconds: 60,
           },
           memoryLogger().logger,
         ),
@@ -175,6 +177,7 @@ describe('MqttMessageBus over TLS with a client certificate (secure Mosquitto of
         keyFile: `${pki}/service.key`,
         rejectUnauthorized: true,
         pubackTimeoutMs: 2000,
+        sessionExpirySeconds: 60,
       },
       memoryLogger().logger,
     );

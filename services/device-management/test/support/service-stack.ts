@@ -62,6 +62,9 @@ export class ServiceStack {
       MQTT_CLIENT_ID: settings.mqttClientId,
       DISPATCH_MAX_BACKOFF_SECONDS: '0.5',
       MQTT_PUBACK_TIMEOUT_SECONDS: '2',
+      // A stopped test service's session (subscribed to every status topic) would otherwise
+      // queue the reports of every later test for an hour.
+      MQTT_SESSION_EXPIRY_SECONDS: '60',
       ...settings.env,
     };
     const app = await createApp(loadAppConfig(env), logger, loadMessagingConfig(env));
