@@ -273,7 +273,17 @@ export interface SubscriptionOptions {
    * `handler`: the handler stores `batch.checkpoint` itself, in the same transaction as the
    * rows it writes, and `checkpointer.load` tells where to resume. It may not return rows.
    */
-  checkpointing?: { mode: 'store' } | { mode: 'handler'; checkpointer: Pick<Checkpointer, 'load'> };
+  checkpointing?:
+    | {
+        mode: 'store';
+        /**
+         * A batch whose handler returns no rows stores its checkpoint only when the last one
+         * stored is this old (and on stop): for a projection whose batches are mostly written
+         * already (inline), which then replays at most this much after a crash.
+         */
+        idleCheckpointEveryMs?: number;
+      }
+    | { mode: 'handler'; checkpointer: Pick<Checkpointer, 'load'> };
   /** Called when the handler (or a read) throws; the batch is retried after a back-off. */
   onError?: (error: unknown, attempt: number) => void;
   /** Back-off between retries: doubles from `initialDelayMs` (100) up to `maxDelayMs` (30,000). */

@@ -128,3 +128,38 @@ describe('CatchUpSubscription after a read that found nothing', () => {
     expect(calls).toEqual(['read', 'none']);
   });
 });
+
+describe('CatchUpSubscription with idleCheckpointEveryMs', () => {
+  it('stores the first checkpoint, leaves the next ones of batches without rows for later, stores rows at once and the last on stop', async () => {
+    const pages: ReadAllResult[] = [1, 2, 3, 4].map((position) => ({
+      events: [recorded(position)],
+      next: String(position),
+    }));
+    const { source } = scriptedSource(pages, []);
+    const stored: string[] = [];
+    source.storeCheckpoint = async (_name, checkpoint, rows) =>
+      void stored.push(rows ? `${checkpoint} with ${rows.length} row(s)` : checkpoint);
+    let handled = 0;
+    let allHandled!: () => void;
+    const done = new Promise<void>((resolve) => (allHandled = resolve));
+    const subscription = new CatchUpSubscription(
+      source,
+      {
+        name: 'test',
+        batchSize: 1,
+        checkpointing: { mode: 'store', idleCheckpointEveryMs: POLL_NEVER_MS },
+      },
+      async (batch) => {
+        if (++handled === 4) allHandled();
+        return batch.checkpoint === '3'
+          ? { rows: [{ table: 't', key: { id: 3 }, values: {}, revision: 0 }] }
+          : undefined;
+      },
+    );
+
+    await done;
+    await subscription.stop();
+
+    expect(stored).toEqual(['1', '3 with 1 row(s)', '4']);
+  });
+});

@@ -77,6 +77,9 @@ export class CatchUpSubscription implements Subscription {
   private readonly stopping = new AbortController();
   private wakePending = false;
   private skipStoredAt = 0;
+  private checkpointStoredAt = 0;
+  /** The checkpoint of handled batches not stored yet (idleCheckpointEveryMs). */
+  private unstored: string | undefined;
   private blockedRecheckMs = BLOCKED_RECHECK_FIRST_MS;
   private wakeSleeper: (() => void) | undefined;
   private waiters: CaughtUpWaiter[] = [];
@@ -149,8 +152,17 @@ export class CatchUpSubscription implements Subscription {
     }
   }
 
-  /** The catch-up loop, from the stored checkpoint, until stopped or the lease is lost. */
+  /** The catch-up loop, then the checkpoint it left for later, if any. */
   private async follow(): Promise<void> {
+    try {
+      await this.followFromCheckpoint();
+    } finally {
+      if (this.unstored !== undefined) await this.storeHandled(this.unstored);
+    }
+  }
+
+  /** The catch-up loop, from the stored checkpoint, until stopped or the lease is lost. */
+  private async followFromCheckpoint(): Promise<void> {
     const loaded = await this.retrying(() => this.loadCheckpoint());
     if (!loaded) return;
     this.cursor = loaded.value;
@@ -178,8 +190,12 @@ export class CatchUpSubscription implements Subscription {
       const batch: EventBatch = { events: result.events, checkpoint: result.next! };
       const handled = await this.retrying(() => this.handle(batch));
       if (!handled) return;
-      if (handled.value === 'handled' && this.options.checkpointing?.mode !== 'handler') {
-        if (!(await this.storeHandled(batch.checkpoint))) return;
+      if (handled.value === 'committed') {
+        this.checkpointStoredAt = Date.now();
+        this.unstored = undefined;
+      } else if (this.options.checkpointing?.mode !== 'handler') {
+        if (this.mayDeferCheckpoint()) this.unstored = batch.checkpoint;
+        else if (!(await this.storeHandled(batch.checkpoint))) return;
       }
       this.cursor = batch.checkpoint;
       this.settleWaiters();
@@ -225,9 +241,20 @@ export class CatchUpSubscription implements Subscription {
     return delay;
   }
 
+  /** Whether a batch without rows may leave its checkpoint for later (idleCheckpointEveryMs). */
+  private mayDeferCheckpoint(): boolean {
+    const checkpointing = this.options.checkpointing;
+    const every = checkpointing?.mode === 'store' ? checkpointing.idleCheckpointEveryMs : undefined;
+    return !this.halted && every !== undefined && Date.now() - this.checkpointStoredAt < every;
+  }
+
   /** Saves the checkpoint of a handled batch; once even while stopping, to spare a replay. */
   private async storeHandled(checkpoint: string): Promise<boolean> {
-    const store = () => this.source.storeCheckpoint(this.options.name, checkpoint);
+    const store = async () => {
+      await this.source.storeCheckpoint(this.options.name, checkpoint);
+      this.checkpointStoredAt = Date.now();
+      this.unstored = undefined;
+    };
     if (!this.halted) return (await this.retrying(store)) !== undefined;
     await store().catch((error: unknown) => this.options.onError?.(error, 1));
     return false;

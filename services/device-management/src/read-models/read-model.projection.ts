@@ -88,6 +88,9 @@ export function subscribeReadModels(
       name: READ_MODEL_SUBSCRIPTION,
       streamPrefixes: PROJECTED_PREFIXES,
       batchSize: 500,
+      // Most batches are this service's own appends, projected inline: they only move the
+      // checkpoint, which is then stored once a second (a crash replays them, harmlessly).
+      checkpointing: { mode: 'store', idleCheckpointEveryMs: 1_000 },
       onError: (error, attempt) =>
         logger.warn({ err: error, attempt }, 'read-model projection failed; retrying'),
     },
@@ -127,7 +130,7 @@ export class ReadModelProjection implements Worker {
     this.feed.complete();
   }
 
-  private async handle(batch: EventBatch): Promise<ProjectedBatch> {
+  private async handle(batch: EventBatch): Promise<ProjectedBatch | undefined> {
     // Usual case: this service's own appends, projected inline: only the checkpoint moves.
     const projected = await this.alreadyProjected(batch);
     const rows = projected ? [] : await rowsOfBatch(this.store, batch.events);
@@ -136,7 +139,7 @@ export class ReadModelProjection implements Worker {
     // Rows projected here commit after this returns: the feed takes them as they will be.
     if (projected) await this.publishJobChanges(batch);
     else this.publishJobRows(rows);
-    return { rows };
+    return rows.length > 0 ? { rows } : undefined;
   }
 
   /** True when every row the batch touches is already at or past the batch's events. */
