@@ -71,7 +71,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
       url: service.infrastructure.mqttUrl,
       protocolVersion: 4,
       address: { tenantId: 'demo', clientId },
-      phaseDelayMs: 200,
+      phaseDelayMs: 120,
       credentials: {
         username: credential.username as string,
         password: credential.password as string,
@@ -226,6 +226,12 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     await page.getByRole('link', { name: 'Fleet' }).click();
     await page.getByRole('row', { name: /line-1/ }).waitFor();
     expect(await page.getByRole('button', { name: 'Register' }).count()).toBe(0);
+    // Filters go to the server: by label, then by status.
+    await page.getByLabel('Label (key=value)').fill('site=lab');
+    await page.getByRole('row', { name: /line-away/ }).waitFor();
+    await page.getByRole('row', { name: /line-1/ }).waitFor({ state: 'detached' });
+    await page.getByLabel('Status').selectOption('Online');
+    await page.getByText('No clients.').waitFor();
 
     await page.goto(`${service.httpUrl}/#/jobs/${updateJobId}`); // the hash only: still signed in
     await page.getByTestId('job-status').getByText('Succeeded').waitFor();
