@@ -12,6 +12,23 @@ const frameworkImports = {
   ],
 };
 
+/**
+ * The event store's public entry points are its port, `/postgres`, `/pglite` and `/testing`:
+ * anything deeper is the adapter's inside (libs/event-store/README.md). Tests may use the
+ * testing helpers' files.
+ */
+const eventStoreInternals = (allowed) => ({
+  group: [
+    '@opcfleet/event-store/**',
+    ...['postgres', 'pglite', 'testing', ...allowed].map(
+      (path) => `!@opcfleet/event-store/${path}`,
+    ),
+  ],
+  message:
+    'Import the event store through its public entry points (@opcfleet/event-store, /postgres, /pglite, /testing), not its internals.',
+});
+const testFiles = ['**/*.spec.ts', '**/test/**/*.ts'];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '**/*.js', '**/*.mjs'] },
   eslint.configs.recommended,
@@ -27,6 +44,17 @@ export default tseslint.config(
     },
   },
   {
+    files: ['services/**/*.ts', 'edge-agent/**/*.ts'],
+    ignores: testFiles,
+    rules: { 'no-restricted-imports': ['error', { patterns: [eventStoreInternals([])] }] },
+  },
+  {
+    files: testFiles.flatMap((glob) => [`services/${glob}`, `edge-agent/${glob}`]),
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [eventStoreInternals(['testing/*'])] }],
+    },
+  },
+  {
     // Dependencies point inward: the boundary is enforced here, not by convention.
     files: [
       'libs/contracts/**/*.ts',
@@ -35,7 +63,13 @@ export default tseslint.config(
       'edge-agent/src/config-apply/**/*.ts',
     ],
     ignores: ['**/*.spec.ts'],
-    rules: { 'no-restricted-imports': ['error', frameworkImports] },
+    rules: {
+      // Replaces the rule above for these files, so it repeats the event-store boundary.
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...frameworkImports.patterns, eventStoreInternals([])] },
+      ],
+    },
   },
   {
     files: ['**/*.spec.ts', '**/test/**/*.ts', 'bench/**/*.ts'],

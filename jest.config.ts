@@ -55,6 +55,11 @@ function project(displayName: string, rootDir: string, extra: Partial<Config> = 
 const config: Config = {
   // A global option: jest ignores testTimeout inside a project's configuration.
   testTimeout: INTEGRATION_TEST_TIMEOUT_MS,
+  // Two suites at a time on the 2-core machine (jest's default would be one): most of the slow
+  // suites wait on Podman, brokers and child processes rather than compute, and each uses its
+  // own database, broker port, containers and image repository. Every suite passed this way
+  // with the machine's load average at 11.
+  maxWorkers: 2,
   projects: [
     project('contracts', 'libs/contracts'),
     project('event-store', 'libs/event-store'),

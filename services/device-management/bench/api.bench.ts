@@ -2,11 +2,12 @@ import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { createTestDatabase } from '@opcfleet/event-store/testing/test-database';
+import { createTestDatabase } from '@opcfleet/event-store/testing';
 import pino from 'pino';
 import { createApp } from '../src/app';
 import { mintDevToken } from '../src/auth/mint-dev-token';
 import { loadAppConfig } from '../src/config/app.config';
+import { serveBarePostBaseline } from './bare-post-baseline';
 import { ms, percentiles } from './bench-support';
 
 /**
@@ -59,9 +60,20 @@ async function serve(databaseUrl: string): Promise<void> {
   });
 }
 
-function startServer(databaseUrl: string): Promise<{ child: ChildProcess; port: number }> {
+async function serveBaseline(databaseUrl: string): Promise<void> {
+  const server = await serveBarePostBaseline(databaseUrl, SECRET);
+  process.send!({ port: (server.address() as { port: number }).port });
+  process.on('message', (message) => {
+    if (message === 'stop') server.close(() => process.exit(0));
+  });
+}
+
+function startServer(
+  databaseUrl: string,
+  role: 'server' | 'baseline' = 'server',
+): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(__filename, [], {
-    env: { ...process.env, BENCH_ROLE: 'server', BENCH_SERVER_DB: databaseUrl },
+    env: { ...process.env, BENCH_ROLE: role, BENCH_SERVER_DB: databaseUrl },
   });
   return new Promise((resolve, reject) => {
     child.once('message', (message: { port: number }) => resolve({ child, port: message.port }));
@@ -149,6 +161,7 @@ function send(
 
 async function main(): Promise<void> {
   if (process.env.BENCH_ROLE === 'server') return serve(process.env.BENCH_SERVER_DB!);
+  if (process.env.BENCH_ROLE === 'baseline') return serveBaseline(process.env.BENCH_SERVER_DB!);
   const database = await createTestDatabase(process.env.BENCH_DATABASE_URL, 'dm_bench');
   const { child, port } = await startServer(database.url);
   try {
@@ -216,6 +229,30 @@ async function main(): Promise<void> {
       RATE,
     );
 
+    // The baseline in its own process too, on the same database server, at the same rate.
+    const baselineServer = await startServer(database.url, 'baseline');
+    let baseline;
+    try {
+      baseline = await run(
+        baselineServer.port,
+        admin,
+        {
+          name: 'baseline',
+          expect: '202',
+          requests: clients,
+          path: (n) => `/baseline/clients/c-${n}/update`,
+          body: (n) => ({
+            targetVersion: '2.0.0',
+            image: `registry.example.com/opc-core:2.0.0-${n % 7}`,
+          }),
+        },
+        RATE,
+      );
+    } finally {
+      baselineServer.child.send('stop');
+      await new Promise((resolve) => baselineServer.child.once('exit', resolve));
+    }
+
     console.log(
       `\nbench:api — ${RATE} req/s for ${SECONDS} s, open loop (evenly paced), up to ${CONNECTIONS} sockets, PostgreSQL ${new URL(database.url).host}, service in its own process`,
     );
@@ -225,12 +262,16 @@ async function main(): Promise<void> {
     for (const [name, r] of [
       ['POST /clients/{id}/update', update],
       ['POST /clients/{id}/config', config],
+      ['baseline: bare POST', baseline],
     ] as const) {
       console.log(
         `${name.padEnd(32)} ${String(r.samples).padEnd(9)} ${ms(r.p.p50).padEnd(10)} ${ms(r.p.p95).padEnd(10)} ${ms(r.p.p99).padEnd(10)} ${ms(r.p.max).padEnd(10)} ${String(r.errors).padEnd(7)} ${(r.samples / r.seconds).toFixed(0)} req/s`,
       );
       if (r.errors > 0) console.log(`  statuses: ${JSON.stringify(r.statuses)}`);
     }
+    console.log(
+      `P95 as a multiple of the baseline's (JWT, body check, one INSERT and commit; goal at most 2x): update ${(update.p.p95 / baseline.p.p95).toFixed(2)}x, config ${(config.p.p95 / baseline.p.p95).toFixed(2)}x`,
+    );
   } finally {
     child.send('stop');
     await new Promise((resolve) => child.once('exit', resolve));

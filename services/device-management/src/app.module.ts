@@ -17,7 +17,10 @@ import { MessagingModule } from './messaging/messaging.module';
 import { HealthHttpController } from './observability/health.http.controller';
 import { MetricsHttpController } from './observability/metrics.http.controller';
 import { ObservabilityModule } from './observability/observability.module';
+import { migrateEventStore } from './migrations/event-store-migrations';
 import { OverviewModule } from './overview/overview.module';
+import { ReadModelStoreModule } from './read-models/read-model-store.module';
+import { readModelRows } from './read-models/read-model.rows';
 import { ReadModelsModule } from './read-models/read-models.module';
 import { RolloutsModule } from './rollouts/rollouts.module';
 import { WorkersModule } from './workers/workers.module';
@@ -41,6 +44,14 @@ export class AppModule {
           schema: config.eventStoreSchema,
           poolMax: config.databasePoolMax,
           logger,
+          inlineProjection: readModelRows,
+          migrate: migrateEventStore,
+        }),
+        ReadModelStoreModule.forRoot({
+          connectionString: config.databaseUrl,
+          eventStoreSchema: config.eventStoreSchema,
+          poolMax: config.databasePoolMax,
+          logger: logger.child({ component: 'migrations' }),
         }),
         AuthModule.forRoot(config.auth),
         MessagingModule.forRoot(messaging, logger),

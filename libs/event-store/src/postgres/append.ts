@@ -7,23 +7,9 @@ import {
   type ExpectedRevision,
   type NewEvent,
 } from '../event-store';
-import type { SqlQuery } from './checkpoints';
-import { inTransaction, tableOf, type StoreConnection } from './connection';
+import { tableOf, type StoreConnection } from './connection';
 import { checkedEventId, checkedStreamName, checkedType, encodeExpected } from './input';
 import { encodePosition } from './position';
-
-/** Runs inside the append's transaction, after the events are inserted, before the commit. */
-export type OnAppended = (transaction: { query: SqlQuery; result: AppendResult }) => Promise<void>;
-
-export interface PostgresAppendOptions extends AppendOptions {
-  /**
-   * Read-your-writes: write other rows (a read model, an outbox) in the same transaction as the
-   * events. Throwing rolls the append back. Not called for an idempotent retry.
-   * @deprecated Use `appendToStreams` with an inline projection (`project`): rows as data, in
-   * the append's statement, on every adapter.
-   */
-  onAppended?: OnAppended;
-}
 
 /** What the append function answers for one stream. */
 export interface AppendRow {
@@ -37,7 +23,7 @@ export async function appendToStream(
   connection: StoreConnection,
   streamName: string,
   events: NewEvent[],
-  options: PostgresAppendOptions = {},
+  options: AppendOptions = {},
 ): Promise<AppendResult> {
   const expected = options.expectedRevision ?? 'any';
   const params = [
@@ -51,20 +37,8 @@ export async function appendToStream(
   const sql = `SELECT outcome, revision, tx::text, pos
     FROM ${tableOf(connection, 'append_to_stream')}($1, $2, $3::uuid[], $4::text[], $5::text[]::jsonb[], $6::text[]::jsonb[])`;
 
-  let result: AppendResult;
-  if (!options.onAppended) {
-    const { rows } = await connection.pool.query<AppendRow>(sql, params);
-    result = appendResult(streamName, expected, events, rows[0]);
-  } else {
-    result = await inTransaction(connection, async (client) => {
-      const { rows } = await client.query<AppendRow>(sql, params);
-      const outcome = appendResult(streamName, expected, events, rows[0]);
-      if (rows[0].outcome === 'appended') {
-        await options.onAppended!({ query: (q, p) => client.query(q, p), result: outcome });
-      }
-      return outcome;
-    });
-  }
+  const { rows } = await connection.pool.query<AppendRow>(sql, params);
+  const result = appendResult(streamName, expected, events, rows[0]);
   connection.signal.committed();
   return result;
 }

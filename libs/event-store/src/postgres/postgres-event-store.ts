@@ -1,6 +1,7 @@
 import { Pool, type PoolConfig } from 'pg';
 import pino, { type Logger } from 'pino';
 import type {
+  AppendOptions,
   AppendResult,
   AppendToStreamsOptions,
   BatchHandler,
@@ -18,17 +19,9 @@ import type {
   Subscription,
   SubscriptionOptions,
 } from '../event-store';
-import { appendToStream, type PostgresAppendOptions } from './append';
+import { appendToStream } from './append';
 import { CommitSignal, describe } from './commit-signal';
 import type { StoreConnection } from './connection';
-import {
-  appendWithDependentWrites,
-  writeTransaction,
-  type DependentWrite,
-  type StreamAppendOutcome,
-  type StreamAppendRequest,
-  type WriteTransaction,
-} from './dependent-writes';
 import { eventStoreLockName, eventStoreMigrations } from './migrations/event-store-migrations';
 import {
   pendingMigrations,
@@ -40,14 +33,6 @@ import { quoteIdentifier } from './postgres-schema';
 import { readAll, readStream, readStreams } from './read';
 import { getStreamMetadata, renameStreams, setStreamMetadata } from './stream-metadata';
 import { checkpointsOf, subscribe } from './subscriptions';
-
-export type { OnAppended, PostgresAppendOptions } from './append';
-export type {
-  DependentWrite,
-  StreamAppendOutcome,
-  StreamAppendRequest,
-  WriteTransaction,
-} from './dependent-writes';
 
 export interface PostgresEventStoreOptions {
   /** Used to create the pool and the LISTEN connection. */
@@ -172,71 +157,17 @@ export class PostgresEventStore implements EventStore {
   appendToStream(
     streamName: string,
     events: NewEvent[],
-    options: PostgresAppendOptions = {},
+    options: AppendOptions = {},
   ): Promise<AppendResult> {
     return appendToStream(this.connection, streamName, events, options);
   }
 
-  /**
-   * The port's atomic multi-stream append (see EventStore.appendToStreams).
-   */
+  /** The port's atomic multi-stream append (see EventStore.appendToStreams). */
   appendToStreams<State = unknown>(
     appends: readonly StreamAppend<State>[],
     options?: AppendToStreamsOptions<State>,
-  ): Promise<StreamAppendResult[]>;
-  /**
-   * Appends to several streams in one statement, each under its own expectedRevision. Unlike
-   * appendToStream, a conflict is an outcome, not a throw: the other streams are appended all
-   * the same (in one implicit transaction), and the caller retries the conflicting ones.
-   * `dependentWrites` commit with the appends, or fail them all.
-   * @deprecated An array as second argument selects this non-atomic append with SQL text from
-   * the caller. Use `appendToStreams(appends, { project })`: all or nothing, rows as data.
-   */
-  appendToStreams(
-    appends: readonly StreamAppendRequest[],
-    dependentWrites: readonly DependentWrite[],
-  ): Promise<StreamAppendOutcome[]>;
-  async appendToStreams(
-    appends: readonly (StreamAppend | StreamAppendRequest)[],
-    second?: AppendToStreamsOptions | readonly DependentWrite[],
-  ): Promise<StreamAppendResult[] | StreamAppendOutcome[]> {
-    // Array.isArray does not narrow a readonly array type.
-    if (!Array.isArray(second)) {
-      return appendToStreams(
-        this.connection,
-        appends as StreamAppend[],
-        second as AppendToStreamsOptions | undefined,
-      );
-    }
-    return appendWithDependentWrites(
-      this.connection,
-      appends as StreamAppendRequest[],
-      second as readonly DependentWrite[],
-      { allOrNothing: false },
-    );
-  }
-
-  /**
-   * Appends to several streams and runs `dependentWrites` in one statement, all or nothing,
-   * like the port's appendToStreams.
-   * @deprecated SQL text from the caller. Use `appendToStreams(appends, { project })`.
-   */
-  appendToStreamsAtomically(
-    appends: readonly StreamAppendRequest[],
-    dependentWrites: readonly DependentWrite[] = [],
-  ): Promise<StreamAppendOutcome[]> {
-    return appendWithDependentWrites(this.connection, appends, dependentWrites, {
-      allOrNothing: true,
-    });
-  }
-
-  /**
-   * Runs `work` in one transaction with appends to several streams and the caller's own rows:
-   * all commit together, or nothing does when `work` throws.
-   * @deprecated Use `appendToStreams(appends, { project })`.
-   */
-  writeTransaction<T>(work: (transaction: WriteTransaction) => Promise<T>): Promise<T> {
-    return writeTransaction(this.connection, work);
+  ): Promise<StreamAppendResult[]> {
+    return appendToStreams(this.connection, appends, options);
   }
 
   readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {

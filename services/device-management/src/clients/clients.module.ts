@@ -1,7 +1,4 @@
 import { Module } from '@nestjs/common';
-import { JobsModule } from '../jobs/jobs.module';
-import { GetClientHistoryHandler } from './client-history/client-history.handler';
-import { GetClientHistoryHttpController } from './client-history/client-history.http.controller';
 import { DeviceCredentialStore } from './device-credentials/device-credential-store';
 import { GetClientHandler } from './get-client/get-client.handler';
 import { GetClientHttpController } from './get-client/get-client.http.controller';
@@ -17,12 +14,10 @@ import { RevokeDeviceCredentialHttpController } from './revoke-credential/revoke
 
 /** Clients: registration, presence, device credentials, and what the API shows of them. */
 @Module({
-  imports: [JobsModule],
   controllers: [
     RegisterClientHttpController,
     ListClientsHttpController,
     GetClientHttpController,
-    GetClientHistoryHttpController,
     IssueDeviceCredentialHttpController,
     RevokeDeviceCredentialHttpController,
   ],
@@ -31,7 +26,6 @@ import { RevokeDeviceCredentialHttpController } from './revoke-credential/revoke
     RecordClientPresenceHandler,
     GetClientHandler,
     ListClientsHandler,
-    GetClientHistoryHandler,
     DeviceCredentialStore,
     IssueDeviceCredentialHandler,
     RevokeDeviceCredentialHandler,

@@ -5,14 +5,10 @@ import {
   type DynamicModule,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { EventStore } from '@opcfleet/event-store';
-import { PostgresEventStore } from '@opcfleet/event-store/postgres/postgres-event-store';
+import type { EventStore, InlineProjection } from '@opcfleet/event-store';
+import { PostgresEventStore } from '@opcfleet/event-store/postgres';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
-import { migrateEventStore } from '../migrations/event-store-migrations';
-import { createReadModelDataSource } from '../read-models/read-model.data-source';
-import { checkpointSchemaOf } from '../read-models/read-model.projection';
-import { EVENT_STORE } from './event-store.token';
+import { EVENT_STORE, EVENT_STORE_MIGRATED, INLINE_PROJECTION } from './event-store.token';
 import { EventStreams } from './event-streams';
 import { LocalCommits } from './local-commits';
 
@@ -21,25 +17,22 @@ export interface EventStoreModuleOptions {
   schema: string;
   poolMax?: number;
   logger: Logger;
+  /** The rows every append writes in its commit (the read models' row mapper). */
+  inlineProjection?: InlineProjection;
+  /** Migrates what the store holds, once connected; says whether the read models are stale. */
+  migrate?: (store: EventStore, logger: Logger) => Promise<{ readModelsStale: boolean }>;
 }
 
-/** Resolves once the store's data is migrated: the read models are set up after it. */
-const EVENT_STORE_MIGRATED = Symbol('EventStoreMigrated');
-
-class PersistenceCloser implements OnApplicationShutdown {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly dataSource: DataSource,
-  ) {}
+class EventStoreCloser implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
 
 /**
- * Provides the EventStore (token EVENT_STORE), EventStreams, and the TypeORM DataSource of the
- * read models, whose tables exist before the first append: every append projects into them.
+ * Provides the EventStore (token EVENT_STORE), migrated (EVENT_STORE_MIGRATED resolves once it
+ * is), EventStreams, through which the service appends, and LocalCommits.
  */
 @Global()
 @Module({})
@@ -61,26 +54,17 @@ export class EventStoreModule {
         {
           provide: EVENT_STORE_MIGRATED,
           inject: [EVENT_STORE],
-          useFactory: (store: EventStore) =>
-            migrateEventStore(store, options.logger.child({ component: 'migrations' })),
+          useFactory: async (store: EventStore) =>
+            (await options.migrate?.(store, options.logger.child({ component: 'migrations' }))) ?? {
+              readModelsStale: false,
+            },
         },
-        {
-          provide: DataSource,
-          inject: [EVENT_STORE, EVENT_STORE_MIGRATED],
-          useFactory: (store: EventStore, migrated: { readModelsStale: boolean }) =>
-            createReadModelDataSource({
-              connectionString: options.connectionString,
-              poolMax: options.poolMax,
-              ...(migrated.readModelsStale && {
-                rebuildIn: { checkpointSchema: checkpointSchemaOf(store) },
-              }),
-            }),
-        },
-        PersistenceCloser,
+        { provide: INLINE_PROJECTION, useValue: options.inlineProjection },
+        EventStoreCloser,
         LocalCommits,
         EventStreams,
       ],
-      exports: [EVENT_STORE, EventStreams, LocalCommits, DataSource],
+      exports: [EVENT_STORE, EVENT_STORE_MIGRATED, EventStreams, LocalCommits],
     };
   }
 }

@@ -1,26 +1,19 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
-  DuplicateEventIdsError,
   WrongExpectedRevisionError,
-  type AppendOptions,
   type AppendResult,
   type EventStore,
   type EventMetadata,
   type ExpectedRevision,
+  type InlineProjection,
   type NewEvent,
+  type StreamAppendResult,
 } from '@opcfleet/event-store';
-import type { SqlQuery } from '@opcfleet/event-store/postgres/checkpoints';
-import {
-  PostgresEventStore,
-  type DependentWrite,
-} from '@opcfleet/event-store/postgres/postgres-event-store';
-import { EXPECTED, quoteIdentifier } from '@opcfleet/event-store/postgres/postgres-schema';
 import { randomUUID } from 'node:crypto';
-import { projectEvents, rowWritesAfter } from '../read-models/read-model.projector';
 import type { CommandContext, DomainEvent } from '../shared/domain/domain-event';
 import { DomainError } from '../shared/domain/domain-error';
 import { retry } from '../shared/retry';
-import { EVENT_STORE } from './event-store.token';
+import { EVENT_STORE, INLINE_PROJECTION } from './event-store.token';
 import { LocalCommits, type CommittedEvent } from './local-commits';
 
 export interface LoadedStream<State> {
@@ -37,31 +30,41 @@ export interface AppendDecided {
   /** Ids for the events, when they derive from an outside fact (idempotent retries). */
   eventIds?: string[];
   /**
-   * The stream's state the decision was taken on, folded from its first event (state null:
-   * a new stream). With it, and an exact expectedRevision, the read-model rows are written
-   * from it in the append's own statement, without reading them first.
+   * The stream's state after these events, folded from its first event (the state the
+   * decision was taken on, evolved by the events). With it, and an exact expectedRevision, the
+   * read-model rows are written from it in the append's own statement (read-your-writes).
    */
-  known?: { state: unknown };
+  stateAfter?: unknown;
+}
+
+export interface StreamAppend extends AppendDecided {
+  streamName: string;
+  events: readonly DomainEvent[];
+}
+
+/** One stream of `EventStreams.write`: events ready to store, each with its id and metadata. */
+export interface StreamWrite {
+  streamName: string;
+  events: readonly NewEvent[];
+  expectedRevision: ExpectedRevision;
+  stateAfter?: unknown;
 }
 
 /**
- * Loads a stream into the state of its decider and appends what the decider decided, with the
- * command's context as metadata. Every append also projects its events into the read models
- * in the same transaction (PostgresEventStore's onAppended), so a read right after a command
- * sees its effect; the projection subscription later skips them by revision.
+ * The service's one way to append: loads a stream into the state of its decider, and appends
+ * what deciders decided, to one stream or several at once (all or nothing), through the
+ * port's atomic `appendToStreams`. The inline projection (INLINE_PROJECTION, the read models'
+ * row mapper) turns each stream's state after the append into rows that commit with the
+ * events, so a read right after a command sees its effect. Listeners in this process hear of
+ * each commit (LocalCommits).
  */
 @Injectable()
 export class EventStreams {
   constructor(
     @Inject(EVENT_STORE) readonly store: EventStore,
     private readonly localCommits: LocalCommits = new LocalCommits(),
-  ) {
-    // Multi-stream appends and inline projections ride on the append transaction of the
-    // PostgreSQL adapter (onAppended); another adapter would silently skip them.
-    if (!(store instanceof PostgresEventStore)) {
-      throw new Error('EventStreams needs the PostgresEventStore (PostgreSQL or PGlite)');
-    }
-  }
+    @Optional() @Inject(INLINE_PROJECTION) private readonly project?: InlineProjection,
+  ) {}
 
   async load<State, Event extends DomainEvent>(
     streamName: string,
@@ -88,109 +91,54 @@ export class EventStreams {
 
   /**
    * Appends to `first` and to every stream of `also` in one transaction: all or nothing, each
-   * at its expected revision (a conflict on any rolls all back with WrongExpectedRevisionError).
+   * at its expected revision (a conflict on any writes nothing: WrongExpectedRevisionError).
    * Used where a job opens or ends together with its mark on the client stream.
    */
   async appendAtomically(first: StreamAppend, also: StreamAppend[]): Promise<AppendResult> {
-    const appends = [first, ...also]
-      .filter((append, index) => index === 0 || append.events.length > 0)
-      .map((append) => ({ append, events: toNewEvents(append), lastRevision: -1 }));
-    const rows = rowsFromKnownStates(appends.map(({ append }) => append));
-    if (rows) return this.appendInOneStatement(appends, rows);
-    const [head, ...rest] = appends;
-    let appended = false;
-    const options: AppendOptions & {
-      onAppended?: (tx: { query: SqlQuery; result: AppendResult }) => Promise<void>;
-    } = {
-      expectedRevision: first.expectedRevision,
-      onAppended: async ({ query, result }) => {
-        head.lastRevision = result.nextExpectedRevision;
-        await project(query, first, head.lastRevision);
-        for (const next of rest) {
-          next.lastRevision = await this.appendInTransaction(query, next.append, next.events);
-          await project(query, next.append, next.lastRevision);
-        }
-        appended = true;
-      },
-    };
-    const result = await this.store.appendToStream(first.streamName, head.events, options);
-    // An idempotent retry appended nothing: there is no news to tell.
-    if (appended) this.localCommits.committed(appends.flatMap(committedEvents));
-    return result;
+    const appends = [first, ...also].filter(
+      (append, index) => index === 0 || append.events.length > 0,
+    );
+    const [result] = await this.write(
+      appends.map((append) => ({
+        streamName: append.streamName,
+        events: toNewEvents(append),
+        expectedRevision: append.expectedRevision,
+        ...(append.stateAfter !== undefined && { stateAfter: append.stateAfter }),
+      })),
+    );
+    return { nextExpectedRevision: result.nextExpectedRevision, position: result.position };
   }
 
   /**
-   * The whole append in one round trip: every stream and its read-model rows in one statement
-   * (PostgresEventStore.appendToStreamsAtomically), all or nothing.
+   * Appends to several streams at once, all or nothing, with the read-model rows of each
+   * stream that carries its state after the events. Results in the order given; `duplicate`:
+   * these events were stored before by this same append (a retry), nothing was written.
    */
-  private async appendInOneStatement(
-    appends: { append: StreamAppend; events: NewEvent[]; lastRevision: number }[],
-    rows: DependentWrite[],
-  ): Promise<AppendResult> {
-    const outcomes = await (this.store as PostgresEventStore).appendToStreamsAtomically(
-      appends.map(({ append, events }) => ({
-        streamName: append.streamName,
-        events,
-        expectedRevision: append.expectedRevision,
-      })),
-      rows,
+  async write(appends: readonly StreamWrite[]): Promise<StreamAppendResult[]> {
+    const results = await this.store.appendToStreams(
+      appends.map((append) =>
+        // A stream whose state is not known (or not at an exact revision) is left to the
+        // catch-up projection.
+        this.project && append.stateAfter != null && isExact(append.expectedRevision)
+          ? append
+          : { ...append, stateAfter: undefined },
+      ),
+      this.project ? { project: this.project } : {},
     );
-    const [first] = outcomes;
-    if (first.outcome !== 'appended' && first.outcome !== 'duplicate') {
-      // appendToStreamsAtomically throws for these; a guard for the type, not a path.
-      throw new Error(`stream ${first.streamName} did not take its events`);
-    }
-    const fresh = appends.filter((_, index) => outcomes[index].outcome === 'appended');
-    for (const entry of fresh) {
-      entry.lastRevision = revisionAfter(entry.append)!;
-    }
-    this.localCommits.committed(fresh.flatMap(committedEvents));
-    return { nextExpectedRevision: first.nextExpectedRevision, position: first.position };
-  }
-
-  /** The store's own append function, run on the connection of an open append transaction. */
-  private async appendInTransaction(
-    query: SqlQuery,
-    append: StreamAppend,
-    events: NewEvent[],
-  ): Promise<number> {
-    const schema = (this.store as PostgresEventStore).schema;
-    const expected = append.expectedRevision;
-    const result = await query(
-      `SELECT outcome, revision FROM ${quoteIdentifier(schema)}.append_to_stream($1, $2, $3::uuid[], $4::text[], $5::text[]::jsonb[], $6::text[]::jsonb[])`,
-      [
-        append.streamName,
-        typeof expected === 'number' ? expected : EXPECTED[expected],
-        events.map((event) => event.id),
-        events.map((event) => event.type),
-        events.map((event) => JSON.stringify(event.data ?? null)),
-        events.map((event) => JSON.stringify(event.metadata ?? {})),
-      ],
+    const recordedAt = new Date();
+    this.localCommits.committed(
+      appends.flatMap((append, index) =>
+        results[index].outcome === 'appended'
+          ? committedEvents(append, results[index].nextExpectedRevision, recordedAt)
+          : [],
+      ),
     );
-    const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
-    const row = rows[0] as { outcome: string; revision: string };
-    const revision = Number(row.revision);
-    if (row.outcome === 'wrong_revision') {
-      throw new WrongExpectedRevisionError(
-        append.streamName,
-        expected,
-        revision < 0 ? 'no_stream' : revision,
-      );
-    }
-    if (row.outcome === 'partial_duplicate') {
-      throw new DuplicateEventIdsError(
-        append.streamName,
-        events.map((event) => event.id),
-      );
-    }
-    return revision;
+    return results;
   }
 }
 
-export interface StreamAppend extends AppendDecided {
-  streamName: string;
-  events: readonly DomainEvent[];
-}
+const isExact = (expected: ExpectedRevision) =>
+  typeof expected === 'number' || expected === 'no_stream';
 
 function toNewEvents({ events, eventIds, context }: StreamAppend): NewEvent[] {
   return events.map((event, index) => ({
@@ -211,44 +159,14 @@ export function metadataOf(context: CommandContext): EventMetadata {
   };
 }
 
-/** A stream's revision after this append, when its expected revision says it exactly. */
-function revisionAfter(append: StreamAppend): number | undefined {
-  const expected = append.expectedRevision;
-  if (typeof expected === 'number') return expected + append.events.length;
-  if (expected === 'no_stream') return append.events.length - 1;
-  return undefined;
-}
-
-/**
- * The read-model rows of every stream of an append from the states its caller folded, or
- * undefined when one stream's state or exact revision is not known (the append then projects
- * in its transaction, reading the rows).
- */
-function rowsFromKnownStates(appends: StreamAppend[]): DependentWrite[] | undefined {
-  const rows: DependentWrite[] = [];
-  for (const append of appends) {
-    const revision = revisionAfter(append);
-    if (!append.known || append.events.length === 0 || revision === undefined) return undefined;
-    const writes = rowWritesAfter(append.streamName, append.known.state, append.events, revision);
-    if (!writes) return undefined;
-    rows.push(...writes);
-  }
-  return rows;
-}
-
 /** What a committed append wrote, for LocalCommits; recordedAt is this process's clock. */
-function committedEvents({
-  append,
-  events,
-  lastRevision,
-}: {
-  append: StreamAppend;
-  events: NewEvent[];
-  lastRevision: number;
-}): CommittedEvent[] {
-  const recordedAt = new Date();
-  const firstRevision = lastRevision - events.length + 1;
-  return events.map((event, index) => ({
+function committedEvents(
+  append: StreamWrite,
+  lastRevision: number,
+  recordedAt: Date,
+): CommittedEvent[] {
+  const firstRevision = lastRevision - append.events.length + 1;
+  return append.events.map((event, index) => ({
     id: event.id,
     streamName: append.streamName,
     type: event.type,
@@ -257,20 +175,6 @@ function committedEvents({
     revision: firstRevision + index,
     recordedAt,
   }));
-}
-
-/** Projects freshly appended events into the read models, inside the append's transaction. */
-function project(query: SqlQuery, append: StreamAppend, lastRevision: number): Promise<unknown> {
-  const first = lastRevision - append.events.length + 1;
-  return projectEvents(
-    query,
-    append.events.map((event, index) => ({
-      streamName: append.streamName,
-      revision: first + index,
-      type: event.type,
-      data: event.data,
-    })),
-  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EventStreams, retryOnConflict, type LoadedStream } from '../event-sourcing/event-streams';
-import { decideClient, foldClient } from '../clients/domain/client.decider';
+import { decideClient, evolveClientBy, foldClient } from '../clients/domain/client.decider';
 import type { ClientEvent } from '../clients/domain/client.events';
 import { deterministicId } from '../shared/domain/deterministic-id';
 import type {
@@ -54,14 +54,15 @@ export class JobStreams {
     options: { context: CommandContext; eventIds?: string[]; at: IsoTimestamp },
   ): Promise<void> {
     if (events.length === 0) return;
+    const after = evolveJob(job, events);
     const jobAppend = {
       streamName: job.streamName,
       events,
       expectedRevision: job.expectedRevision,
       context: options.context,
       eventIds: options.eventIds,
+      stateAfter: after.state,
     };
-    const after = evolveJob(job, events);
     const ending = endOf(after, options.at);
     if (!ending) {
       await this.streams.appendAtomically(jobAppend, []);
@@ -81,6 +82,7 @@ export class JobStreams {
         expectedRevision: client.expectedRevision,
         context: options.context,
         eventIds: [deterministicId(idName(job.state.request.jobId, 'client-ended'))],
+        stateAfter: evolveClientBy(client.state, clientEvents),
       },
     ]);
   }
@@ -105,6 +107,7 @@ export class JobStreams {
         expectedRevision: client.expectedRevision,
         context,
         eventIds: [deterministicId(idName(job.state.request.jobId, 'client-ended'))],
+        stateAfter: evolveClientBy(client.state, events),
       });
     });
   }

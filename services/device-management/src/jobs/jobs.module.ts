@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { EventStore } from '@opcfleet/event-store';
-import { PostgresEventStore } from '@opcfleet/event-store/postgres';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/app.config';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
@@ -11,6 +10,8 @@ import { MessagingMetrics } from '../messaging/messaging.metrics';
 import { MqttMessageBus } from '../messaging/mqtt-message-bus';
 import { APP_LOGGER } from '../observability/app-logger';
 import { ReadModelsModule } from '../read-models/read-models.module';
+import { GetClientHistoryHandler } from './client-history/client-history.handler';
+import { GetClientHistoryHttpController } from './client-history/client-history.http.controller';
 import { CancelJobHandler } from './cancel-job/cancel-job.handler';
 import { CancelJobHttpController } from './cancel-job/cancel-job.http.controller';
 import { RequestConfigChangeHandler } from './config/request-config-change/request-config-change.handler';
@@ -43,6 +44,7 @@ import { RequestUpdateHttpController } from './update/request-update/request-upd
 @Module({
   imports: [ReadModelsModule],
   controllers: [
+    GetClientHistoryHttpController,
     // Before GET /jobs/:id, which would otherwise take /jobs/changes.
     JobChangesHttpController,
     RequestUpdateHttpController,
@@ -56,6 +58,7 @@ import { RequestUpdateHttpController } from './update/request-update/request-upd
     JobStreams,
     JobBatchWriter,
     JobHistory,
+    GetClientHistoryHandler,
     RequestUpdateHandler,
     RequestConfigChangeHandler,
     CancelJobHandler,
@@ -96,8 +99,8 @@ import { RequestUpdateHttpController } from './update/request-update/request-upd
           {
             commandExpiryMs: config.commandExpiryMs,
             maxBackoffMs: config.dispatchMaxBackoffMs,
-            // PostgreSQL keeps the checkpoint in the store's own table: recording can be pipelined.
-            checkpointer: store instanceof PostgresEventStore ? store.checkpointer() : undefined,
+            // The store keeps the checkpoint itself: recording can be pipelined.
+            checkpointer: store.checkpointer(),
             localCommits,
           },
         ),

@@ -1,5 +1,6 @@
 import {
   decideClient,
+  evolveClientBy,
   foldClient,
   type Client,
   type ClientState,
@@ -9,7 +10,8 @@ import type { ClientEvent } from '../clients/domain/client.events';
 import { EventStreams, retryOnConflict } from '../event-sourcing/event-streams';
 import { notFound } from '../shared/domain/domain-error';
 import type { CommandContext, DomainEvent, IsoTimestamp } from '../shared/domain/domain-event';
-import { clientStream } from '../shared/domain/stream-names';
+import { clientStream, jobKindOfStream } from '../shared/domain/stream-names';
+import { foldJob } from './job-kinds';
 
 export interface JobOpening {
   /** The client command that marks the job (StartUpdate, RequestConfig). */
@@ -36,13 +38,15 @@ export function openJobOnClient(
     if (!client.state) throw notFound('client', job.clientId);
     if (before && (await before(client.state))) return retryOnConflict.again();
     const { mark, open } = decide(client.state, now);
+    const marked = decideClient(mark, client.state);
+    const kind = jobKindOfStream(job.jobStreamName)!;
     await streams.appendAtomically(
       {
         streamName: stream,
-        events: decideClient(mark, client.state),
+        events: marked,
         expectedRevision: client.expectedRevision,
         context: job.context,
-        known: { state: client.state },
+        stateAfter: evolveClientBy(client.state, marked),
       },
       [
         {
@@ -50,7 +54,7 @@ export function openJobOnClient(
           events: open,
           expectedRevision: 'no_stream',
           context: job.context,
-          known: { state: null },
+          stateAfter: foldJob(kind, open),
         },
       ],
     );

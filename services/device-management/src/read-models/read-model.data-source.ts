@@ -1,18 +1,43 @@
+import type { EventStore } from '@opcfleet/event-store';
+import { runMigrations, type MigrationsReport } from '@opcfleet/event-store/postgres';
+import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { readModelMigrations } from './migrations/read-model-migrations';
 import { READ_MODEL_ENTITIES, READ_MODEL_SCHEMA } from './read-model.entities';
 import { READ_MODEL_SUBSCRIPTION } from './read-model.projection';
 
-/**
- * The TypeORM DataSource of the read models, initialised with their tables in place. The
- * tables are derived from the entities (synchronize): they hold nothing that cannot be rebuilt
- * from the events, so a schema change is a drop and a rebuild (npm run projections:rebuild).
- */
-export async function createReadModelDataSource(options: {
+export interface ReadModelDatabase {
   connectionString: string;
-  poolMax?: number;
-  /** Drop the tables and the projection's checkpoint first: they are rebuilt from the events. */
-  rebuildIn?: { checkpointSchema: string };
-}): Promise<DataSource> {
+  /** The event store's schema, whose checkpoints table holds the projection's checkpoint. */
+  eventStoreSchema: string;
+  logger?: Logger;
+}
+
+/**
+ * Applies the read models' pending migrations (read-model-migrations.ts), under an advisory
+ * lock: replicas starting together apply each once. Run at start and by `npm run migrate`.
+ */
+export function migrateReadModels(options: ReadModelDatabase): Promise<MigrationsReport> {
+  return runMigrations({
+    connectionString: options.connectionString,
+    schema: READ_MODEL_SCHEMA,
+    migrations: readModelMigrations({
+      eventStoreSchema: options.eventStoreSchema,
+      projection: READ_MODEL_SUBSCRIPTION,
+    }),
+    logger: options.logger,
+  });
+}
+
+/** The TypeORM DataSource of the read models, once their tables are migrated. */
+export async function createReadModelDataSource(
+  options: ReadModelDatabase & {
+    poolMax?: number;
+    /** Empty the tables and forget the projection's checkpoint: they are rebuilt from the events. */
+    rebuildFrom?: EventStore;
+  },
+): Promise<DataSource> {
+  await migrateReadModels(options);
   const dataSource = new DataSource({
     type: 'postgres',
     url: options.connectionString,
@@ -22,10 +47,7 @@ export async function createReadModelDataSource(options: {
   });
   await dataSource.initialize();
   try {
-    await dataSource.query(`CREATE SCHEMA IF NOT EXISTS ${READ_MODEL_SCHEMA}`);
-    if (options.rebuildIn) await dropReadModels(dataSource, options.rebuildIn.checkpointSchema);
-    // Two replicas starting together may race on the DDL: the loser's retry sees the tables.
-    await dataSource.synchronize().catch(() => dataSource.synchronize());
+    if (options.rebuildFrom) await dropReadModels(dataSource, options.rebuildFrom);
   } catch (error) {
     await dataSource.destroy();
     throw error;
@@ -34,16 +56,12 @@ export async function createReadModelDataSource(options: {
 }
 
 /**
- * Drops the read-model tables and the projection's checkpoint, in one transaction: the
- * projection subscription then projects every event again from position 0.
+ * Forgets the projection's checkpoint, then empties the projected tables (device credentials
+ * are not projected, and stay): the projection subscription then projects every event again
+ * from the beginning. In that order, a crash in between only replays events onto rows that are
+ * ahead (they never go back).
  */
-export async function dropReadModels(dataSource: DataSource, checkpointSchema: string) {
-  await dataSource.transaction(async (manager) => {
-    await manager.query(
-      `DROP TABLE IF EXISTS ${READ_MODEL_SCHEMA}.clients, ${READ_MODEL_SCHEMA}.jobs`,
-    );
-    await manager.query(`DELETE FROM ${checkpointSchema}.checkpoints WHERE name = $1`, [
-      READ_MODEL_SUBSCRIPTION,
-    ]);
-  });
+export async function dropReadModels(dataSource: DataSource, store: EventStore) {
+  await store.checkpointer().delete(READ_MODEL_SUBSCRIPTION);
+  await dataSource.query(`TRUNCATE ${READ_MODEL_SCHEMA}.clients, ${READ_MODEL_SCHEMA}.jobs`);
 }

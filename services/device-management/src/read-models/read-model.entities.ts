@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { JobDto } from './read-model.dto';
 
 /** Schema of the read models, apart from the event store's own schema. */
 export const READ_MODEL_SCHEMA = 'read_models';
@@ -7,8 +8,8 @@ export const READ_MODEL_SCHEMA = 'read_models';
 export type ClientStatus = 'Online' | 'Offline' | 'Updating' | 'UpdateFailed';
 
 /**
- * One row per registered client, projected from its `client/{tenantId}/{clientId}` stream.
- * `state` is the folded domain state, so a projection step is evolve() plus a write.
+ * One row per registered client, projected from its `client/{tenantId}/{clientId}` stream by
+ * the row mapper (read-model.rows.ts): what the API shows, never the decider's state.
  */
 @Entity({ name: 'clients', schema: READ_MODEL_SCHEMA })
 @Index(['tenantId', 'status'])
@@ -31,10 +32,14 @@ export class ClientView {
   @Column({ name: 'last_seen_at', type: 'timestamptz', nullable: true }) lastSeenAt: Date | null;
   @Column({ name: 'registered_at', type: 'timestamptz' }) registeredAt: Date;
   @Column({ name: 'stream_revision', type: 'int' }) streamRevision: number;
-  @Column({ type: 'jsonb' }) state: unknown;
+  /** The device credential that connects today (the embedded broker checks it). */
+  @Column({ name: 'credential_id', type: 'uuid', nullable: true }) credentialId: string | null;
 }
 
-/** One row per job of either kind, projected from its `update-job/` / `config-job/` stream. */
+/**
+ * One row per job of either kind, projected from its `update-job/` / `config-job/` stream: the
+ * columns to filter and sort on, and the document the API returns.
+ */
 @Entity({ name: 'jobs', schema: READ_MODEL_SCHEMA })
 @Index(['tenantId', 'clientId', 'requestedAt'])
 @Index(['tenantId', 'requestedAt', 'jobId'])
@@ -58,7 +63,8 @@ export class JobView {
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt: Date | null;
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true }) finishedAt: Date | null;
   @Column({ name: 'stream_revision', type: 'int' }) streamRevision: number;
-  @Column({ type: 'jsonb' }) state: unknown;
+  /** The job as the API shows it (JobDto): the read-model document, not the decider's state. */
+  @Column({ type: 'jsonb' }) document: JobDto;
 }
 
 /**

@@ -1,77 +1,99 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EventBatch, EventStore, Subscription } from '@opcfleet/event-store';
-import {
-  loadCheckpoint,
-  storeCheckpoint,
-  type SqlQuery,
-} from '@opcfleet/event-store/postgres/checkpoints';
+import type {
+  EventBatch,
+  EventStore,
+  ProjectedBatch,
+  ProjectedRow,
+  RecordedEvent,
+  Subscription,
+} from '@opcfleet/event-store';
 import type { Logger } from 'pino';
 import { DataSource, In } from 'typeorm';
-import type { JobState } from '../jobs/domain/job-kind';
+import { foldClient } from '../clients/domain/client.decider';
+import type { ClientEvent } from '../clients/domain/client.events';
+import { foldJob } from '../jobs/job-kinds';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
 import { APP_LOGGER } from '../observability/app-logger';
 import { ServiceMetrics } from '../observability/service-metrics';
 import type { Worker } from '../shared/worker';
+import type { DomainEvent, JobKind } from '../shared/domain/domain-event';
 import {
   JOB_STREAM_PREFIXES,
+  jobKindOfStream,
   jobOfStream,
   jobStream,
   STREAM_PREFIX,
 } from '../shared/domain/stream-names';
-import type { JobKind } from '../shared/domain/domain-event';
 import { JobChangeFeed } from './job-change-feed';
-import { toJobDto } from './read-model.dto';
+import type { JobDto } from './read-model.dto';
 import { JobView, READ_MODEL_SCHEMA } from './read-model.entities';
-import { projectEvents } from './read-model.projector';
+import { JOBS_TABLE, readModelRows } from './read-model.rows';
 
 export const READ_MODEL_SUBSCRIPTION = 'read-models';
-const CHECKPOINT_EVERY_MS = 1_000;
 export const PROJECTED_PREFIXES = [STREAM_PREFIX.client, ...JOB_STREAM_PREFIXES];
 
-/** Projects one batch and stores its checkpoint in the same transaction: exactly-once effect. */
-export async function projectBatch(
-  dataSource: DataSource,
-  checkpointSchema: string,
-  batch: EventBatch,
-): Promise<void> {
-  await dataSource.transaction(async (manager) => {
-    const query: SqlQuery = (sql, params) => manager.query(sql, params);
-    // Rows and checkpoint commit together; a crash that loses this commit loses both, and
-    // the batch is projected again from the older checkpoint. No need to wait for the fsync.
-    await query('SET LOCAL synchronous_commit = off', []);
-    await projectEvents(query, batch.events);
-    await storeCheckpoint(query, checkpointSchema, READ_MODEL_SUBSCRIPTION, batch.checkpoint);
+/**
+ * The rows of a batch of events: each stream's state after its last event in the batch, through
+ * the same row mapper as the inline projection. A stream the batch does not open is read from
+ * the store up to that event (the rows hold no decider state to evolve).
+ */
+export async function rowsOfBatch(
+  store: Pick<EventStore, 'readStreams'>,
+  events: readonly RecordedEvent[],
+): Promise<ProjectedRow[]> {
+  const byStream = new Map<string, RecordedEvent[]>();
+  for (const event of events) {
+    if (!foldOf(event.streamName)) continue;
+    byStream.set(event.streamName, [...(byStream.get(event.streamName) ?? []), event]);
+  }
+  const unopened = [...byStream].filter(([, streamEvents]) => streamEvents[0].revision > 0);
+  const stored =
+    unopened.length > 0
+      ? await store.readStreams(unopened.map(([streamName]) => streamName))
+      : new Map<string, RecordedEvent[]>();
+  return [...byStream].flatMap(([streamName, streamEvents]) => {
+    const revision = streamEvents[streamEvents.length - 1].revision;
+    const history =
+      streamEvents[0].revision === 0
+        ? streamEvents
+        : (stored.get(streamName) ?? []).filter((event) => event.revision <= revision);
+    const stateAfter = foldOf(streamName)!(
+      history.map((event) => ({ type: event.type, data: event.data }) as DomainEvent),
+    );
+    return readModelRows({ streamName, stateAfter, revision, events: streamEvents });
   });
 }
 
-/** The durable subscription of the read models, resuming from the checkpoint projectBatch stores. */
+/** How a projected stream folds into the state its rows are mapped from. */
+function foldOf(streamName: string): ((events: DomainEvent[]) => unknown) | undefined {
+  const kind = jobKindOfStream(streamName);
+  if (kind) return (events) => foldJob(kind, events);
+  if (streamName.startsWith(STREAM_PREFIX.client)) {
+    return (events) => foldClient(events as ClientEvent[]);
+  }
+  return undefined;
+}
+
+/**
+ * The durable subscription of the read models: the rows a batch returns commit with its
+ * checkpoint (exactly-once effect).
+ */
 export function subscribeReadModels(
   store: EventStore,
-  dataSource: DataSource,
-  checkpointSchema: string,
   logger: Logger,
-  handle: (batch: EventBatch) => Promise<void>,
+  handle: (batch: EventBatch) => Promise<void | ProjectedBatch>,
 ): Subscription {
-  const query: SqlQuery = (sql, params) => dataSource.query(sql, params);
   return store.subscribe(
     {
       name: READ_MODEL_SUBSCRIPTION,
       streamPrefixes: PROJECTED_PREFIXES,
       batchSize: 500,
-      checkpointing: {
-        mode: 'handler',
-        checkpointer: { load: (name) => loadCheckpoint(query, checkpointSchema, name) },
-      },
       onError: (error, attempt) =>
         logger.warn({ err: error, attempt }, 'read-model projection failed; retrying'),
     },
     handle,
   );
 }
-
-/** Schema of the store's checkpoints table (PostgresEventStore exposes it). */
-export const checkpointSchemaOf = (store: EventStore) =>
-  (store as EventStore & { schema?: string }).schema ?? 'event_store';
 
 /**
  * Keeps the read models in step with the store. Appends made by this service are already
@@ -82,7 +104,6 @@ export const checkpointSchemaOf = (store: EventStore) =>
 export class ReadModelProjection implements Worker {
   readonly name = 'read-models';
   private subscription: Subscription | undefined;
-  private checkpointStoredAt = 0;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -93,13 +114,7 @@ export class ReadModelProjection implements Worker {
   ) {}
 
   async start(): Promise<void> {
-    this.subscription = subscribeReadModels(
-      this.store,
-      this.dataSource,
-      checkpointSchemaOf(this.store),
-      this.logger,
-      (batch) => this.handle(batch),
-    );
+    this.subscription = subscribeReadModels(this.store, this.logger, (batch) => this.handle(batch));
   }
 
   /** Resolves once everything committed before the call is in the read models. */
@@ -112,26 +127,16 @@ export class ReadModelProjection implements Worker {
     this.feed.complete();
   }
 
-  private async handle(batch: EventBatch): Promise<void> {
-    if (await this.alreadyProjected(batch)) {
-      // Usual case: this service's own appends, projected inline. Only the checkpoint moves,
-      // at most once a second (a restart replays the rest, skipped by revision).
-      if (Date.now() - this.checkpointStoredAt >= CHECKPOINT_EVERY_MS) {
-        await storeCheckpoint(
-          (sql, params) => this.dataSource.query(sql, params),
-          checkpointSchemaOf(this.store),
-          READ_MODEL_SUBSCRIPTION,
-          batch.checkpoint,
-        );
-        this.checkpointStoredAt = Date.now();
-      }
-    } else {
-      await projectBatch(this.dataSource, checkpointSchemaOf(this.store), batch);
-      this.checkpointStoredAt = Date.now();
-    }
+  private async handle(batch: EventBatch): Promise<ProjectedBatch> {
+    // Usual case: this service's own appends, projected inline: only the checkpoint moves.
+    const projected = await this.alreadyProjected(batch);
+    const rows = projected ? [] : await rowsOfBatch(this.store, batch.events);
     const last = batch.events[batch.events.length - 1];
     if (last) this.metrics.projectionLag.set((Date.now() - last.recordedAt.getTime()) / 1000);
-    await this.publishJobChanges(batch);
+    // Rows projected here commit after this returns: the feed takes them as they will be.
+    if (projected) await this.publishJobChanges(batch);
+    else this.publishJobRows(rows);
+    return { rows };
   }
 
   /** True when every row the batch touches is already at or past the batch's events. */
@@ -180,6 +185,16 @@ export class ReadModelProjection implements Worker {
     return [...last].every(([stream, revision]) => (reached.get(stream) ?? -1) >= revision);
   }
 
+  private publishJobRows(rows: readonly ProjectedRow[]): void {
+    if (!this.feed.observed) return;
+    for (const row of rows) {
+      if (row.op !== undefined && row.op !== 'upsert') continue;
+      if (row.table !== JOBS_TABLE) continue;
+      const values = row.values as { tenant_id: string; document: JobDto };
+      this.feed.publish({ tenantId: values.tenant_id, job: values.document });
+    }
+  }
+
   private async publishJobChanges(batch: EventBatch): Promise<void> {
     const jobIds = [
       ...new Set(batch.events.flatMap((event) => jobOfStream(event.streamName)?.jobId ?? [])),
@@ -189,7 +204,7 @@ export class ReadModelProjection implements Worker {
     for (const row of rows) {
       this.feed.publish({
         tenantId: row.tenantId,
-        job: toJobDto(row.kind, row.state as JobState),
+        job: row.document,
       });
     }
   }

@@ -7,10 +7,7 @@ import { DataSource } from 'typeorm';
 import { EVENT_STORE } from '../../src/event-sourcing/event-store.token';
 import { IngestStatusReport } from '../../src/jobs/ingestion/ingest-status-report.command';
 import { READ_MODEL_SCHEMA } from '../../src/read-models/read-model.entities';
-import {
-  checkpointSchemaOf,
-  ReadModelProjection,
-} from '../../src/read-models/read-model.projection';
+import { ReadModelProjection } from '../../src/read-models/read-model.projection';
 import { rebuildReadModels } from '../../src/read-models/rebuild/rebuild-read-models';
 import { ApiApp, token } from '../support/api-app';
 import { memoryLogger } from '../support/memory-logger';
@@ -104,7 +101,6 @@ describe('read model rebuild', () => {
     const result = await rebuildReadModels({
       store,
       dataSource,
-      checkpointSchema: checkpointSchemaOf(store),
       logger: memoryLogger().logger,
     });
     expect(result).toMatchObject({ clients: 3, jobs: 3 });

@@ -4,9 +4,9 @@ import type { EventStore } from '@opcfleet/event-store';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { PostgresEventStore } from '@opcfleet/event-store/postgres/postgres-event-store';
 import { RecordClientPresence } from '../../src/clients/record-presence/record-presence.command';
 import { EVENT_STORE } from '../../src/event-sourcing/event-store.token';
+import { EventStreams } from '../../src/event-sourcing/event-streams';
 import { JobBatchWriter } from '../../src/jobs/job-batch/job-batch.writer';
 import { ApiApp, token } from '../support/api-app';
 import { clientStream, updateJobStream } from '../../src/shared/domain/stream-names';
@@ -66,7 +66,7 @@ it('stores a batch with a duplicate, a moved stream and a job end, each report a
   // The writer caches line-2's job; then another replica's writer records a publish behind
   // its back.
   await writer().write([report(movedJob, moved, 1, 'received')]);
-  await new JobBatchWriter(store()).recordDispatch({
+  await new JobBatchWriter(api.app.get(EventStreams)).recordDispatch({
     dispatch: {
       jobKind: 'update',
       tenantId: tenant,
@@ -77,7 +77,7 @@ it('stores a batch with a duplicate, a moved stream and a job end, each report a
     },
   });
   const committed = report(endingJob, ending, 2, 'committed');
-  const reads = jest.spyOn(store() as PostgresEventStore, 'readStreams');
+  const reads = jest.spyOn(store(), 'readStreams');
 
   const answers = await writer().write([
     report(firstJob, first, 1, 'received'),
@@ -167,10 +167,11 @@ it('runs a round again when the client stream of a job end moved meanwhile: noth
   const jobId = await startUpdate(clientId);
   await writer().write([report(jobId, clientId, 1, 'received')]);
   // The client goes offline between the read of its stream and the batch's transaction.
-  const reads = jest.spyOn(store() as PostgresEventStore, 'readStreams');
+  const readStreams = store().readStreams.bind(store());
+  const reads = jest.spyOn(store(), 'readStreams');
   let moved = false;
-  reads.mockImplementation(async function (this: PostgresEventStore, names) {
-    const streams = await PostgresEventStore.prototype.readStreams.call(this, names);
+  reads.mockImplementation(async (names) => {
+    const streams = await readStreams(names);
     if (!moved && names.includes(clientStream(tenant, clientId))) {
       moved = true;
       await api.app.get(CommandBus).execute(

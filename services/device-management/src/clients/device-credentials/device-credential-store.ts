@@ -49,7 +49,7 @@ export class DeviceCredentialStore implements PasswordAuthenticator {
         `SELECT s.secret_hash
            FROM ${READ_MODEL_SCHEMA}.clients c
            JOIN ${READ_MODEL_SCHEMA}.device_credentials s
-             ON s.credential_id::text = c.state #>> '{credential,credentialId}'
+             ON s.credential_id = c.credential_id
             AND s.tenant_id = c.tenant_id AND s.client_id = c.client_id
           WHERE c.tenant_id = $1 AND c.client_id = $2`,
         [identity.tenantId, identity.clientId],

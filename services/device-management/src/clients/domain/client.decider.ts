@@ -195,3 +195,7 @@ export function evolveClient(state: ClientState, event: ClientEvent): ClientStat
 
 export const foldClient = (events: readonly ClientEvent[]): ClientState =>
   events.reduce(evolveClient, initialClientState);
+
+/** The client's state after `events`, evolved from `state`. */
+export const evolveClientBy = (state: ClientState, events: readonly ClientEvent[]): ClientState =>
+  events.reduce<ClientState>(evolveClient, state);

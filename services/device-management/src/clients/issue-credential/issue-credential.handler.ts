@@ -3,7 +3,12 @@ import { EventStreams, retryOnConflict } from '../../event-sourcing/event-stream
 import { clientStream } from '../../shared/domain/stream-names';
 import { DeviceCredentialStore } from '../device-credentials/device-credential-store';
 import { newDeviceCredential } from '../device-credentials/new-device-credential';
-import { decideClient, foldClient, type ClientState } from '../domain/client.decider';
+import {
+  decideClient,
+  evolveClientBy,
+  foldClient,
+  type ClientState,
+} from '../domain/client.decider';
 import type { ClientCredentialIssued, ClientEvent } from '../domain/client.events';
 import { IssueDeviceCredential, type IssuedDeviceCredential } from './issue-credential.command';
 
@@ -41,7 +46,7 @@ export class IssueDeviceCredentialHandler implements ICommandHandler<
       }
       await this.streams.append(stream, events, {
         expectedRevision: client.expectedRevision,
-        known: { state: client.state },
+        stateAfter: evolveClientBy(client.state, events),
         context,
       });
       return (events[0] as ClientCredentialIssued).data;

@@ -1,7 +1,12 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { EventStreams, retryOnConflict } from '../../event-sourcing/event-streams';
 import { clientStream } from '../../shared/domain/stream-names';
-import { decideClient, foldClient, type ClientState } from '../domain/client.decider';
+import {
+  decideClient,
+  evolveClientBy,
+  foldClient,
+  type ClientState,
+} from '../domain/client.decider';
 import type { ClientEvent } from '../domain/client.events';
 import { RecordClientPresence, type RecordClientPresenceResult } from './record-presence.command';
 
@@ -34,7 +39,7 @@ export class RecordClientPresenceHandler implements ICommandHandler<
       if (events.length === 0) return { outcome: 'unchanged' };
       await this.streams.append(stream, events, {
         expectedRevision: client.expectedRevision,
-        known: { state: client.state },
+        stateAfter: evolveClientBy(client.state, events),
         context: {
           actor: `device:${command.clientId}`,
           tenantId: command.tenantId,

@@ -1,7 +1,12 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { EventStreams, retryOnConflict } from '../../event-sourcing/event-streams';
 import { clientStream } from '../../shared/domain/stream-names';
-import { decideClient, foldClient, type ClientState } from '../domain/client.decider';
+import {
+  decideClient,
+  evolveClientBy,
+  foldClient,
+  type ClientState,
+} from '../domain/client.decider';
 import type { ClientEvent } from '../domain/client.events';
 import { RegisterClient } from './register-client.command';
 
@@ -32,7 +37,7 @@ export class RegisterClientHandler implements ICommandHandler<
       );
       await this.streams.append(stream, events, {
         expectedRevision: client.expectedRevision,
-        known: { state: client.state },
+        stateAfter: evolveClientBy(client.state, events),
         context,
       });
       return { clientId };

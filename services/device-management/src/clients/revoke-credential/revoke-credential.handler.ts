@@ -2,7 +2,12 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { EventStreams, retryOnConflict } from '../../event-sourcing/event-streams';
 import { clientStream } from '../../shared/domain/stream-names';
 import { DeviceCredentialStore } from '../device-credentials/device-credential-store';
-import { decideClient, foldClient, type ClientState } from '../domain/client.decider';
+import {
+  decideClient,
+  evolveClientBy,
+  foldClient,
+  type ClientState,
+} from '../domain/client.decider';
 import type { ClientCredentialRevoked, ClientEvent } from '../domain/client.events';
 import { RevokeDeviceCredential, type RevokedDeviceCredential } from './revoke-credential.command';
 
@@ -26,7 +31,7 @@ export class RevokeDeviceCredentialHandler implements ICommandHandler<
       );
       await this.streams.append(stream, events, {
         expectedRevision: client.expectedRevision,
-        known: { state: client.state },
+        stateAfter: evolveClientBy(client.state, events),
         context,
       });
       return (events[0] as ClientCredentialRevoked).data;

@@ -3,7 +3,6 @@ import { DataSource } from 'typeorm';
 import { JobView } from '../../read-models/read-model.entities';
 import { toJobDto, type JobDto } from '../../read-models/read-model.dto';
 import { DomainError, notFound } from '../../shared/domain/domain-error';
-import type { JobState } from '../domain/job-kind';
 import { JobHistory } from '../job-history';
 import { foldJob } from '../job-kinds';
 import { GetJob } from './get-job.query';
@@ -20,7 +19,7 @@ export class GetJobHandler implements IQueryHandler<GetJob, JobDto> {
     if (!asOf) {
       const row = await this.dataSource.getRepository(JobView).findOneBy({ jobId, tenantId });
       if (!row) throw notFound('job', jobId);
-      return toJobDto(row.kind, row.state as JobState);
+      return row.document;
     }
     const { kind, events } = await this.history.read(tenantId, jobId);
     const until = events

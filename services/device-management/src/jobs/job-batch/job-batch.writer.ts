@@ -1,15 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { EventStore, RecordedEvent } from '@opcfleet/event-store';
+import { Injectable } from '@nestjs/common';
 import {
-  PostgresEventStore,
-  type StreamAppendOutcome,
-  type StreamAppendRequest,
-} from '@opcfleet/event-store/postgres/postgres-event-store';
+  DuplicateEventIdsError,
+  WrongExpectedRevisionError,
+  type RecordedEvent,
+  type StreamAppendResult,
+} from '@opcfleet/event-store';
 import { foldClient } from '../../clients/domain/client.decider';
 import type { ClientEvent } from '../../clients/domain/client.events';
-import { EVENT_STORE } from '../../event-sourcing/event-store.token';
-import { metadataOf } from '../../event-sourcing/event-streams';
-import { clientStateWrites, jobStateWrites } from '../../read-models/read-model.projector';
+import { EventStreams, metadataOf, type StreamWrite } from '../../event-sourcing/event-streams';
 import { DomainError } from '../../shared/domain/domain-error';
 import type { DomainEvent, JobKind } from '../../shared/domain/domain-event';
 import { jobStream } from '../../shared/domain/stream-names';
@@ -22,8 +20,6 @@ import {
   decideClientEndings,
   decideJobBatch,
   type ClientAppendPlan,
-  type ClientEnding,
-  type DecidedEvent,
   type JobAppendPlan,
   type KnownClient,
   type KnownJob,
@@ -44,19 +40,18 @@ const TRANSIENT_SQL_STATES = new Set(['40P01', '40001']);
 
 /**
  * Ingests status reports in batches (group commit): the reports waiting at the same moment
- * are decided together and stored in one transaction, with a few statements whatever their
- * number: their job streams read in one query (unless cached), every job stream appended in
- * one statement, job ends recorded on the client streams in another, read-model rows written
- * in one statement per table. Each report still gets its own answer, as if alone.
+ * are decided together and stored with one atomic append (EventStreams.write): every job
+ * stream, the job ends recorded on their client streams, and the read-model rows, in one
+ * statement whatever their number; their job streams read in one query (unless cached). Each
+ * report still gets its own answer, as if alone.
  *
  * A job stream that moved since it was read (another replica, a dispatch record) only sends
- * that job's reports to a next round on the reloaded stream; the others commit. A client
- * stream that moved rolls the round back (a job's end and its client's mark are one fact) and
- * runs it again.
+ * that job's reports to a next round on the reloaded stream; the others are appended again at
+ * once without it. A client stream that moved sends the whole round again (a job's end and its
+ * client's mark are one fact).
  */
 @Injectable()
 export class JobBatchWriter {
-  private readonly store: PostgresEventStore;
   private readonly cache = new JobStateCache(CACHED_JOBS);
   private readonly batches = new GroupCommit<JobFact, JobFactResult>(
     (reports) => this.write(reports),
@@ -68,12 +63,7 @@ export class JobBatchWriter {
     { maxInFlight: 2, maxBatch: 256, lingerMs: 5, keyOf: jobKeyOfFact },
   );
 
-  constructor(@Inject(EVENT_STORE) store: EventStore) {
-    if (!(store instanceof PostgresEventStore)) {
-      throw new Error('JobBatchWriter needs the PostgresEventStore (PostgreSQL or PGlite)');
-    }
-    this.store = store;
-  }
+  constructor(private readonly streams: EventStreams) {}
 
   /** Resolves with the report's outcome once its batch committed. */
   ingest(report: ReportToIngest): Promise<IngestStatusReportResult> {
@@ -123,12 +113,8 @@ export class JobBatchWriter {
     for (const [at, answer] of decision.answered) results[pending[at]] = answer;
     if (decision.appends.length === 0) return [];
 
-    const endings = decision.appends.flatMap((plan) => (plan.ending ? [plan.ending] : []));
-    const landed =
-      endings.length === 0
-        ? await this.appendJobs(decision.appends)
-        : await this.appendJobsAndEnds(decision.appends, endings);
-    // A client stream moved: the round was rolled back; all of its appends go again.
+    const landed = await this.appendJobs(decision.appends);
+    // A client stream moved: nothing was written; all of the round's appends go again.
     if (!landed)
       return decision.appends.flatMap((plan) => [...plan.answers.keys()].map((at) => pending[at]));
 
@@ -148,48 +134,41 @@ export class JobBatchWriter {
     return again.sort((a, b) => a - b);
   }
 
-  /** The usual batch, no job ends: one statement appends the streams and writes their rows. */
-  private async appendJobs(plans: readonly JobAppendPlan[]): Promise<JobAppendPlan[]> {
-    const outcomes = await this.store.appendToStreams(sortedRequests(plans), jobRowWrites(plans));
-    return plans.filter((plan) => outcomeOf(outcomes, plan)?.outcome === 'appended');
-  }
-
   /**
-   * A batch where jobs end: their ends go to the client streams in the same transaction as
-   * the job events. Undefined when a client stream moved meanwhile: all rolled back.
+   * Appends the job streams, and the ends of the jobs that end on their client streams, in one
+   * atomic append with their read-model rows. A job stream that moved (or refused the events
+   * as partly stored) is left out and the others are appended again at once; the plans that
+   * landed come back. Undefined when a client stream moved: nothing is written.
    */
-  private async appendJobsAndEnds(
-    plans: readonly JobAppendPlan[],
-    endings: readonly ClientEnding[],
-  ): Promise<JobAppendPlan[] | undefined> {
-    const clients = await this.readClients(endings.map((ending) => ending.streamName));
-    return this.store
-      .writeTransaction(async ({ appendToStreams }) => {
-        const outcomes = await appendToStreams(sortedRequests(plans), jobRowWrites(plans));
-        const landed = plans.filter((plan) => outcomeOf(outcomes, plan)?.outcome === 'appended');
-        const clientPlans = decideClientEndings(
-          landed.flatMap((plan) => (plan.ending ? [plan.ending] : [])),
-          (streamName) => clients.get(streamName)!,
-        );
-        const clientOutcomes = await appendToStreams(
-          sortedRequests(clientPlans),
-          clientStateWrites(
-            clientPlans.flatMap(({ after, events }) =>
-              after.state ? [{ ...after, state: after.state, appended: eventsOf(events) }] : [],
-            ),
-          ),
-        );
-        for (const plan of clientPlans) {
-          const outcome = outcomeOf(clientOutcomes, plan)?.outcome;
-          // 'duplicate': this end was recorded meanwhile under the same id; nothing to add.
-          if (outcome !== 'appended' && outcome !== 'duplicate') throw new ClientStreamMoved();
-        }
-        return landed;
-      })
-      .catch((error: unknown) => {
-        if (error instanceof ClientStreamMoved) return undefined;
-        throw error;
-      });
+  private async appendJobs(plans: readonly JobAppendPlan[]): Promise<JobAppendPlan[] | undefined> {
+    const endings = plans.flatMap((plan) => (plan.ending ? [plan.ending] : []));
+    const clients =
+      endings.length > 0
+        ? await this.readClients(endings.map((ending) => ending.streamName))
+        : new Map<string, KnownClient>();
+    let trying = [...plans];
+    while (trying.length > 0) {
+      const clientPlans = decideClientEndings(
+        trying.flatMap((plan) => (plan.ending ? [plan.ending] : [])),
+        (streamName) => clients.get(streamName)!,
+      );
+      let outcomes: StreamAppendResult[];
+      try {
+        outcomes = await this.streams.write([
+          ...trying.map((plan) => streamWrite(plan, plan.after.state)),
+          ...clientPlans.map((plan) => streamWrite(plan, plan.after.state)),
+        ]);
+      } catch (error) {
+        const refused = refusedStreams(error);
+        if (!refused) throw error;
+        if (clientPlans.some((plan) => refused.has(plan.before.streamName))) return undefined;
+        trying = trying.filter((plan) => !refused.has(plan.before.streamName));
+        continue;
+      }
+      // 'duplicate': these reports were stored before; deciding them again answers them.
+      return trying.filter((_, index) => outcomes[index].outcome === 'appended');
+    }
+    return [];
   }
 
   /** The jobs of the batch: cached, or read (both kinds of stream, in one query). */
@@ -203,7 +182,7 @@ export class JobBatchWriter {
       else missing.set(key, jobOfFact(fact));
     }
     if (missing.size === 0) return jobs;
-    const streams = await this.store.readStreams(
+    const streams = await this.streams.store.readStreams(
       [...missing.values()].flatMap(({ tenantId, jobId }) =>
         JOB_KIND_DEFINITIONS.map(({ kind }) => jobStream(kind, tenantId, jobId)),
       ),
@@ -223,7 +202,7 @@ export class JobBatchWriter {
 
   private async readClients(streamNames: string[]): Promise<Map<string, KnownClient>> {
     const unique = [...new Set(streamNames)];
-    const streams = await this.store.readStreams(unique);
+    const streams = await this.streams.store.readStreams(unique);
     return new Map(
       unique.map((streamName) => {
         const recorded = streams.get(streamName) ?? [];
@@ -232,22 +211,6 @@ export class JobBatchWriter {
       }),
     );
   }
-}
-
-class ClientStreamMoved extends Error {}
-
-const eventsOf = (events: readonly DecidedEvent[]) => events.map(({ event }) => event);
-
-/** The read-model rows of the jobs, written in their append statement if it lands. */
-function jobRowWrites(plans: readonly JobAppendPlan[]) {
-  return jobStateWrites(
-    plans.map(({ after, events }) => ({
-      streamName: after.streamName,
-      state: after,
-      revision: after.revision,
-      appended: eventsOf(events),
-    })),
-  );
 }
 
 const isTransient = (error: unknown) =>
@@ -270,25 +233,27 @@ function foldKnownJob(
 
 type AppendPlan = Pick<JobAppendPlan | ClientAppendPlan, 'before' | 'events'>;
 
-/** In stream name order: two transactions lock the streams they share in the same order. */
-function sortedRequests(plans: readonly AppendPlan[]): StreamAppendRequest[] {
-  return plans
-    .map(({ before, events }) => ({
-      streamName: before.streamName,
-      expectedRevision: before.revision < 0 ? ('no_stream' as const) : before.revision,
-      events: events.map(({ event, id, context }) => ({
-        id,
-        type: event.type,
-        data: event.data,
-        metadata: metadataOf(context),
-      })),
-    }))
-    .sort((a, b) => (a.streamName < b.streamName ? -1 : a.streamName > b.streamName ? 1 : 0));
+/** A plan as EventStreams writes it: its events at the revision it was decided on. */
+function streamWrite(plan: AppendPlan, stateAfter: unknown): StreamWrite {
+  const { streamName, revision } = plan.before;
+  return {
+    streamName,
+    expectedRevision: revision < 0 ? 'no_stream' : revision,
+    events: plan.events.map(({ event, id, context }) => ({
+      id,
+      type: event.type,
+      data: event.data,
+      metadata: metadataOf(context),
+    })),
+    stateAfter,
+  };
 }
 
-function outcomeOf(
-  outcomes: readonly StreamAppendOutcome[],
-  plan: AppendPlan,
-): StreamAppendOutcome | undefined {
-  return outcomes.find((outcome) => outcome.streamName === plan.before.streamName);
+/** The streams that made an atomic append write nothing, when that is why it failed. */
+function refusedStreams(error: unknown): Set<string> | undefined {
+  if (error instanceof WrongExpectedRevisionError) {
+    return new Set(error.conflicts.map((conflict) => conflict.streamName));
+  }
+  if (error instanceof DuplicateEventIdsError) return new Set([error.streamName]);
+  return undefined;
 }

@@ -1,15 +1,8 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { invalidCursor } from '../../clients/list-clients/list-clients.handler';
-import type { JobState } from '../domain/job-kind';
 import { JobView } from '../../read-models/read-model.entities';
-import {
-  decodeCursor,
-  pageOf,
-  toJobDto,
-  type JobDto,
-  type PageDto,
-} from '../../read-models/read-model.dto';
+import { decodeCursor, pageOf, type JobDto, type PageDto } from '../../read-models/read-model.dto';
 import { ListJobs } from './list-jobs.query';
 
 /** Newest first, keyset-paged on (requested_at, job_id). */
@@ -39,7 +32,7 @@ export class ListJobsHandler implements IQueryHandler<ListJobs, PageDto<JobDto>>
     return pageOf(
       await rows.getMany(),
       query.limit,
-      (row) => toJobDto(row.kind, row.state as JobState),
+      (row) => row.document,
       (row) => [new Date(row.requestedAt).toISOString(), row.jobId],
     );
   }

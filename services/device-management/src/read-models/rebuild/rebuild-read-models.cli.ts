@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { PostgresEventStore } from '@opcfleet/event-store/postgres/postgres-event-store';
+import { PostgresEventStore } from '@opcfleet/event-store/postgres';
 import { z } from 'zod';
 import { createAppLogger } from '../../observability/app-logger';
 import { createReadModelDataSource } from '../read-model.data-source';
@@ -29,14 +29,13 @@ async function main(): Promise<void> {
     schema: env.EVENT_STORE_SCHEMA,
     logger,
   });
-  const dataSource = await createReadModelDataSource({ connectionString: env.DATABASE_URL });
+  const dataSource = await createReadModelDataSource({
+    connectionString: env.DATABASE_URL,
+    eventStoreSchema: env.EVENT_STORE_SCHEMA,
+    logger,
+  });
   try {
-    const result = await rebuildReadModels({
-      store,
-      dataSource,
-      checkpointSchema: env.EVENT_STORE_SCHEMA,
-      logger,
-    });
+    const result = await rebuildReadModels({ store, dataSource, logger });
     console.log(
       `read models rebuilt from position 0: ${result.clients} clients, ${result.jobs} jobs in ${result.seconds.toFixed(2)} s`,
     );

@@ -3,27 +3,25 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { READ_MODEL_SCHEMA } from '../read-model.entities';
 import { dropReadModels } from '../read-model.data-source';
-import { projectBatch, subscribeReadModels } from '../read-model.projection';
+import { rowsOfBatch, subscribeReadModels } from '../read-model.projection';
 
 /**
- * Drops the read models and projects every event again from position 0, through the same
- * subscription code the service runs. Stop the service first for a quiet rebuild; a running
- * one only loses read-your-writes until the rebuild is done (its inline projections defer
- * to the subscription when they would skip events).
+ * Empties the read models and projects every event again from the beginning, through the same
+ * subscription and row mapper the service runs. Stop the service first for a quiet rebuild; a
+ * running one only loses read-your-writes until the rebuild is done (rows never go back, so
+ * its inline projections and the rebuild may overlap).
  */
 export async function rebuildReadModels(options: {
   store: EventStore;
   dataSource: DataSource;
-  checkpointSchema: string;
   logger: Logger;
 }): Promise<{ clients: number; jobs: number; seconds: number }> {
-  const { store, dataSource, checkpointSchema, logger } = options;
+  const { store, dataSource, logger } = options;
   const started = Date.now();
-  await dropReadModels(dataSource, checkpointSchema);
-  await dataSource.synchronize();
-  const subscription = subscribeReadModels(store, dataSource, checkpointSchema, logger, (batch) =>
-    projectBatch(dataSource, checkpointSchema, batch),
-  );
+  await dropReadModels(dataSource, store);
+  const subscription = subscribeReadModels(store, logger, async (batch) => ({
+    rows: await rowsOfBatch(store, batch.events),
+  }));
   try {
     await subscription.caughtUp();
   } finally {

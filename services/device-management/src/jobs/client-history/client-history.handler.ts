@@ -2,16 +2,10 @@ import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { EventStore } from '@opcfleet/event-store';
 import { DataSource } from 'typeorm';
-import type { JobState } from '../../jobs/domain/job-kind';
 import { EVENT_STORE } from '../../event-sourcing/event-store.token';
-import { JobHistory, toJobEventDto, type JobEventDto } from '../../jobs/job-history';
+import { JobHistory, toJobEventDto, type JobEventDto } from '../job-history';
 import { ClientView, JobView } from '../../read-models/read-model.entities';
-import {
-  toClientDto,
-  toJobDto,
-  type ClientDto,
-  type JobDto,
-} from '../../read-models/read-model.dto';
+import { toClientDto, type ClientDto, type JobDto } from '../../read-models/read-model.dto';
 import { notFound } from '../../shared/domain/domain-error';
 import { GetClientHistory } from './client-history.query';
 
@@ -45,7 +39,7 @@ export class GetClientHistoryHandler implements IQueryHandler<GetClientHistory, 
       events: clientEvents.map(toJobEventDto),
       jobs: await Promise.all(
         jobs.map(async (job) => ({
-          ...toJobDto(job.kind, job.state as JobState),
+          ...job.document,
           events: (await this.history.read(tenantId, job.jobId)).events.map(toJobEventDto),
         })),
       ),

@@ -1,0 +1,44 @@
+import type { Migration } from '@opcfleet/event-store/postgres';
+import { READ_MODEL_SCHEMA } from '../read-model.entities';
+
+/**
+ * The read models' tables, as numbered migrations (applied once each, recorded in
+ * `read_models.schema_migrations`). Never edit one that has shipped: add the next version.
+ * A migration whose rows cannot be converted in SQL sets `rebuild`: it empties the tables and
+ * forgets the projection's checkpoint in its own transaction, and the projection fills them
+ * again from the events.
+ */
+export function readModelMigrations(options: {
+  eventStoreSchema: string;
+  projection: string;
+}): Migration[] {
+  const rm = READ_MODEL_SCHEMA;
+  // Both in one transaction with the schema change: a crash cannot leave empty tables behind
+  // a checkpoint that says they are filled.
+  const rebuild = `DELETE FROM "${options.eventStoreSchema}".checkpoints WHERE name = '${options.projection}';
+    TRUNCATE ${rm}.jobs, ${rm}.clients;`;
+  return [
+    {
+      version: 1,
+      name: 'tables-of-typeorm-synchronize',
+      // What TypeORM's synchronize created until then (names included): a database it set up
+      // takes this as done.
+      sql: `
+        CREATE TABLE IF NOT EXISTS ${rm}.clients ("tenant_id" text NOT NULL, "client_id" text NOT NULL, "stream_name" text NOT NULL, "labels" jsonb NOT NULL DEFAULT '{}', "status" text NOT NULL, "presence" text, "reported_version" text, "desired_version" text, "desired_config_version" integer NOT NULL DEFAULT '0', "applied_config_version" integer, "update_job_id" uuid, "last_update_outcome" text, "last_seen_at" TIMESTAMP WITH TIME ZONE, "registered_at" TIMESTAMP WITH TIME ZONE NOT NULL, "stream_revision" integer NOT NULL, "state" jsonb NOT NULL, CONSTRAINT "UQ_59c4fd8c4f657a2bee63e216afb" UNIQUE ("stream_name"), CONSTRAINT "PK_2880754d46a1961d04a3a545ddb" PRIMARY KEY ("tenant_id", "client_id"));
+        CREATE INDEX IF NOT EXISTS "IDX_ec3211fb8908888dd1bdd90968" ON ${rm}.clients ("tenant_id", "status");
+        CREATE TABLE IF NOT EXISTS ${rm}.jobs ("job_id" uuid NOT NULL, "kind" text NOT NULL, "tenant_id" text NOT NULL, "client_id" text NOT NULL, "status" text NOT NULL, "phase" text, "target_version" text, "image" text, "config_version" integer, "reported_version" text, "failure_reason" text, "failure_code" text, "rollback_reason" text, "requested_at" TIMESTAMP WITH TIME ZONE NOT NULL, "dispatched_at" TIMESTAMP WITH TIME ZONE, "started_at" TIMESTAMP WITH TIME ZONE, "finished_at" TIMESTAMP WITH TIME ZONE, "stream_revision" integer NOT NULL, "state" jsonb NOT NULL, CONSTRAINT "PK_75f2e130e4b1372fea0b6248a17" PRIMARY KEY ("job_id"));
+        CREATE INDEX IF NOT EXISTS "IDX_654aa735106d0d9bddc017fd58" ON ${rm}.jobs ("tenant_id", "requested_at", "job_id");
+        CREATE INDEX IF NOT EXISTS "IDX_bf9abd787646b9ed21274a259c" ON ${rm}.jobs ("tenant_id", "client_id", "requested_at");
+        CREATE TABLE IF NOT EXISTS ${rm}.device_credentials ("credential_id" uuid NOT NULL, "tenant_id" text NOT NULL, "client_id" text NOT NULL, "secret_hash" text NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_0b7111e508a20559c6cc6c9ec07" PRIMARY KEY ("credential_id"));`,
+    },
+    {
+      version: 2,
+      name: 'documents-not-decider-state',
+      // The API's job document and the live credential replace the decider's state; the
+      // document is made by the row mapper, so the rows are projected again.
+      sql: `${rebuild}
+        ALTER TABLE ${rm}.jobs DROP COLUMN state, ADD COLUMN document jsonb NOT NULL;
+        ALTER TABLE ${rm}.clients DROP COLUMN state, ADD COLUMN credential_id uuid;`,
+    },
+  ];
+}
