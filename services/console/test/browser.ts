@@ -37,11 +37,16 @@ export interface Violation {
  * through the DevTools protocol (not a <script> tag), which the page's CSP does not govern.
  */
 export async function seriousA11yViolations(page: Page): Promise<Violation[]> {
-  await page.evaluate(axe.source);
+  // Once per document: the console navigates by hash, so the script stays loaded.
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(axe.source);
   const results = await page.evaluate(async () => {
     // In the page: the axe the script above defined (this file is also type-checked without DOM).
     const inPage = (globalThis as unknown as { axe: typeof axe }).axe;
-    const { violations } = await inPage.run({ resultTypes: ['violations'] });
+    const { violations } = await inPage.run({
+      resultTypes: ['violations'],
+      // The WCAG 2.1 A and AA rules: where serious and critical violations come from.
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
     return violations.map((v) => ({
       id: v.id,
       impact: v.impact ?? 'unknown',
