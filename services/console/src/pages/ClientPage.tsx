@@ -115,8 +115,8 @@ function UpdateForm({ client, onRequested }: { client: ClientView; onRequested: 
   const errors = result.ok ? {} : result.errors;
   const shown = (field: keyof UpdateFormValues) =>
     tried || values[field] !== '' ? errors[field] : undefined;
-  const set = (field: keyof UpdateFormValues) => (e: { target: { value: string } }) =>
-    setValues((v) => ({ ...v, [field]: e.target.value }));
+  const set = (field: keyof UpdateFormValues) => (value: string) =>
+    setValues((v) => ({ ...v, [field]: value }));
 
   return (
     <section aria-labelledby="update">
@@ -131,36 +131,30 @@ function UpdateForm({ client, onRequested }: { client: ClientView; onRequested: 
             .then((done) => done && onRequested());
         }}
       >
-        <Field id="update-image" label="Image" error={shown('image')}>
-          {(props) => (
-            <input
-              {...props}
-              value={values.image}
-              placeholder="registry.example.com/opc-core:2.1.0"
-              onChange={set('image')}
-            />
-          )}
-        </Field>
-        <Field id="update-version" label="Version" error={shown('targetVersion')}>
-          {(props) => (
-            <input
-              {...props}
-              value={values.targetVersion}
-              placeholder="2.1.0"
-              onChange={set('targetVersion')}
-            />
-          )}
-        </Field>
-        <Field id="update-digest" label="Digest (optional)" error={shown('imageDigest')}>
-          {(props) => (
-            <input
-              {...props}
-              value={values.imageDigest}
-              placeholder="sha256:…"
-              onChange={set('imageDigest')}
-            />
-          )}
-        </Field>
+        <TextField
+          id="update-image"
+          label="Image"
+          error={shown('image')}
+          value={values.image}
+          placeholder="registry.example.com/opc-core:2.1.0"
+          onChange={set('image')}
+        />
+        <TextField
+          id="update-version"
+          label="Version"
+          error={shown('targetVersion')}
+          value={values.targetVersion}
+          placeholder="2.1.0"
+          onChange={set('targetVersion')}
+        />
+        <TextField
+          id="update-digest"
+          label="Digest (optional)"
+          error={shown('imageDigest')}
+          value={values.imageDigest}
+          placeholder="sha256:…"
+          onChange={set('imageDigest')}
+        />
         <button type="submit" disabled={action.busy}>
           Update
         </button>
@@ -178,6 +172,64 @@ function latestSettings(history: ClientHistory): unknown {
     if (requested) return requested.data.settings;
   }
   return undefined;
+}
+
+/** A labelled text input of a form, its error beside it. */
+function TextField({
+  numeric,
+  placeholder,
+  value,
+  onChange,
+  ...field
+}: {
+  id: string;
+  label: string;
+  error?: string;
+  numeric?: boolean;
+  placeholder?: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field {...field}>
+      {(props) => (
+        <input
+          {...props}
+          {...(numeric && { inputMode: 'numeric' as const })}
+          placeholder={placeholder}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </Field>
+  );
+}
+
+/** A labelled choice among fixed options, its error beside it. */
+function SelectField({
+  options,
+  value,
+  onChange,
+  ...field
+}: {
+  id: string;
+  label: string;
+  error?: string;
+  options: readonly string[];
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field {...field}>
+      {(props) => (
+        <select {...props} value={value} onChange={(e) => onChange(e.target.value)}>
+          {options.map((option) => (
+            <option key={option}>{option}</option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
 }
 
 function ConfigForm({
@@ -229,62 +281,36 @@ function ConfigForm({
           <legend>Endpoints</legend>
           {form.endpoints.map((endpoint, i) => (
             <div className="row" key={i}>
-              <Field id={`ep-${i}-name`} label="Name" error={errors[`endpoints.${i}.name`]}>
-                {(props) => (
-                  <input
-                    {...props}
-                    value={endpoint.name}
-                    onChange={(e) => edit((d) => void (d.endpoints[i].name = e.target.value))}
-                  />
-                )}
-              </Field>
-              <Field id={`ep-${i}-url`} label="URL" error={errors[`endpoints.${i}.url`]}>
-                {(props) => (
-                  <input
-                    {...props}
-                    value={endpoint.url}
-                    onChange={(e) => edit((d) => void (d.endpoints[i].url = e.target.value))}
-                  />
-                )}
-              </Field>
-              <Field
+              <TextField
+                id={`ep-${i}-name`}
+                label="Name"
+                error={errors[`endpoints.${i}.name`]}
+                value={endpoint.name}
+                onChange={(v) => edit((d) => void (d.endpoints[i].name = v))}
+              />
+              <TextField
+                id={`ep-${i}-url`}
+                label="URL"
+                error={errors[`endpoints.${i}.url`]}
+                value={endpoint.url}
+                onChange={(v) => edit((d) => void (d.endpoints[i].url = v))}
+              />
+              <SelectField
                 id={`ep-${i}-mode`}
                 label="Security mode"
                 error={errors[`endpoints.${i}.securityMode`]}
-              >
-                {(props) => (
-                  <select
-                    {...props}
-                    value={endpoint.securityMode}
-                    onChange={(e) =>
-                      edit((d) => void (d.endpoints[i].securityMode = e.target.value))
-                    }
-                  >
-                    {SECURITY_MODES.map((mode) => (
-                      <option key={mode}>{mode}</option>
-                    ))}
-                  </select>
-                )}
-              </Field>
-              <Field
+                options={SECURITY_MODES}
+                value={endpoint.securityMode}
+                onChange={(v) => edit((d) => void (d.endpoints[i].securityMode = v))}
+              />
+              <SelectField
                 id={`ep-${i}-policy`}
                 label="Security policy"
                 error={errors[`endpoints.${i}.securityPolicy`]}
-              >
-                {(props) => (
-                  <select
-                    {...props}
-                    value={endpoint.securityPolicy}
-                    onChange={(e) =>
-                      edit((d) => void (d.endpoints[i].securityPolicy = e.target.value))
-                    }
-                  >
-                    {SECURITY_POLICIES.map((policy) => (
-                      <option key={policy}>{policy}</option>
-                    ))}
-                  </select>
-                )}
-              </Field>
+                options={SECURITY_POLICIES}
+                value={endpoint.securityPolicy}
+                onChange={(v) => edit((d) => void (d.endpoints[i].securityPolicy = v))}
+              />
               <button
                 type="button"
                 disabled={form.endpoints.length === 1}
@@ -316,60 +342,36 @@ function ConfigForm({
           <legend>Nodes</legend>
           {form.nodes.map((node, i) => (
             <div className="row" key={i}>
-              <Field
+              <TextField
                 id={`node-${i}-endpoint`}
                 label="Endpoint"
                 error={errors[`nodes.${i}.endpoint`]}
-              >
-                {(props) => (
-                  <input
-                    {...props}
-                    value={node.endpoint}
-                    onChange={(e) => edit((d) => void (d.nodes[i].endpoint = e.target.value))}
-                  />
-                )}
-              </Field>
-              <Field id={`node-${i}-id`} label="Node id" error={errors[`nodes.${i}.nodeId`]}>
-                {(props) => (
-                  <input
-                    {...props}
-                    value={node.nodeId}
-                    onChange={(e) => edit((d) => void (d.nodes[i].nodeId = e.target.value))}
-                  />
-                )}
-              </Field>
-              <Field
+                value={node.endpoint}
+                onChange={(v) => edit((d) => void (d.nodes[i].endpoint = v))}
+              />
+              <TextField
+                id={`node-${i}-id`}
+                label="Node id"
+                error={errors[`nodes.${i}.nodeId`]}
+                value={node.nodeId}
+                onChange={(v) => edit((d) => void (d.nodes[i].nodeId = v))}
+              />
+              <TextField
                 id={`node-${i}-sampling`}
                 label="Sampling interval (ms)"
                 error={errors[`nodes.${i}.samplingIntervalMs`]}
-              >
-                {(props) => (
-                  <input
-                    {...props}
-                    inputMode="numeric"
-                    value={node.samplingIntervalMs}
-                    onChange={(e) =>
-                      edit((d) => void (d.nodes[i].samplingIntervalMs = e.target.value))
-                    }
-                  />
-                )}
-              </Field>
-              <Field
+                numeric
+                value={node.samplingIntervalMs}
+                onChange={(v) => edit((d) => void (d.nodes[i].samplingIntervalMs = v))}
+              />
+              <TextField
                 id={`node-${i}-publishing`}
                 label="Publishing interval (ms)"
                 error={errors[`nodes.${i}.publishingIntervalMs`]}
-              >
-                {(props) => (
-                  <input
-                    {...props}
-                    inputMode="numeric"
-                    value={node.publishingIntervalMs}
-                    onChange={(e) =>
-                      edit((d) => void (d.nodes[i].publishingIntervalMs = e.target.value))
-                    }
-                  />
-                )}
-              </Field>
+                numeric
+                value={node.publishingIntervalMs}
+                onChange={(v) => edit((d) => void (d.nodes[i].publishingIntervalMs = v))}
+              />
               <button type="button" onClick={() => edit((d) => void d.nodes.splice(i, 1))}>
                 Remove node {node.nodeId}
               </button>
@@ -395,30 +397,22 @@ function ConfigForm({
         <fieldset>
           <legend>Buffering</legend>
           <div className="row">
-            <Field
+            <TextField
               id="buffer-messages"
               label="Max messages"
               error={errors['buffering.maxMessages']}
-            >
-              {(props) => (
-                <input
-                  {...props}
-                  inputMode="numeric"
-                  value={form.buffering.maxMessages}
-                  onChange={(e) => edit((d) => void (d.buffering.maxMessages = e.target.value))}
-                />
-              )}
-            </Field>
-            <Field id="buffer-bytes" label="Max bytes" error={errors['buffering.maxBytes']}>
-              {(props) => (
-                <input
-                  {...props}
-                  inputMode="numeric"
-                  value={form.buffering.maxBytes}
-                  onChange={(e) => edit((d) => void (d.buffering.maxBytes = e.target.value))}
-                />
-              )}
-            </Field>
+              numeric
+              value={form.buffering.maxMessages}
+              onChange={(v) => edit((d) => void (d.buffering.maxMessages = v))}
+            />
+            <TextField
+              id="buffer-bytes"
+              label="Max bytes"
+              error={errors['buffering.maxBytes']}
+              numeric
+              value={form.buffering.maxBytes}
+              onChange={(v) => edit((d) => void (d.buffering.maxBytes = v))}
+            />
             <Field
               id="buffer-overflow"
               label="When full"
