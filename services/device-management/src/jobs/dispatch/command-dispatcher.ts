@@ -275,7 +275,17 @@ export class CommandDispatcher implements Worker {
       reason,
     });
     const wanted = reason === 'requested' ? ['Requested'] : ['Dispatched', 'InProgress'];
-    if (!request || !status || !wanted.includes(status)) {
+    // A replay after a crash between publishing and recording: the device may have answered
+    // already, but the stream lacks the dispatch. It is sent again (same message id: the device
+    // runs it once) so that the dispatch is recorded.
+    const dispatched = jobKind(kind).rules.eventTypes.dispatched;
+    const sendable = (history: readonly CommittedEvent[], now = jobStatus(kind, history)) =>
+      now !== undefined &&
+      (wanted.includes(now) ||
+        (reason === 'requested' &&
+          now === 'InProgress' &&
+          !history.some((event) => event.type === dispatched)));
+    if (!request || !status || !sendable(events, status)) {
       log.debug({ status }, 'no command to send for this job');
       return undefined;
     }
@@ -291,10 +301,7 @@ export class CommandDispatcher implements Worker {
       return undefined;
     }
     // A job cancelled while the broker was down is not sent once it is back.
-    const stillWanted = async () => {
-      const latest = await this.store.readStream(streamName);
-      return wanted.includes(jobStatus(kind, latest) ?? '');
-    };
+    const stillWanted = async () => sendable(await this.store.readStream(streamName));
     if (!(await this.publishUntilAcknowledged(command, log, attempts, stillWanted))) {
       log.info({ status: 'Cancelled' }, 'job cancelled before its command could be sent');
       return undefined;
