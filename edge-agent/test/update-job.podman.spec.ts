@@ -58,7 +58,13 @@ async function agentFor(
     runner,
     reports,
     dir,
-    phases: () => reports.filter((r) => !r.progress).map((r) => r.phase),
+    // A pull retried after a transient failure (a busy engine or registry) enters `pulling`
+    // again; the path itself must still be exactly the commit or rollback path.
+    phases: () =>
+      reports
+        .filter((r) => !r.progress)
+        .map((r) => r.phase)
+        .filter((phase, i, all) => all[i - 1] !== phase),
   };
 }
 
