@@ -19,6 +19,8 @@ const serviceSrc = join(root, 'services/device-management/src');
 const LAYERS = [
   ['shared', 'config'],
   ['auth'],
+  // How every operation documents itself (summary, roles, errors): used by every controller.
+  ['http/api-docs.ts'],
   // The pure domain: deciders, events, and the registry of job kinds.
   [
     'clients/domain',
@@ -47,7 +49,7 @@ const LAYERS = [
   ['workers'],
   ['embedded'],
   // Composition roots.
-  ['app.module.ts', 'app.ts', 'start-service.ts', 'main.ts'],
+  ['app.module.ts', 'app.ts', 'start-service.ts', 'main.ts', 'openapi.cli.ts'],
 ];
 
 const PUBLIC_EVENT_STORE = new Set(['', '/postgres', '/pglite', '/testing']);

@@ -1,12 +1,13 @@
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { findConsoleDir, serveConsole } from './console-assets/serve-console';
 import type { AppConfig } from './config/app.config';
 import type { MessagingConfig } from './messaging/messaging.config';
+import { buildOpenApiDocument } from './http/openapi-document';
 import { requestLogging } from './http/request-logging';
 import { ServiceMetrics } from './observability/service-metrics';
 
@@ -31,17 +32,7 @@ export async function createApp(
   );
   app.use(requestLogging(logger, app.get(ServiceMetrics)));
   serveConsole(app, findConsoleDir(), logger);
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('opcfleet device management')
-      .setDescription(
-        'Update and configure fleets of OPC edge clients. Every job is an event stream.',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document);
   return app;
 }

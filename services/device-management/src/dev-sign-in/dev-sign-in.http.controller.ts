@@ -1,10 +1,10 @@
 import { Body, Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/auth.decorators';
 import { mintDevToken } from '../auth/mint-dev-token';
 import { ROLES } from '../auth/principal';
 import { APP_CONFIG, type AppConfig } from '../config/app.config';
 import { DevSignInRequestDto } from './dev-sign-in.request.dto';
+import { ApiEndpoint } from '../http/api-docs';
 
 /** Tenant of the development tokens unless another is asked for. */
 export const DEV_TENANT = 'demo';
@@ -20,14 +20,26 @@ export class DevSignInHttpController {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   @Get()
-  @Public()
+  @ApiEndpoint({
+    summary: 'Development sign-in offer',
+    description:
+      'Whether development sign-in is available, and the tenant and roles it offers. Mounted only on the embedded development key.',
+    access: 'public',
+  })
   @ApiOkResponse({ description: 'Development sign-in is available: the roles it offers' })
   offer() {
     return { tenant: DEV_TENANT, roles: ROLES };
   }
 
   @Post()
-  @Public()
+  @ApiEndpoint({
+    summary: 'Development sign-in',
+    description:
+      'A 12-hour token of the role and tenant asked for, signed with the embedded development key. Never mounted in production.',
+    access: 'public',
+    body: true,
+    errors: { 400: 'Every failing field (`role`, `tenant`).' },
+  })
   @HttpCode(200)
   @ApiOkResponse({ description: 'A 12-hour token of the role and tenant asked for' })
   async signIn(@Body() body: DevSignInRequestDto) {

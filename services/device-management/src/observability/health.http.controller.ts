@@ -1,9 +1,9 @@
 import { Controller, Get, Optional, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
-import { Public } from '../auth/auth.decorators';
 import { BrokerHealth } from '../messaging/broker-health';
+import { ApiEndpoint } from '../http/api-docs';
 
 const DB_CHECK_TIMEOUT_MS = 2_000;
 
@@ -16,9 +16,13 @@ export class HealthHttpController {
   ) {}
 
   @Get('health')
-  @Public()
+  @ApiEndpoint({
+    summary: 'Health of the service',
+    description:
+      'Whether the database (and the broker, when there is one) can be reached. 503 with the same body when something is down.',
+    access: 'public',
+  })
   @ApiOkResponse({ description: 'Database (and broker) reachable' })
-  @ApiServiceUnavailableResponse({ description: 'Something the service needs is down' })
   async health(@Res({ passthrough: true }) response: Response) {
     const database = await this.checkDatabase();
     const broker = this.broker?.check() ?? {

@@ -25,16 +25,21 @@ export class ApiApp {
       messaging?: MessagingConfig;
       /** More settings of the service, as environment variables. */
       env?: Record<string, string>;
+      /** Mount the development sign-in routes (as `npm start` does on its own key). */
+      devSignIn?: boolean;
     } = {},
   ): Promise<ApiApp> {
     const database = options.database ?? (await createTestDatabase(undefined, 'dm_api'));
-    const config = loadAppConfig({
-      DATABASE_URL: options.databaseUrl ?? database.url,
-      JWT_SECRET: TEST_JWT_SECRET,
-      HTTP_PORT: '0',
-      DATABASE_POOL_MAX: '4',
-      ...options.env,
-    });
+    const config = loadAppConfig(
+      {
+        DATABASE_URL: options.databaseUrl ?? database.url,
+        JWT_SECRET: TEST_JWT_SECRET,
+        HTTP_PORT: '0',
+        DATABASE_POOL_MAX: '4',
+        ...options.env,
+      },
+      { devSignIn: options.devSignIn },
+    );
     const { logger, lines } = memoryLogger();
     const app = await createApp(config, logger, options.messaging);
     await app.listen(0, '127.0.0.1');

@@ -1,19 +1,25 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
 import type { ClientDto, PageDto } from '../../read-models/read-model.dto';
 import { ListClients } from './list-clients.query';
 import { ListClientsRequestDto } from './list-clients.request.dto';
+import { ApiEndpoint } from '../../http/api-docs';
 
 @ApiTags('clients')
-@ApiBearerAuth()
 @Controller('api/v1/clients')
 export class ListClientsHttpController {
   constructor(private readonly queryBus: QueryBus) {}
 
   @Get()
+  @ApiEndpoint({
+    summary: 'List clients',
+    description: "The tenant's clients, filtered by status and labels, paged by `cursor`.",
+    access: 'read',
+    errors: { 400: 'Every failing query field.' },
+  })
   @ApiOkResponse({ description: '`{ items: Client[], nextCursor? }`' })
   list(
     @Query() query: ListClientsRequestDto,

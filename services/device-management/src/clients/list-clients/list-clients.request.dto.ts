@@ -23,7 +23,7 @@ export class PageRequestDto {
 export class ListClientsRequestDto extends PageRequestDto {
   @ApiPropertyOptional({
     description: 'Label filter `name=value`; repeat for several (all must match)',
-    example: 'line=A',
+    example: ['line=A'],
     isArray: true,
     type: String,
   })

@@ -1,26 +1,33 @@
 import { Controller, Delete, Param } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { RequirePermission } from '../../auth/auth.decorators';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequestContext } from '../../http/command-context';
 import { ClientIdParam } from '../../http/params';
 import type { CommandContext } from '../../shared/domain/domain-event';
 import { RevokeDeviceCredential, type RevokedDeviceCredential } from './revoke-credential.command';
+import { ApiEndpoint } from '../../http/api-docs';
 
 @ApiTags('clients')
-@ApiBearerAuth()
 @Controller('api/v1/clients')
 export class RevokeDeviceCredentialHttpController {
   constructor(private readonly commandBus: CommandBus) {}
 
   @Delete(':clientId/credentials')
-  @RequirePermission('registerClient')
+  @ApiEndpoint({
+    summary: 'Revoke a device credential',
+    description:
+      'The credential no longer connects, and its connections to the embedded broker are closed.',
+    access: 'registerClient',
+    errors: {
+      400: 'A failing field (`clientId`).',
+      404: 'No such client, or it has no device credential.',
+    },
+  })
   @ApiOkResponse({
     description:
       'Revoked: `{ clientId, credentialId, revokedAt }`. The credential no longer connects and ' +
       'its connections to the embedded broker are closed.',
   })
-  @ApiNotFoundResponse({ description: 'No such client, or it has no device credential.' })
   revoke(
     @Param() { clientId }: ClientIdParam,
     @RequestContext() context: CommandContext,

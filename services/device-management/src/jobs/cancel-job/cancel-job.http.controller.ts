@@ -1,27 +1,35 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, RequirePermission } from '../../auth/auth.decorators';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
 import { RequestContext } from '../../http/command-context';
 import { JobIdParam } from '../../http/params';
 import type { CommandContext } from '../../shared/domain/domain-event';
 import { CancelJob } from './cancel-job.command';
 import { CancelJobRequestDto } from './cancel-job.request.dto';
+import { ApiEndpoint } from '../../http/api-docs';
 
 @ApiTags('jobs')
-@ApiBearerAuth()
 @Controller('api/v1/jobs')
 export class CancelJobHttpController {
   constructor(private readonly commandBus: CommandBus) {}
 
   @Post(':id/cancel')
-  @HttpCode(200)
-  @RequirePermission('configure')
-  @ApiOkResponse({ description: '`{ jobId, status: "Cancelled" }`' })
-  @ApiConflictResponse({
-    description: 'The job already ended, or the device has started swapping containers.',
+  @ApiEndpoint({
+    summary: 'Cancel a job',
+    description:
+      'Stops a job that has not reached the point of no return on the device; the device is told to stop.',
+    access: 'configure',
+    body: true,
+    errors: {
+      400: 'A failing field (`reason`).',
+      404: 'No such job in your tenant.',
+      409: 'The job already ended, or the device has started swapping containers.',
+    },
   })
+  @HttpCode(200)
+  @ApiOkResponse({ description: '`{ jobId, status: "Cancelled" }`' })
   cancel(
     @Param() { id }: JobIdParam,
     @Body() body: CancelJobRequestDto,

@@ -1,21 +1,26 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
 import { ClientIdParam } from '../../http/params';
 import type { ClientHistoryDto } from './client-history.handler';
 import { GetClientHistory } from './client-history.query';
+import { ApiEndpoint } from '../../http/api-docs';
 
 @ApiTags('clients')
-@ApiBearerAuth()
 @Controller('api/v1/clients')
 export class GetClientHistoryHttpController {
   constructor(private readonly queryBus: QueryBus) {}
 
   @Get(':clientId/history')
+  @ApiEndpoint({
+    summary: "A client's history",
+    description: "The client's own events and each of its jobs with their events, oldest first.",
+    access: 'read',
+    errors: { 400: 'A failing field (`clientId`).', 404: 'No such client in your tenant.' },
+  })
   @ApiOkResponse({ description: '`{ client, events, jobs: [job with its events] }`' })
-  @ApiNotFoundResponse({ description: 'No such client in your tenant.' })
   history(
     @Param() { clientId }: ClientIdParam,
     @CurrentPrincipal() principal: Principal,

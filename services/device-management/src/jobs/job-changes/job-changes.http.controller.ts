@@ -1,21 +1,27 @@
 import { Controller, Query, Sse, type MessageEvent } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { filter, interval, map, merge, type Observable } from 'rxjs';
 import { AllowQueryToken, CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
 import { JobChangeFeed } from '../../read-models/job-change-feed';
 import { JobChangesRequestDto } from './job-changes.request.dto';
+import { ApiEndpoint } from '../../http/api-docs';
 
 /** Comment lines keep proxies from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
 
 @ApiTags('jobs')
-@ApiBearerAuth()
 @Controller('api/v1/jobs')
 export class JobChangesHttpController {
   constructor(private readonly feed: JobChangeFeed) {}
 
   @Sse('changes')
+  @ApiEndpoint({
+    summary: 'Follow job changes (server-sent events)',
+    description:
+      "A `text/event-stream` of `job` events, each the job as GET /api/v1/jobs/{id} shows it, whenever one of the tenant's jobs changes, with a `heartbeat` event every few seconds. EventSource cannot send headers, so the token may also come as `?access_token=`.",
+    access: 'read',
+  })
   @AllowQueryToken()
   @ApiOkResponse({
     description:

@@ -1,19 +1,26 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
 import type { JobDto, PageDto } from '../../read-models/read-model.dto';
 import { ListJobs } from './list-jobs.query';
 import { ListJobsRequestDto } from './list-jobs.request.dto';
+import { ApiEndpoint } from '../../http/api-docs';
 
 @ApiTags('jobs')
-@ApiBearerAuth()
 @Controller('api/v1/jobs')
 export class ListJobsHttpController {
   constructor(private readonly queryBus: QueryBus) {}
 
   @Get()
+  @ApiEndpoint({
+    summary: 'List jobs',
+    description:
+      "The tenant's jobs, newest first, filtered by client, kind and status, paged by `cursor`.",
+    access: 'read',
+    errors: { 400: 'Every failing query field.' },
+  })
   @ApiOkResponse({ description: '`{ items: Job[], nextCursor? }`, newest first' })
   list(
     @Query() query: ListJobsRequestDto,

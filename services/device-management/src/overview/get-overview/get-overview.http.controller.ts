@@ -1,20 +1,26 @@
 import { Controller, Get } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
 import { GetOverview } from './get-overview.query';
 import { OverviewDto } from './overview.dto';
+import { ApiEndpoint } from '../../http/api-docs';
 
 const FAILURE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 @ApiTags('overview')
-@ApiBearerAuth()
 @Controller('api/v1/overview')
 export class GetOverviewHttpController {
   constructor(private readonly queryBus: QueryBus) {}
 
   @Get()
+  @ApiEndpoint({
+    summary: 'The fleet in numbers',
+    description:
+      "Clients by status and version, offline clients, jobs in flight, and the failures of the last 24 hours, for the console's first page.",
+    access: 'read',
+  })
   @ApiOkResponse({
     type: OverviewDto,
     description:

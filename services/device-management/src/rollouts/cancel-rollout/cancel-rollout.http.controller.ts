@@ -1,33 +1,32 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import {
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiTags,
-} from '@nestjs/swagger';
-import { RequirePermission } from '../../auth/auth.decorators';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequestContext } from '../../http/command-context';
 import { RolloutIdParam } from '../rollout-id.param';
 import type { CommandContext } from '../../shared/domain/domain-event';
 import { CancelJobRequestDto } from '../../jobs/cancel-job/cancel-job.request.dto';
 import { CancelRollout, type CancelRolloutResult } from './cancel-rollout.command';
+import { ApiEndpoint } from '../../http/api-docs';
 
 @ApiTags('rollouts')
-@ApiBearerAuth()
 @Controller('api/v1/rollouts')
 export class CancelRolloutHttpController {
   constructor(private readonly commandBus: CommandBus) {}
 
   @Post(':id/cancel')
-  @HttpCode(200)
-  @RequirePermission('update')
-  @ApiOkResponse({ description: '`{ rolloutId, status: "Cancelled" }`: no new waves.' })
-  @ApiNotFoundResponse({ description: 'No such rollout in your tenant.' })
-  @ApiConflictResponse({
-    description: '`rollout_final`: it already completed, halted or was cancelled.',
+  @ApiEndpoint({
+    summary: 'Cancel a rollout',
+    description: 'No new waves; the jobs in flight run to their end.',
+    access: 'update',
+    body: true,
+    errors: {
+      400: 'A failing field.',
+      404: 'No such rollout in your tenant.',
+      409: '`rollout_final`: it already completed, halted or was cancelled.',
+    },
   })
+  @HttpCode(200)
+  @ApiOkResponse({ description: '`{ rolloutId, status: "Cancelled" }`: no new waves.' })
   cancel(
     @Param() { id }: RolloutIdParam,
     @Body() body: CancelJobRequestDto,

@@ -1,21 +1,26 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
 import { RolloutIdParam } from '../rollout-id.param';
 import { GetRollout } from './get-rollout.query';
 import { RolloutDto } from './rollout.dto';
+import { ApiEndpoint } from '../../http/api-docs';
 
 @ApiTags('rollouts')
-@ApiBearerAuth()
 @Controller('api/v1/rollouts')
 export class GetRolloutHttpController {
   constructor(private readonly queryBus: QueryBus) {}
 
   @Get(':id')
+  @ApiEndpoint({
+    summary: 'Get a rollout',
+    description: 'The rollout with its progress per client.',
+    access: 'read',
+    errors: { 400: 'A failing field (`id`).', 404: 'No such rollout in your tenant.' },
+  })
   @ApiOkResponse({ type: RolloutDto })
-  @ApiNotFoundResponse({ description: 'No such rollout in your tenant.' })
   get(
     @Param() { id }: RolloutIdParam,
     @CurrentPrincipal() principal: Principal,

@@ -1,12 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiTags,
-} from '@nestjs/swagger';
-import { RequirePermission } from '../../auth/auth.decorators';
+import { ApiAcceptedResponse, ApiTags } from '@nestjs/swagger';
 import { RequestContext } from '../../http/command-context';
 import { BodyLimit } from '../../http/json-body.interceptor';
 import type { CommandContext } from '../../shared/domain/domain-event';
@@ -17,22 +11,28 @@ import {
   RolloutAcceptedResponseDto,
   StartRolloutRequestDto,
 } from './start-rollout.request.dto';
+import { ApiEndpoint } from '../../http/api-docs';
 
 @ApiTags('rollouts')
-@ApiBearerAuth()
 @Controller('api/v1/rollouts')
 export class StartRolloutHttpController {
   constructor(private readonly commandBus: CommandBus) {}
 
   @Post()
+  @ApiEndpoint({
+    summary: 'Start a rollout',
+    description:
+      'One update for up to 10,000 clients (listed, or chosen by labels) in waves of `batchSize` jobs in flight, halted after `maxFailures`.',
+    access: 'update',
+    body: true,
+    errors: { 400: '`fieldErrors` lists every failing field.' },
+  })
   @HttpCode(202)
-  @RequirePermission('update')
   @BodyLimit(ROLLOUT_BODY_LIMIT_BYTES)
   @ApiAcceptedResponse({
     type: RolloutAcceptedResponseDto,
     description: 'The rollout is stored; its driver requests the first wave next.',
   })
-  @ApiBadRequestResponse({ description: '`fieldErrors` lists every failing field.' })
   start(
     @Body() body: StartRolloutRequestDto,
     @RequestContext() context: CommandContext,

@@ -1,36 +1,34 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiTags,
-} from '@nestjs/swagger';
-import { RequirePermission } from '../../../auth/auth.decorators';
+import { ApiAcceptedResponse, ApiTags } from '@nestjs/swagger';
 import { RequestContext } from '../../../http/command-context';
 import { ClientIdParam } from '../../../http/params';
 import type { CommandContext } from '../../../shared/domain/domain-event';
 import { JobAcceptedResponseDto } from '../../update/request-update/request-update.request.dto';
 import { RequestConfigChange } from './request-config-change.command';
 import { RequestConfigChangeRequestDto } from './request-config-change.request.dto';
+import { ApiEndpoint } from '../../../http/api-docs';
 
 @ApiTags('clients')
-@ApiBearerAuth()
 @Controller('api/v1/clients')
 export class RequestConfigChangeHttpController {
   constructor(private readonly commandBus: CommandBus) {}
 
   @Post(':clientId/config')
-  @HttpCode(202)
-  @RequirePermission('configure')
-  @ApiAcceptedResponse({ type: JobAcceptedResponseDto })
-  @ApiBadRequestResponse({ description: 'Every failing field, including those inside `settings`.' })
-  @ApiNotFoundResponse({ description: 'No such client in your tenant.' })
-  @ApiConflictResponse({
-    description: 'The version is not greater than the latest requested (`currentVersion`).',
+  @ApiEndpoint({
+    summary: "Change a client's configuration",
+    description:
+      'Validates `settings` with the OPC client config schema (the same code the device runs), stores a config job and answers at once; the command goes to the device over MQTT next.',
+    access: 'configure',
+    body: true,
+    errors: {
+      400: 'Every failing field, including those inside `settings`.',
+      404: 'No such client in your tenant.',
+      409: 'The version is not greater than the latest requested (`currentVersion`).',
+    },
   })
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: JobAcceptedResponseDto })
   request(
     @Param() { clientId }: ClientIdParam,
     @Body() body: RequestConfigChangeRequestDto,

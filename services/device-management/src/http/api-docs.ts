@@ -1,0 +1,130 @@
+import { applyDecorators } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+} from '@nestjs/swagger';
+import { Public, RequirePermission } from '../auth/auth.decorators';
+import { PERMISSIONS, type Permission } from '../auth/principal';
+
+/** One failing field of a 400 (`fieldErrors`). */
+export class FieldErrorDto {
+  @ApiProperty({ example: 'from' }) path: string;
+  @ApiProperty({ example: 'must be an ISO-8601 date and time' }) message: string;
+}
+
+/**
+ * The one error body of the service (ErrorResponseFilter): every 4xx and 5xx answer has it.
+ * Domain errors add their details (`jobId` of the update in flight, `currentVersion`...).
+ */
+export class ErrorResponseDto {
+  @ApiProperty({ example: 404 }) statusCode: number;
+  @ApiProperty({
+    description: 'A stable code: `invalid_input`, `not_found`, ...',
+    example: 'not_found',
+  })
+  error: string;
+  @ApiProperty({ example: 'job 0b0f3c52-5cf1-4a3e-9a51-2f7d0f5c0a11 not found' })
+  message: string;
+  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Every failing field (400 only)' })
+  fieldErrors?: FieldErrorDto[];
+}
+
+/** The error statuses an operation may document beyond the standard ones. */
+export type ErrorStatus = 400 | 404 | 409 | 413 | 415;
+
+const EXAMPLE_OF: Record<ErrorStatus | 401 | 403 | 503, Omit<ErrorResponseDto, 'statusCode'>> = {
+  400: {
+    error: 'invalid_input',
+    message: 'the request is invalid; see fieldErrors',
+    fieldErrors: [{ path: 'limit', message: 'limit must not be greater than 500' }],
+  },
+  401: {
+    error: 'Unauthorized',
+    message: 'a bearer token is required (Authorization: Bearer <jwt>)',
+  },
+  403: {
+    error: 'Forbidden',
+    message: 'this needs one of the roles admin; the token has auditor',
+  },
+  404: { error: 'not_found', message: 'client line-7 not found' },
+  409: { error: 'update_in_flight', message: 'client line-7 has an update in flight' },
+  413: {
+    error: 'payload_too_large',
+    message: 'the request body is larger than 262144 bytes, the limit of POST /api/v1/clients',
+  },
+  415: {
+    error: 'unsupported_media_type',
+    message: 'request bodies must be JSON: Content-Type application/json (charset utf-8 if given)',
+  },
+  503: {
+    error: 'database_unavailable',
+    message: 'the database cannot be reached; try again shortly',
+  },
+};
+
+/** What every operation may answer whatever it does, and why. */
+const STANDARD_ERRORS = {
+  400: 'A forbidden key (`__proto__`, `constructor`, `prototype`) in the query, or a malformed body.',
+  401: 'No bearer token, or one that is invalid, expired or without `exp`.',
+  403: 'The token has none of the roles this operation needs.',
+  413: 'The body is larger than the limit of the route.',
+  415: 'The body is not JSON (`Content-Type: application/json`, uncompressed).',
+  503: 'The database cannot be reached; try again shortly.',
+} as const;
+
+export const errorResponse = (status: keyof typeof EXAMPLE_OF, description: string) =>
+  ApiResponse({
+    status,
+    description,
+    type: ErrorResponseDto,
+    example: { statusCode: status, ...EXAMPLE_OF[status] },
+  });
+
+export interface EndpointDoc {
+  summary: string;
+  description: string;
+  /**
+   * Who may call it (RequirePermission is applied here, so the document and the guard read
+   * the same value); `public` for the operational routes outside the API (no token).
+   */
+  access: Permission | 'public';
+  /** The errors of this operation beyond the standard ones, with when they happen. */
+  errors?: Partial<Record<ErrorStatus, string>>;
+  /** It takes a JSON body: 413 and 415 are documented. */
+  body?: boolean;
+}
+
+/**
+ * Documents an operation completely in one place: summary, description (with the roles that may
+ * call it), security (`[]` for a public one), and every error it can answer, each with the
+ * service's error body and an example.
+ */
+export function ApiEndpoint(doc: EndpointDoc): MethodDecorator {
+  const isPublic = doc.access === 'public';
+  const roles = isPublic
+    ? 'Public: no token.'
+    : `Roles: ${PERMISSIONS[doc.access as Permission].join(', ')}.`;
+  const errors: Partial<Record<keyof typeof EXAMPLE_OF, string>> = {
+    400: STANDARD_ERRORS[400],
+    ...(isPublic ? {} : { 401: STANDARD_ERRORS[401], 403: STANDARD_ERRORS[403] }),
+    ...(doc.body ? { 413: STANDARD_ERRORS[413], 415: STANDARD_ERRORS[415] } : {}),
+    ...(isPublic ? {} : { 503: STANDARD_ERRORS[503] }),
+    ...doc.errors,
+  };
+  return applyDecorators(
+    ApiExtraModels(ErrorResponseDto),
+    ApiOperation({
+      summary: doc.summary,
+      description: `${doc.description}\n\n${roles}`,
+      ...(isPublic ? { security: [] } : {}),
+    }),
+    ...(isPublic ? [Public()] : [ApiBearerAuth(), RequirePermission(doc.access as Permission)]),
+    ...Object.entries(errors).map(([status, description]) =>
+      errorResponse(Number(status) as keyof typeof EXAMPLE_OF, description),
+    ),
+  );
+}

@@ -1,0 +1,32 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+
+/**
+ * The OpenAPI document of the service, as /docs serves it and `npm run api:lint` checks it:
+ * every operation documents itself with ApiEndpoint (./api-docs.ts).
+ */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  return SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('opcfleet device management')
+      .setDescription(
+        'Update and configure fleets of OPC edge clients. Every job is an event stream. ' +
+          'Every route under /api/v1 needs a bearer JWT (claims `sub`, `tenant`, `roles`, `exp`); ' +
+          "every query is scoped to the token's tenant, and another tenant's ids answer 404. " +
+          'Errors share one body: `{ statusCode, error, message, fieldErrors? }`.',
+      )
+      .setVersion('1')
+      .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
+      .addServer('/', 'This service (the API is served under /api/v1)')
+      .addBearerAuth()
+      .addTag('clients', 'Registration, device credentials, updates and config changes')
+      .addTag('jobs', 'Jobs of every kind, their events and live changes')
+      .addTag('rollouts', 'One update for many clients, in waves')
+      .addTag('audit', 'Every event of the tenant: search and export')
+      .addTag('overview', 'The fleet in numbers')
+      .addTag('operations', 'Health of the service')
+      .addTag('development', 'Development sign-in (embedded development key only)')
+      .build(),
+  );
+}
