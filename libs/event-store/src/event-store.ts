@@ -189,6 +189,47 @@ export interface ReadAllResult {
   next: string | undefined;
 }
 
+/**
+ * Events that belong to a scope: those of any named stream, of any stream starting with one
+ * of the prefixes, or whose metadata carries one of the correlation ids (any of them matches).
+ */
+export interface EventScope {
+  streamNames?: readonly string[];
+  streamPrefixes?: readonly string[];
+  correlationIds?: readonly string[];
+}
+
+/**
+ * A search over every stream's events (an audit), in commit order (`forwards`) or its reverse,
+ * one page at a time. Every condition given must hold.
+ */
+export interface EventQuery {
+  /** Only events whose `metadata.tenantId` is this. */
+  tenantId?: string;
+  /** Only events whose `metadata.actor` is this. */
+  actor?: string;
+  /** Only events of these types. */
+  types?: readonly string[];
+  /** Only events in every one of these scopes. */
+  within?: readonly EventScope[];
+  /** Only events recorded at or after this time. */
+  recordedFrom?: Date;
+  /** Only events recorded before this time. */
+  recordedBefore?: Date;
+  /** `forwards` (default): oldest first; `backwards`: newest first. */
+  direction?: 'forwards' | 'backwards';
+  /** The `next` of the previous page: continue after it, in `direction`. */
+  after?: string;
+  /** Events per page (at most 10,000). */
+  maxCount: number;
+}
+
+export interface EventQueryResult {
+  events: RecordedEvent[];
+  /** Where the next page starts (pass it as `after`); undefined when this page is the last. */
+  next: string | undefined;
+}
+
 export interface StreamMetadata {
   /** Events older than this may be removed by a retention job (not read by the store itself). */
   maxAgeSeconds?: number;
@@ -340,6 +381,13 @@ export interface EventStore {
   /** Every event of each named stream, in revision order; a stream that does not exist is absent. */
   readStreams(streamNames: readonly string[]): Promise<Map<string, RecordedEvent[]>>;
   readAll(options?: ReadAllOptions): Promise<ReadAllResult>;
+  /**
+   * Searches events of every stream (an audit), a page at a time, in commit order or its
+   * reverse. Like readAll it sees a commit once every older transaction has ended, so paging
+   * forwards never skips one. Bad input (a position it did not issue, an invalid date, a
+   * count out of range): InvalidEventStoreInputError.
+   */
+  queryEvents(query: EventQuery): Promise<EventQueryResult>;
   subscribe(options: SubscriptionOptions, handler: BatchHandler): Subscription;
   /** The checkpoints of 'store' mode subscriptions: for a handler that stores its own, or a reset. */
   checkpointer(): Checkpointer;

@@ -98,7 +98,7 @@ describe.each(databases)('event store schema migrations on %s', (_kind, createDa
       const recorded = await sql.query(
         'SELECT version, name FROM es_legacy.schema_migrations ORDER BY version',
       );
-      expect(recorded.rows.map((row) => row.version)).toEqual([1, 2]);
+      expect(recorded.rows.map((row) => row.version)).toEqual([1, 2, 3]);
 
       const all = (await store.readAll()).events;
       expect(
@@ -145,6 +145,11 @@ describe.each(databases)('event store schema migrations on %s', (_kind, createDa
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(WrongExpectedRevisionError);
       expect((error as WrongExpectedRevisionError).conflicts).toHaveLength(2);
+      // queryEvents, over the indexes of migration 3, finds the old events newest first.
+      const newestFirst = await store.queryEvents({ direction: 'backwards', maxCount: 10_000 });
+      expect(newestFirst.events.map((event) => event.id)).toEqual(
+        [...all].reverse().map((event) => event.id),
+      );
     } finally {
       await store.close();
     }
@@ -161,8 +166,9 @@ describe.each(databases)('event store schema migrations on %s', (_kind, createDa
       applied: [
         { version: 1, name: expect.any(String) },
         { version: 2, name: expect.any(String) },
+        { version: 3, name: expect.any(String) },
       ],
-      version: 2,
+      version: 3,
       unknown: [],
     });
     expect((await PostgresEventStore.migrate(options)).applied).toEqual([]);

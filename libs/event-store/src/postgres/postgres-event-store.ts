@@ -6,6 +6,8 @@ import type {
   AppendToStreamsOptions,
   BatchHandler,
   Checkpointer,
+  EventQuery,
+  EventQueryResult,
   EventStore,
   NewEvent,
   ReadAllOptions,
@@ -30,6 +32,7 @@ import {
 } from './migrations/migration-runner';
 import { appendToStreams } from './multi-stream-append';
 import { quoteIdentifier } from './postgres-schema';
+import { queryEvents } from './query';
 import { readAll, readStream, readStreams } from './read';
 import { getStreamMetadata, renameStreams, setStreamMetadata } from './stream-metadata';
 import { checkpointsOf, subscribe } from './subscriptions';
@@ -180,6 +183,10 @@ export class PostgresEventStore implements EventStore {
 
   readAll(options?: ReadAllOptions): Promise<ReadAllResult> {
     return readAll(this.connection, options);
+  }
+
+  queryEvents(query: EventQuery): Promise<EventQueryResult> {
+    return queryEvents(this.connection, query);
   }
 
   subscribe(options: SubscriptionOptions, handler: BatchHandler): Subscription {

@@ -10,7 +10,7 @@ import { tableOf, type StoreConnection } from './connection';
 import { checkedCount, checkedStreamName, likePrefix } from './input';
 import { comparePositions, decodePosition, encodePosition } from './position';
 
-interface EventRow {
+export interface EventRow {
   tx: string;
   global_position: string;
   event_id: string;
@@ -24,7 +24,7 @@ interface EventRow {
 
 // The xid8 goes out as text under another name: an output column named transaction_id would
 // take precedence in ORDER BY and sort the cursor as text ("1000" < "999").
-const EVENT_COLUMNS =
+export const EVENT_COLUMNS =
   'transaction_id::text AS tx, global_position, event_id, stream_name, stream_revision, type, data, metadata, recorded_at';
 
 export async function readStream(
@@ -166,7 +166,7 @@ export async function lastPosition(
   return rows[0] ? encodePosition(rows[0].tx, rows[0].pos) : undefined;
 }
 
-function toRecordedEvent(row: EventRow): RecordedEvent {
+export function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     id: row.event_id,
     streamName: row.stream_name,

@@ -17,6 +17,7 @@ import {
   type ContractContext,
   type ReadModelQuery,
 } from './contract-support';
+import { describeEventQuery } from './event-query.contract';
 import { describeMultiStreamAppend } from './multi-stream-append.contract';
 import { describeProjectionSubscriptions } from './projection-subscription.contract';
 
@@ -543,6 +544,7 @@ export function describeEventStoreContract(
 
     describeMultiStreamAppend(context);
     describeProjectionSubscriptions(context);
+    describeEventQuery(context);
 
     /**
      * readAll sees a commit only once every older transaction of the database server has ended
