@@ -6,12 +6,14 @@ import { GetRolloutHttpController } from './get-rollout/get-rollout.http.control
 import { ListRolloutsHandler } from './list-rollouts/list-rollouts.handler';
 import { ListRolloutsHttpController } from './list-rollouts/list-rollouts.http.controller';
 import { RolloutDriver } from './rollout-driver';
+import { RolloutEventsModule } from './rollout-events/rollout-events.module';
 import { RolloutStreams } from './rollout-streams';
 import { StartRolloutHandler } from './start-rollout/start-rollout.handler';
 import { StartRolloutHttpController } from './start-rollout/start-rollout.http.controller';
 
 /** Rollouts: their use cases, and the driver (a worker) that opens their update jobs. */
 @Module({
+  imports: [RolloutEventsModule],
   controllers: [
     StartRolloutHttpController,
     ListRolloutsHttpController,

@@ -1,0 +1,6 @@
+export class GetRolloutEvents {
+  constructor(
+    readonly tenantId: string,
+    readonly rolloutId: string,
+  ) {}
+}
