@@ -43,6 +43,8 @@ const LAYERS = [
   ['clients'],
   ['jobs'],
   ['rollouts'],
+  // The tenant-wide audit trail: reads every feature's events.
+  ['audit'],
   // The console's features: its overview, its development sign-in, its static assets.
   ['overview', 'dev-sign-in', 'console-assets'],
   ['migrations'],

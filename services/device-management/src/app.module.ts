@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Logger } from 'pino';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { ClientsModule } from './clients/clients.module';
 import type { AppConfig } from './config/app.config';
@@ -60,6 +61,7 @@ export class AppModule {
         ClientsModule,
         RolloutsModule,
         OverviewModule,
+        AuditModule,
         WorkersModule,
         DevSignInModule.forRoot(config),
       ],

@@ -11,12 +11,16 @@ export interface Principal {
   roles: Role[];
 }
 
-/** Who may do what: `admin` updates and configures, `operator` configures, `auditor` reads. */
+/**
+ * Who may do what: `admin` updates and configures, `operator` configures, `auditor` reads;
+ * the tenant-wide audit trail is for `admin` and `auditor`.
+ */
 export const PERMISSIONS = {
   read: ['admin', 'operator', 'auditor'],
   registerClient: ['admin'],
   update: ['admin'],
   configure: ['admin', 'operator'],
+  audit: ['admin', 'auditor'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 
