@@ -67,7 +67,7 @@ const EXAMPLE_OF: Record<ErrorStatus | 401 | 403 | 503, Omit<ErrorResponseDto, '
 };
 
 /** What every operation may answer whatever it does, and why. */
-const STANDARD_ERRORS = {
+export const STANDARD_ERRORS = {
   400: 'A forbidden key (`__proto__`, `constructor`, `prototype`) in the query, or a malformed body.',
   401: 'No bearer token, or one that is invalid, expired or without `exp`.',
   403: 'The token has none of the roles this operation needs.',
@@ -75,6 +75,16 @@ const STANDARD_ERRORS = {
   415: 'The body is not JSON (`Content-Type: application/json`, uncompressed).',
   503: 'The database cannot be reached; try again shortly.',
 } as const;
+
+/** The names of the standard errors in `components.responses` (see shareStandardErrors). */
+export const STANDARD_ERROR_NAMES: Record<keyof typeof STANDARD_ERRORS, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  503: 'DatabaseUnavailable',
+};
 
 export const errorResponse = (status: keyof typeof EXAMPLE_OF, description: string) =>
   ApiResponse({

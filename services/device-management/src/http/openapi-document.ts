@@ -1,12 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { STANDARD_ERROR_NAMES, STANDARD_ERRORS } from './api-docs';
 
 /**
  * The OpenAPI document of the service, as /docs serves it and `npm run api:lint` checks it:
  * every operation documents itself with ApiEndpoint (./api-docs.ts).
  */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
-  return SwaggerModule.createDocument(
+  const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('opcfleet device management')
@@ -29,4 +30,29 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       .addTag('development', 'Development sign-in (embedded development key only)')
       .build(),
   );
+  return shareStandardErrors(document);
+}
+
+/**
+ * The standard errors (ApiEndpoint gives every operation the same ones) become one response
+ * each in `components.responses`, referred to by every operation: the document, which the
+ * Swagger UI page also inlines, is half the size.
+ */
+function shareStandardErrors(document: OpenAPIObject): OpenAPIObject {
+  const shared: Record<string, unknown> = {};
+  for (const operations of Object.values(document.paths)) {
+    for (const operation of Object.values(operations) as Array<{
+      responses?: Record<string, { description?: string }>;
+    }>) {
+      for (const [status, response] of Object.entries(operation?.responses ?? {})) {
+        const standard = status as unknown as keyof typeof STANDARD_ERRORS;
+        if (response.description !== STANDARD_ERRORS[standard]) continue;
+        const name = STANDARD_ERROR_NAMES[standard];
+        shared[name] ??= response;
+        operation.responses![status] = { $ref: `#/components/responses/${name}` } as never;
+      }
+    }
+  }
+  document.components = { ...document.components, responses: shared as never };
+  return document;
 }

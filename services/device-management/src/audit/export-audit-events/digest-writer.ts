@@ -21,7 +21,8 @@ export interface DigestWritten {
 export async function writeWithDigest(
   chunks: AsyncIterable<string>,
   out: TrailerWritable,
-  header: string,
+  /** The trailer of the digest; none where the transfer cannot carry one (HTTP/1.0). */
+  header: string | undefined,
 ): Promise<DigestWritten> {
   const hash = createHash('sha256');
   let bytes = 0;
@@ -34,7 +35,7 @@ export async function writeWithDigest(
   }
   const sha256 = hash.digest('hex');
   if (out.destroyed) return { complete: false, bytes, sha256 };
-  out.addTrailers({ [header]: sha256 });
+  if (header) out.addTrailers({ [header]: sha256 });
   await new Promise<void>((resolve) => {
     out.once('close', resolve);
     out.end(resolve);

@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
@@ -48,7 +48,6 @@ export class ExportAuditEventsHttpController {
       400: 'Every failing query field: an unknown event type or format, a date that is not ISO-8601, an empty time range.',
     },
   })
-  @ApiProduces(CONTENT_TYPE_OF.ndjson, CONTENT_TYPE_OF.csv)
   @ApiOkResponse({
     description: `The events, oldest or newest first; then the trailer \`${DIGEST_TRAILER}\`.`,
     headers: {
@@ -84,16 +83,19 @@ export class ExportAuditEventsHttpController {
     const format: ExportFormat = query.format ?? 'ndjson';
     const filter = auditFilterOf(principal.tenantId, query);
     checkTimeRange(filter.from, filter.to);
-    const pages = this.trail.pages(await this.trail.queryOf(filter), EXPORT_PAGE_SIZE);
-    // The first page before the status line: a database that cannot be reached is still a 503.
-    const first = await pages.next();
     const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\.\d+/, '');
-    response.status(200).set({
+    const headers = {
       'Content-Type': CONTENT_TYPE_OF[format],
       'Content-Disposition': `attachment; filename="audit-${stamp}.${format}"`,
       'Cache-Control': 'no-store',
-      Trailer: DIGEST_TRAILER,
-    });
+    };
+    if (request.method === 'HEAD') return void response.status(200).set(headers).end();
+    const pages = this.trail.pages(await this.trail.queryOf(filter), EXPORT_PAGE_SIZE);
+    // The first page before the status line: a database that cannot be reached is still a 503.
+    const first = await pages.next();
+    // HTTP/1.0 has no chunked encoding, hence no trailer: the log keeps the digest.
+    const trailer = request.httpVersion === '1.0' ? undefined : DIGEST_TRAILER;
+    response.status(200).set(trailer ? { ...headers, Trailer: trailer } : headers);
     const log = this.logger.child({
       correlationId: request.id,
       tenantId: principal.tenantId,
@@ -110,7 +112,7 @@ export class ExportAuditEventsHttpController {
           })(),
         ),
         response,
-        DIGEST_TRAILER,
+        trailer,
       );
       if (written.complete) {
         log.info({ bytes: written.bytes, sha256: written.sha256 }, 'audit export sent');
