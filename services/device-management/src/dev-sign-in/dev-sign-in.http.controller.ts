@@ -4,7 +4,7 @@ import { mintDevToken } from '../auth/mint-dev-token';
 import { ROLES } from '../auth/principal';
 import { APP_CONFIG, type AppConfig } from '../config/app.config';
 import { DevSignInRequestDto } from './dev-sign-in.request.dto';
-import { ApiEndpoint } from '../http/api-docs';
+import { ApiEndpoint, jsonResponse } from '../http/api-docs';
 
 /** Tenant of the development tokens unless another is asked for. */
 export const DEV_TENANT = 'demo';
@@ -26,7 +26,12 @@ export class DevSignInHttpController {
       'Whether development sign-in is available, and the tenant and roles it offers. Mounted only on the embedded development key.',
     access: 'public',
   })
-  @ApiOkResponse({ description: 'Development sign-in is available: the roles it offers' })
+  @ApiOkResponse(
+    jsonResponse('Development sign-in is available: the roles it offers', {
+      tenant: 'demo',
+      roles: ['admin', 'operator', 'auditor'],
+    }),
+  )
   offer() {
     return { tenant: DEV_TENANT, roles: ROLES };
   }
@@ -41,7 +46,14 @@ export class DevSignInHttpController {
     errors: { 400: 'Every failing field (`role`, `tenant`).' },
   })
   @HttpCode(200)
-  @ApiOkResponse({ description: 'A 12-hour token of the role and tenant asked for' })
+  @ApiOkResponse(
+    jsonResponse('A 12-hour token of the role and tenant asked for', {
+      token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZXYtYXVkaXRvciJ9.c2lnbmF0dXJl',
+      tenant: 'demo',
+      roles: ['auditor'],
+      subject: 'dev-auditor',
+    }),
+  )
   async signIn(@Body() body: DevSignInRequestDto) {
     const tenant = body.tenant ?? DEV_TENANT;
     const { hs256Secret, issuer, audience } = this.config.auth;

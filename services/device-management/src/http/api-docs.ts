@@ -6,6 +6,7 @@ import {
   ApiProperty,
   ApiPropertyOptional,
   ApiResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { Public, RequirePermission } from '../auth/auth.decorators';
 import { PERMISSIONS, type Permission } from '../auth/principal';
@@ -138,3 +139,83 @@ export function ApiEndpoint(doc: EndpointDoc): MethodDecorator {
     ),
   );
 }
+
+type JsonSchema = Record<string, unknown>;
+
+/** The JSON schema an example has: what it shows is what the schema says (it validates). */
+export function schemaOfExample(example: unknown): JsonSchema {
+  if (Array.isArray(example)) {
+    return { type: 'array', items: example.length ? schemaOfExample(example[0]) : {} };
+  }
+  if (example !== null && typeof example === 'object') {
+    const entries = Object.entries(example);
+    return {
+      type: 'object',
+      properties: Object.fromEntries(entries.map(([key, value]) => [key, schemaOfExample(value)])),
+      required: entries.map(([key]) => key),
+    };
+  }
+  if (typeof example === 'number')
+    return { type: Number.isInteger(example) ? 'integer' : 'number' };
+  return { type: typeof example };
+}
+
+/** A JSON response documented by an example of it (and the schema of that example). */
+export const jsonResponse = (description: string, example: unknown, schema?: JsonSchema) => ({
+  description,
+  content: { 'application/json': { schema: schema ?? schemaOfExample(example), example } },
+});
+
+/** A keyset page of `model` (`{ items, nextCursor? }`), with an example of one item. */
+export const pageResponse = (
+  description: string,
+  model: new (...args: never[]) => unknown,
+  item: unknown,
+) =>
+  jsonResponse(
+    description,
+    { items: [item], nextCursor: 'WyJwcmVzcy0wNyJd' },
+    {
+      type: 'object',
+      properties: {
+        items: { type: 'array', items: { $ref: getSchemaPath(model) } },
+        nextCursor: {
+          type: 'string',
+          description: 'Pass as `cursor` for the next page; absent on the last page',
+        },
+      },
+      required: ['items'],
+    },
+  );
+
+/** Examples the documents of several operations share. */
+export const EXAMPLES = {
+  job: {
+    jobId: '0b0f3c52-5cf1-4a3e-9a51-2f7d0f5c0a11',
+    kind: 'update',
+    clientId: 'press-07',
+    status: 'InProgress',
+    phase: 'pulling',
+    targetVersion: '2.1.0',
+    image: 'registry.example.com/opc-core:2.1.0',
+    requestedAt: '2026-11-23T10:00:05.123Z',
+    dispatchedAt: '2026-11-23T10:00:05.201Z',
+  },
+  client: {
+    clientId: 'press-07',
+    labels: { line: 'A' },
+    status: 'Updating',
+    presence: 'online',
+    version: { desired: '2.1.0', reported: '2.0.0' },
+    config: { desired: 3, applied: 3 },
+    updateJobId: '0b0f3c52-5cf1-4a3e-9a51-2f7d0f5c0a11',
+    registeredAt: '2026-11-01T08:00:00.000Z',
+  },
+  event: {
+    revision: 0,
+    type: 'ClientRegistered',
+    data: { clientId: 'press-07', labels: { line: 'A' } },
+    metadata: { actor: 'alice@example.com', tenantId: 'acme', correlationId: 'c0ffee00-1' },
+    recordedAt: '2026-11-01T08:00:00.000Z',
+  },
+};

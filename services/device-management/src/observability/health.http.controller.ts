@@ -1,9 +1,9 @@
 import { Controller, Get, Optional, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { BrokerHealth } from '../messaging/broker-health';
-import { ApiEndpoint } from '../http/api-docs';
+import { ApiEndpoint, jsonResponse } from '../http/api-docs';
 
 const DB_CHECK_TIMEOUT_MS = 2_000;
 
@@ -22,7 +22,21 @@ export class HealthHttpController {
       'Whether the database (and the broker, when there is one) can be reached. 503 with the same body when something is down.',
     access: 'public',
   })
-  @ApiOkResponse({ description: 'Database (and broker) reachable' })
+  @ApiOkResponse(
+    jsonResponse('Database (and broker) reachable', {
+      status: 'up',
+      checks: { database: { status: 'up' }, broker: { status: 'up' } },
+    }),
+  )
+  @ApiServiceUnavailableResponse(
+    jsonResponse('Something the service needs is down (same body)', {
+      status: 'down',
+      checks: {
+        database: { status: 'down', error: 'no answer within 2 s' },
+        broker: { status: 'up' },
+      },
+    }),
+  )
   async health(@Res({ passthrough: true }) response: Response) {
     const database = await this.checkDatabase();
     const broker = this.broker?.check() ?? {

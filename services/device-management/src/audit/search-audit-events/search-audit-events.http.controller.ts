@@ -27,7 +27,26 @@ export class SearchAuditEventsHttpController {
       400: 'Every failing query field: an unknown event type, a date that is not ISO-8601, an empty time range, a cursor this API did not return (or of the other order), a limit over 500.',
     },
   })
-  @ApiOkResponse({ type: AuditEventPageDto, description: 'A page of events' })
+  @ApiOkResponse({
+    type: AuditEventPageDto,
+    description: 'A page of events',
+    example: {
+      items: [
+        {
+          eventId: '5b1f0f57-1c1e-4c55-a0a4-0c3b5f0e2d19',
+          type: 'UpdateRequested',
+          recordedAt: '2026-11-23T10:00:05.123Z',
+          subjectKind: 'update-job',
+          subjectId: '0b0f3c52-5cf1-4a3e-9a51-2f7d0f5c0a11',
+          revision: 0,
+          actor: 'alice@example.com',
+          correlationId: '3e0c0c8e-8f67-4a43-a2d5-6f4f3f1e0b77',
+          data: { clientId: 'press-07', targetVersion: '2.1.0' },
+        },
+      ],
+      nextCursor: 'eyJ2IjoxLCJvcmRlciI6Im5ld2VzdCIsInBvc2l0aW9uIjoiNzQxOjEyMDMifQ',
+    },
+  })
   search(
     @Query() query: SearchAuditEventsRequestDto,
     @CurrentPrincipal() principal: Principal,

@@ -6,7 +6,7 @@ import type { Principal } from '../../auth/principal';
 import { ClientIdParam } from '../../http/params';
 import { ClientDto } from '../../read-models/read-model.dto';
 import { GetClient } from './get-client.query';
-import { ApiEndpoint } from '../../http/api-docs';
+import { ApiEndpoint, EXAMPLES } from '../../http/api-docs';
 
 @ApiTags('clients')
 @Controller('api/v1/clients')
@@ -20,7 +20,7 @@ export class GetClientHttpController {
     access: 'read',
     errors: { 400: 'A failing field (`clientId`).', 404: 'No such client in your tenant.' },
   })
-  @ApiOkResponse({ type: ClientDto })
+  @ApiOkResponse({ type: ClientDto, example: EXAMPLES.client })
   get(
     @Param() { clientId }: ClientIdParam,
     @CurrentPrincipal() principal: Principal,

@@ -3,10 +3,10 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
-import type { ClientDto, PageDto } from '../../read-models/read-model.dto';
+import { ClientDto, type PageDto } from '../../read-models/read-model.dto';
 import { ListClients } from './list-clients.query';
 import { ListClientsRequestDto } from './list-clients.request.dto';
-import { ApiEndpoint } from '../../http/api-docs';
+import { ApiEndpoint, EXAMPLES, pageResponse } from '../../http/api-docs';
 
 @ApiTags('clients')
 @Controller('api/v1/clients')
@@ -20,7 +20,7 @@ export class ListClientsHttpController {
     access: 'read',
     errors: { 400: 'Every failing query field.' },
   })
-  @ApiOkResponse({ description: '`{ items: Client[], nextCursor? }`' })
+  @ApiOkResponse(pageResponse('A page of clients, by id', ClientDto, EXAMPLES.client))
   list(
     @Query() query: ListClientsRequestDto,
     @CurrentPrincipal() principal: Principal,

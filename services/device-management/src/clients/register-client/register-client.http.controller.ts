@@ -5,7 +5,7 @@ import { RequestContext } from '../../http/command-context';
 import type { CommandContext } from '../../shared/domain/domain-event';
 import { RegisterClient } from './register-client.command';
 import { RegisterClientRequestDto } from './register-client.request.dto';
-import { ApiEndpoint } from '../../http/api-docs';
+import { ApiEndpoint, jsonResponse } from '../../http/api-docs';
 
 @ApiTags('clients')
 @Controller('api/v1/clients')
@@ -25,7 +25,7 @@ export class RegisterClientHttpController {
     },
   })
   @HttpCode(201)
-  @ApiCreatedResponse({ description: 'Registered: `{ clientId }`.' })
+  @ApiCreatedResponse(jsonResponse('Registered', { clientId: 'press-07' }))
   register(@Body() body: RegisterClientRequestDto, @RequestContext() context: CommandContext) {
     return this.commandBus.execute<RegisterClient, { clientId: string }>(
       new RegisterClient({

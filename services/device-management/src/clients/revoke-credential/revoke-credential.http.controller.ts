@@ -5,7 +5,7 @@ import { RequestContext } from '../../http/command-context';
 import { ClientIdParam } from '../../http/params';
 import type { CommandContext } from '../../shared/domain/domain-event';
 import { RevokeDeviceCredential, type RevokedDeviceCredential } from './revoke-credential.command';
-import { ApiEndpoint } from '../../http/api-docs';
+import { ApiEndpoint, jsonResponse } from '../../http/api-docs';
 
 @ApiTags('clients')
 @Controller('api/v1/clients')
@@ -23,11 +23,16 @@ export class RevokeDeviceCredentialHttpController {
       404: 'No such client, or it has no device credential.',
     },
   })
-  @ApiOkResponse({
-    description:
-      'Revoked: `{ clientId, credentialId, revokedAt }`. The credential no longer connects and ' +
-      'its connections to the embedded broker are closed.',
-  })
+  @ApiOkResponse(
+    jsonResponse(
+      'Revoked: the credential no longer connects and its connections to the embedded broker are closed.',
+      {
+        clientId: 'press-07',
+        credentialId: '9d2c1b6e-2f0a-4f4e-8a43-51c7f3f2a9d0',
+        revokedAt: '2026-11-23T10:00:05.123Z',
+      },
+    ),
+  )
   revoke(
     @Param() { clientId }: ClientIdParam,
     @RequestContext() context: CommandContext,

@@ -8,7 +8,7 @@ import { JobIdParam } from '../../http/params';
 import type { CommandContext } from '../../shared/domain/domain-event';
 import { CancelJob } from './cancel-job.command';
 import { CancelJobRequestDto } from './cancel-job.request.dto';
-import { ApiEndpoint } from '../../http/api-docs';
+import { ApiEndpoint, jsonResponse } from '../../http/api-docs';
 
 @ApiTags('jobs')
 @Controller('api/v1/jobs')
@@ -29,7 +29,12 @@ export class CancelJobHttpController {
     },
   })
   @HttpCode(200)
-  @ApiOkResponse({ description: '`{ jobId, status: "Cancelled" }`' })
+  @ApiOkResponse(
+    jsonResponse('Cancelled; the device is told to stop', {
+      jobId: '0b0f3c52-5cf1-4a3e-9a51-2f7d0f5c0a11',
+      status: 'Cancelled',
+    }),
+  )
   cancel(
     @Param() { id }: JobIdParam,
     @Body() body: CancelJobRequestDto,

@@ -6,7 +6,7 @@ import type { Principal } from '../../auth/principal';
 import { ClientIdParam } from '../../http/params';
 import type { ClientHistoryDto } from './client-history.handler';
 import { GetClientHistory } from './client-history.query';
-import { ApiEndpoint } from '../../http/api-docs';
+import { ApiEndpoint, EXAMPLES, jsonResponse } from '../../http/api-docs';
 
 @ApiTags('clients')
 @Controller('api/v1/clients')
@@ -20,7 +20,16 @@ export class GetClientHistoryHttpController {
     access: 'read',
     errors: { 400: 'A failing field (`clientId`).', 404: 'No such client in your tenant.' },
   })
-  @ApiOkResponse({ description: '`{ client, events, jobs: [job with its events] }`' })
+  @ApiOkResponse(
+    jsonResponse(
+      'The client, its own events, and each of its jobs (newest first) with its events',
+      {
+        client: EXAMPLES.client,
+        events: [EXAMPLES.event],
+        jobs: [{ ...EXAMPLES.job, events: [{ ...EXAMPLES.event, type: 'UpdateRequested' }] }],
+      },
+    ),
+  )
   history(
     @Param() { clientId }: ClientIdParam,
     @CurrentPrincipal() principal: Principal,

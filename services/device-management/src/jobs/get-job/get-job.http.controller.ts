@@ -7,7 +7,7 @@ import { JobIdParam } from '../../http/params';
 import { JobDto } from '../../read-models/read-model.dto';
 import { GetJob } from './get-job.query';
 import { GetJobRequestDto } from './get-job.request.dto';
-import { ApiEndpoint } from '../../http/api-docs';
+import { ApiEndpoint, EXAMPLES } from '../../http/api-docs';
 
 @ApiTags('jobs')
 @Controller('api/v1/jobs')
@@ -25,7 +25,7 @@ export class GetJobHttpController {
       404: 'No such job in your tenant (or not yet at `asOf`).',
     },
   })
-  @ApiOkResponse({ type: JobDto })
+  @ApiOkResponse({ type: JobDto, example: EXAMPLES.job })
   get(
     @Param() { id }: JobIdParam,
     @Query() { asOf }: GetJobRequestDto,

@@ -5,7 +5,7 @@ import { AllowQueryToken, CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
 import { JobChangeFeed } from '../../read-models/job-change-feed';
 import { JobChangesRequestDto } from './job-changes.request.dto';
-import { ApiEndpoint } from '../../http/api-docs';
+import { ApiEndpoint, EXAMPLES } from '../../http/api-docs';
 
 /** Comment lines keep proxies from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
@@ -26,6 +26,12 @@ export class JobChangesHttpController {
   @ApiOkResponse({
     description:
       'text/event-stream of `job` events, each the job as GET /jobs/{id} shows it, whenever it changes',
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example: `event: job\nid: ${EXAMPLES.job.jobId}\ndata: ${JSON.stringify(EXAMPLES.job)}\n\n`,
+      },
+    },
   })
   changes(
     @Query() query: JobChangesRequestDto,

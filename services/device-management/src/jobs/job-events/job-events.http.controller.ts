@@ -6,7 +6,7 @@ import type { Principal } from '../../auth/principal';
 import { JobIdParam } from '../../http/params';
 import { JobEventDto } from '../job-history';
 import { GetJobEvents } from './job-events.query';
-import { ApiEndpoint } from '../../http/api-docs';
+import { ApiEndpoint, EXAMPLES } from '../../http/api-docs';
 
 @ApiTags('jobs')
 @Controller('api/v1/jobs')
@@ -24,6 +24,13 @@ export class GetJobEventsHttpController {
   @ApiOkResponse({
     type: JobEventDto,
     isArray: true,
+    example: [
+      {
+        ...EXAMPLES.event,
+        type: 'UpdateRequested',
+        data: { jobId: EXAMPLES.job.jobId, clientId: 'press-07' },
+      },
+    ],
     description: 'The raw event history, oldest first',
   })
   events(

@@ -3,10 +3,10 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
-import type { JobDto, PageDto } from '../../read-models/read-model.dto';
+import { JobDto, type PageDto } from '../../read-models/read-model.dto';
 import { ListJobs } from './list-jobs.query';
 import { ListJobsRequestDto } from './list-jobs.request.dto';
-import { ApiEndpoint } from '../../http/api-docs';
+import { ApiEndpoint, EXAMPLES, pageResponse } from '../../http/api-docs';
 
 @ApiTags('jobs')
 @Controller('api/v1/jobs')
@@ -21,7 +21,7 @@ export class ListJobsHttpController {
     access: 'read',
     errors: { 400: 'Every failing query field.' },
   })
-  @ApiOkResponse({ description: '`{ items: Job[], nextCursor? }`, newest first' })
+  @ApiOkResponse(pageResponse('A page of jobs, newest first', JobDto, EXAMPLES.job))
   list(
     @Query() query: ListJobsRequestDto,
     @CurrentPrincipal() principal: Principal,

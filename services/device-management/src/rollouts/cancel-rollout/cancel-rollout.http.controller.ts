@@ -6,7 +6,7 @@ import { RolloutIdParam } from '../rollout-id.param';
 import type { CommandContext } from '../../shared/domain/domain-event';
 import { CancelJobRequestDto } from '../../jobs/cancel-job/cancel-job.request.dto';
 import { CancelRollout, type CancelRolloutResult } from './cancel-rollout.command';
-import { ApiEndpoint } from '../../http/api-docs';
+import { ApiEndpoint, jsonResponse } from '../../http/api-docs';
 
 @ApiTags('rollouts')
 @Controller('api/v1/rollouts')
@@ -26,7 +26,12 @@ export class CancelRolloutHttpController {
     },
   })
   @HttpCode(200)
-  @ApiOkResponse({ description: '`{ rolloutId, status: "Cancelled" }`: no new waves.' })
+  @ApiOkResponse(
+    jsonResponse('Cancelled: no new waves', {
+      rolloutId: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+      status: 'Cancelled',
+    }),
+  )
   cancel(
     @Param() { id }: RolloutIdParam,
     @Body() body: CancelJobRequestDto,

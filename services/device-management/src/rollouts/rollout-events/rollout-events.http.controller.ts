@@ -3,7 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
-import { ApiEndpoint } from '../../http/api-docs';
+import { ApiEndpoint, EXAMPLES } from '../../http/api-docs';
 import { JobEventDto } from '../../jobs/job-history';
 import { RolloutIdParam } from '../rollout-id.param';
 import { GetRolloutEvents } from './rollout-events.query';
@@ -23,7 +23,18 @@ export class GetRolloutEventsHttpController {
     access: 'read',
     errors: { 400: 'A failing field (`id`).', 404: 'No such rollout in your tenant.' },
   })
-  @ApiOkResponse({ type: JobEventDto, isArray: true, description: 'The events, oldest first' })
+  @ApiOkResponse({
+    type: JobEventDto,
+    isArray: true,
+    description: 'The events, oldest first',
+    example: [
+      {
+        ...EXAMPLES.event,
+        type: 'RolloutStarted',
+        data: { rolloutId: '7c9e6679-7425-40de-944b-e07fc1f90ae7', targets: ['press-07'] },
+      },
+    ],
+  })
   events(
     @Param() { id }: RolloutIdParam,
     @CurrentPrincipal() principal: Principal,
