@@ -3,6 +3,8 @@ import { CancelRolloutHandler } from './cancel-rollout/cancel-rollout.handler';
 import { CancelRolloutHttpController } from './cancel-rollout/cancel-rollout.http.controller';
 import { GetRolloutHandler } from './get-rollout/get-rollout.handler';
 import { GetRolloutHttpController } from './get-rollout/get-rollout.http.controller';
+import { ListRolloutClientsHandler } from './list-rollout-clients/list-rollout-clients.handler';
+import { ListRolloutClientsHttpController } from './list-rollout-clients/list-rollout-clients.http.controller';
 import { ListRolloutsHandler } from './list-rollouts/list-rollouts.handler';
 import { ListRolloutsHttpController } from './list-rollouts/list-rollouts.http.controller';
 import { RolloutDriver } from './rollout-driver';
@@ -16,6 +18,7 @@ import { StartRolloutHttpController } from './start-rollout/start-rollout.http.c
     StartRolloutHttpController,
     ListRolloutsHttpController,
     GetRolloutHttpController,
+    ListRolloutClientsHttpController,
     CancelRolloutHttpController,
   ],
   providers: [
@@ -25,6 +28,7 @@ import { StartRolloutHttpController } from './start-rollout/start-rollout.http.c
     CancelRolloutHandler,
     GetRolloutHandler,
     ListRolloutsHandler,
+    ListRolloutClientsHandler,
   ],
   exports: [RolloutDriver],
 })

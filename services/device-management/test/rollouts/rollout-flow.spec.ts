@@ -355,6 +355,7 @@ describe('a rollout over MQTT', () => {
     );
     expect(entries['adopt-1']).toEqual({
       clientId: 'adopt-1',
+      state: 'cancelled',
       jobId: orphan.jobId,
       outcome: 'cancelled',
     });
@@ -420,6 +421,69 @@ describe('the rollouts API', () => {
     expect(empty.body.fieldErrors.map((e: { path: string }) => e.path)).toEqual(['clientIds']);
   });
 
+  it('pages the targets of a rollout from its read model, as they stand right after the start', async () => {
+    const ids = ['page-1', 'page-2', 'page-3', 'page-4', 'page-5'];
+    for (const id of ids) await register(id);
+    const paged = await startRollout({ clientIds: ids, batchSize: 2 });
+    // Read-your-writes: the rows committed with RolloutStarted.
+    const detail = await getRollout(paged, auditor);
+    expect(detail.body).toMatchObject({ rolloutId: paged, counts: { total: 5 } });
+    expect(detail.body.clients.map((c: { clientId: string }) => c.clientId)).toEqual(ids);
+
+    const clientsPage = (query: string) =>
+      http().get(`/api/v1/rollouts/${paged}/clients?${query}`).set(as(auditor));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await clientsPage(`limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items.map((c: { clientId: string }) => c.clientId));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(ids);
+
+    // No device answers: the first wave stays in flight, the rest pending.
+    const inFlight = await eventually(async () => {
+      const { body } = await clientsPage('state=in_flight');
+      return body.items.length === 2 && body.items;
+    });
+    expect(inFlight.map((c: { clientId: string }) => c.clientId)).toEqual(['page-1', 'page-2']);
+    expect(inFlight.every((c: { jobId?: string }) => typeof c.jobId === 'string')).toBe(true);
+    const pending = await clientsPage('state=pending');
+    expect(pending.body.items.map((c: { clientId: string }) => c.clientId)).toEqual(ids.slice(2));
+
+    const bad = await clientsPage('state=exploded&cursor=not-ours&limit=0');
+    expect(bad.status).toBe(400);
+    expect(bad.body.fieldErrors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'limit',
+      'state',
+    ]);
+    expect((await clientsPage('cursor=not-ours')).status).toBe(400);
+    const foreign = await http().get(`/api/v1/rollouts/${paged}/clients`).set(as(otherAdmin));
+    expect(foreign.status).toBe(404);
+    expect(
+      (await http().get(`/api/v1/rollouts/${randomUUID()}/clients`).set(as(admin))).status,
+    ).toBe(404);
+    await http().post(`/api/v1/rollouts/${paged}/cancel`).set(as(admin)).send({});
+  });
+
+  it('lists rollouts newest first, a page at a time, by status', async () => {
+    const first = await http().get('/api/v1/rollouts?limit=1').set(as(auditor));
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(1);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await http()
+      .get(`/api/v1/rollouts?limit=1&cursor=${first.body.nextCursor}`)
+      .set(as(auditor));
+    expect(second.body.items).toHaveLength(1);
+    expect(second.body.items[0].startedAt <= first.body.items[0].startedAt).toBe(true);
+    expect(second.body.items[0].rolloutId).not.toBe(first.body.items[0].rolloutId);
+    const running = await http().get('/api/v1/rollouts?status=Running').set(as(auditor));
+    expect(running.body.items.every((r: { status: string }) => r.status === 'Running')).toBe(true);
+    expect((await http().get('/api/v1/rollouts?status=Paused').set(as(auditor))).status).toBe(400);
+  });
+
   it('hides unknown and other tenants’ rollouts (404)', async () => {
     expect((await getRollout(randomUUID())).status).toBe(404);
     expect((await getRollout(rolloutId, otherAdmin)).status).toBe(404);
@@ -437,6 +501,7 @@ describe('the rollouts API', () => {
         '/api/v1/rollouts',
         '/api/v1/rollouts/{id}',
         '/api/v1/rollouts/{id}/cancel',
+        '/api/v1/rollouts/{id}/clients',
       ]),
     );
     expect(body.components.schemas.StartRolloutRequestDto.required).toEqual(

@@ -1,11 +1,10 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { EventStreams } from '../../event-sourcing/event-streams';
 import { clientsOfTenant } from '../../clients/list-clients/clients-query';
 import { DomainError } from '../../shared/domain/domain-error';
-import { rolloutStream } from '../../shared/domain/stream-names';
 import { decideRollout } from '../domain/rollout.decider';
+import { RolloutStreams } from '../rollout-streams';
 import { StartRollout, type StartRolloutResult } from './start-rollout.command';
 import { MAX_ROLLOUT_TARGETS } from './start-rollout.request.dto';
 
@@ -17,7 +16,7 @@ import { MAX_ROLLOUT_TARGETS } from './start-rollout.request.dto';
 @CommandHandler(StartRollout)
 export class StartRolloutHandler implements ICommandHandler<StartRollout, StartRolloutResult> {
   constructor(
-    private readonly streams: EventStreams,
+    private readonly rollouts: RolloutStreams,
     private readonly dataSource: DataSource,
   ) {}
 
@@ -46,7 +45,7 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
       },
       null,
     );
-    await this.streams.append(rolloutStream(context.tenantId, rolloutId), events, {
+    await this.rollouts.append(null, events, {
       expectedRevision: 'no_stream',
       context,
     });

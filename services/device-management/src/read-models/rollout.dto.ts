@@ -1,0 +1,133 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  progressOf,
+  type Rollout,
+  type RolloutClientEntry,
+  type RolloutStatus,
+} from '../rollouts/domain/rollout.decider';
+import type { RolloutJobOutcome } from '../rollouts/domain/rollout.events';
+
+export const ROLLOUT_STATUSES: readonly RolloutStatus[] = [
+  'Running',
+  'Halted',
+  'Completed',
+  'Cancelled',
+];
+
+/** Where one target of a rollout stands, as one word to filter on. */
+export type RolloutClientState = 'pending' | 'in_flight' | 'skipped' | RolloutJobOutcome;
+export const ROLLOUT_CLIENT_STATES: readonly RolloutClientState[] = [
+  'pending',
+  'in_flight',
+  'skipped',
+  'succeeded',
+  'failed',
+  'rolled_back',
+  'timed_out',
+  'cancelled',
+];
+
+export class RolloutCountsDto {
+  @ApiProperty({ example: 100 }) total: number;
+  @ApiProperty({ description: 'No job requested yet', example: 80 }) pending: number;
+  @ApiProperty({ example: 10 }) inFlight: number;
+  @ApiProperty({ example: 9 }) succeeded: number;
+  @ApiProperty({
+    description: 'Jobs that failed, rolled back, timed out or were cancelled',
+    example: 1,
+  })
+  failed: number;
+  @ApiProperty({ description: 'Clients refused by the update request (unknown, busy...)' })
+  skipped: number;
+}
+
+export class RolloutClientDto {
+  @ApiProperty({ example: 'press-07' }) clientId: string;
+  @ApiProperty({ enum: ROLLOUT_CLIENT_STATES, example: 'in_flight' }) state: RolloutClientState;
+  @ApiPropertyOptional({ format: 'uuid' }) jobId?: string;
+  @ApiPropertyOptional({ enum: ['succeeded', 'failed', 'rolled_back', 'timed_out', 'cancelled'] })
+  outcome?: RolloutJobOutcome;
+  @ApiPropertyOptional({ description: 'Why no job was requested (`code` and `reason`)' })
+  skipped?: { code: string; reason: string };
+}
+
+/** A rollout without its per-client entries (the list, and the head of the detail). */
+export class RolloutSummaryDto {
+  @ApiProperty({ format: 'uuid' }) rolloutId: string;
+  @ApiProperty({ enum: ROLLOUT_STATUSES }) status: RolloutStatus;
+  @ApiProperty({ example: 'registry.example.com/opc-core' }) image: string;
+  @ApiProperty({ example: '2.0.0' }) targetVersion: string;
+  @ApiPropertyOptional() imageDigest?: string;
+  @ApiPropertyOptional({
+    description: 'The labels the targets were chosen by, when they were not listed',
+    example: { line: 'A' },
+  })
+  labels?: Record<string, string>;
+  @ApiProperty({ example: 10 }) batchSize: number;
+  @ApiProperty({ example: 0 }) maxFailures: number;
+  @ApiProperty() startedAt: string;
+  @ApiPropertyOptional() endedAt?: string;
+  @ApiPropertyOptional() haltReason?: string;
+  @ApiProperty({ type: RolloutCountsDto }) counts: RolloutCountsDto;
+  @ApiProperty({ description: 'Targets settled (job ended or skipped), 0-100', example: 10 })
+  percentDone: number;
+}
+
+export class RolloutDto extends RolloutSummaryDto {
+  @ApiProperty({
+    type: [RolloutClientDto],
+    description:
+      'The first page of targets, in request order; `clientsNextCursor` pages on through ' +
+      '`GET /api/v1/rollouts/{id}/clients`',
+  })
+  clients: RolloutClientDto[];
+  @ApiPropertyOptional({ description: 'Pass as `cursor` to `GET /api/v1/rollouts/{id}/clients`' })
+  clientsNextCursor?: string;
+}
+
+export class RolloutListDto {
+  @ApiProperty({ type: [RolloutSummaryDto], description: 'Newest first' })
+  items: RolloutSummaryDto[];
+  @ApiPropertyOptional({ description: 'Pass as `cursor` to get the next page' })
+  nextCursor?: string;
+}
+
+export class RolloutClientPageDto {
+  @ApiProperty({ type: [RolloutClientDto], description: 'In request order' })
+  items: RolloutClientDto[];
+  @ApiPropertyOptional({ description: 'Pass as `cursor` to get the next page' })
+  nextCursor?: string;
+}
+
+export function toRolloutSummaryDto(rollout: Rollout): RolloutSummaryDto {
+  const { request } = rollout;
+  const { percentDone, ...counts } = progressOf(rollout);
+  return {
+    rolloutId: request.rolloutId,
+    status: rollout.status,
+    image: request.image,
+    targetVersion: request.targetVersion,
+    ...(request.imageDigest ? { imageDigest: request.imageDigest } : {}),
+    ...(request.selector ? { labels: request.selector.labels } : {}),
+    batchSize: request.batchSize,
+    maxFailures: request.maxFailures,
+    startedAt: request.startedAt,
+    ...(rollout.endedAt ? { endedAt: rollout.endedAt } : {}),
+    ...(rollout.haltReason ? { haltReason: rollout.haltReason } : {}),
+    counts,
+    percentDone,
+  };
+}
+
+export function toRolloutClientDto(
+  clientId: string,
+  entry: RolloutClientEntry | undefined,
+): RolloutClientDto {
+  return { clientId, state: rolloutClientState(entry), ...entry };
+}
+
+function rolloutClientState(entry: RolloutClientEntry | undefined): RolloutClientState {
+  if (!entry) return 'pending';
+  if (entry.skipped) return 'skipped';
+  return entry.outcome ?? 'in_flight';
+}
