@@ -8,6 +8,7 @@ import {
   nextWave,
   progressOf,
 } from './rollout.decider';
+import { resolvePhases, type RolloutPhase } from './rollout-phases';
 import type { RolloutEvent, RolloutJobOutcome, RolloutStarted } from './rollout.events';
 
 const given = deciderSpecification({
@@ -90,6 +91,7 @@ describe('rollout decider', () => {
       inFlight: 0,
       succeeded: 3,
       failed: 1,
+      cancelled: 0,
       skipped: 1,
       percentDone: 100,
     });
@@ -197,5 +199,228 @@ describe('rollout decider', () => {
     );
     expect(events).toEqual([requested('a'), requested('b')]);
     expect(progressOf(state!)).toMatchObject({ pending: 3, inFlight: 2, percentDone: 0 });
+  });
+
+  it("counts an admin's cancel of a job as no failure", () => {
+    given([started(0), requested('a'), requested('b')])
+      .when(finish('a', 'cancelled'))
+      .then([finished('a', 'cancelled')]);
+  });
+});
+
+describe('rollout phases', () => {
+  const phase = (size: number, more: Partial<RolloutPhase> = {}): RolloutPhase => ({
+    size,
+    batchSize: 1,
+    soakSeconds: 0,
+    requiresApproval: false,
+    ...more,
+  });
+  const phased = (phases: RolloutPhase[], more: Partial<RolloutStarted['data']> = {}) => {
+    const base = started(100, ['a', 'b', 'c', 'd', 'e']);
+    return { ...base, data: { ...base.data, phases, ...more } } as RolloutStarted;
+  };
+  const event = <T extends RolloutEvent['type']>(
+    type: T,
+    data: Omit<Extract<RolloutEvent, { type: T }>['data'], 'rolloutId' | 'at'>,
+  ) => ({ type, data: { rolloutId, ...data, at } }) as RolloutEvent;
+
+  it('sizes phases by count or percentage of the targets, the last taking the rest', () => {
+    const sizes = (requested: Parameters<typeof resolvePhases>[0], total: number) =>
+      resolvePhases(requested, total, 10).map((p) => p.size);
+    const base = { soakSeconds: 0, requiresApproval: false };
+    // A 1% canary of 50 clients is 1 client, 10% of 50 is 5, the rest 44.
+    expect(
+      sizes(
+        [
+          { ...base, size: { percent: 1 } },
+          { ...base, size: { percent: 10 } },
+          { ...base, size: { percent: 10 } },
+        ],
+        50,
+      ),
+    ).toEqual([1, 5, 44]);
+    expect(sizes([{ ...base, size: { count: 3 } }, { ...base }], 2)).toEqual([2]);
+    expect(resolvePhases([{ ...base, size: { count: 1 } }, base], 4, 7)[1]).toMatchObject({
+      size: 3,
+      batchSize: 7,
+    });
+  });
+
+  it('requests jobs of the current phase only, with its own batch size', () => {
+    const state = foldRollout([phased([phase(1), phase(4, { batchSize: 3 })])]);
+    expect(nextWave(state)).toEqual(['a']);
+    const second = foldRollout([
+      phased([phase(1), phase(4, { batchSize: 3 })]),
+      requested('a'),
+      finished('a'),
+      event('RolloutPhaseCompleted', { phase: 0 }),
+      event('RolloutPhaseStarted', { phase: 1 }),
+    ]);
+    expect(nextWave(second)).toEqual(['b', 'c', 'd']);
+  });
+
+  it('moves to the next phase when the last target of a phase settles', () => {
+    given([phased([phase(1), phase(4)]), requested('a')])
+      .when(finish('a'))
+      .then([
+        finished('a'),
+        event('RolloutPhaseCompleted', { phase: 0 }),
+        event('RolloutPhaseStarted', { phase: 1 }),
+      ]);
+  });
+
+  it('halts the canary on its failure rate: the later phases are never touched', () => {
+    const canary = phase(2, { batchSize: 2, maxFailureRate: { percent: 40, minFinished: 2 } });
+    const history = [phased([canary, phase(3)]), requested('a'), requested('b'), finished('a')];
+    given(history)
+      .when(finish('b', 'rolled_back'))
+      .then([
+        finished('b', 'rolled_back'),
+        event('RolloutHalted', {
+          reason: '1 of 2 finished jobs in phase 1 failed (50%), over maxFailureRate 40%',
+          failures: 1,
+        }),
+      ]);
+    const halted = foldRollout([...history, finished('b', 'rolled_back')]);
+    expect(decideRollout(finish('b', 'rolled_back'), halted)).toEqual([]);
+    const state = foldRollout([
+      ...history,
+      finished('b', 'rolled_back'),
+      event('RolloutHalted', { reason: 'x', failures: 1 }),
+    ])!;
+    expect(state.status).toBe('Halted');
+    expect(nextWave(state)).toEqual([]);
+  });
+
+  it('waits for minFinished before judging a rate, and halts on the rollout-wide rate too', () => {
+    const history = [
+      phased([phase(5, { batchSize: 5 })], { maxFailureRate: { percent: 50, minFinished: 3 } }),
+    ];
+    const wave = ['a', 'b', 'c'].map(requested);
+    given([...history, ...wave, finished('a', 'failed')])
+      .when(finish('b', 'failed'))
+      .then([finished('b', 'failed')]);
+    given([...history, ...wave, finished('a', 'failed'), finished('b', 'failed')])
+      .when(finish('c'))
+      .then([
+        finished('c'),
+        event('RolloutHalted', {
+          reason: '2 of 3 finished jobs in the rollout failed (67%), over maxFailureRate 50%',
+          failures: 2,
+        }),
+      ]);
+  });
+
+  it('soaks after a phase, then starts the next once the clock passes soakUntil', () => {
+    const soakUntil = new Date(Date.parse(at) + 600_000).toISOString();
+    given([phased([phase(1, { soakSeconds: 600 }), phase(4)]), requested('a')])
+      .when(finish('a'))
+      .then([finished('a'), event('RolloutPhaseCompleted', { phase: 0, soakUntil })]);
+    const soaking = [
+      phased([phase(1, { soakSeconds: 600 }), phase(4)]),
+      requested('a'),
+      finished('a'),
+      event('RolloutPhaseCompleted', { phase: 0, soakUntil }),
+    ];
+    expect(foldRollout(soaking)).toMatchObject({ status: 'Soaking', soakUntil });
+    expect(nextWave(foldRollout(soaking))).toEqual([]);
+    given(soaking).when({ type: 'EndSoak', data: { at } }).thenNothingHappens();
+    given(soaking)
+      .when({ type: 'EndSoak', data: { at: soakUntil } })
+      .then([{ type: 'RolloutPhaseStarted', data: { rolloutId, phase: 1, at: soakUntil } }]);
+  });
+
+  it('waits for an admin before a phase that requires approval, and records who approved', () => {
+    const gated = phased([phase(1), phase(4, { requiresApproval: true })]);
+    given([gated, requested('a')])
+      .when(finish('a'))
+      .then([
+        finished('a'),
+        event('RolloutPhaseCompleted', { phase: 0 }),
+        event('RolloutPhaseAwaitingApproval', { phase: 1 }),
+      ]);
+    const waiting = [
+      gated,
+      requested('a'),
+      finished('a'),
+      event('RolloutPhaseCompleted', { phase: 0 }),
+      event('RolloutPhaseAwaitingApproval', { phase: 1 }),
+    ];
+    expect(foldRollout(waiting)!.status).toBe('AwaitingApproval');
+    expect(nextWave(foldRollout(waiting))).toEqual([]);
+    given(waiting)
+      .when({ type: 'ApprovePhase', data: { at, approvedBy: 'alice' } })
+      .then([
+        event('RolloutPhaseApproved', { phase: 1, approvedBy: 'alice' }),
+        event('RolloutPhaseStarted', { phase: 1 }),
+      ]);
+    given([gated, requested('a')])
+      .when({ type: 'ApprovePhase', data: { at, approvedBy: 'alice' } })
+      .thenThrows('rollout_not_awaiting_approval', { status: 'Running' });
+  });
+
+  it('asks for approval before the first job when the first phase requires it', () => {
+    const gated = phased([phase(5, { requiresApproval: true })]);
+    given([])
+      .when({ type: 'StartRollout', data: gated.data })
+      .then([gated, event('RolloutPhaseAwaitingApproval', { phase: 0 })]);
+  });
+});
+
+describe('pause, resume and cancel', () => {
+  const paused: RolloutEvent = { type: 'RolloutPaused', data: { rolloutId, at, reason: 'shift' } };
+  const resumed: RolloutEvent = { type: 'RolloutResumed', data: { rolloutId, at } };
+
+  it('pauses new waves while jobs in flight run on, and resumes where it was', () => {
+    given([started(), requested('a')])
+      .when({ type: 'PauseRollout', data: { at, reason: 'shift' } })
+      .then([paused]);
+    const history = [started(), requested('a'), paused];
+    expect(nextWave(foldRollout(history))).toEqual([]);
+    given(history)
+      .when(finish('a'))
+      .then([finished('a')]);
+    given(history)
+      .when({ type: 'PauseRollout', data: { at } })
+      .thenThrows('rollout_not_running', { status: 'Paused' });
+    given(history).when({ type: 'ResumeRollout', data: { at } }).then([resumed]);
+    expect(nextWave(foldRollout([...history, resumed]))).toEqual(['b']);
+    given([started()])
+      .when({ type: 'ResumeRollout', data: { at } })
+      .thenThrows('rollout_not_paused', { status: 'Running' });
+  });
+
+  it('completes on resume when the last job ended while paused', () => {
+    const history = [started(0, ['a']), requested('a'), paused, finished('a')];
+    given(history)
+      .when({ type: 'ResumeRollout', data: { at } })
+      .then([resumed, { type: 'RolloutCompleted', data: { rolloutId, at } }]);
+  });
+
+  it('resumes a halted rollout with its failures so far forgiven', () => {
+    const halted: RolloutEvent = {
+      type: 'RolloutHalted',
+      data: { rolloutId, reason: 'x', failures: 1, at },
+    };
+    const history = [started(0), requested('a'), finished('a', 'failed'), halted];
+    given(history).when({ type: 'ResumeRollout', data: { at } }).then([resumed]);
+    const again = foldRollout([...history, resumed]);
+    expect(again!.status).toBe('Running');
+    expect(nextWave(again)).toEqual(['b', 'c']);
+    // The next failure is the first that counts: maxFailures 0 halts again.
+    given([...history, resumed, requested('b')])
+      .when(finish('b', 'failed'))
+      .then([
+        finished('b', 'failed'),
+        {
+          type: 'RolloutHalted',
+          data: { rolloutId, reason: '1 failed jobs exceed maxFailures 0', failures: 1, at },
+        },
+      ]);
+    // A halted rollout may also be cancelled.
+    given(history)
+      .when({ type: 'CancelRollout', data: { at, reason: 'bad image' } })
+      .then([{ type: 'RolloutCancelled', data: { rolloutId, at, reason: 'bad image' } }]);
   });
 });
