@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { FailureRate } from '../rollouts/domain/rollout-phases';
 import {
   progressOf,
   type Rollout,
@@ -9,9 +10,25 @@ import type { RolloutJobOutcome } from '../rollouts/domain/rollout.events';
 
 export const ROLLOUT_STATUSES: readonly RolloutStatus[] = [
   'Running',
+  'Soaking',
+  'AwaitingApproval',
+  'Paused',
   'Halted',
   'Completed',
   'Cancelled',
+];
+
+/** Where one phase stands; `waiting`: for its soak or its approval (the rollout's status says). */
+export type RolloutPhaseStatus =
+  'pending' | 'waiting' | 'running' | 'paused' | 'halted' | 'completed' | 'cancelled';
+const PHASE_STATUSES: readonly RolloutPhaseStatus[] = [
+  'pending',
+  'waiting',
+  'running',
+  'paused',
+  'halted',
+  'completed',
+  'cancelled',
 ];
 
 /** Where one target of a rollout stands, as one word to filter on. */
@@ -32,11 +49,10 @@ export class RolloutCountsDto {
   @ApiProperty({ description: 'No job requested yet', example: 80 }) pending: number;
   @ApiProperty({ example: 10 }) inFlight: number;
   @ApiProperty({ example: 9 }) succeeded: number;
-  @ApiProperty({
-    description: 'Jobs that failed, rolled back, timed out or were cancelled',
-    example: 1,
-  })
+  @ApiProperty({ description: 'Jobs that failed, rolled back or timed out', example: 1 })
   failed: number;
+  @ApiProperty({ description: 'Jobs an admin cancelled (no failure)', example: 0 })
+  cancelled: number;
   @ApiProperty({ description: 'Clients refused by the update request (unknown, busy...)' })
   skipped: number;
 }
@@ -49,6 +65,22 @@ export class RolloutClientDto {
   outcome?: RolloutJobOutcome;
   @ApiPropertyOptional({ description: 'Why no job was requested (`code` and `reason`)' })
   skipped?: { code: string; reason: string };
+}
+
+export class FailureRateDto {
+  @ApiProperty({ example: 5 }) percent: number;
+  @ApiProperty({ example: 20 }) minFinished: number;
+}
+
+export class RolloutPhaseDto {
+  @ApiProperty({ example: 1, description: 'Clients in the phase' }) size: number;
+  @ApiProperty({ example: 10 }) batchSize: number;
+  @ApiProperty({ example: 600 }) soakSeconds: number;
+  @ApiProperty({ example: false }) requiresApproval: boolean;
+  @ApiPropertyOptional({ example: 2 }) maxFailures?: number;
+  @ApiPropertyOptional({ type: FailureRateDto }) maxFailureRate?: FailureRate;
+  @ApiProperty({ enum: PHASE_STATUSES, example: 'running' }) status: RolloutPhaseStatus;
+  @ApiProperty({ type: RolloutCountsDto }) counts: RolloutCountsDto;
 }
 
 /** A rollout without its per-client entries (the list, and the head of the detail). */
@@ -65,6 +97,16 @@ export class RolloutSummaryDto {
   labels?: Record<string, string>;
   @ApiProperty({ example: 10 }) batchSize: number;
   @ApiProperty({ example: 0 }) maxFailures: number;
+  @ApiPropertyOptional({ type: FailureRateDto }) maxFailureRate?: FailureRate;
+  @ApiProperty({ type: [RolloutPhaseDto], description: 'One phase of all targets by default' })
+  phases: RolloutPhaseDto[];
+  @ApiProperty({
+    example: 0,
+    description: 'Index of the phase in progress, or (soaking, awaiting approval) the next one',
+  })
+  currentPhase: number;
+  @ApiPropertyOptional({ description: 'Soaking: when the next phase may start' })
+  soakUntil?: string;
   @ApiProperty() startedAt: string;
   @ApiPropertyOptional() endedAt?: string;
   @ApiPropertyOptional() haltReason?: string;
@@ -111,6 +153,13 @@ export function toRolloutSummaryDto(rollout: Rollout): RolloutSummaryDto {
     ...(request.selector ? { labels: request.selector.labels } : {}),
     batchSize: request.batchSize,
     maxFailures: request.maxFailures,
+    ...(request.maxFailureRate ? { maxFailureRate: request.maxFailureRate } : {}),
+    phases: rollout.phases.map((phase, index) => {
+      const { percentDone: _, ...phaseCounts } = progressOf(rollout, index);
+      return { ...phase, status: phaseStatusOf(rollout, index), counts: phaseCounts };
+    }),
+    currentPhase: rollout.phase,
+    ...(rollout.soakUntil ? { soakUntil: rollout.soakUntil } : {}),
     startedAt: request.startedAt,
     ...(rollout.endedAt ? { endedAt: rollout.endedAt } : {}),
     ...(rollout.haltReason ? { haltReason: rollout.haltReason } : {}),
@@ -130,4 +179,22 @@ function rolloutClientState(entry: RolloutClientEntry | undefined): RolloutClien
   if (!entry) return 'pending';
   if (entry.skipped) return 'skipped';
   return entry.outcome ?? 'in_flight';
+}
+
+function phaseStatusOf(rollout: Rollout, index: number): RolloutPhaseStatus {
+  if (index < rollout.phase || rollout.status === 'Completed') return 'completed';
+  if (index > rollout.phase) return 'pending';
+  switch (rollout.status) {
+    case 'Soaking':
+    case 'AwaitingApproval':
+      return 'waiting';
+    case 'Paused':
+      return 'paused';
+    case 'Halted':
+      return 'halted';
+    case 'Cancelled':
+      return 'cancelled';
+    default:
+      return 'running';
+  }
 }

@@ -29,6 +29,7 @@ export function rolloutRows(
       status: state.status,
       started_at: state.request.startedAt,
       ended_at: state.endedAt ?? null,
+      soak_until: state.soakUntil ?? null,
       document: toRolloutSummaryDto(state),
     },
   };

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { EventMetadata, EventStore, RecordedEvent, Subscription } from '@opcfleet/event-store';
 import type { Logger } from 'pino';
+import { DataSource, LessThanOrEqual } from 'typeorm';
+import { RolloutView } from '../read-models/read-model.entities';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
 import { retryOnConflict } from '../event-sourcing/event-streams';
 import { APP_LOGGER } from '../observability/app-logger';
@@ -32,6 +34,8 @@ import type { RolloutJobOutcome } from './domain/rollout.events';
 import { RolloutStreams } from './rollout-streams';
 
 export const ROLLOUT_DRIVER_SUBSCRIPTION = 'rollout-driver';
+/** How often the driver looks for soaks that are over. */
+const SOAK_CLOCK_MS = 1_000;
 /** Actor of every event the driver causes; with correlationId = rolloutId it marks a rollout's jobs. */
 export const ROLLOUT_ACTOR = 'system:rollouts';
 
@@ -86,14 +90,18 @@ export class RolloutDriver implements Worker {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly rollouts: RolloutStreams,
     private readonly commands: CommandBus,
+    private readonly dataSource: DataSource,
     @Inject(APP_LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ component: 'rollouts' });
   }
 
   private readonly logger: Logger;
+  private clock: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
 
   async start(): Promise<void> {
+    this.clock = setInterval(() => void this.endSoaks(), SOAK_CLOCK_MS);
     this.subscription = this.store.subscribe(
       {
         name: ROLLOUT_DRIVER_SUBSCRIPTION,
@@ -113,7 +121,35 @@ export class RolloutDriver implements Worker {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.clock);
+    await this.ticking;
     await this.subscription?.stop();
+  }
+
+  /**
+   * The clock of soaks: rollouts whose soak is over (found in the read model) start their next
+   * phase; the RolloutPhaseStarted that records it brings their first wave through the
+   * subscription. Every replica ticks: a soak ended twice decides nothing the second time.
+   */
+  private endSoaks(): Promise<void> {
+    if (this.ticking) return this.ticking;
+    this.ticking = (async () => {
+      try {
+        const due = await this.dataSource.getRepository(RolloutView).find({
+          select: { tenantId: true, rolloutId: true },
+          where: { status: 'Soaking', soakUntil: LessThanOrEqual(new Date()) },
+        });
+        const at = new Date().toISOString();
+        for (const { tenantId, rolloutId } of due) {
+          await this.record(tenantId, rolloutId, { type: 'EndSoak', data: { at } });
+        }
+      } catch (error) {
+        this.logger.warn({ err: error }, 'rollout soak clock failed; trying again');
+      } finally {
+        this.ticking = undefined;
+      }
+    })();
+    return this.ticking;
   }
 
   private async handle(events: readonly RecordedEvent[]): Promise<void> {
@@ -191,6 +227,7 @@ export class RolloutDriver implements Worker {
             correlationId: rolloutId,
             rolloutId,
             wave,
+            phase: next.phase,
             status: next.status,
             ...progressOf(next),
           },

@@ -383,6 +383,140 @@ describe('a rollout over MQTT', () => {
   });
 });
 
+describe('rollouts in phases', () => {
+  const steer = (rolloutId: string, action: string, jwt = admin, reason?: string) =>
+    http()
+      .post(`/api/v1/rollouts/${rolloutId}/${action}`)
+      .set(as(jwt))
+      .send(reason ? { reason } : {});
+  const untilStatus = (rolloutId: string, status: string) =>
+    eventually(async () => {
+      const { body } = await getRollout(rolloutId);
+      return body.status === status && body;
+    }, 20_000);
+
+  it('halts the canary on its failure rate, leaves the rest untouched, and finishes once resumed', async () => {
+    const group = await fleet('canary', 5);
+    let fixed = false;
+    const devicesAnswer = answer(group, (clientId) => ({
+      fail: clientId === 'canary-1' && !fixed,
+      delayMs: 30,
+    }));
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        maxFailures: 10,
+        phases: [
+          { count: 2, batchSize: 2, maxFailureRate: { percent: 40, minFinished: 2 } },
+          { batchSize: 3 },
+        ],
+      });
+      const halted = await untilStatus(rolloutId, 'Halted');
+      expect(halted.haltReason).toBe(
+        '1 of 2 finished jobs in phase 1 failed (50%), over maxFailureRate 40%',
+      );
+      expect(halted.phases.map((phase: { status: string }) => phase.status)).toEqual([
+        'halted',
+        'pending',
+      ]);
+      await api.app.get(RolloutDriver).caughtUp();
+      for (const device of group.slice(2)) expect(updateCommands(device)).toHaveLength(0);
+
+      fixed = true;
+      const resumed = await steer(rolloutId, 'resume', admin, 'registry fixed');
+      expect(resumed.body).toEqual({ rolloutId, status: 'Running' });
+      const done = await untilStatus(rolloutId, 'Completed');
+      expect(done.counts).toMatchObject({ succeeded: 4, failed: 1 });
+      expect(done.phases.map((phase: { status: string }) => phase.status)).toEqual([
+        'completed',
+        'completed',
+      ]);
+      const types = (await rolloutEvents(rolloutId)).map((event) => event.type);
+      expect(types).toEqual(
+        expect.arrayContaining(['RolloutHalted', 'RolloutResumed', 'RolloutPhaseStarted']),
+      );
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('waits for an approval before the next phase, and records who gave it', async () => {
+    const group = await fleet('gate', 3);
+    const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 30 }));
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        phases: [{ count: 1 }, { requiresApproval: true }],
+      });
+      const waiting = await untilStatus(rolloutId, 'AwaitingApproval');
+      expect(waiting).toMatchObject({ currentPhase: 1, counts: { succeeded: 1, pending: 2 } });
+      await api.app.get(RolloutDriver).caughtUp();
+      expect(updateCommands(group[1])).toHaveLength(0);
+
+      expect((await steer(rolloutId, 'approve', operator)).status).toBe(403);
+      const approved = await steer(rolloutId, 'approve', admin, 'canary looks good');
+      expect(approved.body).toEqual({ rolloutId, status: 'Running' });
+      expect((await steer(rolloutId, 'approve')).body.error).toBe('rollout_not_awaiting_approval');
+      await untilStatus(rolloutId, 'Completed');
+      const [approval] = (
+        await api.app.get(EventStreams).store.readStream(rolloutStream(tenant, rolloutId))
+      ).filter((event) => event.type === 'RolloutPhaseApproved');
+      expect(approval.data).toMatchObject({ phase: 1, comment: 'canary looks good' });
+      expect(approval.metadata.actor).toBe((approval.data as { approvedBy: string }).approvedBy);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('soaks between phases: the next phase starts only once the soak is over', async () => {
+    const group = await fleet('soak', 2);
+    const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 10 }));
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        phases: [{ count: 1, soakSeconds: 1 }, {}],
+      });
+      const soaking = await untilStatus(rolloutId, 'Soaking');
+      expect(soaking.soakUntil).toEqual(expect.any(String));
+      const done = await untilStatus(rolloutId, 'Completed');
+      const second = done.clients.find((c: { clientId: string }) => c.clientId === 'soak-2');
+      const job = await http().get(`/api/v1/jobs/${second.jobId}`).set(as(admin));
+      expect(job.body.requestedAt >= soaking.soakUntil).toBe(true);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('pauses new jobs while the one in flight ends, then goes on when resumed', async () => {
+    const group = await fleet('pause', 3);
+    let release!: () => void;
+    const firstMayAnswer = new Promise<void>((resolve) => (release = resolve));
+    const devicesAnswer = answer(group, () => ({
+      fail: false,
+      delayMs: 10,
+      notBefore: firstMayAnswer,
+    }));
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        batchSize: 1,
+      });
+      await eventually(async () => (await getRollout(rolloutId)).body.counts.inFlight === 1);
+      const paused = await steer(rolloutId, 'pause', admin, 'night shift');
+      expect(paused.body).toEqual({ rolloutId, status: 'Paused' });
+      expect((await steer(rolloutId, 'pause')).body.error).toBe('rollout_not_running');
+      release();
+      await eventually(async () => (await getRollout(rolloutId)).body.counts.succeeded === 1);
+      await api.app.get(RolloutDriver).caughtUp();
+      expect(updateCommands(group[1])).toHaveLength(0);
+      expect((await steer(rolloutId, 'resume')).body).toEqual({ rolloutId, status: 'Running' });
+      await untilStatus(rolloutId, 'Completed');
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+});
+
 describe('the rollouts API', () => {
   let rolloutId: string;
 
@@ -415,6 +549,29 @@ describe('the rollouts API', () => {
     const paths = response.body.fieldErrors.map((e: { path: string }) => e.path);
     expect(paths).toEqual(
       expect.arrayContaining(['clientIds', 'batchSize', 'maxFailures', 'image', 'targetVersion']),
+    );
+    const phased = await http()
+      .post('/api/v1/rollouts')
+      .set(as(admin))
+      .send({
+        clientIds: ['api-1'],
+        targetVersion: '2.1.0',
+        image: IMAGE,
+        maxFailureRate: { percent: 101 },
+        phases: [
+          { count: 1, percent: 5 },
+          { soakSeconds: -1, requiresApproval: 'yes' },
+        ],
+      });
+    expect(phased.status).toBe(400);
+    expect(phased.body.fieldErrors.map((e: { path: string }) => e.path)).toEqual(
+      expect.arrayContaining([
+        'maxFailureRate.percent',
+        'maxFailureRate.minFinished',
+        'phases.0.percent',
+        'phases.1.soakSeconds',
+        'phases.1.requiresApproval',
+      ]),
     );
     const empty = await http()
       .post('/api/v1/rollouts')
@@ -484,7 +641,9 @@ describe('the rollouts API', () => {
     expect(second.body.items[0].rolloutId).not.toBe(first.body.items[0].rolloutId);
     const running = await http().get('/api/v1/rollouts?status=Running').set(as(auditor));
     expect(running.body.items.every((r: { status: string }) => r.status === 'Running')).toBe(true);
-    expect((await http().get('/api/v1/rollouts?status=Paused').set(as(auditor))).status).toBe(400);
+    expect((await http().get('/api/v1/rollouts?status=Exploded').set(as(auditor))).status).toBe(
+      400,
+    );
   });
 
   it('hides unknown and other tenants’ rollouts (404)', async () => {

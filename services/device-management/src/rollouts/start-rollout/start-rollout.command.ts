@@ -1,4 +1,5 @@
 import type { CommandContext } from '../../shared/domain/domain-event';
+import type { FailureRate, RolloutPhaseRequest } from '../domain/rollout-phases';
 
 export class StartRollout {
   readonly context: CommandContext;
@@ -9,6 +10,9 @@ export class StartRollout {
   readonly imageDigest?: string;
   readonly batchSize: number;
   readonly maxFailures: number;
+  readonly maxFailureRate?: FailureRate;
+  /** Absent: one phase of every target. */
+  readonly phases?: RolloutPhaseRequest[];
 
   constructor(props: StartRollout) {
     Object.assign(this, props);

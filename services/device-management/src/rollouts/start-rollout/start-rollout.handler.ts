@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { clientsOfTenant } from '../../clients/list-clients/clients-query';
 import { DomainError } from '../../shared/domain/domain-error';
 import { decideRollout } from '../domain/rollout.decider';
+import { resolvePhases } from '../domain/rollout-phases';
 import { RolloutStreams } from '../rollout-streams';
 import { StartRollout, type StartRolloutResult } from './start-rollout.command';
 import { MAX_ROLLOUT_TARGETS } from './start-rollout.request.dto';
@@ -22,6 +23,7 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
 
   async execute(command: StartRollout): Promise<StartRolloutResult> {
     const { context, targets, targetVersion, image, imageDigest, batchSize, maxFailures } = command;
+    const { maxFailureRate, phases } = command;
     const clientIds =
       'labels' in targets
         ? await this.clientsLabelled(context.tenantId, targets.labels)
@@ -40,6 +42,8 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
           ...('labels' in targets ? { selector: { labels: targets.labels } } : {}),
           batchSize,
           maxFailures,
+          ...(maxFailureRate ? { maxFailureRate } : {}),
+          ...(phases ? { phases: resolvePhases(phases, clientIds.length, batchSize) } : {}),
           startedAt: new Date().toISOString(),
         },
       },

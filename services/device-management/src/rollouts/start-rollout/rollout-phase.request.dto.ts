@@ -1,0 +1,95 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsNumber, Max, Min, ValidateNested } from 'class-validator';
+import { IsAlternativeTo, IsOmittable } from '../../http/schema-validators';
+
+/** A week: the longest soak between two phases. */
+export const MAX_SOAK_SECONDS = 7 * 24 * 3600;
+export const MAX_ROLLOUT_PHASES = 10;
+
+export class FailureRateDto {
+  @ApiProperty({ minimum: 0, maximum: 100, example: 5 })
+  @IsNumber()
+  @Min(0)
+  @Max(100)
+  percent: number;
+
+  @ApiProperty({
+    minimum: 1,
+    example: 20,
+    description: 'The rate is judged once at least this many jobs finished',
+  })
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  minFinished: number;
+}
+
+export class RolloutPhaseRequestDto {
+  @ApiPropertyOptional({
+    minimum: 1,
+    example: 10,
+    description: 'Clients in this phase. Give this or `percent`; the last phase takes the rest.',
+  })
+  @IsOmittable()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  count?: number;
+
+  @ApiPropertyOptional({
+    minimum: 0.01,
+    maximum: 100,
+    example: 1,
+    description: 'Share of the targets in this phase, rounded up to a whole client',
+  })
+  @IsOmittable()
+  @IsNumber()
+  @Min(0.01)
+  @Max(100)
+  @IsAlternativeTo('count')
+  percent?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, description: "Default: the rollout's" })
+  @IsOmittable()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  batchSize?: number;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: MAX_SOAK_SECONDS,
+    default: 0,
+    description: 'Wait this long after the phase ends before the next one starts',
+  })
+  @IsOmittable()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_SOAK_SECONDS)
+  soakSeconds?: number;
+
+  @ApiPropertyOptional({
+    default: false,
+    description: 'An admin must approve (POST /rollouts/{id}/approve) before its first job',
+  })
+  @IsOmittable()
+  @IsBoolean()
+  requiresApproval?: boolean;
+
+  @ApiPropertyOptional({ minimum: 0, description: 'Halt when more jobs of this phase failed' })
+  @IsOmittable()
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  maxFailures?: number;
+
+  @ApiPropertyOptional({
+    type: FailureRateDto,
+    description: 'Halt when more than `percent` of the finished jobs of this phase failed',
+  })
+  @IsOmittable()
+  @ValidateNested()
+  @Type(() => FailureRateDto)
+  maxFailureRate?: FailureRateDto;
+}
