@@ -94,8 +94,8 @@ export class RolloutView {
   @Column({ type: 'text' }) status: string;
   @Column({ name: 'started_at', type: 'timestamptz' }) startedAt: Date;
   @Column({ name: 'ended_at', type: 'timestamptz', nullable: true }) endedAt: Date | null;
-  /** Soaking: when the next phase may start (the rollout driver's clock looks here). */
-  @Column({ name: 'soak_until', type: 'timestamptz', nullable: true }) soakUntil: Date | null;
+  /** When the rollout driver's clock must look again: a soak's end, a retry due. */
+  @Column({ name: 'wake_at', type: 'timestamptz', nullable: true }) wakeAt: Date | null;
   @Column({ name: 'stream_revision', type: 'int' }) streamRevision: number;
   @Column({ type: 'jsonb' }) document: RolloutSummaryDto;
 }

@@ -1,9 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { FailureRate } from '../rollouts/domain/rollout-phases';
 import {
+  entryStateOf,
   progressOf,
   type Rollout,
   type RolloutClientEntry,
+  type RolloutEntryState,
   type RolloutStatus,
 } from '../rollouts/domain/rollout.decider';
 import type { RolloutJobOutcome } from '../rollouts/domain/rollout.events';
@@ -32,10 +34,11 @@ const PHASE_STATUSES: readonly RolloutPhaseStatus[] = [
 ];
 
 /** Where one target of a rollout stands, as one word to filter on. */
-export type RolloutClientState = 'pending' | 'in_flight' | 'skipped' | RolloutJobOutcome;
+export type RolloutClientState = RolloutEntryState;
 export const ROLLOUT_CLIENT_STATES: readonly RolloutClientState[] = [
   'pending',
   'in_flight',
+  'retrying',
   'skipped',
   'succeeded',
   'failed',
@@ -48,6 +51,8 @@ export class RolloutCountsDto {
   @ApiProperty({ example: 100 }) total: number;
   @ApiProperty({ description: 'No job requested yet', example: 80 }) pending: number;
   @ApiProperty({ example: 10 }) inFlight: number;
+  @ApiProperty({ description: 'Failed for a passing reason, waiting for a retry', example: 0 })
+  retrying: number;
   @ApiProperty({ example: 9 }) succeeded: number;
   @ApiProperty({ description: 'Jobs that failed, rolled back or timed out', example: 1 })
   failed: number;
@@ -63,8 +68,14 @@ export class RolloutClientDto {
   @ApiPropertyOptional({ format: 'uuid' }) jobId?: string;
   @ApiPropertyOptional({ enum: ['succeeded', 'failed', 'rolled_back', 'timed_out', 'cancelled'] })
   outcome?: RolloutJobOutcome;
+  @ApiPropertyOptional({ description: 'The failure code of the last job, when it failed' })
+  code?: string;
   @ApiPropertyOptional({ description: 'Why no job was requested (`code` and `reason`)' })
   skipped?: { code: string; reason: string };
+  @ApiPropertyOptional({ description: 'Which job of the client this is (2 and up: retries)' })
+  attempt?: number;
+  @ApiPropertyOptional({ description: 'Retrying: when the next job is requested' })
+  retryAt?: string;
 }
 
 export class FailureRateDto {
@@ -107,6 +118,8 @@ export class RolloutSummaryDto {
   currentPhase: number;
   @ApiPropertyOptional({ description: 'Soaking: when the next phase may start' })
   soakUntil?: string;
+  @ApiPropertyOptional({ example: { max: 2, backoffSeconds: 60 } })
+  retries?: { max: number; backoffSeconds: number };
   @ApiProperty() startedAt: string;
   @ApiPropertyOptional() endedAt?: string;
   @ApiPropertyOptional() haltReason?: string;
@@ -154,6 +167,7 @@ export function toRolloutSummaryDto(rollout: Rollout): RolloutSummaryDto {
     batchSize: request.batchSize,
     maxFailures: request.maxFailures,
     ...(request.maxFailureRate ? { maxFailureRate: request.maxFailureRate } : {}),
+    ...(request.retries ? { retries: request.retries } : {}),
     phases: rollout.phases.map((phase, index) => {
       const { percentDone: _, ...phaseCounts } = progressOf(rollout, index);
       return { ...phase, status: phaseStatusOf(rollout, index), counts: phaseCounts };
@@ -172,13 +186,7 @@ export function toRolloutClientDto(
   clientId: string,
   entry: RolloutClientEntry | undefined,
 ): RolloutClientDto {
-  return { clientId, state: rolloutClientState(entry), ...entry };
-}
-
-function rolloutClientState(entry: RolloutClientEntry | undefined): RolloutClientState {
-  if (!entry) return 'pending';
-  if (entry.skipped) return 'skipped';
-  return entry.outcome ?? 'in_flight';
+  return { clientId, state: entryStateOf(entry), ...entry };
 }
 
 function phaseStatusOf(rollout: Rollout, index: number): RolloutPhaseStatus {

@@ -1,5 +1,5 @@
 import type { ProjectedRow, RecordedEvent } from '@opcfleet/event-store';
-import type { Rollout } from '../rollouts/domain/rollout.decider';
+import { wakeAtOf, type Rollout } from '../rollouts/domain/rollout.decider';
 import type { RolloutEvent } from '../rollouts/domain/rollout.events';
 import { READ_MODEL_SCHEMA } from './read-model.entities';
 import { toRolloutClientDto, toRolloutSummaryDto } from './rollout.dto';
@@ -29,7 +29,7 @@ export function rolloutRows(
       status: state.status,
       started_at: state.request.startedAt,
       ended_at: state.endedAt ?? null,
-      soak_until: state.soakUntil ?? null,
+      wake_at: wakeAtOf(state) ?? null,
       document: toRolloutSummaryDto(state),
     },
   };

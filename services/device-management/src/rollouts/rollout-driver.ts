@@ -34,8 +34,8 @@ import type { RolloutJobOutcome } from './domain/rollout.events';
 import { RolloutStreams } from './rollout-streams';
 
 export const ROLLOUT_DRIVER_SUBSCRIPTION = 'rollout-driver';
-/** How often the driver looks for soaks that are over. */
-const SOAK_CLOCK_MS = 1_000;
+/** How often the driver looks for soaks that are over and retries that are due. */
+const CLOCK_MS = 1_000;
 /** Actor of every event the driver causes; with correlationId = rolloutId it marks a rollout's jobs. */
 export const ROLLOUT_ACTOR = 'system:rollouts';
 
@@ -101,7 +101,7 @@ export class RolloutDriver implements Worker {
   private ticking: Promise<void> | undefined;
 
   async start(): Promise<void> {
-    this.clock = setInterval(() => void this.endSoaks(), SOAK_CLOCK_MS);
+    this.clock = setInterval(() => void this.wakeDue(), CLOCK_MS);
     this.subscription = this.store.subscribe(
       {
         name: ROLLOUT_DRIVER_SUBSCRIPTION,
@@ -127,24 +127,25 @@ export class RolloutDriver implements Worker {
   }
 
   /**
-   * The clock of soaks: rollouts whose soak is over (found in the read model) start their next
-   * phase; the RolloutPhaseStarted that records it brings their first wave through the
-   * subscription. Every replica ticks: a soak ended twice decides nothing the second time.
+   * The rollouts' clock: a rollout whose wake-up time passed (in the read model: a soak's end,
+   * a retry due) ends its soak, and its due retries are requested. Every replica ticks: a soak
+   * ended twice, or a retry recorded twice, decides nothing the second time.
    */
-  private endSoaks(): Promise<void> {
+  private wakeDue(): Promise<void> {
     if (this.ticking) return this.ticking;
     this.ticking = (async () => {
       try {
         const due = await this.dataSource.getRepository(RolloutView).find({
           select: { tenantId: true, rolloutId: true },
-          where: { status: 'Soaking', soakUntil: LessThanOrEqual(new Date()) },
+          where: { wakeAt: LessThanOrEqual(new Date()) },
         });
         const at = new Date().toISOString();
         for (const { tenantId, rolloutId } of due) {
           await this.record(tenantId, rolloutId, { type: 'EndSoak', data: { at } });
+          await this.advance(tenantId, rolloutId);
         }
       } catch (error) {
-        this.logger.warn({ err: error }, 'rollout soak clock failed; trying again');
+        this.logger.warn({ err: error }, 'rollout clock failed; trying again');
       } finally {
         this.ticking = undefined;
       }
@@ -170,9 +171,16 @@ export class RolloutDriver implements Worker {
       const rolloutId = rolloutOf(origin?.metadata);
       if (!rolloutId || origin.type !== 'UpdateRequested') continue;
       const { clientId, jobId } = origin.data as UpdateRequested['data'];
+      const code = (event.data as { code?: unknown }).code;
       await this.record(stream.tenantId, rolloutId, {
         type: 'RecordJobFinished',
-        data: { clientId, jobId, outcome, at: event.recordedAt.toISOString() },
+        data: {
+          clientId,
+          jobId,
+          outcome,
+          ...(typeof code === 'string' ? { code } : {}),
+          at: event.recordedAt.toISOString(),
+        },
       });
       touch(stream.tenantId, rolloutId);
     }
@@ -204,10 +212,17 @@ export class RolloutDriver implements Worker {
       if (!state) return;
       let { events, state: next } = decideRolloutAll([...done.values()], state);
       const wave: string[] = [];
-      for (let clients = nextWave(next); clients.length > 0; clients = nextWave(next)) {
+      const now = () => new Date().toISOString();
+      for (
+        let clients = nextWave(next, now());
+        clients.length > 0;
+        clients = nextWave(next, now())
+      ) {
+        // A client whose command changed nothing would come back forever: stop there.
+        if (clients.every((clientId) => done.has(clientId) && wave.includes(clientId))) break;
         const commands: RolloutCommand[] = [];
         for (const clientId of clients) {
-          const command = await this.requestJob(state, clientId);
+          const command = await this.requestJob(next!, clientId);
           done.set(clientId, command);
           commands.push(command);
           wave.push(clientId);
@@ -237,7 +252,10 @@ export class RolloutDriver implements Worker {
     });
   }
 
-  /** The job of this rollout on the client (adopted or newly requested), or why it is skipped. */
+  /**
+   * The job of this rollout on the client (adopted or newly requested, a retry too), or why it
+   * is skipped.
+   */
   private async requestJob(rollout: Rollout, clientId: string): Promise<RolloutCommand> {
     const earlier = await this.jobOfRolloutOn(rollout, clientId);
     if (earlier) return this.adopt(rollout, clientId, earlier);
@@ -277,12 +295,14 @@ export class RolloutDriver implements Worker {
     const events = await this.store.readStream(updateJobStream(rollout.request.tenantId, jobId));
     const final = events.find((event) => OUTCOME_OF_FINAL_EVENT[event.type]);
     if (final) {
+      const code = (final.data as { code?: unknown }).code;
       return {
         type: 'RecordJobFinished',
         data: {
           clientId,
           jobId,
           outcome: OUTCOME_OF_FINAL_EVENT[final.type]!,
+          ...(typeof code === 'string' ? { code } : {}),
           at: final.recordedAt.toISOString(),
         },
       };
@@ -290,14 +310,19 @@ export class RolloutDriver implements Worker {
     return { type: 'RecordJobRequested', data: { clientId, jobId, at: new Date().toISOString() } };
   }
 
-  /** A job this rollout already opened on the client, found by its mark on the client stream. */
+  /**
+   * The latest job this rollout opened on the client, found by its mark on the client stream;
+   * not the failed job a retry replaces.
+   */
   private async jobOfRolloutOn(rollout: Rollout, clientId: string): Promise<string | undefined> {
     const events = await this.store.readStream(clientStream(rollout.request.tenantId, clientId));
-    const mark = events.find(
+    const mark = events.findLast(
       (event) =>
         event.type === 'ClientUpdateStarted' &&
         rolloutOf(event.metadata) === rollout.request.rolloutId,
     );
-    return (mark?.data as { jobId: string } | undefined)?.jobId;
+    const jobId = (mark?.data as { jobId: string } | undefined)?.jobId;
+    const entry = rollout.clients[clientId];
+    return entry?.retryAt && entry.jobId === jobId ? undefined : jobId;
   }
 }

@@ -32,6 +32,7 @@ const IMAGE = 'registry.example.com/opc-core:2.1.0';
  * Mosquitto, simulated devices reporting back, all on a real PostgreSQL.
  */
 let broker: TestBroker;
+let serviceEnv: Record<string, string>;
 let api: ApiApp;
 let admin: string;
 let operator: string;
@@ -42,13 +43,14 @@ const devices: TestDevice[] = [];
 
 beforeAll(async () => {
   broker = await startTestMosquitto();
-  const env = {
+  serviceEnv = {
     MQTT_URL: broker.url,
+    // Kept across a restart: the broker holds the reports of the service's session meanwhile.
     MQTT_CLIENT_ID: uniqueTestId('svc'),
     DISPATCH_MAX_BACKOFF_SECONDS: '0.5',
     MQTT_PUBACK_TIMEOUT_SECONDS: '2',
   };
-  api = await ApiApp.start({ messaging: loadMessagingConfig(env) });
+  api = await ApiApp.start({ messaging: loadMessagingConfig(serviceEnv) });
   [admin, operator, auditor, otherAdmin] = await Promise.all([
     token(tenant, ['admin']),
     token(tenant, ['operator']),
@@ -98,7 +100,13 @@ async function fleet(
  */
 function answer(
   fleetDevices: TestDevice[],
-  plan: (clientId: string) => { fail: boolean; delayMs: number; notBefore?: Promise<unknown> },
+  plan: (clientId: string) => {
+    fail: boolean;
+    delayMs: number;
+    notBefore?: Promise<unknown>;
+    /** The failure's code (default pull_failed). */
+    code?: string;
+  },
 ) {
   const answered = new Set<string>();
   const stats = { inFlight: 0, maxInFlight: 0 };
@@ -109,7 +117,7 @@ function answer(
         answered.add(command.jobId);
         stats.inFlight += 1;
         stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-        const { fail, delayMs, notBefore } = plan(device.clientId);
+        const { fail, delayMs, notBefore, code = 'pull_failed' } = plan(device.clientId);
         const job = { jobId: command.jobId, kind: 'update' as const };
         setTimeout(() => {
           void (async () => {
@@ -120,9 +128,7 @@ function answer(
               job,
               2,
               fail ? 'failed' : 'committed',
-              fail
-                ? { error: { code: 'pull_failed', message: 'manifest unknown' } }
-                : { version: '2.1.0' },
+              fail ? { error: { code, message: 'manifest unknown' } } : { version: '2.1.0' },
             );
           })();
         }, delayMs);
@@ -482,6 +488,55 @@ describe('rollouts in phases', () => {
       const second = done.clients.find((c: { clientId: string }) => c.clientId === 'soak-2');
       const job = await http().get(`/api/v1/jobs/${second.jobId}`).set(as(admin));
       expect(job.body.requestedAt >= soaking.soakUntil).toBe(true);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('retries a job whose registry was unreachable, and the retry succeeds', async () => {
+    const group = await fleet('retry', 2);
+    const attempts = new Map<string, number>();
+    const devicesAnswer = answer(group, (clientId) => {
+      const attempt = (attempts.get(clientId) ?? 0) + 1;
+      attempts.set(clientId, attempt);
+      // retry-1's first pull finds the registry down.
+      const fail = clientId === 'retry-1' && attempt === 1;
+      return { fail, delayMs: 10, code: 'registry_unreachable' };
+    });
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        retries: { max: 2, backoffSeconds: 1 },
+      });
+      const done = await untilStatus(rolloutId, 'Completed');
+      expect(done.counts).toMatchObject({ succeeded: 2, failed: 0, retrying: 0 });
+      const first = done.clients.find((c: { clientId: string }) => c.clientId === 'retry-1');
+      expect(first).toMatchObject({ state: 'succeeded', attempt: 2 });
+      expect(updateCommands(group[0])).toHaveLength(2);
+      const types = (await rolloutEvents(rolloutId)).map((event) => event.type);
+      expect(types.filter((type) => type === 'RolloutJobRetryScheduled')).toHaveLength(1);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('goes on where it was after a restart of the service mid-phase', async () => {
+    const group = await fleet('restart', 4);
+    const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 20 }));
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        phases: [{ count: 2, batchSize: 1 }, { batchSize: 2 }],
+      });
+      await eventually(async () => (await getRollout(rolloutId)).body.counts.succeeded >= 1);
+      await api.stop({ keepDatabase: true });
+      api = await ApiApp.start({
+        database: api.database,
+        messaging: loadMessagingConfig(serviceEnv),
+      });
+      const done = await untilStatus(rolloutId, 'Completed');
+      expect(done.counts).toMatchObject({ total: 4, succeeded: 4 });
+      for (const device of group) expect(updateCommands(device)).toHaveLength(1);
     } finally {
       devicesAnswer.stop();
     }

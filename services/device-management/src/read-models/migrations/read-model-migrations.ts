@@ -46,9 +46,9 @@ export function readModelMigrations(options: {
       // Rollouts were folded from their streams per request. The projection replays every
       // event to fill the new tables; the rows of the others are ahead and stay as they are.
       sql: `${forgetCheckpoint}
-        CREATE TABLE ${rm}.rollouts ("rollout_id" uuid PRIMARY KEY, "tenant_id" text NOT NULL, "stream_name" text NOT NULL UNIQUE, "status" text NOT NULL, "started_at" timestamptz NOT NULL, "ended_at" timestamptz, "soak_until" timestamptz, "stream_revision" integer NOT NULL, "document" jsonb NOT NULL);
+        CREATE TABLE ${rm}.rollouts ("rollout_id" uuid PRIMARY KEY, "tenant_id" text NOT NULL, "stream_name" text NOT NULL UNIQUE, "status" text NOT NULL, "started_at" timestamptz NOT NULL, "ended_at" timestamptz, "wake_at" timestamptz, "stream_revision" integer NOT NULL, "document" jsonb NOT NULL);
         CREATE INDEX ON ${rm}.rollouts ("tenant_id", "started_at", "rollout_id");
-        CREATE INDEX ON ${rm}.rollouts ("soak_until") WHERE "soak_until" IS NOT NULL;
+        CREATE INDEX ON ${rm}.rollouts ("wake_at") WHERE "wake_at" IS NOT NULL;
         CREATE TABLE ${rm}.rollout_clients ("rollout_id" uuid NOT NULL, "client_id" text NOT NULL, "tenant_id" text NOT NULL, "position" integer NOT NULL, "state" text NOT NULL, "stream_revision" integer NOT NULL, "document" jsonb NOT NULL, PRIMARY KEY ("rollout_id", "client_id"));
         CREATE INDEX ON ${rm}.rollout_clients ("rollout_id", "position");`,
     },

@@ -89,6 +89,7 @@ describe('rollout decider', () => {
       total: 5,
       pending: 0,
       inFlight: 0,
+      retrying: 0,
       succeeded: 3,
       failed: 1,
       cancelled: 0,
@@ -422,5 +423,114 @@ describe('pause, resume and cancel', () => {
     given(history)
       .when({ type: 'CancelRollout', data: { at, reason: 'bad image' } })
       .then([{ type: 'RolloutCancelled', data: { rolloutId, at, reason: 'bad image' } }]);
+  });
+});
+
+describe('retries of passing failures', () => {
+  const withRetries = (max: number): RolloutStarted => {
+    const base = started(0, ['a', 'b']);
+    return { ...base, data: { ...base.data, retries: { max, backoffSeconds: 60 } } };
+  };
+  const unreachable = (clientId: string, jobId = `job-${clientId}`) => ({
+    type: 'RecordJobFinished' as const,
+    data: { clientId, jobId, outcome: 'failed' as const, code: 'registry_unreachable', at },
+  });
+  const failedEvent = (clientId: string, jobId = `job-${clientId}`): RolloutEvent => ({
+    type: 'RolloutJobFinished',
+    data: { rolloutId, clientId, jobId, outcome: 'failed', code: 'registry_unreachable', at },
+  });
+  const retryScheduled = (clientId: string, attempt: number, seconds: number): RolloutEvent => ({
+    type: 'RolloutJobRetryScheduled',
+    data: {
+      rolloutId,
+      clientId,
+      attempt,
+      retryAt: new Date(Date.parse(at) + seconds * 1000).toISOString(),
+      at,
+    },
+  });
+  const later = (seconds: number) => new Date(Date.parse(at) + seconds * 1000).toISOString();
+
+  it('retries a job whose registry was unreachable instead of counting a failure', () => {
+    given([withRetries(2), requested('a')])
+      .when(unreachable('a'))
+      .then([failedEvent('a'), retryScheduled('a', 2, 60)]);
+    const retrying = foldRollout([
+      withRetries(2),
+      requested('a'),
+      failedEvent('a'),
+      retryScheduled('a', 2, 60),
+    ]);
+    expect(progressOf(retrying!)).toMatchObject({ retrying: 1, failed: 0, inFlight: 0 });
+    expect(retrying!.status).toBe('Running');
+    // Not before its time; then first in the wave.
+    expect(nextWave(retrying, later(59))).toEqual(['b']);
+    expect(nextWave(retrying, later(60))).toEqual(['a', 'b']);
+  });
+
+  it('records the retry job, backs off twice as long, and counts the failure when none are left', () => {
+    const history = [withRetries(1), requested('a'), failedEvent('a'), retryScheduled('a', 2, 60)];
+    given(history)
+      .when({ type: 'RecordJobRequested', data: { clientId: 'a', jobId: 'job-a2', at } })
+      .then([
+        { type: 'RolloutJobRequested', data: { rolloutId, clientId: 'a', jobId: 'job-a2', at } },
+      ]);
+    const second = [
+      ...history,
+      {
+        type: 'RolloutJobRequested',
+        data: { rolloutId, clientId: 'a', jobId: 'job-a2', at },
+      } as RolloutEvent,
+    ];
+    expect(foldRollout(second)!.clients.a).toMatchObject({ jobId: 'job-a2', attempt: 2 });
+    given(second)
+      .when(unreachable('a', 'job-a2'))
+      .then([
+        failedEvent('a', 'job-a2'),
+        {
+          type: 'RolloutHalted',
+          data: { rolloutId, reason: '1 failed jobs exceed maxFailures 0', failures: 1, at },
+        },
+      ]);
+    const three = { ...withRetries(3) };
+    expect(
+      decideRollout(unreachable('a', 'job-a2'), foldRollout([three, ...second.slice(1)])),
+    ).toEqual([failedEvent('a', 'job-a2'), retryScheduled('a', 3, 120)]);
+  });
+
+  it('retries a timed-out job but never one the device refused', () => {
+    given([withRetries(2), requested('a')])
+      .when(finish('a', 'timed_out'))
+      .then([finished('a', 'timed_out'), retryScheduled('a', 2, 60)]);
+    given([withRetries(2), requested('a')])
+      .when(finish('a', 'rolled_back'))
+      .then([
+        finished('a', 'rolled_back'),
+        {
+          type: 'RolloutHalted',
+          data: { rolloutId, reason: '1 failed jobs exceed maxFailures 0', failures: 1, at },
+        },
+      ]);
+  });
+
+  it('skips a client whose retry is refused', () => {
+    const history = [withRetries(2), requested('a'), failedEvent('a'), retryScheduled('a', 2, 60)];
+    given(history)
+      .when({
+        type: 'RecordClientSkipped',
+        data: { clientId: 'a', reason: 'update in flight', code: 'update_in_flight', at },
+      })
+      .then([
+        {
+          type: 'RolloutClientSkipped',
+          data: {
+            rolloutId,
+            clientId: 'a',
+            reason: 'update in flight',
+            code: 'update_in_flight',
+            at,
+          },
+        },
+      ]);
   });
 });

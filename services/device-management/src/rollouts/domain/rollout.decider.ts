@@ -1,6 +1,7 @@
 import { DomainError, type DomainErrorCode } from '../../shared/domain/domain-error';
 import type { IsoTimestamp } from '../../shared/domain/domain-event';
 import { phaseOffsets, singlePhase, type FailureRate, type RolloutPhase } from './rollout-phases';
+import { isPassingFailure, retryAtOf } from './rollout-retries';
 import type { RolloutEvent, RolloutJobOutcome, RolloutStarted } from './rollout.events';
 
 /**
@@ -15,8 +16,29 @@ export type RolloutStatus =
 export interface RolloutClientEntry {
   jobId?: string;
   outcome?: RolloutJobOutcome;
+  /** The failure's code, when the job failed. */
+  code?: string;
   skipped?: { reason: string; code: string };
+  /** Which job of the client this is: 2 and up are retries (absent: 1). */
+  attempt?: number;
+  /** The job failed for a passing reason: another one is requested then. */
+  retryAt?: IsoTimestamp;
 }
+
+/** One word for where a target stands. */
+export type RolloutEntryState =
+  'pending' | 'in_flight' | 'retrying' | 'skipped' | RolloutJobOutcome;
+
+export function entryStateOf(entry: RolloutClientEntry | undefined): RolloutEntryState {
+  if (!entry) return 'pending';
+  if (entry.skipped) return 'skipped';
+  if (entry.retryAt) return 'retrying';
+  return entry.outcome ?? 'in_flight';
+}
+
+/** Settled: the target needs nothing more (its job ended for good, or it was skipped). */
+const isSettled = (state: RolloutEntryState) =>
+  state !== 'pending' && state !== 'in_flight' && state !== 'retrying';
 
 export interface Rollout {
   request: RolloutStarted['data'];
@@ -50,7 +72,13 @@ export type RolloutCommand =
     }
   | {
       type: 'RecordJobFinished';
-      data: { clientId: string; jobId: string; outcome: RolloutJobOutcome; at: IsoTimestamp };
+      data: {
+        clientId: string;
+        jobId: string;
+        outcome: RolloutJobOutcome;
+        code?: string;
+        at: IsoTimestamp;
+      };
     }
   | { type: 'CancelRollout'; data: { at: IsoTimestamp; reason?: string } }
   | { type: 'PauseRollout'; data: { at: IsoTimestamp; reason?: string } }
@@ -63,7 +91,7 @@ export const isRolloutFinal = (rollout: Rollout) =>
   rollout.status === 'Completed' || rollout.status === 'Cancelled';
 
 /** A job that ended so is a failure; a job an admin cancelled is not. */
-export const isFailure = (outcome: RolloutJobOutcome | undefined) =>
+export const isFailure = (outcome: RolloutEntryState | undefined) =>
   outcome === 'failed' || outcome === 'rolled_back' || outcome === 'timed_out';
 
 /**
@@ -83,12 +111,16 @@ export function decideRollout(command: RolloutCommand, state: RolloutState): Rol
   switch (command.type) {
     case 'RecordJobRequested': {
       const { clientId, jobId, at } = command.data;
-      if (!isTarget(state, clientId) || state.clients[clientId]) return [];
+      const entry = state.clients[clientId];
+      const retry = entry?.retryAt !== undefined && entry.jobId !== jobId;
+      if (!isTarget(state, clientId) || (entry && !retry)) return [];
       return [{ type: 'RolloutJobRequested', data: { rolloutId, clientId, jobId, at } }];
     }
     case 'RecordClientSkipped': {
       const { clientId } = command.data;
-      if (!isTarget(state, clientId) || state.clients[clientId]) return [];
+      const entry = state.clients[clientId];
+      // A retry may be refused too (another update in flight...): the client is skipped then.
+      if (!isTarget(state, clientId) || (entry && !entry.retryAt)) return [];
       const skipped: RolloutEvent = {
         type: 'RolloutClientSkipped',
         data: { rolloutId, ...command.data },
@@ -96,19 +128,25 @@ export function decideRollout(command: RolloutCommand, state: RolloutState): Rol
       return withConclusion(state, [skipped], command.data.at);
     }
     case 'RecordJobFinished': {
-      const { clientId, jobId, outcome, at } = command.data;
+      const { clientId, jobId, outcome, code, at } = command.data;
       if (!isTarget(state, clientId)) return [];
       const entry = state.clients[clientId];
-      if (entry && (entry.jobId !== jobId || entry.outcome)) return [];
-      // A job whose RolloutJobRequested was never recorded (another driver lost it): adopt it.
-      const requested: RolloutEvent[] = entry
-        ? []
-        : [{ type: 'RolloutJobRequested', data: { rolloutId, clientId, jobId, at } }];
+      // A job whose RolloutJobRequested was never recorded (another driver lost it, or the
+      // record of a retry): adopt it.
+      const adopted = !entry || (entry.retryAt !== undefined && entry.jobId !== jobId);
+      if (!adopted && (entry.jobId !== jobId || entry.outcome)) return [];
+      const requested: RolloutEvent[] = adopted
+        ? [{ type: 'RolloutJobRequested', data: { rolloutId, clientId, jobId, at } }]
+        : [];
       const finished: RolloutEvent = {
         type: 'RolloutJobFinished',
-        data: { rolloutId, clientId, jobId, outcome, at },
+        data: { rolloutId, clientId, jobId, outcome, ...(code ? { code } : {}), at },
       };
-      return withConclusion(state, [...requested, finished], at);
+      return withConclusion(
+        state,
+        [...requested, finished, ...retryOf(state, entry, command.data)],
+        at,
+      );
     }
     case 'CancelRollout':
       refuseWhenFinal(state);
@@ -150,6 +188,27 @@ export function decideRollout(command: RolloutCommand, state: RolloutState): Rol
       return enterPhase(state, state.phase, at, { opening: false });
     }
   }
+}
+
+/** A retry of a job that failed for a passing reason, while the client has retries left. */
+function retryOf(
+  state: Rollout,
+  entry: RolloutClientEntry | undefined,
+  {
+    clientId,
+    outcome,
+    code,
+    at,
+  }: { clientId: string; outcome: RolloutJobOutcome; code?: string; at: IsoTimestamp },
+): RolloutEvent[] {
+  const retries = state.request.retries;
+  const attempt = (entry?.attempt ?? 1) + 1;
+  if (!retries || !isPassingFailure(outcome, code) || attempt > retries.max + 1) return [];
+  const retryAt = retryAtOf(retries, attempt, at);
+  const rolloutId = state.request.rolloutId;
+  return [
+    { type: 'RolloutJobRetryScheduled', data: { rolloutId, clientId, attempt, retryAt, at } },
+  ];
 }
 
 function refuseWhenFinal(state: Rollout): void {
@@ -260,11 +319,12 @@ function tally(rollout: Rollout, phase?: number): Tally {
   const targets = targetsOf(rollout, phase);
   const counts: Tally = { finished: 0, failed: 0, unsettled: 0 };
   for (const clientId of targets) {
-    const entry = rollout.clients[clientId];
-    if (!entry || (!entry.skipped && !entry.outcome)) counts.unsettled += 1;
-    if (!entry?.outcome || entry.outcome === 'cancelled' || rollout.forgiven[clientId]) continue;
+    const state = entryStateOf(rollout.clients[clientId]);
+    if (!isSettled(state)) counts.unsettled += 1;
+    if (!isSettled(state) || state === 'skipped' || state === 'cancelled') continue;
+    if (rollout.forgiven[clientId]) continue;
     counts.finished += 1;
-    if (isFailure(entry.outcome)) counts.failed += 1;
+    if (isFailure(state)) counts.failed += 1;
   }
   return counts;
 }
@@ -279,22 +339,40 @@ export function targetsOf(rollout: Rollout, phase?: number): readonly string[] {
 const isTarget = (state: Rollout, clientId: string) => state.request.targets.includes(clientId);
 
 /**
- * The next clients to request a job for: pending targets of the current phase in order, as
- * many as its free slots (its batchSize minus jobs in flight). None unless the rollout runs.
+ * The next clients to request a job for: retries due by `now` first, then pending targets of
+ * the current phase in order, as many as its free slots (its batchSize minus jobs in flight).
+ * None unless the rollout runs.
  */
-export function nextWave(state: RolloutState): string[] {
+export function nextWave(state: RolloutState, now?: IsoTimestamp): string[] {
   if (!state || state.status !== 'Running') return [];
   const free = state.phases[state.phase].batchSize - progressOf(state).inFlight;
   if (free <= 0) return [];
-  return targetsOf(state, state.phase)
-    .filter((clientId) => !state.clients[clientId])
-    .slice(0, free);
+  const targets = targetsOf(state, state.phase);
+  const due = targets.filter((clientId) => {
+    const retryAt = state.clients[clientId]?.retryAt;
+    return retryAt !== undefined && now !== undefined && retryAt <= now;
+  });
+  const pending = targets.filter((clientId) => !state.clients[clientId]);
+  return [...due, ...pending].slice(0, free);
+}
+
+/** When the rollout's clock must look at it again: a soak's end, or its first retry due. */
+export function wakeAtOf(state: Rollout): IsoTimestamp | undefined {
+  if (state.status === 'Soaking') return state.soakUntil;
+  if (state.status !== 'Running') return undefined;
+  let first: IsoTimestamp | undefined;
+  for (const entry of Object.values(state.clients)) {
+    if (entry.retryAt && (!first || entry.retryAt < first)) first = entry.retryAt;
+  }
+  return first;
 }
 
 export interface RolloutProgress {
   total: number;
   pending: number;
   inFlight: number;
+  /** Targets whose job failed for a passing reason, waiting for their retry. */
+  retrying: number;
   succeeded: number;
   /** Jobs that failed, rolled back or timed out. */
   failed: number;
@@ -308,15 +386,15 @@ export interface RolloutProgress {
 /** The counts shown to people, of the whole rollout or of one phase. */
 export function progressOf(state: Rollout, phase?: number): RolloutProgress {
   const targets = targetsOf(state, phase);
-  const progress = { total: targets.length, pending: 0, inFlight: 0, succeeded: 0 };
+  const progress = { total: targets.length, pending: 0, inFlight: 0, retrying: 0, succeeded: 0 };
   const ends = { failed: 0, cancelled: 0, skipped: 0 };
   for (const clientId of targets) {
-    const entry = state.clients[clientId];
-    if (!entry) progress.pending += 1;
-    else if (entry.skipped) ends.skipped += 1;
-    else if (!entry.outcome) progress.inFlight += 1;
-    else if (entry.outcome === 'succeeded') progress.succeeded += 1;
-    else if (entry.outcome === 'cancelled') ends.cancelled += 1;
+    const entry = entryStateOf(state.clients[clientId]);
+    if (entry === 'pending') progress.pending += 1;
+    else if (entry === 'in_flight') progress.inFlight += 1;
+    else if (entry === 'retrying') progress.retrying += 1;
+    else if (entry === 'succeeded') progress.succeeded += 1;
+    else if (entry === 'skipped' || entry === 'cancelled') ends[entry] += 1;
     else ends.failed += 1;
   }
   const done = progress.succeeded + ends.failed + ends.cancelled + ends.skipped;
@@ -342,17 +420,31 @@ export function evolveRollout(state: RolloutState, event: RolloutEvent): Rollout
   }
   if (!state) return state;
   switch (event.type) {
-    case 'RolloutJobRequested':
-      return withClient(state, event.data.clientId, { jobId: event.data.jobId });
+    case 'RolloutJobRequested': {
+      const attempt = state.clients[event.data.clientId]?.attempt;
+      return withClient(state, event.data.clientId, {
+        jobId: event.data.jobId,
+        ...(attempt ? { attempt } : {}),
+      });
+    }
     case 'RolloutClientSkipped':
       return withClient(state, event.data.clientId, {
         skipped: { reason: event.data.reason, code: event.data.code },
       });
-    case 'RolloutJobFinished':
-      return withClient(state, event.data.clientId, {
-        jobId: event.data.jobId,
-        outcome: event.data.outcome,
+    case 'RolloutJobFinished': {
+      const { clientId, jobId, outcome, code } = event.data;
+      const attempt = state.clients[clientId]?.attempt;
+      return withClient(state, clientId, {
+        jobId,
+        outcome,
+        ...(code ? { code } : {}),
+        ...(attempt ? { attempt } : {}),
       });
+    }
+    case 'RolloutJobRetryScheduled': {
+      const { clientId, attempt, retryAt } = event.data;
+      return withClient(state, clientId, { ...state.clients[clientId], attempt, retryAt });
+    }
     case 'RolloutHalted':
       return { ...state, status: 'Halted', haltReason: event.data.reason };
     case 'RolloutCompleted':
@@ -391,7 +483,7 @@ export function evolveRollout(state: RolloutState, event: RolloutEvent): Rollout
 function forgivingFailures(state: Rollout): Pick<Rollout, 'forgiven'> {
   const forgiven = { ...state.forgiven };
   for (const [clientId, entry] of Object.entries(state.clients)) {
-    if (isFailure(entry.outcome)) forgiven[clientId] = true;
+    if (isFailure(entryStateOf(entry))) forgiven[clientId] = true;
   }
   return { forgiven };
 }

@@ -1,6 +1,7 @@
 import type { UpdateOutcome } from '../../clients/domain/client.events';
 import type { DomainEvent, IsoTimestamp } from '../../shared/domain/domain-event';
 import type { FailureRate, RolloutPhase } from './rollout-phases';
+import type { RolloutRetries } from './rollout-retries';
 
 /** How a rollout's job for one client ended (the final event of its update job). */
 export type RolloutJobOutcome = UpdateOutcome;
@@ -32,6 +33,8 @@ export type RolloutStarted = DomainEvent<
      * targets). Absent (rollouts started before phases): one phase of every target.
      */
     phases?: RolloutPhase[];
+    /** A job that failed for a passing reason is tried again before it counts. */
+    retries?: RolloutRetries;
     startedAt: IsoTimestamp;
   }
 >;
@@ -55,8 +58,19 @@ export type RolloutJobFinished = DomainEvent<
     clientId: string;
     jobId: string;
     outcome: RolloutJobOutcome;
+    /** The failure's code (`registry_unreachable`...), when the job failed. */
+    code?: string;
     at: IsoTimestamp;
   }
+>;
+
+/**
+ * The job of `clientId` failed for a passing reason: another job is requested at `retryAt`
+ * (attempt `attempt`, counting the first job as 1), and this failure does not count.
+ */
+export type RolloutJobRetryScheduled = DomainEvent<
+  'RolloutJobRetryScheduled',
+  { rolloutId: string; clientId: string; attempt: number; retryAt: IsoTimestamp; at: IsoTimestamp }
 >;
 
 /**
@@ -126,6 +140,7 @@ export type RolloutEvent =
   | RolloutJobRequested
   | RolloutClientSkipped
   | RolloutJobFinished
+  | RolloutJobRetryScheduled
   | RolloutHalted
   | RolloutCompleted
   | RolloutCancelled

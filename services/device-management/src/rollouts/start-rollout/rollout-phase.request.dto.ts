@@ -93,3 +93,22 @@ export class RolloutPhaseRequestDto {
   @Type(() => FailureRateDto)
   maxFailureRate?: FailureRateDto;
 }
+
+export class RolloutRetriesDto {
+  @ApiProperty({ minimum: 0, maximum: 5, example: 2, description: 'Retries per client at most' })
+  @IsInt()
+  @Min(0)
+  @Max(5)
+  max: number;
+
+  @ApiProperty({
+    minimum: 1,
+    maximum: 3600,
+    example: 60,
+    description: 'Wait before the first retry; each next one waits twice as long',
+  })
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  backoffSeconds: number;
+}

@@ -1,5 +1,6 @@
 import type { CommandContext } from '../../shared/domain/domain-event';
 import type { FailureRate, RolloutPhaseRequest } from '../domain/rollout-phases';
+import type { RolloutRetries } from '../domain/rollout-retries';
 
 export class StartRollout {
   readonly context: CommandContext;
@@ -13,6 +14,7 @@ export class StartRollout {
   readonly maxFailureRate?: FailureRate;
   /** Absent: one phase of every target. */
   readonly phases?: RolloutPhaseRequest[];
+  readonly retries?: RolloutRetries;
 
   constructor(props: StartRollout) {
     Object.assign(this, props);

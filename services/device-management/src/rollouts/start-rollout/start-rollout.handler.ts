@@ -23,7 +23,7 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
 
   async execute(command: StartRollout): Promise<StartRolloutResult> {
     const { context, targets, targetVersion, image, imageDigest, batchSize, maxFailures } = command;
-    const { maxFailureRate, phases } = command;
+    const { maxFailureRate, phases, retries } = command;
     const clientIds =
       'labels' in targets
         ? await this.clientsLabelled(context.tenantId, targets.labels)
@@ -44,6 +44,7 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
           maxFailures,
           ...(maxFailureRate ? { maxFailureRate } : {}),
           ...(phases ? { phases: resolvePhases(phases, clientIds.length, batchSize) } : {}),
+          ...(retries ? { retries } : {}),
           startedAt: new Date().toISOString(),
         },
       },

@@ -50,6 +50,7 @@ export class StartRolloutHttpController {
         maxFailures: body.maxFailures ?? ROLLOUT_DEFAULTS.maxFailures,
         ...(body.maxFailureRate ? { maxFailureRate: { ...body.maxFailureRate } } : {}),
         ...(body.phases ? { phases: body.phases.map(toPhaseRequest) } : {}),
+        ...(body.retries ? { retries: { ...body.retries } } : {}),
       }),
     );
   }

@@ -24,6 +24,7 @@ import {
   FailureRateDto,
   MAX_ROLLOUT_PHASES,
   RolloutPhaseRequestDto,
+  RolloutRetriesDto,
 } from './rollout-phase.request.dto';
 
 export const ROLLOUT_DEFAULTS = { batchSize: 10, maxFailures: 0 } as const;
@@ -109,6 +110,17 @@ export class StartRolloutRequestDto extends RequestUpdateRequestDto {
   @ValidateNested()
   @Type(() => FailureRateDto)
   maxFailureRate?: FailureRateDto;
+
+  @ApiPropertyOptional({
+    type: RolloutRetriesDto,
+    description:
+      'A job that failed for a passing reason (registry unreachable, timed out) is tried again, ' +
+      'with back-off, before it counts as failed',
+  })
+  @IsOmittable()
+  @ValidateNested()
+  @Type(() => RolloutRetriesDto)
+  retries?: RolloutRetriesDto;
 
   @ApiPropertyOptional({
     type: [RolloutPhaseRequestDto],
