@@ -31,6 +31,7 @@ import {
   type RolloutCommand,
 } from './domain/rollout.decider';
 import type { RolloutJobOutcome } from './domain/rollout.events';
+import { rolloutHoldingClient } from './rollout-read-model';
 import { RolloutStreams } from './rollout-streams';
 
 export const ROLLOUT_DRIVER_SUBSCRIPTION = 'rollout-driver';
@@ -259,6 +260,18 @@ export class RolloutDriver implements Worker {
   private async requestJob(rollout: Rollout, clientId: string): Promise<RolloutCommand> {
     const earlier = await this.jobOfRolloutOn(rollout, clientId);
     if (earlier) return this.adopt(rollout, clientId, earlier);
+    const other = await rolloutHoldingClient(this.dataSource, rollout, clientId);
+    if (other) {
+      return {
+        type: 'RecordClientSkipped',
+        data: {
+          clientId,
+          code: 'in_another_rollout',
+          reason: `client ${clientId} is a target of rollout ${other}, started earlier and not done with it`,
+          at: new Date().toISOString(),
+        },
+      };
+    }
     const { targetVersion, image, imageDigest } = rollout.request;
     try {
       const { jobId } = await this.commands.execute<RequestUpdate, RequestUpdateResult>(

@@ -8,8 +8,9 @@ import type {
   RolloutListDto,
   RolloutSummaryDto,
 } from '../read-models/rollout.dto';
+import { ROLLOUT_CLIENTS_TABLE, ROLLOUTS_TABLE } from '../read-models/rollout.rows';
 import { notFound } from '../shared/domain/domain-error';
-import type { RolloutStatus } from './domain/rollout.decider';
+import type { Rollout, RolloutStatus } from './domain/rollout.decider';
 
 /** The reads of the rollouts read model: no request folds a rollout stream. */
 
@@ -91,4 +92,28 @@ export async function rolloutClientsPage(
     (row) => row.document,
     (row) => [String(row.position)],
   );
+}
+
+/**
+ * Another rollout of the tenant, started before `rollout` and not ended, that has not finished
+ * with the client (pending, in flight or retrying): a client is in one rollout at a time, and
+ * the earlier one keeps it.
+ */
+export async function rolloutHoldingClient(
+  dataSource: DataSource,
+  rollout: Rollout,
+  clientId: string,
+): Promise<string | undefined> {
+  const { tenantId, rolloutId, startedAt } = rollout.request;
+  const [row] = (await dataSource.query(
+    `SELECT rc.rollout_id FROM ${ROLLOUT_CLIENTS_TABLE} rc
+       JOIN ${ROLLOUTS_TABLE} r ON r.rollout_id = rc.rollout_id
+      WHERE rc.tenant_id = $1 AND rc.client_id = $2 AND rc.rollout_id <> $3
+        AND rc.state IN ('pending', 'in_flight', 'retrying')
+        AND r.status NOT IN ('Completed', 'Cancelled')
+        AND (r.started_at, r.rollout_id) < ($4::timestamptz, $3::uuid)
+      LIMIT 1`,
+    [tenantId, clientId, rolloutId, startedAt],
+  )) as { rollout_id: string }[];
+  return row?.rollout_id;
 }

@@ -542,6 +542,33 @@ describe('rollouts in phases', () => {
     }
   });
 
+  it('keeps a client in one rollout at a time: a later rollout skips it with the reason', async () => {
+    const group = await fleet('one', 2);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 10, notBefore: held }));
+    try {
+      // The first rollout is paused before one-2's turn: it stays pending there.
+      const first = await startRollout({ clientIds: ['one-1', 'one-2'], batchSize: 1 });
+      await eventually(async () => (await getRollout(first)).body.counts.inFlight === 1);
+      expect((await steer(first, 'pause')).status).toBe(200);
+      const second = await startRollout({ clientIds: ['one-2'] });
+      const skippedRollout = await untilStatus(second, 'Completed');
+      expect(skippedRollout.clients[0]).toMatchObject({
+        clientId: 'one-2',
+        state: 'skipped',
+        skipped: { code: 'in_another_rollout' },
+      });
+      expect(skippedRollout.clients[0].skipped.reason).toContain(first);
+      release();
+      await steer(first, 'resume');
+      await untilStatus(first, 'Completed');
+      expect(updateCommands(group[1])).toHaveLength(1);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
   it('pauses new jobs while the one in flight ends, then goes on when resumed', async () => {
     const group = await fleet('pause', 3);
     let release!: () => void;

@@ -50,7 +50,8 @@ export function readModelMigrations(options: {
         CREATE INDEX ON ${rm}.rollouts ("tenant_id", "started_at", "rollout_id");
         CREATE INDEX ON ${rm}.rollouts ("wake_at") WHERE "wake_at" IS NOT NULL;
         CREATE TABLE ${rm}.rollout_clients ("rollout_id" uuid NOT NULL, "client_id" text NOT NULL, "tenant_id" text NOT NULL, "position" integer NOT NULL, "state" text NOT NULL, "stream_revision" integer NOT NULL, "document" jsonb NOT NULL, PRIMARY KEY ("rollout_id", "client_id"));
-        CREATE INDEX ON ${rm}.rollout_clients ("rollout_id", "position");`,
+        CREATE INDEX ON ${rm}.rollout_clients ("rollout_id", "position");
+        CREATE INDEX ON ${rm}.rollout_clients ("tenant_id", "client_id");`,
     },
   ];
 }
