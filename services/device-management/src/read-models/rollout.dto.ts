@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { MaintenanceWindow } from '../rollouts/domain/maintenance-window';
 import type { FailureRate } from '../rollouts/domain/rollout-phases';
 import {
   entryStateOf,
@@ -120,6 +121,10 @@ export class RolloutSummaryDto {
   soakUntil?: string;
   @ApiPropertyOptional({ example: { max: 2, backoffSeconds: 60 } })
   retries?: { max: number; backoffSeconds: number };
+  @ApiPropertyOptional({
+    example: { timeZone: 'Europe/Berlin', days: ['mon', 'tue'], start: '22:00', end: '04:00' },
+  })
+  window?: MaintenanceWindow;
   @ApiProperty() startedAt: string;
   @ApiPropertyOptional() endedAt?: string;
   @ApiPropertyOptional() haltReason?: string;
@@ -168,6 +173,7 @@ export function toRolloutSummaryDto(rollout: Rollout): RolloutSummaryDto {
     maxFailures: request.maxFailures,
     ...(request.maxFailureRate ? { maxFailureRate: request.maxFailureRate } : {}),
     ...(request.retries ? { retries: request.retries } : {}),
+    ...(request.window ? { window: request.window } : {}),
     phases: rollout.phases.map((phase, index) => {
       const { percentDone: _, ...phaseCounts } = progressOf(rollout, index);
       return { ...phase, status: phaseStatusOf(rollout, index), counts: phaseCounts };

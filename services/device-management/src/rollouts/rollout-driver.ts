@@ -100,6 +100,8 @@ export class RolloutDriver implements Worker {
   private readonly logger: Logger;
   private clock: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
+  /** The wake-up time of each rollout the clock last looked at. */
+  private woken = new Map<string, number>();
 
   async start(): Promise<void> {
     this.clock = setInterval(() => void this.wakeDue(), CLOCK_MS);
@@ -129,22 +131,30 @@ export class RolloutDriver implements Worker {
 
   /**
    * The rollouts' clock: a rollout whose wake-up time passed (in the read model: a soak's end,
-   * a retry due) ends its soak, and its due retries are requested. Every replica ticks: a soak
-   * ended twice, or a retry recorded twice, decides nothing the second time.
+   * a retry due, its maintenance window opening) ends its soak, and its next wave is requested.
+   * Every replica ticks: a soak ended twice, or a job recorded twice, decides nothing the
+   * second time.
    */
   private wakeDue(): Promise<void> {
     if (this.ticking) return this.ticking;
     this.ticking = (async () => {
       try {
         const due = await this.dataSource.getRepository(RolloutView).find({
-          select: { tenantId: true, rolloutId: true },
+          select: { tenantId: true, rolloutId: true, wakeAt: true },
           where: { wakeAt: LessThanOrEqual(new Date()) },
         });
-        const at = new Date().toISOString();
-        for (const { tenantId, rolloutId } of due) {
+        // A wake-up that changed nothing (a window opened with every job in flight) leaves
+        // its time behind in the row: look at that rollout again only when the time moves.
+        const woken = new Map<string, number>();
+        for (const { tenantId, rolloutId, wakeAt } of due) {
+          const time = wakeAt!.getTime();
+          woken.set(rolloutId, time);
+          if (this.woken.get(rolloutId) === time) continue;
+          const at = new Date().toISOString();
           await this.record(tenantId, rolloutId, { type: 'EndSoak', data: { at } });
           await this.advance(tenantId, rolloutId);
         }
+        this.woken = woken;
       } catch (error) {
         this.logger.warn({ err: error }, 'rollout clock failed; trying again');
       } finally {

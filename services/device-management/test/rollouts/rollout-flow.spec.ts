@@ -569,6 +569,49 @@ describe('rollouts in phases', () => {
     }
   });
 
+  it('waits outside its maintenance window, and runs inside one', async () => {
+    const group = await fleet('window', 2);
+    const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 10 }));
+    try {
+      const weekday = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+      const inTwoDays = weekday[(new Date().getUTCDay() + 2) % 7];
+      const closed = await startRollout({
+        clientIds: ['window-1'],
+        window: { timeZone: 'UTC', days: [inTwoDays], start: '10:00', end: '11:00' },
+      });
+      await api.app.get(RolloutDriver).caughtUp();
+      const waiting = (await getRollout(closed)).body;
+      expect(waiting).toMatchObject({ status: 'Running', counts: { pending: 1, inFlight: 0 } });
+      expect(updateCommands(group[0])).toHaveLength(0);
+      await steer(closed, 'cancel');
+
+      // 00:00 to 00:00 on every day: always open.
+      const open = await startRollout({
+        clientIds: ['window-2'],
+        window: { timeZone: 'Europe/Berlin', days: weekday, start: '00:00', end: '00:00' },
+      });
+      await untilStatus(open, 'Completed');
+      const refused = await http()
+        .post('/api/v1/rollouts')
+        .set(as(admin))
+        .send({
+          clientIds: ['window-2'],
+          targetVersion: '2.1.0',
+          image: IMAGE,
+          window: { timeZone: 'Mars/Olympus', days: ['someday'], start: '25:00', end: '4pm' },
+        });
+      expect(refused.status).toBe(400);
+      expect(refused.body.fieldErrors.map((e: { path: string }) => e.path).sort()).toEqual([
+        'window.days',
+        'window.end',
+        'window.start',
+        'window.timeZone',
+      ]);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
   it('pauses new jobs while the one in flight ends, then goes on when resumed', async () => {
     const group = await fleet('pause', 3);
     let release!: () => void;

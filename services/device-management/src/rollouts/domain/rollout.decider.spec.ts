@@ -7,6 +7,7 @@ import {
   initialRolloutState,
   nextWave,
   progressOf,
+  wakeAtOf,
 } from './rollout.decider';
 import { resolvePhases, type RolloutPhase } from './rollout-phases';
 import type { RolloutEvent, RolloutJobOutcome, RolloutStarted } from './rollout.events';
@@ -532,5 +533,32 @@ describe('retries of passing failures', () => {
           },
         },
       ]);
+  });
+});
+
+describe('maintenance windows', () => {
+  // 2026-11-30 is a Monday; the window: Tuesdays 22:00-23:00 in Berlin (21:00-22:00 UTC).
+  const windowed: RolloutStarted = {
+    ...started(),
+    data: {
+      ...started().data,
+      window: { timeZone: 'Europe/Berlin', days: ['tue'], start: '22:00', end: '23:00' },
+    },
+  };
+
+  it('starts jobs only inside the window, and wakes at its next opening', () => {
+    const state = foldRollout([windowed]);
+    expect(nextWave(state, '2026-11-30T10:00:00.000Z')).toEqual([]);
+    expect(nextWave(state, '2026-12-01T21:30:00.000Z')).toEqual(['a', 'b']);
+    expect(wakeAtOf(state!)).toBe('2026-12-01T21:00:00.000Z');
+  });
+
+  it('keeps following the jobs in flight after the window closes', () => {
+    given([windowed, requested('a')])
+      .when(finish('a'))
+      .then([finished('a')]);
+    expect(
+      nextWave(foldRollout([windowed, requested('a'), finished('a')]), '2026-12-01T22:30:00.000Z'),
+    ).toEqual([]);
   });
 });

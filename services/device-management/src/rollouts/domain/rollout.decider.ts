@@ -1,6 +1,7 @@
 import { DomainError, type DomainErrorCode } from '../../shared/domain/domain-error';
 import type { IsoTimestamp } from '../../shared/domain/domain-event';
 import { phaseOffsets, singlePhase, type FailureRate, type RolloutPhase } from './rollout-phases';
+import { isInsideWindow, nextWindowOpening } from './maintenance-window';
 import { isPassingFailure, retryAtOf } from './rollout-retries';
 import type { RolloutEvent, RolloutJobOutcome, RolloutStarted } from './rollout.events';
 
@@ -57,6 +58,8 @@ export interface Rollout {
   pausedFrom?: RolloutStatus;
   endedAt?: IsoTimestamp;
   haltReason?: string;
+  /** When the last event happened. */
+  changedAt: IsoTimestamp;
 }
 
 /** No stream yet. */
@@ -345,6 +348,8 @@ const isTarget = (state: Rollout, clientId: string) => state.request.targets.inc
  */
 export function nextWave(state: RolloutState, now?: IsoTimestamp): string[] {
   if (!state || state.status !== 'Running') return [];
+  const window = state.request.window;
+  if (window && (!now || !isInsideWindow(window, now))) return [];
   const free = state.phases[state.phase].batchSize - progressOf(state).inFlight;
   if (free <= 0) return [];
   const targets = targetsOf(state, state.phase);
@@ -356,7 +361,10 @@ export function nextWave(state: RolloutState, now?: IsoTimestamp): string[] {
   return [...due, ...pending].slice(0, free);
 }
 
-/** When the rollout's clock must look at it again: a soak's end, or its first retry due. */
+/**
+ * When the rollout's clock must look at it again: a soak's end, its first retry due, or (with
+ * a maintenance window) the next opening of the window, when jobs may start again.
+ */
 export function wakeAtOf(state: Rollout): IsoTimestamp | undefined {
   if (state.status === 'Soaking') return state.soakUntil;
   if (state.status !== 'Running') return undefined;
@@ -364,7 +372,12 @@ export function wakeAtOf(state: Rollout): IsoTimestamp | undefined {
   for (const entry of Object.values(state.clients)) {
     if (entry.retryAt && (!first || entry.retryAt < first)) first = entry.retryAt;
   }
-  return first;
+  const window = state.request.window;
+  if (!window) return first;
+  // A retry due outside the window waits for its next opening.
+  if (first && !isInsideWindow(window, first)) first = nextWindowOpening(window, first);
+  const opening = nextWindowOpening(window, state.changedAt);
+  return [first, opening].filter((at): at is IsoTimestamp => at !== undefined).sort()[0];
 }
 
 export interface RolloutProgress {
@@ -416,9 +429,18 @@ export function evolveRollout(state: RolloutState, event: RolloutEvent): Rollout
       status: 'Running',
       clients: {},
       forgiven: {},
+      changedAt: event.data.startedAt,
     };
   }
   if (!state) return state;
+  return evolveOnward({ ...state, changedAt: event.data.at }, event);
+}
+
+/** The events after the start, each of which carries when it happened. */
+function evolveOnward(
+  state: Rollout,
+  event: Exclude<RolloutEvent, { type: 'RolloutStarted' }>,
+): Rollout {
   switch (event.type) {
     case 'RolloutJobRequested': {
       const attempt = state.clients[event.data.clientId]?.attempt;

@@ -1,5 +1,6 @@
 import type { UpdateOutcome } from '../../clients/domain/client.events';
 import type { DomainEvent, IsoTimestamp } from '../../shared/domain/domain-event';
+import type { MaintenanceWindow } from './maintenance-window';
 import type { FailureRate, RolloutPhase } from './rollout-phases';
 import type { RolloutRetries } from './rollout-retries';
 
@@ -35,6 +36,8 @@ export type RolloutStarted = DomainEvent<
     phases?: RolloutPhase[];
     /** A job that failed for a passing reason is tried again before it counts. */
     retries?: RolloutRetries;
+    /** Jobs start only inside these hours; outside them the rollout waits. */
+    window?: MaintenanceWindow;
     startedAt: IsoTimestamp;
   }
 >;

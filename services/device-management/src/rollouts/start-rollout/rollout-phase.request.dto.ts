@@ -1,6 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsNumber, Max, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+  ValidatorConstraint,
+  Validate,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
+import { isTimeZone, WEEKDAYS, type Weekday } from '../domain/maintenance-window';
 import { IsAlternativeTo, IsOmittable } from '../../http/schema-validators';
 
 /** A week: the longest soak between two phases. */
@@ -111,4 +128,37 @@ export class RolloutRetriesDto {
   @Min(1)
   @Max(3600)
   backoffSeconds: number;
+}
+
+@ValidatorConstraint({ name: 'isTimeZone' })
+class TimeZoneConstraint implements ValidatorConstraintInterface {
+  validate = (value: unknown) => typeof value === 'string' && isTimeZone(value);
+  defaultMessage = () => 'timeZone must be an IANA time zone such as Europe/Berlin';
+}
+
+const HH_MM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
+
+export class MaintenanceWindowDto {
+  @ApiProperty({ example: 'Europe/Berlin', description: 'IANA time zone of the hours' })
+  @IsString()
+  @Validate(TimeZoneConstraint)
+  timeZone: string;
+
+  @ApiProperty({ enum: WEEKDAYS, isArray: true, example: ['mon', 'tue', 'wed', 'thu', 'fri'] })
+  @IsIn(WEEKDAYS, { each: true })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(7)
+  @ArrayUnique()
+  days: Weekday[];
+
+  @ApiProperty({ example: '22:00', description: 'Local time the window opens (HH:MM)' })
+  @Matches(HH_MM, { message: 'start must be HH:MM' })
+  start: string;
+
+  @ApiProperty({
+    example: '04:00',
+    description: 'Local time it closes (HH:MM); at or before `start`: the next day',
+  })
+  @Matches(HH_MM, { message: 'end must be HH:MM' })
+  end: string;
 }

@@ -23,7 +23,7 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
 
   async execute(command: StartRollout): Promise<StartRolloutResult> {
     const { context, targets, targetVersion, image, imageDigest, batchSize, maxFailures } = command;
-    const { maxFailureRate, phases, retries } = command;
+    const { maxFailureRate, phases, retries, window } = command;
     const clientIds =
       'labels' in targets
         ? await this.clientsLabelled(context.tenantId, targets.labels)
@@ -45,6 +45,7 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
           ...(maxFailureRate ? { maxFailureRate } : {}),
           ...(phases ? { phases: resolvePhases(phases, clientIds.length, batchSize) } : {}),
           ...(retries ? { retries } : {}),
+          ...(window ? { window } : {}),
           startedAt: new Date().toISOString(),
         },
       },

@@ -51,6 +51,7 @@ export class StartRolloutHttpController {
         ...(body.maxFailureRate ? { maxFailureRate: { ...body.maxFailureRate } } : {}),
         ...(body.phases ? { phases: body.phases.map(toPhaseRequest) } : {}),
         ...(body.retries ? { retries: { ...body.retries } } : {}),
+        ...(body.window ? { window: { ...body.window, days: [...body.window.days] } } : {}),
       }),
     );
   }

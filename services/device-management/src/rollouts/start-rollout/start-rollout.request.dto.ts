@@ -24,6 +24,7 @@ import {
   FailureRateDto,
   MAX_ROLLOUT_PHASES,
   RolloutPhaseRequestDto,
+  MaintenanceWindowDto,
   RolloutRetriesDto,
 } from './rollout-phase.request.dto';
 
@@ -121,6 +122,15 @@ export class StartRolloutRequestDto extends RequestUpdateRequestDto {
   @ValidateNested()
   @Type(() => RolloutRetriesDto)
   retries?: RolloutRetriesDto;
+
+  @ApiPropertyOptional({
+    type: MaintenanceWindowDto,
+    description: 'Jobs start only inside these weekly hours; outside them the rollout waits',
+  })
+  @IsOmittable()
+  @ValidateNested()
+  @Type(() => MaintenanceWindowDto)
+  window?: MaintenanceWindowDto;
 
   @ApiPropertyOptional({
     type: [RolloutPhaseRequestDto],
