@@ -19,9 +19,16 @@ const ROLLOUT_EVENT_TYPES: Record<RolloutEvent['type'], true> = {
   RolloutJobRequested: true,
   RolloutClientSkipped: true,
   RolloutJobFinished: true,
+  RolloutJobRetryScheduled: true,
   RolloutHalted: true,
   RolloutCompleted: true,
   RolloutCancelled: true,
+  RolloutPhaseCompleted: true,
+  RolloutPhaseAwaitingApproval: true,
+  RolloutPhaseApproved: true,
+  RolloutPhaseStarted: true,
+  RolloutPaused: true,
+  RolloutResumed: true,
 };
 
 /** Every event type a tenant's streams hold: what the audit's `type` filter accepts. */

@@ -1,5 +1,8 @@
 import type { UpdateOutcome } from '../../clients/domain/client.events';
 import type { DomainEvent, IsoTimestamp } from '../../shared/domain/domain-event';
+import type { MaintenanceWindow } from './maintenance-window';
+import type { FailureRate, RolloutPhase } from './rollout-phases';
+import type { RolloutRetries } from './rollout-retries';
 
 /** How a rollout's job for one client ended (the final event of its update job). */
 export type RolloutJobOutcome = UpdateOutcome;
@@ -22,8 +25,19 @@ export type RolloutStarted = DomainEvent<
     selector?: { labels: Record<string, string> };
     /** At most this many jobs in flight at once. */
     batchSize: number;
-    /** The rollout halts when more jobs than this have not succeeded. */
+    /** The rollout halts when more jobs than this have failed (in the whole rollout). */
     maxFailures: number;
+    /** The rollout halts when the share of failed jobs among the finished passes this. */
+    maxFailureRate?: FailureRate;
+    /**
+     * The phases, in order, their sizes resolved when the rollout started (they sum to the
+     * targets). Absent (rollouts started before phases): one phase of every target.
+     */
+    phases?: RolloutPhase[];
+    /** A job that failed for a passing reason is tried again before it counts. */
+    retries?: RolloutRetries;
+    /** Jobs start only inside these hours; outside them the rollout waits. */
+    window?: MaintenanceWindow;
     startedAt: IsoTimestamp;
   }
 >;
@@ -47,11 +61,25 @@ export type RolloutJobFinished = DomainEvent<
     clientId: string;
     jobId: string;
     outcome: RolloutJobOutcome;
+    /** The failure's code (`registry_unreachable`...), when the job failed. */
+    code?: string;
     at: IsoTimestamp;
   }
 >;
 
-/** More failures than maxFailures: no new jobs; the jobs in flight run to their end. */
+/**
+ * The job of `clientId` failed for a passing reason: another job is requested at `retryAt`
+ * (attempt `attempt`, counting the first job as 1), and this failure does not count.
+ */
+export type RolloutJobRetryScheduled = DomainEvent<
+  'RolloutJobRetryScheduled',
+  { rolloutId: string; clientId: string; attempt: number; retryAt: IsoTimestamp; at: IsoTimestamp }
+>;
+
+/**
+ * A failure limit was passed (`reason` says which): no new jobs; the jobs in flight run to
+ * their end. An admin may resume it (RolloutResumed) after a fix, or cancel it.
+ */
 export type RolloutHalted = DomainEvent<
   'RolloutHalted',
   { rolloutId: string; reason: string; failures: number; at: IsoTimestamp }
@@ -68,11 +96,60 @@ export type RolloutCancelled = DomainEvent<
   { rolloutId: string; at: IsoTimestamp; reason?: string }
 >;
 
+/**
+ * Every target of phase `phase` settled within its limits. With `soakUntil` the rollout waits
+ * until then before the next phase (a soak: time for problems to show).
+ */
+export type RolloutPhaseCompleted = DomainEvent<
+  'RolloutPhaseCompleted',
+  { rolloutId: string; phase: number; at: IsoTimestamp; soakUntil?: IsoTimestamp }
+>;
+
+/** Phase `phase` needs an admin's approval before its first job. */
+export type RolloutPhaseAwaitingApproval = DomainEvent<
+  'RolloutPhaseAwaitingApproval',
+  { rolloutId: string; phase: number; at: IsoTimestamp }
+>;
+
+/** An admin (`approvedBy`, also the event's actor) let phase `phase` start. */
+export type RolloutPhaseApproved = DomainEvent<
+  'RolloutPhaseApproved',
+  { rolloutId: string; phase: number; approvedBy: string; at: IsoTimestamp; comment?: string }
+>;
+
+/** Phase `phase` (after the first) opens: the driver requests its jobs. */
+export type RolloutPhaseStarted = DomainEvent<
+  'RolloutPhaseStarted',
+  { rolloutId: string; phase: number; at: IsoTimestamp }
+>;
+
+/** An admin paused the rollout: no new jobs until it is resumed; jobs in flight run on. */
+export type RolloutPaused = DomainEvent<
+  'RolloutPaused',
+  { rolloutId: string; at: IsoTimestamp; reason?: string }
+>;
+
+/**
+ * An admin resumed a paused or halted rollout. After a halt, the failures so far are
+ * forgiven: the limits count the failures after the resume.
+ */
+export type RolloutResumed = DomainEvent<
+  'RolloutResumed',
+  { rolloutId: string; at: IsoTimestamp; reason?: string }
+>;
+
 export type RolloutEvent =
   | RolloutStarted
   | RolloutJobRequested
   | RolloutClientSkipped
   | RolloutJobFinished
+  | RolloutJobRetryScheduled
   | RolloutHalted
   | RolloutCompleted
-  | RolloutCancelled;
+  | RolloutCancelled
+  | RolloutPhaseCompleted
+  | RolloutPhaseAwaitingApproval
+  | RolloutPhaseApproved
+  | RolloutPhaseStarted
+  | RolloutPaused
+  | RolloutResumed;

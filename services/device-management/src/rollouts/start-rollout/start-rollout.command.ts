@@ -1,4 +1,7 @@
 import type { CommandContext } from '../../shared/domain/domain-event';
+import type { FailureRate, RolloutPhaseRequest } from '../domain/rollout-phases';
+import type { RolloutRetries } from '../domain/rollout-retries';
+import type { MaintenanceWindow } from '../domain/maintenance-window';
 
 export class StartRollout {
   readonly context: CommandContext;
@@ -9,6 +12,11 @@ export class StartRollout {
   readonly imageDigest?: string;
   readonly batchSize: number;
   readonly maxFailures: number;
+  readonly maxFailureRate?: FailureRate;
+  /** Absent: one phase of every target. */
+  readonly phases?: RolloutPhaseRequest[];
+  readonly retries?: RolloutRetries;
+  readonly window?: MaintenanceWindow;
 
   constructor(props: StartRollout) {
     Object.assign(this, props);

@@ -1,11 +1,11 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { EventStreams } from '../../event-sourcing/event-streams';
 import { clientsOfTenant } from '../../clients/list-clients/clients-query';
 import { DomainError } from '../../shared/domain/domain-error';
-import { rolloutStream } from '../../shared/domain/stream-names';
 import { decideRollout } from '../domain/rollout.decider';
+import { resolvePhases } from '../domain/rollout-phases';
+import { RolloutStreams } from '../rollout-streams';
 import { StartRollout, type StartRolloutResult } from './start-rollout.command';
 import { MAX_ROLLOUT_TARGETS } from './start-rollout.request.dto';
 
@@ -17,12 +17,13 @@ import { MAX_ROLLOUT_TARGETS } from './start-rollout.request.dto';
 @CommandHandler(StartRollout)
 export class StartRolloutHandler implements ICommandHandler<StartRollout, StartRolloutResult> {
   constructor(
-    private readonly streams: EventStreams,
+    private readonly rollouts: RolloutStreams,
     private readonly dataSource: DataSource,
   ) {}
 
   async execute(command: StartRollout): Promise<StartRolloutResult> {
     const { context, targets, targetVersion, image, imageDigest, batchSize, maxFailures } = command;
+    const { maxFailureRate, phases, retries, window } = command;
     const clientIds =
       'labels' in targets
         ? await this.clientsLabelled(context.tenantId, targets.labels)
@@ -41,12 +42,16 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
           ...('labels' in targets ? { selector: { labels: targets.labels } } : {}),
           batchSize,
           maxFailures,
+          ...(maxFailureRate ? { maxFailureRate } : {}),
+          ...(phases ? { phases: resolvePhases(phases, clientIds.length, batchSize) } : {}),
+          ...(retries ? { retries } : {}),
+          ...(window ? { window } : {}),
           startedAt: new Date().toISOString(),
         },
       },
       null,
     );
-    await this.streams.append(rolloutStream(context.tenantId, rolloutId), events, {
+    await this.rollouts.append(null, events, {
       expectedRevision: 'no_stream',
       context,
     });

@@ -4,6 +4,8 @@ import { ApiAcceptedResponse, ApiTags } from '@nestjs/swagger';
 import { RequestContext } from '../../http/command-context';
 import { BodyLimit } from '../../http/json-body.interceptor';
 import type { CommandContext } from '../../shared/domain/domain-event';
+import type { RolloutPhaseRequest } from '../domain/rollout-phases';
+import type { RolloutPhaseRequestDto } from './rollout-phase.request.dto';
 import { StartRollout, type StartRolloutResult } from './start-rollout.command';
 import {
   ROLLOUT_BODY_LIMIT_BYTES,
@@ -46,7 +48,24 @@ export class StartRolloutHttpController {
         ...(body.imageDigest ? { imageDigest: body.imageDigest } : {}),
         batchSize: body.batchSize ?? ROLLOUT_DEFAULTS.batchSize,
         maxFailures: body.maxFailures ?? ROLLOUT_DEFAULTS.maxFailures,
+        ...(body.maxFailureRate ? { maxFailureRate: { ...body.maxFailureRate } } : {}),
+        ...(body.phases ? { phases: body.phases.map(toPhaseRequest) } : {}),
+        ...(body.retries ? { retries: { ...body.retries } } : {}),
+        ...(body.window ? { window: { ...body.window, days: [...body.window.days] } } : {}),
       }),
     );
   }
+}
+
+function toPhaseRequest(phase: RolloutPhaseRequestDto): RolloutPhaseRequest {
+  const { count, percent, batchSize, soakSeconds, requiresApproval, maxFailures } = phase;
+  return {
+    ...(count !== undefined ? { size: { count } } : {}),
+    ...(percent !== undefined ? { size: { percent } } : {}),
+    ...(batchSize !== undefined ? { batchSize } : {}),
+    soakSeconds: soakSeconds ?? 0,
+    requiresApproval: requiresApproval ?? false,
+    ...(maxFailures !== undefined ? { maxFailures } : {}),
+    ...(phase.maxFailureRate ? { maxFailureRate: { ...phase.maxFailureRate } } : {}),
+  };
 }

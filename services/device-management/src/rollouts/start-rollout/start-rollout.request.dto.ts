@@ -1,5 +1,6 @@
 import { idSchema } from '@opcfleet/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -10,6 +11,7 @@ import {
   Max,
   Min,
   ValidateIf,
+  ValidateNested,
 } from 'class-validator';
 import {
   IsAlternativeTo,
@@ -18,6 +20,13 @@ import {
   MatchesSchema,
 } from '../../http/schema-validators';
 import { RequestUpdateRequestDto } from '../../jobs/update/request-update/request-update.request.dto';
+import {
+  FailureRateDto,
+  MAX_ROLLOUT_PHASES,
+  RolloutPhaseRequestDto,
+  MaintenanceWindowDto,
+  RolloutRetriesDto,
+} from './rollout-phase.request.dto';
 
 export const ROLLOUT_DEFAULTS = { batchSize: 10, maxFailures: 0 } as const;
 /** As many targets as a rollout takes, listed or chosen by labels. */
@@ -85,13 +94,63 @@ export class StartRolloutRequestDto extends RequestUpdateRequestDto {
     default: ROLLOUT_DEFAULTS.maxFailures,
     minimum: 0,
     maximum: MAX_ROLLOUT_TARGETS,
-    description: 'The rollout halts when more jobs than this end other than succeeded.',
+    description:
+      'The rollout halts when more jobs than this failed, rolled back or timed out (an admin cancelling a job is no failure).',
   })
   @IsOmittable()
   @IsInt()
   @Min(0)
   @Max(MAX_ROLLOUT_TARGETS)
   maxFailures?: number;
+
+  @ApiPropertyOptional({
+    type: FailureRateDto,
+    description: 'Halt when more than `percent` of the finished jobs of the rollout failed',
+  })
+  @IsOmittable()
+  @ValidateNested()
+  @Type(() => FailureRateDto)
+  maxFailureRate?: FailureRateDto;
+
+  @ApiPropertyOptional({
+    type: RolloutRetriesDto,
+    description:
+      'A job that failed for a passing reason (registry unreachable, timed out) is tried again, ' +
+      'with back-off, before it counts as failed',
+  })
+  @IsOmittable()
+  @ValidateNested()
+  @Type(() => RolloutRetriesDto)
+  retries?: RolloutRetriesDto;
+
+  @ApiPropertyOptional({
+    type: MaintenanceWindowDto,
+    description: 'Jobs start only inside these weekly hours; outside them the rollout waits',
+  })
+  @IsOmittable()
+  @ValidateNested()
+  @Type(() => MaintenanceWindowDto)
+  window?: MaintenanceWindowDto;
+
+  @ApiPropertyOptional({
+    type: [RolloutPhaseRequestDto],
+    maxItems: MAX_ROLLOUT_PHASES,
+    example: [
+      { percent: 1, requiresApproval: false, soakSeconds: 600 },
+      { percent: 10, maxFailureRate: { percent: 5, minFinished: 10 } },
+      { requiresApproval: true },
+    ],
+    description:
+      'The targets in phases, in order (default: one phase of all). Each phase starts when the ' +
+      'one before it ended within its limits, after its soak and, if asked, an approval.',
+  })
+  @IsOmittable()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_ROLLOUT_PHASES)
+  @ValidateNested({ each: true })
+  @Type(() => RolloutPhaseRequestDto)
+  phases?: RolloutPhaseRequestDto[];
 }
 
 export class RolloutAcceptedResponseDto {
