@@ -7,8 +7,9 @@ import { AppModule } from './app.module';
 import { findConsoleDir, serveConsole } from './console-assets/serve-console';
 import type { AppConfig } from './config/app.config';
 import type { MessagingConfig } from './messaging/messaging.config';
+import { discardBody } from './http/discard-body';
 import { buildOpenApiDocument } from './http/openapi-document';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { httpsOptions, STRICT_TRANSPORT_SECURITY } from './http/https-options';
 import { requestLogging } from './http/request-logging';
 import { ServiceMetrics } from './observability/service-metrics';
@@ -43,6 +44,10 @@ export async function createApp(
   app.use(requestLogging(logger, app.get(ServiceMetrics)));
   serveConsole(app, findConsoleDir(), logger);
   const document = buildOpenApiDocument(app);
+  // SwaggerModule's routes (/docs, /docs-json, /docs-yaml) are Express's, not Nest's.
+  app.use((request: Request, response: Response, next: () => void) =>
+    request.path.startsWith('/docs') ? discardBody(request, response, next) : next(),
+  );
   SwaggerModule.setup('docs', app, document);
   return app;
 }
