@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { MaintenanceWindow } from '../rollouts/domain/maintenance-window';
 import type { FailureRate } from '../rollouts/domain/rollout-phases';
+import type { JobKind } from '../shared/domain/domain-event';
 import {
   entryStateOf,
+  jobKindOfRollout,
   progressOf,
   type Rollout,
   type RolloutClientEntry,
@@ -99,9 +101,13 @@ export class RolloutPhaseDto {
 export class RolloutSummaryDto {
   @ApiProperty({ format: 'uuid' }) rolloutId: string;
   @ApiProperty({ enum: ROLLOUT_STATUSES }) status: RolloutStatus;
-  @ApiProperty({ example: 'registry.example.com/opc-core' }) image: string;
-  @ApiProperty({ example: '2.0.0' }) targetVersion: string;
+  @ApiProperty({ enum: ['update', 'config'], description: 'The kind of the jobs it opens' })
+  kind: JobKind;
+  @ApiPropertyOptional({ example: 'registry.example.com/opc-core' }) image?: string;
+  @ApiPropertyOptional({ example: '2.0.0' }) targetVersion?: string;
   @ApiPropertyOptional() imageDigest?: string;
+  @ApiPropertyOptional({ example: 4, description: 'A config rollout: the version it applies' })
+  configVersion?: number;
   @ApiPropertyOptional({
     description: 'The labels the targets were chosen by, when they were not listed',
     example: { line: 'A' },
@@ -165,9 +171,11 @@ export function toRolloutSummaryDto(rollout: Rollout): RolloutSummaryDto {
   return {
     rolloutId: request.rolloutId,
     status: rollout.status,
-    image: request.image,
-    targetVersion: request.targetVersion,
+    kind: jobKindOfRollout(request),
+    ...(request.image ? { image: request.image } : {}),
+    ...(request.targetVersion ? { targetVersion: request.targetVersion } : {}),
     ...(request.imageDigest ? { imageDigest: request.imageDigest } : {}),
+    ...(request.config ? { configVersion: request.config.version } : {}),
     ...(request.selector ? { labels: request.selector.labels } : {}),
     batchSize: request.batchSize,
     maxFailures: request.maxFailures,

@@ -1,5 +1,5 @@
 import { DomainError, type DomainErrorCode } from '../../shared/domain/domain-error';
-import type { IsoTimestamp } from '../../shared/domain/domain-event';
+import type { IsoTimestamp, JobKind } from '../../shared/domain/domain-event';
 import { phaseOffsets, singlePhase, type FailureRate, type RolloutPhase } from './rollout-phases';
 import { isInsideWindow, nextWindowOpening } from './maintenance-window';
 import { isPassingFailure, retryAtOf } from './rollout-retries';
@@ -89,6 +89,10 @@ export type RolloutCommand =
   | { type: 'ApprovePhase'; data: { at: IsoTimestamp; approvedBy: string; comment?: string } }
   /** The clock: a soak that is over lets the next phase start. */
   | { type: 'EndSoak'; data: { at: IsoTimestamp } };
+
+/** The kind of the jobs a rollout opens. */
+export const jobKindOfRollout = (request: RolloutStarted['data']): JobKind =>
+  request.config ? 'config' : 'update';
 
 export const isRolloutFinal = (rollout: Rollout) =>
   rollout.status === 'Completed' || rollout.status === 'Cancelled';

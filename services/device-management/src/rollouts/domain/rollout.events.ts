@@ -4,8 +4,14 @@ import type { MaintenanceWindow } from './maintenance-window';
 import type { FailureRate, RolloutPhase } from './rollout-phases';
 import type { RolloutRetries } from './rollout-retries';
 
-/** How a rollout's job for one client ended (the final event of its update job). */
+/** How a rollout's job for one client ended (config jobs: applied is succeeded, rejected failed). */
 export type RolloutJobOutcome = UpdateOutcome;
+
+/** The configuration a config rollout gives every target, at one version. */
+export interface RolloutConfig {
+  version: number;
+  settings: Record<string, unknown>;
+}
 
 /**
  * The events of stream `rollout/{tenantId}/{rolloutId}`. Their names and fields are stored for good:
@@ -16,9 +22,12 @@ export type RolloutStarted = DomainEvent<
   {
     rolloutId: string;
     tenantId: string;
-    image: string;
-    targetVersion: string;
+    /** An update rollout: the image each client runs. */
+    image?: string;
+    targetVersion?: string;
     imageDigest?: string;
+    /** A config rollout (no image): the configuration each client gets. */
+    config?: RolloutConfig;
     /** Client ids in the order their jobs are requested. */
     targets: string[];
     /** The labels the targets were chosen by, when they were not listed. */

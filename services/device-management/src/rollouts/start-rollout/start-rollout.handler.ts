@@ -22,7 +22,7 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
   ) {}
 
   async execute(command: StartRollout): Promise<StartRolloutResult> {
-    const { context, targets, targetVersion, image, imageDigest, batchSize, maxFailures } = command;
+    const { context, targets, what, batchSize, maxFailures } = command;
     const { maxFailureRate, phases, retries, window } = command;
     const clientIds =
       'labels' in targets
@@ -35,9 +35,7 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
         data: {
           rolloutId,
           tenantId: context.tenantId,
-          image,
-          targetVersion,
-          ...(imageDigest ? { imageDigest } : {}),
+          ...('update' in what ? what.update : { config: what.config }),
           targets: clientIds,
           ...('labels' in targets ? { selector: { labels: targets.labels } } : {}),
           batchSize,
