@@ -131,6 +131,8 @@ export class RolloutSummaryDto {
     example: { timeZone: 'Europe/Berlin', days: ['mon', 'tue'], start: '22:00', end: '04:00' },
   })
   window?: MaintenanceWindow;
+  @ApiPropertyOptional({ description: 'Clients registered with its labels join until then' })
+  followUntil?: string;
   @ApiProperty() startedAt: string;
   @ApiPropertyOptional() endedAt?: string;
   @ApiPropertyOptional() haltReason?: string;
@@ -182,6 +184,7 @@ export function toRolloutSummaryDto(rollout: Rollout): RolloutSummaryDto {
     ...(request.maxFailureRate ? { maxFailureRate: request.maxFailureRate } : {}),
     ...(request.retries ? { retries: request.retries } : {}),
     ...(request.window ? { window: request.window } : {}),
+    ...(request.followUntil ? { followUntil: request.followUntil } : {}),
     phases: rollout.phases.map((phase, index) => {
       const { percentDone: _, ...phaseCounts } = progressOf(rollout, index);
       return { ...phase, status: phaseStatusOf(rollout, index), counts: phaseCounts };

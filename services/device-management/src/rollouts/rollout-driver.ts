@@ -30,7 +30,7 @@ import {
   type RolloutCommand,
 } from './domain/rollout.decider';
 import type { RolloutJobOutcome } from './domain/rollout.events';
-import { rolloutHoldingClient } from './rollout-read-model';
+import { rolloutHoldingClient, rolloutsFollowing } from './rollout-read-model';
 import { RolloutStreams } from './rollout-streams';
 
 export const ROLLOUT_DRIVER_SUBSCRIPTION = 'rollout-driver';
@@ -118,7 +118,13 @@ export class RolloutDriver implements Worker {
     this.subscription = this.store.subscribe(
       {
         name: ROLLOUT_DRIVER_SUBSCRIPTION,
-        streamPrefixes: [STREAM_PREFIX.rollout, STREAM_PREFIX.updateJob, STREAM_PREFIX.configJob],
+        streamPrefixes: [
+          STREAM_PREFIX.rollout,
+          STREAM_PREFIX.updateJob,
+          STREAM_PREFIX.configJob,
+          // Registrations: rollouts that follow their labels take the new clients.
+          STREAM_PREFIX.client,
+        ],
         batchSize: 200,
         exclusive: true,
         onError: (error, attempt) =>
@@ -161,7 +167,7 @@ export class RolloutDriver implements Worker {
           woken.set(rolloutId, time);
           if (this.woken.get(rolloutId) === time) continue;
           const at = new Date().toISOString();
-          await this.record(tenantId, rolloutId, { type: 'EndSoak', data: { at } });
+          await this.record(tenantId, rolloutId, { type: 'Tick', data: { at } });
           await this.advance(tenantId, rolloutId);
         }
         this.woken = woken;
@@ -183,6 +189,18 @@ export class RolloutDriver implements Worker {
       const stream = parseStreamName(event.streamName);
       if (stream?.category === 'rollout') {
         touch(stream.tenantId, stream.rolloutId);
+        continue;
+      }
+      if (stream?.category === 'client' && event.type === 'ClientRegistered') {
+        const { labels } = event.data as { labels: Record<string, string> };
+        const at = event.recordedAt.toISOString();
+        for (const rolloutId of await rolloutsFollowing(this.dataSource, stream.tenantId, labels)) {
+          await this.record(stream.tenantId, rolloutId, {
+            type: 'AddTarget',
+            data: { clientId: stream.clientId, at },
+          });
+          touch(stream.tenantId, rolloutId);
+        }
         continue;
       }
       const outcome = OUTCOME_OF_FINAL_EVENT[event.type];

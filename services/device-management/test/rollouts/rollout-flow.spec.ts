@@ -671,6 +671,39 @@ describe('rollouts in phases', () => {
     }
   });
 
+  it('follows its labels: a client registered while it runs gets the update, until the deadline', async () => {
+    const site = uniqueTestId('follow');
+    const first = await fleet('follow', 1, { site });
+    const devices = [...first];
+    const devicesAnswer = answer(devices, () => ({ fail: false, delayMs: 10 }));
+    try {
+      const followUntil = new Date(Date.now() + 3_000).toISOString();
+      const rolloutId = await startRollout({ labels: { site }, followUntil });
+      await eventually(async () => (await getRollout(rolloutId)).body.counts.succeeded === 1);
+      // Everything it had is done, but it follows its labels: still running.
+      expect((await getRollout(rolloutId)).body).toMatchObject({ status: 'Running', followUntil });
+      const [late] = await fleet('follow-late', 1, { site });
+      devices.push(late);
+      const done = await untilStatus(rolloutId, 'Completed');
+      expect(done.clients.map((c: { clientId: string }) => c.clientId)).toEqual([
+        'follow-1',
+        'follow-late-1',
+      ]);
+      expect(done.counts).toMatchObject({ total: 2, succeeded: 2 });
+      expect(done.endedAt >= followUntil).toBe(true);
+      const noLabels = await http()
+        .post('/api/v1/rollouts')
+        .set(as(admin))
+        .send({ clientIds: ['follow-1'], targetVersion: '2.1.0', image: IMAGE, followUntil });
+      expect(noLabels.status).toBe(400);
+      expect(noLabels.body.fieldErrors).toEqual([
+        { path: 'followUntil', message: 'followUntil needs labels to follow' },
+      ]);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
   it('pauses new jobs while the one in flight ends, then goes on when resumed', async () => {
     const group = await fleet('pause', 3);
     let release!: () => void;

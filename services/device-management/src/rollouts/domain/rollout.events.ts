@@ -47,6 +47,11 @@ export type RolloutStarted = DomainEvent<
     retries?: RolloutRetries;
     /** Jobs start only inside these hours; outside them the rollout waits. */
     window?: MaintenanceWindow;
+    /**
+     * A rollout by labels that follows its selector until then: clients registered with the
+     * labels meanwhile become targets too (RolloutTargetAdded), and it completes no earlier.
+     */
+    followUntil?: IsoTimestamp;
     startedAt: IsoTimestamp;
   }
 >;
@@ -55,6 +60,12 @@ export type RolloutStarted = DomainEvent<
 export type RolloutJobRequested = DomainEvent<
   'RolloutJobRequested',
   { rolloutId: string; clientId: string; jobId: string; at: IsoTimestamp }
+>;
+
+/** A client registered with the rollout's labels while it followed them: a target now. */
+export type RolloutTargetAdded = DomainEvent<
+  'RolloutTargetAdded',
+  { rolloutId: string; clientId: string; at: IsoTimestamp }
 >;
 
 /** RequestUpdate refused the client (unknown, update in flight...): no job for it. */
@@ -150,6 +161,7 @@ export type RolloutResumed = DomainEvent<
 export type RolloutEvent =
   | RolloutStarted
   | RolloutJobRequested
+  | RolloutTargetAdded
   | RolloutClientSkipped
   | RolloutJobFinished
   | RolloutJobRetryScheduled

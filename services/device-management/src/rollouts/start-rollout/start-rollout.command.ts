@@ -19,6 +19,8 @@ export class StartRollout {
   readonly phases?: RolloutPhaseRequest[];
   readonly retries?: RolloutRetries;
   readonly window?: MaintenanceWindow;
+  /** With labels: clients registered with them join until then. */
+  readonly followUntil?: string;
 
   constructor(props: StartRollout) {
     Object.assign(this, props);

@@ -81,6 +81,7 @@ function startRolloutOf(
     ...(body.phases ? { phases: body.phases.map(toPhaseRequest) } : {}),
     ...(body.retries ? { retries: { ...body.retries } } : {}),
     ...(body.window ? { window: { ...body.window, days: [...body.window.days] } } : {}),
+    ...(body.followUntil ? { followUntil: body.followUntil } : {}),
   });
 }
 

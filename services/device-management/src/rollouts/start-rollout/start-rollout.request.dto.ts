@@ -7,6 +7,7 @@ import {
   ArrayUnique,
   IsArray,
   IsInt,
+  IsISO8601,
   IsNotEmptyObject,
   Max,
   Min,
@@ -130,6 +131,16 @@ export class RolloutPlanDto {
   @ValidateNested()
   @Type(() => MaintenanceWindowDto)
   window?: MaintenanceWindowDto;
+
+  @ApiPropertyOptional({
+    example: '2026-12-31T00:00:00Z',
+    description:
+      'With `labels`: clients registered with these labels until then join the rollout (its ' +
+      'last phase), and it completes no earlier',
+  })
+  @IsOmittable()
+  @IsISO8601({ strict: true })
+  followUntil?: string;
 
   @ApiPropertyOptional({
     type: [RolloutPhaseRequestDto],
