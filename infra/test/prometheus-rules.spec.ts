@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
@@ -13,6 +14,11 @@ interface Rule {
 }
 
 const RULES_FILE = join(__dirname, '../prometheus/opcfleet.rules.yml');
+/** Put there by infra/scripts/test-env.d/30-promtool.sh (npm test runs it). */
+const PROMTOOL = join(
+  process.env.OPCFLEET_STATE_DIR ?? join(__dirname, '../../.tmp/infra'),
+  'promtool/promtool',
+);
 const groups = (
   load(readFileSync(RULES_FILE, 'utf8')) as { groups: { name: string; rules: Rule[] }[] }
 ).groups;
@@ -47,7 +53,7 @@ describe('Prometheus alert rules (infra/prometheus/opcfleet.rules.yml)', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it.each(Object.entries(REQUIRED))('has an alert for %s', (_what, metric) => {
+  it.each(Object.entries(REQUIRED))('have an alert for %s', (_what, metric) => {
     expect(rules.some((rule) => rule.expr!.includes(metric))).toBe(true);
   });
 
@@ -61,5 +67,14 @@ describe('Prometheus alert rules (infra/prometheus/opcfleet.rules.yml)', () => {
     expect(unknownMetricsIn('opcfleet_broker_conected == 0', exposed)).toEqual([
       'opcfleet_broker_conected',
     ]);
+  });
+
+  it("pass Prometheus' own checks and unit tests (promtool: opcfleet.rules.test.yml)", () => {
+    const promtool = (...args: string[]) =>
+      execFileSync(PROMTOOL, args, { cwd: join(__dirname, '../prometheus'), encoding: 'utf8' });
+    expect(promtool('check', 'rules', 'opcfleet.rules.yml')).toMatch(
+      `SUCCESS: ${rules.length} rules found`,
+    );
+    expect(promtool('test', 'rules', 'opcfleet.rules.test.yml')).toMatch('SUCCESS');
   });
 });
