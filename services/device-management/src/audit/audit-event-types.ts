@@ -17,6 +17,7 @@ const CLIENT_EVENT_TYPES: Record<ClientEvent['type'], true> = {
 const ROLLOUT_EVENT_TYPES: Record<RolloutEvent['type'], true> = {
   RolloutStarted: true,
   RolloutJobRequested: true,
+  RolloutTargetAdded: true,
   RolloutClientSkipped: true,
   RolloutJobFinished: true,
   RolloutJobRetryScheduled: true,

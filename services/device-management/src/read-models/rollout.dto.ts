@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { MaintenanceWindow } from '../rollouts/domain/maintenance-window';
 import type { FailureRate } from '../rollouts/domain/rollout-phases';
+import type { JobKind } from '../shared/domain/domain-event';
 import {
   entryStateOf,
+  jobKindOfRollout,
   progressOf,
   type Rollout,
   type RolloutClientEntry,
@@ -99,9 +101,13 @@ export class RolloutPhaseDto {
 export class RolloutSummaryDto {
   @ApiProperty({ format: 'uuid' }) rolloutId: string;
   @ApiProperty({ enum: ROLLOUT_STATUSES }) status: RolloutStatus;
-  @ApiProperty({ example: 'registry.example.com/opc-core' }) image: string;
-  @ApiProperty({ example: '2.0.0' }) targetVersion: string;
+  @ApiProperty({ enum: ['update', 'config'], description: 'The kind of the jobs it opens' })
+  kind: JobKind;
+  @ApiPropertyOptional({ example: 'registry.example.com/opc-core' }) image?: string;
+  @ApiPropertyOptional({ example: '2.0.0' }) targetVersion?: string;
   @ApiPropertyOptional() imageDigest?: string;
+  @ApiPropertyOptional({ example: 4, description: 'A config rollout: the version it applies' })
+  configVersion?: number;
   @ApiPropertyOptional({
     description: 'The labels the targets were chosen by, when they were not listed',
     example: { line: 'A' },
@@ -125,6 +131,8 @@ export class RolloutSummaryDto {
     example: { timeZone: 'Europe/Berlin', days: ['mon', 'tue'], start: '22:00', end: '04:00' },
   })
   window?: MaintenanceWindow;
+  @ApiPropertyOptional({ description: 'Clients registered with its labels join until then' })
+  followUntil?: string;
   @ApiProperty() startedAt: string;
   @ApiPropertyOptional() endedAt?: string;
   @ApiPropertyOptional() haltReason?: string;
@@ -165,15 +173,18 @@ export function toRolloutSummaryDto(rollout: Rollout): RolloutSummaryDto {
   return {
     rolloutId: request.rolloutId,
     status: rollout.status,
-    image: request.image,
-    targetVersion: request.targetVersion,
+    kind: jobKindOfRollout(request),
+    ...(request.image ? { image: request.image } : {}),
+    ...(request.targetVersion ? { targetVersion: request.targetVersion } : {}),
     ...(request.imageDigest ? { imageDigest: request.imageDigest } : {}),
+    ...(request.config ? { configVersion: request.config.version } : {}),
     ...(request.selector ? { labels: request.selector.labels } : {}),
     batchSize: request.batchSize,
     maxFailures: request.maxFailures,
     ...(request.maxFailureRate ? { maxFailureRate: request.maxFailureRate } : {}),
     ...(request.retries ? { retries: request.retries } : {}),
     ...(request.window ? { window: request.window } : {}),
+    ...(request.followUntil ? { followUntil: request.followUntil } : {}),
     phases: rollout.phases.map((phase, index) => {
       const { percentDone: _, ...phaseCounts } = progressOf(rollout, index);
       return { ...phase, status: phaseStatusOf(rollout, index), counts: phaseCounts };

@@ -9,29 +9,28 @@ import { retryOnConflict } from '../event-sourcing/event-streams';
 import { APP_LOGGER } from '../observability/app-logger';
 import type { Worker } from '../shared/worker';
 import { DomainError } from '../shared/domain/domain-error';
-import type { CommandContext } from '../shared/domain/domain-event';
+import type { CommandContext, JobKind } from '../shared/domain/domain-event';
 import {
   clientStream,
   parseStreamName,
   rolloutStream,
   STREAM_PREFIX,
-  updateJobStream,
+  jobStream,
 } from '../shared/domain/stream-names';
-import type { UpdateRequested } from '../jobs/update/domain/update-job.events';
-import {
-  RequestUpdate,
-  type RequestUpdateResult,
-} from '../jobs/update/request-update/request-update.command';
+import { RequestConfigChange } from '../jobs/config/request-config-change/request-config-change.command';
+import { kindRequestedBy } from '../jobs/job-kinds';
+import { RequestUpdate } from '../jobs/update/request-update/request-update.command';
 import {
   decideRollout,
   decideRolloutAll,
+  jobKindOfRollout,
   nextWave,
   progressOf,
   type Rollout,
   type RolloutCommand,
 } from './domain/rollout.decider';
 import type { RolloutJobOutcome } from './domain/rollout.events';
-import { rolloutHoldingClient } from './rollout-read-model';
+import { rolloutHoldingClient, rolloutsFollowing } from './rollout-read-model';
 import { RolloutStreams } from './rollout-streams';
 
 export const ROLLOUT_DRIVER_SUBSCRIPTION = 'rollout-driver';
@@ -40,12 +39,23 @@ const CLOCK_MS = 1_000;
 /** Actor of every event the driver causes; with correlationId = rolloutId it marks a rollout's jobs. */
 export const ROLLOUT_ACTOR = 'system:rollouts';
 
+/** How a rollout reads the final event of a job it opened, of either kind. */
 const OUTCOME_OF_FINAL_EVENT: Partial<Record<string, RolloutJobOutcome>> = {
   UpdateSucceeded: 'succeeded',
   UpdateFailed: 'failed',
   UpdateRolledBack: 'rolled_back',
   UpdateTimedOut: 'timed_out',
   UpdateCancelled: 'cancelled',
+  ConfigApplied: 'succeeded',
+  ConfigRejected: 'failed',
+  ConfigTimedOut: 'timed_out',
+  ConfigCancelled: 'cancelled',
+};
+
+/** The event a job of each kind leaves on its client's stream, with the job's metadata. */
+const CLIENT_MARK: Record<JobKind, string> = {
+  update: 'ClientUpdateStarted',
+  config: 'ClientConfigRequested',
 };
 
 /** The context of the driver's commands for a rollout: its jobs carry the rollout id. */
@@ -108,7 +118,13 @@ export class RolloutDriver implements Worker {
     this.subscription = this.store.subscribe(
       {
         name: ROLLOUT_DRIVER_SUBSCRIPTION,
-        streamPrefixes: [STREAM_PREFIX.rollout, STREAM_PREFIX.updateJob],
+        streamPrefixes: [
+          STREAM_PREFIX.rollout,
+          STREAM_PREFIX.updateJob,
+          STREAM_PREFIX.configJob,
+          // Registrations: rollouts that follow their labels take the new clients.
+          STREAM_PREFIX.client,
+        ],
         batchSize: 200,
         exclusive: true,
         onError: (error, attempt) =>
@@ -151,7 +167,7 @@ export class RolloutDriver implements Worker {
           woken.set(rolloutId, time);
           if (this.woken.get(rolloutId) === time) continue;
           const at = new Date().toISOString();
-          await this.record(tenantId, rolloutId, { type: 'EndSoak', data: { at } });
+          await this.record(tenantId, rolloutId, { type: 'Tick', data: { at } });
           await this.advance(tenantId, rolloutId);
         }
         this.woken = woken;
@@ -175,13 +191,24 @@ export class RolloutDriver implements Worker {
         touch(stream.tenantId, stream.rolloutId);
         continue;
       }
-      if (stream?.category !== 'update-job') continue;
+      if (stream?.category === 'client' && event.type === 'ClientRegistered') {
+        const { labels } = event.data as { labels: Record<string, string> };
+        const at = event.recordedAt.toISOString();
+        for (const rolloutId of await rolloutsFollowing(this.dataSource, stream.tenantId, labels)) {
+          await this.record(stream.tenantId, rolloutId, {
+            type: 'AddTarget',
+            data: { clientId: stream.clientId, at },
+          });
+          touch(stream.tenantId, rolloutId);
+        }
+        continue;
+      }
       const outcome = OUTCOME_OF_FINAL_EVENT[event.type];
-      if (!outcome) continue;
+      if (!stream || stream.category === 'client' || !outcome) continue;
       const [origin] = await this.store.readStream(event.streamName, { maxCount: 1 });
       const rolloutId = rolloutOf(origin?.metadata);
-      if (!rolloutId || origin.type !== 'UpdateRequested') continue;
-      const { clientId, jobId } = origin.data as UpdateRequested['data'];
+      if (!rolloutId || !origin || !kindRequestedBy(origin.type)) continue;
+      const { clientId, jobId } = origin.data as { clientId: string; jobId: string };
       const code = (event.data as { code?: unknown }).code;
       await this.record(stream.tenantId, rolloutId, {
         type: 'RecordJobFinished',
@@ -282,17 +309,11 @@ export class RolloutDriver implements Worker {
         },
       };
     }
-    const { targetVersion, image, imageDigest } = rollout.request;
     try {
-      const { jobId } = await this.commands.execute<RequestUpdate, RequestUpdateResult>(
-        new RequestUpdate({
-          context: contextOf(rollout),
-          clientId,
-          targetVersion,
-          image,
-          ...(imageDigest ? { imageDigest } : {}),
-        }),
-      );
+      const { jobId } = await this.commands.execute<
+        RequestUpdate | RequestConfigChange,
+        { jobId: string }
+      >(jobRequestOf(rollout, clientId));
       return {
         type: 'RecordJobRequested',
         data: { clientId, jobId, at: new Date().toISOString() },
@@ -315,7 +336,8 @@ export class RolloutDriver implements Worker {
    * handled while the rollout did not know it: then its end is recorded with it.
    */
   private async adopt(rollout: Rollout, clientId: string, jobId: string): Promise<RolloutCommand> {
-    const events = await this.store.readStream(updateJobStream(rollout.request.tenantId, jobId));
+    const kind = jobKindOfRollout(rollout.request);
+    const events = await this.store.readStream(jobStream(kind, rollout.request.tenantId, jobId));
     const final = events.find((event) => OUTCOME_OF_FINAL_EVENT[event.type]);
     if (final) {
       const code = (final.data as { code?: unknown }).code;
@@ -339,13 +361,26 @@ export class RolloutDriver implements Worker {
    */
   private async jobOfRolloutOn(rollout: Rollout, clientId: string): Promise<string | undefined> {
     const events = await this.store.readStream(clientStream(rollout.request.tenantId, clientId));
+    const markType = CLIENT_MARK[jobKindOfRollout(rollout.request)];
     const mark = events.findLast(
-      (event) =>
-        event.type === 'ClientUpdateStarted' &&
-        rolloutOf(event.metadata) === rollout.request.rolloutId,
+      (event) => event.type === markType && rolloutOf(event.metadata) === rollout.request.rolloutId,
     );
     const jobId = (mark?.data as { jobId: string } | undefined)?.jobId;
     const entry = rollout.clients[clientId];
     return entry?.retryAt && entry.jobId === jobId ? undefined : jobId;
   }
+}
+
+/** The request of the job a rollout opens on a client: an update, or a configuration. */
+function jobRequestOf(rollout: Rollout, clientId: string): RequestUpdate | RequestConfigChange {
+  const { config, targetVersion, image, imageDigest } = rollout.request;
+  const context = contextOf(rollout);
+  if (config) return new RequestConfigChange({ context, clientId, ...config });
+  return new RequestUpdate({
+    context,
+    clientId,
+    targetVersion: targetVersion!,
+    image: image!,
+    ...(imageDigest ? { imageDigest } : {}),
+  });
 }

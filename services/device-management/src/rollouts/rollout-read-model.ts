@@ -117,3 +117,21 @@ export async function rolloutHoldingClient(
   )) as { rollout_id: string }[];
   return row?.rollout_id;
 }
+
+/**
+ * The rollouts of the tenant that follow labels a client registered with has (all of their
+ * selector's labels), and have not ended.
+ */
+export async function rolloutsFollowing(
+  dataSource: DataSource,
+  tenantId: string,
+  labels: Record<string, string>,
+): Promise<string[]> {
+  const rows = (await dataSource.query(
+    `SELECT rollout_id FROM ${ROLLOUTS_TABLE}
+      WHERE tenant_id = $1 AND status NOT IN ('Completed', 'Cancelled')
+        AND document ? 'followUntil' AND document->'labels' <@ $2::jsonb`,
+    [tenantId, JSON.stringify(labels)],
+  )) as { rollout_id: string }[];
+  return rows.map((row) => row.rollout_id);
+}

@@ -612,6 +612,98 @@ describe('rollouts in phases', () => {
     }
   });
 
+  it('rolls a configuration out in phases, one config job per client', async () => {
+    const group = await fleet('cfg', 3);
+    const settings = {
+      endpoints: [
+        { name: 'plc', url: 'opc.tcp://plc-1:4840', securityMode: 'None', securityPolicy: 'None' },
+      ],
+      nodes: [],
+      buffering: { maxMessages: 100, maxBytes: 65536, overflowPolicy: 'dropOldest' },
+    };
+    // Each device applies the config it gets.
+    const answered = new Set<string>();
+    const timer = setInterval(() => {
+      for (const device of group) {
+        for (const { topic, command } of device.commands) {
+          if (!topic.endsWith('/commands/config') || answered.has(command.jobId)) continue;
+          answered.add(command.jobId);
+          const job = { jobId: command.jobId, kind: 'config' as const };
+          void device
+            .report(job, 1, 'received', { configVersion: 7 })
+            .then(() => device.report(job, 2, 'applied', { configVersion: 7 }));
+        }
+      }
+    }, 20);
+    try {
+      const response = await http()
+        .post('/api/v1/rollouts/config')
+        .set(as(admin))
+        .send({
+          clientIds: group.map((device) => device.clientId),
+          version: 7,
+          settings,
+          phases: [{ count: 1 }, { batchSize: 2 }],
+        });
+      expect(response.status).toBe(202);
+      const rolloutId = response.body.rolloutId as string;
+      const done = await untilStatus(rolloutId, 'Completed');
+      expect(done).toMatchObject({ kind: 'config', configVersion: 7, counts: { succeeded: 3 } });
+      expect(done).not.toHaveProperty('image');
+      for (const device of group) {
+        expect(
+          device.commands.filter(({ topic }) => topic.endsWith('/commands/config')),
+        ).toHaveLength(1);
+        expect(updateCommands(device)).toHaveLength(0);
+      }
+      const client = await http().get('/api/v1/clients/cfg-2').set(as(admin));
+      expect(client.body.config).toEqual({ desired: 7, applied: 7 });
+      const invalid = await http()
+        .post('/api/v1/rollouts/config')
+        .set(as(admin))
+        .send({ clientIds: ['cfg-1'], version: 0, settings: { endpoints: 'none' } });
+      expect(invalid.status).toBe(400);
+      expect(invalid.body.fieldErrors.map((e: { path: string }) => e.path)).toEqual(
+        expect.arrayContaining(['version', 'settings.endpoints']),
+      );
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it('follows its labels: a client registered while it runs gets the update, until the deadline', async () => {
+    const site = uniqueTestId('follow');
+    const first = await fleet('follow', 1, { site });
+    const devices = [...first];
+    const devicesAnswer = answer(devices, () => ({ fail: false, delayMs: 10 }));
+    try {
+      const followUntil = new Date(Date.now() + 3_000).toISOString();
+      const rolloutId = await startRollout({ labels: { site }, followUntil });
+      await eventually(async () => (await getRollout(rolloutId)).body.counts.succeeded === 1);
+      // Everything it had is done, but it follows its labels: still running.
+      expect((await getRollout(rolloutId)).body).toMatchObject({ status: 'Running', followUntil });
+      const [late] = await fleet('follow-late', 1, { site });
+      devices.push(late);
+      const done = await untilStatus(rolloutId, 'Completed');
+      expect(done.clients.map((c: { clientId: string }) => c.clientId)).toEqual([
+        'follow-1',
+        'follow-late-1',
+      ]);
+      expect(done.counts).toMatchObject({ total: 2, succeeded: 2 });
+      expect(done.endedAt >= followUntil).toBe(true);
+      const noLabels = await http()
+        .post('/api/v1/rollouts')
+        .set(as(admin))
+        .send({ clientIds: ['follow-1'], targetVersion: '2.1.0', image: IMAGE, followUntil });
+      expect(noLabels.status).toBe(400);
+      expect(noLabels.body.fieldErrors).toEqual([
+        { path: 'followUntil', message: 'followUntil needs labels to follow' },
+      ]);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
   it('pauses new jobs while the one in flight ends, then goes on when resumed', async () => {
     const group = await fleet('pause', 3);
     let release!: () => void;

@@ -327,9 +327,9 @@ describe('rollout phases', () => {
     ];
     expect(foldRollout(soaking)).toMatchObject({ status: 'Soaking', soakUntil });
     expect(nextWave(foldRollout(soaking))).toEqual([]);
-    given(soaking).when({ type: 'EndSoak', data: { at } }).thenNothingHappens();
+    given(soaking).when({ type: 'Tick', data: { at } }).thenNothingHappens();
     given(soaking)
-      .when({ type: 'EndSoak', data: { at: soakUntil } })
+      .when({ type: 'Tick', data: { at: soakUntil } })
       .then([{ type: 'RolloutPhaseStarted', data: { rolloutId, phase: 1, at: soakUntil } }]);
   });
 
@@ -560,5 +560,45 @@ describe('maintenance windows', () => {
     expect(
       nextWave(foldRollout([windowed, requested('a'), finished('a')]), '2026-12-01T22:30:00.000Z'),
     ).toEqual([]);
+  });
+});
+
+describe('following labels until a deadline', () => {
+  const until = '2026-11-30T12:00:00.000Z';
+  const following: RolloutStarted = {
+    ...started(0, ['a']),
+    data: { ...started(0, ['a']).data, selector: { labels: { line: 'A' } }, followUntil: until },
+  };
+  const added: RolloutEvent = {
+    type: 'RolloutTargetAdded',
+    data: { rolloutId, clientId: 'n', at },
+  };
+
+  it('takes a client registered with its labels as a target, in its last phase', () => {
+    given([following])
+      .when({ type: 'AddTarget', data: { clientId: 'n', at } })
+      .then([added]);
+    const state = foldRollout([following, added])!;
+    expect(state.request.targets).toEqual(['a', 'n']);
+    expect(nextWave(state)).toEqual(['a', 'n']);
+    given([following, added])
+      .when({ type: 'AddTarget', data: { clientId: 'n', at } })
+      .thenNothingHappens();
+    given([following])
+      .when({ type: 'AddTarget', data: { clientId: 'late', at: until } })
+      .thenNothingHappens();
+  });
+
+  it('stays open while it follows, and completes once the deadline passed', () => {
+    given([following, requested('a')])
+      .when(finish('a'))
+      .then([finished('a')]);
+    const settled = [following, requested('a'), finished('a')];
+    expect(foldRollout(settled)!.status).toBe('Running');
+    expect(wakeAtOf(foldRollout(settled)!)).toBe(until);
+    given(settled).when({ type: 'Tick', data: { at } }).thenNothingHappens();
+    given(settled)
+      .when({ type: 'Tick', data: { at: until } })
+      .then([{ type: 'RolloutCompleted', data: { rolloutId, at: until } }]);
   });
 });

@@ -1,5 +1,5 @@
 import { DomainError, type DomainErrorCode } from '../../shared/domain/domain-error';
-import type { IsoTimestamp } from '../../shared/domain/domain-event';
+import type { IsoTimestamp, JobKind } from '../../shared/domain/domain-event';
 import { phaseOffsets, singlePhase, type FailureRate, type RolloutPhase } from './rollout-phases';
 import { isInsideWindow, nextWindowOpening } from './maintenance-window';
 import { isPassingFailure, retryAtOf } from './rollout-retries';
@@ -87,8 +87,14 @@ export type RolloutCommand =
   | { type: 'PauseRollout'; data: { at: IsoTimestamp; reason?: string } }
   | { type: 'ResumeRollout'; data: { at: IsoTimestamp; reason?: string } }
   | { type: 'ApprovePhase'; data: { at: IsoTimestamp; approvedBy: string; comment?: string } }
-  /** The clock: a soak that is over lets the next phase start. */
-  | { type: 'EndSoak'; data: { at: IsoTimestamp } };
+  /** A client registered with the rollout's labels: a target while the rollout follows them. */
+  | { type: 'AddTarget'; data: { clientId: string; at: IsoTimestamp } }
+  /** The clock: a soak that is over lets the next phase start; a follow that is over ends. */
+  | { type: 'Tick'; data: { at: IsoTimestamp } };
+
+/** The kind of the jobs a rollout opens. */
+export const jobKindOfRollout = (request: RolloutStarted['data']): JobKind =>
+  request.config ? 'config' : 'update';
 
 export const isRolloutFinal = (rollout: Rollout) =>
   rollout.status === 'Completed' || rollout.status === 'Cancelled';
@@ -185,13 +191,33 @@ export function decideRollout(command: RolloutCommand, state: RolloutState): Rol
         { type: 'RolloutPhaseStarted', data: { rolloutId, phase, at: command.data.at } },
       ];
     }
-    case 'EndSoak': {
+    case 'AddTarget': {
+      const { clientId, at } = command.data;
+      if (!isFollowing(state, at) || isTarget(state, clientId)) return [];
+      if (state.request.targets.length >= MAX_TARGETS) return [];
+      return [{ type: 'RolloutTargetAdded', data: { rolloutId, clientId, at } }];
+    }
+    case 'Tick': {
       const { at } = command.data;
-      if (state.status !== 'Soaking' || !state.soakUntil || at < state.soakUntil) return [];
-      return enterPhase(state, state.phase, at, { opening: false });
+      if (state.status === 'Soaking' && state.soakUntil && at >= state.soakUntil) {
+        return enterPhase(state, state.phase, at, { opening: false });
+      }
+      // A follow that is over: the rollout may complete now.
+      return state.request.followUntil && at >= state.request.followUntil
+        ? withConclusion(state, [], at)
+        : [];
     }
   }
 }
+
+/** As many targets as a rollout takes, added ones included. */
+const MAX_TARGETS = 10_000;
+
+/** True while a rollout by labels takes clients registered with them. */
+const isFollowing = (state: Rollout, at: IsoTimestamp) =>
+  !isRolloutFinal(state) &&
+  state.request.followUntil !== undefined &&
+  at < state.request.followUntil;
 
 /** A retry of a job that failed for a passing reason, while the client has retries left. */
 function retryOf(
@@ -263,6 +289,8 @@ function withConclusion(state: Rollout, events: RolloutEvent[], at: IsoTimestamp
   const phase = next.phases[next.phase];
   if (tally(next, next.phase).unsettled > 0) return events;
   if (next.phase === next.phases.length - 1) {
+    // A rollout that follows its labels stays open for clients still to come.
+    if (isFollowing(next, at)) return events;
     return [...events, { type: 'RolloutCompleted', data: { rolloutId, at } }];
   }
   const soakUntil =
@@ -368,7 +396,8 @@ export function nextWave(state: RolloutState, now?: IsoTimestamp): string[] {
 export function wakeAtOf(state: Rollout): IsoTimestamp | undefined {
   if (state.status === 'Soaking') return state.soakUntil;
   if (state.status !== 'Running') return undefined;
-  let first: IsoTimestamp | undefined;
+  let first: IsoTimestamp | undefined = state.request.followUntil;
+  if (first && first <= state.changedAt) first = undefined;
   for (const entry of Object.values(state.clients)) {
     if (entry.retryAt && (!first || entry.retryAt < first)) first = entry.retryAt;
   }
@@ -448,6 +477,17 @@ function evolveOnward(
         jobId: event.data.jobId,
         ...(attempt ? { attempt } : {}),
       });
+    }
+    case 'RolloutTargetAdded': {
+      // The last phase takes it.
+      const last = state.phases.length - 1;
+      return {
+        ...state,
+        request: { ...state.request, targets: [...state.request.targets, event.data.clientId] },
+        phases: state.phases.map((phase, i) =>
+          i === last ? { ...phase, size: phase.size + 1 } : phase,
+        ),
+      };
     }
     case 'RolloutClientSkipped':
       return withClient(state, event.data.clientId, {

@@ -4,8 +4,14 @@ import type { MaintenanceWindow } from './maintenance-window';
 import type { FailureRate, RolloutPhase } from './rollout-phases';
 import type { RolloutRetries } from './rollout-retries';
 
-/** How a rollout's job for one client ended (the final event of its update job). */
+/** How a rollout's job for one client ended (config jobs: applied is succeeded, rejected failed). */
 export type RolloutJobOutcome = UpdateOutcome;
+
+/** The configuration a config rollout gives every target, at one version. */
+export interface RolloutConfig {
+  version: number;
+  settings: Record<string, unknown>;
+}
 
 /**
  * The events of stream `rollout/{tenantId}/{rolloutId}`. Their names and fields are stored for good:
@@ -16,9 +22,12 @@ export type RolloutStarted = DomainEvent<
   {
     rolloutId: string;
     tenantId: string;
-    image: string;
-    targetVersion: string;
+    /** An update rollout: the image each client runs. */
+    image?: string;
+    targetVersion?: string;
     imageDigest?: string;
+    /** A config rollout (no image): the configuration each client gets. */
+    config?: RolloutConfig;
     /** Client ids in the order their jobs are requested. */
     targets: string[];
     /** The labels the targets were chosen by, when they were not listed. */
@@ -38,6 +47,11 @@ export type RolloutStarted = DomainEvent<
     retries?: RolloutRetries;
     /** Jobs start only inside these hours; outside them the rollout waits. */
     window?: MaintenanceWindow;
+    /**
+     * A rollout by labels that follows its selector until then: clients registered with the
+     * labels meanwhile become targets too (RolloutTargetAdded), and it completes no earlier.
+     */
+    followUntil?: IsoTimestamp;
     startedAt: IsoTimestamp;
   }
 >;
@@ -46,6 +60,12 @@ export type RolloutStarted = DomainEvent<
 export type RolloutJobRequested = DomainEvent<
   'RolloutJobRequested',
   { rolloutId: string; clientId: string; jobId: string; at: IsoTimestamp }
+>;
+
+/** A client registered with the rollout's labels while it followed them: a target now. */
+export type RolloutTargetAdded = DomainEvent<
+  'RolloutTargetAdded',
+  { rolloutId: string; clientId: string; at: IsoTimestamp }
 >;
 
 /** RequestUpdate refused the client (unknown, update in flight...): no job for it. */
@@ -141,6 +161,7 @@ export type RolloutResumed = DomainEvent<
 export type RolloutEvent =
   | RolloutStarted
   | RolloutJobRequested
+  | RolloutTargetAdded
   | RolloutClientSkipped
   | RolloutJobFinished
   | RolloutJobRetryScheduled

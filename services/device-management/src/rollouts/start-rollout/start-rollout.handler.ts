@@ -22,8 +22,9 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
   ) {}
 
   async execute(command: StartRollout): Promise<StartRolloutResult> {
-    const { context, targets, targetVersion, image, imageDigest, batchSize, maxFailures } = command;
+    const { context, targets, what, batchSize, maxFailures } = command;
     const { maxFailureRate, phases, retries, window } = command;
+    const followUntil = followUntilOf(command);
     const clientIds =
       'labels' in targets
         ? await this.clientsLabelled(context.tenantId, targets.labels)
@@ -35,9 +36,7 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
         data: {
           rolloutId,
           tenantId: context.tenantId,
-          image,
-          targetVersion,
-          ...(imageDigest ? { imageDigest } : {}),
+          ...('update' in what ? what.update : { config: what.config }),
           targets: clientIds,
           ...('labels' in targets ? { selector: { labels: targets.labels } } : {}),
           batchSize,
@@ -46,6 +45,7 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
           ...(phases ? { phases: resolvePhases(phases, clientIds.length, batchSize) } : {}),
           ...(retries ? { retries } : {}),
           ...(window ? { window } : {}),
+          ...(followUntil ? { followUntil } : {}),
           startedAt: new Date().toISOString(),
         },
       },
@@ -79,4 +79,20 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
     }
     return rows.map((row) => row.clientId);
   }
+}
+
+/** The deadline of a rollout that follows its labels: in the future, and only with labels. */
+function followUntilOf({ followUntil, targets }: StartRollout): string | undefined {
+  if (followUntil === undefined) return undefined;
+  const problem = !('labels' in targets)
+    ? 'followUntil needs labels to follow'
+    : Date.parse(followUntil) <= Date.now()
+      ? 'followUntil must be in the future'
+      : undefined;
+  if (problem) {
+    throw new DomainError('invalid_input', problem, {
+      fieldErrors: [{ path: 'followUntil', message: problem }],
+    });
+  }
+  return new Date(followUntil).toISOString();
 }

@@ -11,6 +11,8 @@ import {
   ROLLOUT_BODY_LIMIT_BYTES,
   ROLLOUT_DEFAULTS,
   RolloutAcceptedResponseDto,
+  RolloutPlanDto,
+  StartConfigRolloutRequestDto,
   StartRolloutRequestDto,
 } from './start-rollout.request.dto';
 import { ApiEndpoint } from '../../http/api-docs';
@@ -39,22 +41,54 @@ export class StartRolloutHttpController {
     @Body() body: StartRolloutRequestDto,
     @RequestContext() context: CommandContext,
   ): Promise<StartRolloutResult> {
-    return this.commandBus.execute(
-      new StartRollout({
-        context,
-        targets: body.labels ? { labels: body.labels } : { clientIds: body.clientIds ?? [] },
-        targetVersion: body.targetVersion,
-        image: body.image,
-        ...(body.imageDigest ? { imageDigest: body.imageDigest } : {}),
-        batchSize: body.batchSize ?? ROLLOUT_DEFAULTS.batchSize,
-        maxFailures: body.maxFailures ?? ROLLOUT_DEFAULTS.maxFailures,
-        ...(body.maxFailureRate ? { maxFailureRate: { ...body.maxFailureRate } } : {}),
-        ...(body.phases ? { phases: body.phases.map(toPhaseRequest) } : {}),
-        ...(body.retries ? { retries: { ...body.retries } } : {}),
-        ...(body.window ? { window: { ...body.window, days: [...body.window.days] } } : {}),
-      }),
-    );
+    const { targetVersion, image, imageDigest } = body;
+    const update = { targetVersion, image, ...(imageDigest ? { imageDigest } : {}) };
+    return this.commandBus.execute(startRolloutOf(body, { update }, context));
   }
+
+  @Post('config')
+  @ApiEndpoint({
+    summary: 'Start a config rollout',
+    description:
+      'One configuration (version and settings) for many clients through config jobs, with the same plan as an update rollout: phases, waves, limits, retries, window.',
+    access: 'update',
+    body: true,
+    errors: { 400: '`fieldErrors` lists every failing field, inside `settings` too.' },
+  })
+  @HttpCode(202)
+  @BodyLimit(ROLLOUT_BODY_LIMIT_BYTES)
+  @ApiAcceptedResponse({
+    type: RolloutAcceptedResponseDto,
+    description:
+      'A config rollout: every target gets this configuration (version and settings) through a config job, in the same phases and waves.',
+  })
+  startConfig(
+    @Body() body: StartConfigRolloutRequestDto,
+    @RequestContext() context: CommandContext,
+  ): Promise<StartRolloutResult> {
+    const config = { version: body.version, settings: body.settings };
+    return this.commandBus.execute(startRolloutOf(body, { config }, context));
+  }
+}
+
+/** The command of either kind of rollout: what each target gets, and the plan. */
+function startRolloutOf(
+  body: RolloutPlanDto,
+  what: StartRollout['what'],
+  context: CommandContext,
+): StartRollout {
+  return new StartRollout({
+    context,
+    targets: body.labels ? { labels: body.labels } : { clientIds: body.clientIds ?? [] },
+    what,
+    batchSize: body.batchSize ?? ROLLOUT_DEFAULTS.batchSize,
+    maxFailures: body.maxFailures ?? ROLLOUT_DEFAULTS.maxFailures,
+    ...(body.maxFailureRate ? { maxFailureRate: { ...body.maxFailureRate } } : {}),
+    ...(body.phases ? { phases: body.phases.map(toPhaseRequest) } : {}),
+    ...(body.retries ? { retries: { ...body.retries } } : {}),
+    ...(body.window ? { window: { ...body.window, days: [...body.window.days] } } : {}),
+    ...(body.followUntil ? { followUntil: body.followUntil } : {}),
+  });
 }
 
 function toPhaseRequest(phase: RolloutPhaseRequestDto): RolloutPhaseRequest {

@@ -1,5 +1,5 @@
 import { idSchema } from '@opcfleet/contracts';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -7,6 +7,7 @@ import {
   ArrayUnique,
   IsArray,
   IsInt,
+  IsISO8601,
   IsNotEmptyObject,
   Max,
   Min,
@@ -19,6 +20,7 @@ import {
   IsOmittable,
   MatchesSchema,
 } from '../../http/schema-validators';
+import { RequestConfigChangeRequestDto } from '../../jobs/config/request-config-change/request-config-change.request.dto';
 import { RequestUpdateRequestDto } from '../../jobs/update/request-update/request-update.request.dto';
 import {
   FailureRateDto,
@@ -37,8 +39,8 @@ export const MAX_ROLLOUT_TARGETS = 10_000;
  */
 export const ROLLOUT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
-/** The update of one client (image, targetVersion, imageDigest?) for many, in waves. */
-export class StartRolloutRequestDto extends RequestUpdateRequestDto {
+/** The targets of a rollout and how it goes: phases, limits, retries, window. */
+export class RolloutPlanDto {
   @ApiProperty({
     example: ['press-07', 'press-08'],
     minItems: 1,
@@ -47,9 +49,7 @@ export class StartRolloutRequestDto extends RequestUpdateRequestDto {
     description:
       'The clients, in the order their jobs are requested. Give either this or `labels`.',
   })
-  @ValidateIf(
-    (body: StartRolloutRequestDto) => body.labels === undefined || body.clientIds !== undefined,
-  )
+  @ValidateIf((body: RolloutPlanDto) => body.labels === undefined || body.clientIds !== undefined)
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_ROLLOUT_TARGETS)
@@ -133,6 +133,16 @@ export class StartRolloutRequestDto extends RequestUpdateRequestDto {
   window?: MaintenanceWindowDto;
 
   @ApiPropertyOptional({
+    example: '2026-12-31T00:00:00Z',
+    description:
+      'With `labels`: clients registered with these labels until then join the rollout (its ' +
+      'last phase), and it completes no earlier',
+  })
+  @IsOmittable()
+  @IsISO8601({ strict: true })
+  followUntil?: string;
+
+  @ApiPropertyOptional({
     type: [RolloutPhaseRequestDto],
     maxItems: MAX_ROLLOUT_PHASES,
     example: [
@@ -152,6 +162,18 @@ export class StartRolloutRequestDto extends RequestUpdateRequestDto {
   @Type(() => RolloutPhaseRequestDto)
   phases?: RolloutPhaseRequestDto[];
 }
+
+/** The update of one client (image, targetVersion, imageDigest?) for many, in waves. */
+export class StartRolloutRequestDto extends IntersectionType(
+  RequestUpdateRequestDto,
+  RolloutPlanDto,
+) {}
+
+/** A configuration (version, settings) for many clients, in waves: POST /rollouts/config. */
+export class StartConfigRolloutRequestDto extends IntersectionType(
+  RequestConfigChangeRequestDto,
+  RolloutPlanDto,
+) {}
 
 export class RolloutAcceptedResponseDto {
   @ApiProperty({ format: 'uuid' }) rolloutId: string;
