@@ -2,7 +2,7 @@ import type { EventStore, NewEvent } from '@opcfleet/event-store';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
-import { get, type IncomingMessage } from 'node:http';
+import { get, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -10,6 +10,7 @@ import { runInNewContext } from 'node:vm';
 import { Client } from 'pg';
 import request from 'supertest';
 import type { AuditEventDto } from '../../src/audit/audit-event.dto';
+import { EXPORT_PAGE_SIZE } from '../../src/audit/export-audit-events/export-audit-events.http.controller';
 import { EVENT_STORE } from '../../src/event-sourcing/event-store.token';
 import { EXAMPLE_SETTINGS } from '../../src/jobs/config/request-config-change/request-config-change.request.dto';
 import { jobStream } from '../../src/shared/domain/stream-names';
@@ -357,5 +358,43 @@ describe('an export of 100,000 events', () => {
       api.logs.find((line) => line.msg === 'audit export sent' && line.tenantId === tenant),
     );
     expect(logged).toMatchObject({ sha256: digest, bytes: received });
+  }, 60_000);
+
+  it('reads PostgreSQL no further ahead than a paused client, and stops when it leaves', async () => {
+    const auditor = await token(tenant, ['auditor'], 'slow-auditor');
+    const pagesRead = jest.spyOn(api.app.get<EventStore>(EVENT_STORE), 'queryEvents');
+    let exporting: ServerResponse | undefined;
+    const capture = (request: IncomingMessage, response: ServerResponse) => {
+      if (request.url?.includes('/audit/events/export')) exporting = response;
+    };
+    api.server.on('request', capture);
+    try {
+      const response = await getResponse('/api/v1/audit/events/export?format=ndjson', auditor);
+      response.pause();
+      // The service fills the connection's buffers, then waits for them to drain...
+      await eventually(() => exporting?.writableNeedDrain, 10_000);
+      // ...and stays there: a count that no longer moves (this checks an absence, hence a span).
+      let settled = -1;
+      await eventually(async () => {
+        const count = pagesRead.mock.calls.length;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        if (count === pagesRead.mock.calls.length) settled = count;
+        return settled >= 0;
+      }, 10_000);
+      const pages = EVENTS / EXPORT_PAGE_SIZE;
+      console.log(`paused client: ${settled} of ${pages} pages read`);
+      expect(settled).toBeLessThan(pages / 4);
+
+      response.destroy();
+      await eventually(() =>
+        api.logs.find(
+          (line) => line.msg === 'audit export abandoned by the client' && line.tenantId === tenant,
+        ),
+      );
+      expect(pagesRead.mock.calls.length).toBe(settled);
+    } finally {
+      api.server.off('request', capture);
+      pagesRead.mockRestore();
+    }
   }, 60_000);
 });

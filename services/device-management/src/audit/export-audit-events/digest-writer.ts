@@ -27,11 +27,12 @@ export async function writeWithDigest(
   const hash = createHash('sha256');
   let bytes = 0;
   for await (const chunk of chunks) {
-    if (out.destroyed) return { complete: false, bytes, sha256: hash.digest('hex') };
     const buffer = Buffer.from(chunk, 'utf8');
     hash.update(buffer);
     bytes += buffer.length;
     if (!out.write(buffer)) await drainedOrClosed(out);
+    // Gone: no next chunk is asked for (returning ends the generator, and its reading).
+    if (out.destroyed) return { complete: false, bytes, sha256: hash.digest('hex') };
   }
   const sha256 = hash.digest('hex');
   if (out.destroyed) return { complete: false, bytes, sha256 };
