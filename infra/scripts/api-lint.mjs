@@ -26,7 +26,18 @@ try {
   output = execFileSync(
     join(root, 'node_modules/.bin/redocly'),
     ['lint', '--config', join(root, 'redocly.yaml'), '--format=json', document],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 },
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 64 * 1024 * 1024,
+      // A check, not a client of Redocly's services: no telemetry, no update check.
+      env: {
+        ...process.env,
+        REDOCLY_TELEMETRY: 'off',
+        REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true',
+        REDOCLY_SUPPRESS_NOTIFICATIONS: 'true',
+      },
+    },
   );
 } catch (error) {
   // Exit code 1 with a report on stdout: errors were found; anything else is a failure to run.
