@@ -30,7 +30,7 @@ export async function createApp(
     },
   );
   app.use(requestLogging(logger, app.get(ServiceMetrics)));
-  serveConsole(app, findConsoleDir(), logger);
+  serveConsole(app, findConsoleDir(), logger, config.oidc?.issuer);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

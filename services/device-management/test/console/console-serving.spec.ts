@@ -48,6 +48,7 @@ describe('the console, served by the service (needs `npm run build:console`)', (
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("connect-src 'self';");
     expect(response.text).toMatch(/<script type="module" crossorigin src="\/assets\/[^"]+\.js">/);
     expect(response.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
   });
@@ -67,6 +68,7 @@ describe('the console, served by the service (needs `npm run build:console`)', (
     const http = request(started.service.httpUrl);
     const offer = await http.get('/api/v1/dev/sign-in').expect(200);
     expect(offer.body).toEqual({ tenant: 'demo', roles: ['admin', 'operator', 'auditor'] });
+    await http.get('/api/v1/console/settings').expect(200, {}); // no OpenID provider
     const auditor = await http
       .post('/api/v1/dev/sign-in')
       .send({ role: 'auditor', tenant: 'tenant-b' })
@@ -92,6 +94,37 @@ describe('development sign-in outside development', () => {
       const http = request(started.service.httpUrl);
       await http.get('/api/v1/dev/sign-in').expect(404);
       await http.post('/api/v1/dev/sign-in').send({ role: 'admin' }).expect(404);
+    } finally {
+      await stop(started);
+    }
+  });
+});
+
+describe('the console signing in at an OpenID provider', () => {
+  it('learns the provider from GET /console/settings, and its CSP lets it talk to the provider', async () => {
+    const started = await start({
+      JWT_JWKS_URL: 'https://id.example:8443/jwks',
+      JWT_AUDIENCE: 'https://fleet.example',
+      OIDC_ISSUER: 'https://id.example:8443/realms/plant',
+      OIDC_CLIENT_ID: 'opcfleet-console',
+      OIDC_RESOURCE: 'https://fleet.example',
+    });
+    try {
+      const http = request(started.service.httpUrl);
+      const settings = await http.get('/api/v1/console/settings').expect(200);
+      expect(settings.body).toEqual({
+        oidc: {
+          issuer: 'https://id.example:8443/realms/plant',
+          clientId: 'opcfleet-console',
+          scopes: 'openid profile offline_access',
+          resource: 'https://fleet.example',
+        },
+      });
+      await http.get('/api/v1/dev/sign-in').expect(404);
+      const page = await http.get('/').expect(200);
+      expect(page.headers['content-security-policy']).toContain(
+        "connect-src 'self' https://id.example:8443;",
+      );
     } finally {
       await stop(started);
     }
