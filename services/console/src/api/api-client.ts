@@ -1,4 +1,5 @@
 import axios, { type AxiosInstance } from 'axios';
+import type { OidcSettings } from '../auth/oidc';
 import type {
   ClientHistory,
   ClientView,
@@ -28,20 +29,20 @@ export interface RolloutRequest {
 }
 
 /**
- * The REST API as the console uses it. The token lives in this object only (memory): never in
- * storage, never in a cookie, gone on reload.
+ * The REST API as the console uses it. The token lives in memory only (here, or with the
+ * OpenID Connect session that refreshes it): never in storage, never in a cookie, gone on
+ * reload. Each request takes the current one.
  */
 export class ApiClient {
   private readonly http: AxiosInstance;
+  private readonly token: () => string;
 
-  constructor(
-    readonly token: string,
-    baseURL = '/api/v1',
-  ) {
-    this.http = axios.create({
-      baseURL,
-      headers: { Authorization: `Bearer ${token}` },
-      timeout: 15_000,
+  constructor(token: string | (() => string), baseURL = '/api/v1') {
+    this.token = typeof token === 'string' ? () => token : token;
+    this.http = axios.create({ baseURL, timeout: 15_000 });
+    this.http.interceptors.request.use((request) => {
+      request.headers.set('Authorization', `Bearer ${this.token()}`);
+      return request;
     });
   }
 
@@ -121,8 +122,13 @@ export class ApiClient {
 
   /** URL of the job change stream: EventSource cannot send headers, so the token rides along. */
   jobChangesUrl(): string {
-    return `${this.http.defaults.baseURL}/jobs/changes?access_token=${encodeURIComponent(this.token)}`;
+    return `${this.http.defaults.baseURL}/jobs/changes?access_token=${encodeURIComponent(this.token())}`;
   }
+}
+
+/** How the console signs in besides development sign-in: GET /console/settings. */
+export async function consoleSettings(): Promise<{ oidc?: OidcSettings }> {
+  return (await axios.get<{ oidc?: OidcSettings }>('/api/v1/console/settings')).data;
 }
 
 /** Development sign-in (only on a service running on its embedded development key). */
