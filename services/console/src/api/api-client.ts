@@ -13,7 +13,8 @@ import type {
 
 export interface ClientFilter {
   status?: string;
-  label?: string;
+  /** `key=value`; several must all match. */
+  label?: string | string[];
   limit?: number;
   cursor?: string;
 }
@@ -39,7 +40,8 @@ export class ApiClient {
 
   constructor(token: string | (() => string), baseURL = '/api/v1') {
     this.token = typeof token === 'string' ? () => token : token;
-    this.http = axios.create({ baseURL, timeout: 15_000 });
+    // Repeated parameters as the API takes them: label=a=1&label=b=2 (not label[]=...).
+    this.http = axios.create({ baseURL, timeout: 15_000, paramsSerializer: { indexes: null } });
     this.http.interceptors.request.use((request) => {
       request.headers.set('Authorization', `Bearer ${this.token()}`);
       return request;
@@ -50,11 +52,11 @@ export class ApiClient {
     return (await this.http.get<Overview>('/overview')).data;
   }
 
-  async listClients(filter: ClientFilter): Promise<Page<ClientView>> {
+  async listClients(filter: ClientFilter, signal?: AbortSignal): Promise<Page<ClientView>> {
     const params = Object.fromEntries(
       Object.entries(filter).filter(([, value]) => value !== undefined && value !== ''),
     );
-    return (await this.http.get<Page<ClientView>>('/clients', { params })).data;
+    return (await this.http.get<Page<ClientView>>('/clients', { params, signal })).data;
   }
 
   async getClient(clientId: string): Promise<ClientView> {
