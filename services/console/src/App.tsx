@@ -1,7 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiClient, consoleSettings } from './api/api-client';
 import type { OidcSettings } from './auth/oidc';
-import { finishOidcSignIn, startOidcSignIn } from './auth/oidc-session';
 import { readTokenClaims, type TokenClaims } from './auth/token-claims';
 import { JobChangeStream } from './live/job-change-stream';
 import { FleetPage } from './pages/FleetPage';
@@ -10,6 +9,9 @@ import { SignInPage } from './pages/SignInPage';
 import { hrefOf, useRoute, type Route } from './router';
 import { SessionContext, useConnectionState, type Session } from './session';
 import { may } from './auth/permissions';
+
+// OpenID Connect sign-in: loaded only where the service names a provider.
+const oidcSession = () => import('./auth/oidc-session');
 
 // Pages with forms carry the contracts' schemas (zod): loaded when first opened, so the
 // first paint (sign-in, overview, fleet) does not wait for them.
@@ -60,24 +62,28 @@ export function App() {
       .then((loaded) => {
         setSettings(loaded);
         if (!loaded.oidc || finishing.current) return;
-        finishing.current = finishOidcSignIn(loaded.oidc, (reason) => {
+        const settings = loaded.oidc;
+        const onEnded = (reason: string) => {
           setSignedIn(undefined);
           setEnded(reason);
-        }).then(
-          (oidc) => {
-            if (!oidc) return;
-            const claims = readTokenClaims(oidc.accessToken);
-            if (!claims) {
-              oidc.end();
-              setEnded(
-                'The identity provider gave a token without a tenant: ask its administrator.',
-              );
-              return;
-            }
-            setSignedIn({ token: () => oidc.accessToken, claims, end: () => oidc.end() });
-          },
-          (error: unknown) => setEnded(`Sign-in failed: ${(error as Error).message}`),
-        );
+        };
+        finishing.current = oidcSession()
+          .then(({ finishOidcSignIn }) => finishOidcSignIn(settings, onEnded))
+          .then(
+            (oidc) => {
+              if (!oidc) return;
+              const claims = readTokenClaims(oidc.accessToken);
+              if (!claims) {
+                oidc.end();
+                setEnded(
+                  'The identity provider gave a token without a tenant: ask its administrator.',
+                );
+                return;
+              }
+              setSignedIn({ token: () => oidc.accessToken, claims, end: () => oidc.end() });
+            },
+            (error: unknown) => setEnded(`Sign-in failed: ${(error as Error).message}`),
+          );
       });
   }, []);
 
@@ -117,9 +123,9 @@ export function App() {
         oidc={settings?.oidc}
         notice={ended}
         onOidcSignIn={() =>
-          startOidcSignIn(settings!.oidc!).catch((error: unknown) =>
-            setEnded(`Sign-in failed: ${(error as Error).message}`),
-          )
+          oidcSession()
+            .then(({ startOidcSignIn }) => startOidcSignIn(settings!.oidc!))
+            .catch((error: unknown) => setEnded(`Sign-in failed: ${(error as Error).message}`))
         }
       />
     );
