@@ -266,12 +266,26 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     await page.getByLabel('Targets').selectOption('labels');
     await page.getByLabel('Image').fill('registry.local/opc-core:3.0.0');
     await page.getByLabel('Version', { exact: true }).fill('3.0.0');
-    await page.getByLabel(/^Labels/).fill('site=plant-7');
+    // As the labels are typed, the clients they match: counted once the typing pauses.
+    const counts: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/v1/clients?') && r.url().includes('label=')) counts.push(r.url());
+    });
+    const typed = 'site=plant-7';
+    await page.getByLabel(/^Labels/).pressSequentially(typed);
+    await page
+      .getByTestId('rollout-matches')
+      .getByText('Matches 2 clients: line-1, line-2', { exact: true })
+      .waitFor();
+    expect(counts.length).toBeLessThan(typed.length);
+    expect(new URL(counts[counts.length - 1]).searchParams.getAll('label')).toEqual([
+      'site=plant-7',
+    ]);
     await page.getByLabel('Jobs in flight at once').fill('1');
     await page.getByRole('button', { name: 'Review rollout' }).click();
     await page
       .getByRole('status')
-      .getByText(/every client labelled site=plant-7/)
+      .getByText(/every client labelled site=plant-7 \(2 clients: line-1, line-2 at the moment\)/)
       .waitFor();
     await screenshot(page, 'rollout-confirm');
     await page.getByRole('button', { name: 'Start rollout' }).click();
