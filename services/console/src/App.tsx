@@ -29,6 +29,8 @@ const RolloutPage = lazy(() =>
 /** Who is signed in: the current token (OIDC refreshes it), what it says, how to end it. */
 interface SignedIn {
   token: () => string;
+  /** The token to send now: OIDC refreshes it first when it is about to expire. */
+  tokenForRequest?: () => Promise<string>;
   claims: TokenClaims;
   /** Drops the tokens; where to go to end the identity provider's session too, if anywhere. */
   end: () => string | undefined;
@@ -43,15 +45,19 @@ export function App() {
   const [settings, setSettings] = useState<{ oidc?: OidcSettings }>();
   const [ended, setEnded] = useState<string>();
   const finishing = useRef<Promise<unknown>>();
+  // The provider's redirect carries ?code= (or ?error=): say so rather than offer sign-in again.
+  const [completing, setCompleting] = useState(() =>
+    /[?&](code|error)=/.test(window.location.search),
+  );
 
-  const signInWith = useCallback((token: string, end: SignedIn['end'] = () => undefined) => {
+  const signInWith = useCallback((token: string) => {
     const claims = readTokenClaims(token);
     if (!claims) {
       setEnded('That is not a token of a tenant.');
       return;
     }
     setEnded(undefined);
-    setSignedIn({ token: () => token, claims, end });
+    setSignedIn({ token: () => token, claims, end: () => undefined });
   }, []);
 
   // The service's sign-in settings; then, if this load is the provider's redirect, the end of
@@ -61,7 +67,11 @@ export function App() {
       .catch((): { oidc?: OidcSettings } => ({}))
       .then((loaded) => {
         setSettings(loaded);
-        if (!loaded.oidc || finishing.current) return;
+        if (finishing.current) return;
+        if (!loaded.oidc) {
+          setCompleting(false);
+          return;
+        }
         const settings = loaded.oidc;
         const onEnded = (reason: string) => {
           setSignedIn(undefined);
@@ -80,10 +90,16 @@ export function App() {
                 );
                 return;
               }
-              setSignedIn({ token: () => oidc.accessToken, claims, end: () => oidc.end() });
+              setSignedIn({
+                token: () => oidc.accessToken,
+                tokenForRequest: () => oidc.freshAccessToken(),
+                claims,
+                end: () => oidc.end(),
+              });
             },
             (error: unknown) => setEnded(`Sign-in failed: ${(error as Error).message}`),
-          );
+          )
+          .finally(() => setCompleting(false));
       });
   }, []);
 
@@ -101,7 +117,7 @@ export function App() {
   const session = useMemo((): Session | undefined => {
     if (!signedIn) return undefined;
     const { claims } = signedIn;
-    const api = new ApiClient(signedIn.token);
+    const api = new ApiClient(signedIn.token, undefined, signedIn.tokenForRequest);
     return {
       api,
       claims,
@@ -116,6 +132,14 @@ export function App() {
     return () => session?.changes.stop();
   }, [session]);
 
+  if (!session && completing) {
+    return (
+      <main className="sign-in" aria-busy="true">
+        <h1>opcfleet console</h1>
+        <p>Signing in…</p>
+      </main>
+    );
+  }
   if (!session) {
     return (
       <SignInPage

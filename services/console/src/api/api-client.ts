@@ -37,13 +37,23 @@ export interface RolloutRequest {
 export class ApiClient {
   private readonly http: AxiosInstance;
   private readonly token: () => string;
+  private readonly tokenForRequest: () => string | Promise<string>;
 
-  constructor(token: string | (() => string), baseURL = '/api/v1') {
+  /**
+   * `token`: the current token (for the change stream's URL); `tokenForRequest`: the one to
+   * send, which may wait for a refresh (OpenID Connect).
+   */
+  constructor(
+    token: string | (() => string),
+    baseURL = '/api/v1',
+    tokenForRequest?: () => string | Promise<string>,
+  ) {
     this.token = typeof token === 'string' ? () => token : token;
+    this.tokenForRequest = tokenForRequest ?? this.token;
     // Repeated parameters as the API takes them: label=a=1&label=b=2 (not label[]=...).
     this.http = axios.create({ baseURL, timeout: 15_000, paramsSerializer: { indexes: null } });
-    this.http.interceptors.request.use((request) => {
-      request.headers.set('Authorization', `Bearer ${this.token()}`);
+    this.http.interceptors.request.use(async (request) => {
+      request.headers.set('Authorization', `Bearer ${await this.tokenForRequest()}`);
       return request;
     });
   }

@@ -76,6 +76,17 @@ export class OidcSession {
     return this.tokens.accessToken;
   }
 
+  /**
+   * The access token for a request: refreshed first if it is about to expire, should the timer
+   * have been late (browsers slow timers down in background tabs).
+   */
+  async freshAccessToken(): Promise<string> {
+    if (this.tokens.refreshToken && Date.now() >= this.tokens.expiresAt - 5_000) {
+      await this.refresh();
+    }
+    return this.tokens.accessToken;
+  }
+
   /** Drops the tokens; the address to end the provider's session too, if it offers one. */
   end(): string | undefined {
     clearTimeout(this.timer);
@@ -89,13 +100,22 @@ export class OidcSession {
     this.timer = setTimeout(() => void this.refresh(), refreshDelayMs(this.tokens));
   }
 
-  private async refresh(): Promise<void> {
-    try {
-      this.tokens = await refreshTokens(this.settings, this.provider, http, this.tokens);
-      this.schedule();
-    } catch {
-      this.end();
-      this.onEnded('Your session has ended (it could not be renewed). Sign in again.');
-    }
+  /** One refresh at a time: the timer and the requests that found the token expiring share it. */
+  private refreshing: Promise<void> | undefined;
+
+  private refresh(): Promise<void> {
+    this.refreshing ??= refreshTokens(this.settings, this.provider, http, this.tokens)
+      .then(
+        (tokens) => {
+          this.tokens = tokens;
+          this.schedule();
+        },
+        () => {
+          this.end();
+          this.onEnded('Your session has ended (it could not be renewed). Sign in again.');
+        },
+      )
+      .finally(() => (this.refreshing = undefined));
+    return this.refreshing;
   }
 }
