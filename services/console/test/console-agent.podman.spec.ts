@@ -3,12 +3,14 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@opcfleet/event-store/testing/test-database';
 import type { Browser } from 'playwright-core';
 import { WorkloadFixture } from '../../../edge-agent/test/engine/workload-fixture';
 import { AGENT_CLI, spawnAgent } from '../../../edge-agent/test/support/agent-process';
-import { startService, type RunningService } from '../../device-management/src/start-service';
-import { memoryLogger } from '../../device-management/test/support/memory-logger';
+import type { RunningService } from '../../device-management/src/start-service';
+import {
+  startNpmStartService,
+  type NpmStartService,
+} from '../../device-management/test/support/npm-start-service';
 import { launchChromium, screenshot, watchProblems } from './browser';
 
 jest.setTimeout(240_000);
@@ -20,8 +22,7 @@ jest.setTimeout(240_000);
  */
 describe('console with the real agent (Chromium, service, PostgreSQL, aedes, edge agent, Podman)', () => {
   const clientId = 'press-podman';
-  let database: TestDatabase;
-  let dataDir: string;
+  let started: NpmStartService;
   let agentDir: string;
   let service: RunningService;
   let browser: Browser;
@@ -31,30 +32,16 @@ describe('console with the real agent (Chromium, service, PostgreSQL, aedes, edg
   beforeAll(async () => {
     if (!existsSync(AGENT_CLI)) throw new Error(`${AGENT_CLI} is missing: run npm run build first`);
     fixture = new WorkloadFixture();
-    const [db, dir, devicesDir, started] = await Promise.all([
-      createTestDatabase(undefined, 'console_agent'),
-      mkdtemp(join(tmpdir(), 'console-agent-')),
+    [agentDir, browser] = await Promise.all([
       mkdtemp(join(tmpdir(), 'console-agent-device-')),
       launchChromium(),
       fixture.stage('1.0.0', '2.0.0'),
     ]);
-    database = db;
-    dataDir = dir;
-    agentDir = devicesDir;
-    browser = started;
-    await fixture.createWorkload('1.0.0');
-    service = await startService(
-      {
-        DATABASE_URL: database.url,
-        DATA_DIR: dataDir,
-        EMBEDDED_MQTT_PORT: '0',
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        DATABASE_POOL_MAX: '4',
-        LOG_LEVEL: 'silent',
-      },
-      memoryLogger().logger,
-    );
+    [started] = await Promise.all([
+      startNpmStartService('console_agent'),
+      fixture.createWorkload('1.0.0'),
+    ]);
+    service = started.service;
     const api = async (path: string, body: unknown) => {
       const response = await fetch(`${service.httpUrl}/api/v1${path}`, {
         method: 'POST',
@@ -88,10 +75,9 @@ describe('console with the real agent (Chromium, service, PostgreSQL, aedes, edg
       await exited;
     }
     await browser?.close();
-    await service?.stop();
+    await started?.stop();
     await fixture?.cleanup();
-    await database?.drop();
-    for (const dir of [dataDir, agentDir]) if (dir) await rm(dir, { recursive: true, force: true });
+    if (agentDir) await rm(agentDir, { recursive: true, force: true });
   });
 
   it('an admin updates a client in the console and sees 2.0.0 running on the device', async () => {

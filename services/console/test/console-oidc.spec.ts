@@ -1,12 +1,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createTestDatabase, type TestDatabase } from '@opcfleet/event-store/testing/test-database';
 import type { Browser, BrowserContext, Response } from 'playwright-core';
-import { startService, type RunningService } from '../../device-management/src/start-service';
-import { memoryLogger } from '../../device-management/test/support/memory-logger';
+import type { RunningService } from '../../device-management/src/start-service';
+import {
+  startNpmStartService,
+  type NpmStartService,
+} from '../../device-management/test/support/npm-start-service';
 import { launchChromium, screenshot, seriousA11yViolations, watchProblems } from './browser';
 
 /** Access tokens this short make the console refresh within the story. */
@@ -18,8 +18,7 @@ const ACCESS_TOKEN_TTL_SECONDS = 15;
  * process: identity-provider.mjs) where the console signs in with Authorization Code and PKCE.
  */
 describe('console sign-in at an OpenID provider (Chromium, oidc-provider, service, PostgreSQL)', () => {
-  let database: TestDatabase;
-  let dataDir: string;
+  let started: NpmStartService;
   let provider: ChildProcessWithoutNullStreams;
   let idp: { issuer: string; jwksUrl: string; clientId: string; resource: string };
   let service: RunningService;
@@ -44,33 +43,15 @@ describe('console sign-in at an OpenID provider (Chromium, oidc-provider, servic
       if (line.done) throw new Error(`the identity provider stopped: ${stderr.join('')}`);
       return JSON.parse(line.value);
     };
-    const [db, dir, started, announced] = await Promise.all([
-      createTestDatabase(undefined, 'console_oidc'),
-      mkdtemp(join(tmpdir(), 'console-oidc-')),
-      launchChromium(),
-      nextLine(),
-    ]);
-    database = db;
-    dataDir = dir;
-    browser = started;
-    idp = announced;
-    service = await startService(
-      {
-        DATABASE_URL: database.url,
-        DATA_DIR: dataDir,
-        EMBEDDED_MQTT_PORT: '0',
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        DATABASE_POOL_MAX: '4',
-        LOG_LEVEL: 'silent',
-        JWT_JWKS_URL: idp.jwksUrl,
-        JWT_AUDIENCE: idp.resource,
-        OIDC_ISSUER: idp.issuer,
-        OIDC_CLIENT_ID: idp.clientId,
-        OIDC_RESOURCE: idp.resource,
-      },
-      memoryLogger().logger,
-    );
+    [browser, idp] = await Promise.all([launchChromium(), nextLine()]);
+    started = await startNpmStartService('console_oidc', {
+      JWT_JWKS_URL: idp.jwksUrl,
+      JWT_AUDIENCE: idp.resource,
+      OIDC_ISSUER: idp.issuer,
+      OIDC_CLIENT_ID: idp.clientId,
+      OIDC_RESOURCE: idp.resource,
+    });
+    service = started.service;
     // The provider's client takes the console as its redirect and post-logout URI.
     provider.stdin.write(`${service.httpUrl}\n`);
     expect(await nextLine()).toEqual({ ready: true });
@@ -79,10 +60,8 @@ describe('console sign-in at an OpenID provider (Chromium, oidc-provider, servic
   afterAll(async () => {
     await context?.close().catch(() => undefined);
     await browser?.close();
-    await service?.stop();
+    await started?.stop();
     provider?.kill();
-    await database?.drop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('an admin signs in at the provider, works with its token, has it refreshed before it expires, and signs out', async () => {

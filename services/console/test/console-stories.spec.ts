@@ -1,11 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@opcfleet/event-store/testing/test-database';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SimulatedDevice } from '../../../bench/fleet/simulated-device';
-import { startService, type RunningService } from '../../device-management/src/start-service';
-import { memoryLogger } from '../../device-management/test/support/memory-logger';
+import type { RunningService } from '../../device-management/src/start-service';
+import {
+  startNpmStartService,
+  type NpmStartService,
+} from '../../device-management/test/support/npm-start-service';
 import { launchChromium, screenshot, seriousA11yViolations, watchProblems } from './browser';
 
 /**
@@ -14,8 +13,7 @@ import { launchChromium, screenshot, seriousA11yViolations, watchProblems } from
  * answering over MQTT. One browser and one service for the whole file.
  */
 describe('console stories (Chromium, service, PostgreSQL, aedes, simulated device)', () => {
-  let database: TestDatabase;
-  let dataDir: string;
+  let started: NpmStartService;
   let service: RunningService;
   let devices: SimulatedDevice[] = [];
   let browser: Browser;
@@ -38,26 +36,8 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
   };
 
   beforeAll(async () => {
-    const [db, dir, started] = await Promise.all([
-      createTestDatabase(undefined, 'console_e2e'),
-      mkdtemp(join(tmpdir(), 'console-e2e-')),
-      launchChromium(),
-    ]);
-    database = db;
-    dataDir = dir;
-    browser = started;
-    service = await startService(
-      {
-        DATABASE_URL: database.url,
-        DATA_DIR: dataDir,
-        EMBEDDED_MQTT_PORT: '0',
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        DATABASE_POOL_MAX: '4',
-        LOG_LEVEL: 'silent',
-      },
-      memoryLogger().logger,
-    );
+    [started, browser] = await Promise.all([startNpmStartService('console_e2e'), launchChromium()]);
+    service = started.service;
     devices = await Promise.all(['line-1', 'line-2'].map(connectedDevice));
     // A client whose device never connects: its jobs stay in flight.
     await api('POST', '/clients', { clientId: 'line-away', labels: { site: 'lab' } });
@@ -86,9 +66,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     for (const context of contexts) await context.close().catch(() => undefined);
     await browser?.close();
     for (const device of devices) await device.close();
-    await service?.stop();
-    await database?.drop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await started?.stop();
   });
 
   /** A fresh browser context (nothing kept: tokens live in memory), signed in by a button. */

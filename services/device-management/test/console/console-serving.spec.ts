@@ -1,44 +1,18 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@opcfleet/event-store/testing/test-database';
 import request from 'supertest';
 import { findConsoleDir } from '../../src/console-assets/serve-console';
-import { startService, type RunningService } from '../../src/start-service';
-import { memoryLogger } from '../support/memory-logger';
+import { startNpmStartService } from '../support/npm-start-service';
 
 /** The service as `npm start` runs it, on a test database, with the embedded broker and key. */
-async function start(env: Record<string, string> = {}) {
-  const database = await createTestDatabase(undefined, 'dm_console');
-  const dataDir = await mkdtemp(join(tmpdir(), 'dm-console-'));
-  const service = await startService(
-    {
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      EMBEDDED_MQTT_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      DATABASE_POOL_MAX: '4',
-      LOG_LEVEL: 'silent',
-      ...env,
-    },
-    memoryLogger().logger,
-  );
-  return { service, database, dataDir };
-}
-
-async function stop(started: { service: RunningService; database: TestDatabase; dataDir: string }) {
-  await started.service.stop();
-  await started.database.drop();
-  await rm(started.dataDir, { recursive: true, force: true });
-}
+const start = (env: Record<string, string> = {}) => startNpmStartService('dm_console', env);
 
 describe('the console, served by the service (needs `npm run build:console`)', () => {
   let started: Awaited<ReturnType<typeof start>>;
   beforeAll(async () => {
     started = await start();
   });
-  afterAll(() => stop(started));
+  afterAll(() => started.stop());
 
   it('serves index.html at / uncached, under a CSP without inline scripts', async () => {
     const response = await request(started.service.httpUrl).get('/').expect(200);
@@ -95,7 +69,7 @@ describe('development sign-in outside development', () => {
       await http.get('/api/v1/dev/sign-in').expect(404);
       await http.post('/api/v1/dev/sign-in').send({ role: 'admin' }).expect(404);
     } finally {
-      await stop(started);
+      await started.stop();
     }
   });
 });
@@ -126,7 +100,7 @@ describe('the console signing in at an OpenID provider', () => {
         "connect-src 'self' https://id.example:8443;",
       );
     } finally {
-      await stop(started);
+      await started.stop();
     }
   });
 });
