@@ -62,6 +62,7 @@ export async function finishOidcSignIn(
  */
 export class OidcSession {
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private ended = false;
 
   constructor(
     private readonly settings: OidcSettings,
@@ -89,6 +90,7 @@ export class OidcSession {
 
   /** Drops the tokens; the address to end the provider's session too, if it offers one. */
   end(): string | undefined {
+    this.ended = true;
     clearTimeout(this.timer);
     const url = endSessionUrl(this.settings, this.provider, this.tokens, consoleUri());
     this.tokens = { ...this.tokens, accessToken: '', refreshToken: undefined };
@@ -107,10 +109,13 @@ export class OidcSession {
     this.refreshing ??= refreshTokens(this.settings, this.provider, http, this.tokens)
       .then(
         (tokens) => {
+          // Signed out while the refresh was on its way: its tokens are dropped too.
+          if (this.ended) return;
           this.tokens = tokens;
           this.schedule();
         },
         () => {
+          if (this.ended) return;
           this.end();
           this.onEnded('Your session has ended (it could not be renewed). Sign in again.');
         },
