@@ -69,6 +69,8 @@ const config: Config = {
     project('e2e', 'test/e2e'),
     // The console's UI logic (plain .ts) and its browser stories (test/, real Chromium).
     project('console', 'services/console'),
+    // Deployment files (alert rules, dashboards, manifests, gateway) checked against the real code.
+    project('infra', 'infra'),
   ],
 };
 

@@ -11,6 +11,7 @@ import { cpus, loadavg } from 'node:os';
 import { decodeUpdateCommand } from '@opcfleet/contracts';
 import mqtt from 'mqtt';
 import pino from 'pino';
+import { STREAM_PREFIX } from '../src/shared/domain/stream-names';
 import { createServiceDatabase, ServiceStack } from '../test/support/service-stack';
 import { benchBroker, ms, percentiles, waitFor } from './bench-support';
 
@@ -54,7 +55,7 @@ export async function measureDispatchLatency(
   const probe = service.store.subscribe(
     {
       name: `bench-probe-${randomUUID()}`,
-      streamPrefixes: ['update-job-'],
+      streamPrefixes: [STREAM_PREFIX.updateJob],
       checkpointing: { mode: 'handler', checkpointer: { load: async () => undefined } },
     },
     async (batch) => {

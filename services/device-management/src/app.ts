@@ -7,6 +7,8 @@ import { AppModule } from './app.module';
 import { findConsoleDir, serveConsole } from './console-assets/serve-console';
 import type { AppConfig } from './config/app.config';
 import type { MessagingConfig } from './messaging/messaging.config';
+import type { Response } from 'express';
+import { httpsOptions, STRICT_TRANSPORT_SECURITY } from './http/https-options';
 import { requestLogging } from './http/request-logging';
 import { ServiceMetrics } from './observability/service-metrics';
 
@@ -27,8 +29,16 @@ export async function createApp(
       abortOnError: false,
       // Bodies are read by JsonBodyInterceptor: JSON only, with the limits of each route.
       bodyParser: false,
+      // Nest's own type of httpsOptions lacks minVersion; node:https takes it.
+      ...(config.http.tls && { httpsOptions: httpsOptions(config.http.tls) as object }),
     },
   );
+  if (config.http.tls) {
+    app.use((_request: unknown, response: Response, next: () => void) => {
+      response.setHeader('Strict-Transport-Security', STRICT_TRANSPORT_SECURITY);
+      next();
+    });
+  }
   app.use(requestLogging(logger, app.get(ServiceMetrics)));
   serveConsole(app, findConsoleDir(), logger, config.oidc?.issuer);
   const document = SwaggerModule.createDocument(

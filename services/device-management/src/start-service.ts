@@ -85,7 +85,7 @@ export async function startService(
     return {
       app: running,
       infrastructure,
-      httpUrl: `http://${host}:${address.port}`,
+      httpUrl: `${config.http.tls ? 'https' : 'http'}://${host}:${address.port}`,
       token,
       async stop() {
         await running.close();

@@ -20,6 +20,9 @@ const appEnvSchema = z
       .default('event_store'),
     HTTP_HOST: z.string().min(1).default('0.0.0.0'),
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** PEM files: the API serves HTTPS (TLS 1.3 only) instead of HTTP; both or neither. */
+    HTTPS_CERT_FILE: z.string().min(1).optional(),
+    HTTPS_KEY_FILE: z.string().min(1).optional(),
     /** HS256 key for development; at least 32 characters. */
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     /** JWKS of the identity provider (RS256/ES256) for production. */
@@ -67,6 +70,10 @@ const appEnvSchema = z
   .refine((env) => !env.OIDC_ISSUER || !env.JWT_ISSUER || env.JWT_ISSUER === env.OIDC_ISSUER, {
     message: 'must equal OIDC_ISSUER (the tokens the console gets come from there)',
     path: ['JWT_ISSUER'],
+  })
+  .refine((env) => !env.HTTPS_CERT_FILE === !env.HTTPS_KEY_FILE, {
+    message: 'set both HTTPS_CERT_FILE and HTTPS_KEY_FILE, or neither',
+    path: ['HTTPS_CERT_FILE'],
   });
 
 export interface AuthConfig {
@@ -93,11 +100,18 @@ export interface JobTimeoutConfig {
   maxNudgeIntervalMs: number;
 }
 
+export interface HttpConfig {
+  host: string;
+  port: number;
+  /** Serve HTTPS with this certificate chain and key (PEM file paths). */
+  tls?: { certFile: string; keyFile: string };
+}
+
 export interface AppConfig {
   databaseUrl: string;
   databasePoolMax: number;
   eventStoreSchema: string;
-  http: { host: string; port: number };
+  http: HttpConfig;
   auth: AuthConfig;
   /** Absent: the console offers no OpenID Connect sign-in. */
   oidc?: OidcConfig;
@@ -141,7 +155,12 @@ export function loadAppConfig(
     databaseUrl,
     databasePoolMax: e.DATABASE_POOL_MAX,
     eventStoreSchema: e.EVENT_STORE_SCHEMA,
-    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    http: {
+      host: e.HTTP_HOST,
+      port: e.HTTP_PORT,
+      ...(e.HTTPS_CERT_FILE &&
+        e.HTTPS_KEY_FILE && { tls: { certFile: e.HTTPS_CERT_FILE, keyFile: e.HTTPS_KEY_FILE } }),
+    },
     auth: {
       hs256Secret: e.JWT_SECRET,
       jwksUrl: e.JWT_JWKS_URL,

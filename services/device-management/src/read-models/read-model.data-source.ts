@@ -3,7 +3,7 @@ import { runMigrations, type MigrationsReport } from '@opcfleet/event-store/post
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { readModelMigrations } from './migrations/read-model-migrations';
-import { READ_MODEL_ENTITIES, READ_MODEL_SCHEMA } from './read-model.entities';
+import { PROJECTED_TABLES, READ_MODEL_ENTITIES, READ_MODEL_SCHEMA } from './read-model.entities';
 import { READ_MODEL_SUBSCRIPTION } from './read-model.projection';
 
 export interface ReadModelDatabase {
@@ -63,5 +63,5 @@ export async function createReadModelDataSource(
  */
 export async function dropReadModels(dataSource: DataSource, store: EventStore) {
   await store.checkpointer().delete(READ_MODEL_SUBSCRIPTION);
-  await dataSource.query(`TRUNCATE ${READ_MODEL_SCHEMA}.clients, ${READ_MODEL_SCHEMA}.jobs`);
+  await dataSource.query(`TRUNCATE ${PROJECTED_TABLES.join(', ')}`);
 }

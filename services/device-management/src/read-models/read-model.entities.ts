@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { JobDto } from './read-model.dto';
+import type { RolloutClientDto, RolloutClientState, RolloutSummaryDto } from './rollout.dto';
 
 /** Schema of the read models, apart from the event store's own schema. */
 export const READ_MODEL_SCHEMA = 'read_models';
@@ -83,4 +84,48 @@ export class DeviceCredentialSecret {
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
 }
 
-export const READ_MODEL_ENTITIES = [ClientView, JobView, DeviceCredentialSecret];
+/** One row per rollout, projected from its `rollout/` stream: the list and the detail's head. */
+@Entity({ name: 'rollouts', schema: READ_MODEL_SCHEMA })
+@Index(['tenantId', 'startedAt', 'rolloutId'])
+export class RolloutView {
+  @PrimaryColumn({ name: 'rollout_id', type: 'uuid' }) rolloutId: string;
+  @Column({ name: 'tenant_id', type: 'text' }) tenantId: string;
+  @Column({ name: 'stream_name', type: 'text', unique: true }) streamName: string;
+  @Column({ type: 'text' }) status: string;
+  @Column({ name: 'started_at', type: 'timestamptz' }) startedAt: Date;
+  @Column({ name: 'ended_at', type: 'timestamptz', nullable: true }) endedAt: Date | null;
+  /** When the rollout driver's clock must look again: a soak's end, a retry due. */
+  @Column({ name: 'wake_at', type: 'timestamptz', nullable: true }) wakeAt: Date | null;
+  @Column({ name: 'stream_revision', type: 'int' }) streamRevision: number;
+  @Column({ type: 'jsonb' }) document: RolloutSummaryDto;
+}
+
+/**
+ * One row per target of a rollout, so that a rollout of 10,000 clients is read a page at a
+ * time; written when the rollout starts and again each time that client's entry changes.
+ */
+@Entity({ name: 'rollout_clients', schema: READ_MODEL_SCHEMA })
+@Index(['rolloutId', 'position'])
+export class RolloutClientView {
+  @PrimaryColumn({ name: 'rollout_id', type: 'uuid' }) rolloutId: string;
+  @PrimaryColumn({ name: 'client_id', type: 'text' }) clientId: string;
+  @Column({ name: 'tenant_id', type: 'text' }) tenantId: string;
+  /** Index of the client in the rollout's targets: the order jobs are requested in. */
+  @Column({ type: 'int' }) position: number;
+  @Column({ type: 'text' }) state: RolloutClientState;
+  @Column({ name: 'stream_revision', type: 'int' }) streamRevision: number;
+  @Column({ type: 'jsonb' }) document: RolloutClientDto;
+}
+
+export const READ_MODEL_ENTITIES = [
+  ClientView,
+  JobView,
+  RolloutView,
+  RolloutClientView,
+  DeviceCredentialSecret,
+];
+
+/** The tables the projection writes (emptied by a rebuild; device credentials are not). */
+export const PROJECTED_TABLES = ['clients', 'jobs', 'rollouts', 'rollout_clients'].map(
+  (table) => `${READ_MODEL_SCHEMA}.${table}`,
+);

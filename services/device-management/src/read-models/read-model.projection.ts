@@ -12,6 +12,8 @@ import { DataSource, In } from 'typeorm';
 import { foldClient } from '../clients/domain/client.decider';
 import type { ClientEvent } from '../clients/domain/client.events';
 import { foldJob } from '../jobs/job-kinds';
+import { foldRollout } from '../rollouts/domain/rollout.decider';
+import type { RolloutEvent } from '../rollouts/domain/rollout.events';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
 import { APP_LOGGER } from '../observability/app-logger';
 import { ServiceMetrics } from '../observability/service-metrics';
@@ -30,7 +32,11 @@ import { JobView, READ_MODEL_SCHEMA } from './read-model.entities';
 import { JOBS_TABLE, readModelRows } from './read-model.rows';
 
 export const READ_MODEL_SUBSCRIPTION = 'read-models';
-export const PROJECTED_PREFIXES = [STREAM_PREFIX.client, ...JOB_STREAM_PREFIXES];
+export const PROJECTED_PREFIXES = [
+  STREAM_PREFIX.client,
+  ...JOB_STREAM_PREFIXES,
+  STREAM_PREFIX.rollout,
+];
 
 /**
  * The rows of a batch of events: each stream's state after its last event in the batch, through
@@ -70,6 +76,9 @@ function foldOf(streamName: string): ((events: DomainEvent[]) => unknown) | unde
   if (kind) return (events) => foldJob(kind, events);
   if (streamName.startsWith(STREAM_PREFIX.client)) {
     return (events) => foldClient(events as ClientEvent[]);
+  }
+  if (streamName.startsWith(STREAM_PREFIX.rollout)) {
+    return (events) => foldRollout(events as RolloutEvent[]);
   }
   return undefined;
 }
@@ -150,8 +159,9 @@ export class ReadModelProjection implements Worker {
       const job = jobOfStream(name);
       return job ? [{ name, ...job }] : [];
     });
-    const clientStreams = [...last.keys()].filter((name) => !jobOfStream(name));
-    const [jobRows, clientRows] = (await Promise.all([
+    // Clients and rollouts keep their stream's name in their row.
+    const namedStreams = [...last.keys()].filter((name) => !jobOfStream(name));
+    const [jobRows, namedRows] = (await Promise.all([
       jobStreams.length
         ? this.dataSource
             .query(
@@ -174,16 +184,19 @@ export class ReadModelProjection implements Worker {
                 })),
             )
         : [],
-      clientStreams.length
+      namedStreams.length
         ? this.dataSource.query(
             `SELECT stream_name AS stream, stream_revision FROM ${READ_MODEL_SCHEMA}.clients
+              WHERE stream_name = ANY($1::text[])
+             UNION ALL
+             SELECT stream_name, stream_revision FROM ${READ_MODEL_SCHEMA}.rollouts
               WHERE stream_name = ANY($1::text[])`,
-            [clientStreams],
+            [namedStreams],
           )
         : [],
     ])) as { stream: string; stream_revision: number }[][];
     const reached = new Map(
-      [...jobRows, ...clientRows].map((row) => [row.stream, row.stream_revision]),
+      [...jobRows, ...namedRows].map((row) => [row.stream, row.stream_revision]),
     );
     return [...last].every(([stream, revision]) => (reached.get(stream) ?? -1) >= revision);
   }

@@ -2,7 +2,7 @@ import { foldClient } from '../clients/domain/client.decider';
 import type { ClientEvent } from '../clients/domain/client.events';
 import { foldUpdateJob } from '../jobs/update/domain/update-job.decider';
 import type { UpdateJobEvent } from '../jobs/update/domain/update-job.events';
-import { clientStream, rolloutStream, updateJobStream } from '../shared/domain/stream-names';
+import { clientStream, updateJobStream } from '../shared/domain/stream-names';
 import { CLIENTS_TABLE, JOBS_TABLE, readModelRows } from './read-model.rows';
 
 const jobId = '6f1c2a9e-4b7d-4c3e-9a21-0d5e8f7b6c41';
@@ -89,8 +89,8 @@ describe('read-model rows: (state after, revision) -> rows', () => {
   });
 
   it('has no rows for streams without a read model, nor for a stream without state', () => {
-    const rollout = { streamName: rolloutStream('acme', 'r-1'), revision: 0, events: [] };
-    expect(readModelRows({ ...rollout, stateAfter: { any: 'state' } })).toEqual([]);
+    const other = { streamName: 'audit-export/acme/1', revision: 0, events: [] };
+    expect(readModelRows({ ...other, stateAfter: { any: 'state' } })).toEqual([]);
     expect(
       readModelRows({
         streamName: clientStream('acme', 'x'),

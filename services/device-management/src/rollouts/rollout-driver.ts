@@ -2,45 +2,60 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { EventMetadata, EventStore, RecordedEvent, Subscription } from '@opcfleet/event-store';
 import type { Logger } from 'pino';
+import { DataSource, LessThanOrEqual } from 'typeorm';
+import { RolloutView } from '../read-models/read-model.entities';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
 import { retryOnConflict } from '../event-sourcing/event-streams';
 import { APP_LOGGER } from '../observability/app-logger';
 import type { Worker } from '../shared/worker';
 import { DomainError } from '../shared/domain/domain-error';
-import type { CommandContext } from '../shared/domain/domain-event';
+import type { CommandContext, JobKind } from '../shared/domain/domain-event';
 import {
   clientStream,
   parseStreamName,
   rolloutStream,
   STREAM_PREFIX,
-  updateJobStream,
+  jobStream,
 } from '../shared/domain/stream-names';
-import type { UpdateRequested } from '../jobs/update/domain/update-job.events';
-import {
-  RequestUpdate,
-  type RequestUpdateResult,
-} from '../jobs/update/request-update/request-update.command';
+import { RequestConfigChange } from '../jobs/config/request-config-change/request-config-change.command';
+import { kindRequestedBy } from '../jobs/job-kinds';
+import { RequestUpdate } from '../jobs/update/request-update/request-update.command';
 import {
   decideRollout,
   decideRolloutAll,
+  jobKindOfRollout,
   nextWave,
   progressOf,
   type Rollout,
   type RolloutCommand,
 } from './domain/rollout.decider';
 import type { RolloutJobOutcome } from './domain/rollout.events';
+import { rolloutHoldingClient, rolloutsFollowing } from './rollout-read-model';
 import { RolloutStreams } from './rollout-streams';
 
 export const ROLLOUT_DRIVER_SUBSCRIPTION = 'rollout-driver';
+/** How often the driver looks for soaks that are over and retries that are due. */
+const CLOCK_MS = 1_000;
 /** Actor of every event the driver causes; with correlationId = rolloutId it marks a rollout's jobs. */
 export const ROLLOUT_ACTOR = 'system:rollouts';
 
+/** How a rollout reads the final event of a job it opened, of either kind. */
 const OUTCOME_OF_FINAL_EVENT: Partial<Record<string, RolloutJobOutcome>> = {
   UpdateSucceeded: 'succeeded',
   UpdateFailed: 'failed',
   UpdateRolledBack: 'rolled_back',
   UpdateTimedOut: 'timed_out',
   UpdateCancelled: 'cancelled',
+  ConfigApplied: 'succeeded',
+  ConfigRejected: 'failed',
+  ConfigTimedOut: 'timed_out',
+  ConfigCancelled: 'cancelled',
+};
+
+/** The event a job of each kind leaves on its client's stream, with the job's metadata. */
+const CLIENT_MARK: Record<JobKind, string> = {
+  update: 'ClientUpdateStarted',
+  config: 'ClientConfigRequested',
 };
 
 /** The context of the driver's commands for a rollout: its jobs carry the rollout id. */
@@ -86,18 +101,30 @@ export class RolloutDriver implements Worker {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly rollouts: RolloutStreams,
     private readonly commands: CommandBus,
+    private readonly dataSource: DataSource,
     @Inject(APP_LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ component: 'rollouts' });
   }
 
   private readonly logger: Logger;
+  private clock: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  /** The wake-up time of each rollout the clock last looked at. */
+  private woken = new Map<string, number>();
 
   async start(): Promise<void> {
+    this.clock = setInterval(() => void this.wakeDue(), CLOCK_MS);
     this.subscription = this.store.subscribe(
       {
         name: ROLLOUT_DRIVER_SUBSCRIPTION,
-        streamPrefixes: [STREAM_PREFIX.rollout, STREAM_PREFIX.updateJob],
+        streamPrefixes: [
+          STREAM_PREFIX.rollout,
+          STREAM_PREFIX.updateJob,
+          STREAM_PREFIX.configJob,
+          // Registrations: rollouts that follow their labels take the new clients.
+          STREAM_PREFIX.client,
+        ],
         batchSize: 200,
         exclusive: true,
         onError: (error, attempt) =>
@@ -113,7 +140,44 @@ export class RolloutDriver implements Worker {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.clock);
+    await this.ticking;
     await this.subscription?.stop();
+  }
+
+  /**
+   * The rollouts' clock: a rollout whose wake-up time passed (in the read model: a soak's end,
+   * a retry due, its maintenance window opening) ends its soak, and its next wave is requested.
+   * Every replica ticks: a soak ended twice, or a job recorded twice, decides nothing the
+   * second time.
+   */
+  private wakeDue(): Promise<void> {
+    if (this.ticking) return this.ticking;
+    this.ticking = (async () => {
+      try {
+        const due = await this.dataSource.getRepository(RolloutView).find({
+          select: { tenantId: true, rolloutId: true, wakeAt: true },
+          where: { wakeAt: LessThanOrEqual(new Date()) },
+        });
+        // A wake-up that changed nothing (a window opened with every job in flight) leaves
+        // its time behind in the row: look at that rollout again only when the time moves.
+        const woken = new Map<string, number>();
+        for (const { tenantId, rolloutId, wakeAt } of due) {
+          const time = wakeAt!.getTime();
+          woken.set(rolloutId, time);
+          if (this.woken.get(rolloutId) === time) continue;
+          const at = new Date().toISOString();
+          await this.record(tenantId, rolloutId, { type: 'Tick', data: { at } });
+          await this.advance(tenantId, rolloutId);
+        }
+        this.woken = woken;
+      } catch (error) {
+        this.logger.warn({ err: error }, 'rollout clock failed; trying again');
+      } finally {
+        this.ticking = undefined;
+      }
+    })();
+    return this.ticking;
   }
 
   private async handle(events: readonly RecordedEvent[]): Promise<void> {
@@ -127,16 +191,34 @@ export class RolloutDriver implements Worker {
         touch(stream.tenantId, stream.rolloutId);
         continue;
       }
-      if (stream?.category !== 'update-job') continue;
+      if (stream?.category === 'client' && event.type === 'ClientRegistered') {
+        const { labels } = event.data as { labels: Record<string, string> };
+        const at = event.recordedAt.toISOString();
+        for (const rolloutId of await rolloutsFollowing(this.dataSource, stream.tenantId, labels)) {
+          await this.record(stream.tenantId, rolloutId, {
+            type: 'AddTarget',
+            data: { clientId: stream.clientId, at },
+          });
+          touch(stream.tenantId, rolloutId);
+        }
+        continue;
+      }
       const outcome = OUTCOME_OF_FINAL_EVENT[event.type];
-      if (!outcome) continue;
+      if (!stream || stream.category === 'client' || !outcome) continue;
       const [origin] = await this.store.readStream(event.streamName, { maxCount: 1 });
       const rolloutId = rolloutOf(origin?.metadata);
-      if (!rolloutId || origin.type !== 'UpdateRequested') continue;
-      const { clientId, jobId } = origin.data as UpdateRequested['data'];
+      if (!rolloutId || !origin || !kindRequestedBy(origin.type)) continue;
+      const { clientId, jobId } = origin.data as { clientId: string; jobId: string };
+      const code = (event.data as { code?: unknown }).code;
       await this.record(stream.tenantId, rolloutId, {
         type: 'RecordJobFinished',
-        data: { clientId, jobId, outcome, at: event.recordedAt.toISOString() },
+        data: {
+          clientId,
+          jobId,
+          outcome,
+          ...(typeof code === 'string' ? { code } : {}),
+          at: event.recordedAt.toISOString(),
+        },
       });
       touch(stream.tenantId, rolloutId);
     }
@@ -168,10 +250,17 @@ export class RolloutDriver implements Worker {
       if (!state) return;
       let { events, state: next } = decideRolloutAll([...done.values()], state);
       const wave: string[] = [];
-      for (let clients = nextWave(next); clients.length > 0; clients = nextWave(next)) {
+      const now = () => new Date().toISOString();
+      for (
+        let clients = nextWave(next, now());
+        clients.length > 0;
+        clients = nextWave(next, now())
+      ) {
+        // A client whose command changed nothing would come back forever: stop there.
+        if (clients.every((clientId) => done.has(clientId) && wave.includes(clientId))) break;
         const commands: RolloutCommand[] = [];
         for (const clientId of clients) {
-          const command = await this.requestJob(state, clientId);
+          const command = await this.requestJob(next!, clientId);
           done.set(clientId, command);
           commands.push(command);
           wave.push(clientId);
@@ -191,6 +280,7 @@ export class RolloutDriver implements Worker {
             correlationId: rolloutId,
             rolloutId,
             wave,
+            phase: next.phase,
             status: next.status,
             ...progressOf(next),
           },
@@ -200,21 +290,30 @@ export class RolloutDriver implements Worker {
     });
   }
 
-  /** The job of this rollout on the client (adopted or newly requested), or why it is skipped. */
+  /**
+   * The job of this rollout on the client (adopted or newly requested, a retry too), or why it
+   * is skipped.
+   */
   private async requestJob(rollout: Rollout, clientId: string): Promise<RolloutCommand> {
     const earlier = await this.jobOfRolloutOn(rollout, clientId);
     if (earlier) return this.adopt(rollout, clientId, earlier);
-    const { targetVersion, image, imageDigest } = rollout.request;
-    try {
-      const { jobId } = await this.commands.execute<RequestUpdate, RequestUpdateResult>(
-        new RequestUpdate({
-          context: contextOf(rollout),
+    const other = await rolloutHoldingClient(this.dataSource, rollout, clientId);
+    if (other) {
+      return {
+        type: 'RecordClientSkipped',
+        data: {
           clientId,
-          targetVersion,
-          image,
-          ...(imageDigest ? { imageDigest } : {}),
-        }),
-      );
+          code: 'in_another_rollout',
+          reason: `client ${clientId} is a target of rollout ${other}, started earlier and not done with it`,
+          at: new Date().toISOString(),
+        },
+      };
+    }
+    try {
+      const { jobId } = await this.commands.execute<
+        RequestUpdate | RequestConfigChange,
+        { jobId: string }
+      >(jobRequestOf(rollout, clientId));
       return {
         type: 'RecordJobRequested',
         data: { clientId, jobId, at: new Date().toISOString() },
@@ -237,15 +336,18 @@ export class RolloutDriver implements Worker {
    * handled while the rollout did not know it: then its end is recorded with it.
    */
   private async adopt(rollout: Rollout, clientId: string, jobId: string): Promise<RolloutCommand> {
-    const events = await this.store.readStream(updateJobStream(rollout.request.tenantId, jobId));
+    const kind = jobKindOfRollout(rollout.request);
+    const events = await this.store.readStream(jobStream(kind, rollout.request.tenantId, jobId));
     const final = events.find((event) => OUTCOME_OF_FINAL_EVENT[event.type]);
     if (final) {
+      const code = (final.data as { code?: unknown }).code;
       return {
         type: 'RecordJobFinished',
         data: {
           clientId,
           jobId,
           outcome: OUTCOME_OF_FINAL_EVENT[final.type]!,
+          ...(typeof code === 'string' ? { code } : {}),
           at: final.recordedAt.toISOString(),
         },
       };
@@ -253,14 +355,32 @@ export class RolloutDriver implements Worker {
     return { type: 'RecordJobRequested', data: { clientId, jobId, at: new Date().toISOString() } };
   }
 
-  /** A job this rollout already opened on the client, found by its mark on the client stream. */
+  /**
+   * The latest job this rollout opened on the client, found by its mark on the client stream;
+   * not the failed job a retry replaces.
+   */
   private async jobOfRolloutOn(rollout: Rollout, clientId: string): Promise<string | undefined> {
     const events = await this.store.readStream(clientStream(rollout.request.tenantId, clientId));
-    const mark = events.find(
-      (event) =>
-        event.type === 'ClientUpdateStarted' &&
-        rolloutOf(event.metadata) === rollout.request.rolloutId,
+    const markType = CLIENT_MARK[jobKindOfRollout(rollout.request)];
+    const mark = events.findLast(
+      (event) => event.type === markType && rolloutOf(event.metadata) === rollout.request.rolloutId,
     );
-    return (mark?.data as { jobId: string } | undefined)?.jobId;
+    const jobId = (mark?.data as { jobId: string } | undefined)?.jobId;
+    const entry = rollout.clients[clientId];
+    return entry?.retryAt && entry.jobId === jobId ? undefined : jobId;
   }
+}
+
+/** The request of the job a rollout opens on a client: an update, or a configuration. */
+function jobRequestOf(rollout: Rollout, clientId: string): RequestUpdate | RequestConfigChange {
+  const { config, targetVersion, image, imageDigest } = rollout.request;
+  const context = contextOf(rollout);
+  if (config) return new RequestConfigChange({ context, clientId, ...config });
+  return new RequestUpdate({
+    context,
+    clientId,
+    targetVersion: targetVersion!,
+    image: image!,
+    ...(imageDigest ? { imageDigest } : {}),
+  });
 }

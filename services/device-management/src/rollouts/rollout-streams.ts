@@ -1,8 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { EventStreams, type LoadedStream } from '../event-sourcing/event-streams';
+import {
+  EventStreams,
+  type AppendDecided,
+  type LoadedStream,
+} from '../event-sourcing/event-streams';
 import { notFound } from '../shared/domain/domain-error';
 import { rolloutStream } from '../shared/domain/stream-names';
-import { foldRollout, type Rollout, type RolloutState } from './domain/rollout.decider';
+import {
+  evolveRollout,
+  foldRollout,
+  type Rollout,
+  type RolloutState,
+} from './domain/rollout.decider';
 import type { RolloutEvent } from './domain/rollout.events';
 
 /** Loads rollout streams into the state of the rollout decider. */
@@ -27,10 +36,21 @@ export class RolloutStreams {
     return { ...loaded, state: loaded.state };
   }
 
-  append(rollout: Rollout, ...[events, options]: DropFirst<Parameters<EventStreams['append']>>) {
-    const { tenantId, rolloutId } = rollout.request;
-    return this.streams.append(rolloutStream(tenantId, rolloutId), events, options);
+  /**
+   * Appends what the rollout decider decided on `rollout` (null: the stream is new), with the
+   * state after the events: the read model's rows commit with them.
+   */
+  append(
+    rollout: RolloutState,
+    events: readonly RolloutEvent[],
+    options: Omit<AppendDecided, 'stateAfter'>,
+  ) {
+    const stateAfter = events.reduce(evolveRollout, rollout);
+    if (!stateAfter) return Promise.resolve(undefined);
+    const { tenantId, rolloutId } = stateAfter.request;
+    return this.streams.append(rolloutStream(tenantId, rolloutId), events, {
+      ...options,
+      stateAfter,
+    });
   }
 }
-
-type DropFirst<T extends unknown[]> = T extends [unknown, ...infer Rest] ? Rest : never;

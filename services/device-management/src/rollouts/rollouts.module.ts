@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
-import { CancelRolloutHandler } from './cancel-rollout/cancel-rollout.handler';
-import { CancelRolloutHttpController } from './cancel-rollout/cancel-rollout.http.controller';
 import { GetRolloutHandler } from './get-rollout/get-rollout.handler';
 import { GetRolloutHttpController } from './get-rollout/get-rollout.http.controller';
+import { ListRolloutClientsHandler } from './list-rollout-clients/list-rollout-clients.handler';
+import { ListRolloutClientsHttpController } from './list-rollout-clients/list-rollout-clients.http.controller';
 import { ListRolloutsHandler } from './list-rollouts/list-rollouts.handler';
 import { ListRolloutsHttpController } from './list-rollouts/list-rollouts.http.controller';
 import { RolloutDriver } from './rollout-driver';
 import { RolloutStreams } from './rollout-streams';
+import { SteerRolloutHandler } from './steer-rollout/steer-rollout.handler';
+import { SteerRolloutHttpController } from './steer-rollout/steer-rollout.http.controller';
 import { StartRolloutHandler } from './start-rollout/start-rollout.handler';
 import { StartRolloutHttpController } from './start-rollout/start-rollout.http.controller';
 
@@ -16,15 +18,17 @@ import { StartRolloutHttpController } from './start-rollout/start-rollout.http.c
     StartRolloutHttpController,
     ListRolloutsHttpController,
     GetRolloutHttpController,
-    CancelRolloutHttpController,
+    ListRolloutClientsHttpController,
+    SteerRolloutHttpController,
   ],
   providers: [
     RolloutStreams,
     RolloutDriver,
     StartRolloutHandler,
-    CancelRolloutHandler,
+    SteerRolloutHandler,
     GetRolloutHandler,
     ListRolloutsHandler,
+    ListRolloutClientsHandler,
   ],
   exports: [RolloutDriver],
 })

@@ -9,6 +9,7 @@ import { IngestStatusReport } from '../../src/jobs/ingestion/ingest-status-repor
 import { READ_MODEL_SCHEMA } from '../../src/read-models/read-model.entities';
 import { ReadModelProjection } from '../../src/read-models/read-model.projection';
 import { rebuildReadModels } from '../../src/read-models/rebuild/rebuild-read-models';
+import { RolloutDriver } from '../../src/rollouts/rollout-driver';
 import { ApiApp, token } from '../support/api-app';
 import { memoryLogger } from '../support/memory-logger';
 
@@ -24,6 +25,12 @@ describe('read model rebuild', () => {
       `SELECT * FROM ${READ_MODEL_SCHEMA}.clients ORDER BY tenant_id, client_id`,
     ),
     jobs: await dataSource.query(`SELECT * FROM ${READ_MODEL_SCHEMA}.jobs ORDER BY job_id`),
+    rollouts: await dataSource.query(
+      `SELECT * FROM ${READ_MODEL_SCHEMA}.rollouts ORDER BY rollout_id`,
+    ),
+    rolloutClients: await dataSource.query(
+      `SELECT * FROM ${READ_MODEL_SCHEMA}.rollout_clients ORDER BY rollout_id, position`,
+    ),
   });
 
   it('drops the tables and ends with the same rows from position 0', async () => {
@@ -91,11 +98,27 @@ describe('read model rebuild', () => {
           new IngestStatusReport({ report, topicTenantId: 'rebuild', topicClientId: 'r-1' }),
         );
     }
+    // A rollout: r-2 (free again) gets a job, the unknown client is skipped.
+    const rollout = await http()
+      .post('/api/v1/rollouts')
+      .set(auth)
+      .send({
+        clientIds: ['r-2', 'ghost'],
+        targetVersion: '1.2.0',
+        image: 'registry.example.com/opc:1.2.0',
+      });
+    expect(rollout.status).toBe(202);
+    await api.app.get(RolloutDriver).caughtUp();
     await api.app.get(ReadModelProjection).caughtUp();
     const dataSource = api.app.get(DataSource);
     const before = await rows(dataSource);
     expect(before.clients).toHaveLength(3);
-    expect(before.jobs).toHaveLength(3);
+    expect(before.jobs).toHaveLength(4);
+    expect(before.rollouts).toHaveLength(1);
+    expect(before.rolloutClients.map((row: { state: string }) => row.state)).toEqual([
+      'in_flight',
+      'skipped',
+    ]);
 
     const store = api.app.get<EventStore>(EVENT_STORE);
     const result = await rebuildReadModels({
@@ -103,7 +126,7 @@ describe('read model rebuild', () => {
       dataSource,
       logger: memoryLogger().logger,
     });
-    expect(result).toMatchObject({ clients: 3, jobs: 3 });
+    expect(result).toMatchObject({ clients: 3, jobs: 4 });
     expect(await rows(dataSource)).toEqual(before);
   }, 30_000);
 });

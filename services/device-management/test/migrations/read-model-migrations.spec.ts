@@ -69,6 +69,7 @@ describe('read models of a database written before read-model migrations', () =>
       expect(versions.rows).toEqual([
         { version: 1, name: 'tables-of-typeorm-synchronize' },
         { version: 2, name: 'documents-not-decider-state' },
+        { version: 3, name: 'rollouts' },
       ]);
       const columns = await sql.query(
         `SELECT table_name, column_name FROM information_schema.columns

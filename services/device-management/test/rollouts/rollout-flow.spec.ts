@@ -32,6 +32,7 @@ const IMAGE = 'registry.example.com/opc-core:2.1.0';
  * Mosquitto, simulated devices reporting back, all on a real PostgreSQL.
  */
 let broker: TestBroker;
+let serviceEnv: Record<string, string>;
 let api: ApiApp;
 let admin: string;
 let operator: string;
@@ -42,13 +43,14 @@ const devices: TestDevice[] = [];
 
 beforeAll(async () => {
   broker = await startTestMosquitto();
-  const env = {
+  serviceEnv = {
     MQTT_URL: broker.url,
+    // Kept across a restart: the broker holds the reports of the service's session meanwhile.
     MQTT_CLIENT_ID: uniqueTestId('svc'),
     DISPATCH_MAX_BACKOFF_SECONDS: '0.5',
     MQTT_PUBACK_TIMEOUT_SECONDS: '2',
   };
-  api = await ApiApp.start({ messaging: loadMessagingConfig(env) });
+  api = await ApiApp.start({ messaging: loadMessagingConfig(serviceEnv) });
   [admin, operator, auditor, otherAdmin] = await Promise.all([
     token(tenant, ['admin']),
     token(tenant, ['operator']),
@@ -98,7 +100,13 @@ async function fleet(
  */
 function answer(
   fleetDevices: TestDevice[],
-  plan: (clientId: string) => { fail: boolean; delayMs: number; notBefore?: Promise<unknown> },
+  plan: (clientId: string) => {
+    fail: boolean;
+    delayMs: number;
+    notBefore?: Promise<unknown>;
+    /** The failure's code (default pull_failed). */
+    code?: string;
+  },
 ) {
   const answered = new Set<string>();
   const stats = { inFlight: 0, maxInFlight: 0 };
@@ -109,7 +117,7 @@ function answer(
         answered.add(command.jobId);
         stats.inFlight += 1;
         stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-        const { fail, delayMs, notBefore } = plan(device.clientId);
+        const { fail, delayMs, notBefore, code = 'pull_failed' } = plan(device.clientId);
         const job = { jobId: command.jobId, kind: 'update' as const };
         setTimeout(() => {
           void (async () => {
@@ -120,9 +128,7 @@ function answer(
               job,
               2,
               fail ? 'failed' : 'committed',
-              fail
-                ? { error: { code: 'pull_failed', message: 'manifest unknown' } }
-                : { version: '2.1.0' },
+              fail ? { error: { code, message: 'manifest unknown' } } : { version: '2.1.0' },
             );
           })();
         }, delayMs);
@@ -282,12 +288,16 @@ describe('a rollout over MQTT', () => {
         percentDone: 50,
       });
       expect(halted.haltReason).toContain('maxFailures 0');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Once the driver has handled everything, no command went to the later clients.
+      await api.app.get(RolloutDriver).caughtUp();
       expect(updateCommands(group[2])).toHaveLength(0);
       expect(updateCommands(group[3])).toHaveLength(0);
+      // Halted is not the end: an admin resumes it after a fix, or cancels it for good.
       const cancel = await http().post(`/api/v1/rollouts/${rolloutId}/cancel`).set(as(admin));
-      expect(cancel.status).toBe(409);
-      expect(cancel.body.error).toBe('rollout_final');
+      expect(cancel.status).toBe(200);
+      const again = await http().post(`/api/v1/rollouts/${rolloutId}/cancel`).set(as(admin));
+      expect(again.status).toBe(409);
+      expect(again.body.error).toBe('rollout_final');
     } finally {
       devicesAnswer.stop();
     }
@@ -331,9 +341,8 @@ describe('a rollout over MQTT', () => {
           targetVersion: '2.1.0',
           targets: ['adopt-1', 'ghost', 'busy-1', 'adopt-2'],
           batchSize: 4,
-          // The adopted job was cancelled: a failure, tolerated so the other targets go on
-          // whether the driver sees the job's end before or after RolloutStarted.
-          maxFailures: 1,
+          // The adopted job was cancelled by an admin: no failure, the other targets go on.
+          maxFailures: 0,
           startedAt: new Date().toISOString(),
         },
       },
@@ -349,12 +358,13 @@ describe('a rollout over MQTT', () => {
       return body.counts?.pending === 0 && body;
     }, 15_000);
     expect(running.status).toBe('Running');
-    expect(running.counts).toMatchObject({ inFlight: 1, failed: 1, skipped: 2 });
+    expect(running.counts).toMatchObject({ inFlight: 1, failed: 0, cancelled: 1, skipped: 2 });
     const entries = Object.fromEntries(
       running.clients.map((c: { clientId: string }) => [c.clientId, c]),
     );
     expect(entries['adopt-1']).toEqual({
       clientId: 'adopt-1',
+      state: 'cancelled',
       jobId: orphan.jobId,
       outcome: 'cancelled',
     });
@@ -376,6 +386,351 @@ describe('a rollout over MQTT', () => {
     await driver.start();
     await driver.caughtUp();
     expect(await rolloutEvents(rolloutId)).toHaveLength(before);
+  });
+});
+
+describe('rollouts in phases', () => {
+  const steer = (rolloutId: string, action: string, jwt = admin, reason?: string) =>
+    http()
+      .post(`/api/v1/rollouts/${rolloutId}/${action}`)
+      .set(as(jwt))
+      .send(reason ? { reason } : {});
+  const untilStatus = (rolloutId: string, status: string) =>
+    eventually(async () => {
+      const { body } = await getRollout(rolloutId);
+      return body.status === status && body;
+    }, 20_000);
+
+  it('halts the canary on its failure rate, leaves the rest untouched, and finishes once resumed', async () => {
+    const group = await fleet('canary', 5);
+    let fixed = false;
+    const devicesAnswer = answer(group, (clientId) => ({
+      fail: clientId === 'canary-1' && !fixed,
+      delayMs: 30,
+    }));
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        maxFailures: 10,
+        phases: [
+          { count: 2, batchSize: 2, maxFailureRate: { percent: 40, minFinished: 2 } },
+          { batchSize: 3 },
+        ],
+      });
+      const halted = await untilStatus(rolloutId, 'Halted');
+      expect(halted.haltReason).toBe(
+        '1 of 2 finished jobs in phase 1 failed (50%), over maxFailureRate 40%',
+      );
+      expect(halted.phases.map((phase: { status: string }) => phase.status)).toEqual([
+        'halted',
+        'pending',
+      ]);
+      await api.app.get(RolloutDriver).caughtUp();
+      for (const device of group.slice(2)) expect(updateCommands(device)).toHaveLength(0);
+
+      fixed = true;
+      const resumed = await steer(rolloutId, 'resume', admin, 'registry fixed');
+      expect(resumed.body).toEqual({ rolloutId, status: 'Running' });
+      const done = await untilStatus(rolloutId, 'Completed');
+      expect(done.counts).toMatchObject({ succeeded: 4, failed: 1 });
+      expect(done.phases.map((phase: { status: string }) => phase.status)).toEqual([
+        'completed',
+        'completed',
+      ]);
+      const types = (await rolloutEvents(rolloutId)).map((event) => event.type);
+      expect(types).toEqual(
+        expect.arrayContaining(['RolloutHalted', 'RolloutResumed', 'RolloutPhaseStarted']),
+      );
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('waits for an approval before the next phase, and records who gave it', async () => {
+    const group = await fleet('gate', 3);
+    const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 30 }));
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        phases: [{ count: 1 }, { requiresApproval: true }],
+      });
+      const waiting = await untilStatus(rolloutId, 'AwaitingApproval');
+      expect(waiting).toMatchObject({ currentPhase: 1, counts: { succeeded: 1, pending: 2 } });
+      await api.app.get(RolloutDriver).caughtUp();
+      expect(updateCommands(group[1])).toHaveLength(0);
+
+      expect((await steer(rolloutId, 'approve', operator)).status).toBe(403);
+      const approved = await steer(rolloutId, 'approve', admin, 'canary looks good');
+      expect(approved.body).toEqual({ rolloutId, status: 'Running' });
+      expect((await steer(rolloutId, 'approve')).body.error).toBe('rollout_not_awaiting_approval');
+      await untilStatus(rolloutId, 'Completed');
+      const [approval] = (
+        await api.app.get(EventStreams).store.readStream(rolloutStream(tenant, rolloutId))
+      ).filter((event) => event.type === 'RolloutPhaseApproved');
+      expect(approval.data).toMatchObject({ phase: 1, comment: 'canary looks good' });
+      expect(approval.metadata.actor).toBe((approval.data as { approvedBy: string }).approvedBy);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('soaks between phases: the next phase starts only once the soak is over', async () => {
+    const group = await fleet('soak', 2);
+    const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 10 }));
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        phases: [{ count: 1, soakSeconds: 1 }, {}],
+      });
+      const soaking = await untilStatus(rolloutId, 'Soaking');
+      expect(soaking.soakUntil).toEqual(expect.any(String));
+      const done = await untilStatus(rolloutId, 'Completed');
+      const second = done.clients.find((c: { clientId: string }) => c.clientId === 'soak-2');
+      const job = await http().get(`/api/v1/jobs/${second.jobId}`).set(as(admin));
+      expect(job.body.requestedAt >= soaking.soakUntil).toBe(true);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('retries a job whose registry was unreachable, and the retry succeeds', async () => {
+    const group = await fleet('retry', 2);
+    const attempts = new Map<string, number>();
+    const devicesAnswer = answer(group, (clientId) => {
+      const attempt = (attempts.get(clientId) ?? 0) + 1;
+      attempts.set(clientId, attempt);
+      // retry-1's first pull finds the registry down.
+      const fail = clientId === 'retry-1' && attempt === 1;
+      return { fail, delayMs: 10, code: 'registry_unreachable' };
+    });
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        retries: { max: 2, backoffSeconds: 1 },
+      });
+      const done = await untilStatus(rolloutId, 'Completed');
+      expect(done.counts).toMatchObject({ succeeded: 2, failed: 0, retrying: 0 });
+      const first = done.clients.find((c: { clientId: string }) => c.clientId === 'retry-1');
+      expect(first).toMatchObject({ state: 'succeeded', attempt: 2 });
+      expect(updateCommands(group[0])).toHaveLength(2);
+      const types = (await rolloutEvents(rolloutId)).map((event) => event.type);
+      expect(types.filter((type) => type === 'RolloutJobRetryScheduled')).toHaveLength(1);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('goes on where it was after a restart of the service mid-phase', async () => {
+    const group = await fleet('restart', 4);
+    const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 20 }));
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        phases: [{ count: 2, batchSize: 1 }, { batchSize: 2 }],
+      });
+      await eventually(async () => (await getRollout(rolloutId)).body.counts.succeeded >= 1);
+      await api.stop({ keepDatabase: true });
+      api = await ApiApp.start({
+        database: api.database,
+        messaging: loadMessagingConfig(serviceEnv),
+      });
+      const done = await untilStatus(rolloutId, 'Completed');
+      expect(done.counts).toMatchObject({ total: 4, succeeded: 4 });
+      for (const device of group) expect(updateCommands(device)).toHaveLength(1);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('keeps a client in one rollout at a time: a later rollout skips it with the reason', async () => {
+    const group = await fleet('one', 2);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 10, notBefore: held }));
+    try {
+      // The first rollout is paused before one-2's turn: it stays pending there.
+      const first = await startRollout({ clientIds: ['one-1', 'one-2'], batchSize: 1 });
+      await eventually(async () => (await getRollout(first)).body.counts.inFlight === 1);
+      expect((await steer(first, 'pause')).status).toBe(200);
+      const second = await startRollout({ clientIds: ['one-2'] });
+      const skippedRollout = await untilStatus(second, 'Completed');
+      expect(skippedRollout.clients[0]).toMatchObject({
+        clientId: 'one-2',
+        state: 'skipped',
+        skipped: { code: 'in_another_rollout' },
+      });
+      expect(skippedRollout.clients[0].skipped.reason).toContain(first);
+      release();
+      await steer(first, 'resume');
+      await untilStatus(first, 'Completed');
+      expect(updateCommands(group[1])).toHaveLength(1);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('waits outside its maintenance window, and runs inside one', async () => {
+    const group = await fleet('window', 2);
+    const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 10 }));
+    try {
+      const weekday = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+      const inTwoDays = weekday[(new Date().getUTCDay() + 2) % 7];
+      const closed = await startRollout({
+        clientIds: ['window-1'],
+        window: { timeZone: 'UTC', days: [inTwoDays], start: '10:00', end: '11:00' },
+      });
+      await api.app.get(RolloutDriver).caughtUp();
+      const waiting = (await getRollout(closed)).body;
+      expect(waiting).toMatchObject({ status: 'Running', counts: { pending: 1, inFlight: 0 } });
+      expect(updateCommands(group[0])).toHaveLength(0);
+      await steer(closed, 'cancel');
+
+      // 00:00 to 00:00 on every day: always open.
+      const open = await startRollout({
+        clientIds: ['window-2'],
+        window: { timeZone: 'Europe/Berlin', days: weekday, start: '00:00', end: '00:00' },
+      });
+      await untilStatus(open, 'Completed');
+      const refused = await http()
+        .post('/api/v1/rollouts')
+        .set(as(admin))
+        .send({
+          clientIds: ['window-2'],
+          targetVersion: '2.1.0',
+          image: IMAGE,
+          window: { timeZone: 'Mars/Olympus', days: ['someday'], start: '25:00', end: '4pm' },
+        });
+      expect(refused.status).toBe(400);
+      expect(refused.body.fieldErrors.map((e: { path: string }) => e.path).sort()).toEqual([
+        'window.days',
+        'window.end',
+        'window.start',
+        'window.timeZone',
+      ]);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('rolls a configuration out in phases, one config job per client', async () => {
+    const group = await fleet('cfg', 3);
+    const settings = {
+      endpoints: [
+        { name: 'plc', url: 'opc.tcp://plc-1:4840', securityMode: 'None', securityPolicy: 'None' },
+      ],
+      nodes: [],
+      buffering: { maxMessages: 100, maxBytes: 65536, overflowPolicy: 'dropOldest' },
+    };
+    // Each device applies the config it gets.
+    const answered = new Set<string>();
+    const timer = setInterval(() => {
+      for (const device of group) {
+        for (const { topic, command } of device.commands) {
+          if (!topic.endsWith('/commands/config') || answered.has(command.jobId)) continue;
+          answered.add(command.jobId);
+          const job = { jobId: command.jobId, kind: 'config' as const };
+          void device
+            .report(job, 1, 'received', { configVersion: 7 })
+            .then(() => device.report(job, 2, 'applied', { configVersion: 7 }));
+        }
+      }
+    }, 20);
+    try {
+      const response = await http()
+        .post('/api/v1/rollouts/config')
+        .set(as(admin))
+        .send({
+          clientIds: group.map((device) => device.clientId),
+          version: 7,
+          settings,
+          phases: [{ count: 1 }, { batchSize: 2 }],
+        });
+      expect(response.status).toBe(202);
+      const rolloutId = response.body.rolloutId as string;
+      const done = await untilStatus(rolloutId, 'Completed');
+      expect(done).toMatchObject({ kind: 'config', configVersion: 7, counts: { succeeded: 3 } });
+      expect(done).not.toHaveProperty('image');
+      for (const device of group) {
+        expect(
+          device.commands.filter(({ topic }) => topic.endsWith('/commands/config')),
+        ).toHaveLength(1);
+        expect(updateCommands(device)).toHaveLength(0);
+      }
+      const client = await http().get('/api/v1/clients/cfg-2').set(as(admin));
+      expect(client.body.config).toEqual({ desired: 7, applied: 7 });
+      const invalid = await http()
+        .post('/api/v1/rollouts/config')
+        .set(as(admin))
+        .send({ clientIds: ['cfg-1'], version: 0, settings: { endpoints: 'none' } });
+      expect(invalid.status).toBe(400);
+      expect(invalid.body.fieldErrors.map((e: { path: string }) => e.path)).toEqual(
+        expect.arrayContaining(['version', 'settings.endpoints']),
+      );
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it('follows its labels: a client registered while it runs gets the update, until the deadline', async () => {
+    const site = uniqueTestId('follow');
+    const first = await fleet('follow', 1, { site });
+    const devices = [...first];
+    const devicesAnswer = answer(devices, () => ({ fail: false, delayMs: 10 }));
+    try {
+      const followUntil = new Date(Date.now() + 3_000).toISOString();
+      const rolloutId = await startRollout({ labels: { site }, followUntil });
+      await eventually(async () => (await getRollout(rolloutId)).body.counts.succeeded === 1);
+      // Everything it had is done, but it follows its labels: still running.
+      expect((await getRollout(rolloutId)).body).toMatchObject({ status: 'Running', followUntil });
+      const [late] = await fleet('follow-late', 1, { site });
+      devices.push(late);
+      const done = await untilStatus(rolloutId, 'Completed');
+      expect(done.clients.map((c: { clientId: string }) => c.clientId)).toEqual([
+        'follow-1',
+        'follow-late-1',
+      ]);
+      expect(done.counts).toMatchObject({ total: 2, succeeded: 2 });
+      expect(done.endedAt >= followUntil).toBe(true);
+      const noLabels = await http()
+        .post('/api/v1/rollouts')
+        .set(as(admin))
+        .send({ clientIds: ['follow-1'], targetVersion: '2.1.0', image: IMAGE, followUntil });
+      expect(noLabels.status).toBe(400);
+      expect(noLabels.body.fieldErrors).toEqual([
+        { path: 'followUntil', message: 'followUntil needs labels to follow' },
+      ]);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('pauses new jobs while the one in flight ends, then goes on when resumed', async () => {
+    const group = await fleet('pause', 3);
+    let release!: () => void;
+    const firstMayAnswer = new Promise<void>((resolve) => (release = resolve));
+    const devicesAnswer = answer(group, () => ({
+      fail: false,
+      delayMs: 10,
+      notBefore: firstMayAnswer,
+    }));
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        batchSize: 1,
+      });
+      await eventually(async () => (await getRollout(rolloutId)).body.counts.inFlight === 1);
+      const paused = await steer(rolloutId, 'pause', admin, 'night shift');
+      expect(paused.body).toEqual({ rolloutId, status: 'Paused' });
+      expect((await steer(rolloutId, 'pause')).body.error).toBe('rollout_not_running');
+      release();
+      await eventually(async () => (await getRollout(rolloutId)).body.counts.succeeded === 1);
+      await api.app.get(RolloutDriver).caughtUp();
+      expect(updateCommands(group[1])).toHaveLength(0);
+      expect((await steer(rolloutId, 'resume')).body).toEqual({ rolloutId, status: 'Running' });
+      await untilStatus(rolloutId, 'Completed');
+    } finally {
+      devicesAnswer.stop();
+    }
   });
 });
 
@@ -412,12 +767,100 @@ describe('the rollouts API', () => {
     expect(paths).toEqual(
       expect.arrayContaining(['clientIds', 'batchSize', 'maxFailures', 'image', 'targetVersion']),
     );
+    const phased = await http()
+      .post('/api/v1/rollouts')
+      .set(as(admin))
+      .send({
+        clientIds: ['api-1'],
+        targetVersion: '2.1.0',
+        image: IMAGE,
+        maxFailureRate: { percent: 101 },
+        phases: [
+          { count: 1, percent: 5 },
+          { soakSeconds: -1, requiresApproval: 'yes' },
+        ],
+      });
+    expect(phased.status).toBe(400);
+    expect(phased.body.fieldErrors.map((e: { path: string }) => e.path)).toEqual(
+      expect.arrayContaining([
+        'maxFailureRate.percent',
+        'maxFailureRate.minFinished',
+        'phases.0.percent',
+        'phases.1.soakSeconds',
+        'phases.1.requiresApproval',
+      ]),
+    );
     const empty = await http()
       .post('/api/v1/rollouts')
       .set(as(admin))
       .send({ clientIds: [], targetVersion: '2.1.0', image: IMAGE });
     expect(empty.status).toBe(400);
     expect(empty.body.fieldErrors.map((e: { path: string }) => e.path)).toEqual(['clientIds']);
+  });
+
+  it('pages the targets of a rollout from its read model, as they stand right after the start', async () => {
+    const ids = ['page-1', 'page-2', 'page-3', 'page-4', 'page-5'];
+    for (const id of ids) await register(id);
+    const paged = await startRollout({ clientIds: ids, batchSize: 2 });
+    // Read-your-writes: the rows committed with RolloutStarted.
+    const detail = await getRollout(paged, auditor);
+    expect(detail.body).toMatchObject({ rolloutId: paged, counts: { total: 5 } });
+    expect(detail.body.clients.map((c: { clientId: string }) => c.clientId)).toEqual(ids);
+
+    const clientsPage = (query: string) =>
+      http().get(`/api/v1/rollouts/${paged}/clients?${query}`).set(as(auditor));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await clientsPage(`limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items.map((c: { clientId: string }) => c.clientId));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(ids);
+
+    // No device answers: the first wave stays in flight, the rest pending.
+    const inFlight = await eventually(async () => {
+      const { body } = await clientsPage('state=in_flight');
+      return body.items.length === 2 && body.items;
+    });
+    expect(inFlight.map((c: { clientId: string }) => c.clientId)).toEqual(['page-1', 'page-2']);
+    expect(inFlight.every((c: { jobId?: string }) => typeof c.jobId === 'string')).toBe(true);
+    const pending = await clientsPage('state=pending');
+    expect(pending.body.items.map((c: { clientId: string }) => c.clientId)).toEqual(ids.slice(2));
+
+    const bad = await clientsPage('state=exploded&cursor=not-ours&limit=0');
+    expect(bad.status).toBe(400);
+    expect(bad.body.fieldErrors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'limit',
+      'state',
+    ]);
+    expect((await clientsPage('cursor=not-ours')).status).toBe(400);
+    const foreign = await http().get(`/api/v1/rollouts/${paged}/clients`).set(as(otherAdmin));
+    expect(foreign.status).toBe(404);
+    expect(
+      (await http().get(`/api/v1/rollouts/${randomUUID()}/clients`).set(as(admin))).status,
+    ).toBe(404);
+    await http().post(`/api/v1/rollouts/${paged}/cancel`).set(as(admin)).send({});
+  });
+
+  it('lists rollouts newest first, a page at a time, by status', async () => {
+    const first = await http().get('/api/v1/rollouts?limit=1').set(as(auditor));
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(1);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await http()
+      .get(`/api/v1/rollouts?limit=1&cursor=${first.body.nextCursor}`)
+      .set(as(auditor));
+    expect(second.body.items).toHaveLength(1);
+    expect(second.body.items[0].startedAt <= first.body.items[0].startedAt).toBe(true);
+    expect(second.body.items[0].rolloutId).not.toBe(first.body.items[0].rolloutId);
+    const running = await http().get('/api/v1/rollouts?status=Running').set(as(auditor));
+    expect(running.body.items.every((r: { status: string }) => r.status === 'Running')).toBe(true);
+    expect((await http().get('/api/v1/rollouts?status=Exploded').set(as(auditor))).status).toBe(
+      400,
+    );
   });
 
   it('hides unknown and other tenants’ rollouts (404)', async () => {
@@ -437,6 +880,7 @@ describe('the rollouts API', () => {
         '/api/v1/rollouts',
         '/api/v1/rollouts/{id}',
         '/api/v1/rollouts/{id}/cancel',
+        '/api/v1/rollouts/{id}/clients',
       ]),
     );
     expect(body.components.schemas.StartRolloutRequestDto.required).toEqual(

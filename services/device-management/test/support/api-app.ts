@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { Server as TlsServer } from 'node:tls';
 import { createTestDatabase, type TestDatabase } from '@opcfleet/event-store/testing/test-database';
 import { createApp } from '../../src/app';
 import { mintDevToken } from '../../src/auth/mint-dev-token';
@@ -47,7 +48,8 @@ export class ApiApp {
 
   get url(): string {
     const address = this.server.address() as { port: number };
-    return `http://127.0.0.1:${address.port}`;
+    const scheme = this.server instanceof TlsServer ? 'https' : 'http';
+    return `${scheme}://127.0.0.1:${address.port}`;
   }
 
   /** Closes the app; drops the database unless `keepDatabase`. */

@@ -7,7 +7,7 @@ import { RequestContext } from '../../http/command-context';
 import { JobIdParam } from '../../http/params';
 import type { CommandContext } from '../../shared/domain/domain-event';
 import { CancelJob } from './cancel-job.command';
-import { CancelJobRequestDto } from './cancel-job.request.dto';
+import { ReasonRequestDto } from '../../http/reason.request.dto';
 
 @ApiTags('jobs')
 @ApiBearerAuth()
@@ -24,7 +24,7 @@ export class CancelJobHttpController {
   })
   cancel(
     @Param() { id }: JobIdParam,
-    @Body() body: CancelJobRequestDto,
+    @Body() body: ReasonRequestDto,
     @RequestContext() context: CommandContext,
     @CurrentPrincipal() principal: Principal,
   ) {

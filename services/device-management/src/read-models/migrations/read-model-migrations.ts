@@ -15,8 +15,8 @@ export function readModelMigrations(options: {
   const rm = READ_MODEL_SCHEMA;
   // Both in one transaction with the schema change: a crash cannot leave empty tables behind
   // a checkpoint that says they are filled.
-  const rebuild = `DELETE FROM "${options.eventStoreSchema}".checkpoints WHERE name = '${options.projection}';
-    TRUNCATE ${rm}.jobs, ${rm}.clients;`;
+  const forgetCheckpoint = `DELETE FROM "${options.eventStoreSchema}".checkpoints WHERE name = '${options.projection}';`;
+  const rebuild = `${forgetCheckpoint} TRUNCATE ${rm}.jobs, ${rm}.clients;`;
   return [
     {
       version: 1,
@@ -39,6 +39,19 @@ export function readModelMigrations(options: {
       sql: `${rebuild}
         ALTER TABLE ${rm}.jobs DROP COLUMN state, ADD COLUMN document jsonb NOT NULL;
         ALTER TABLE ${rm}.clients DROP COLUMN state, ADD COLUMN credential_id uuid;`,
+    },
+    {
+      version: 3,
+      name: 'rollouts',
+      // Rollouts were folded from their streams per request. The projection replays every
+      // event to fill the new tables; the rows of the others are ahead and stay as they are.
+      sql: `${forgetCheckpoint}
+        CREATE TABLE ${rm}.rollouts ("rollout_id" uuid PRIMARY KEY, "tenant_id" text NOT NULL, "stream_name" text NOT NULL UNIQUE, "status" text NOT NULL, "started_at" timestamptz NOT NULL, "ended_at" timestamptz, "wake_at" timestamptz, "stream_revision" integer NOT NULL, "document" jsonb NOT NULL);
+        CREATE INDEX ON ${rm}.rollouts ("tenant_id", "started_at", "rollout_id");
+        CREATE INDEX ON ${rm}.rollouts ("wake_at") WHERE "wake_at" IS NOT NULL;
+        CREATE TABLE ${rm}.rollout_clients ("rollout_id" uuid NOT NULL, "client_id" text NOT NULL, "tenant_id" text NOT NULL, "position" integer NOT NULL, "state" text NOT NULL, "stream_revision" integer NOT NULL, "document" jsonb NOT NULL, PRIMARY KEY ("rollout_id", "client_id"));
+        CREATE INDEX ON ${rm}.rollout_clients ("rollout_id", "position");
+        CREATE INDEX ON ${rm}.rollout_clients ("tenant_id", "client_id");`,
     },
   ];
 }

@@ -7,7 +7,9 @@ import {
   initialRolloutState,
   nextWave,
   progressOf,
+  wakeAtOf,
 } from './rollout.decider';
+import { resolvePhases, type RolloutPhase } from './rollout-phases';
 import type { RolloutEvent, RolloutJobOutcome, RolloutStarted } from './rollout.events';
 
 const given = deciderSpecification({
@@ -88,8 +90,10 @@ describe('rollout decider', () => {
       total: 5,
       pending: 0,
       inFlight: 0,
+      retrying: 0,
       succeeded: 3,
       failed: 1,
+      cancelled: 0,
       skipped: 1,
       percentDone: 100,
     });
@@ -197,5 +201,404 @@ describe('rollout decider', () => {
     );
     expect(events).toEqual([requested('a'), requested('b')]);
     expect(progressOf(state!)).toMatchObject({ pending: 3, inFlight: 2, percentDone: 0 });
+  });
+
+  it("counts an admin's cancel of a job as no failure", () => {
+    given([started(0), requested('a'), requested('b')])
+      .when(finish('a', 'cancelled'))
+      .then([finished('a', 'cancelled')]);
+  });
+});
+
+describe('rollout phases', () => {
+  const phase = (size: number, more: Partial<RolloutPhase> = {}): RolloutPhase => ({
+    size,
+    batchSize: 1,
+    soakSeconds: 0,
+    requiresApproval: false,
+    ...more,
+  });
+  const phased = (phases: RolloutPhase[], more: Partial<RolloutStarted['data']> = {}) => {
+    const base = started(100, ['a', 'b', 'c', 'd', 'e']);
+    return { ...base, data: { ...base.data, phases, ...more } } as RolloutStarted;
+  };
+  const event = <T extends RolloutEvent['type']>(
+    type: T,
+    data: Omit<Extract<RolloutEvent, { type: T }>['data'], 'rolloutId' | 'at'>,
+  ) => ({ type, data: { rolloutId, ...data, at } }) as RolloutEvent;
+
+  it('sizes phases by count or percentage of the targets, the last taking the rest', () => {
+    const sizes = (requested: Parameters<typeof resolvePhases>[0], total: number) =>
+      resolvePhases(requested, total, 10).map((p) => p.size);
+    const base = { soakSeconds: 0, requiresApproval: false };
+    // A 1% canary of 50 clients is 1 client, 10% of 50 is 5, the rest 44.
+    expect(
+      sizes(
+        [
+          { ...base, size: { percent: 1 } },
+          { ...base, size: { percent: 10 } },
+          { ...base, size: { percent: 10 } },
+        ],
+        50,
+      ),
+    ).toEqual([1, 5, 44]);
+    expect(sizes([{ ...base, size: { count: 3 } }, { ...base }], 2)).toEqual([2]);
+    expect(resolvePhases([{ ...base, size: { count: 1 } }, base], 4, 7)[1]).toMatchObject({
+      size: 3,
+      batchSize: 7,
+    });
+  });
+
+  it('requests jobs of the current phase only, with its own batch size', () => {
+    const state = foldRollout([phased([phase(1), phase(4, { batchSize: 3 })])]);
+    expect(nextWave(state)).toEqual(['a']);
+    const second = foldRollout([
+      phased([phase(1), phase(4, { batchSize: 3 })]),
+      requested('a'),
+      finished('a'),
+      event('RolloutPhaseCompleted', { phase: 0 }),
+      event('RolloutPhaseStarted', { phase: 1 }),
+    ]);
+    expect(nextWave(second)).toEqual(['b', 'c', 'd']);
+  });
+
+  it('moves to the next phase when the last target of a phase settles', () => {
+    given([phased([phase(1), phase(4)]), requested('a')])
+      .when(finish('a'))
+      .then([
+        finished('a'),
+        event('RolloutPhaseCompleted', { phase: 0 }),
+        event('RolloutPhaseStarted', { phase: 1 }),
+      ]);
+  });
+
+  it('halts the canary on its failure rate: the later phases are never touched', () => {
+    const canary = phase(2, { batchSize: 2, maxFailureRate: { percent: 40, minFinished: 2 } });
+    const history = [phased([canary, phase(3)]), requested('a'), requested('b'), finished('a')];
+    given(history)
+      .when(finish('b', 'rolled_back'))
+      .then([
+        finished('b', 'rolled_back'),
+        event('RolloutHalted', {
+          reason: '1 of 2 finished jobs in phase 1 failed (50%), over maxFailureRate 40%',
+          failures: 1,
+        }),
+      ]);
+    const halted = foldRollout([...history, finished('b', 'rolled_back')]);
+    expect(decideRollout(finish('b', 'rolled_back'), halted)).toEqual([]);
+    const state = foldRollout([
+      ...history,
+      finished('b', 'rolled_back'),
+      event('RolloutHalted', { reason: 'x', failures: 1 }),
+    ])!;
+    expect(state.status).toBe('Halted');
+    expect(nextWave(state)).toEqual([]);
+  });
+
+  it('waits for minFinished before judging a rate, and halts on the rollout-wide rate too', () => {
+    const history = [
+      phased([phase(5, { batchSize: 5 })], { maxFailureRate: { percent: 50, minFinished: 3 } }),
+    ];
+    const wave = ['a', 'b', 'c'].map(requested);
+    given([...history, ...wave, finished('a', 'failed')])
+      .when(finish('b', 'failed'))
+      .then([finished('b', 'failed')]);
+    given([...history, ...wave, finished('a', 'failed'), finished('b', 'failed')])
+      .when(finish('c'))
+      .then([
+        finished('c'),
+        event('RolloutHalted', {
+          reason: '2 of 3 finished jobs in the rollout failed (67%), over maxFailureRate 50%',
+          failures: 2,
+        }),
+      ]);
+  });
+
+  it('soaks after a phase, then starts the next once the clock passes soakUntil', () => {
+    const soakUntil = new Date(Date.parse(at) + 600_000).toISOString();
+    given([phased([phase(1, { soakSeconds: 600 }), phase(4)]), requested('a')])
+      .when(finish('a'))
+      .then([finished('a'), event('RolloutPhaseCompleted', { phase: 0, soakUntil })]);
+    const soaking = [
+      phased([phase(1, { soakSeconds: 600 }), phase(4)]),
+      requested('a'),
+      finished('a'),
+      event('RolloutPhaseCompleted', { phase: 0, soakUntil }),
+    ];
+    expect(foldRollout(soaking)).toMatchObject({ status: 'Soaking', soakUntil });
+    expect(nextWave(foldRollout(soaking))).toEqual([]);
+    given(soaking).when({ type: 'Tick', data: { at } }).thenNothingHappens();
+    given(soaking)
+      .when({ type: 'Tick', data: { at: soakUntil } })
+      .then([{ type: 'RolloutPhaseStarted', data: { rolloutId, phase: 1, at: soakUntil } }]);
+  });
+
+  it('waits for an admin before a phase that requires approval, and records who approved', () => {
+    const gated = phased([phase(1), phase(4, { requiresApproval: true })]);
+    given([gated, requested('a')])
+      .when(finish('a'))
+      .then([
+        finished('a'),
+        event('RolloutPhaseCompleted', { phase: 0 }),
+        event('RolloutPhaseAwaitingApproval', { phase: 1 }),
+      ]);
+    const waiting = [
+      gated,
+      requested('a'),
+      finished('a'),
+      event('RolloutPhaseCompleted', { phase: 0 }),
+      event('RolloutPhaseAwaitingApproval', { phase: 1 }),
+    ];
+    expect(foldRollout(waiting)!.status).toBe('AwaitingApproval');
+    expect(nextWave(foldRollout(waiting))).toEqual([]);
+    given(waiting)
+      .when({ type: 'ApprovePhase', data: { at, approvedBy: 'alice' } })
+      .then([
+        event('RolloutPhaseApproved', { phase: 1, approvedBy: 'alice' }),
+        event('RolloutPhaseStarted', { phase: 1 }),
+      ]);
+    given([gated, requested('a')])
+      .when({ type: 'ApprovePhase', data: { at, approvedBy: 'alice' } })
+      .thenThrows('rollout_not_awaiting_approval', { status: 'Running' });
+  });
+
+  it('asks for approval before the first job when the first phase requires it', () => {
+    const gated = phased([phase(5, { requiresApproval: true })]);
+    given([])
+      .when({ type: 'StartRollout', data: gated.data })
+      .then([gated, event('RolloutPhaseAwaitingApproval', { phase: 0 })]);
+  });
+});
+
+describe('pause, resume and cancel', () => {
+  const paused: RolloutEvent = { type: 'RolloutPaused', data: { rolloutId, at, reason: 'shift' } };
+  const resumed: RolloutEvent = { type: 'RolloutResumed', data: { rolloutId, at } };
+
+  it('pauses new waves while jobs in flight run on, and resumes where it was', () => {
+    given([started(), requested('a')])
+      .when({ type: 'PauseRollout', data: { at, reason: 'shift' } })
+      .then([paused]);
+    const history = [started(), requested('a'), paused];
+    expect(nextWave(foldRollout(history))).toEqual([]);
+    given(history)
+      .when(finish('a'))
+      .then([finished('a')]);
+    given(history)
+      .when({ type: 'PauseRollout', data: { at } })
+      .thenThrows('rollout_not_running', { status: 'Paused' });
+    given(history).when({ type: 'ResumeRollout', data: { at } }).then([resumed]);
+    expect(nextWave(foldRollout([...history, resumed]))).toEqual(['b']);
+    given([started()])
+      .when({ type: 'ResumeRollout', data: { at } })
+      .thenThrows('rollout_not_paused', { status: 'Running' });
+  });
+
+  it('completes on resume when the last job ended while paused', () => {
+    const history = [started(0, ['a']), requested('a'), paused, finished('a')];
+    given(history)
+      .when({ type: 'ResumeRollout', data: { at } })
+      .then([resumed, { type: 'RolloutCompleted', data: { rolloutId, at } }]);
+  });
+
+  it('resumes a halted rollout with its failures so far forgiven', () => {
+    const halted: RolloutEvent = {
+      type: 'RolloutHalted',
+      data: { rolloutId, reason: 'x', failures: 1, at },
+    };
+    const history = [started(0), requested('a'), finished('a', 'failed'), halted];
+    given(history).when({ type: 'ResumeRollout', data: { at } }).then([resumed]);
+    const again = foldRollout([...history, resumed]);
+    expect(again!.status).toBe('Running');
+    expect(nextWave(again)).toEqual(['b', 'c']);
+    // The next failure is the first that counts: maxFailures 0 halts again.
+    given([...history, resumed, requested('b')])
+      .when(finish('b', 'failed'))
+      .then([
+        finished('b', 'failed'),
+        {
+          type: 'RolloutHalted',
+          data: { rolloutId, reason: '1 failed jobs exceed maxFailures 0', failures: 1, at },
+        },
+      ]);
+    // A halted rollout may also be cancelled.
+    given(history)
+      .when({ type: 'CancelRollout', data: { at, reason: 'bad image' } })
+      .then([{ type: 'RolloutCancelled', data: { rolloutId, at, reason: 'bad image' } }]);
+  });
+});
+
+describe('retries of passing failures', () => {
+  const withRetries = (max: number): RolloutStarted => {
+    const base = started(0, ['a', 'b']);
+    return { ...base, data: { ...base.data, retries: { max, backoffSeconds: 60 } } };
+  };
+  const unreachable = (clientId: string, jobId = `job-${clientId}`) => ({
+    type: 'RecordJobFinished' as const,
+    data: { clientId, jobId, outcome: 'failed' as const, code: 'registry_unreachable', at },
+  });
+  const failedEvent = (clientId: string, jobId = `job-${clientId}`): RolloutEvent => ({
+    type: 'RolloutJobFinished',
+    data: { rolloutId, clientId, jobId, outcome: 'failed', code: 'registry_unreachable', at },
+  });
+  const retryScheduled = (clientId: string, attempt: number, seconds: number): RolloutEvent => ({
+    type: 'RolloutJobRetryScheduled',
+    data: {
+      rolloutId,
+      clientId,
+      attempt,
+      retryAt: new Date(Date.parse(at) + seconds * 1000).toISOString(),
+      at,
+    },
+  });
+  const later = (seconds: number) => new Date(Date.parse(at) + seconds * 1000).toISOString();
+
+  it('retries a job whose registry was unreachable instead of counting a failure', () => {
+    given([withRetries(2), requested('a')])
+      .when(unreachable('a'))
+      .then([failedEvent('a'), retryScheduled('a', 2, 60)]);
+    const retrying = foldRollout([
+      withRetries(2),
+      requested('a'),
+      failedEvent('a'),
+      retryScheduled('a', 2, 60),
+    ]);
+    expect(progressOf(retrying!)).toMatchObject({ retrying: 1, failed: 0, inFlight: 0 });
+    expect(retrying!.status).toBe('Running');
+    // Not before its time; then first in the wave.
+    expect(nextWave(retrying, later(59))).toEqual(['b']);
+    expect(nextWave(retrying, later(60))).toEqual(['a', 'b']);
+  });
+
+  it('records the retry job, backs off twice as long, and counts the failure when none are left', () => {
+    const history = [withRetries(1), requested('a'), failedEvent('a'), retryScheduled('a', 2, 60)];
+    given(history)
+      .when({ type: 'RecordJobRequested', data: { clientId: 'a', jobId: 'job-a2', at } })
+      .then([
+        { type: 'RolloutJobRequested', data: { rolloutId, clientId: 'a', jobId: 'job-a2', at } },
+      ]);
+    const second = [
+      ...history,
+      {
+        type: 'RolloutJobRequested',
+        data: { rolloutId, clientId: 'a', jobId: 'job-a2', at },
+      } as RolloutEvent,
+    ];
+    expect(foldRollout(second)!.clients.a).toMatchObject({ jobId: 'job-a2', attempt: 2 });
+    given(second)
+      .when(unreachable('a', 'job-a2'))
+      .then([
+        failedEvent('a', 'job-a2'),
+        {
+          type: 'RolloutHalted',
+          data: { rolloutId, reason: '1 failed jobs exceed maxFailures 0', failures: 1, at },
+        },
+      ]);
+    const three = { ...withRetries(3) };
+    expect(
+      decideRollout(unreachable('a', 'job-a2'), foldRollout([three, ...second.slice(1)])),
+    ).toEqual([failedEvent('a', 'job-a2'), retryScheduled('a', 3, 120)]);
+  });
+
+  it('retries a timed-out job but never one the device refused', () => {
+    given([withRetries(2), requested('a')])
+      .when(finish('a', 'timed_out'))
+      .then([finished('a', 'timed_out'), retryScheduled('a', 2, 60)]);
+    given([withRetries(2), requested('a')])
+      .when(finish('a', 'rolled_back'))
+      .then([
+        finished('a', 'rolled_back'),
+        {
+          type: 'RolloutHalted',
+          data: { rolloutId, reason: '1 failed jobs exceed maxFailures 0', failures: 1, at },
+        },
+      ]);
+  });
+
+  it('skips a client whose retry is refused', () => {
+    const history = [withRetries(2), requested('a'), failedEvent('a'), retryScheduled('a', 2, 60)];
+    given(history)
+      .when({
+        type: 'RecordClientSkipped',
+        data: { clientId: 'a', reason: 'update in flight', code: 'update_in_flight', at },
+      })
+      .then([
+        {
+          type: 'RolloutClientSkipped',
+          data: {
+            rolloutId,
+            clientId: 'a',
+            reason: 'update in flight',
+            code: 'update_in_flight',
+            at,
+          },
+        },
+      ]);
+  });
+});
+
+describe('maintenance windows', () => {
+  // 2026-11-30 is a Monday; the window: Tuesdays 22:00-23:00 in Berlin (21:00-22:00 UTC).
+  const windowed: RolloutStarted = {
+    ...started(),
+    data: {
+      ...started().data,
+      window: { timeZone: 'Europe/Berlin', days: ['tue'], start: '22:00', end: '23:00' },
+    },
+  };
+
+  it('starts jobs only inside the window, and wakes at its next opening', () => {
+    const state = foldRollout([windowed]);
+    expect(nextWave(state, '2026-11-30T10:00:00.000Z')).toEqual([]);
+    expect(nextWave(state, '2026-12-01T21:30:00.000Z')).toEqual(['a', 'b']);
+    expect(wakeAtOf(state!)).toBe('2026-12-01T21:00:00.000Z');
+  });
+
+  it('keeps following the jobs in flight after the window closes', () => {
+    given([windowed, requested('a')])
+      .when(finish('a'))
+      .then([finished('a')]);
+    expect(
+      nextWave(foldRollout([windowed, requested('a'), finished('a')]), '2026-12-01T22:30:00.000Z'),
+    ).toEqual([]);
+  });
+});
+
+describe('following labels until a deadline', () => {
+  const until = '2026-11-30T12:00:00.000Z';
+  const following: RolloutStarted = {
+    ...started(0, ['a']),
+    data: { ...started(0, ['a']).data, selector: { labels: { line: 'A' } }, followUntil: until },
+  };
+  const added: RolloutEvent = {
+    type: 'RolloutTargetAdded',
+    data: { rolloutId, clientId: 'n', at },
+  };
+
+  it('takes a client registered with its labels as a target, in its last phase', () => {
+    given([following])
+      .when({ type: 'AddTarget', data: { clientId: 'n', at } })
+      .then([added]);
+    const state = foldRollout([following, added])!;
+    expect(state.request.targets).toEqual(['a', 'n']);
+    expect(nextWave(state)).toEqual(['a', 'n']);
+    given([following, added])
+      .when({ type: 'AddTarget', data: { clientId: 'n', at } })
+      .thenNothingHappens();
+    given([following])
+      .when({ type: 'AddTarget', data: { clientId: 'late', at: until } })
+      .thenNothingHappens();
+  });
+
+  it('stays open while it follows, and completes once the deadline passed', () => {
+    given([following, requested('a')])
+      .when(finish('a'))
+      .then([finished('a')]);
+    const settled = [following, requested('a'), finished('a')];
+    expect(foldRollout(settled)!.status).toBe('Running');
+    expect(wakeAtOf(foldRollout(settled)!)).toBe(until);
+    given(settled).when({ type: 'Tick', data: { at } }).thenNothingHappens();
+    given(settled)
+      .when({ type: 'Tick', data: { at: until } })
+      .then([{ type: 'RolloutCompleted', data: { rolloutId, at: until } }]);
   });
 });

@@ -1,25 +1,65 @@
-import { DomainError } from '../../shared/domain/domain-error';
-import type { IsoTimestamp } from '../../shared/domain/domain-event';
+import { DomainError, type DomainErrorCode } from '../../shared/domain/domain-error';
+import type { IsoTimestamp, JobKind } from '../../shared/domain/domain-event';
+import { phaseOffsets, singlePhase, type FailureRate, type RolloutPhase } from './rollout-phases';
+import { isInsideWindow, nextWindowOpening } from './maintenance-window';
+import { isPassingFailure, retryAtOf } from './rollout-retries';
 import type { RolloutEvent, RolloutJobOutcome, RolloutStarted } from './rollout.events';
 
-export type RolloutStatus = 'Running' | 'Halted' | 'Completed' | 'Cancelled';
+/**
+ * Running: jobs are requested. Soaking: a phase ended, the next waits for `soakUntil`.
+ * AwaitingApproval: the next phase waits for an admin. Paused: an admin stopped new jobs.
+ * Halted: a failure limit was passed (resumable). Completed and Cancelled are final.
+ */
+export type RolloutStatus =
+  'Running' | 'Soaking' | 'AwaitingApproval' | 'Paused' | 'Halted' | 'Completed' | 'Cancelled';
 
 /** Where one target stands: no entry yet means pending (no job requested). */
 export interface RolloutClientEntry {
   jobId?: string;
   outcome?: RolloutJobOutcome;
+  /** The failure's code, when the job failed. */
+  code?: string;
   skipped?: { reason: string; code: string };
+  /** Which job of the client this is: 2 and up are retries (absent: 1). */
+  attempt?: number;
+  /** The job failed for a passing reason: another one is requested then. */
+  retryAt?: IsoTimestamp;
 }
+
+/** One word for where a target stands. */
+export type RolloutEntryState =
+  'pending' | 'in_flight' | 'retrying' | 'skipped' | RolloutJobOutcome;
+
+export function entryStateOf(entry: RolloutClientEntry | undefined): RolloutEntryState {
+  if (!entry) return 'pending';
+  if (entry.skipped) return 'skipped';
+  if (entry.retryAt) return 'retrying';
+  return entry.outcome ?? 'in_flight';
+}
+
+/** Settled: the target needs nothing more (its job ended for good, or it was skipped). */
+const isSettled = (state: RolloutEntryState) =>
+  state !== 'pending' && state !== 'in_flight' && state !== 'retrying';
 
 export interface Rollout {
   request: RolloutStarted['data'];
+  /** The phases (one of all targets for rollouts started without phases). */
+  phases: RolloutPhase[];
+  /** Index of the phase in progress (or, while soaking or awaiting approval, the next one). */
+  phase: number;
   status: RolloutStatus;
   /** Targets that got a job or were skipped, by client id. */
   clients: Record<string, RolloutClientEntry>;
-  /** Jobs that ended other than succeeded. */
-  failures: number;
+  /** Clients whose failure a resume after a halt forgave: the limits no longer count it. */
+  forgiven: Record<string, true>;
+  /** Soaking: when the next phase may start. */
+  soakUntil?: IsoTimestamp;
+  /** Paused: the status a resume returns to. */
+  pausedFrom?: RolloutStatus;
   endedAt?: IsoTimestamp;
   haltReason?: string;
+  /** When the last event happened. */
+  changedAt: IsoTimestamp;
 }
 
 /** No stream yet. */
@@ -35,33 +75,61 @@ export type RolloutCommand =
     }
   | {
       type: 'RecordJobFinished';
-      data: { clientId: string; jobId: string; outcome: RolloutJobOutcome; at: IsoTimestamp };
+      data: {
+        clientId: string;
+        jobId: string;
+        outcome: RolloutJobOutcome;
+        code?: string;
+        at: IsoTimestamp;
+      };
     }
-  | { type: 'CancelRollout'; data: { at: IsoTimestamp; reason?: string } };
+  | { type: 'CancelRollout'; data: { at: IsoTimestamp; reason?: string } }
+  | { type: 'PauseRollout'; data: { at: IsoTimestamp; reason?: string } }
+  | { type: 'ResumeRollout'; data: { at: IsoTimestamp; reason?: string } }
+  | { type: 'ApprovePhase'; data: { at: IsoTimestamp; approvedBy: string; comment?: string } }
+  /** A client registered with the rollout's labels: a target while the rollout follows them. */
+  | { type: 'AddTarget'; data: { clientId: string; at: IsoTimestamp } }
+  /** The clock: a soak that is over lets the next phase start; a follow that is over ends. */
+  | { type: 'Tick'; data: { at: IsoTimestamp } };
 
-export const isRolloutFinal = (rollout: Rollout) => rollout.status !== 'Running';
+/** The kind of the jobs a rollout opens. */
+export const jobKindOfRollout = (request: RolloutStarted['data']): JobKind =>
+  request.config ? 'config' : 'update';
+
+export const isRolloutFinal = (rollout: Rollout) =>
+  rollout.status === 'Completed' || rollout.status === 'Cancelled';
+
+/** A job that ended so is a failure; a job an admin cancelled is not. */
+export const isFailure = (outcome: RolloutEntryState | undefined) =>
+  outcome === 'failed' || outcome === 'rolled_back' || outcome === 'timed_out';
 
 /**
  * The rules of a rollout. Facts recorded twice (a re-delivered event, a second driver) decide
- * nothing. A job requested is recorded whatever the status: after a cancel or a halt the jobs
- * already opened still run and are followed to their end.
+ * nothing. A job requested or ended is recorded whatever the status: after a pause, halt or
+ * cancel the jobs already opened still run and are followed to their end.
  */
 export function decideRollout(command: RolloutCommand, state: RolloutState): RolloutEvent[] {
   if (command.type === 'StartRollout') {
     if (state) throw new DomainError('already_exists', `rollout ${state.request.rolloutId} exists`);
-    return [{ type: 'RolloutStarted', data: command.data }];
+    const started: RolloutEvent = { type: 'RolloutStarted', data: command.data };
+    const first = evolveRollout(null, started)!;
+    return [started, ...enterPhase(first, 0, command.data.startedAt, { opening: true })];
   }
   if (!state) throw new DomainError('not_found', 'rollout not found');
   const rolloutId = state.request.rolloutId;
   switch (command.type) {
     case 'RecordJobRequested': {
       const { clientId, jobId, at } = command.data;
-      if (!isTarget(state, clientId) || state.clients[clientId]) return [];
+      const entry = state.clients[clientId];
+      const retry = entry?.retryAt !== undefined && entry.jobId !== jobId;
+      if (!isTarget(state, clientId) || (entry && !retry)) return [];
       return [{ type: 'RolloutJobRequested', data: { rolloutId, clientId, jobId, at } }];
     }
     case 'RecordClientSkipped': {
       const { clientId } = command.data;
-      if (!isTarget(state, clientId) || state.clients[clientId]) return [];
+      const entry = state.clients[clientId];
+      // A retry may be refused too (another update in flight...): the client is skipped then.
+      if (!isTarget(state, clientId) || (entry && !entry.retryAt)) return [];
       const skipped: RolloutEvent = {
         type: 'RolloutClientSkipped',
         data: { rolloutId, ...command.data },
@@ -69,122 +137,417 @@ export function decideRollout(command: RolloutCommand, state: RolloutState): Rol
       return withConclusion(state, [skipped], command.data.at);
     }
     case 'RecordJobFinished': {
-      const { clientId, jobId, outcome, at } = command.data;
+      const { clientId, jobId, outcome, code, at } = command.data;
       if (!isTarget(state, clientId)) return [];
       const entry = state.clients[clientId];
-      if (entry && (entry.jobId !== jobId || entry.outcome)) return [];
-      // A job whose RolloutJobRequested was never recorded (another driver lost it): adopt it.
-      const requested: RolloutEvent[] = entry
-        ? []
-        : [{ type: 'RolloutJobRequested', data: { rolloutId, clientId, jobId, at } }];
+      // A job whose RolloutJobRequested was never recorded (another driver lost it, or the
+      // record of a retry): adopt it.
+      const adopted = !entry || (entry.retryAt !== undefined && entry.jobId !== jobId);
+      if (!adopted && (entry.jobId !== jobId || entry.outcome)) return [];
+      const requested: RolloutEvent[] = adopted
+        ? [{ type: 'RolloutJobRequested', data: { rolloutId, clientId, jobId, at } }]
+        : [];
       const finished: RolloutEvent = {
         type: 'RolloutJobFinished',
-        data: { rolloutId, clientId, jobId, outcome, at },
+        data: { rolloutId, clientId, jobId, outcome, ...(code ? { code } : {}), at },
       };
-      return withConclusion(state, [...requested, finished], at);
+      return withConclusion(
+        state,
+        [...requested, finished, ...retryOf(state, entry, command.data)],
+        at,
+      );
     }
     case 'CancelRollout':
-      if (isRolloutFinal(state)) {
-        throw new DomainError(
-          'rollout_final',
-          `rollout ${rolloutId} already ended as ${state.status}`,
-          { rolloutId, status: state.status },
+      refuseWhenFinal(state);
+      return [{ type: 'RolloutCancelled', data: { rolloutId, ...command.data } }];
+    case 'PauseRollout':
+      refuseWhenFinal(state);
+      if (state.status === 'Paused' || state.status === 'Halted') {
+        throw conflict(state, 'rollout_not_running', `is ${state.status}: nothing to pause`);
+      }
+      return [{ type: 'RolloutPaused', data: { rolloutId, ...command.data } }];
+    case 'ResumeRollout': {
+      refuseWhenFinal(state);
+      if (state.status !== 'Paused' && state.status !== 'Halted') {
+        throw conflict(state, 'rollout_not_paused', `is ${state.status}: nothing to resume`);
+      }
+      const resumed: RolloutEvent = {
+        type: 'RolloutResumed',
+        data: { rolloutId, ...command.data },
+      };
+      return withConclusion(state, [resumed], command.data.at);
+    }
+    case 'ApprovePhase': {
+      if (state.status !== 'AwaitingApproval') {
+        throw conflict(
+          state,
+          'rollout_not_awaiting_approval',
+          `is ${state.status}: no phase awaits approval`,
         );
       }
-      return [{ type: 'RolloutCancelled', data: { rolloutId, ...command.data } }];
+      const phase = state.phase;
+      return [
+        { type: 'RolloutPhaseApproved', data: { rolloutId, phase, ...command.data } },
+        { type: 'RolloutPhaseStarted', data: { rolloutId, phase, at: command.data.at } },
+      ];
+    }
+    case 'AddTarget': {
+      const { clientId, at } = command.data;
+      if (!isFollowing(state, at) || isTarget(state, clientId)) return [];
+      if (state.request.targets.length >= MAX_TARGETS) return [];
+      return [{ type: 'RolloutTargetAdded', data: { rolloutId, clientId, at } }];
+    }
+    case 'Tick': {
+      const { at } = command.data;
+      if (state.status === 'Soaking' && state.soakUntil && at >= state.soakUntil) {
+        return enterPhase(state, state.phase, at, { opening: false });
+      }
+      // A follow that is over: the rollout may complete now.
+      return state.request.followUntil && at >= state.request.followUntil
+        ? withConclusion(state, [], at)
+        : [];
+    }
   }
 }
 
-/** Appends RolloutHalted or RolloutCompleted when `events` bring a running rollout there. */
-function withConclusion(state: Rollout, events: RolloutEvent[], at: IsoTimestamp): RolloutEvent[] {
-  if (isRolloutFinal(state)) return events;
-  const next = events.reduce<RolloutState>(evolveRollout, state)!;
+/** As many targets as a rollout takes, added ones included. */
+const MAX_TARGETS = 10_000;
+
+/** True while a rollout by labels takes clients registered with them. */
+const isFollowing = (state: Rollout, at: IsoTimestamp) =>
+  !isRolloutFinal(state) &&
+  state.request.followUntil !== undefined &&
+  at < state.request.followUntil;
+
+/** A retry of a job that failed for a passing reason, while the client has retries left. */
+function retryOf(
+  state: Rollout,
+  entry: RolloutClientEntry | undefined,
+  {
+    clientId,
+    outcome,
+    code,
+    at,
+  }: { clientId: string; outcome: RolloutJobOutcome; code?: string; at: IsoTimestamp },
+): RolloutEvent[] {
+  const retries = state.request.retries;
+  const attempt = (entry?.attempt ?? 1) + 1;
+  if (!retries || !isPassingFailure(outcome, code) || attempt > retries.max + 1) return [];
+  const retryAt = retryAtOf(retries, attempt, at);
   const rolloutId = state.request.rolloutId;
-  if (next.failures > next.request.maxFailures) {
-    const reason = `${next.failures} failed jobs exceed maxFailures ${next.request.maxFailures}`;
+  return [
+    { type: 'RolloutJobRetryScheduled', data: { rolloutId, clientId, attempt, retryAt, at } },
+  ];
+}
+
+function refuseWhenFinal(state: Rollout): void {
+  if (isRolloutFinal(state)) {
+    throw conflict(state, 'rollout_final', `already ended as ${state.status}`);
+  }
+}
+
+const conflict = (state: Rollout, code: DomainErrorCode, what: string) =>
+  new DomainError(code, `rollout ${state.request.rolloutId} ${what}`, {
+    rolloutId: state.request.rolloutId,
+    status: state.status,
+  });
+
+/**
+ * The events that open phase `phase`: a wait for approval when it needs one, else its start
+ * (implicit for the first phase when the rollout opens).
+ */
+function enterPhase(
+  state: Rollout,
+  phase: number,
+  at: IsoTimestamp,
+  { opening }: { opening: boolean },
+): RolloutEvent[] {
+  const rolloutId = state.request.rolloutId;
+  if (state.phases[phase]?.requiresApproval) {
+    return [{ type: 'RolloutPhaseAwaitingApproval', data: { rolloutId, phase, at } }];
+  }
+  return opening ? [] : [{ type: 'RolloutPhaseStarted', data: { rolloutId, phase, at } }];
+}
+
+/**
+ * What follows `events` for a running rollout: a halt when a failure limit is passed, else the
+ * end of the phase when its last target settled (the next phase, a soak, a wait for approval,
+ * or the rollout's completion).
+ */
+function withConclusion(state: Rollout, events: RolloutEvent[], at: IsoTimestamp): RolloutEvent[] {
+  const next = events.reduce<RolloutState>(evolveRollout, state)!;
+  if (next.status !== 'Running') return events;
+  const rolloutId = state.request.rolloutId;
+  const haltReason = passedLimit(next);
+  if (haltReason) {
+    const failures = tally(next).failed;
     return [
       ...events,
-      { type: 'RolloutHalted', data: { rolloutId, reason, failures: next.failures, at } },
+      { type: 'RolloutHalted', data: { rolloutId, reason: haltReason, failures, at } },
     ];
   }
-  const { pending, inFlight } = progressOf(next);
-  if (pending === 0 && inFlight === 0) {
+  const phase = next.phases[next.phase];
+  if (tally(next, next.phase).unsettled > 0) return events;
+  if (next.phase === next.phases.length - 1) {
+    // A rollout that follows its labels stays open for clients still to come.
+    if (isFollowing(next, at)) return events;
     return [...events, { type: 'RolloutCompleted', data: { rolloutId, at } }];
   }
-  return events;
+  const soakUntil =
+    phase.soakSeconds > 0
+      ? new Date(Date.parse(at) + phase.soakSeconds * 1000).toISOString()
+      : undefined;
+  const completed: RolloutEvent = {
+    type: 'RolloutPhaseCompleted',
+    data: { rolloutId, phase: next.phase, at, ...(soakUntil ? { soakUntil } : {}) },
+  };
+  if (soakUntil) return [...events, completed];
+  const after = evolveRollout(next, completed)!;
+  return [...events, completed, ...enterPhase(after, after.phase, at, { opening: false })];
+}
+
+/** Why the rollout must halt, if a limit of the rollout or of its current phase is passed. */
+function passedLimit(rollout: Rollout): string | undefined {
+  const { maxFailures, maxFailureRate } = rollout.request;
+  const whole = tally(rollout);
+  if (whole.failed > maxFailures) {
+    return `${whole.failed} failed jobs exceed maxFailures ${maxFailures}`;
+  }
+  const phase = rollout.phases[rollout.phase];
+  const current = tally(rollout, rollout.phase);
+  const where = `phase ${rollout.phase + 1}`;
+  if (phase.maxFailures !== undefined && current.failed > phase.maxFailures) {
+    return `${current.failed} failed jobs in ${where} exceed its maxFailures ${phase.maxFailures}`;
+  }
+  return (
+    rateExceeded(whole, maxFailureRate, 'the rollout') ??
+    rateExceeded(current, phase.maxFailureRate, where)
+  );
+}
+
+function rateExceeded(
+  { failed, finished }: Tally,
+  limit: FailureRate | undefined,
+  where: string,
+): string | undefined {
+  if (!limit || finished < limit.minFinished || finished === 0) return undefined;
+  const percent = (failed * 100) / finished;
+  if (percent <= limit.percent) return undefined;
+  return `${failed} of ${finished} finished jobs in ${where} failed (${Math.round(percent)}%), over maxFailureRate ${limit.percent}%`;
+}
+
+interface Tally {
+  /** Jobs that ended (an admin's cancel excepted), counted by the limits. */
+  finished: number;
+  /** Of those, the failures not forgiven. */
+  failed: number;
+  /** Targets without an end yet: pending or in flight. */
+  unsettled: number;
+}
+
+/** The counts the limits look at, of the whole rollout or of one phase. */
+function tally(rollout: Rollout, phase?: number): Tally {
+  const targets = targetsOf(rollout, phase);
+  const counts: Tally = { finished: 0, failed: 0, unsettled: 0 };
+  for (const clientId of targets) {
+    const state = entryStateOf(rollout.clients[clientId]);
+    if (!isSettled(state)) counts.unsettled += 1;
+    if (!isSettled(state) || state === 'skipped' || state === 'cancelled') continue;
+    if (rollout.forgiven[clientId]) continue;
+    counts.finished += 1;
+    if (isFailure(state)) counts.failed += 1;
+  }
+  return counts;
+}
+
+/** The targets of one phase, or of the whole rollout. */
+export function targetsOf(rollout: Rollout, phase?: number): readonly string[] {
+  if (phase === undefined) return rollout.request.targets;
+  const start = phaseOffsets(rollout.phases)[phase];
+  return rollout.request.targets.slice(start, start + rollout.phases[phase].size);
 }
 
 const isTarget = (state: Rollout, clientId: string) => state.request.targets.includes(clientId);
 
 /**
- * The next clients to request a job for: pending targets in order, as many as free slots
- * (batchSize minus jobs in flight). None unless the rollout runs.
+ * The next clients to request a job for: retries due by `now` first, then pending targets of
+ * the current phase in order, as many as its free slots (its batchSize minus jobs in flight).
+ * None unless the rollout runs.
  */
-export function nextWave(state: RolloutState): string[] {
-  if (!state || isRolloutFinal(state)) return [];
-  const free = state.request.batchSize - progressOf(state).inFlight;
+export function nextWave(state: RolloutState, now?: IsoTimestamp): string[] {
+  if (!state || state.status !== 'Running') return [];
+  const window = state.request.window;
+  if (window && (!now || !isInsideWindow(window, now))) return [];
+  const free = state.phases[state.phase].batchSize - progressOf(state).inFlight;
   if (free <= 0) return [];
-  return state.request.targets.filter((clientId) => !state.clients[clientId]).slice(0, free);
+  const targets = targetsOf(state, state.phase);
+  const due = targets.filter((clientId) => {
+    const retryAt = state.clients[clientId]?.retryAt;
+    return retryAt !== undefined && now !== undefined && retryAt <= now;
+  });
+  const pending = targets.filter((clientId) => !state.clients[clientId]);
+  return [...due, ...pending].slice(0, free);
+}
+
+/**
+ * When the rollout's clock must look at it again: a soak's end, its first retry due, or (with
+ * a maintenance window) the next opening of the window, when jobs may start again.
+ */
+export function wakeAtOf(state: Rollout): IsoTimestamp | undefined {
+  if (state.status === 'Soaking') return state.soakUntil;
+  if (state.status !== 'Running') return undefined;
+  let first: IsoTimestamp | undefined = state.request.followUntil;
+  if (first && first <= state.changedAt) first = undefined;
+  for (const entry of Object.values(state.clients)) {
+    if (entry.retryAt && (!first || entry.retryAt < first)) first = entry.retryAt;
+  }
+  const window = state.request.window;
+  if (!window) return first;
+  // A retry due outside the window waits for its next opening.
+  if (first && !isInsideWindow(window, first)) first = nextWindowOpening(window, first);
+  const opening = nextWindowOpening(window, state.changedAt);
+  return [first, opening].filter((at): at is IsoTimestamp => at !== undefined).sort()[0];
 }
 
 export interface RolloutProgress {
   total: number;
   pending: number;
   inFlight: number;
+  /** Targets whose job failed for a passing reason, waiting for their retry. */
+  retrying: number;
   succeeded: number;
-  /** Jobs that ended failed, rolled back, timed out or cancelled. */
+  /** Jobs that failed, rolled back or timed out. */
   failed: number;
+  /** Jobs an admin cancelled. */
+  cancelled: number;
   skipped: number;
   /** Targets settled (job ended, or skipped) out of all, 0-100. */
   percentDone: number;
 }
 
-export function progressOf(state: Rollout): RolloutProgress {
-  const entries = Object.values(state.clients);
-  const total = state.request.targets.length;
-  const skipped = entries.filter((entry) => entry.skipped).length;
-  const succeeded = entries.filter((entry) => entry.outcome === 'succeeded').length;
-  const failed = entries.filter((entry) => entry.outcome && entry.outcome !== 'succeeded').length;
-  const inFlight = entries.filter((entry) => entry.jobId && !entry.outcome).length;
-  const done = skipped + succeeded + failed;
+/** The counts shown to people, of the whole rollout or of one phase. */
+export function progressOf(state: Rollout, phase?: number): RolloutProgress {
+  const targets = targetsOf(state, phase);
+  const progress = { total: targets.length, pending: 0, inFlight: 0, retrying: 0, succeeded: 0 };
+  const ends = { failed: 0, cancelled: 0, skipped: 0 };
+  for (const clientId of targets) {
+    const entry = entryStateOf(state.clients[clientId]);
+    if (entry === 'pending') progress.pending += 1;
+    else if (entry === 'in_flight') progress.inFlight += 1;
+    else if (entry === 'retrying') progress.retrying += 1;
+    else if (entry === 'succeeded') progress.succeeded += 1;
+    else if (entry === 'skipped' || entry === 'cancelled') ends[entry] += 1;
+    else ends.failed += 1;
+  }
+  const done = progress.succeeded + ends.failed + ends.cancelled + ends.skipped;
+  const total = targets.length;
   return {
-    total,
-    pending: total - entries.length,
-    inFlight,
-    succeeded,
-    failed,
-    skipped,
+    ...progress,
+    ...ends,
     percentDone: total === 0 ? 100 : Math.floor((done * 100) / total),
   };
 }
 
 export function evolveRollout(state: RolloutState, event: RolloutEvent): RolloutState {
   if (event.type === 'RolloutStarted') {
-    return { request: event.data, status: 'Running', clients: {}, failures: 0 };
+    const { phases, targets, batchSize } = event.data;
+    return {
+      request: event.data,
+      phases: phases ?? singlePhase(targets.length, batchSize),
+      phase: 0,
+      status: 'Running',
+      clients: {},
+      forgiven: {},
+      changedAt: event.data.startedAt,
+    };
   }
   if (!state) return state;
+  return evolveOnward({ ...state, changedAt: event.data.at }, event);
+}
+
+/** The events after the start, each of which carries when it happened. */
+function evolveOnward(
+  state: Rollout,
+  event: Exclude<RolloutEvent, { type: 'RolloutStarted' }>,
+): Rollout {
   switch (event.type) {
-    case 'RolloutJobRequested':
-      return withClient(state, event.data.clientId, { jobId: event.data.jobId });
+    case 'RolloutJobRequested': {
+      const attempt = state.clients[event.data.clientId]?.attempt;
+      return withClient(state, event.data.clientId, {
+        jobId: event.data.jobId,
+        ...(attempt ? { attempt } : {}),
+      });
+    }
+    case 'RolloutTargetAdded': {
+      // The last phase takes it.
+      const last = state.phases.length - 1;
+      return {
+        ...state,
+        request: { ...state.request, targets: [...state.request.targets, event.data.clientId] },
+        phases: state.phases.map((phase, i) =>
+          i === last ? { ...phase, size: phase.size + 1 } : phase,
+        ),
+      };
+    }
     case 'RolloutClientSkipped':
       return withClient(state, event.data.clientId, {
         skipped: { reason: event.data.reason, code: event.data.code },
       });
-    case 'RolloutJobFinished':
-      return {
-        ...withClient(state, event.data.clientId, {
-          jobId: event.data.jobId,
-          outcome: event.data.outcome,
-        }),
-        failures: state.failures + (event.data.outcome === 'succeeded' ? 0 : 1),
-      };
+    case 'RolloutJobFinished': {
+      const { clientId, jobId, outcome, code } = event.data;
+      const attempt = state.clients[clientId]?.attempt;
+      return withClient(state, clientId, {
+        jobId,
+        outcome,
+        ...(code ? { code } : {}),
+        ...(attempt ? { attempt } : {}),
+      });
+    }
+    case 'RolloutJobRetryScheduled': {
+      const { clientId, attempt, retryAt } = event.data;
+      return withClient(state, clientId, { ...state.clients[clientId], attempt, retryAt });
+    }
     case 'RolloutHalted':
-      return { ...state, status: 'Halted', endedAt: event.data.at, haltReason: event.data.reason };
+      return { ...state, status: 'Halted', haltReason: event.data.reason };
     case 'RolloutCompleted':
       return { ...state, status: 'Completed', endedAt: event.data.at };
     case 'RolloutCancelled':
       return { ...state, status: 'Cancelled', endedAt: event.data.at };
+    case 'RolloutPhaseCompleted': {
+      const { soakUntil } = event.data;
+      return {
+        ...state,
+        phase: event.data.phase + 1,
+        ...(soakUntil ? { status: 'Soaking', soakUntil } : {}),
+      };
+    }
+    case 'RolloutPhaseAwaitingApproval':
+      return {
+        ...state,
+        phase: event.data.phase,
+        status: 'AwaitingApproval',
+        soakUntil: undefined,
+      };
+    case 'RolloutPhaseApproved':
+      return state;
+    case 'RolloutPhaseStarted':
+      return { ...state, phase: event.data.phase, status: 'Running', soakUntil: undefined };
+    case 'RolloutPaused':
+      return { ...state, status: 'Paused', pausedFrom: state.status };
+    case 'RolloutResumed':
+      return state.status === 'Halted'
+        ? { ...state, status: 'Running', haltReason: undefined, ...forgivingFailures(state) }
+        : { ...state, status: state.pausedFrom ?? 'Running', pausedFrom: undefined };
   }
+}
+
+/** After a halt, the failures so far are forgiven: the limits count from the resume on. */
+function forgivingFailures(state: Rollout): Pick<Rollout, 'forgiven'> {
+  const forgiven = { ...state.forgiven };
+  for (const [clientId, entry] of Object.entries(state.clients)) {
+    if (isFailure(entryStateOf(entry))) forgiven[clientId] = true;
+  }
+  return { forgiven };
 }
 
 function withClient(state: Rollout, clientId: string, entry: RolloutClientEntry): Rollout {

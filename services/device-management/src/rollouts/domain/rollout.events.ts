@@ -1,8 +1,17 @@
 import type { UpdateOutcome } from '../../clients/domain/client.events';
 import type { DomainEvent, IsoTimestamp } from '../../shared/domain/domain-event';
+import type { MaintenanceWindow } from './maintenance-window';
+import type { FailureRate, RolloutPhase } from './rollout-phases';
+import type { RolloutRetries } from './rollout-retries';
 
-/** How a rollout's job for one client ended (the final event of its update job). */
+/** How a rollout's job for one client ended (config jobs: applied is succeeded, rejected failed). */
 export type RolloutJobOutcome = UpdateOutcome;
+
+/** The configuration a config rollout gives every target, at one version. */
+export interface RolloutConfig {
+  version: number;
+  settings: Record<string, unknown>;
+}
 
 /**
  * The events of stream `rollout/{tenantId}/{rolloutId}`. Their names and fields are stored for good:
@@ -13,17 +22,36 @@ export type RolloutStarted = DomainEvent<
   {
     rolloutId: string;
     tenantId: string;
-    image: string;
-    targetVersion: string;
+    /** An update rollout: the image each client runs. */
+    image?: string;
+    targetVersion?: string;
     imageDigest?: string;
+    /** A config rollout (no image): the configuration each client gets. */
+    config?: RolloutConfig;
     /** Client ids in the order their jobs are requested. */
     targets: string[];
     /** The labels the targets were chosen by, when they were not listed. */
     selector?: { labels: Record<string, string> };
     /** At most this many jobs in flight at once. */
     batchSize: number;
-    /** The rollout halts when more jobs than this have not succeeded. */
+    /** The rollout halts when more jobs than this have failed (in the whole rollout). */
     maxFailures: number;
+    /** The rollout halts when the share of failed jobs among the finished passes this. */
+    maxFailureRate?: FailureRate;
+    /**
+     * The phases, in order, their sizes resolved when the rollout started (they sum to the
+     * targets). Absent (rollouts started before phases): one phase of every target.
+     */
+    phases?: RolloutPhase[];
+    /** A job that failed for a passing reason is tried again before it counts. */
+    retries?: RolloutRetries;
+    /** Jobs start only inside these hours; outside them the rollout waits. */
+    window?: MaintenanceWindow;
+    /**
+     * A rollout by labels that follows its selector until then: clients registered with the
+     * labels meanwhile become targets too (RolloutTargetAdded), and it completes no earlier.
+     */
+    followUntil?: IsoTimestamp;
     startedAt: IsoTimestamp;
   }
 >;
@@ -32,6 +60,12 @@ export type RolloutStarted = DomainEvent<
 export type RolloutJobRequested = DomainEvent<
   'RolloutJobRequested',
   { rolloutId: string; clientId: string; jobId: string; at: IsoTimestamp }
+>;
+
+/** A client registered with the rollout's labels while it followed them: a target now. */
+export type RolloutTargetAdded = DomainEvent<
+  'RolloutTargetAdded',
+  { rolloutId: string; clientId: string; at: IsoTimestamp }
 >;
 
 /** RequestUpdate refused the client (unknown, update in flight...): no job for it. */
@@ -47,11 +81,25 @@ export type RolloutJobFinished = DomainEvent<
     clientId: string;
     jobId: string;
     outcome: RolloutJobOutcome;
+    /** The failure's code (`registry_unreachable`...), when the job failed. */
+    code?: string;
     at: IsoTimestamp;
   }
 >;
 
-/** More failures than maxFailures: no new jobs; the jobs in flight run to their end. */
+/**
+ * The job of `clientId` failed for a passing reason: another job is requested at `retryAt`
+ * (attempt `attempt`, counting the first job as 1), and this failure does not count.
+ */
+export type RolloutJobRetryScheduled = DomainEvent<
+  'RolloutJobRetryScheduled',
+  { rolloutId: string; clientId: string; attempt: number; retryAt: IsoTimestamp; at: IsoTimestamp }
+>;
+
+/**
+ * A failure limit was passed (`reason` says which): no new jobs; the jobs in flight run to
+ * their end. An admin may resume it (RolloutResumed) after a fix, or cancel it.
+ */
 export type RolloutHalted = DomainEvent<
   'RolloutHalted',
   { rolloutId: string; reason: string; failures: number; at: IsoTimestamp }
@@ -68,11 +116,61 @@ export type RolloutCancelled = DomainEvent<
   { rolloutId: string; at: IsoTimestamp; reason?: string }
 >;
 
+/**
+ * Every target of phase `phase` settled within its limits. With `soakUntil` the rollout waits
+ * until then before the next phase (a soak: time for problems to show).
+ */
+export type RolloutPhaseCompleted = DomainEvent<
+  'RolloutPhaseCompleted',
+  { rolloutId: string; phase: number; at: IsoTimestamp; soakUntil?: IsoTimestamp }
+>;
+
+/** Phase `phase` needs an admin's approval before its first job. */
+export type RolloutPhaseAwaitingApproval = DomainEvent<
+  'RolloutPhaseAwaitingApproval',
+  { rolloutId: string; phase: number; at: IsoTimestamp }
+>;
+
+/** An admin (`approvedBy`, also the event's actor) let phase `phase` start. */
+export type RolloutPhaseApproved = DomainEvent<
+  'RolloutPhaseApproved',
+  { rolloutId: string; phase: number; approvedBy: string; at: IsoTimestamp; comment?: string }
+>;
+
+/** Phase `phase` (after the first) opens: the driver requests its jobs. */
+export type RolloutPhaseStarted = DomainEvent<
+  'RolloutPhaseStarted',
+  { rolloutId: string; phase: number; at: IsoTimestamp }
+>;
+
+/** An admin paused the rollout: no new jobs until it is resumed; jobs in flight run on. */
+export type RolloutPaused = DomainEvent<
+  'RolloutPaused',
+  { rolloutId: string; at: IsoTimestamp; reason?: string }
+>;
+
+/**
+ * An admin resumed a paused or halted rollout. After a halt, the failures so far are
+ * forgiven: the limits count the failures after the resume.
+ */
+export type RolloutResumed = DomainEvent<
+  'RolloutResumed',
+  { rolloutId: string; at: IsoTimestamp; reason?: string }
+>;
+
 export type RolloutEvent =
   | RolloutStarted
   | RolloutJobRequested
+  | RolloutTargetAdded
   | RolloutClientSkipped
   | RolloutJobFinished
+  | RolloutJobRetryScheduled
   | RolloutHalted
   | RolloutCompleted
-  | RolloutCancelled;
+  | RolloutCancelled
+  | RolloutPhaseCompleted
+  | RolloutPhaseAwaitingApproval
+  | RolloutPhaseApproved
+  | RolloutPhaseStarted
+  | RolloutPaused
+  | RolloutResumed;

@@ -5,7 +5,7 @@ import { CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
 import { RolloutIdParam } from '../rollout-id.param';
 import { GetRollout } from './get-rollout.query';
-import { RolloutDto } from './rollout.dto';
+import { RolloutDto } from '../../read-models/rollout.dto';
 
 @ApiTags('rollouts')
 @ApiBearerAuth()

@@ -1,10 +1,11 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
-import { RolloutListDto } from '../get-rollout/rollout.dto';
+import { RolloutListDto } from '../../read-models/rollout.dto';
 import { ListRollouts } from './list-rollouts.query';
+import { ListRolloutsRequestDto } from './list-rollouts.request.dto';
 
 @ApiTags('rollouts')
 @ApiBearerAuth()
@@ -15,9 +16,19 @@ export class ListRolloutsHttpController {
   @Get()
   @ApiOkResponse({
     type: RolloutListDto,
-    description: 'The rollouts of your tenant, without per-client entries.',
+    description: 'The rollouts of your tenant, newest first, without per-client entries.',
   })
-  list(@CurrentPrincipal() principal: Principal): Promise<RolloutListDto> {
-    return this.queryBus.execute(new ListRollouts(principal.tenantId));
+  list(
+    @Query() query: ListRolloutsRequestDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<RolloutListDto> {
+    return this.queryBus.execute(
+      new ListRollouts({
+        tenantId: principal.tenantId,
+        limit: query.limit ?? 50,
+        cursor: query.cursor,
+        status: query.status,
+      }),
+    );
   }
 }

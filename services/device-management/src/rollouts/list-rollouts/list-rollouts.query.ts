@@ -1,3 +1,5 @@
+import type { RolloutsPageRequest } from '../rollout-read-model';
+
 export class ListRollouts {
-  constructor(readonly tenantId: string) {}
+  constructor(readonly request: RolloutsPageRequest) {}
 }

@@ -1,11 +1,11 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { EventStreams } from '../../event-sourcing/event-streams';
 import { clientsOfTenant } from '../../clients/list-clients/clients-query';
 import { DomainError } from '../../shared/domain/domain-error';
-import { rolloutStream } from '../../shared/domain/stream-names';
 import { decideRollout } from '../domain/rollout.decider';
+import { resolvePhases } from '../domain/rollout-phases';
+import { RolloutStreams } from '../rollout-streams';
 import { StartRollout, type StartRolloutResult } from './start-rollout.command';
 import { MAX_ROLLOUT_TARGETS } from './start-rollout.request.dto';
 
@@ -17,12 +17,14 @@ import { MAX_ROLLOUT_TARGETS } from './start-rollout.request.dto';
 @CommandHandler(StartRollout)
 export class StartRolloutHandler implements ICommandHandler<StartRollout, StartRolloutResult> {
   constructor(
-    private readonly streams: EventStreams,
+    private readonly rollouts: RolloutStreams,
     private readonly dataSource: DataSource,
   ) {}
 
   async execute(command: StartRollout): Promise<StartRolloutResult> {
-    const { context, targets, targetVersion, image, imageDigest, batchSize, maxFailures } = command;
+    const { context, targets, what, batchSize, maxFailures } = command;
+    const { maxFailureRate, phases, retries, window } = command;
+    const followUntil = followUntilOf(command);
     const clientIds =
       'labels' in targets
         ? await this.clientsLabelled(context.tenantId, targets.labels)
@@ -34,19 +36,22 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
         data: {
           rolloutId,
           tenantId: context.tenantId,
-          image,
-          targetVersion,
-          ...(imageDigest ? { imageDigest } : {}),
+          ...('update' in what ? what.update : { config: what.config }),
           targets: clientIds,
           ...('labels' in targets ? { selector: { labels: targets.labels } } : {}),
           batchSize,
           maxFailures,
+          ...(maxFailureRate ? { maxFailureRate } : {}),
+          ...(phases ? { phases: resolvePhases(phases, clientIds.length, batchSize) } : {}),
+          ...(retries ? { retries } : {}),
+          ...(window ? { window } : {}),
+          ...(followUntil ? { followUntil } : {}),
           startedAt: new Date().toISOString(),
         },
       },
       null,
     );
-    await this.streams.append(rolloutStream(context.tenantId, rolloutId), events, {
+    await this.rollouts.append(null, events, {
       expectedRevision: 'no_stream',
       context,
     });
@@ -74,4 +79,20 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
     }
     return rows.map((row) => row.clientId);
   }
+}
+
+/** The deadline of a rollout that follows its labels: in the future, and only with labels. */
+function followUntilOf({ followUntil, targets }: StartRollout): string | undefined {
+  if (followUntil === undefined) return undefined;
+  const problem = !('labels' in targets)
+    ? 'followUntil needs labels to follow'
+    : Date.parse(followUntil) <= Date.now()
+      ? 'followUntil must be in the future'
+      : undefined;
+  if (problem) {
+    throw new DomainError('invalid_input', problem, {
+      fieldErrors: [{ path: 'followUntil', message: problem }],
+    });
+  }
+  return new Date(followUntil).toISOString();
 }

@@ -10,6 +10,9 @@ export type DomainErrorCode =
   | 'job_final'
   | 'job_not_cancellable'
   | 'rollout_final'
+  | 'rollout_not_running'
+  | 'rollout_not_paused'
+  | 'rollout_not_awaiting_approval'
   | 'invalid_input'
   | 'forbidden'
   | 'concurrency_conflict';

@@ -1,0 +1,64 @@
+import type { ProjectedRow, RecordedEvent } from '@opcfleet/event-store';
+import { wakeAtOf, type Rollout } from '../rollouts/domain/rollout.decider';
+import type { RolloutEvent } from '../rollouts/domain/rollout.events';
+import { READ_MODEL_SCHEMA } from './read-model.entities';
+import { toRolloutClientDto, toRolloutSummaryDto } from './rollout.dto';
+
+export const ROLLOUTS_TABLE = `${READ_MODEL_SCHEMA}.rollouts`;
+export const ROLLOUT_CLIENTS_TABLE = `${READ_MODEL_SCHEMA}.rollout_clients`;
+
+/**
+ * The rows of a rollout stream at `revision`: its summary, and the entry of each target these
+ * events touched (all of them when the rollout starts). A wave of a 10,000-client rollout so
+ * writes a handful of entry rows, not 10,000.
+ */
+export function rolloutRows(
+  streamName: string,
+  state: Rollout,
+  revision: number,
+  events: readonly Pick<RecordedEvent, 'type' | 'data'>[],
+): ProjectedRow[] {
+  const { rolloutId, tenantId, targets } = state.request;
+  const summary: ProjectedRow = {
+    table: ROLLOUTS_TABLE,
+    key: { rollout_id: rolloutId },
+    revision,
+    values: {
+      tenant_id: tenantId,
+      stream_name: streamName,
+      status: state.status,
+      started_at: state.request.startedAt,
+      ended_at: state.endedAt ?? null,
+      wake_at: wakeAtOf(state) ?? null,
+      document: toRolloutSummaryDto(state),
+    },
+  };
+  const touched = touchedTargets(events as readonly RolloutEvent[], targets);
+  const entries = [...touched].map(([clientId, position]): ProjectedRow => {
+    const document = toRolloutClientDto(clientId, state.clients[clientId]);
+    return {
+      table: ROLLOUT_CLIENTS_TABLE,
+      key: { rollout_id: rolloutId, client_id: clientId },
+      revision,
+      values: { tenant_id: tenantId, position, state: document.state, document },
+    };
+  });
+  return [summary, ...entries];
+}
+
+/** The targets whose entry these events changed, with their position in the targets. */
+function touchedTargets(
+  events: readonly RolloutEvent[],
+  targets: readonly string[],
+): Map<string, number> {
+  if (events.some((event) => event.type === 'RolloutStarted')) {
+    return new Map(targets.map((clientId, position) => [clientId, position]));
+  }
+  const touched = new Map<string, number>();
+  for (const event of events) {
+    if (!('clientId' in event.data) || touched.has(event.data.clientId)) continue;
+    const position = targets.indexOf(event.data.clientId);
+    if (position >= 0) touched.set(event.data.clientId, position);
+  }
+  return touched;
+}

@@ -1,0 +1,5 @@
+import type { RolloutClientsPageRequest } from '../rollout-read-model';
+
+export class ListRolloutClients {
+  constructor(readonly request: RolloutClientsPageRequest) {}
+}
