@@ -8,9 +8,13 @@
  *
  * Prints: the initial JavaScript and CSS (gzip); the time from navigation to a usable fleet
  * page (first page of rows on screen) with BENCH_CLIENTS clients; the time from a device's
- * report (its PUBLISH) to the change on the job page, over BENCH_REPORTS reports.
+ * report (its PUBLISH) to the change on the job page, over BENCH_REPORTS reports; scrolling the
+ * fleet table: loading every page by scrolling to the end of what is loaded, then the time from
+ * setting the scroll position to the next frame painted with the rows of that position, over
+ * BENCH_SCROLL_STEPS positions spread over the whole fleet, and the rows in the DOM meanwhile.
  *
- * env: BENCH_CLIENTS (10000), BENCH_REPORTS (50), BENCH_RUNS (5), TEST_DATABASE_URL
+ * env: BENCH_CLIENTS (10000), BENCH_REPORTS (50), BENCH_RUNS (5), BENCH_SCROLL_STEPS (100),
+ * TEST_DATABASE_URL
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -31,6 +35,7 @@ const settings = {
   clients: positiveInt('BENCH_CLIENTS', 10_000),
   reports: positiveInt('BENCH_REPORTS', 50),
   runs: positiveInt('BENCH_RUNS', 5),
+  scrollSteps: positiveInt('BENCH_SCROLL_STEPS', 100),
 };
 
 function positiveInt(name: string, fallback: number): number {
@@ -132,6 +137,61 @@ async function main(): Promise<void> {
     console.log(
       `fleet page usable with ${settings.clients} clients, from navigation (load, sign-in click, first page of rows): ${fleet.summary()}; from the sign-in click: ${afterSignIn.summary()}`,
     );
+
+    // Scrolling: every page loaded by scrolling to the end, then jumps across the whole fleet.
+    {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      await page.goto(`${service.httpUrl}/#/fleet`);
+      await page.getByRole('button', { name: 'demo admin' }).click();
+      const box = page.getByRole('region', { name: 'Clients' });
+      await page.getByRole('link', { name: ids[0], exact: true }).waitFor();
+      const count = page.getByTestId('fleet-count');
+      const loadingAll = performance.now();
+      while ((await count.textContent()) !== `${settings.clients} clients`) {
+        const before = await count.textContent();
+        await box.evaluate((element) => (element.scrollTop = element.scrollHeight));
+        await page.waitForFunction(
+          (text) =>
+            (globalThis as any).document.querySelector('[data-testid="fleet-count"]')
+              ?.textContent !== text,
+          before,
+          { polling: 'raf' },
+        );
+      }
+      const loadedAllMs = performance.now() - loadingAll;
+      const toFrame = new Latencies();
+      let mostRows = 0;
+      for (let step = 0; step < settings.scrollSteps; step++) {
+        // Positions spread over the fleet, out of order (a scrollbar dragged back and forth).
+        const index = Math.floor(
+          (((step * 37) % settings.scrollSteps) / settings.scrollSteps) * (settings.clients - 1),
+        );
+        const elapsed = await box.evaluate(
+          (element, { clientId, top }) => {
+            const { document, requestAnimationFrame } = globalThis as any;
+            const started = performance.now();
+            element.scrollTop = top;
+            return new Promise<number>((resolve) => {
+              const check = () => {
+                if (document.querySelector(`a[href="#/clients/${clientId}"]`)) {
+                  resolve(performance.now() - started);
+                } else requestAnimationFrame(check);
+              };
+              requestAnimationFrame(check);
+            });
+          },
+          // 36 px rows (ROW_HEIGHT of the fleet page): this client's row at the top.
+          { clientId: ids[index], top: index * 36 },
+        );
+        toFrame.add(elapsed);
+        mostRows = Math.max(mostRows, await box.locator('tbody tr:not(.spacer)').count());
+      }
+      console.log(
+        `fleet table with ${settings.clients} clients: every page loaded by scrolling in ${(loadedAllMs / 1000).toFixed(1)} s; a scroll position to the frame showing its rows: ${toFrame.summary()}; at most ${mostRows} rows in the DOM`,
+      );
+      await context.close();
+    }
 
     // Report to screen: a device's PUBLISH to the job page showing it.
     const clientId = ids[0];

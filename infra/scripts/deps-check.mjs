@@ -45,8 +45,8 @@ const LAYERS = [
   ['rollouts'],
   // The tenant-wide audit trail: reads every feature's events.
   ['audit'],
-  // The console's features: its overview, its development sign-in, its static assets.
-  ['overview', 'dev-sign-in', 'console-assets'],
+  // The console's features: its overview, its sign-in (development, settings), its assets.
+  ['overview', 'dev-sign-in', 'console-settings', 'console-assets'],
   ['migrations'],
   ['workers'],
   ['embedded'],

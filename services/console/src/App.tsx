@@ -1,6 +1,7 @@
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
-import { ApiClient } from './api/api-client';
-import { readTokenClaims } from './auth/token-claims';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { ApiClient, consoleSettings } from './api/api-client';
+import type { OidcSettings } from './auth/oidc';
+import { readTokenClaims, type TokenClaims } from './auth/token-claims';
 import { JobChangeStream } from './live/job-change-stream';
 import { FleetPage } from './pages/FleetPage';
 import { OverviewPage } from './pages/OverviewPage';
@@ -8,6 +9,9 @@ import { SignInPage } from './pages/SignInPage';
 import { hrefOf, useRoute, type Route } from './router';
 import { SessionContext, useConnectionState, type Session } from './session';
 import { may } from './auth/permissions';
+
+// OpenID Connect sign-in: loaded only where the service names a provider.
+const oidcSession = () => import('./auth/oidc-session');
 
 // Pages with forms carry the contracts' schemas (zod): loaded when first opened, so the
 // first paint (sign-in, overview, fleet) does not wait for them.
@@ -22,28 +26,134 @@ const RolloutPage = lazy(() =>
   import('./pages/RolloutsPage').then((m) => ({ default: m.RolloutPage })),
 );
 
-/** The console: sign in (token in memory only), then the pages with a live connection. */
+/** Who is signed in: the current token (OIDC refreshes it), what it says, how to end it. */
+interface SignedIn {
+  token: () => string;
+  /** The token to send now: OIDC refreshes it first when it is about to expire. */
+  tokenForRequest?: () => Promise<string>;
+  claims: TokenClaims;
+  /** Drops the tokens; where to go to end the identity provider's session too, if anywhere. */
+  end: () => string | undefined;
+}
+
+/**
+ * The console: sign in (OpenID Connect, development sign-in or a pasted token; tokens in
+ * memory only), then the pages with a live connection.
+ */
 export function App() {
-  const [token, setToken] = useState<string>();
-  const signOut = useCallback(() => setToken(undefined), []);
+  const [signedIn, setSignedIn] = useState<SignedIn>();
+  const [settings, setSettings] = useState<{ oidc?: OidcSettings }>();
+  const [ended, setEnded] = useState<string>();
+  const finishing = useRef<Promise<unknown>>();
+  // The provider's redirect carries ?code= (or ?error=): say so rather than offer sign-in again.
+  const [completing, setCompleting] = useState(() =>
+    /[?&](code|error)=/.test(window.location.search),
+  );
+
+  const signInWith = useCallback((token: string) => {
+    const claims = readTokenClaims(token);
+    if (!claims) {
+      setEnded('That is not a token of a tenant.');
+      return;
+    }
+    setEnded(undefined);
+    setSignedIn({ token: () => token, claims, end: () => undefined });
+  }, []);
+
+  // The service's sign-in settings; then, if this load is the provider's redirect, the end of
+  // an OpenID Connect sign-in (once: the code and the pending state are single-use).
+  useEffect(() => {
+    void consoleSettings()
+      .catch((): { oidc?: OidcSettings } => ({}))
+      .then((loaded) => {
+        setSettings(loaded);
+        if (finishing.current) return;
+        if (!loaded.oidc) {
+          setCompleting(false);
+          return;
+        }
+        const settings = loaded.oidc;
+        const onEnded = (reason: string) => {
+          setSignedIn(undefined);
+          setEnded(reason);
+        };
+        finishing.current = oidcSession()
+          .then(({ finishOidcSignIn }) => finishOidcSignIn(settings, onEnded))
+          .then(
+            (oidc) => {
+              if (!oidc) return;
+              const claims = readTokenClaims(oidc.accessToken);
+              if (!claims) {
+                oidc.end();
+                setEnded(
+                  'The identity provider gave a token without a tenant: ask its administrator.',
+                );
+                return;
+              }
+              setSignedIn({
+                token: () => oidc.accessToken,
+                tokenForRequest: () => oidc.freshAccessToken(),
+                claims,
+                end: () => oidc.end(),
+              });
+            },
+            (error: unknown) => setEnded(`Sign-in failed: ${(error as Error).message}`),
+          )
+          .finally(() => setCompleting(false));
+      });
+  }, []);
+
+  const signOut = useCallback(() => {
+    const endSession = signedIn?.end();
+    setSignedIn(undefined);
+    if (endSession) window.location.assign(endSession);
+  }, [signedIn]);
+  const sessionEnded = useCallback(() => {
+    signedIn?.end();
+    setSignedIn(undefined);
+    setEnded('Your session has ended. Sign in again.');
+  }, [signedIn]);
+
   const session = useMemo((): Session | undefined => {
-    const claims = token ? readTokenClaims(token) : undefined;
-    if (!token || !claims) return undefined;
-    const api = new ApiClient(token);
+    if (!signedIn) return undefined;
+    const { claims } = signedIn;
+    const api = new ApiClient(signedIn.token, undefined, signedIn.tokenForRequest);
     return {
       api,
       claims,
-      changes: new JobChangeStream({ url: api.jobChangesUrl() }),
+      changes: new JobChangeStream({ url: () => api.jobChangesUrl() }),
       may: (action) => may(claims.roles, action),
       signOut,
+      sessionEnded,
     };
-  }, [token, signOut]);
+  }, [signedIn, signOut, sessionEnded]);
   useEffect(() => {
     session?.changes.start();
     return () => session?.changes.stop();
   }, [session]);
 
-  if (!session) return <SignInPage onToken={setToken} />;
+  if (!session && completing) {
+    return (
+      <main className="sign-in" aria-busy="true">
+        <h1>opcfleet console</h1>
+        <p>Signing in…</p>
+      </main>
+    );
+  }
+  if (!session) {
+    return (
+      <SignInPage
+        onToken={signInWith}
+        oidc={settings?.oidc}
+        notice={ended}
+        onOidcSignIn={() =>
+          oidcSession()
+            .then(({ startOidcSignIn }) => startOidcSignIn(settings!.oidc!))
+            .catch((error: unknown) => setEnded(`Sign-in failed: ${(error as Error).message}`))
+        }
+      />
+    );
+  }
   return (
     <SessionContext.Provider value={session}>
       <Shell />

@@ -11,7 +11,10 @@ export interface Session {
   claims: TokenClaims;
   changes: JobChangeStream;
   may(action: Action): boolean;
+  /** The user signs out (at the identity provider too, when signed in there). */
   signOut(): void;
+  /** The service refused the token (401): back to the sign-in page, saying why. */
+  sessionEnded(): void;
 }
 
 export const SessionContext = createContext<Session | undefined>(undefined);
@@ -42,7 +45,7 @@ export function useConnectionState(): ConnectionState {
  * the last value on screen while reloading.
  */
 export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]) {
-  const { signOut } = useSession();
+  const { sessionEnded } = useSession();
   const [value, setValue] = useState<T | undefined>(undefined);
   const [error, setError] = useState<UserFacingError | undefined>(undefined);
   const generation = useRef(0);
@@ -57,7 +60,7 @@ export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]) {
       (thrown: unknown) => {
         if (mine !== generation.current) return;
         const described = describeApiError(thrown);
-        if (described.signedOut) signOut();
+        if (described.signedOut) sessionEnded();
         setError(described);
       },
     );
@@ -74,7 +77,7 @@ export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]) {
  * keeps the failure as a message a user understands.
  */
 export function useAction() {
-  const { signOut } = useSession();
+  const { sessionEnded } = useSession();
   const running = useRef(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UserFacingError | undefined>(undefined);
@@ -89,7 +92,7 @@ export function useAction() {
         return { value: await work() };
       } catch (thrown) {
         const described = describeApiError(thrown);
-        if (described.signedOut) signOut();
+        if (described.signedOut) sessionEnded();
         setError(described);
         return undefined;
       } finally {
@@ -97,7 +100,7 @@ export function useAction() {
         setBusy(false);
       }
     },
-    [signOut],
+    [sessionEnded],
   );
   return { busy, error, run, clearError: () => setError(undefined) };
 }

@@ -1,11 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@opcfleet/event-store/testing/test-database';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SimulatedDevice } from '../../../bench/fleet/simulated-device';
-import { startService, type RunningService } from '../../device-management/src/start-service';
-import { memoryLogger } from '../../device-management/test/support/memory-logger';
+import type { RunningService } from '../../device-management/src/start-service';
+import {
+  startNpmStartService,
+  type NpmStartService,
+} from '../../device-management/test/support/npm-start-service';
 import { launchChromium, screenshot, seriousA11yViolations, watchProblems } from './browser';
 
 /**
@@ -14,8 +13,7 @@ import { launchChromium, screenshot, seriousA11yViolations, watchProblems } from
  * answering over MQTT. One browser and one service for the whole file.
  */
 describe('console stories (Chromium, service, PostgreSQL, aedes, simulated device)', () => {
-  let database: TestDatabase;
-  let dataDir: string;
+  let started: NpmStartService;
   let service: RunningService;
   let devices: SimulatedDevice[] = [];
   let browser: Browser;
@@ -38,26 +36,8 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
   };
 
   beforeAll(async () => {
-    const [db, dir, started] = await Promise.all([
-      createTestDatabase(undefined, 'console_e2e'),
-      mkdtemp(join(tmpdir(), 'console-e2e-')),
-      launchChromium(),
-    ]);
-    database = db;
-    dataDir = dir;
-    browser = started;
-    service = await startService(
-      {
-        DATABASE_URL: database.url,
-        DATA_DIR: dataDir,
-        EMBEDDED_MQTT_PORT: '0',
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        DATABASE_POOL_MAX: '4',
-        LOG_LEVEL: 'silent',
-      },
-      memoryLogger().logger,
-    );
+    [started, browser] = await Promise.all([startNpmStartService('console_e2e'), launchChromium()]);
+    service = started.service;
     devices = await Promise.all(['line-1', 'line-2'].map(connectedDevice));
     // A client whose device never connects: its jobs stay in flight.
     await api('POST', '/clients', { clientId: 'line-away', labels: { site: 'lab' } });
@@ -86,9 +66,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     for (const context of contexts) await context.close().catch(() => undefined);
     await browser?.close();
     for (const device of devices) await device.close();
-    await service?.stop();
-    await database?.drop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await started?.stop();
   });
 
   /** A fresh browser context (nothing kept: tokens live in memory), signed in by a button. */
@@ -266,12 +244,26 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     await page.getByLabel('Targets').selectOption('labels');
     await page.getByLabel('Image').fill('registry.local/opc-core:3.0.0');
     await page.getByLabel('Version', { exact: true }).fill('3.0.0');
-    await page.getByLabel(/^Labels/).fill('site=plant-7');
+    // As the labels are typed, the clients they match: counted once the typing pauses.
+    const counts: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/v1/clients?') && r.url().includes('label=')) counts.push(r.url());
+    });
+    const typed = 'site=plant-7';
+    await page.getByLabel(/^Labels/).pressSequentially(typed);
+    await page
+      .getByTestId('rollout-matches')
+      .getByText('Matches 2 clients: line-1, line-2', { exact: true })
+      .waitFor();
+    expect(counts.length).toBeLessThan(typed.length);
+    expect(new URL(counts[counts.length - 1]).searchParams.getAll('label')).toEqual([
+      'site=plant-7',
+    ]);
     await page.getByLabel('Jobs in flight at once').fill('1');
     await page.getByRole('button', { name: 'Review rollout' }).click();
     await page
       .getByRole('status')
-      .getByText(/every client labelled site=plant-7/)
+      .getByText(/every client labelled site=plant-7 \(2 clients: line-1, line-2 at the moment\)/)
       .waitFor();
     await screenshot(page, 'rollout-confirm');
     await page.getByRole('button', { name: 'Start rollout' }).click();
@@ -282,6 +274,53 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     await page.getByRole('link', { name: 'Rollouts' }).click();
     await page.getByRole('row', { name: /Completed/ }).waitFor();
     await expectAccessible(page, 'rollouts');
+    expect(problems).toEqual([]);
+  });
+
+  it('a fleet of 300 clients scrolls as one table: only the rows in view are rendered, pages load as the view nears the end', async () => {
+    const { token } = (await (
+      await fetch(`${service.httpUrl}/api/v1/dev/sign-in`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ role: 'admin', tenant: 'big' }),
+      })
+    ).json()) as { token: string };
+    const ids = Array.from({ length: 300 }, (_, i) => `big-${String(i).padStart(5, '0')}`);
+    for (let i = 0; i < ids.length; i += 50) {
+      await Promise.all(
+        ids.slice(i, i + 50).map(async (clientId) => {
+          const response = await fetch(`${service.httpUrl}/api/v1/clients`, {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+            body: JSON.stringify({ clientId, labels: { site: 'big' } }),
+          });
+          expect(response.status).toBe(201);
+        }),
+      );
+    }
+    const { page, problems } = await signedIn('admin of big', '#/fleet', 'big');
+    const count = page.getByTestId('fleet-count');
+    await count.getByText('50 clients loaded; more as you scroll').waitFor();
+    const box = page.getByRole('region', { name: 'Clients' });
+    const renderedRows = () => box.locator('tbody tr:not(.spacer)').count();
+    expect(await renderedRows()).toBeLessThan(60);
+    // To the end of what is loaded, twice: each time the next page comes.
+    await box.evaluate((element) => (element.scrollTop = element.scrollHeight));
+    await count.getByText('250 clients loaded; more as you scroll').waitFor();
+    await box.evaluate((element) => (element.scrollTop = element.scrollHeight));
+    await count.getByText('300 clients', { exact: true }).waitFor();
+    await box.evaluate((element) => (element.scrollTop = element.scrollHeight));
+    await page.getByRole('link', { name: 'big-00299' }).waitFor();
+    expect(await page.getByRole('link', { name: 'big-00000' }).count()).toBe(0);
+    expect(await renderedRows()).toBeLessThan(60);
+    expect(await page.getByRole('table', { name: 'Clients' }).getAttribute('aria-rowcount')).toBe(
+      '301',
+    );
+    // Back to the top: the first rows again, the last gone from the DOM.
+    await box.evaluate((element) => (element.scrollTop = 0));
+    await page.getByRole('link', { name: 'big-00000' }).waitFor();
+    expect(await page.getByRole('link', { name: 'big-00299' }).count()).toBe(0);
+    await screenshot(page, 'fleet-many'); // this page was checked with axe above
     expect(problems).toEqual([]);
   });
 

@@ -7,6 +7,7 @@ import { AuthModule } from './auth/auth.module';
 import { ClientsModule } from './clients/clients.module';
 import type { AppConfig } from './config/app.config';
 import { ConfigModule } from './config/config.module';
+import { ConsoleSettingsModule } from './console-settings/console-settings.module';
 import { DevSignInModule } from './dev-sign-in/dev-sign-in.module';
 import { EventStoreModule } from './event-sourcing/event-store.module';
 import { ErrorResponseFilter } from './http/error-response.filter';
@@ -64,6 +65,7 @@ export class AppModule {
         AuditModule,
         WorkersModule,
         DevSignInModule.forRoot(config),
+        ConsoleSettingsModule,
       ],
       controllers: [HealthHttpController, MetricsHttpController],
       providers: [

@@ -42,7 +42,7 @@ export async function createApp(
     });
   }
   app.use(requestLogging(logger, app.get(ServiceMetrics)));
-  serveConsole(app, findConsoleDir(), logger);
+  serveConsole(app, findConsoleDir(), logger, config.oidc?.issuer);
   const document = buildOpenApiDocument(app);
   // SwaggerModule's routes (/docs, /docs-json, /docs-yaml) are Express's, not Nest's.
   app.use((request: Request, response: Response, next: () => void) =>

@@ -1,4 +1,5 @@
 import axios, { type AxiosInstance } from 'axios';
+import type { OidcSettings } from '../auth/oidc';
 import type {
   ClientHistory,
   ClientView,
@@ -12,7 +13,8 @@ import type {
 
 export interface ClientFilter {
   status?: string;
-  label?: string;
+  /** `key=value`; several must all match. */
+  label?: string | string[];
   limit?: number;
   cursor?: string;
 }
@@ -28,20 +30,31 @@ export interface RolloutRequest {
 }
 
 /**
- * The REST API as the console uses it. The token lives in this object only (memory): never in
- * storage, never in a cookie, gone on reload.
+ * The REST API as the console uses it. The token lives in memory only (here, or with the
+ * OpenID Connect session that refreshes it): never in storage, never in a cookie, gone on
+ * reload. Each request takes the current one.
  */
 export class ApiClient {
   private readonly http: AxiosInstance;
+  private readonly token: () => string;
+  private readonly tokenForRequest: () => string | Promise<string>;
 
+  /**
+   * `token`: the current token (for the change stream's URL); `tokenForRequest`: the one to
+   * send, which may wait for a refresh (OpenID Connect).
+   */
   constructor(
-    readonly token: string,
+    token: string | (() => string),
     baseURL = '/api/v1',
+    tokenForRequest?: () => string | Promise<string>,
   ) {
-    this.http = axios.create({
-      baseURL,
-      headers: { Authorization: `Bearer ${token}` },
-      timeout: 15_000,
+    this.token = typeof token === 'string' ? () => token : token;
+    this.tokenForRequest = tokenForRequest ?? this.token;
+    // Repeated parameters as the API takes them: label=a=1&label=b=2 (not label[]=...).
+    this.http = axios.create({ baseURL, timeout: 15_000, paramsSerializer: { indexes: null } });
+    this.http.interceptors.request.use(async (request) => {
+      request.headers.set('Authorization', `Bearer ${await this.tokenForRequest()}`);
+      return request;
     });
   }
 
@@ -49,11 +62,11 @@ export class ApiClient {
     return (await this.http.get<Overview>('/overview')).data;
   }
 
-  async listClients(filter: ClientFilter): Promise<Page<ClientView>> {
+  async listClients(filter: ClientFilter, signal?: AbortSignal): Promise<Page<ClientView>> {
     const params = Object.fromEntries(
       Object.entries(filter).filter(([, value]) => value !== undefined && value !== ''),
     );
-    return (await this.http.get<Page<ClientView>>('/clients', { params })).data;
+    return (await this.http.get<Page<ClientView>>('/clients', { params, signal })).data;
   }
 
   async getClient(clientId: string): Promise<ClientView> {
@@ -121,8 +134,13 @@ export class ApiClient {
 
   /** URL of the job change stream: EventSource cannot send headers, so the token rides along. */
   jobChangesUrl(): string {
-    return `${this.http.defaults.baseURL}/jobs/changes?access_token=${encodeURIComponent(this.token)}`;
+    return `${this.http.defaults.baseURL}/jobs/changes?access_token=${encodeURIComponent(this.token())}`;
   }
+}
+
+/** How the console signs in besides development sign-in: GET /console/settings. */
+export async function consoleSettings(): Promise<{ oidc?: OidcSettings }> {
+  return (await axios.get<{ oidc?: OidcSettings }>('/api/v1/console/settings')).data;
 }
 
 /** Development sign-in (only on a service running on its embedded development key). */

@@ -25,6 +25,16 @@ describe('token claims', () => {
     });
   });
 
+  it('maps roles as the service does: separated by commas too, unknown ones dropped', () => {
+    expect(
+      readTokenClaims(tokenWith({ sub: 'bo', tenant: 't', roles: 'operator,root, auditor' }))
+        ?.roles,
+    ).toEqual(['operator', 'auditor']);
+    expect(
+      readTokenClaims(tokenWith({ sub: 'bo', tenant: 't', roles: ['admin', 7, 'owner'] }))?.roles,
+    ).toEqual(['admin']);
+  });
+
   it('refuses what is not a token of a tenant', () => {
     expect(readTokenClaims('garbage')).toBeUndefined();
     expect(readTokenClaims(tokenWith({ sub: 'x' }))).toBeUndefined();

@@ -14,7 +14,8 @@ interface EventSourceLike {
 }
 
 export interface JobChangeStreamOptions {
-  url: string;
+  /** Asked again at each (re)connection: it carries the current access token. */
+  url: string | (() => string);
   /** Poll this often while the stream is down (default 3 s). */
   pollIntervalMs?: number;
   /** Longest wait between attempts to open a closed stream (default 30 s). */
@@ -67,7 +68,8 @@ export class JobChangeStream {
 
   private connect(): void {
     const open = this.options.open ?? ((url: string) => new EventSource(url));
-    const source = open(this.options.url);
+    const { url } = this.options;
+    const source = open(typeof url === 'string' ? url : url());
     this.source = source;
     source.onopen = () => {
       this.retryMs = 1000;

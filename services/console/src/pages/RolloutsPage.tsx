@@ -1,6 +1,13 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { describeApiError } from '../api/api-error';
 import type { RolloutRequest } from '../api/api-client';
 import { parseLabels } from '../forms/labels';
+import {
+  countMatchingClients,
+  labelFilter,
+  matchingText,
+  type MatchingClients,
+} from '../forms/matching-clients';
 import { toUpdateRequest } from '../forms/update-form';
 import { hrefOf } from '../router';
 import { useAction, useJobChanges, useLoaded, useMay, useSession, useThrottled } from '../session';
@@ -90,6 +97,11 @@ function StartRolloutForm({ selected }: { selected?: string[] }) {
         }
       : undefined;
   const updateErrors = update.ok ? {} : update.errors;
+  const matching = useMatchingClients(
+    targets === 'labels' && parsedLabels.ok && Object.keys(parsedLabels.labels).length > 0
+      ? labelFilter(parsedLabels.labels)
+      : undefined,
+  );
 
   return (
     <section aria-labelledby="start-rollout">
@@ -175,6 +187,11 @@ function StartRolloutForm({ selected }: { selected?: string[] }) {
             )}
           </Field>
         )}
+        {targets === 'labels' && (
+          <p className="muted" data-testid="rollout-matches" aria-live="polite">
+            {matching.text}
+          </p>
+        )}
         <Field id="rollout-batch" label="Jobs in flight at once">
           {(props) => (
             <input
@@ -198,8 +215,10 @@ function StartRolloutForm({ selected }: { selected?: string[] }) {
         {confirming && request && (
           <p className="confirm" role="status">
             This updates{' '}
-            {request.labels ? `every client labelled ${labels}` : `${ids.length} client(s)`} to{' '}
-            {request.targetVersion} ({request.image}), {request.batchSize} at a time, and halts
+            {request.labels
+              ? `every client labelled ${labels}${matching.matching ? ` (${matchingText(matching.matching)} at the moment)` : ''}`
+              : `${ids.length} client(s)`}{' '}
+            to {request.targetVersion} ({request.image}), {request.batchSize} at a time, and halts
             after {Number(request.maxFailures) + 1} failure(s). Press Start rollout again to
             confirm.
           </p>
@@ -211,6 +230,48 @@ function StartRolloutForm({ selected }: { selected?: string[] }) {
       </form>
     </section>
   );
+}
+
+/** Wait this long after the last keystroke before counting the clients the labels match. */
+const MATCH_DEBOUNCE_MS = 300;
+
+/**
+ * The clients `filter` (labels as `key=value`) matches, counted with the list API while the
+ * user types: once the typing pauses, and anew, the old count dropped, at each change.
+ */
+function useMatchingClients(filter: string[] | undefined): {
+  text: string;
+  matching?: MatchingClients;
+} {
+  const { api } = useSession();
+  const [state, setState] = useState<{ text: string; matching?: MatchingClients }>({ text: '' });
+  const key = filter?.join('&');
+  useEffect(() => {
+    if (!filter) {
+      setState({ text: 'Name labels to see the clients they match.' });
+      return;
+    }
+    setState({ text: 'Counting the matching clients…' });
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      countMatchingClients(
+        (cursor) => api.listClients({ label: filter, limit: 200, cursor }, controller.signal),
+        (matching) => setState({ text: `Matches ${matchingText(matching)}`, matching }),
+        () => controller.signal.aborted,
+      ).catch((thrown: unknown) => {
+        if (!controller.signal.aborted) {
+          setState({
+            text: `Cannot count the matching clients: ${describeApiError(thrown).message}`,
+          });
+        }
+      });
+    }, MATCH_DEBOUNCE_MS);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [api, key]);
+  return state;
 }
 
 /** One rollout: progress, every client's outcome, cancel. */

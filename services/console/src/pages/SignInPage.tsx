@@ -1,13 +1,26 @@
 import { useEffect, useState } from 'react';
 import { devSignIn } from '../api/api-client';
 import { describeApiError, type UserFacingError } from '../api/api-error';
+import type { OidcSettings } from '../auth/oidc';
 import { ErrorNotice } from '../ui/components';
 
 /**
- * Development sign-in (buttons for the demo roles, when the service offers them) or a token
- * pasted from the identity provider. The token is handed up and kept in memory only.
+ * Sign-in at the identity provider (OpenID Connect, when the service names one), development
+ * sign-in (buttons for the demo roles, when the service offers them) or a token pasted from
+ * the identity provider. Tokens are kept in memory only.
  */
-export function SignInPage({ onToken }: { onToken: (token: string) => void }) {
+export function SignInPage({
+  onToken,
+  oidc,
+  onOidcSignIn,
+  notice,
+}: {
+  onToken: (token: string) => void;
+  oidc?: OidcSettings;
+  onOidcSignIn: () => Promise<void>;
+  /** Why the user is here again: the session ended, a sign-in failed. */
+  notice?: string;
+}) {
   const [offer, setOffer] = useState<{ tenant: string; roles: string[] } | null>();
   const [tenant, setTenant] = useState('demo');
   const [pasted, setPasted] = useState('');
@@ -36,6 +49,27 @@ export function SignInPage({ onToken }: { onToken: (token: string) => void }) {
   return (
     <main className="sign-in">
       <h1>opcfleet console</h1>
+      {notice && (
+        <p className="error" role="alert">
+          {notice}
+        </p>
+      )}
+      {oidc && (
+        <section aria-labelledby="oidc-sign-in">
+          <h2 id="oidc-sign-in">Sign in with your organisation&apos;s account</h2>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => {
+              setBusy(true);
+              // On success the browser leaves for the provider; on failure App says why.
+              void onOidcSignIn().finally(() => setBusy(false));
+            }}
+          >
+            Sign in at {new URL(oidc.issuer).host}
+          </button>
+        </section>
+      )}
       {offer && (
         <section aria-labelledby="dev-sign-in">
           <h2 id="dev-sign-in">Development sign-in</h2>

@@ -64,4 +64,45 @@ describe('loadAppConfig', () => {
     ).toBe('postgres://embedded');
     expect(() => loadAppConfig({ JWT_SECRET: secret })).toThrow(/DATABASE_URL/);
   });
+
+  describe('OpenID Connect sign-in for the console', () => {
+    const production = {
+      DATABASE_URL: 'postgres://db/x',
+      JWT_JWKS_URL: 'https://id.example/jwks',
+      OIDC_ISSUER: 'https://id.example',
+      OIDC_CLIENT_ID: 'console',
+    };
+
+    it('is off unless OIDC_ISSUER and OIDC_CLIENT_ID are set, and checks the issuer of tokens', () => {
+      expect(loadAppConfig({ DATABASE_URL: 'postgres://db/x', JWT_SECRET: secret }).oidc).toBe(
+        undefined,
+      );
+      const config = loadAppConfig({ ...production, OIDC_RESOURCE: 'https://fleet.example' });
+      expect(config.oidc).toEqual({
+        issuer: 'https://id.example',
+        clientId: 'console',
+        scopes: 'openid profile offline_access',
+        resource: 'https://fleet.example',
+      });
+      expect(config.auth.issuer).toBe('https://id.example');
+    });
+
+    it('names what is missing or contradicts it', () => {
+      const { OIDC_CLIENT_ID: _clientId, ...withoutClient } = production;
+      expect(() => loadAppConfig(withoutClient)).toThrow(/OIDC_CLIENT_ID: set OIDC_ISSUER and/);
+      const { JWT_JWKS_URL: _jwks, ...withoutKeys } = production;
+      expect(() => loadAppConfig({ ...withoutKeys, JWT_SECRET: secret })).toThrow(
+        /JWT_JWKS_URL: OIDC_ISSUER needs/,
+      );
+      expect(() => loadAppConfig({ ...production, JWT_ISSUER: 'https://other.example' })).toThrow(
+        /JWT_ISSUER: must equal OIDC_ISSUER/,
+      );
+      expect(() => loadAppConfig({ ...production, OIDC_ISSUER: 'not a url' })).toThrow(
+        /OIDC_ISSUER/,
+      );
+      expect(() => loadAppConfig({ ...production, OIDC_SCOPES: 'profile' })).toThrow(
+        /OIDC_SCOPES: must include openid/,
+      );
+    });
+  });
 });

@@ -29,6 +29,18 @@ const appEnvSchema = z
     JWT_JWKS_URL: z.url().optional(),
     JWT_ISSUER: z.string().min(1).optional(),
     JWT_AUDIENCE: z.string().min(1).optional(),
+    /**
+     * OpenID Connect sign-in for the console (Authorization Code with PKCE, a public client):
+     * the identity provider whose tokens JWT_JWKS_URL verifies, and the console's client id.
+     */
+    OIDC_ISSUER: z.url().optional(),
+    OIDC_CLIENT_ID: z.string().min(1).optional(),
+    OIDC_SCOPES: z
+      .string()
+      .regex(/(^|\s)openid(\s|$)/, 'must include openid')
+      .default('openid profile offline_access'),
+    /** RFC 8707 resource indicator sent with the requests: this service, at the provider. */
+    OIDC_RESOURCE: z.string().min(1).optional(),
     /** Longest token lifetime taken (exp - iat); tokens without exp are refused. */
     JWT_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(86_400),
     /** A job with no report for this long is timed out (with or without a broker). */
@@ -46,6 +58,19 @@ const appEnvSchema = z
     message: 'set JWT_SECRET (development, HS256) or JWT_JWKS_URL (production, RS256/ES256)',
     path: ['JWT_SECRET'],
   })
+  .refine((env) => !env.OIDC_ISSUER === !env.OIDC_CLIENT_ID, {
+    message: 'set OIDC_ISSUER and OIDC_CLIENT_ID together',
+    path: ['OIDC_CLIENT_ID'],
+  })
+  // The console would sign in at a provider whose tokens the service cannot verify.
+  .refine((env) => !env.OIDC_ISSUER || env.JWT_JWKS_URL, {
+    message: "OIDC_ISSUER needs JWT_JWKS_URL (the provider's keys)",
+    path: ['JWT_JWKS_URL'],
+  })
+  .refine((env) => !env.OIDC_ISSUER || !env.JWT_ISSUER || env.JWT_ISSUER === env.OIDC_ISSUER, {
+    message: 'must equal OIDC_ISSUER (the tokens the console gets come from there)',
+    path: ['JWT_ISSUER'],
+  })
   .refine((env) => !env.HTTPS_CERT_FILE === !env.HTTPS_KEY_FILE, {
     message: 'set both HTTPS_CERT_FILE and HTTPS_KEY_FILE, or neither',
     path: ['HTTPS_CERT_FILE'],
@@ -57,6 +82,14 @@ export interface AuthConfig {
   issuer?: string;
   audience?: string;
   maxLifetimeSeconds: number;
+}
+
+/** The console's OpenID Connect sign-in: served to it by GET /api/v1/console/settings. */
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  scopes: string;
+  resource?: string;
 }
 
 /** When jobs time out and when quiet ones are nudged (jobs/timeouts). */
@@ -80,6 +113,8 @@ export interface AppConfig {
   eventStoreSchema: string;
   http: HttpConfig;
   auth: AuthConfig;
+  /** Absent: the console offers no OpenID Connect sign-in. */
+  oidc?: OidcConfig;
   jobTimeouts: JobTimeoutConfig;
   logLevel: string;
   /**
@@ -129,10 +164,20 @@ export function loadAppConfig(
     auth: {
       hs256Secret: e.JWT_SECRET,
       jwksUrl: e.JWT_JWKS_URL,
-      issuer: e.JWT_ISSUER,
+      // Tokens from the console's provider carry its issuer: checked even when unsaid.
+      issuer: e.JWT_ISSUER ?? e.OIDC_ISSUER,
       audience: e.JWT_AUDIENCE,
       maxLifetimeSeconds: e.JWT_MAX_LIFETIME_SECONDS,
     },
+    ...(e.OIDC_ISSUER &&
+      e.OIDC_CLIENT_ID && {
+        oidc: {
+          issuer: e.OIDC_ISSUER,
+          clientId: e.OIDC_CLIENT_ID,
+          scopes: e.OIDC_SCOPES,
+          ...(e.OIDC_RESOURCE && { resource: e.OIDC_RESOURCE }),
+        },
+      }),
     jobTimeouts: {
       timeoutMs: e.JOB_REPORT_TIMEOUT_SECONDS * 1000,
       sweepIntervalMs: e.JOB_TIMEOUT_SWEEP_SECONDS * 1000,

@@ -7,26 +7,30 @@ import type { Logger } from 'pino';
 
 /**
  * The console's policy: its own scripts and styles only (nothing inline, no eval), API calls
- * and server-sent events to this origin only, never framed.
+ * and server-sent events to this origin only (and to the OpenID provider's origin, when it
+ * signs in there: discovery, token and refresh requests), never framed.
  */
-export const CONSOLE_CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function consoleContentSecurityPolicy(oidcIssuer?: string): string {
+  const connect = ["'self'", ...(oidcIssuer ? [new URL(oidcIssuer).origin] : [])];
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    `connect-src ${connect.join(' ')}`,
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
-const SECURITY_HEADERS: Record<string, string> = {
-  'Content-Security-Policy': CONSOLE_CONTENT_SECURITY_POLICY,
+const securityHeaders = (oidcIssuer?: string): Record<string, string> => ({
+  'Content-Security-Policy': consoleContentSecurityPolicy(oidcIssuer),
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',
-};
+});
 
 /** Where `npm run build:console` puts the console: `dist/console` at the repository root. */
 export function findConsoleDir(from: string = __dirname): string | undefined {
@@ -47,12 +51,14 @@ export function serveConsole(
   app: NestExpressApplication,
   dir: string | undefined,
   logger: Logger,
+  oidcIssuer?: string,
 ): boolean {
   if (!dir) {
     logger.debug('no console build (dist/console): the console is not served');
     return false;
   }
   const indexFile = join(dir, 'index.html');
+  const headers = securityHeaders(oidcIssuer);
   app.use((request: IncomingMessage, response: ServerResponse, next: () => void) => {
     const path = (request.url ?? '').split('?')[0];
     if ((request.method !== 'GET' && request.method !== 'HEAD') || !isIndexPath(path)) {
@@ -62,7 +68,7 @@ export function serveConsole(
     readFile(indexFile).then(
       (html) => {
         response.writeHead(200, {
-          ...SECURITY_HEADERS,
+          ...headers,
           'Content-Type': 'text/html; charset=utf-8',
           'Content-Length': html.byteLength,
           'Cache-Control': 'no-cache',
@@ -78,7 +84,7 @@ export function serveConsole(
     immutable: true,
     maxAge: '365d',
     setHeaders: (response) => {
-      for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+      for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
     },
   });
   return true;

@@ -1,44 +1,18 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@opcfleet/event-store/testing/test-database';
 import request from 'supertest';
 import { findConsoleDir } from '../../src/console-assets/serve-console';
-import { startService, type RunningService } from '../../src/start-service';
-import { memoryLogger } from '../support/memory-logger';
+import { startNpmStartService } from '../support/npm-start-service';
 
 /** The service as `npm start` runs it, on a test database, with the embedded broker and key. */
-async function start(env: Record<string, string> = {}) {
-  const database = await createTestDatabase(undefined, 'dm_console');
-  const dataDir = await mkdtemp(join(tmpdir(), 'dm-console-'));
-  const service = await startService(
-    {
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      EMBEDDED_MQTT_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      DATABASE_POOL_MAX: '4',
-      LOG_LEVEL: 'silent',
-      ...env,
-    },
-    memoryLogger().logger,
-  );
-  return { service, database, dataDir };
-}
-
-async function stop(started: { service: RunningService; database: TestDatabase; dataDir: string }) {
-  await started.service.stop();
-  await started.database.drop();
-  await rm(started.dataDir, { recursive: true, force: true });
-}
+const start = (env: Record<string, string> = {}) => startNpmStartService('dm_console', env);
 
 describe('the console, served by the service (needs `npm run build:console`)', () => {
   let started: Awaited<ReturnType<typeof start>>;
   beforeAll(async () => {
     started = await start();
   });
-  afterAll(() => stop(started));
+  afterAll(() => started.stop());
 
   it('serves index.html at / uncached, under a CSP without inline scripts', async () => {
     const response = await request(started.service.httpUrl).get('/').expect(200);
@@ -48,6 +22,7 @@ describe('the console, served by the service (needs `npm run build:console`)', (
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("connect-src 'self';");
     expect(response.text).toMatch(/<script type="module" crossorigin src="\/assets\/[^"]+\.js">/);
     expect(response.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
   });
@@ -67,6 +42,7 @@ describe('the console, served by the service (needs `npm run build:console`)', (
     const http = request(started.service.httpUrl);
     const offer = await http.get('/api/v1/dev/sign-in').expect(200);
     expect(offer.body).toEqual({ tenant: 'demo', roles: ['admin', 'operator', 'auditor'] });
+    await http.get('/api/v1/console/settings').expect(200, {}); // no OpenID provider
     const auditor = await http
       .post('/api/v1/dev/sign-in')
       .send({ role: 'auditor', tenant: 'tenant-b' })
@@ -93,7 +69,38 @@ describe('development sign-in outside development', () => {
       await http.get('/api/v1/dev/sign-in').expect(404);
       await http.post('/api/v1/dev/sign-in').send({ role: 'admin' }).expect(404);
     } finally {
-      await stop(started);
+      await started.stop();
+    }
+  });
+});
+
+describe('the console signing in at an OpenID provider', () => {
+  it('learns the provider from GET /console/settings, and its CSP lets it talk to the provider', async () => {
+    const started = await start({
+      JWT_JWKS_URL: 'https://id.example:8443/jwks',
+      JWT_AUDIENCE: 'https://fleet.example',
+      OIDC_ISSUER: 'https://id.example:8443/realms/plant',
+      OIDC_CLIENT_ID: 'opcfleet-console',
+      OIDC_RESOURCE: 'https://fleet.example',
+    });
+    try {
+      const http = request(started.service.httpUrl);
+      const settings = await http.get('/api/v1/console/settings').expect(200);
+      expect(settings.body).toEqual({
+        oidc: {
+          issuer: 'https://id.example:8443/realms/plant',
+          clientId: 'opcfleet-console',
+          scopes: 'openid profile offline_access',
+          resource: 'https://fleet.example',
+        },
+      });
+      await http.get('/api/v1/dev/sign-in').expect(404);
+      const page = await http.get('/').expect(200);
+      expect(page.headers['content-security-policy']).toContain(
+        "connect-src 'self' https://id.example:8443;",
+      );
+    } finally {
+      await started.stop();
     }
   });
 });
