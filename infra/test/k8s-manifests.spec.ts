@@ -201,6 +201,7 @@ describe('Kubernetes manifests (infra/k8s)', () => {
       JWT_SECRET: 'development HS256 key; the cluster verifies with JWT_JWKS_URL',
       MQTT_USERNAME: 'the broker knows the service by its certificate',
       MQTT_PASSWORD: 'the broker knows the service by its certificate',
+      OIDC_RESOURCE: 'only for a provider that issues access tokens per resource indicator',
     };
     const env = podEnv('device-management-0');
     const set = new Set(Object.keys(env));
@@ -214,6 +215,10 @@ describe('Kubernetes manifests (infra/k8s)', () => {
 
     const app = loadAppConfig(env);
     expect(app.http.port).toBe(3000);
+    expect(app.oidc).toMatchObject({
+      issuer: 'https://idp.example.com/',
+      clientId: 'opcfleet-console',
+    });
     const messaging = loadMessagingConfig(env);
     expect(messaging.sharedGroup).toBe('opcfleet');
     expect(messaging.mqtt.url).toBe('mqtts://mosquitto:8883');

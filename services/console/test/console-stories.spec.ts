@@ -277,6 +277,36 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     expect(problems).toEqual([]);
   });
 
+  it('a rollout in phases waits for an approval on its page; the admin approves it, an auditor cannot', async () => {
+    const { rolloutId } = (await api('POST', '/rollouts', {
+      clientIds: ['line-1', 'line-2'],
+      image: 'registry.local/opc-core:4.0.0',
+      targetVersion: '4.0.0',
+      phases: [{ count: 1 }, { requiresApproval: true }],
+    })) as { rolloutId: string };
+    const auditor = await signedIn('demo auditor', `#/rollouts/${rolloutId}`);
+    const auditorStatus = auditor.page.getByTestId('rollout-status');
+    await auditorStatus.getByText(/^AwaitingApproval: 50% done/).waitFor({ timeout: 20_000 });
+    expect(await auditor.page.getByRole('button', { name: 'Approve next phase' }).count()).toBe(0);
+
+    const { page, problems } = await signedIn('demo admin', `#/rollouts/${rolloutId}`);
+    const phases = page.getByRole('list', { name: 'Phases of the rollout' });
+    await phases.getByText(/Phase 1: 1 client\(s\).*completed/).waitFor();
+    await phases
+      .getByText(/Phase 2: 1 client\(s\), 10 at a time, needs approval · waiting/)
+      .waitFor();
+    await expectAccessible(page, 'rollout-phases');
+    await page.getByRole('button', { name: 'Approve next phase' }).click();
+    await page
+      .getByTestId('rollout-status')
+      .getByText(/^Completed: 100% done · 2 succeeded/)
+      .waitFor({ timeout: 20_000 });
+    // The auditor's page follows live, without a reload.
+    await auditorStatus.getByText(/^Completed/).waitFor({ timeout: 20_000 });
+    expect(problems).toEqual([]);
+    expect(auditor.problems).toEqual([]);
+  });
+
   it('a fleet of 300 clients scrolls as one table: only the rows in view are rendered, pages load as the view nears the end', async () => {
     const { token } = (await (
       await fetch(`${service.httpUrl}/api/v1/dev/sign-in`, {

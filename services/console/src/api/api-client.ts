@@ -7,6 +7,7 @@ import type {
   JobView,
   Overview,
   Page,
+  RolloutClient,
   RolloutSummary,
   RolloutView,
 } from './types';
@@ -18,6 +19,8 @@ export interface ClientFilter {
   limit?: number;
   cursor?: string;
 }
+
+export type RolloutSteer = 'cancel' | 'pause' | 'resume' | 'approve';
 
 export interface RolloutRequest {
   image: string;
@@ -128,8 +131,21 @@ export class ApiClient {
     return (await this.http.post('/rollouts', body)).data;
   }
 
-  async cancelRollout(rolloutId: string): Promise<void> {
-    await this.http.post(`/rollouts/${encodeURIComponent(rolloutId)}/cancel`, {});
+  /** Cancel, pause, resume or approve (the phase awaiting approval) a rollout. */
+  async steerRollout(rolloutId: string, steer: RolloutSteer): Promise<void> {
+    await this.http.post(`/rollouts/${encodeURIComponent(rolloutId)}/${steer}`, {});
+  }
+
+  /** The next page of a rollout's targets, after the detail's first. */
+  async listRolloutClients(
+    rolloutId: string,
+    cursor: string,
+  ): Promise<{ items: RolloutClient[]; nextCursor?: string }> {
+    return (
+      await this.http.get(`/rollouts/${encodeURIComponent(rolloutId)}/clients`, {
+        params: { cursor, limit: 200 },
+      })
+    ).data;
   }
 
   /** URL of the job change stream: EventSource cannot send headers, so the token rides along. */

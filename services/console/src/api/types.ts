@@ -64,19 +64,44 @@ export interface RolloutCounts {
   total: number;
   pending: number;
   inFlight: number;
+  /** Failed for a passing reason, waiting for a retry. */
+  retrying: number;
   succeeded: number;
   failed: number;
+  /** Jobs an admin cancelled (no failure). */
+  cancelled: number;
   skipped: number;
+}
+
+export type RolloutStatus =
+  'Running' | 'Soaking' | 'AwaitingApproval' | 'Paused' | 'Halted' | 'Completed' | 'Cancelled';
+
+export interface RolloutPhase {
+  size: number;
+  batchSize: number;
+  soakSeconds: number;
+  requiresApproval: boolean;
+  maxFailures?: number;
+  maxFailureRate?: { percent: number; minFinished: number };
+  status: 'pending' | 'waiting' | 'running' | 'paused' | 'halted' | 'completed' | 'cancelled';
+  counts: RolloutCounts;
 }
 
 export interface RolloutSummary {
   rolloutId: string;
-  status: 'Running' | 'Halted' | 'Completed' | 'Cancelled';
-  image: string;
-  targetVersion: string;
+  status: RolloutStatus;
+  kind: 'update' | 'config';
+  image?: string;
+  targetVersion?: string;
   imageDigest?: string;
+  configVersion?: number;
+  labels?: Record<string, string>;
   batchSize: number;
   maxFailures: number;
+  phases: RolloutPhase[];
+  currentPhase: number;
+  soakUntil?: string;
+  followUntil?: string;
   startedAt: string;
   endedAt?: string;
   haltReason?: string;
@@ -84,13 +109,20 @@ export interface RolloutSummary {
   percentDone: number;
 }
 
+export interface RolloutClient {
+  clientId: string;
+  state: string;
+  jobId?: string;
+  outcome?: string;
+  skipped?: { code: string; reason: string };
+  attempt?: number;
+  retryAt?: string;
+}
+
 export interface RolloutView extends RolloutSummary {
-  clients: {
-    clientId: string;
-    jobId?: string;
-    outcome?: string;
-    skipped?: { code: string; reason: string };
-  }[];
+  /** The first page of targets; `clientsNextCursor` pages on. */
+  clients: RolloutClient[];
+  clientsNextCursor?: string;
 }
 
 /** Final job statuses: nothing changes after them. */

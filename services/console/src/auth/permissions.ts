@@ -13,7 +13,7 @@ const ACTIONS = {
   configure: ['admin', 'operator'],
   cancelConfig: ['admin', 'operator'],
   startRollout: ['admin'],
-  cancelRollout: ['admin'],
+  steerRollout: ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Action = keyof typeof ACTIONS;
 

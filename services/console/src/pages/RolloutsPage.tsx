@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { describeApiError } from '../api/api-error';
-import type { RolloutRequest } from '../api/api-client';
+import type { RolloutRequest, RolloutSteer } from '../api/api-client';
+import type { RolloutClient, RolloutStatus, RolloutSummary, RolloutView } from '../api/types';
 import { parseLabels } from '../forms/labels';
 import {
   countMatchingClients,
@@ -12,6 +13,10 @@ import { toUpdateRequest } from '../forms/update-form';
 import { hrefOf } from '../router';
 import { useAction, useJobChanges, useLoaded, useMay, useSession, useThrottled } from '../session';
 import { ErrorNotice, Field, formatTime } from '../ui/components';
+
+const PAUSE = { steer: 'pause', label: 'Pause' } as const;
+const RESUME = { steer: 'resume', label: 'Resume' } as const;
+const CANCEL = { steer: 'cancel', label: 'Cancel rollout' } as const;
 
 /** Rollouts, newest first, and the form that starts one (admin). */
 export function RolloutsPage({ clientIds }: { clientIds?: string[] }) {
@@ -39,7 +44,7 @@ export function RolloutsPage({ clientIds }: { clientIds?: string[] }) {
                 <a href={hrefOf.rollout(rollout.rolloutId)}>{rollout.rolloutId.slice(0, 8)}</a>
               </td>
               <td>{rollout.status}</td>
-              <td>{rollout.targetVersion}</td>
+              <td>{targetOf(rollout)}</td>
               <td>
                 <progress
                   max={100}
@@ -274,13 +279,29 @@ function useMatchingClients(filter: string[] | undefined): {
   return state;
 }
 
-/** One rollout: progress, every client's outcome, cancel. */
+/** What a rollout brings: a version, or a configuration. */
+const targetOf = (rollout: RolloutSummary) =>
+  rollout.kind === 'config' ? `config v${rollout.configVersion}` : rollout.targetVersion;
+
+/** What an admin may do to a rollout in each status (the server refuses the rest with 409). */
+const STEERS: Record<RolloutStatus, { steer: RolloutSteer; label: string }[]> = {
+  Running: [PAUSE, CANCEL],
+  Soaking: [PAUSE, CANCEL],
+  AwaitingApproval: [{ steer: 'approve', label: 'Approve next phase' }, PAUSE, CANCEL],
+  Paused: [RESUME, CANCEL],
+  Halted: [RESUME, CANCEL],
+  Completed: [],
+  Cancelled: [],
+};
+
+/** One rollout: progress, its phases, every client's outcome, and the admin's controls. */
 export function RolloutPage({ rolloutId }: { rolloutId: string }) {
   const { api } = useSession();
   const rollout = useLoaded(() => api.getRollout(rolloutId), [api, rolloutId]);
   useJobChanges(useThrottled(rollout.refresh, 300));
-  const cancel = useAction();
-  const mayCancel = useMay('cancelRollout');
+  const steering = useAction();
+  const maySteer = useMay('steerRollout');
+  const more = useMoreClients(rolloutId, rollout.value);
   const view = rollout.value;
   return (
     <main>
@@ -294,27 +315,46 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
             {view.status}: {view.percentDone}% done · {view.counts.succeeded} succeeded ·{' '}
             {view.counts.failed} failed · {view.counts.inFlight} in flight · {view.counts.pending}{' '}
             waiting · {view.counts.skipped} skipped
+            {view.counts.retrying ? ` · ${view.counts.retrying} retrying` : ''}
+            {view.counts.cancelled ? ` · ${view.counts.cancelled} cancelled` : ''}
             {view.haltReason ? ` · halted: ${view.haltReason}` : ''}
+            {view.soakUntil ? ` · soaking until ${formatTime(view.soakUntil)}` : ''}
           </p>
           <progress max={100} value={view.percentDone} aria-label="Rollout progress" />
           <p>
-            {view.targetVersion} ({view.image}), {view.batchSize} at a time, at most{' '}
-            {view.maxFailures} failure(s).
+            {targetOf(view)}
+            {view.image ? ` (${view.image})` : ''}, at most {view.maxFailures} failure(s).
           </p>
-          {view.status === 'Running' && mayCancel && (
+          {maySteer && STEERS[view.status].length > 0 && (
             <p>
-              <button
-                type="button"
-                disabled={cancel.busy}
-                onClick={() =>
-                  void cancel.run(() => api.cancelRollout(rolloutId)).then(rollout.refresh)
-                }
-              >
-                Cancel rollout
-              </button>
-              <ErrorNotice error={cancel.error} />
+              {STEERS[view.status].map(({ steer, label }) => (
+                <button
+                  key={steer}
+                  type="button"
+                  disabled={steering.busy}
+                  onClick={() =>
+                    void steering
+                      .run(() => api.steerRollout(rolloutId, steer))
+                      .then(rollout.refresh)
+                  }
+                >
+                  {label}
+                </button>
+              ))}
+              <ErrorNotice error={steering.error} />
             </p>
           )}
+          <h2>Phases</h2>
+          <ol aria-label="Phases of the rollout" className="phases">
+            {view.phases.map((phase, index) => (
+              <li key={index} aria-current={index === view.currentPhase ? 'step' : undefined}>
+                Phase {index + 1}: {phase.size} client(s), {phase.batchSize} at a time
+                {phase.soakSeconds ? `, soak ${phase.soakSeconds} s` : ''}
+                {phase.requiresApproval ? ', needs approval' : ''} · <strong>{phase.status}</strong>{' '}
+                · {phase.counts.succeeded} succeeded, {phase.counts.failed} failed
+              </li>
+            ))}
+          </ol>
           <table aria-label="Clients of the rollout">
             <thead>
               <tr>
@@ -323,14 +363,14 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
               </tr>
             </thead>
             <tbody>
-              {view.clients.map((client) => (
+              {[...view.clients, ...more.clients].map((client) => (
                 <tr key={client.clientId}>
                   <td>
                     <a href={hrefOf.client(client.clientId)}>{client.clientId}</a>
                   </td>
                   <td>
                     {client.jobId ? (
-                      <a href={hrefOf.job(client.jobId)}>{client.outcome ?? 'in flight'}</a>
+                      <a href={hrefOf.job(client.jobId)}>{outcomeText(client)}</a>
                     ) : client.skipped ? (
                       `skipped: ${client.skipped.reason}`
                     ) : (
@@ -341,8 +381,45 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
               ))}
             </tbody>
           </table>
+          {more.next && (
+            <button type="button" disabled={more.busy} onClick={() => void more.load()}>
+              Show more clients
+            </button>
+          )}
         </>
       )}
     </main>
   );
+}
+
+function outcomeText(client: RolloutClient): string {
+  if (client.state === 'retrying') return `retrying (attempt ${client.attempt ?? 2})`;
+  return client.outcome ?? 'in flight';
+}
+
+/**
+ * The targets after the detail's first page, loaded on request. They keep what they showed
+ * when they loaded while the first page goes on live (a rollout's entries only move forward).
+ */
+function useMoreClients(rolloutId: string, view: RolloutView | undefined) {
+  const { api } = useSession();
+  const [more, setMore] = useState<{ clients: RolloutClient[]; next?: string }>({ clients: [] });
+  const [busy, setBusy] = useState(false);
+  useEffect(() => setMore({ clients: [] }), [rolloutId]);
+  const next = more.clients.length > 0 ? more.next : view?.clientsNextCursor;
+  return {
+    clients: more.clients,
+    next,
+    busy,
+    async load() {
+      if (!next) return;
+      setBusy(true);
+      try {
+        const page = await api.listRolloutClients(rolloutId, next);
+        setMore({ clients: [...more.clients, ...page.items], next: page.nextCursor });
+      } finally {
+        setBusy(false);
+      }
+    },
+  };
 }
