@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { DeviceCredentialStore } from './device-credentials/device-credential-store';
+import { RecordDeviceStateHandler } from './device-state/record-device-state.handler';
 import { GetClientHandler } from './get-client/get-client.handler';
+import { GetDeviceStateHandler } from './get-device-state/get-device-state.handler';
+import { GetDeviceStateHttpController } from './get-device-state/get-device-state.http.controller';
 import { GetClientHttpController } from './get-client/get-client.http.controller';
 import { IssueDeviceCredentialHandler } from './issue-credential/issue-credential.handler';
 import { IssueDeviceCredentialHttpController } from './issue-credential/issue-credential.http.controller';
@@ -12,18 +15,24 @@ import { RegisterClientHttpController } from './register-client/register-client.
 import { RevokeDeviceCredentialHandler } from './revoke-credential/revoke-credential.handler';
 import { RevokeDeviceCredentialHttpController } from './revoke-credential/revoke-credential.http.controller';
 
-/** Clients: registration, presence, device credentials, and what the API shows of them. */
+/**
+ * Clients: registration, presence, device credentials, what their agents say of themselves,
+ * and what the API shows of them.
+ */
 @Module({
   controllers: [
     RegisterClientHttpController,
     ListClientsHttpController,
     GetClientHttpController,
+    GetDeviceStateHttpController,
     IssueDeviceCredentialHttpController,
     RevokeDeviceCredentialHttpController,
   ],
   providers: [
     RegisterClientHandler,
     RecordClientPresenceHandler,
+    RecordDeviceStateHandler,
+    GetDeviceStateHandler,
     GetClientHandler,
     ListClientsHandler,
     DeviceCredentialStore,

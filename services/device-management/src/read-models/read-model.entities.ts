@@ -1,3 +1,4 @@
+import type { StateSummary } from '@opcfleet/contracts';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { JobDto } from './read-model.dto';
 import type { RolloutClientDto, RolloutClientState, RolloutSummaryDto } from './rollout.dto';
@@ -117,12 +118,29 @@ export class RolloutClientView {
   @Column({ type: 'jsonb' }) document: RolloutClientDto;
 }
 
+/**
+ * The latest state summary each agent retained on its `state` topic (agent version, workload,
+ * the job and machine state it is in, clock skew): telemetry kept apart from the events, and
+ * not rebuilt (a rebuild leaves it).
+ */
+@Entity({ name: 'device_states', schema: READ_MODEL_SCHEMA })
+export class DeviceStateView {
+  @PrimaryColumn({ name: 'tenant_id', type: 'text' }) tenantId: string;
+  @PrimaryColumn({ name: 'client_id', type: 'text' }) clientId: string;
+  @Column({ type: 'jsonb' }) summary: StateSummary;
+  /** When the agent made the summary (its clock). */
+  @Column({ name: 'reported_at', type: 'timestamptz' }) reportedAt: Date;
+  /** When the service received it (its clock). */
+  @Column({ name: 'received_at', type: 'timestamptz' }) receivedAt: Date;
+}
+
 export const READ_MODEL_ENTITIES = [
   ClientView,
   JobView,
   RolloutView,
   RolloutClientView,
   DeviceCredentialSecret,
+  DeviceStateView,
 ];
 
 /** The tables the projection writes (emptied by a rebuild; device credentials are not). */

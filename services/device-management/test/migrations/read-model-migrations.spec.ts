@@ -70,6 +70,7 @@ describe('read models of a database written before read-model migrations', () =>
         { version: 1, name: 'tables-of-typeorm-synchronize' },
         { version: 2, name: 'documents-not-decider-state' },
         { version: 3, name: 'rollouts' },
+        { version: 4, name: 'device-states' },
       ]);
       const columns = await sql.query(
         `SELECT table_name, column_name FROM information_schema.columns

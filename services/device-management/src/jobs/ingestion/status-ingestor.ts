@@ -1,14 +1,20 @@
 import {
   decodePresence,
+  decodeStateSummary,
   decodeStatusReport,
   fleetFilters,
   parseTopic,
   type FieldError,
   type ParsedTopic,
   type Presence,
+  type StateSummary,
   type StatusReport,
 } from '@opcfleet/contracts';
 import type { Logger } from 'pino';
+import {
+  RecordDeviceState,
+  type RecordDeviceStateResult,
+} from '../../clients/device-state/record-device-state.command';
 import {
   RecordClientPresence,
   type RecordClientPresenceResult,
@@ -40,13 +46,13 @@ export interface StatusIngestorOptions {
   maxBackoffMs?: number;
 }
 
-type Channel = 'status' | 'presence';
+type Channel = 'status' | 'presence' | 'state';
 
 /** Field errors in a log line: enough to see what is wrong, never the whole hostile payload. */
 const firstErrors = (errors: FieldError[]) => errors.slice(0, 5);
 
 /**
- * MQTT -> event store. Subscribes to every client's status and presence topics, validates
+ * MQTT -> event store. Subscribes to every client's status, presence and state topics, validates
  * each message with libs/contracts, checks that the body names the client of the topic, and
  * sends IngestStatusReport / RecordClientPresence. A message that is malformed, too large, of
  * the wrong schema or on a topic that is not a client's is dropped with one structured log
@@ -80,6 +86,7 @@ export class StatusIngestor implements Worker, IngestionBacklog {
     await this.bus.subscribe(fleetFilters.presence, (m) => this.accept('presence', m), {
       shareGroup,
     });
+    await this.bus.subscribe(fleetFilters.state, (m) => this.accept('state', m), { shareGroup });
   }
 
   /** A report of this job is held and not written yet (IngestionBacklog). */
@@ -136,6 +143,19 @@ export class StatusIngestor implements Worker, IngestionBacklog {
           else this.heldPerJob.set(job, left);
         }
       });
+    } else if (channel === 'state') {
+      const decoded = decodeStateSummary(message.payload);
+      if (!decoded.ok) {
+        return this.drop(channel, 'malformed', message, { errors: firstErrors(decoded.errors) });
+      }
+      const summary = decoded.value;
+      if (summary.tenantId !== topic.tenantId || summary.clientId !== topic.clientId) {
+        return this.drop(channel, 'topic_mismatch', message, {});
+      }
+      const receivedAt = new Date();
+      await this.queue.push(`state:${clientKey(topic.tenantId, topic.clientId)}`, () =>
+        this.recordState(summary, receivedAt),
+      );
     } else {
       const decoded = decodePresence(message.payload);
       if (!decoded.ok) {
@@ -182,6 +202,17 @@ export class StatusIngestor implements Worker, IngestionBacklog {
     } else {
       log.info({ ...outcome }, 'status report ingested');
     }
+  }
+
+  private async recordState(summary: StateSummary, receivedAt: Date): Promise<void> {
+    const { tenantId, clientId } = summary;
+    const log = this.logger.child({ tenantId, clientId, channel: 'state' });
+    const result = (await this.withRetry('state', log, () =>
+      this.commands.execute(new RecordDeviceState(summary, receivedAt)),
+    )) as RecordDeviceStateResult | undefined;
+    if (!result) return;
+    this.metrics.messagesIngested.inc({ channel: 'state', outcome: result.outcome });
+    log.debug({ outcome: result.outcome, currentJob: summary.currentJob }, 'device state recorded');
   }
 
   private async recordPresence(presence: Presence, retained: boolean): Promise<void> {

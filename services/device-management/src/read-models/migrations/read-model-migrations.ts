@@ -53,5 +53,11 @@ export function readModelMigrations(options: {
         CREATE INDEX ON ${rm}.rollout_clients ("rollout_id", "position");
         CREATE INDEX ON ${rm}.rollout_clients ("tenant_id", "client_id");`,
     },
+    {
+      version: 4,
+      name: 'device-states',
+      // The agents' retained state summaries: telemetry, the latest per client, not events.
+      sql: `CREATE TABLE ${rm}.device_states ("tenant_id" text NOT NULL, "client_id" text NOT NULL, "summary" jsonb NOT NULL, "reported_at" timestamptz NOT NULL, "received_at" timestamptz NOT NULL, PRIMARY KEY ("tenant_id", "client_id"));`,
+    },
   ];
 }

@@ -1,0 +1,6 @@
+export class GetDeviceState {
+  constructor(
+    readonly tenantId: string,
+    readonly clientId: string,
+  ) {}
+}
