@@ -99,6 +99,10 @@ describe('console with the real agent (Chromium, service, PostgreSQL, aedes, edg
       .getByText('2.0.0 running', { exact: true })
       .waitFor({ timeout: 180_000 });
     await page.getByTestId('client-status').getByText('Online').waitFor();
+    // What the agent itself says (its retained state summary): the new workload, no job.
+    const device = page.getByTestId('device-state');
+    await device.getByText('2.0.0, running').waitFor({ timeout: 10_000 });
+    await device.getByText('none', { exact: true }).waitFor();
     await screenshot(page, 'client-updated-by-agent');
 
     // What the engine runs: the new version, one container.

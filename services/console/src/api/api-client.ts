@@ -7,6 +7,7 @@ import type {
   JobView,
   Overview,
   Page,
+  DeviceState,
   RolloutClient,
   RolloutSummary,
   RolloutView,
@@ -74,6 +75,11 @@ export class ApiClient {
 
   async getClient(clientId: string): Promise<ClientView> {
     return (await this.http.get<ClientView>(`/clients/${encodeURIComponent(clientId)}`)).data;
+  }
+
+  async getDeviceState(clientId: string): Promise<DeviceState> {
+    return (await this.http.get<DeviceState>(`/clients/${encodeURIComponent(clientId)}/device`))
+      .data;
   }
 
   async getClientHistory(clientId: string): Promise<ClientHistory> {

@@ -154,3 +154,18 @@ export interface Overview {
     finishedAt?: string;
   }[];
 }
+
+/** What a client's agent last said of itself (GET /clients/{id}/device). */
+export interface DeviceState {
+  clientId: string;
+  reported: boolean;
+  stale: boolean;
+  presence?: string;
+  agentVersion?: string;
+  workload?: { version?: string; image?: string; running: boolean; problem?: unknown };
+  configVersion?: number;
+  currentJob?: { jobId: string; kind: string; state: string; since: string } | null;
+  clockSkewSeconds?: number;
+  reportedAt?: string;
+  receivedAt?: string;
+}

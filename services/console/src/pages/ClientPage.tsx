@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { SECURITY_MODES, SECURITY_POLICIES } from '@opcfleet/contracts/config/opc-client-config';
 import type { ClientHistory, ClientView } from '../api/types';
 import { configFormValues, toConfigSettings, type ConfigFormValues } from '../forms/config-form';
@@ -43,6 +43,7 @@ export function ClientPage({ clientId }: { clientId: string }) {
     <main>
       <h1>Client {clientId}</h1>
       {view && <ClientFacts client={view} />}
+      <DevicePanel clientId={clientId} />
       {view && mayUpdate && <UpdateForm client={view} onRequested={refresh} />}
       {view && history.value && mayConfigure && (
         <ConfigForm client={view} history={history.value} onRequested={refresh} />
@@ -450,4 +451,57 @@ function serverErrors(error: ReturnType<typeof useAction>['error']): Record<stri
     byPath[path.replace(/^settings\./, '')] = message;
   }
   return byPath;
+}
+
+/** The agent's state summaries are not on the change stream: asked for again this often. */
+const DEVICE_STATE_POLL_MS = 1_000;
+
+/** What the agent on the device last said: the SRE's view without a shell on it. */
+function DevicePanel({ clientId }: { clientId: string }) {
+  const { api } = useSession();
+  const device = useLoaded(() => api.getDeviceState(clientId), [api, clientId]);
+  const { refresh } = device;
+  useEffect(() => {
+    const timer = setInterval(refresh, DEVICE_STATE_POLL_MS);
+    return () => clearInterval(timer);
+  }, [refresh]);
+  const state = device.value;
+  return (
+    <section aria-labelledby="device">
+      <h2 id="device">Device</h2>
+      <ErrorNotice error={device.error} />
+      {state && !state.reported && <p>The agent has not reported its state yet.</p>}
+      {state?.reported && (
+        <dl data-testid="device-state">
+          {state.stale && (
+            <>
+              <dt>Note</dt>
+              <dd>Offline: this is what the agent said last.</dd>
+            </>
+          )}
+          <dt>Agent</dt>
+          <dd>{state.agentVersion}</dd>
+          <dt>Workload</dt>
+          <dd>
+            {state.workload?.version ?? 'unknown version'},{' '}
+            {state.workload?.running ? 'running' : 'not running'}
+          </dd>
+          <dt>Current job</dt>
+          <dd>
+            {state.currentJob ? (
+              <a href={hrefOf.job(state.currentJob.jobId)}>
+                {state.currentJob.state} since {formatTime(state.currentJob.since)}
+              </a>
+            ) : (
+              'none'
+            )}
+          </dd>
+          <dt>Clock skew</dt>
+          <dd>{state.clockSkewSeconds ?? 0} s</dd>
+          <dt>Reported</dt>
+          <dd>{state.reportedAt ? formatTime(state.reportedAt) : ''}</dd>
+        </dl>
+      )}
+    </section>
+  );
 }

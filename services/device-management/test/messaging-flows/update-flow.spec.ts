@@ -301,6 +301,10 @@ describe.each(TEST_BROKERS)('update jobs over MQTT with %s', (brokerName, startB
       );
       const first = service.logsWith('command published and acknowledged')[0];
       expect(again.command.messageId).toBe(first.messageId);
+      // Logged once the broker acknowledged the publish: the device may have it before that.
+      await eventually(
+        () => service.logsWith('quiet job nudged: its command sent again').length > 0,
+      );
       expect(service.logsWith('quiet job nudged: its command sent again')).toHaveLength(1);
       // The device answers: the job is alive, and the next nudge waits for it to go quiet again.
       await offline.report({ ...job, kind: 'update' }, 1, 'received');
