@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { EventMetadata, EventStore, RecordedEvent, Subscription } from '@opcfleet/event-store';
 import type { Logger } from 'pino';
@@ -34,6 +34,8 @@ import { rolloutHoldingClient, rolloutsFollowing } from './rollout-read-model';
 import { RolloutStreams } from './rollout-streams';
 
 export const ROLLOUT_DRIVER_SUBSCRIPTION = 'rollout-driver';
+/** Nest token of the driver's subscription name (absent: ROLLOUT_DRIVER_SUBSCRIPTION). */
+export const ROLLOUT_DRIVER_NAME = Symbol('RolloutDriverName');
 /** How often the driver looks for soaks that are over and retries that are due. */
 const CLOCK_MS = 1_000;
 /** Actor of every event the driver causes; with correlationId = rolloutId it marks a rollout's jobs. */
@@ -103,8 +105,15 @@ export class RolloutDriver implements Worker {
     private readonly commands: CommandBus,
     private readonly dataSource: DataSource,
     @Inject(APP_LOGGER) logger: Logger,
+    /**
+     * Its durable subscription, exclusive among the drivers of that name. Another name makes a
+     * second driver that runs at the same time (what a lost lock would do): tests use it.
+     */
+    @Optional()
+    @Inject(ROLLOUT_DRIVER_NAME)
+    private readonly subscriptionName: string = ROLLOUT_DRIVER_SUBSCRIPTION,
   ) {
-    this.logger = logger.child({ component: 'rollouts' });
+    this.logger = logger.child({ component: 'rollouts', driver: subscriptionName });
   }
 
   private readonly logger: Logger;
@@ -117,7 +126,7 @@ export class RolloutDriver implements Worker {
     this.clock = setInterval(() => void this.wakeDue(), CLOCK_MS);
     this.subscription = this.store.subscribe(
       {
-        name: ROLLOUT_DRIVER_SUBSCRIPTION,
+        name: this.subscriptionName,
         streamPrefixes: [
           STREAM_PREFIX.rollout,
           STREAM_PREFIX.updateJob,

@@ -2,7 +2,10 @@ import { CommandBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import type { EventStore } from '@opcfleet/event-store';
+import { EVENT_STORE } from '../../src/event-sourcing/event-store.token';
 import { EventStreams } from '../../src/event-sourcing/event-streams';
+import { RolloutStreams } from '../../src/rollouts/rollout-streams';
 import { loadMessagingConfig } from '../../src/messaging/messaging.config';
 import {
   decideRollout,
@@ -20,7 +23,7 @@ import { clientStream, rolloutStream } from '../../src/shared/domain/stream-name
 import { RequestUpdate } from '../../src/jobs/update/request-update/request-update.command';
 import { ApiApp, token } from '../support/api-app';
 import { startTestMosquitto, uniqueTestId, type TestBroker } from '../support/brokers';
-import { eventually } from '../support/memory-logger';
+import { eventually, memoryLogger } from '../support/memory-logger';
 import { TestDevice } from '../support/test-device';
 
 jest.setTimeout(30_000);
@@ -700,6 +703,47 @@ describe('rollouts in phases', () => {
         { path: 'followUntil', message: 'followUntil needs labels to follow' },
       ]);
     } finally {
+      devicesAnswer.stop();
+    }
+  });
+
+  it('two drivers at once (a lost lock) open one job per client, never two', async () => {
+    const group = await fleet('twice', 6);
+    const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 30 }));
+    const app = api.app;
+    // A second driver on a subscription of its own: both hear every event and request waves
+    // (in two of three runs here both did), as two drivers would after a lost lock.
+    const secondLog = memoryLogger();
+    const second = new RolloutDriver(
+      app.get<EventStore>(EVENT_STORE),
+      app.get(RolloutStreams),
+      app.get(CommandBus),
+      app.get(DataSource),
+      secondLog.logger,
+      'rollout-driver-second',
+    );
+    await second.start();
+    try {
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        batchSize: 3,
+      });
+      const done = await untilStatus(rolloutId, 'Completed');
+      expect(done.counts).toMatchObject({ total: 6, succeeded: 6, failed: 0, skipped: 0 });
+      for (const device of group) {
+        expect(updateCommands(device)).toHaveLength(1);
+        const marks = (
+          await app.get(EventStreams).store.readStream(clientStream(tenant, device.clientId))
+        ).filter((event) => event.type === 'ClientUpdateStarted');
+        expect(marks).toHaveLength(1);
+      }
+      const requested = (await rolloutEvents(rolloutId)).filter(
+        (event) => event.type === 'RolloutJobRequested',
+      );
+      expect(new Set(requested.map((event) => event.data.clientId)).size).toBe(6);
+      expect(requested).toHaveLength(6);
+    } finally {
+      await second.stop();
       devicesAnswer.stop();
     }
   });
