@@ -216,14 +216,10 @@ $fn$;
  */
 function queryIndexes(s: string): string {
   return `
+-- Two indexes, not one per filter: every append pays for each (five cost the API about a third
+-- of its latency at 200 requests/s). Actor, type and time filter the tenant's pages in order.
 CREATE INDEX IF NOT EXISTS events_tenant_position
   ON ${s}.events ((metadata->>'tenantId'), transaction_id, global_position);
-CREATE INDEX IF NOT EXISTS events_tenant_actor_position
-  ON ${s}.events ((metadata->>'tenantId'), (metadata->>'actor'), transaction_id, global_position);
-CREATE INDEX IF NOT EXISTS events_tenant_type_position
-  ON ${s}.events ((metadata->>'tenantId'), type, transaction_id, global_position);
-CREATE INDEX IF NOT EXISTS events_tenant_recorded_at
-  ON ${s}.events ((metadata->>'tenantId'), recorded_at);
 CREATE INDEX IF NOT EXISTS events_correlation_id
   ON ${s}.events ((metadata->>'correlationId'));
 -- Statistics of the new expressions now, not at autovacuum's next pass: without them the
