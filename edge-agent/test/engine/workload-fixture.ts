@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import Docker from 'dockerode';
+import Docker, { type Container } from 'dockerode';
 import type { UpdateCommand } from '@opcfleet/contracts';
 import { DockerodeRuntime } from '../../src/container-runtime/dockerode-runtime';
 
@@ -65,20 +65,39 @@ export class WorkloadFixture {
     this.configDir = await mkdtemp(join(tmpdir(), `opc-cfg-${this.id}-`));
     await writeFile(join(this.configDir, 'opc-client.json'), '{"endpoint":"opc.tcp://plc:4840"}');
     await this.docker.createVolume({ Name: this.volumeName });
-    await run('podman', ['pull', '-q', '--tls-verify=false', this.image(tag)]);
-    const container = await this.docker.createContainer({
-      name: this.containerName,
-      Image: this.image(tag),
-      Env: ['SITE=plant-7', 'OPC_HTTP_PORT=8080'],
-      Labels: { 'com.example.site': 'plant-7' },
-      HostConfig: {
-        Binds: [`${this.configDir}:/config:ro`, `${this.volumeName}:/data`],
-        PortBindings: { '8080/tcp': [{ HostPort: String(this.hostPort) }] },
-        RestartPolicy: { Name: options.restartPolicy ?? 'no' },
-      },
-    });
+    const container = await this.pulledAndCreated(tag, options.restartPolicy ?? 'no');
     await container.start();
     return container.id;
+  }
+
+  /**
+   * Pulls the tag and creates the workload's container from it. Seen once in a fresh-clone run
+   * with several Podman suites at a time: the create answered 404 "image not known" right after
+   * the pull of a tag whose image other suites were tagging and untagging. Pulled again then.
+   */
+  private async pulledAndCreated(
+    tag: string,
+    restartPolicy: string,
+    attempt = 1,
+  ): Promise<Container> {
+    await run('podman', ['pull', '-q', '--tls-verify=false', this.image(tag)]);
+    try {
+      return await this.docker.createContainer({
+        name: this.containerName,
+        Image: this.image(tag),
+        Env: ['SITE=plant-7', 'OPC_HTTP_PORT=8080'],
+        Labels: { 'com.example.site': 'plant-7' },
+        HostConfig: {
+          Binds: [`${this.configDir}:/config:ro`, `${this.volumeName}:/data`],
+          PortBindings: { '8080/tcp': [{ HostPort: String(this.hostPort) }] },
+          RestartPolicy: { Name: restartPolicy },
+        },
+      });
+    } catch (error) {
+      const imageGone = (error as { statusCode?: number }).statusCode === 404;
+      if (!imageGone || attempt >= 3) throw error;
+      return this.pulledAndCreated(tag, restartPolicy, attempt + 1);
+    }
   }
 
   /** Writes a marker into the named volume, to prove the volume survives a swap or a rollback. */
