@@ -13,21 +13,17 @@ const frameworkImports = {
 };
 
 /**
- * The event store's public entry points are its port, `/postgres`, `/pglite` and `/testing`:
- * anything deeper is the adapter's inside (libs/event-store/README.md). Tests may use the
- * testing helpers' files.
+ * The event store is reached through its root, `@opcfleet/event-store` (the port, and opening a
+ * store): anything deeper is the adapter's inside (libs/event-store/README.md). Tests may also
+ * name the adapters (`/postgres`, `/pglite`) and use the testing helpers.
  */
 const eventStoreInternals = (allowed) => ({
-  group: [
-    '@opcfleet/event-store/**',
-    ...['postgres', 'pglite', 'testing', ...allowed].map(
-      (path) => `!@opcfleet/event-store/${path}`,
-    ),
-  ],
-  message:
-    'Import the event store through its public entry points (@opcfleet/event-store, /postgres, /pglite, /testing), not its internals.',
+  group: ['@opcfleet/event-store/**', ...allowed.map((path) => `!@opcfleet/event-store/${path}`)],
+  message: 'Import the event store through @opcfleet/event-store, not its adapters or internals.',
 });
-const testFiles = ['**/*.spec.ts', '**/test/**/*.ts'];
+const TEST_EVENT_STORE_PATHS = ['postgres', 'pglite', 'testing', 'testing/*'];
+// Benchmarks set up databases with the testing helpers, as tests do.
+const testFiles = ['**/*.spec.ts', '**/test/**/*.ts', '**/bench/**/*.ts'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '**/*.js', '**/*.mjs'] },
@@ -51,7 +47,10 @@ export default tseslint.config(
   {
     files: testFiles.flatMap((glob) => [`services/${glob}`, `edge-agent/${glob}`]),
     rules: {
-      'no-restricted-imports': ['error', { patterns: [eventStoreInternals(['testing/*'])] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [eventStoreInternals(TEST_EVENT_STORE_PATHS)] },
+      ],
     },
   },
   {

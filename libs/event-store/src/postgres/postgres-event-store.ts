@@ -229,3 +229,9 @@ export class PostgresEventStore implements EventStore {
     await this.connection.pool.end();
   }
 }
+
+export type ConnectEventStoreOptions = PostgresEventStoreOptions;
+
+/** Opens the store of `connectionString` (its tables migrated) as the EventStore port. */
+export const connectEventStore = (options: ConnectEventStoreOptions): Promise<EventStore> =>
+  PostgresEventStore.connect(options);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { startEmbeddedPostgres } from '@opcfleet/event-store/pglite';
+import { startEmbeddedPostgres } from '@opcfleet/event-store';
 import type { Logger } from 'pino';
 import {
   anyOf,

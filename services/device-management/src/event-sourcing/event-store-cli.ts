@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { PostgresEventStore } from '@opcfleet/event-store/postgres';
+import { connectEventStore, type EventStore } from '@opcfleet/event-store';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { createAppLogger } from '../observability/app-logger';
@@ -23,11 +23,7 @@ export type EventStoreCliEnv = z.infer<typeof envSchema>;
  */
 export function runEventStoreCli(
   what: string,
-  work: (tools: {
-    store: PostgresEventStore;
-    env: EventStoreCliEnv;
-    logger: Logger;
-  }) => Promise<void>,
+  work: (tools: { store: EventStore; env: EventStoreCliEnv; logger: Logger }) => Promise<void>,
 ): void {
   const parsed = envSchema.safeParse(process.env);
   if (!parsed.success) {
@@ -38,7 +34,7 @@ export function runEventStoreCli(
   const env = parsed.data;
   const logger = createAppLogger(env.LOG_LEVEL);
   (async () => {
-    const store = await PostgresEventStore.connect({
+    const store = await connectEventStore({
       connectionString: env.DATABASE_URL,
       schema: env.EVENT_STORE_SCHEMA,
       listen: false,

@@ -5,8 +5,7 @@ import {
   type DynamicModule,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { EventStore, InlineProjection } from '@opcfleet/event-store';
-import { PostgresEventStore } from '@opcfleet/event-store/postgres';
+import { connectEventStore, type EventStore, type InlineProjection } from '@opcfleet/event-store';
 import type { Logger } from 'pino';
 import { EVENT_STORE, EVENT_STORE_MIGRATED, INLINE_PROJECTION } from './event-store.token';
 import { EventStreams } from './event-streams';
@@ -44,7 +43,7 @@ export class EventStoreModule {
         {
           provide: EVENT_STORE,
           useFactory: () =>
-            PostgresEventStore.connect({
+            connectEventStore({
               connectionString: options.connectionString,
               schema: options.schema,
               poolMax: options.poolMax,

@@ -1,5 +1,5 @@
 import type { EventStore } from '@opcfleet/event-store';
-import { runMigrations, type MigrationsReport } from '@opcfleet/event-store/postgres';
+import { runMigrations, type MigrationsReport } from '@opcfleet/event-store';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { readModelMigrations } from './migrations/read-model-migrations';

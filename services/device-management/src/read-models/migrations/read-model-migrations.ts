@@ -1,4 +1,4 @@
-import type { Migration } from '@opcfleet/event-store/postgres';
+import type { Migration } from '@opcfleet/event-store';
 import { READ_MODEL_SCHEMA } from '../read-model.entities';
 
 /**
