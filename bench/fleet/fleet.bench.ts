@@ -6,13 +6,17 @@
  * SIMULATED: the devices (bench/fleet/simulated-device.ts): mqtt.js clients speaking the real
  * protocol with an in-memory container engine. No Podman here: this measures the control plane.
  *
- * It registers BENCH_DEVICES clients, connects them, requests an update for every one through
- * the API, and measures the time until every job is final, whether any job was lost or any
- * report applied twice (each job's event stream against what its device sent), the service's
- * CPU and RSS, and the API's latency meanwhile.
+ * It registers the clients, connects them, updates every one (through one rollout, or with one
+ * request per device), and measures the time until every job is final, whether any job was lost
+ * or any report applied twice (each job's event stream against what its device sent), the
+ * service's CPU and RSS, and the API's latency meanwhile.
  *
- * env: BENCH_DEVICES (1000), BENCH_BROKERS (aedes,mosquitto), BENCH_PHASE_DELAY_MS (50),
- *      BENCH_TIMEOUT_SECONDS (900), TEST_DATABASE_URL, TEST_MOSQUITTO_URL (mqtt://127.0.0.1:1884)
+ * npm run bench:fleet -- [--devices N] [--brokers aedes,mosquitto] [--mode rollout|requests]
+ *                        [--batch-size N] [--phase-delay-ms N] [--timeout-seconds N]
+ *                        [--profile DIR]   (a CPU profile of the service, for chrome://inspect)
+ * The same settings as env: BENCH_DEVICES (1000), BENCH_BROKERS (aedes,mosquitto), BENCH_MODE
+ * (rollout), BENCH_BATCH_SIZE (1000, the rollout's jobs in flight), BENCH_PHASE_DELAY_MS (50),
+ * BENCH_TIMEOUT_SECONDS (900); TEST_DATABASE_URL, TEST_MOSQUITTO_URL (mqtt://127.0.0.1:1884).
  */
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
@@ -31,21 +35,49 @@ import { forEachLimit, Latencies, mb, UsageSampler } from './measurements';
 import { SimulatedDevice } from './simulated-device';
 
 type BrokerKind = 'aedes' | 'mosquitto';
+type Mode = 'rollout' | 'requests';
 
-const settings = {
-  devices: positiveInt('BENCH_DEVICES', 1000),
-  brokers: (process.env.BENCH_BROKERS ?? 'aedes,mosquitto')
-    .split(',')
-    .map((b) => b.trim()) as BrokerKind[],
-  phaseDelayMs: positiveInt('BENCH_PHASE_DELAY_MS', 50),
-  timeoutMs: positiveInt('BENCH_TIMEOUT_SECONDS', 900) * 1000,
-};
+/** `--name value` on the command line, else the environment variable, else the default. */
+function setting(flag: string, env: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${flag}`);
+  if (at >= 0 && process.argv[at + 1] !== undefined) return process.argv[at + 1];
+  return process.env[env] ?? fallback;
+}
 
-function positiveInt(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name}: must be a positive integer`);
+function positiveInt(flag: string, env: string, fallback: number): number {
+  const value = Number(setting(flag, env, String(fallback)));
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`--${flag} (${env}): must be a positive integer`);
+  }
   return value;
 }
+
+function oneOf<T extends string>(
+  flag: string,
+  env: string,
+  allowed: readonly T[],
+  fallback: string,
+) {
+  const values = setting(flag, env, fallback)
+    .split(',')
+    .map((value) => value.trim());
+  for (const value of values) {
+    if (!allowed.includes(value as T)) {
+      throw new Error(`--${flag} (${env}): ${value} is not one of ${allowed.join(', ')}`);
+    }
+  }
+  return values as T[];
+}
+
+const settings = {
+  devices: positiveInt('devices', 'BENCH_DEVICES', 1000),
+  brokers: oneOf<BrokerKind>('brokers', 'BENCH_BROKERS', ['aedes', 'mosquitto'], 'aedes,mosquitto'),
+  mode: oneOf<Mode>('mode', 'BENCH_MODE', ['rollout', 'requests'], 'rollout')[0],
+  batchSize: positiveInt('batch-size', 'BENCH_BATCH_SIZE', 1000),
+  phaseDelayMs: positiveInt('phase-delay-ms', 'BENCH_PHASE_DELAY_MS', 50),
+  timeoutMs: positiveInt('timeout-seconds', 'BENCH_TIMEOUT_SECONDS', 900) * 1000,
+  profileDir: setting('profile', 'BENCH_PROFILE_DIR', '') || undefined,
+};
 
 /** A load broker: aedes without TLS, anonymous (development mode), or the machine's Mosquitto. */
 async function startBroker(kind: BrokerKind, logDir: string) {
@@ -97,6 +129,109 @@ async function unfinishedJobs(api: ApiClient): Promise<number> {
   return count;
 }
 
+interface UpdateRun {
+  /** Seconds from the first request to the last. */
+  requestedSeconds: number;
+  /** Jobs not final when the run ended. */
+  unfinished: number;
+  /** Seconds from the first request until every job was final (or the timeout). */
+  finalSeconds: number;
+  /** How the rollout ended (rollout mode). */
+  outcome?: string;
+}
+
+/** One update request per device, 16 at a time, then waits for every job to be final. */
+async function updateByRequests(
+  api: ApiClient,
+  clientIds: string[],
+  jobIds: Array<string | undefined>,
+  requestLatency: Latencies,
+  t0: number,
+): Promise<UpdateRun> {
+  await forEachLimit(clientIds, 16, async (clientId, i) => {
+    jobIds[i] = await requestLatency.time(() =>
+      api.requestUpdate(clientId, '2.0.0', '127.0.0.1:5000/opcfleet/opc-core:2.0.0'),
+    );
+  });
+  const requestedSeconds = (Date.now() - t0) / 1000;
+  let unfinished = clientIds.length;
+  while (Date.now() - t0 < settings.timeoutMs) {
+    unfinished = await unfinishedJobs(api);
+    if (unfinished === 0) break;
+    await sleep(500);
+  }
+  return { requestedSeconds, unfinished, finalSeconds: (Date.now() - t0) / 1000 };
+}
+
+interface RolloutProgress {
+  status: string;
+  percentDone: number;
+  counts: { inFlight: number; succeeded: number; failed: number; skipped: number };
+}
+
+/**
+ * One rollout of every device (`batchSize` jobs in flight), followed until it ends; then the
+ * job of each client is read from the rollout's targets.
+ */
+async function updateThroughRollout(
+  api: ApiClient,
+  clientIds: string[],
+  jobIds: Array<string | undefined>,
+  requestLatency: Latencies,
+  t0: number,
+): Promise<UpdateRun> {
+  const started = await requestLatency.time(() =>
+    api.call<{ rolloutId: string }>('POST', '/api/v1/rollouts', {
+      clientIds,
+      targetVersion: '2.0.0',
+      image: '127.0.0.1:5000/opcfleet/opc-core:2.0.0',
+      batchSize: settings.batchSize,
+      maxFailures: clientIds.length,
+    }),
+  );
+  if (started?.status !== 201 && started?.status !== 202) {
+    throw new Error(`POST /api/v1/rollouts answered ${JSON.stringify(started)}`);
+  }
+  const { rolloutId } = started.body;
+  const requestedSeconds = (Date.now() - t0) / 1000;
+  let rollout: RolloutProgress | undefined;
+  let printedAt = Date.now();
+  while (Date.now() - t0 < settings.timeoutMs) {
+    const answer = await api.call<RolloutProgress>('GET', `/api/v1/rollouts/${rolloutId}`);
+    if (answer.status === 200) rollout = answer.body;
+    if (rollout && ['Completed', 'Halted', 'Cancelled'].includes(rollout.status)) break;
+    if (rollout && Date.now() - printedAt >= 5_000) {
+      printedAt = Date.now();
+      const { inFlight, succeeded, failed } = rollout.counts;
+      console.log(
+        `[bench:fleet]   ${((Date.now() - t0) / 1000).toFixed(0)} s: ${rollout.status}, ${rollout.percentDone}% done, ${succeeded} succeeded, ${failed} failed, ${inFlight} in flight`,
+      );
+    }
+    await sleep(200);
+  }
+  const finalSeconds = (Date.now() - t0) / 1000;
+  const position = new Map(clientIds.map((clientId, index) => [clientId, index]));
+  let cursor: string | undefined;
+  do {
+    const query = `limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page = await api.call<{
+      items: Array<{ clientId: string; jobId?: string }>;
+      nextCursor?: string;
+    }>('GET', `/api/v1/rollouts/${rolloutId}/clients?${query}`);
+    if (page.status !== 200) throw new Error(`GET rollout clients answered ${page.status}`);
+    for (const { clientId, jobId } of page.body.items) jobIds[position.get(clientId)!] = jobId;
+    cursor = page.body.nextCursor;
+  } while (cursor);
+  const unfinished = rollout?.status === 'Completed' ? 0 : await unfinishedJobs(api);
+  const counts = rollout?.counts;
+  return {
+    requestedSeconds,
+    unfinished,
+    finalSeconds,
+    outcome: `${rollout?.status ?? 'never read'} (${counts?.succeeded ?? 0} succeeded, ${counts?.failed ?? 0} failed, ${counts?.skipped ?? 0} skipped)`,
+  };
+}
+
 async function runOnce(kind: BrokerKind): Promise<void> {
   const n = settings.devices;
   const logDir = runLogDir(`bench-fleet-${kind}`);
@@ -110,12 +245,16 @@ async function runOnce(kind: BrokerKind): Promise<void> {
       broker: broker.endpoint,
       logDir,
       extraEnv: { LOG_LEVEL: 'warn', DATABASE_POOL_MAX: '10' },
+      // --profile DIR: the service writes a V8 CPU profile there when it stops.
+      ...(settings.profileDir
+        ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${settings.profileDir}`] }
+        : {}),
     });
     const tenantId = `bench-${randomBytes(4).toString('hex')}`;
     const api = await ApiClient.as(service.baseUrl, E2E_JWT_SECRET, tenantId);
     const clientIds = Array.from({ length: n }, (_, i) => `dev-${String(i + 1).padStart(5, '0')}`);
     console.log(
-      `\n[bench:fleet] ${kind}: ${n} SIMULATED devices, service pid ${service.process.pid}, logs in ${logDir}`,
+      `\n[bench:fleet] ${kind}, ${settings.mode}: ${n} SIMULATED devices, service pid ${service.process.pid}, logs in ${logDir}`,
     );
 
     let started = Date.now();
@@ -160,21 +299,12 @@ async function runOnce(kind: BrokerKind): Promise<void> {
       }
     })();
 
-    await forEachLimit(clientIds, 16, async (clientId, i) => {
-      jobIds[i] = await requestLatency.time(() =>
-        api.requestUpdate(clientId, '2.0.0', '127.0.0.1:5000/opcfleet/opc-core:2.0.0'),
-      );
-    });
-    const requestedSeconds = (Date.now() - t0) / 1000;
+    const run =
+      settings.mode === 'rollout'
+        ? await updateThroughRollout(api, clientIds, jobIds, requestLatency, t0)
+        : await updateByRequests(api, clientIds, jobIds, requestLatency, t0);
+    const { requestedSeconds, unfinished, finalSeconds } = run;
     const loadDuringRun = loadavg()[0];
-
-    let unfinished = n;
-    while (Date.now() - t0 < settings.timeoutMs) {
-      unfinished = await unfinishedJobs(api);
-      if (unfinished === 0) break;
-      await sleep(500);
-    }
-    const finalSeconds = (Date.now() - t0) / 1000;
     probing = false;
     await probe;
     const used = usage.stop();
@@ -222,10 +352,12 @@ async function runOnce(kind: BrokerKind): Promise<void> {
 
     const lines = [
       `[bench:fleet] ${kind}, ${n} SIMULATED devices (phase delay ${settings.phaseDelayMs} ms, 7 reports per job), machine load average ${loadDuringRun.toFixed(1)} on ${cpus().length} cores`,
-      `  updates requested through the API: ${n - notAccepted}/${n} in ${requestedSeconds.toFixed(1)} s; POST latency ${requestLatency.summary()}`,
+      settings.mode === 'rollout'
+        ? `  one rollout of ${n} clients, ${settings.batchSize} jobs in flight at most: ${run.outcome}; ${n - notAccepted}/${n} got a job; POST /rollouts ${requestLatency.summary()}`
+        : `  updates requested through the API: ${n - notAccepted}/${n} in ${requestedSeconds.toFixed(1)} s; POST latency ${requestLatency.summary()}`,
       `  per job (stream timestamps, jobs whose dispatch was recorded): request -> dispatch recorded ${toDispatch.summary()}`,
       `  per job: dispatch recorded -> succeeded ${dispatchToFinal.summary()}`,
-      `  all jobs final ${(finalSeconds - requestedSeconds).toFixed(1)} s after the last request, ${finalSeconds.toFixed(1)} s after the first (${((n - unfinished) / finalSeconds).toFixed(0)} jobs/s, ${(((n - unfinished) * 7) / finalSeconds).toFixed(0)} reports/s); unfinished at the end: ${unfinished}`,
+      `  all jobs final ${(finalSeconds - requestedSeconds).toFixed(1)} s after the last request (${settings.mode === 'rollout' ? 'the rollout' : 'the last update'}), ${finalSeconds.toFixed(1)} s after the first (${((n - unfinished) / finalSeconds).toFixed(0)} jobs/s, ${(((n - unfinished) * 7) / finalSeconds).toFixed(0)} reports/s); unfinished at the end: ${unfinished}`,
       `  succeeded ${succeeded}/${n}; lost ${lost}; report applied twice ${duplicated}; dispatched more than once ${dispatchedMoreThanOnce}; no dispatch in the stream ${dispatchNotRecorded}; delivered to the device more than once ${deliveredMoreThanOnce}`,
       `  service: CPU ${used.cpuSeconds.toFixed(1)} s over ${used.wallSeconds.toFixed(1)} s (${((100 * used.cpuSeconds) / used.wallSeconds).toFixed(0)}% of one core), RSS peak ${mb(used.peakRssBytes)}, at the end ${mb(used.endRssBytes)}`,
       `  API reads meanwhile (GET client/job): ${readLatency.summary()}`,

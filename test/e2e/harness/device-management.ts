@@ -29,6 +29,8 @@ export interface ServiceOptions {
   /** Which replica this is (1, 2, ...): it names the replica's service account. Default 1. */
   replica?: number;
   extraEnv?: Record<string, string>;
+  /** Options for node itself (a benchmark's --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -50,7 +52,7 @@ export class ServiceUnderTest {
     const child = new ManagedProcess({
       name,
       command: 'node',
-      args: [builtScript('services/device-management/src/main.js')],
+      args: [...(options.nodeArgs ?? []), builtScript('services/device-management/src/main.js')],
       env: {
         NODE_ENV: 'production',
         DATABASE_URL: options.databaseUrl,
