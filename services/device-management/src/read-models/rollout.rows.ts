@@ -1,5 +1,5 @@
 import type { ProjectedRow, RecordedEvent } from '@opcfleet/event-store';
-import { wakeAtOf, type Rollout } from '../rollouts/domain/rollout.decider';
+import { targetPosition, wakeAtOf, type Rollout } from '../rollouts/domain/rollout.decider';
 import type { RolloutEvent } from '../rollouts/domain/rollout.events';
 import { READ_MODEL_SCHEMA } from './read-model.entities';
 import { toRolloutClientDto, toRolloutSummaryDto } from './rollout.dto';
@@ -18,7 +18,7 @@ export function rolloutRows(
   revision: number,
   events: readonly Pick<RecordedEvent, 'type' | 'data'>[],
 ): ProjectedRow[] {
-  const { rolloutId, tenantId, targets } = state.request;
+  const { rolloutId, tenantId } = state.request;
   const summary: ProjectedRow = {
     table: ROLLOUTS_TABLE,
     key: { rollout_id: rolloutId },
@@ -33,9 +33,9 @@ export function rolloutRows(
       document: toRolloutSummaryDto(state),
     },
   };
-  const touched = touchedTargets(events as readonly RolloutEvent[], targets);
+  const touched = touchedTargets(events as readonly RolloutEvent[], state);
   const entries = [...touched].map(([clientId, position]): ProjectedRow => {
-    const document = toRolloutClientDto(clientId, state.clients[clientId]);
+    const document = toRolloutClientDto(clientId, state.clients.get(clientId));
     return {
       table: ROLLOUT_CLIENTS_TABLE,
       key: { rollout_id: rolloutId, client_id: clientId },
@@ -47,18 +47,15 @@ export function rolloutRows(
 }
 
 /** The targets whose entry these events changed, with their position in the targets. */
-function touchedTargets(
-  events: readonly RolloutEvent[],
-  targets: readonly string[],
-): Map<string, number> {
+function touchedTargets(events: readonly RolloutEvent[], state: Rollout): Map<string, number> {
   if (events.some((event) => event.type === 'RolloutStarted')) {
-    return new Map(targets.map((clientId, position) => [clientId, position]));
+    return new Map(state.request.targets.map((clientId, position) => [clientId, position]));
   }
   const touched = new Map<string, number>();
   for (const event of events) {
     if (!('clientId' in event.data) || touched.has(event.data.clientId)) continue;
-    const position = targets.indexOf(event.data.clientId);
-    if (position >= 0) touched.set(event.data.clientId, position);
+    const position = targetPosition(state, event.data.clientId);
+    if (position !== undefined) touched.set(event.data.clientId, position);
   }
   return touched;
 }

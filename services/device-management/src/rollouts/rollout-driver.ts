@@ -9,6 +9,7 @@ import { retryOnConflict } from '../event-sourcing/event-streams';
 import { APP_LOGGER } from '../observability/app-logger';
 import type { Worker } from '../shared/worker';
 import { DomainError } from '../shared/domain/domain-error';
+import { mapConcurrently } from '../shared/map-concurrently';
 import type { CommandContext, JobKind } from '../shared/domain/domain-event';
 import {
   clientStream,
@@ -21,7 +22,6 @@ import { RequestConfigChange } from '../jobs/config/request-config-change/reques
 import { kindRequestedBy } from '../jobs/job-kinds';
 import { RequestUpdate } from '../jobs/update/request-update/request-update.command';
 import {
-  decideRollout,
   decideRolloutAll,
   jobKindOfRollout,
   nextWave,
@@ -30,7 +30,7 @@ import {
   type RolloutCommand,
 } from './domain/rollout.decider';
 import type { RolloutJobOutcome } from './domain/rollout.events';
-import { rolloutHoldingClient, rolloutsFollowing } from './rollout-read-model';
+import { rolloutsFollowing, rolloutsHoldingClients } from './rollout-read-model';
 import { RolloutStreams } from './rollout-streams';
 
 export const ROLLOUT_DRIVER_SUBSCRIPTION = 'rollout-driver';
@@ -38,6 +38,11 @@ export const ROLLOUT_DRIVER_SUBSCRIPTION = 'rollout-driver';
 export const ROLLOUT_DRIVER_NAME = Symbol('RolloutDriverName');
 /** How often the driver looks for soaks that are over and retries that are due. */
 const CLOCK_MS = 1_000;
+/**
+ * How many job requests of a wave run at once: each is a few round trips to PostgreSQL, so a
+ * wave of 1,000 takes seconds one after another; more than the pool's connections gains nothing.
+ */
+const JOB_REQUESTS_AT_ONCE = 8;
 /** Actor of every event the driver causes; with correlationId = rolloutId it marks a rollout's jobs. */
 export const ROLLOUT_ACTOR = 'system:rollouts';
 
@@ -176,8 +181,7 @@ export class RolloutDriver implements Worker {
           woken.set(rolloutId, time);
           if (this.woken.get(rolloutId) === time) continue;
           const at = new Date().toISOString();
-          await this.record(tenantId, rolloutId, { type: 'Tick', data: { at } });
-          await this.advance(tenantId, rolloutId);
+          await this.advance(tenantId, rolloutId, [{ type: 'Tick', data: { at } }]);
         }
         this.woken = woken;
       } catch (error) {
@@ -189,37 +193,47 @@ export class RolloutDriver implements Worker {
     return this.ticking;
   }
 
+  /**
+   * A batch of the subscription: the facts it brings are recorded on each rollout they concern
+   * (a job's end, a client that joins), and each rollout touched requests its next wave; one
+   * load and one append per rollout and batch.
+   */
   private async handle(events: readonly RecordedEvent[]): Promise<void> {
-    // Rollouts to advance, by stream name: the tenant and the id.
-    const touched = new Map<string, { tenantId: string; rolloutId: string }>();
-    const touch = (tenantId: string, rolloutId: string) =>
-      touched.set(rolloutStream(tenantId, rolloutId), { tenantId, rolloutId });
+    const facts = new Map<
+      string,
+      { tenantId: string; rolloutId: string; commands: RolloutCommand[] }
+    >();
+    const factsOf = (tenantId: string, rolloutId: string) => {
+      const key = rolloutStream(tenantId, rolloutId);
+      const known = facts.get(key) ?? { tenantId, rolloutId, commands: [] };
+      facts.set(key, known);
+      return known.commands;
+    };
+    const origins = await this.originsOfFinalEvents(events);
     for (const event of events) {
       const stream = parseStreamName(event.streamName);
       if (stream?.category === 'rollout') {
-        touch(stream.tenantId, stream.rolloutId);
+        factsOf(stream.tenantId, stream.rolloutId);
         continue;
       }
       if (stream?.category === 'client' && event.type === 'ClientRegistered') {
         const { labels } = event.data as { labels: Record<string, string> };
         const at = event.recordedAt.toISOString();
         for (const rolloutId of await rolloutsFollowing(this.dataSource, stream.tenantId, labels)) {
-          await this.record(stream.tenantId, rolloutId, {
+          factsOf(stream.tenantId, rolloutId).push({
             type: 'AddTarget',
             data: { clientId: stream.clientId, at },
           });
-          touch(stream.tenantId, rolloutId);
         }
         continue;
       }
       const outcome = OUTCOME_OF_FINAL_EVENT[event.type];
-      if (!stream || stream.category === 'client' || !outcome) continue;
-      const [origin] = await this.store.readStream(event.streamName, { maxCount: 1 });
+      const origin = origins.get(event.streamName);
       const rolloutId = rolloutOf(origin?.metadata);
-      if (!rolloutId || !origin || !kindRequestedBy(origin.type)) continue;
+      if (!stream || !outcome || !origin || !rolloutId) continue;
       const { clientId, jobId } = origin.data as { clientId: string; jobId: string };
       const code = (event.data as { code?: unknown }).code;
-      await this.record(stream.tenantId, rolloutId, {
+      factsOf(stream.tenantId, rolloutId).push({
         type: 'RecordJobFinished',
         data: {
           clientId,
@@ -229,35 +243,48 @@ export class RolloutDriver implements Worker {
           at: event.recordedAt.toISOString(),
         },
       });
-      touch(stream.tenantId, rolloutId);
     }
-    for (const { tenantId, rolloutId } of touched.values()) await this.advance(tenantId, rolloutId);
+    for (const { tenantId, rolloutId, commands } of facts.values()) {
+      await this.advance(tenantId, rolloutId, commands);
+    }
   }
 
-  private async record(
+  /** The first event of each job stream whose final event is in the batch, in one read. */
+  private async originsOfFinalEvents(
+    events: readonly RecordedEvent[],
+  ): Promise<Map<string, RecordedEvent>> {
+    const jobStreams = new Set<string>();
+    for (const event of events) {
+      const category = parseStreamName(event.streamName)?.category;
+      if (OUTCOME_OF_FINAL_EVENT[event.type] && category && category !== 'client') {
+        jobStreams.add(event.streamName);
+      }
+    }
+    if (jobStreams.size === 0) return new Map();
+    const streams = await this.store.readStreams([...jobStreams]);
+    const origins = new Map<string, RecordedEvent>();
+    for (const [streamName, recorded] of streams) {
+      const [origin] = recorded;
+      if (origin && kindRequestedBy(origin.type)) origins.set(streamName, origin);
+    }
+    return origins;
+  }
+
+  /**
+   * Records `facts` on the rollout, then requests jobs while it has free slots and pending
+   * targets, and records them: one append.
+   */
+  private async advance(
     tenantId: string,
     rolloutId: string,
-    command: RolloutCommand,
+    facts: readonly RolloutCommand[] = [],
   ): Promise<void> {
-    await retryOnConflict(async () => {
-      const { state, expectedRevision } = await this.rollouts.load(tenantId, rolloutId);
-      if (!state) return;
-      const events = decideRollout(command, state);
-      await this.rollouts.append(state, events, {
-        expectedRevision,
-        context: contextOf(state),
-      });
-    });
-  }
-
-  /** Requests jobs while the rollout has free slots and pending targets, and records them. */
-  private async advance(tenantId: string, rolloutId: string): Promise<void> {
     // What this call already did to the outside world: kept across conflict retries.
     const done = new Map<string, RolloutCommand>();
     await retryOnConflict(async () => {
       const { state, expectedRevision } = await this.rollouts.load(tenantId, rolloutId);
       if (!state) return;
-      let { events, state: next } = decideRolloutAll([...done.values()], state);
+      let { events, state: next } = decideRolloutAll([...facts, ...done.values()], state);
       const wave: string[] = [];
       const now = () => new Date().toISOString();
       for (
@@ -267,13 +294,9 @@ export class RolloutDriver implements Worker {
       ) {
         // A client whose command changed nothing would come back forever: stop there.
         if (clients.every((clientId) => done.has(clientId) && wave.includes(clientId))) break;
-        const commands: RolloutCommand[] = [];
-        for (const clientId of clients) {
-          const command = await this.requestJob(next!, clientId);
-          done.set(clientId, command);
-          commands.push(command);
-          wave.push(clientId);
-        }
+        const commands = await this.requestJobs(next!, clients);
+        clients.forEach((clientId, index) => done.set(clientId, commands[index]));
+        wave.push(...clients);
         const decided = decideRolloutAll(commands, next);
         events = [...events, ...decided.events];
         next = decided.state;
@@ -288,7 +311,8 @@ export class RolloutDriver implements Worker {
           {
             correlationId: rolloutId,
             rolloutId,
-            wave,
+            wave: wave.length,
+            firstClientId: wave[0],
             phase: next.phase,
             status: next.status,
             ...progressOf(next),
@@ -300,13 +324,31 @@ export class RolloutDriver implements Worker {
   }
 
   /**
+   * The jobs of a wave: what each client of it already holds is read for all at once (a job
+   * this rollout opened there, another rollout holding it), then the new jobs are requested,
+   * JOB_REQUESTS_AT_ONCE at a time.
+   */
+  private async requestJobs(rollout: Rollout, clientIds: string[]): Promise<RolloutCommand[]> {
+    const [earlier, holders] = await Promise.all([
+      this.jobsOfRolloutOn(rollout, clientIds),
+      rolloutsHoldingClients(this.dataSource, rollout, clientIds),
+    ]);
+    return mapConcurrently(clientIds, JOB_REQUESTS_AT_ONCE, (clientId) =>
+      this.requestJob(rollout, clientId, earlier.get(clientId), holders.get(clientId)),
+    );
+  }
+
+  /**
    * The job of this rollout on the client (adopted or newly requested, a retry too), or why it
    * is skipped.
    */
-  private async requestJob(rollout: Rollout, clientId: string): Promise<RolloutCommand> {
-    const earlier = await this.jobOfRolloutOn(rollout, clientId);
+  private async requestJob(
+    rollout: Rollout,
+    clientId: string,
+    earlier: string | undefined,
+    other: string | undefined,
+  ): Promise<RolloutCommand> {
     if (earlier) return this.adopt(rollout, clientId, earlier);
-    const other = await rolloutHoldingClient(this.dataSource, rollout, clientId);
     if (other) {
       return {
         type: 'RecordClientSkipped',
@@ -331,7 +373,7 @@ export class RolloutDriver implements Worker {
       // Transient (too many concurrent writers) or not a refusal: the batch is retried.
       if (!(error instanceof DomainError) || error.code === 'concurrency_conflict') throw error;
       // Refused because another driver of this rollout got there first: that job is ours.
-      const raced = await this.jobOfRolloutOn(rollout, clientId);
+      const raced = (await this.jobsOfRolloutOn(rollout, [clientId])).get(clientId);
       if (raced) return this.adopt(rollout, clientId, raced);
       return {
         type: 'RecordClientSkipped',
@@ -365,18 +407,29 @@ export class RolloutDriver implements Worker {
   }
 
   /**
-   * The latest job this rollout opened on the client, found by its mark on the client stream;
-   * not the failed job a retry replaces.
+   * The latest job this rollout opened on each client, found by its mark on the client stream;
+   * not the failed job a retry replaces. One read for all the clients.
    */
-  private async jobOfRolloutOn(rollout: Rollout, clientId: string): Promise<string | undefined> {
-    const events = await this.store.readStream(clientStream(rollout.request.tenantId, clientId));
-    const markType = CLIENT_MARK[jobKindOfRollout(rollout.request)];
-    const mark = events.findLast(
-      (event) => event.type === markType && rolloutOf(event.metadata) === rollout.request.rolloutId,
+  private async jobsOfRolloutOn(
+    rollout: Rollout,
+    clientIds: readonly string[],
+  ): Promise<Map<string, string>> {
+    const { tenantId, rolloutId } = rollout.request;
+    const streams = await this.store.readStreams(
+      clientIds.map((clientId) => clientStream(tenantId, clientId)),
     );
-    const jobId = (mark?.data as { jobId: string } | undefined)?.jobId;
-    const entry = rollout.clients[clientId];
-    return entry?.retryAt && entry.jobId === jobId ? undefined : jobId;
+    const markType = CLIENT_MARK[jobKindOfRollout(rollout.request)];
+    const jobs = new Map<string, string>();
+    for (const clientId of clientIds) {
+      const events = streams.get(clientStream(tenantId, clientId)) ?? [];
+      const mark = events.findLast(
+        (event) => event.type === markType && rolloutOf(event.metadata) === rolloutId,
+      );
+      const jobId = (mark?.data as { jobId: string } | undefined)?.jobId;
+      const entry = rollout.clients.get(clientId);
+      if (jobId && !(entry?.retryAt && entry.jobId === jobId)) jobs.set(clientId, jobId);
+    }
+    return jobs;
   }
 }
 

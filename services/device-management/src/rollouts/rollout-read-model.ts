@@ -95,27 +95,28 @@ export async function rolloutClientsPage(
 }
 
 /**
- * Another rollout of the tenant, started before `rollout` and not ended, that has not finished
- * with the client (pending, in flight or retrying): a client is in one rollout at a time, and
- * the earlier one keeps it.
+ * For each client that has one: another rollout of the tenant, started before `rollout` and not
+ * ended, that has not finished with the client (pending, in flight or retrying). A client is in
+ * one rollout at a time, and the earlier one keeps it.
  */
-export async function rolloutHoldingClient(
+export async function rolloutsHoldingClients(
   dataSource: DataSource,
   rollout: Rollout,
-  clientId: string,
-): Promise<string | undefined> {
+  clientIds: readonly string[],
+): Promise<Map<string, string>> {
   const { tenantId, rolloutId, startedAt } = rollout.request;
-  const [row] = (await dataSource.query(
-    `SELECT rc.rollout_id FROM ${ROLLOUT_CLIENTS_TABLE} rc
+  const rows = (await dataSource.query(
+    `SELECT DISTINCT ON (rc.client_id) rc.client_id, rc.rollout_id
+       FROM ${ROLLOUT_CLIENTS_TABLE} rc
        JOIN ${ROLLOUTS_TABLE} r ON r.rollout_id = rc.rollout_id
-      WHERE rc.tenant_id = $1 AND rc.client_id = $2 AND rc.rollout_id <> $3
+      WHERE rc.tenant_id = $1 AND rc.client_id = ANY($2::text[]) AND rc.rollout_id <> $3
         AND rc.state IN ('pending', 'in_flight', 'retrying')
         AND r.status NOT IN ('Completed', 'Cancelled')
         AND (r.started_at, r.rollout_id) < ($4::timestamptz, $3::uuid)
-      LIMIT 1`,
-    [tenantId, clientId, rolloutId, startedAt],
-  )) as { rollout_id: string }[];
-  return row?.rollout_id;
+      ORDER BY rc.client_id, r.started_at, r.rollout_id`,
+    [tenantId, clientIds, rolloutId, startedAt],
+  )) as { client_id: string; rollout_id: string }[];
+  return new Map(rows.map((row) => [row.client_id, row.rollout_id]));
 }
 
 /**

@@ -483,7 +483,7 @@ describe('retries of passing failures', () => {
         data: { rolloutId, clientId: 'a', jobId: 'job-a2', at },
       } as RolloutEvent,
     ];
-    expect(foldRollout(second)!.clients.a).toMatchObject({ jobId: 'job-a2', attempt: 2 });
+    expect(foldRollout(second)!.clients.get('a')).toMatchObject({ jobId: 'job-a2', attempt: 2 });
     given(second)
       .when(unreachable('a', 'job-a2'))
       .then([
@@ -600,5 +600,83 @@ describe('following labels until a deadline', () => {
     given(settled)
       .when({ type: 'Tick', data: { at: until } })
       .then([{ type: 'RolloutCompleted', data: { rolloutId, at: until } }]);
+  });
+});
+
+describe('the counts kept with every event', () => {
+  /** The progress recounted from every target's entry, as it was before counts were kept. */
+  const recount = (state: NonNullable<ReturnType<typeof foldRollout>>, phase: number) => {
+    const start = state.phases.slice(0, phase).reduce((sum, p) => sum + p.size, 0);
+    const targets = state.request.targets.slice(start, start + state.phases[phase].size);
+    const tally: Record<string, number> = {};
+    for (const clientId of targets) {
+      const entry = state.clients.get(clientId);
+      const word = !entry
+        ? 'pending'
+        : entry.skipped
+          ? 'skipped'
+          : entry.retryAt
+            ? 'retrying'
+            : (entry.outcome ?? 'inFlight');
+      const key = ['rolled_back', 'timed_out'].includes(word) ? 'failed' : word;
+      tally[key] = (tally[key] ?? 0) + 1;
+    }
+    return tally;
+  };
+
+  it('agree with a recount of the entries after 300 random facts in three phases', () => {
+    const targets = Array.from({ length: 60 }, (_, i) => `c${i}`);
+    const phases = resolvePhases(
+      [
+        { size: { percent: 10 }, soakSeconds: 0, requiresApproval: false },
+        { size: { count: 20 }, soakSeconds: 0, requiresApproval: false },
+        { soakSeconds: 0, requiresApproval: false },
+      ],
+      targets.length,
+      8,
+    );
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return Math.floor(seed / 65536) % n;
+    };
+    const start = started(1_000, targets);
+    const outcomes: RolloutJobOutcome[] = ['succeeded', 'failed', 'timed_out', 'cancelled'];
+    let state = foldRollout([
+      { ...start, data: { ...start.data, phases, retries: { max: 1, backoffSeconds: 1 } } },
+    ]);
+    for (let step = 0; step < 300; step++) {
+      const clientId = targets[random(targets.length)];
+      const jobId = `job-${clientId}-${random(2)}`;
+      const commands = [
+        { type: 'RecordJobRequested' as const, data: { clientId, jobId, at } },
+        {
+          type: 'RecordJobFinished' as const,
+          data: { clientId, jobId, outcome: outcomes[random(4)], at },
+        },
+        {
+          type: 'RecordJobFinished' as const,
+          data: { clientId, jobId, outcome: 'timed_out' as const, at },
+        },
+        {
+          type: 'RecordClientSkipped' as const,
+          data: { clientId, reason: 'busy', code: 'busy', at },
+        },
+        { type: 'ResumeRollout' as const, data: { at } },
+      ];
+      try {
+        state = decideRolloutAll([commands[random(commands.length)]], state).state;
+      } catch {
+        // A refused command (resume while running) changes nothing.
+      }
+    }
+    const rollout = state!;
+    expect(rollout.clients.size).toBeGreaterThan(30);
+    rollout.phases.forEach((_, phase) => {
+      const { total, percentDone: _percentDone, ...kept } = progressOf(rollout, phase);
+      const recounted = recount(rollout, phase);
+      expect(total).toBe(rollout.phases[phase].size);
+      expect(Object.fromEntries(Object.entries(kept).filter(([, n]) => n > 0))).toEqual(recounted);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { DomainError, type DomainErrorCode } from '../../shared/domain/domain-error';
 import type { IsoTimestamp, JobKind } from '../../shared/domain/domain-event';
+import { PersistentMap } from '../../shared/domain/persistent-map';
 import { phaseOffsets, singlePhase, type FailureRate, type RolloutPhase } from './rollout-phases';
 import { isInsideWindow, nextWindowOpening } from './maintenance-window';
 import { isPassingFailure, retryAtOf } from './rollout-retries';
@@ -37,9 +38,21 @@ export function entryStateOf(entry: RolloutClientEntry | undefined): RolloutEntr
   return entry.outcome ?? 'in_flight';
 }
 
-/** Settled: the target needs nothing more (its job ended for good, or it was skipped). */
-const isSettled = (state: RolloutEntryState) =>
-  state !== 'pending' && state !== 'in_flight' && state !== 'retrying';
+/** How many targets of a phase stand where; `forgiven`: failures a resume after a halt forgave. */
+export type PhaseCounts = Record<RolloutEntryState, number> & { forgiven: number };
+
+const noCounts = (pending: number): PhaseCounts => ({
+  pending,
+  in_flight: 0,
+  retrying: 0,
+  skipped: 0,
+  succeeded: 0,
+  failed: 0,
+  rolled_back: 0,
+  timed_out: 0,
+  cancelled: 0,
+  forgiven: 0,
+});
 
 export interface Rollout {
   request: RolloutStarted['data'];
@@ -49,9 +62,12 @@ export interface Rollout {
   phase: number;
   status: RolloutStatus;
   /** Targets that got a job or were skipped, by client id. */
-  clients: Record<string, RolloutClientEntry>;
-  /** Clients whose failure a resume after a halt forgave: the limits no longer count it. */
-  forgiven: Record<string, true>;
+  clients: PersistentMap<RolloutClientEntry>;
+  /**
+   * Where the targets of each phase stand, kept with every event: the limits, the progress and
+   * the next wave read these instead of every target (a rollout has up to 10,000).
+   */
+  counts: PhaseCounts[];
   /** Soaking: when the next phase may start. */
   soakUntil?: IsoTimestamp;
   /** Paused: the status a resume returns to. */
@@ -120,14 +136,14 @@ export function decideRollout(command: RolloutCommand, state: RolloutState): Rol
   switch (command.type) {
     case 'RecordJobRequested': {
       const { clientId, jobId, at } = command.data;
-      const entry = state.clients[clientId];
+      const entry = state.clients.get(clientId);
       const retry = entry?.retryAt !== undefined && entry.jobId !== jobId;
       if (!isTarget(state, clientId) || (entry && !retry)) return [];
       return [{ type: 'RolloutJobRequested', data: { rolloutId, clientId, jobId, at } }];
     }
     case 'RecordClientSkipped': {
       const { clientId } = command.data;
-      const entry = state.clients[clientId];
+      const entry = state.clients.get(clientId);
       // A retry may be refused too (another update in flight...): the client is skipped then.
       if (!isTarget(state, clientId) || (entry && !entry.retryAt)) return [];
       const skipped: RolloutEvent = {
@@ -139,7 +155,7 @@ export function decideRollout(command: RolloutCommand, state: RolloutState): Rol
     case 'RecordJobFinished': {
       const { clientId, jobId, outcome, code, at } = command.data;
       if (!isTarget(state, clientId)) return [];
-      const entry = state.clients[clientId];
+      const entry = state.clients.get(clientId);
       // A job whose RolloutJobRequested was never recorded (another driver lost it, or the
       // record of a retry): adopt it.
       const adopted = !entry || (entry.retryAt !== undefined && entry.jobId !== jobId);
@@ -347,17 +363,25 @@ interface Tally {
 
 /** The counts the limits look at, of the whole rollout or of one phase. */
 function tally(rollout: Rollout, phase?: number): Tally {
-  const targets = targetsOf(rollout, phase);
-  const counts: Tally = { finished: 0, failed: 0, unsettled: 0 };
-  for (const clientId of targets) {
-    const state = entryStateOf(rollout.clients[clientId]);
-    if (!isSettled(state)) counts.unsettled += 1;
-    if (!isSettled(state) || state === 'skipped' || state === 'cancelled') continue;
-    if (rollout.forgiven[clientId]) continue;
-    counts.finished += 1;
-    if (isFailure(state)) counts.failed += 1;
+  const counts = countsOf(rollout, phase);
+  const failed = failuresIn(counts) - counts.forgiven;
+  return {
+    finished: counts.succeeded + failed,
+    failed,
+    unsettled: counts.pending + counts.in_flight + counts.retrying,
+  };
+}
+
+const failuresIn = (counts: PhaseCounts) => counts.failed + counts.rolled_back + counts.timed_out;
+
+/** The counts of one phase, or summed over all. */
+function countsOf(rollout: Rollout, phase?: number): PhaseCounts {
+  if (phase !== undefined) return rollout.counts[phase];
+  const sum = noCounts(0);
+  for (const counts of rollout.counts) {
+    for (const key of Object.keys(sum) as (keyof PhaseCounts)[]) sum[key] += counts[key];
   }
-  return counts;
+  return sum;
 }
 
 /** The targets of one phase, or of the whole rollout. */
@@ -367,7 +391,31 @@ export function targetsOf(rollout: Rollout, phase?: number): readonly string[] {
   return rollout.request.targets.slice(start, start + rollout.phases[phase].size);
 }
 
-const isTarget = (state: Rollout, clientId: string) => state.request.targets.includes(clientId);
+const positions = new WeakMap<readonly string[], ReadonlyMap<string, number>>();
+
+/** Where the client stands in the rollout's targets (undefined: not a target). */
+export function targetPosition(rollout: Rollout, clientId: string): number | undefined {
+  const targets = rollout.request.targets;
+  let index = positions.get(targets);
+  if (!index) {
+    index = new Map(targets.map((target, position) => [target, position]));
+    positions.set(targets, index);
+  }
+  return index.get(clientId);
+}
+
+const isTarget = (state: Rollout, clientId: string) =>
+  targetPosition(state, clientId) !== undefined;
+
+/** The phase a target position falls in. */
+function phaseOfPosition(phases: readonly RolloutPhase[], position: number): number {
+  let end = 0;
+  for (let phase = 0; phase < phases.length; phase++) {
+    end += phases[phase].size;
+    if (position < end) return phase;
+  }
+  return phases.length - 1;
+}
 
 /**
  * The next clients to request a job for: retries due by `now` first, then pending targets of
@@ -378,15 +426,25 @@ export function nextWave(state: RolloutState, now?: IsoTimestamp): string[] {
   if (!state || state.status !== 'Running') return [];
   const window = state.request.window;
   if (window && (!now || !isInsideWindow(window, now))) return [];
-  const free = state.phases[state.phase].batchSize - progressOf(state).inFlight;
+  const inFlight = state.counts.reduce((sum, counts) => sum + counts.in_flight, 0);
+  const free = state.phases[state.phase].batchSize - inFlight;
   if (free <= 0) return [];
   const targets = targetsOf(state, state.phase);
-  const due = targets.filter((clientId) => {
-    const retryAt = state.clients[clientId]?.retryAt;
-    return retryAt !== undefined && now !== undefined && retryAt <= now;
-  });
-  const pending = targets.filter((clientId) => !state.clients[clientId]);
-  return [...due, ...pending].slice(0, free);
+  const counts = state.counts[state.phase];
+  const wave: string[] = [];
+  if (counts.retrying > 0) {
+    for (const clientId of targets) {
+      const retryAt = state.clients.get(clientId)?.retryAt;
+      if (retryAt !== undefined && now !== undefined && retryAt <= now) wave.push(clientId);
+      if (wave.length === free) return wave;
+    }
+  }
+  if (counts.pending === 0) return wave;
+  for (const clientId of targets) {
+    if (!state.clients.has(clientId)) wave.push(clientId);
+    if (wave.length === free) break;
+  }
+  return wave;
 }
 
 /**
@@ -398,8 +456,10 @@ export function wakeAtOf(state: Rollout): IsoTimestamp | undefined {
   if (state.status !== 'Running') return undefined;
   let first: IsoTimestamp | undefined = state.request.followUntil;
   if (first && first <= state.changedAt) first = undefined;
-  for (const entry of Object.values(state.clients)) {
-    if (entry.retryAt && (!first || entry.retryAt < first)) first = entry.retryAt;
+  if (state.counts.some((counts) => counts.retrying > 0)) {
+    for (const [, entry] of state.clients.entries()) {
+      if (entry.retryAt && (!first || entry.retryAt < first)) first = entry.retryAt;
+    }
   }
   const window = state.request.window;
   if (!window) return first;
@@ -427,37 +487,34 @@ export interface RolloutProgress {
 
 /** The counts shown to people, of the whole rollout or of one phase. */
 export function progressOf(state: Rollout, phase?: number): RolloutProgress {
-  const targets = targetsOf(state, phase);
-  const progress = { total: targets.length, pending: 0, inFlight: 0, retrying: 0, succeeded: 0 };
-  const ends = { failed: 0, cancelled: 0, skipped: 0 };
-  for (const clientId of targets) {
-    const entry = entryStateOf(state.clients[clientId]);
-    if (entry === 'pending') progress.pending += 1;
-    else if (entry === 'in_flight') progress.inFlight += 1;
-    else if (entry === 'retrying') progress.retrying += 1;
-    else if (entry === 'succeeded') progress.succeeded += 1;
-    else if (entry === 'skipped' || entry === 'cancelled') ends[entry] += 1;
-    else ends.failed += 1;
-  }
-  const done = progress.succeeded + ends.failed + ends.cancelled + ends.skipped;
-  const total = targets.length;
+  const counts = countsOf(state, phase);
+  const total = phase === undefined ? state.request.targets.length : state.phases[phase].size;
+  const failed = failuresIn(counts);
+  const done = counts.succeeded + failed + counts.cancelled + counts.skipped;
   return {
-    ...progress,
-    ...ends,
+    total,
+    pending: counts.pending,
+    inFlight: counts.in_flight,
+    retrying: counts.retrying,
+    succeeded: counts.succeeded,
+    failed,
+    cancelled: counts.cancelled,
+    skipped: counts.skipped,
     percentDone: total === 0 ? 100 : Math.floor((done * 100) / total),
   };
 }
 
 export function evolveRollout(state: RolloutState, event: RolloutEvent): RolloutState {
   if (event.type === 'RolloutStarted') {
-    const { phases, targets, batchSize } = event.data;
+    const { phases: requested, targets, batchSize } = event.data;
+    const phases = requested ?? singlePhase(targets.length, batchSize);
     return {
       request: event.data,
-      phases: phases ?? singlePhase(targets.length, batchSize),
+      phases,
       phase: 0,
       status: 'Running',
-      clients: {},
-      forgiven: {},
+      clients: PersistentMap.empty(),
+      counts: phases.map((phase) => noCounts(phase.size)),
       changedAt: event.data.startedAt,
     };
   }
@@ -472,7 +529,7 @@ function evolveOnward(
 ): Rollout {
   switch (event.type) {
     case 'RolloutJobRequested': {
-      const attempt = state.clients[event.data.clientId]?.attempt;
+      const attempt = state.clients.get(event.data.clientId)?.attempt;
       return withClient(state, event.data.clientId, {
         jobId: event.data.jobId,
         ...(attempt ? { attempt } : {}),
@@ -487,6 +544,9 @@ function evolveOnward(
         phases: state.phases.map((phase, i) =>
           i === last ? { ...phase, size: phase.size + 1 } : phase,
         ),
+        counts: state.counts.map((counts, i) =>
+          i === last ? { ...counts, pending: counts.pending + 1 } : counts,
+        ),
       };
     }
     case 'RolloutClientSkipped':
@@ -495,7 +555,7 @@ function evolveOnward(
       });
     case 'RolloutJobFinished': {
       const { clientId, jobId, outcome, code } = event.data;
-      const attempt = state.clients[clientId]?.attempt;
+      const attempt = state.clients.get(clientId)?.attempt;
       return withClient(state, clientId, {
         jobId,
         outcome,
@@ -505,7 +565,7 @@ function evolveOnward(
     }
     case 'RolloutJobRetryScheduled': {
       const { clientId, attempt, retryAt } = event.data;
-      return withClient(state, clientId, { ...state.clients[clientId], attempt, retryAt });
+      return withClient(state, clientId, { ...state.clients.get(clientId), attempt, retryAt });
     }
     case 'RolloutHalted':
       return { ...state, status: 'Halted', haltReason: event.data.reason };
@@ -541,17 +601,26 @@ function evolveOnward(
   }
 }
 
-/** After a halt, the failures so far are forgiven: the limits count from the resume on. */
-function forgivingFailures(state: Rollout): Pick<Rollout, 'forgiven'> {
-  const forgiven = { ...state.forgiven };
-  for (const [clientId, entry] of Object.entries(state.clients)) {
-    if (isFailure(entryStateOf(entry))) forgiven[clientId] = true;
-  }
-  return { forgiven };
+/**
+ * After a halt, the failures so far are forgiven: the limits count from the resume on. (A
+ * failure is final: a forgiven client never counts again.)
+ */
+function forgivingFailures(state: Rollout): Pick<Rollout, 'counts'> {
+  return { counts: state.counts.map((counts) => ({ ...counts, forgiven: failuresIn(counts) })) };
 }
 
+/** The rollout with the client's entry replaced, and its phase's counts moved along. */
 function withClient(state: Rollout, clientId: string, entry: RolloutClientEntry): Rollout {
-  return { ...state, clients: { ...state.clients, [clientId]: entry } };
+  const position = targetPosition(state, clientId);
+  const clients = state.clients.with(clientId, entry);
+  if (position === undefined) return { ...state, clients };
+  const phase = phaseOfPosition(state.phases, position);
+  const before = entryStateOf(state.clients.get(clientId));
+  const after = entryStateOf(entry);
+  const counts = [...state.counts];
+  counts[phase] = { ...counts[phase], [before]: counts[phase][before] - 1 };
+  counts[phase][after] += 1;
+  return { ...state, clients, counts };
 }
 
 export const foldRollout = (events: readonly RolloutEvent[]): RolloutState =>
