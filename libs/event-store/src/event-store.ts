@@ -177,14 +177,16 @@ export interface ReadAllOptions {
   maxCount?: number;
   /** Only streams whose name starts with one of these prefixes. */
   streamPrefixes?: string[];
+  /** Only events of these types (with streamPrefixes: both must match). */
+  eventTypes?: string[];
 }
 
 export interface ReadAllResult {
   events: RecordedEvent[];
   /**
    * Where the next read continues: the last event's position, or `after` when nothing was read.
-   * A read filtered by stream prefixes may return a position past the last event (or past
-   * `after`) when it skipped events of other streams.
+   * A read filtered by stream prefixes or event types may return a position past the last
+   * event (or past `after`) when it skipped events it was not asked for.
    */
   next: string | undefined;
 }
@@ -304,6 +306,11 @@ export interface SubscriptionOptions {
   /** Durable name: the checkpoint is stored under it. */
   name: string;
   streamPrefixes?: string[];
+  /**
+   * Only events of these types: a subscriber that acts on a few types skips the others in the
+   * database (its checkpoint still moves past them).
+   */
+  eventTypes?: string[];
   /** Events per handler call. */
   batchSize?: number;
   /**

@@ -74,7 +74,7 @@ export async function readAll(
   const after = decodePosition(options.after);
   const maxCount = checkedCount(options.maxCount);
   const cursor = [after.transactionId.toString(), after.globalPosition.toString(), maxCount];
-  if (!options.streamPrefixes?.length) {
+  if (!options.streamPrefixes?.length && !options.eventTypes?.length) {
     const { rows } = await connection.pool.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM ${events}
         WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
@@ -87,9 +87,8 @@ export async function readAll(
     return { events: read, next: read.length ? read[read.length - 1].position : options.after };
   }
   // Filtered: when the page is not full, every visible event up to the last one was either
-  // returned or belongs to another stream, so the cursor may jump to that last event, in the
-  // same snapshot. Without the jump a subscriber to a rare prefix rescans the others' events
-  // on every poll.
+  // returned or filtered out, so the cursor may jump to that last event, in the same snapshot.
+  // Without the jump a subscriber to a rare prefix rescans the others' events on every poll.
   const { rows } = await connection.pool.query<EventRow & { last_tx: string; last_pos: string }>(
     `WITH horizon AS MATERIALIZED (
        SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin
@@ -104,12 +103,17 @@ export async function readAll(
         WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
           AND transaction_id < h.xmin
           AND stream_name LIKE ANY ($4::text[])
+          AND ($5::text[] IS NULL OR type = ANY ($5::text[]))
         ORDER BY transaction_id, global_position
         LIMIT $3
      )
      SELECT page.*, last_visible.* FROM last_visible LEFT JOIN page ON true
       ORDER BY page.tx_order, page.global_position`,
-    [...cursor, options.streamPrefixes.map(likePrefix)],
+    [
+      ...cursor,
+      (options.streamPrefixes?.length ? options.streamPrefixes : ['']).map(likePrefix),
+      options.eventTypes?.length ? options.eventTypes : null,
+    ],
   );
   const read = rows.filter((row) => row.event_id !== null).map(toRecordedEvent);
   const pageFull = maxCount !== null && read.length === maxCount;

@@ -174,6 +174,7 @@ export class CatchUpSubscription implements Subscription {
           after: this.cursor,
           maxCount: this.batchSize,
           streamPrefixes: this.options.streamPrefixes,
+          eventTypes: this.options.eventTypes,
         }),
       );
       if (!read) return;

@@ -270,6 +270,31 @@ export function describeEventStoreContract(
         expect((await store.readAll({ streamPrefixes: [`${prefix}%`] })).events).toEqual([]);
       });
 
+      it('filters readAll by event type, alone or with a stream prefix', async () => {
+        const typed = (type: string) => events(1).map((event) => ({ ...event, type }));
+        const [ended, noise, otherEnded] = [typed('JobEnded'), events(3), typed('JobEnded')];
+        await store.appendToStream(`${prefix}a-1`, [...noise, ...ended]);
+        await store.appendToStream(`${prefix}b-1`, otherEnded);
+        await untilVisible(5);
+
+        const endings = await readAllPaged(
+          { streamPrefixes: [prefix], eventTypes: ['JobEnded'] },
+          1,
+        );
+        expect(endings.map((e) => e.id)).toEqual([...ended, ...otherEnded].map((e) => e.id));
+        const onlyA = await readAllPaged(
+          { streamPrefixes: [`${prefix}a-`], eventTypes: ['JobEnded', 'Missing'] },
+          10,
+        );
+        expect(onlyA.map((e) => e.id)).toEqual(ended.map((e) => e.id));
+        // Without a prefix, over every stream: at least these two, and nothing of another type.
+        const anywhere = await store.readAll({ eventTypes: ['JobEnded'] });
+        expect(anywhere.events.every((e) => e.type === 'JobEnded')).toBe(true);
+        expect(anywhere.events.map((e) => e.id)).toEqual(
+          expect.arrayContaining([...ended, ...otherEnded].map((e) => e.id)),
+        );
+      });
+
       it('resumes readAll after a position returned by an append', async () => {
         const stream = `${prefix}a`;
         const first = await store.appendToStream(stream, events(2));
@@ -557,7 +582,7 @@ export function describeEventStoreContract(
     }
 
     async function readAllPaged(
-      read: { streamPrefixes?: string[] },
+      read: { streamPrefixes?: string[]; eventTypes?: string[] },
       pageSize: number,
     ): Promise<RecordedEvent[]> {
       const all: RecordedEvent[] = [];
