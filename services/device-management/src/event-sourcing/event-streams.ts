@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
+  DuplicateEventIdsError,
   WrongExpectedRevisionError,
   type AppendResult,
   type EventStore,
@@ -7,6 +8,7 @@ import {
   type ExpectedRevision,
   type InlineProjection,
   type NewEvent,
+  type RecordedEvent,
   type StreamAppendResult,
 } from '@opcfleet/event-store';
 import { randomUUID } from 'node:crypto';
@@ -70,14 +72,18 @@ export class EventStreams {
     streamName: string,
     fold: (events: Event[]) => State,
   ): Promise<LoadedStream<State>> {
-    const recorded = await this.store.readStream(streamName);
-    const events = recorded.map((event) => ({ type: event.type, data: event.data }) as Event);
-    return {
-      state: fold(events),
-      expectedRevision:
-        recorded.length === 0 ? 'no_stream' : recorded[recorded.length - 1].revision,
-      origin: recorded[0]?.metadata,
-    };
+    return loaded(await this.store.readStream(streamName), fold);
+  }
+
+  /** Several streams loaded at once (one query), by name; a stream without events has none. */
+  async loadMany<State, Event extends DomainEvent>(
+    streamNames: readonly string[],
+    fold: (events: Event[]) => State,
+  ): Promise<Map<string, LoadedStream<State>>> {
+    const streams = await this.store.readStreams(streamNames);
+    return new Map(
+      streamNames.map((streamName) => [streamName, loaded(streams.get(streamName) ?? [], fold)]),
+    );
   }
 
   /**
@@ -159,6 +165,28 @@ export class EventStreams {
     );
     return results;
   }
+}
+
+/** A stream's recorded events folded into the state of its decider. */
+function loaded<State, Event extends DomainEvent>(
+  recorded: readonly RecordedEvent[],
+  fold: (events: Event[]) => State,
+): LoadedStream<State> {
+  const events = recorded.map((event) => ({ type: event.type, data: event.data }) as Event);
+  return {
+    state: fold(events),
+    expectedRevision: recorded.length === 0 ? 'no_stream' : recorded[recorded.length - 1].revision,
+    origin: recorded[0]?.metadata,
+  };
+}
+
+/** The streams that made an atomic append write nothing, when that is why it failed. */
+export function refusedStreams(error: unknown): Set<string> | undefined {
+  if (error instanceof WrongExpectedRevisionError) {
+    return new Set(error.conflicts.map((conflict) => conflict.streamName));
+  }
+  if (error instanceof DuplicateEventIdsError) return new Set([error.streamName]);
+  return undefined;
 }
 
 const isExact = (expected: ExpectedRevision) =>

@@ -33,6 +33,7 @@ import { ListJobsHttpController } from './list-jobs/list-jobs.http.controller';
 import { JobTimeoutWatcher } from './timeouts/job-timeout-watcher';
 import { TimeOutJobHandler } from './timeouts/time-out-job.handler';
 import { RequestUpdateHandler } from './update/request-update/request-update.handler';
+import { RequestJobsHandler } from './request-jobs/request-jobs.handler';
 import { RequestUpdateHttpController } from './update/request-update/request-update.http.controller';
 
 /**
@@ -61,6 +62,7 @@ import { RequestUpdateHttpController } from './update/request-update/request-upd
     GetClientHistoryHandler,
     RequestUpdateHandler,
     RequestConfigChangeHandler,
+    RequestJobsHandler,
     CancelJobHandler,
     RecordCommandDispatchedHandler,
     IngestStatusReportHandler,

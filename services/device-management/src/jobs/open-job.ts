@@ -7,8 +7,13 @@ import {
 } from '../clients/domain/client.decider';
 import type { ClientCommand } from '../clients/domain/client.decider';
 import type { ClientEvent } from '../clients/domain/client.events';
-import { EventStreams, retryOnConflict } from '../event-sourcing/event-streams';
-import { notFound } from '../shared/domain/domain-error';
+import {
+  EventStreams,
+  refusedStreams,
+  retryOnConflict,
+  type StreamAppend,
+} from '../event-sourcing/event-streams';
+import { DomainError, notFound } from '../shared/domain/domain-error';
 import type { CommandContext, DomainEvent, IsoTimestamp } from '../shared/domain/domain-event';
 import { clientStream, jobKindOfStream } from '../shared/domain/stream-names';
 import { foldJob } from './job-kinds';
@@ -59,4 +64,79 @@ export function openJobOnClient(
       ],
     );
   });
+}
+
+export interface JobToOpen {
+  context: CommandContext;
+  clientId: string;
+  jobStreamName: string;
+  decide: (client: Client, now: IsoTimestamp) => JobOpening;
+}
+
+/**
+ * Opens many jobs, each on its own client (a rollout's wave), in one atomic append: the
+ * clients' streams read in one query, each mark at its stream's revision. True for each job
+ * opened so. A job that cannot go this way is left out (false) and the others are appended
+ * again: its client unknown or busy, a refusal of the deciders, a client stream that moved in
+ * between, a second job on the same client. `openJobOnClient` then opens it alone, or says
+ * why not.
+ */
+export async function openJobsOnClients(
+  streams: EventStreams,
+  jobs: readonly JobToOpen[],
+): Promise<boolean[]> {
+  const opened = jobs.map(() => false);
+  const names = jobs.map((job) => clientStream(job.context.tenantId, job.clientId));
+  const clients = await streams.loadMany<ClientState, ClientEvent>([...new Set(names)], foldClient);
+  const now = new Date().toISOString();
+  const taken = new Set<string>();
+  let ready: Array<{ index: number; appends: [StreamAppend, StreamAppend] }> = [];
+  jobs.forEach((job, index) => {
+    const client = clients.get(names[index]);
+    if (!client?.state || taken.has(names[index])) return;
+    let marked: ClientEvent[];
+    let open: JobOpening['open'];
+    try {
+      const opening = job.decide(client.state, now);
+      marked = decideClient(opening.mark, client.state);
+      open = opening.open;
+    } catch (error) {
+      if (error instanceof DomainError) return;
+      throw error;
+    }
+    taken.add(names[index]);
+    const kind = jobKindOfStream(job.jobStreamName)!;
+    ready.push({
+      index,
+      appends: [
+        {
+          streamName: names[index],
+          events: marked,
+          expectedRevision: client.expectedRevision,
+          context: job.context,
+          stateAfter: evolveClientBy(client.state, marked),
+        },
+        {
+          streamName: job.jobStreamName,
+          events: open,
+          expectedRevision: 'no_stream',
+          context: job.context,
+          stateAfter: foldJob(kind, open),
+        },
+      ],
+    });
+  });
+  while (ready.length > 0) {
+    const [first, ...also] = ready.flatMap(({ appends }) => appends);
+    try {
+      await streams.appendAtomically(first, also);
+      for (const { index } of ready) opened[index] = true;
+      break;
+    } catch (error) {
+      const refused = refusedStreams(error);
+      if (!refused) throw error;
+      ready = ready.filter(({ appends }) => !appends.some((a) => refused.has(a.streamName)));
+    }
+  }
+  return opened;
 }

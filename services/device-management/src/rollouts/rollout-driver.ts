@@ -21,6 +21,7 @@ import {
 import { RequestConfigChange } from '../jobs/config/request-config-change/request-config-change.command';
 import { kindRequestedBy } from '../jobs/job-kinds';
 import { RequestUpdate } from '../jobs/update/request-update/request-update.command';
+import { RequestJobs, type RequestJobsResult } from '../jobs/request-jobs/request-jobs.command';
 import {
   decideRolloutAll,
   jobKindOfRollout,
@@ -29,7 +30,7 @@ import {
   type Rollout,
   type RolloutCommand,
 } from './domain/rollout.decider';
-import type { RolloutJobOutcome } from './domain/rollout.events';
+import { ROLLOUT_EVENT_TYPES, type RolloutJobOutcome } from './domain/rollout.events';
 import { rolloutsFollowing, rolloutsHoldingClients } from './rollout-read-model';
 import { RolloutStreams } from './rollout-streams';
 
@@ -38,11 +39,8 @@ export const ROLLOUT_DRIVER_SUBSCRIPTION = 'rollout-driver';
 export const ROLLOUT_DRIVER_NAME = Symbol('RolloutDriverName');
 /** How often the driver looks for soaks that are over and retries that are due. */
 const CLOCK_MS = 1_000;
-/**
- * How many job requests of a wave run at once: each is a few round trips to PostgreSQL, so a
- * wave of 1,000 takes seconds one after another; more than the pool's connections gains nothing.
- */
-const JOB_REQUESTS_AT_ONCE = 8;
+/** Jobs of a wave adopted at once (a read of the job's stream each: rare, after a crash). */
+const ADOPTIONS_AT_ONCE = 8;
 /** Actor of every event the driver causes; with correlationId = rolloutId it marks a rollout's jobs. */
 export const ROLLOUT_ACTOR = 'system:rollouts';
 
@@ -82,7 +80,8 @@ const rolloutOf = (metadata: EventMetadata | undefined): string | undefined =>
  * drives; the checkpoint is stored after each batch, so a crash replays the batch):
  *
  * - an event on a rollout stream: request the next wave (at most batchSize jobs in flight)
- *   through the RequestUpdate command, and record RolloutJobRequested / RolloutClientSkipped;
+ *   through the RequestJobs command (one append for the wave), and record RolloutJobRequested
+ *   / RolloutClientSkipped;
  * - the final event of an update job the driver opened: record RolloutJobFinished (the
  *   decider halts or completes the rollout), then the next wave.
  *
@@ -139,7 +138,14 @@ export class RolloutDriver implements Worker {
           // Registrations: rollouts that follow their labels take the new clients.
           STREAM_PREFIX.client,
         ],
-        batchSize: 200,
+        // Of a job, only its end; of a client, its registration: the database skips the
+        // reports (seven per job), so a batch brings the ends of many more jobs.
+        eventTypes: [
+          ...ROLLOUT_EVENT_TYPES,
+          ...Object.keys(OUTCOME_OF_FINAL_EVENT),
+          'ClientRegistered',
+        ],
+        batchSize: 1_000,
         exclusive: true,
         onError: (error, attempt) =>
           this.logger.warn({ err: error, attempt }, 'rollout driver batch failed; retrying'),
@@ -324,62 +330,53 @@ export class RolloutDriver implements Worker {
   }
 
   /**
-   * The jobs of a wave: what each client of it already holds is read for all at once (a job
-   * this rollout opened there, another rollout holding it), then the new jobs are requested,
-   * JOB_REQUESTS_AT_ONCE at a time.
+   * The jobs of a wave. What each client of it already holds is read for all at once: a job
+   * this rollout opened there (adopted), another rollout holding it (skipped). The other
+   * clients' jobs are requested together (RequestJobs: one append for the wave).
    */
   private async requestJobs(rollout: Rollout, clientIds: string[]): Promise<RolloutCommand[]> {
     const [earlier, holders] = await Promise.all([
       this.jobsOfRolloutOn(rollout, clientIds),
       rolloutsHoldingClients(this.dataSource, rollout, clientIds),
     ]);
-    return mapConcurrently(clientIds, JOB_REQUESTS_AT_ONCE, (clientId) =>
-      this.requestJob(rollout, clientId, earlier.get(clientId), holders.get(clientId)),
+    const free = clientIds.filter((clientId) => !earlier.has(clientId) && !holders.has(clientId));
+    const answers = await this.commands.execute<RequestJobs, RequestJobsResult>(
+      new RequestJobs(free.map((clientId) => jobRequestOf(rollout, clientId))),
     );
+    const answerOf = new Map(free.map((clientId, index) => [clientId, answers[index]]));
+    return mapConcurrently(clientIds, ADOPTIONS_AT_ONCE, async (clientId) => {
+      const jobId = earlier.get(clientId);
+      if (jobId) return this.adopt(rollout, clientId, jobId);
+      const other = holders.get(clientId);
+      if (other) {
+        return skipped(
+          clientId,
+          'in_another_rollout',
+          `client ${clientId} is a target of rollout ${other}, started earlier and not done with it`,
+        );
+      }
+      return this.recordAnswer(rollout, clientId, answerOf.get(clientId)!);
+    });
   }
 
-  /**
-   * The job of this rollout on the client (adopted or newly requested, a retry too), or why it
-   * is skipped.
-   */
-  private async requestJob(
+  /** What the answer to a job request means for the rollout: a job, or a skipped client. */
+  private async recordAnswer(
     rollout: Rollout,
     clientId: string,
-    earlier: string | undefined,
-    other: string | undefined,
+    answer: RequestJobsResult[number],
   ): Promise<RolloutCommand> {
-    if (earlier) return this.adopt(rollout, clientId, earlier);
-    if (other) {
-      return {
-        type: 'RecordClientSkipped',
-        data: {
-          clientId,
-          code: 'in_another_rollout',
-          reason: `client ${clientId} is a target of rollout ${other}, started earlier and not done with it`,
-          at: new Date().toISOString(),
-        },
-      };
-    }
-    try {
-      const { jobId } = await this.commands.execute<
-        RequestUpdate | RequestConfigChange,
-        { jobId: string }
-      >(jobRequestOf(rollout, clientId));
+    if (!(answer instanceof Error)) {
       return {
         type: 'RecordJobRequested',
-        data: { clientId, jobId, at: new Date().toISOString() },
-      };
-    } catch (error) {
-      // Transient (too many concurrent writers) or not a refusal: the batch is retried.
-      if (!(error instanceof DomainError) || error.code === 'concurrency_conflict') throw error;
-      // Refused because another driver of this rollout got there first: that job is ours.
-      const raced = (await this.jobsOfRolloutOn(rollout, [clientId])).get(clientId);
-      if (raced) return this.adopt(rollout, clientId, raced);
-      return {
-        type: 'RecordClientSkipped',
-        data: { clientId, reason: error.message, code: error.code, at: new Date().toISOString() },
+        data: { clientId, jobId: answer.jobId, at: new Date().toISOString() },
       };
     }
+    // Transient (too many concurrent writers) or not a refusal: the batch is retried.
+    if (!(answer instanceof DomainError) || answer.code === 'concurrency_conflict') throw answer;
+    // Refused because another driver of this rollout got there first: that job is ours.
+    const raced = (await this.jobsOfRolloutOn(rollout, [clientId])).get(clientId);
+    if (raced) return this.adopt(rollout, clientId, raced);
+    return skipped(clientId, answer.code, answer.message);
   }
 
   /**
@@ -432,6 +429,11 @@ export class RolloutDriver implements Worker {
     return jobs;
   }
 }
+
+const skipped = (clientId: string, code: string, reason: string): RolloutCommand => ({
+  type: 'RecordClientSkipped',
+  data: { clientId, code, reason, at: new Date().toISOString() },
+});
 
 /** The request of the job a rollout opens on a client: an update, or a configuration. */
 function jobRequestOf(rollout: Rollout, clientId: string): RequestUpdate | RequestConfigChange {

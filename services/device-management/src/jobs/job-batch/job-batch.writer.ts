@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import {
-  DuplicateEventIdsError,
-  WrongExpectedRevisionError,
-  type RecordedEvent,
-  type StreamAppendResult,
-} from '@opcfleet/event-store';
+import { type RecordedEvent, type StreamAppendResult } from '@opcfleet/event-store';
 import { foldClient } from '../../clients/domain/client.decider';
 import type { ClientEvent } from '../../clients/domain/client.events';
-import { EventStreams, metadataOf, type StreamWrite } from '../../event-sourcing/event-streams';
+import {
+  EventStreams,
+  metadataOf,
+  refusedStreams,
+  type StreamWrite,
+} from '../../event-sourcing/event-streams';
 import { DomainError } from '../../shared/domain/domain-error';
 import type { DomainEvent, JobKind } from '../../shared/domain/domain-event';
 import { jobStream } from '../../shared/domain/stream-names';
@@ -247,13 +247,4 @@ function streamWrite(plan: AppendPlan, stateAfter: unknown): StreamWrite {
     })),
     stateAfter,
   };
-}
-
-/** The streams that made an atomic append write nothing, when that is why it failed. */
-function refusedStreams(error: unknown): Set<string> | undefined {
-  if (error instanceof WrongExpectedRevisionError) {
-    return new Set(error.conflicts.map((conflict) => conflict.streamName));
-  }
-  if (error instanceof DuplicateEventIdsError) return new Set([error.streamName]);
-  return undefined;
 }

@@ -174,3 +174,24 @@ export type RolloutEvent =
   | RolloutPhaseStarted
   | RolloutPaused
   | RolloutResumed;
+
+// A record, not a list: the compiler fails here when a rollout event is added or removed.
+const ROLLOUT_EVENT_TYPE_SET: Record<RolloutEvent['type'], true> = {
+  RolloutStarted: true,
+  RolloutJobRequested: true,
+  RolloutTargetAdded: true,
+  RolloutClientSkipped: true,
+  RolloutJobFinished: true,
+  RolloutJobRetryScheduled: true,
+  RolloutHalted: true,
+  RolloutCompleted: true,
+  RolloutCancelled: true,
+  RolloutPhaseCompleted: true,
+  RolloutPhaseAwaitingApproval: true,
+  RolloutPhaseApproved: true,
+  RolloutPhaseStarted: true,
+  RolloutPaused: true,
+  RolloutResumed: true,
+};
+
+export const ROLLOUT_EVENT_TYPES = Object.keys(ROLLOUT_EVENT_TYPE_SET) as RolloutEvent['type'][];

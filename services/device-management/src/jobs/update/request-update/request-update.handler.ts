@@ -4,8 +4,8 @@ import type { Client } from '../../../clients/domain/client.decider';
 import { EventStreams } from '../../../event-sourcing/event-streams';
 import { endOf } from '../../job-kinds';
 import { JobStreams } from '../../job-streams';
-import { openJobOnClient } from '../../open-job';
-import type { CommandContext } from '../../../shared/domain/domain-event';
+import { openJobOnClient, type JobOpening } from '../../open-job';
+import type { CommandContext, IsoTimestamp } from '../../../shared/domain/domain-event';
 import { updateJobStream } from '../../../shared/domain/stream-names';
 import { decideUpdateJob } from '../domain/update-job.decider';
 import { RequestUpdate, type RequestUpdateResult } from './request-update.command';
@@ -23,30 +23,12 @@ export class RequestUpdateHandler implements ICommandHandler<RequestUpdate, Requ
   ) {}
 
   async execute(command: RequestUpdate): Promise<RequestUpdateResult> {
-    const { context, clientId, targetVersion, image, imageDigest } = command;
+    const { context, clientId } = command;
     const jobId = randomUUID();
     await openJobOnClient(
       this.streams,
       { context, clientId, jobStreamName: updateJobStream(context.tenantId, jobId) },
-      (client, now) => ({
-        mark: { type: 'StartUpdate', data: { jobId, targetVersion, at: now } },
-        open: decideUpdateJob(
-          {
-            type: 'RequestUpdate',
-            data: {
-              jobId,
-              tenantId: context.tenantId,
-              clientId,
-              targetVersion,
-              image,
-              ...(imageDigest ? { imageDigest } : {}),
-              ...(client.reportedVersion ? { fromVersion: client.reportedVersion } : {}),
-              requestedAt: now,
-            },
-          },
-          null,
-        ),
-      }),
+      updateJobOpening(command, jobId),
       (client) => this.settleIfOver(client, context),
     );
     return { jobId };
@@ -63,4 +45,30 @@ export class RequestUpdateHandler implements ICommandHandler<RequestUpdate, Requ
     await this.jobs.settleOnClient(job, context, new Date().toISOString());
     return true;
   }
+}
+
+/** How an update job opens on its client: the client's mark, and the job's first event. */
+export function updateJobOpening(
+  { context, clientId, targetVersion, image, imageDigest }: RequestUpdate,
+  jobId: string,
+): (client: Client, now: IsoTimestamp) => JobOpening {
+  return (client, now) => ({
+    mark: { type: 'StartUpdate', data: { jobId, targetVersion, at: now } },
+    open: decideUpdateJob(
+      {
+        type: 'RequestUpdate',
+        data: {
+          jobId,
+          tenantId: context.tenantId,
+          clientId,
+          targetVersion,
+          image,
+          ...(imageDigest ? { imageDigest } : {}),
+          ...(client.reportedVersion ? { fromVersion: client.reportedVersion } : {}),
+          requestedAt: now,
+        },
+      },
+      null,
+    ),
+  });
 }
