@@ -24,11 +24,14 @@ import {
   jobKindOfStream,
   jobOfStream,
   jobStream,
+  parseStreamName,
   STREAM_PREFIX,
 } from '../shared/domain/stream-names';
-import { JobChangeFeed } from './job-change-feed';
+import { ChangeFeed } from './change-feed';
 import type { JobDto } from './read-model.dto';
-import { JobView, READ_MODEL_SCHEMA } from './read-model.entities';
+import { JobView, READ_MODEL_SCHEMA, RolloutView } from './read-model.entities';
+import { ROLLOUTS_TABLE } from './rollout.rows';
+import type { RolloutSummaryDto } from './rollout.dto';
 import { JOBS_TABLE, readModelRows } from './read-model.rows';
 
 export const READ_MODEL_SUBSCRIPTION = 'read-models';
@@ -120,7 +123,7 @@ export class ReadModelProjection implements Worker {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly dataSource: DataSource,
-    private readonly feed: JobChangeFeed,
+    private readonly feed: ChangeFeed,
     private readonly metrics: ServiceMetrics,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {}
@@ -146,8 +149,8 @@ export class ReadModelProjection implements Worker {
     const last = batch.events[batch.events.length - 1];
     if (last) this.metrics.projectionLag.set((Date.now() - last.recordedAt.getTime()) / 1000);
     // Rows projected here commit after this returns: the feed takes them as they will be.
-    if (projected) await this.publishJobChanges(batch);
-    else this.publishJobRows(rows);
+    if (projected) await this.publishChanges(batch);
+    else this.publishRows(rows);
     return rows.length > 0 ? { rows } : undefined;
   }
 
@@ -201,27 +204,42 @@ export class ReadModelProjection implements Worker {
     return [...last].every(([stream, revision]) => (reached.get(stream) ?? -1) >= revision);
   }
 
-  private publishJobRows(rows: readonly ProjectedRow[]): void {
+  /** Rows the catch-up wrote: the jobs and rollouts among them go to the change feed. */
+  private publishRows(rows: readonly ProjectedRow[]): void {
     if (!this.feed.observed) return;
     for (const row of rows) {
       if (row.op !== undefined && row.op !== 'upsert') continue;
-      if (row.table !== JOBS_TABLE) continue;
-      const values = row.values as { tenant_id: string; document: JobDto };
-      this.feed.publish({ tenantId: values.tenant_id, job: values.document });
+      const values = row.values as { tenant_id: string; document: unknown };
+      if (row.table === JOBS_TABLE) {
+        this.feed.publish({ tenantId: values.tenant_id, job: values.document as JobDto });
+      } else if (row.table === ROLLOUTS_TABLE) {
+        const rollout = values.document as RolloutSummaryDto;
+        this.feed.publish({ tenantId: values.tenant_id, rollout });
+      }
     }
   }
 
-  private async publishJobChanges(batch: EventBatch): Promise<void> {
-    const jobIds = [
-      ...new Set(batch.events.flatMap((event) => jobOfStream(event.streamName)?.jobId ?? [])),
-    ];
-    if (jobIds.length === 0 || !this.feed.observed) return;
-    const rows = await this.dataSource.getRepository(JobView).findBy({ jobId: In(jobIds) });
-    for (const row of rows) {
-      this.feed.publish({
-        tenantId: row.tenantId,
-        job: row.document,
-      });
+  /** A batch projected inline already: its jobs and rollouts are read back for the feed. */
+  private async publishChanges(batch: EventBatch): Promise<void> {
+    if (!this.feed.observed) return;
+    const jobIds = new Set<string>();
+    const rolloutStreams = new Set<string>();
+    for (const { streamName } of batch.events) {
+      const job = jobOfStream(streamName);
+      if (job) jobIds.add(job.jobId);
+      else if (parseStreamName(streamName)?.category === 'rollout') rolloutStreams.add(streamName);
+    }
+    const [jobs, rollouts] = await Promise.all([
+      jobIds.size > 0
+        ? this.dataSource.getRepository(JobView).findBy({ jobId: In([...jobIds]) })
+        : [],
+      rolloutStreams.size > 0
+        ? this.dataSource.getRepository(RolloutView).findBy({ streamName: In([...rolloutStreams]) })
+        : [],
+    ]);
+    for (const row of jobs) this.feed.publish({ tenantId: row.tenantId, job: row.document });
+    for (const row of rollouts) {
+      this.feed.publish({ tenantId: row.tenantId, rollout: row.document });
     }
   }
 }

@@ -7,7 +7,9 @@ import { ListRolloutsHandler } from './list-rollouts/list-rollouts.handler';
 import { ListRolloutsHttpController } from './list-rollouts/list-rollouts.http.controller';
 import { RolloutDriver } from './rollout-driver';
 import { RolloutEventsModule } from './rollout-events/rollout-events.module';
+import { ReadModelsModule } from '../read-models/read-models.module';
 import { RolloutStreams } from './rollout-streams';
+import { RolloutChangesHttpController } from './rollout-changes/rollout-changes.http.controller';
 import { SteerRolloutHandler } from './steer-rollout/steer-rollout.handler';
 import { SteerRolloutHttpController } from './steer-rollout/steer-rollout.http.controller';
 import { StartRolloutHandler } from './start-rollout/start-rollout.handler';
@@ -15,8 +17,10 @@ import { StartRolloutHttpController } from './start-rollout/start-rollout.http.c
 
 /** Rollouts: their use cases, and the driver (a worker) that opens their update jobs. */
 @Module({
-  imports: [RolloutEventsModule],
+  imports: [RolloutEventsModule, ReadModelsModule],
   controllers: [
+    // Before GET /rollouts/{id}, which would take `changes` for an id.
+    RolloutChangesHttpController,
     StartRolloutHttpController,
     ListRolloutsHttpController,
     GetRolloutHttpController,

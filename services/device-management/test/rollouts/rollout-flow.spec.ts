@@ -210,6 +210,44 @@ describe('a rollout over MQTT', () => {
     }
   });
 
+  it('streams its changes as server-sent events, up to its completion', async () => {
+    const group = await fleet('sse', 2);
+    const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 50 }));
+    const controller = new AbortController();
+    try {
+      const response = await fetch(`${api.url}/api/v1/rollouts/changes?access_token=${auditor}`, {
+        signal: controller.signal,
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
+      const rolloutId = await startRollout({
+        clientIds: group.map((device) => device.clientId),
+        batchSize: 1,
+      });
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      while (!text.includes('"status":"Completed"')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value);
+      }
+      const events = text
+        .split('\n\n')
+        .filter((block) => block.startsWith('event: rollout'))
+        .map((block) => JSON.parse(block.split('\ndata: ')[1]));
+      expect(events.every((event) => event.rolloutId === rolloutId)).toBe(true);
+      // Each wave shows: the first job in flight, then the second, then the end.
+      expect(events.map((event) => event.counts.succeeded)).toEqual(
+        expect.arrayContaining([0, 1, 2]),
+      );
+      expect(events.at(-1)).toMatchObject({ status: 'Completed', percentDone: 100 });
+    } finally {
+      controller.abort();
+      devicesAnswer.stop();
+    }
+  });
+
   it('chooses its targets by labels when it starts, in client id order', async () => {
     const site = uniqueTestId('plant');
     const labelled = await fleet('lab', 3, { site, line: 'A' });

@@ -1,19 +1,18 @@
 import { Controller, Query, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { filter, interval, map, merge, type Observable } from 'rxjs';
+import { filter, map, type Observable } from 'rxjs';
 import { AllowQueryToken, CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
-import { JobChangeFeed } from '../../read-models/job-change-feed';
+import { ChangeFeed } from '../../read-models/change-feed';
+import type { JobDto } from '../../read-models/read-model.dto';
+import { withHeartbeat } from '../../http/event-stream';
 import { JobChangesRequestDto } from './job-changes.request.dto';
 import { ApiEndpoint, EXAMPLES } from '../../http/api-docs';
-
-/** Comment lines keep proxies from closing an idle stream. */
-const HEARTBEAT_MS = 15_000;
 
 @ApiTags('jobs')
 @Controller('api/v1/jobs')
 export class JobChangesHttpController {
-  constructor(private readonly feed: JobChangeFeed) {}
+  constructor(private readonly feed: ChangeFeed) {}
 
   @Sse('changes')
   @ApiEndpoint({
@@ -39,13 +38,12 @@ export class JobChangesHttpController {
   ): Observable<MessageEvent> {
     const changes = this.feed.changes.pipe(
       filter(({ tenantId }) => tenantId === principal.tenantId),
-      filter(({ job }) => !query.jobId || job.jobId === query.jobId),
-      filter(({ job }) => !query.clientId || job.clientId === query.clientId),
-      map(({ job }): MessageEvent => ({ type: 'job', id: `${job.jobId}`, data: job })),
+      map((change) => ('job' in change ? change.job : undefined)),
+      filter((job): job is JobDto => job !== undefined),
+      filter((job) => !query.jobId || job.jobId === query.jobId),
+      filter((job) => !query.clientId || job.clientId === query.clientId),
+      map((job): MessageEvent => ({ type: 'job', id: `${job.jobId}`, data: job })),
     );
-    const heartbeat = interval(HEARTBEAT_MS).pipe(
-      map((): MessageEvent => ({ type: 'heartbeat', data: {} })),
-    );
-    return merge(changes, heartbeat);
+    return withHeartbeat(changes);
   }
 }

@@ -1,9 +1,9 @@
 import { idSchema, uuidSchema } from '@opcfleet/contracts';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString } from 'class-validator';
+import { EventStreamRequestDto } from '../../http/event-stream.request.dto';
 import { IsOmittable, MatchesSchema } from '../../http/schema-validators';
 
-export class JobChangesRequestDto {
+export class JobChangesRequestDto extends EventStreamRequestDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'Only this job' })
   @IsOmittable()
   @MatchesSchema(uuidSchema)
@@ -13,11 +13,4 @@ export class JobChangesRequestDto {
   @IsOmittable()
   @MatchesSchema(idSchema)
   clientId?: string;
-
-  @ApiPropertyOptional({
-    description: 'The bearer token, for EventSource, which cannot send headers',
-  })
-  @IsOmittable()
-  @IsString()
-  access_token?: string;
 }

@@ -1,0 +1,48 @@
+import { Controller, Query, Sse, type MessageEvent } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { filter, map, type Observable } from 'rxjs';
+import { AllowQueryToken, CurrentPrincipal } from '../../auth/auth.decorators';
+import type { Principal } from '../../auth/principal';
+import { ApiEndpoint } from '../../http/api-docs';
+import { withHeartbeat } from '../../http/event-stream';
+import { ChangeFeed } from '../../read-models/change-feed';
+import type { RolloutSummaryDto } from '../../read-models/rollout.dto';
+import { RolloutChangesRequestDto } from './rollout-changes.request.dto';
+
+@ApiTags('rollouts')
+@Controller('api/v1/rollouts')
+export class RolloutChangesHttpController {
+  constructor(private readonly feed: ChangeFeed) {}
+
+  @Sse('changes')
+  @ApiEndpoint({
+    summary: 'Follow rollout changes (server-sent events)',
+    description:
+      "A `text/event-stream` of `rollout` events, each the rollout's summary as GET /api/v1/rollouts lists it (status, phases, counts), whenever one of the tenant's rollouts changes, with a `heartbeat` event every few seconds. EventSource cannot send headers, so the token may also come as `?access_token=`.",
+    access: 'read',
+  })
+  @AllowQueryToken()
+  @ApiOkResponse({
+    description: "text/event-stream of `rollout` events, each the rollout's summary",
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example:
+          'event: rollout\nid: 9d3c1f0a-2b4e-4f6a-8c7d-1e2f3a4b5c6d\ndata: {"rolloutId":"9d3c1f0a-2b4e-4f6a-8c7d-1e2f3a4b5c6d","status":"Running","percentDone":40}\n\n',
+      },
+    },
+  })
+  changes(
+    @Query() query: RolloutChangesRequestDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Observable<MessageEvent> {
+    const changes = this.feed.changes.pipe(
+      filter(({ tenantId }) => tenantId === principal.tenantId),
+      map((change) => ('rollout' in change ? change.rollout : undefined)),
+      filter((rollout): rollout is RolloutSummaryDto => rollout !== undefined),
+      filter((rollout) => !query.rolloutId || rollout.rolloutId === query.rolloutId),
+      map((rollout): MessageEvent => ({ type: 'rollout', id: rollout.rolloutId, data: rollout })),
+    );
+    return withHeartbeat(changes);
+  }
+}
