@@ -31,7 +31,14 @@ import {
 import { historyProblems } from '../../test/e2e/harness/event-history';
 import { freePort, sleep, waitForPort } from '../../test/e2e/harness/free-port';
 import { builtScript } from '../../test/e2e/harness/paths';
-import { forEachLimit, Latencies, mb, UsageSampler } from './measurements';
+import {
+  cpuOfCommand,
+  forEachLimit,
+  Latencies,
+  mb,
+  processUsage,
+  UsageSampler,
+} from './measurements';
 import { SimulatedDevice } from './simulated-device';
 
 type BrokerKind = 'aedes' | 'mosquitto';
@@ -285,6 +292,12 @@ async function runOnce(kind: BrokerKind): Promise<void> {
     const requestLatency = new Latencies();
     const readLatency = new Latencies();
     usage.start();
+    // Where the rest of the machine's CPU went: the simulator (this process), the broker, the database.
+    const cpuBefore = {
+      devices: process.cpuUsage(),
+      broker: broker.pid ? processUsage(broker.pid).cpuSeconds : cpuOfCommand('mosquitto'),
+      postgres: cpuOfCommand('postgres'),
+    };
     const t0 = Date.now();
     let probing = true;
     // Meanwhile an operator reads clients and jobs: the latency the API must keep under load.
@@ -308,6 +321,14 @@ async function runOnce(kind: BrokerKind): Promise<void> {
     probing = false;
     await probe;
     const used = usage.stop();
+    const devicesCpu = process.cpuUsage(cpuBefore.devices);
+    const cpuElsewhere = {
+      devices: (devicesCpu.user + devicesCpu.system) / 1e6,
+      broker:
+        (broker.pid ? processUsage(broker.pid).cpuSeconds : cpuOfCommand('mosquitto')) -
+        cpuBefore.broker,
+      postgres: cpuOfCommand('postgres') - cpuBefore.postgres,
+    };
 
     // Every job: final as Succeeded, its stream holding each report of its device exactly once.
     let succeeded = 0;
@@ -360,10 +381,12 @@ async function runOnce(kind: BrokerKind): Promise<void> {
       `  all jobs final ${(finalSeconds - requestedSeconds).toFixed(1)} s after the last request (${settings.mode === 'rollout' ? 'the rollout' : 'the last update'}), ${finalSeconds.toFixed(1)} s after the first (${((n - unfinished) / finalSeconds).toFixed(0)} jobs/s, ${(((n - unfinished) * 7) / finalSeconds).toFixed(0)} reports/s); unfinished at the end: ${unfinished}`,
       `  succeeded ${succeeded}/${n}; lost ${lost}; report applied twice ${duplicated}; dispatched more than once ${dispatchedMoreThanOnce}; no dispatch in the stream ${dispatchNotRecorded}; delivered to the device more than once ${deliveredMoreThanOnce}`,
       `  service: CPU ${used.cpuSeconds.toFixed(1)} s over ${used.wallSeconds.toFixed(1)} s (${((100 * used.cpuSeconds) / used.wallSeconds).toFixed(0)}% of one core), RSS peak ${mb(used.peakRssBytes)}, at the end ${mb(used.endRssBytes)}`,
+      `  meanwhile, CPU of the SIMULATED devices (this process) ${cpuElsewhere.devices.toFixed(1)} s, the broker ${cpuElsewhere.broker.toFixed(1)} s${broker.pid ? '' : ' (every mosquitto process)'}, PostgreSQL ${cpuElsewhere.postgres.toFixed(1)} s (every backend), on ${cpus().length} cores`,
       `  API reads meanwhile (GET client/job): ${readLatency.summary()}`,
     ];
     console.log(lines.join('\n'));
-    if (lost || duplicated || unfinished || notAccepted) process.exitCode = 1;
+    const rolloutIncomplete = settings.mode === 'rollout' && !run.outcome?.startsWith('Completed');
+    if (lost || duplicated || unfinished || notAccepted || rolloutIncomplete) process.exitCode = 1;
   } finally {
     await forEachLimit(devices, 100, (device) => device.close().catch(() => undefined));
     await service?.close().catch(() => undefined);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** CPU time (user + system) and resident memory of a process, from /proc. */
 export function processUsage(pid: number): { cpuSeconds: number; rssBytes: number } {
@@ -8,6 +8,25 @@ export function processUsage(pid: number): { cpuSeconds: number; rssBytes: numbe
   const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
   const rssPages = Number(fields[21]);
   return { cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, rssBytes: rssPages * PAGE_SIZE };
+}
+
+/**
+ * CPU seconds used so far by every live process whose command name is `comm` (all of
+ * PostgreSQL's backends, say): take it before and after, the difference is what they used.
+ */
+export function cpuOfCommand(comm: string): number {
+  let seconds = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== comm) continue;
+      seconds += processUsage(Number(entry)).cpuSeconds;
+    } catch {
+      // It ended meanwhile.
+    }
+  }
+  return seconds;
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;

@@ -13,6 +13,10 @@ import {
 } from '../rollouts/domain/rollout.decider';
 import type { RolloutJobOutcome } from '../rollouts/domain/rollout.events';
 
+export const ROLLOUT_ID_EXAMPLE = '9d3c1f0a-2b4e-4f6a-8c7d-1e2f3a4b5c6d';
+const JOB_ID_EXAMPLE = '3f6b2c1e-8a4d-4e7f-9b0c-5d1e2f3a4b5c';
+const TIME_EXAMPLE = '2026-11-30T22:15:00.000Z';
+
 export const ROLLOUT_STATUSES: readonly RolloutStatus[] = [
   'Running',
   'Soaking',
@@ -61,23 +65,45 @@ export class RolloutCountsDto {
   failed: number;
   @ApiProperty({ description: 'Jobs an admin cancelled (no failure)', example: 0 })
   cancelled: number;
-  @ApiProperty({ description: 'Clients refused by the update request (unknown, busy...)' })
+  @ApiProperty({
+    description: 'Clients refused by the update request (unknown, busy...)',
+    example: 0,
+  })
   skipped: number;
 }
 
 export class RolloutClientDto {
   @ApiProperty({ example: 'press-07' }) clientId: string;
   @ApiProperty({ enum: ROLLOUT_CLIENT_STATES, example: 'in_flight' }) state: RolloutClientState;
-  @ApiPropertyOptional({ format: 'uuid' }) jobId?: string;
-  @ApiPropertyOptional({ enum: ['succeeded', 'failed', 'rolled_back', 'timed_out', 'cancelled'] })
+  @ApiPropertyOptional({ format: 'uuid', example: JOB_ID_EXAMPLE }) jobId?: string;
+  @ApiPropertyOptional({
+    enum: ['succeeded', 'failed', 'rolled_back', 'timed_out', 'cancelled'],
+    example: 'failed',
+  })
   outcome?: RolloutJobOutcome;
-  @ApiPropertyOptional({ description: 'The failure code of the last job, when it failed' })
+  @ApiPropertyOptional({
+    description: 'The failure code of the last job, when it failed',
+    example: 'registry_unreachable',
+  })
   code?: string;
-  @ApiPropertyOptional({ description: 'Why no job was requested (`code` and `reason`)' })
+  @ApiPropertyOptional({
+    description: 'Why no job was requested (`code` and `reason`)',
+    example: {
+      code: 'in_another_rollout',
+      reason:
+        'client press-07 is a target of rollout 1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d, started earlier and not done with it',
+    },
+  })
   skipped?: { code: string; reason: string };
-  @ApiPropertyOptional({ description: 'Which job of the client this is (2 and up: retries)' })
+  @ApiPropertyOptional({
+    description: 'Which job of the client this is (2 and up: retries)',
+    example: 2,
+  })
   attempt?: number;
-  @ApiPropertyOptional({ description: 'Retrying: when the next job is requested' })
+  @ApiPropertyOptional({
+    description: 'Retrying: when the next job is requested',
+    example: TIME_EXAMPLE,
+  })
   retryAt?: string;
 }
 
@@ -99,13 +125,20 @@ export class RolloutPhaseDto {
 
 /** A rollout without its per-client entries (the list, and the head of the detail). */
 export class RolloutSummaryDto {
-  @ApiProperty({ format: 'uuid' }) rolloutId: string;
-  @ApiProperty({ enum: ROLLOUT_STATUSES }) status: RolloutStatus;
-  @ApiProperty({ enum: ['update', 'config'], description: 'The kind of the jobs it opens' })
+  @ApiProperty({ format: 'uuid', example: ROLLOUT_ID_EXAMPLE }) rolloutId: string;
+  @ApiProperty({ enum: ROLLOUT_STATUSES, example: 'Running' }) status: RolloutStatus;
+  @ApiProperty({
+    enum: ['update', 'config'],
+    description: 'The kind of the jobs it opens',
+    example: 'update',
+  })
   kind: JobKind;
   @ApiPropertyOptional({ example: 'registry.example.com/opc-core' }) image?: string;
   @ApiPropertyOptional({ example: '2.0.0' }) targetVersion?: string;
-  @ApiPropertyOptional() imageDigest?: string;
+  @ApiPropertyOptional({
+    example: 'sha256:4c1a8e4f0e0d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b',
+  })
+  imageDigest?: string;
   @ApiPropertyOptional({ example: 4, description: 'A config rollout: the version it applies' })
   configVersion?: number;
   @ApiPropertyOptional({
@@ -123,7 +156,10 @@ export class RolloutSummaryDto {
     description: 'Index of the phase in progress, or (soaking, awaiting approval) the next one',
   })
   currentPhase: number;
-  @ApiPropertyOptional({ description: 'Soaking: when the next phase may start' })
+  @ApiPropertyOptional({
+    description: 'Soaking: when the next phase may start',
+    example: TIME_EXAMPLE,
+  })
   soakUntil?: string;
   @ApiPropertyOptional({ example: { max: 2, backoffSeconds: 60 } })
   retries?: { max: number; backoffSeconds: number };
@@ -131,11 +167,17 @@ export class RolloutSummaryDto {
     example: { timeZone: 'Europe/Berlin', days: ['mon', 'tue'], start: '22:00', end: '04:00' },
   })
   window?: MaintenanceWindow;
-  @ApiPropertyOptional({ description: 'Clients registered with its labels join until then' })
+  @ApiPropertyOptional({
+    description: 'Clients registered with its labels join until then',
+    example: '2026-12-31T00:00:00.000Z',
+  })
   followUntil?: string;
-  @ApiProperty() startedAt: string;
-  @ApiPropertyOptional() endedAt?: string;
-  @ApiPropertyOptional() haltReason?: string;
+  @ApiProperty({ example: '2026-11-30T22:00:00.000Z' }) startedAt: string;
+  @ApiPropertyOptional({ example: '2026-11-30T23:10:00.000Z' }) endedAt?: string;
+  @ApiPropertyOptional({
+    example: '3 of 10 finished jobs in phase 1 failed (30%), over maxFailureRate 20%',
+  })
+  haltReason?: string;
   @ApiProperty({ type: RolloutCountsDto }) counts: RolloutCountsDto;
   @ApiProperty({ description: 'Targets settled (job ended or skipped), 0-100', example: 10 })
   percentDone: number;
@@ -149,21 +191,30 @@ export class RolloutDto extends RolloutSummaryDto {
       '`GET /api/v1/rollouts/{id}/clients`',
   })
   clients: RolloutClientDto[];
-  @ApiPropertyOptional({ description: 'Pass as `cursor` to `GET /api/v1/rollouts/{id}/clients`' })
+  @ApiPropertyOptional({
+    description: 'Pass as `cursor` to `GET /api/v1/rollouts/{id}/clients`',
+    example: 'WyIxMDAiXQ',
+  })
   clientsNextCursor?: string;
 }
 
 export class RolloutListDto {
   @ApiProperty({ type: [RolloutSummaryDto], description: 'Newest first' })
   items: RolloutSummaryDto[];
-  @ApiPropertyOptional({ description: 'Pass as `cursor` to get the next page' })
+  @ApiPropertyOptional({
+    description: 'Pass as `cursor` to get the next page',
+    example: 'WyIxMDAiXQ',
+  })
   nextCursor?: string;
 }
 
 export class RolloutClientPageDto {
   @ApiProperty({ type: [RolloutClientDto], description: 'In request order' })
   items: RolloutClientDto[];
-  @ApiPropertyOptional({ description: 'Pass as `cursor` to get the next page' })
+  @ApiPropertyOptional({
+    description: 'Pass as `cursor` to get the next page',
+    example: 'WyIxMDAiXQ',
+  })
   nextCursor?: string;
 }
 

@@ -67,7 +67,12 @@ export class RolloutPhaseRequestDto {
   @IsAlternativeTo('count')
   percent?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, description: "Default: the rollout's" })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 1000,
+    example: 50,
+    description: "Default: the rollout's",
+  })
   @IsOmittable()
   @IsInt()
   @Min(1)
@@ -78,6 +83,7 @@ export class RolloutPhaseRequestDto {
     minimum: 0,
     maximum: MAX_SOAK_SECONDS,
     default: 0,
+    example: 600,
     description: 'Wait this long after the phase ends before the next one starts',
   })
   @IsOmittable()
@@ -88,13 +94,18 @@ export class RolloutPhaseRequestDto {
 
   @ApiPropertyOptional({
     default: false,
+    example: true,
     description: 'An admin must approve (POST /rollouts/{id}/approve) before its first job',
   })
   @IsOmittable()
   @IsBoolean()
   requiresApproval?: boolean;
 
-  @ApiPropertyOptional({ minimum: 0, description: 'Halt when more jobs of this phase failed' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    example: 0,
+    description: 'Halt when more jobs of this phase failed',
+  })
   @IsOmittable()
   @IsInt()
   @Min(0)

@@ -22,6 +22,7 @@ import {
 } from '../../http/schema-validators';
 import { RequestConfigChangeRequestDto } from '../../jobs/config/request-config-change/request-config-change.request.dto';
 import { RequestUpdateRequestDto } from '../../jobs/update/request-update/request-update.request.dto';
+import { ROLLOUT_ID_EXAMPLE } from '../../read-models/rollout.dto';
 import {
   FailureRateDto,
   MAX_ROLLOUT_PHASES,
@@ -80,6 +81,7 @@ export class RolloutPlanDto {
 
   @ApiPropertyOptional({
     default: ROLLOUT_DEFAULTS.batchSize,
+    example: 50,
     minimum: 1,
     maximum: 1000,
     description: 'At most this many jobs in flight at once.',
@@ -92,6 +94,7 @@ export class RolloutPlanDto {
 
   @ApiPropertyOptional({
     default: ROLLOUT_DEFAULTS.maxFailures,
+    example: 2,
     minimum: 0,
     maximum: MAX_ROLLOUT_TARGETS,
     description:
@@ -176,5 +179,5 @@ export class StartConfigRolloutRequestDto extends IntersectionType(
 ) {}
 
 export class RolloutAcceptedResponseDto {
-  @ApiProperty({ format: 'uuid' }) rolloutId: string;
+  @ApiProperty({ format: 'uuid', example: ROLLOUT_ID_EXAMPLE }) rolloutId: string;
 }
