@@ -147,14 +147,24 @@ interface UpdateRun {
   outcome?: string;
 }
 
+/** What a way of updating every device works with; it fills `jobIds` (by client). */
+interface UpdateAll {
+  api: ApiClient;
+  clientIds: string[];
+  jobIds: Array<string | undefined>;
+  requestLatency: Latencies;
+  /** When the run started (ms). */
+  t0: number;
+}
+
 /** One update request per device, 16 at a time, then waits for every job to be final. */
-async function updateByRequests(
-  api: ApiClient,
-  clientIds: string[],
-  jobIds: Array<string | undefined>,
-  requestLatency: Latencies,
-  t0: number,
-): Promise<UpdateRun> {
+async function updateByRequests({
+  api,
+  clientIds,
+  jobIds,
+  requestLatency,
+  t0,
+}: UpdateAll): Promise<UpdateRun> {
   await forEachLimit(clientIds, 16, async (clientId, i) => {
     jobIds[i] = await requestLatency.time(() =>
       api.requestUpdate(clientId, '2.0.0', '127.0.0.1:5000/opcfleet/opc-core:2.0.0'),
@@ -180,13 +190,13 @@ interface RolloutProgress {
  * One rollout of every device (`batchSize` jobs in flight), followed until it ends; then the
  * job of each client is read from the rollout's targets.
  */
-async function updateThroughRollout(
-  api: ApiClient,
-  clientIds: string[],
-  jobIds: Array<string | undefined>,
-  requestLatency: Latencies,
-  t0: number,
-): Promise<UpdateRun> {
+async function updateThroughRollout({
+  api,
+  clientIds,
+  jobIds,
+  requestLatency,
+  t0,
+}: UpdateAll): Promise<UpdateRun> {
   const started = await requestLatency.time(() =>
     api.call<{ rolloutId: string }>('POST', '/api/v1/rollouts', {
       clientIds,
@@ -312,10 +322,8 @@ async function runOnce(kind: BrokerKind): Promise<void> {
       }
     })();
 
-    const run =
-      settings.mode === 'rollout'
-        ? await updateThroughRollout(api, clientIds, jobIds, requestLatency, t0)
-        : await updateByRequests(api, clientIds, jobIds, requestLatency, t0);
+    const updateAll = settings.mode === 'rollout' ? updateThroughRollout : updateByRequests;
+    const run = await updateAll({ api, clientIds, jobIds, requestLatency, t0 });
     const { requestedSeconds, unfinished, finalSeconds } = run;
     const loadDuringRun = loadavg()[0];
     probing = false;

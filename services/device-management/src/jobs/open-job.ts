@@ -1,3 +1,4 @@
+import type { ExpectedRevision } from '@opcfleet/event-store';
 import {
   decideClient,
   evolveClientBy,
@@ -42,27 +43,15 @@ export function openJobOnClient(
     const client = await streams.load<ClientState, ClientEvent>(stream, foldClient);
     if (!client.state) throw notFound('client', job.clientId);
     if (before && (await before(client.state))) return retryOnConflict.again();
-    const { mark, open } = decide(client.state, now);
-    const marked = decideClient(mark, client.state);
-    const kind = jobKindOfStream(job.jobStreamName)!;
-    await streams.appendAtomically(
-      {
-        streamName: stream,
-        events: marked,
-        expectedRevision: client.expectedRevision,
-        context: job.context,
-        stateAfter: evolveClientBy(client.state, marked),
-      },
-      [
-        {
-          streamName: job.jobStreamName,
-          events: open,
-          expectedRevision: 'no_stream',
-          context: job.context,
-          stateAfter: foldJob(kind, open),
-        },
-      ],
+    const opening = decide(client.state, now);
+    const [mark, open] = openingAppends(
+      job,
+      stream,
+      client.state,
+      client.expectedRevision,
+      opening,
     );
+    await streams.appendAtomically(mark, [open]);
   });
 }
 
@@ -94,37 +83,16 @@ export async function openJobsOnClients(
   jobs.forEach((job, index) => {
     const client = clients.get(names[index]);
     if (!client?.state || taken.has(names[index])) return;
-    let marked: ClientEvent[];
-    let open: JobOpening['open'];
+    let appends: [StreamAppend, StreamAppend];
     try {
       const opening = job.decide(client.state, now);
-      marked = decideClient(opening.mark, client.state);
-      open = opening.open;
+      appends = openingAppends(job, names[index], client.state, client.expectedRevision, opening);
     } catch (error) {
       if (error instanceof DomainError) return;
       throw error;
     }
     taken.add(names[index]);
-    const kind = jobKindOfStream(job.jobStreamName)!;
-    ready.push({
-      index,
-      appends: [
-        {
-          streamName: names[index],
-          events: marked,
-          expectedRevision: client.expectedRevision,
-          context: job.context,
-          stateAfter: evolveClientBy(client.state, marked),
-        },
-        {
-          streamName: job.jobStreamName,
-          events: open,
-          expectedRevision: 'no_stream',
-          context: job.context,
-          stateAfter: foldJob(kind, open),
-        },
-      ],
-    });
+    ready.push({ index, appends });
   });
   while (ready.length > 0) {
     const [first, ...also] = ready.flatMap(({ appends }) => appends);
@@ -139,4 +107,35 @@ export async function openJobsOnClients(
     }
   }
   return opened;
+}
+
+/**
+ * The two appends that open a job: the client's mark at the revision its state was loaded at
+ * (refused by the deciders: a DomainError), and the job's first events on a new stream.
+ */
+function openingAppends(
+  job: { context: CommandContext; jobStreamName: string },
+  clientStreamName: string,
+  client: Client,
+  clientRevision: ExpectedRevision,
+  { mark, open }: JobOpening,
+): [StreamAppend, StreamAppend] {
+  const marked = decideClient(mark, client);
+  const kind = jobKindOfStream(job.jobStreamName)!;
+  return [
+    {
+      streamName: clientStreamName,
+      events: marked,
+      expectedRevision: clientRevision,
+      context: job.context,
+      stateAfter: evolveClientBy(client, marked),
+    },
+    {
+      streamName: job.jobStreamName,
+      events: open,
+      expectedRevision: 'no_stream',
+      context: job.context,
+      stateAfter: foldJob(kind, open),
+    },
+  ];
 }
