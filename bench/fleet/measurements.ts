@@ -11,22 +11,49 @@ export function processUsage(pid: number): { cpuSeconds: number; rssBytes: numbe
 }
 
 /**
- * CPU seconds used so far by every live process whose command name is `comm` (all of
- * PostgreSQL's backends, say): take it before and after, the difference is what they used.
+ * The CPU used by every process whose command name is `comm` (all of PostgreSQL's backends,
+ * say), sampled until stopped: processes that end meanwhile keep what they used up to their
+ * last sample, processes that start meanwhile count from zero.
  */
-export function cpuOfCommand(comm: string): number {
-  let seconds = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== comm) continue;
-      seconds += processUsage(Number(entry)).cpuSeconds;
-    } catch {
-      // It ended meanwhile.
-    }
+export class CommandCpuSampler {
+  private readonly first = new Map<number, number>();
+  private readonly last = new Map<number, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly comm: string) {}
+
+  start(intervalMs = 250): void {
+    for (const [pid, cpu] of this.read()) this.first.set(pid, cpu);
+    this.timer = setInterval(() => this.sample(), intervalMs);
   }
-  return seconds;
+
+  /** CPU seconds used since the start. */
+  stop(): number {
+    clearInterval(this.timer);
+    this.sample();
+    let seconds = 0;
+    for (const [pid, cpu] of this.last) seconds += cpu - (this.first.get(pid) ?? 0);
+    return seconds;
+  }
+
+  private sample(): void {
+    for (const [pid, cpu] of this.read()) this.last.set(pid, cpu);
+  }
+
+  private read(): Map<number, number> {
+    const usage = new Map<number, number>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== this.comm) continue;
+        usage.set(Number(entry), processUsage(Number(entry)).cpuSeconds);
+      } catch {
+        // It ended meanwhile.
+      }
+    }
+    return usage;
+  }
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;
