@@ -18,8 +18,8 @@ import { sharedFilter, topicMatches } from './topic-filter';
 interface Route {
   /** The filter as the handler wrote it, used to route incoming topics. */
   filter: string;
-  /** What is sent in SUBSCRIBE: the filter, or its `$share/...` form. */
-  subscribed: string;
+  /** The shared-subscription group (MQTT 5), if any. */
+  shareGroup?: string;
   handler: MessageHandler;
 }
 
@@ -151,8 +151,11 @@ export class MqttMessageBus implements MessageBus, Worker {
     handler: MessageHandler,
     options: SubscribeOptions = {},
   ): Promise<void> {
-    const subscribed = options.shareGroup ? sharedFilter(options.shareGroup, filter) : filter;
-    const route = { filter, subscribed, handler };
+    const route: Route = {
+      filter,
+      handler,
+      ...(options.shareGroup ? { shareGroup: options.shareGroup } : {}),
+    };
     this.routes.push(route);
     if (this.client?.connected) await this.subscribeRoute(route);
   }
@@ -215,21 +218,38 @@ export class MqttMessageBus implements MessageBus, Worker {
   private async subscribeRoute(route: Route): Promise<void> {
     const client = this.client;
     if (!client) return;
+    const subscribed = this.subscribedFilter(route);
     try {
-      const grants = await client.subscribeAsync(route.subscribed, { qos: 1 });
+      const grants = await client.subscribeAsync(subscribed, { qos: 1 });
       const refused = grants.filter((grant) => grant.qos > 2);
       if (refused.length > 0) {
         this.logger.error(
-          { filter: route.subscribed, grants: refused },
+          { filter: subscribed, grants: refused },
           'broker refused the subscription',
         );
       }
     } catch (error) {
       this.logger.warn(
-        { filter: route.subscribed, err: (error as Error).message },
+        { filter: subscribed, err: (error as Error).message },
         'subscribe failed; retried on the next connection',
       );
     }
+  }
+
+  /**
+   * What is sent in SUBSCRIBE: the filter, or its `$share/...` form on MQTT 5. On MQTT 3.1.1 a
+   * `$share/` filter is not a shared subscription everywhere (aedes takes it for a topic that
+   * nothing is published to, and every report would be lost): the plain filter is used, and this
+   * replica receives every message, which the idempotent handlers absorb.
+   */
+  private subscribedFilter(route: Route): string {
+    if (!route.shareGroup) return route.filter;
+    if (this.protocol === 'mqtt-5') return sharedFilter(route.shareGroup, route.filter);
+    this.logger.warn(
+      { filter: route.filter, shareGroup: route.shareGroup, protocol: this.protocol },
+      'shared subscriptions need MQTT 5: subscribed without the group, so this replica receives every message',
+    );
+    return route.filter;
   }
 
   private clientOptions(): IClientOptions {

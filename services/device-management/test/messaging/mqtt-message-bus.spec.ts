@@ -1,7 +1,7 @@
 import mqtt from 'mqtt';
 import { BrokerUnavailableError, type IncomingMessage } from '../../src/messaging/message-bus';
 import { MqttMessageBus } from '../../src/messaging/mqtt-message-bus';
-import { TEST_BROKERS, uniqueTestId, type TestBroker } from '../support/brokers';
+import { startTestAedes, TEST_BROKERS, uniqueTestId, type TestBroker } from '../support/brokers';
 import { eventually, memoryLogger } from '../support/memory-logger';
 
 describe.each(TEST_BROKERS)('MqttMessageBus on %s', (brokerName, startBroker) => {
@@ -159,6 +159,48 @@ describe('MqttMessageBus shared subscriptions on mosquitto', () => {
     } finally {
       await device.endAsync();
       for (const replica of replicas) await replica.stop();
+      await broker.close();
+    }
+  });
+});
+
+describe('MqttMessageBus with a shared-subscription group on an MQTT 3.1.1 broker (aedes)', () => {
+  it('subscribes without the group and says so, rather than losing every message', async () => {
+    const broker = await startTestAedes();
+    const { logger, lines } = memoryLogger();
+    const bus = new MqttMessageBus(
+      {
+        url: broker.url,
+        protocol: 'auto',
+        clientId: uniqueTestId('svc'),
+        rejectUnauthorized: true,
+        pubackTimeoutMs: 2000,
+        sessionExpirySeconds: 60,
+      },
+      logger,
+    );
+    const tenant = uniqueTestId('noshare');
+    const seen: string[] = [];
+    const device = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+    try {
+      await bus.subscribe(
+        `tenants/${tenant}/clients/+/status`,
+        async (message) => {
+          seen.push(message.payload.toString());
+        },
+        { shareGroup: 'replicas' },
+      );
+      await bus.start();
+      await eventually(() =>
+        lines.some((line) => String(line.msg).startsWith('shared subscriptions need MQTT 5')),
+      );
+      await device.publishAsync(`tenants/${tenant}/clients/c1/status`, 'r1', { qos: 1 });
+
+      await eventually(() => seen.length === 1);
+      expect(seen).toEqual(['r1']);
+    } finally {
+      await device.endAsync();
+      await bus.stop();
       await broker.close();
     }
   });
