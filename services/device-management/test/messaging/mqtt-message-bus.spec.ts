@@ -4,6 +4,20 @@ import { MqttMessageBus } from '../../src/messaging/mqtt-message-bus';
 import { startTestAedes, TEST_BROKERS, uniqueTestId, type TestBroker } from '../support/brokers';
 import { eventually, memoryLogger } from '../support/memory-logger';
 
+/** A bus of the service on `url`, as each of these stories starts one. */
+const busOn = (url: string, logger = memoryLogger().logger) =>
+  new MqttMessageBus(
+    {
+      url,
+      protocol: 'auto',
+      clientId: uniqueTestId('svc'),
+      rejectUnauthorized: true,
+      pubackTimeoutMs: 2000,
+      sessionExpirySeconds: 60,
+    },
+    logger,
+  );
+
 describe.each(TEST_BROKERS)('MqttMessageBus on %s', (brokerName, startBroker) => {
   let broker: TestBroker;
   let bus: MqttMessageBus;
@@ -13,17 +27,7 @@ describe.each(TEST_BROKERS)('MqttMessageBus on %s', (brokerName, startBroker) =>
   beforeEach(async () => {
     broker = await startBroker();
     root = `tenants/${uniqueTestId('bus')}/clients/c1`;
-    bus = new MqttMessageBus(
-      {
-        url: broker.url,
-        protocol: 'auto',
-        clientId: uniqueTestId('svc'),
-        rejectUnauthorized: true,
-        pubackTimeoutMs: 2000,
-        sessionExpirySeconds: 60,
-      },
-      memoryLogger().logger,
-    );
+    bus = busOn(broker.url, memoryLogger().logger);
     device = await mqtt.connectAsync(broker.url, {
       protocolVersion: brokerName === 'mosquitto' ? 5 : 4,
       clientId: uniqueTestId('dev'),
@@ -118,20 +122,7 @@ describe('MqttMessageBus shared subscriptions on mosquitto', () => {
     const broker = await startTestMosquitto();
     const group = uniqueTestId('grp');
     const tenant = uniqueTestId('share');
-    const replicas = [0, 1].map(
-      () =>
-        new MqttMessageBus(
-          {
-            url: broker.url,
-            protocol: 'auto',
-            clientId: uniqueTestId('svc'),
-            rejectUnauthorized: true,
-            pubackTimeoutMs: 2000,
-            sessionExpirySeconds: 60,
-          },
-          memoryLogger().logger,
-        ),
-    );
+    const replicas = [0, 1].map(() => busOn(broker.url, memoryLogger().logger));
     const seen: string[][] = [[], []];
     const device = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
     try {
@@ -168,17 +159,7 @@ describe('MqttMessageBus with a shared-subscription group on an MQTT 3.1.1 broke
   it('subscribes without the group and says so, rather than losing every message', async () => {
     const broker = await startTestAedes();
     const { logger, lines } = memoryLogger();
-    const bus = new MqttMessageBus(
-      {
-        url: broker.url,
-        protocol: 'auto',
-        clientId: uniqueTestId('svc'),
-        rejectUnauthorized: true,
-        pubackTimeoutMs: 2000,
-        sessionExpirySeconds: 60,
-      },
-      logger,
-    );
+    const bus = busOn(broker.url, logger);
     const tenant = uniqueTestId('noshare');
     const seen: string[] = [];
     const device = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
