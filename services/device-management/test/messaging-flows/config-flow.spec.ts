@@ -50,10 +50,17 @@ describe.each(TEST_BROKERS)('config jobs over MQTT with %s', (brokerName, startB
     });
     await device.report({ ...job, kind: 'config' }, 1, 'received', { configVersion: 1 });
     await device.report({ ...job, kind: 'config' }, 2, 'applied', { configVersion: 1 });
-    await eventually(async () => (await service.jobEventTypes(job)).includes('ConfigApplied'));
-    const types = await service.jobEventTypes(job);
+    // The dispatch is recorded behind the publish's PUBACK, in the dispatcher's next batch: the
+    // device's reports can reach the stream first, even the final one. Wait for both facts.
+    const types = await eventually(async () => {
+      const recorded = await service.jobEventTypes(job);
+      return (
+        recorded.includes('ConfigApplied') &&
+        recorded.includes('ConfigCommandDispatched') &&
+        recorded
+      );
+    });
     expect(types[0]).toBe('ConfigChangeRequested');
-    // The dispatch is recorded behind the publish: it may land after the device's first report.
     expect(types.filter((type) => type === 'ConfigCommandDispatched')).toHaveLength(1);
     expect(types.filter((type) => type !== 'ConfigCommandDispatched')).toEqual([
       'ConfigChangeRequested',
