@@ -381,8 +381,9 @@ async function runOnce(kind: BrokerKind, replicas: number): Promise<void> {
     // The service records a dispatch after the publish; a job already final by then keeps none.
     let dispatchNotRecorded = 0;
     // Where the time goes, from the stream's own timestamps.
-    const toDispatch = new Latencies();
-    const dispatchToFinal = new Latencies();
+    const toPublished = new Latencies();
+    const publishedToFinal = new Latencies();
+    const dispatchRecordLag = new Latencies();
     let deliveredMoreThanOnce = 0;
     const notAccepted = jobIds.filter((id) => !id).length;
     await forEachLimit(
@@ -403,13 +404,18 @@ async function runOnce(kind: BrokerKind, replicas: number): Promise<void> {
           const recorded = events.find((e) => e.type === type)?.recordedAt;
           return recorded ? Date.parse(recorded) : undefined;
         };
-        const [requestedAt, dispatchedAt, succeededAt] = [
+        // The dispatch event carries the PUBACK's time; it is recorded behind it, in a batch.
+        const published = dispatches[0]?.data.dispatchedAt;
+        const [requestedAt, publishedAt, succeededAt] = [
           at('UpdateRequested'),
-          at('UpdateCommandDispatched'),
+          typeof published === 'string' ? Date.parse(published) : undefined,
           at('UpdateSucceeded'),
         ];
-        if (requestedAt && dispatchedAt) toDispatch.add(dispatchedAt - requestedAt);
-        if (dispatchedAt && succeededAt) dispatchToFinal.add(succeededAt - dispatchedAt);
+        if (requestedAt && publishedAt) toPublished.add(publishedAt - requestedAt);
+        if (publishedAt && succeededAt) publishedToFinal.add(succeededAt - publishedAt);
+        const dispatchRecordedAt = at('UpdateCommandDispatched');
+        if (publishedAt && dispatchRecordedAt)
+          dispatchRecordLag.add(dispatchRecordedAt - publishedAt);
         if ((device.commandsReceived.get(jobId) ?? 0) > 1) deliveredMoreThanOnce += 1;
       },
     );
@@ -419,8 +425,9 @@ async function runOnce(kind: BrokerKind, replicas: number): Promise<void> {
       settings.mode === 'rollout'
         ? `  one rollout of ${n} clients, ${settings.batchSize} jobs in flight at most: ${run.outcome}; ${n - notAccepted}/${n} got a job; POST /rollouts ${requestLatency.summary()}`
         : `  updates requested through the API: ${n - notAccepted}/${n} in ${requestedSeconds.toFixed(1)} s; POST latency ${requestLatency.summary()}`,
-      `  per job (stream timestamps, jobs whose dispatch was recorded): request -> dispatch recorded ${toDispatch.summary()}`,
-      `  per job: dispatch recorded -> succeeded ${dispatchToFinal.summary()}`,
+      `  per job: request recorded -> command published (its PUBACK) ${toPublished.summary()}`,
+      `  per job: command published -> succeeded recorded ${publishedToFinal.summary()}`,
+      `  per job: the dispatch's record behind its PUBACK ${dispatchRecordLag.summary()}`,
       `  all jobs final ${(finalSeconds - requestedSeconds).toFixed(1)} s after the last request (${settings.mode === 'rollout' ? 'the rollout' : 'the last update'}), ${finalSeconds.toFixed(1)} s after the first (${((n - unfinished) / finalSeconds).toFixed(0)} jobs/s, ${(((n - unfinished) * 7) / finalSeconds).toFixed(0)} reports/s); unfinished at the end: ${unfinished}`,
       `  succeeded ${succeeded}/${n}; lost ${lost}; report applied twice ${duplicated}; dispatched more than once ${dispatchedMoreThanOnce}; no dispatch in the stream ${dispatchNotRecorded}; delivered to the device more than once ${deliveredMoreThanOnce}`,
       `  service${replicas > 1 ? ` (${replicas} replicas together; RSS of the largest)` : ''}: CPU ${used.cpuSeconds.toFixed(1)} s over ${used.wallSeconds.toFixed(1)} s (${((100 * used.cpuSeconds) / used.wallSeconds).toFixed(0)}% of one core), RSS peak ${mb(used.peakRssBytes)}, at the end ${mb(used.endRssBytes)}`,
