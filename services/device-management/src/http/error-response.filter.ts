@@ -21,6 +21,7 @@ const STATUS_OF: Record<DomainErrorCode, number> = {
   rollout_not_running: HttpStatus.CONFLICT,
   rollout_not_paused: HttpStatus.CONFLICT,
   rollout_not_awaiting_approval: HttpStatus.CONFLICT,
+  rollout_cannot_roll_back: HttpStatus.CONFLICT,
   concurrency_conflict: HttpStatus.CONFLICT,
   invalid_input: HttpStatus.BAD_REQUEST,
   forbidden: HttpStatus.FORBIDDEN,

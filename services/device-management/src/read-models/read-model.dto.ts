@@ -22,6 +22,11 @@ export class JobDto {
   @ApiPropertyOptional() image?: string;
   @ApiPropertyOptional() imageDigest?: string;
   @ApiPropertyOptional() fromVersion?: string;
+  @ApiPropertyOptional({
+    description: 'The image the client ran when the update was requested, once an earlier update recorded it',
+    example: 'registry.example.com/opc-core:2.0.0',
+  })
+  fromImage?: string;
   @ApiPropertyOptional() configVersion?: number;
   @ApiPropertyOptional() reportedVersion?: string;
   @ApiPropertyOptional({ type: JobFailureDto }) failure?: JobFailureDto;

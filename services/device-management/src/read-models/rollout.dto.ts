@@ -6,6 +6,9 @@ import {
   entryStateOf,
   jobKindOfRollout,
   progressOf,
+  rollbackStateOf,
+  type Rollback,
+  type RollbackEntryState,
   type Rollout,
   type RolloutClientEntry,
   type RolloutEntryState,
@@ -23,8 +26,10 @@ export const ROLLOUT_STATUSES: readonly RolloutStatus[] = [
   'AwaitingApproval',
   'Paused',
   'Halted',
+  'RollingBack',
   'Completed',
   'Cancelled',
+  'RolledBack',
 ];
 
 /** Where one phase stands; `waiting`: for its soak or its approval (the rollout's status says). */
@@ -72,6 +77,68 @@ export class RolloutCountsDto {
   skipped: number;
 }
 
+/** Where a failed target's roll-back stands; `left`: it got no job (see `reason`). */
+export type RolloutClientRollbackState = RollbackEntryState | 'left';
+
+export class RolloutClientRollbackDto {
+  @ApiProperty({
+    enum: [
+      'pending',
+      'in_flight',
+      'skipped',
+      'left',
+      'succeeded',
+      'failed',
+      'rolled_back',
+      'timed_out',
+      'cancelled',
+    ],
+    example: 'succeeded',
+  })
+  state: RolloutClientRollbackState;
+  @ApiPropertyOptional({ description: 'The release it goes back to', example: '2.0.0' })
+  version?: string;
+  @ApiPropertyOptional({ example: 'registry.example.com/opc-core:2.0.0' }) image?: string;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'The roll-back job',
+    example: JOB_ID_EXAMPLE,
+  })
+  jobId?: string;
+  @ApiPropertyOptional({
+    description: 'Left or skipped: the code of why it got no job; failed: the failure code',
+    example: 'already_on_previous_release',
+  })
+  code?: string;
+  @ApiPropertyOptional({
+    description: 'Left or skipped: why it got no job',
+    example:
+      'client press-07 reported 2.0.0 again when job 3f6b2c1e-8a4d-4e7f-9b0c-5d1e2f3a4b5c ended',
+  })
+  reason?: string;
+}
+
+export class RolloutRollbackCountsDto {
+  @ApiProperty({ description: 'Failed clients given a roll-back job', example: 3 }) total: number;
+  @ApiProperty({ example: 0 }) pending: number;
+  @ApiProperty({ example: 1 }) inFlight: number;
+  @ApiProperty({ example: 2 }) succeeded: number;
+  @ApiProperty({ description: 'Roll-back jobs that failed, rolled back or timed out', example: 0 })
+  failed: number;
+  @ApiProperty({ description: 'Roll-back jobs the update request refused', example: 0 })
+  skipped: number;
+  @ApiProperty({
+    description: 'Failed clients given no job (already back, or the earlier release unknown)',
+    example: 1,
+  })
+  left: number;
+}
+
+export class RolloutRollbackDto {
+  @ApiPropertyOptional({ example: 'the canary crashed on start' }) reason?: string;
+  @ApiProperty({ type: RolloutRollbackCountsDto }) counts: RolloutRollbackCountsDto;
+}
+
 export class RolloutClientDto {
   @ApiProperty({ example: 'press-07' }) clientId: string;
   @ApiProperty({ enum: ROLLOUT_CLIENT_STATES, example: 'in_flight' }) state: RolloutClientState;
@@ -95,6 +162,11 @@ export class RolloutClientDto {
     },
   })
   skipped?: { code: string; reason: string };
+  @ApiPropertyOptional({
+    type: RolloutClientRollbackDto,
+    description: 'A failed target of a rollout rolled back: where its way back stands',
+  })
+  rollback?: RolloutClientRollbackDto;
   @ApiPropertyOptional({
     description: 'Which job of the client this is (2 and up: retries)',
     example: 2,
@@ -181,6 +253,11 @@ export class RolloutSummaryDto {
   @ApiProperty({ type: RolloutCountsDto }) counts: RolloutCountsDto;
   @ApiProperty({ description: 'Targets settled (job ended or skipped), 0-100', example: 10 })
   percentDone: number;
+  @ApiPropertyOptional({
+    type: RolloutRollbackDto,
+    description: 'Once an admin rolled the failed clients back: how far that got',
+  })
+  rollback?: RolloutRollbackDto;
 }
 
 export class RolloutDto extends RolloutSummaryDto {
@@ -247,14 +324,54 @@ export function toRolloutSummaryDto(rollout: Rollout): RolloutSummaryDto {
     ...(rollout.haltReason ? { haltReason: rollout.haltReason } : {}),
     counts,
     percentDone,
+    ...(rollout.rollback ? { rollback: toRollbackDto(rollout.rollback) } : {}),
   };
 }
 
-export function toRolloutClientDto(
+function toRollbackDto({ reason, counts, order, left }: Rollback): RolloutRollbackDto {
+  return {
+    ...(reason ? { reason } : {}),
+    counts: {
+      total: order.length,
+      pending: counts.pending,
+      inFlight: counts.in_flight,
+      succeeded: counts.succeeded,
+      failed: counts.failed + counts.rolled_back + counts.timed_out + counts.cancelled,
+      skipped: counts.skipped,
+      left: left.length,
+    },
+  };
+}
+
+export function toRolloutClientDto(rollout: Rollout, clientId: string): RolloutClientDto {
+  const entry: RolloutClientEntry | undefined = rollout.clients.get(clientId);
+  const rollback = rollbackOfClient(rollout.rollback, clientId);
+  return { clientId, state: entryStateOf(entry), ...entry, ...(rollback ? { rollback } : {}) };
+}
+
+function rollbackOfClient(
+  rollback: Rollback | undefined,
   clientId: string,
-  entry: RolloutClientEntry | undefined,
-): RolloutClientDto {
-  return { clientId, state: entryStateOf(entry), ...entry };
+): RolloutClientRollbackDto | undefined {
+  const entry = rollback?.entries.get(clientId);
+  if (entry) {
+    const { skipped, ...rest } = entry;
+    return { state: rollbackStateOf(entry), ...rest, ...skipped };
+  }
+  const left = rollback ? leftByClient(rollback.left).get(clientId) : undefined;
+  return left ? { state: 'left', code: left.code, reason: left.reason } : undefined;
+}
+
+const leftIndexes = new WeakMap<Rollback['left'], Map<string, Rollback['left'][number]>>();
+
+/** The clients a roll-back left out, by id (indexed once: its start writes every one's row). */
+function leftByClient(left: Rollback['left']): Map<string, Rollback['left'][number]> {
+  let index = leftIndexes.get(left);
+  if (!index) {
+    index = new Map(left.map((leftOut) => [leftOut.clientId, leftOut]));
+    leftIndexes.set(left, index);
+  }
+  return index;
 }
 
 function phaseStatusOf(rollout: Rollout, index: number): RolloutPhaseStatus {

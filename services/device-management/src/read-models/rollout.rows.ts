@@ -35,7 +35,7 @@ export function rolloutRows(
   };
   const touched = touchedTargets(events as readonly RolloutEvent[], state);
   const entries = [...touched].map(([clientId, position]): ProjectedRow => {
-    const document = toRolloutClientDto(clientId, state.clients.get(clientId));
+    const document = toRolloutClientDto(state, clientId);
     return {
       table: ROLLOUT_CLIENTS_TABLE,
       key: { rollout_id: rolloutId, client_id: clientId },
@@ -52,10 +52,15 @@ function touchedTargets(events: readonly RolloutEvent[], state: Rollout): Map<st
     return new Map(state.request.targets.map((clientId, position) => [clientId, position]));
   }
   const touched = new Map<string, number>();
+  const touch = (clientId: string) => {
+    const position = targetPosition(state, clientId);
+    if (position !== undefined) touched.set(clientId, position);
+  };
   for (const event of events) {
-    if (!('clientId' in event.data) || touched.has(event.data.clientId)) continue;
-    const position = targetPosition(state, event.data.clientId);
-    if (position !== undefined) touched.set(event.data.clientId, position);
+    if (event.type === 'RolloutRollbackStarted') {
+      for (const { clientId } of [...event.data.targets, ...event.data.left]) touch(clientId);
+    }
+    if ('clientId' in event.data && !touched.has(event.data.clientId)) touch(event.data.clientId);
   }
   return touched;
 }

@@ -27,6 +27,7 @@ import {
   jobKindOfRollout,
   nextWave,
   progressOf,
+  rollbackTargetOf,
   type Rollout,
   type RolloutCommand,
 } from './domain/rollout.decider';
@@ -405,7 +406,7 @@ export class RolloutDriver implements Worker {
 
   /**
    * The latest job this rollout opened on each client, found by its mark on the client stream;
-   * not the failed job a retry replaces. One read for all the clients.
+   * not the failed job a retry or a roll-back replaces. One read for all the clients.
    */
   private async jobsOfRolloutOn(
     rollout: Rollout,
@@ -424,7 +425,8 @@ export class RolloutDriver implements Worker {
       );
       const jobId = (mark?.data as { jobId: string } | undefined)?.jobId;
       const entry = rollout.clients.get(clientId);
-      if (jobId && !(entry?.retryAt && entry.jobId === jobId)) jobs.set(clientId, jobId);
+      const replaced = entry?.jobId === jobId && (entry?.retryAt || rollout.rollback);
+      if (jobId && !replaced) jobs.set(clientId, jobId);
     }
     return jobs;
   }
@@ -435,10 +437,17 @@ const skipped = (clientId: string, code: string, reason: string): RolloutCommand
   data: { clientId, code, reason, at: new Date().toISOString() },
 });
 
-/** The request of the job a rollout opens on a client: an update, or a configuration. */
+/**
+ * The request of the job a rollout opens on a client: an update, or a configuration; while
+ * rolling back, an update to the client's own earlier release.
+ */
 function jobRequestOf(rollout: Rollout, clientId: string): RequestUpdate | RequestConfigChange {
   const { config, targetVersion, image, imageDigest } = rollout.request;
   const context = contextOf(rollout);
+  const back = rollbackTargetOf(rollout, clientId);
+  if (back) {
+    return new RequestUpdate({ context, clientId, targetVersion: back.version, image: back.image });
+  }
   if (config) return new RequestConfigChange({ context, clientId, ...config });
   return new RequestUpdate({
     context,

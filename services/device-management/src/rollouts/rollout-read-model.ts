@@ -111,7 +111,7 @@ export async function rolloutsHoldingClients(
        JOIN ${ROLLOUTS_TABLE} r ON r.rollout_id = rc.rollout_id
       WHERE rc.tenant_id = $1 AND rc.client_id = ANY($2::text[]) AND rc.rollout_id <> $3
         AND rc.state IN ('pending', 'in_flight', 'retrying')
-        AND r.status NOT IN ('Completed', 'Cancelled')
+        AND r.status NOT IN ('Completed', 'Cancelled', 'RolledBack')
         AND (r.started_at, r.rollout_id) < ($4::timestamptz, $3::uuid)
       ORDER BY rc.client_id, r.started_at, r.rollout_id`,
     [tenantId, clientIds, rolloutId, startedAt],
@@ -130,7 +130,7 @@ export async function rolloutsFollowing(
 ): Promise<string[]> {
   const rows = (await dataSource.query(
     `SELECT rollout_id FROM ${ROLLOUTS_TABLE}
-      WHERE tenant_id = $1 AND status NOT IN ('Completed', 'Cancelled')
+      WHERE tenant_id = $1 AND status NOT IN ('Completed', 'Cancelled', 'RolledBack')
         AND document ? 'followUntil' AND document->'labels' <@ $2::jsonb`,
     [tenantId, JSON.stringify(labels)],
   )) as { rollout_id: string }[];

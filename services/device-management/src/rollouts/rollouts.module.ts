@@ -11,6 +11,7 @@ import { ReadModelsModule } from '../read-models/read-models.module';
 import { RolloutStreams } from './rollout-streams';
 import { RolloutChangesHttpController } from './rollout-changes/rollout-changes.http.controller';
 import { SteerRolloutHandler } from './steer-rollout/steer-rollout.handler';
+import { RollBackRolloutHandler } from './roll-back-rollout/roll-back-rollout.handler';
 import { SteerRolloutHttpController } from './steer-rollout/steer-rollout.http.controller';
 import { StartRolloutHandler } from './start-rollout/start-rollout.handler';
 import { StartRolloutHttpController } from './start-rollout/start-rollout.http.controller';
@@ -32,6 +33,7 @@ import { StartRolloutHttpController } from './start-rollout/start-rollout.http.c
     RolloutDriver,
     StartRolloutHandler,
     SteerRolloutHandler,
+    RollBackRolloutHandler,
     GetRolloutHandler,
     ListRolloutsHandler,
     ListRolloutClientsHandler,

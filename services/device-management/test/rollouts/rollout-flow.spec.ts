@@ -814,6 +814,95 @@ describe('rollouts in phases', () => {
       devicesAnswer.stop();
     }
   });
+
+  it('rolls its failed clients back to the release each ran before, and ends RolledBack', async () => {
+    const group = await fleet('back', 3);
+    const [broken, recovered, fine] = group;
+    // First every client installs 2.1.0 from IMAGE: the release a roll-back returns to.
+    const firstAnswers = answer(group, () => ({ fail: false, delayMs: 10 }));
+    try {
+      const first = await startRollout({ clientIds: group.map((device) => device.clientId) });
+      await untilStatus(first, 'Completed');
+    } finally {
+      firstAnswers.stop();
+    }
+
+    const image3 = 'registry.example.com/opc-core:3.0.0';
+    const rolloutId = await startRollout({
+      clientIds: group.map((device) => device.clientId),
+      targetVersion: '3.0.0',
+      image: image3,
+      batchSize: 3,
+      maxFailures: 1,
+    });
+    // The first rollout sent each device one command: the later ones come after it.
+    const commandOf = (device: TestDevice, version: string) =>
+      eventually(() =>
+        updateCommands(device)
+          .slice(1)
+          .find(
+            ({ command }) =>
+              (command.payload as { targetVersion: string }).targetVersion === version,
+          ),
+      );
+    const jobOf = async (device: TestDevice, version: string) => ({
+      jobId: (await commandOf(device, version)).command.jobId,
+      kind: 'update' as const,
+    });
+    // The broken device fails without saying what runs; the recovered one rolled itself back
+    // to 2.1.0 and says so; the last one commits 3.0.0.
+    const error = { code: 'health_check_failed', message: 'the new version did not answer' };
+    const brokenJob = await jobOf(broken, '3.0.0');
+    await broken.report(brokenJob, 1, 'received');
+    await broken.report(brokenJob, 2, 'failed', { error });
+    const recoveredJob = await jobOf(recovered, '3.0.0');
+    await recovered.report(recoveredJob, 1, 'received');
+    await recovered.report(recoveredJob, 2, 'rolled_back', { version: '2.1.0', error });
+    const fineJob = await jobOf(fine, '3.0.0');
+    await fine.report(fineJob, 1, 'received');
+    await fine.report(fineJob, 2, 'committed', { version: '3.0.0' });
+    await eventually(async () => {
+      const { body } = await getRollout(rolloutId);
+      return body.status === 'Halted' && body.counts.inFlight === 0;
+    }, 20_000);
+
+    const rolledBack = await steer(rolloutId, 'roll-back', admin, 'health checks fail on 3.0.0');
+    expect(rolledBack.body).toEqual({ rolloutId, status: 'RollingBack' });
+    const back = await commandOf(broken, '2.1.0');
+    expect(back.command.payload).toMatchObject({ targetVersion: '2.1.0', image: IMAGE });
+    await broken.report({ jobId: back.command.jobId, kind: 'update' }, 1, 'received');
+    await broken.report({ jobId: back.command.jobId, kind: 'update' }, 2, 'committed', {
+      version: '2.1.0',
+    });
+
+    const done = await untilStatus(rolloutId, 'RolledBack');
+    expect(done.rollback).toEqual({
+      reason: 'health checks fail on 3.0.0',
+      counts: { total: 1, pending: 0, inFlight: 0, succeeded: 1, failed: 0, skipped: 0, left: 1 },
+    });
+    const { body: targets } = await http()
+      .get(`/api/v1/rollouts/${rolloutId}/clients`)
+      .set(as(admin));
+    const rollbackOf = (device: TestDevice) =>
+      targets.items.find((item: { clientId: string }) => item.clientId === device.clientId)
+        ?.rollback;
+    expect(rollbackOf(broken)).toMatchObject({
+      state: 'succeeded',
+      version: '2.1.0',
+      image: IMAGE,
+      jobId: back.command.jobId,
+    });
+    expect(rollbackOf(recovered)).toMatchObject({
+      state: 'left',
+      code: 'already_on_previous_release',
+    });
+    expect(rollbackOf(fine)).toBeUndefined();
+    // Only the broken device got a job back; the rollout is over.
+    await api.app.get(RolloutDriver).caughtUp();
+    expect(updateCommands(recovered)).toHaveLength(2);
+    expect(updateCommands(fine)).toHaveLength(2);
+    expect((await steer(rolloutId, 'roll-back')).body.error).toBe('rollout_final');
+  });
 });
 
 describe('the rollouts API', () => {

@@ -47,6 +47,30 @@ describe('Client', () => {
       .when({ type: 'StartUpdate', data: { jobId: jobA, targetVersion: '2.1.0', at } })
       .thenThrows('not_found'));
 
+  it('knows the release it runs: registered, then each succeeded update, never a failed one', () => {
+    const image = 'registry.example.com/opc-core:2.1.0';
+    const withImage: ClientEvent = {
+      ...startedA,
+      data: { ...startedA.data, image },
+    } as ClientEvent;
+    expect(foldClient([registered])!.running).toEqual({ version: '2.0.0' });
+    expect(foldClient([registered, withImage, endedA])!.running).toEqual({
+      version: '2.1.0',
+      image,
+    });
+    const failedB: ClientEvent[] = [
+      {
+        type: 'ClientUpdateStarted',
+        data: { jobId: jobB, targetVersion: '3.0.0', image: 'x', at },
+      },
+      { type: 'ClientUpdateEnded', data: { jobId: jobB, outcome: 'rolled_back', at } },
+    ];
+    expect(foldClient([registered, withImage, endedA, ...failedB])!.running).toEqual({
+      version: '2.1.0',
+      image,
+    });
+  });
+
   describe('one update in flight', () => {
     const startB = {
       type: 'StartUpdate' as const,

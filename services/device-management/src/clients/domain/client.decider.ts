@@ -11,7 +11,12 @@ export interface Client {
   /** Target of the latest update requested (the initial version until then). */
   desiredVersion?: string;
   /** The one update job allowed in flight. */
-  updateInFlight?: { jobId: string; targetVersion: string; since: IsoTimestamp };
+  updateInFlight?: { jobId: string; targetVersion: string; image?: string; since: IsoTimestamp };
+  /**
+   * What the client runs as far as updates tell: the registered version, then each succeeded
+   * update's. The image is known once an update recorded it; a roll-back needs it.
+   */
+  running?: RunningRelease;
   /** Highest config version ever requested: the next must be greater. */
   desiredConfigVersion: number;
   appliedConfigVersion?: number;
@@ -22,12 +27,20 @@ export interface Client {
   credential?: { credentialId: string; issuedAt: IsoTimestamp };
 }
 
+export interface RunningRelease {
+  version: string;
+  image?: string;
+}
+
 export type ClientState = Client | null;
 export const initialClientState: ClientState = null;
 
 export type ClientCommand =
   | { type: 'RegisterClient'; data: ClientRegistered['data'] }
-  | { type: 'StartUpdate'; data: { jobId: string; targetVersion: string; at: IsoTimestamp } }
+  | {
+      type: 'StartUpdate';
+      data: { jobId: string; targetVersion: string; image?: string; at: IsoTimestamp };
+    }
   | {
       type: 'EndUpdate';
       data: { jobId: string; outcome: UpdateOutcome; version?: string; at: IsoTimestamp };
@@ -137,7 +150,9 @@ export function evolveClient(state: ClientState, event: ClientEvent): ClientStat
       clientId,
       labels,
       registeredAt,
-      ...(version ? { reportedVersion: version, desiredVersion: version } : {}),
+      ...(version
+        ? { reportedVersion: version, desiredVersion: version, running: { version } }
+        : {}),
       desiredConfigVersion: 0,
       pendingConfigJobs: [],
     };
@@ -145,20 +160,30 @@ export function evolveClient(state: ClientState, event: ClientEvent): ClientStat
   if (!state) return state;
   switch (event.type) {
     case 'ClientUpdateStarted': {
-      const { jobId, targetVersion, at } = event.data;
+      const { jobId, targetVersion, image, at } = event.data;
       return {
         ...state,
         desiredVersion: targetVersion,
-        updateInFlight: { jobId, targetVersion, since: at },
+        updateInFlight: { jobId, targetVersion, ...(image ? { image } : {}), since: at },
       };
     }
     case 'ClientUpdateEnded': {
-      const { updateInFlight: _ended, ...rest } = state;
+      const { updateInFlight: ended, ...rest } = state;
       const { jobId, outcome, version } = event.data;
+      const installed =
+        outcome === 'succeeded' && ended?.jobId === jobId
+          ? {
+              running: {
+                version: version ?? ended.targetVersion,
+                ...(ended.image ? { image: ended.image } : {}),
+              },
+            }
+          : {};
       return {
         ...rest,
         lastUpdate: { jobId, outcome },
         ...(version ? { reportedVersion: version } : {}),
+        ...installed,
       };
     }
     case 'ClientConfigRequested':

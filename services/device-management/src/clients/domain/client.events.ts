@@ -22,7 +22,13 @@ export type ConfigOutcome = 'applied' | 'rejected' | 'timed_out' | 'cancelled';
 
 export type ClientUpdateStarted = DomainEvent<
   'ClientUpdateStarted',
-  { jobId: string; targetVersion: string; at: IsoTimestamp }
+  {
+    jobId: string;
+    targetVersion: string;
+    /** The image the job installs (absent in events recorded before it was kept). */
+    image?: string;
+    at: IsoTimestamp;
+  }
 >;
 
 export type ClientUpdateEnded = DomainEvent<

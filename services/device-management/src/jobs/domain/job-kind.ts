@@ -41,6 +41,7 @@ export interface JobDetails {
   image?: string;
   imageDigest?: string;
   fromVersion?: string;
+  fromImage?: string;
   configVersion?: number;
   reportedVersion?: string;
   rollback?: { reason: string };

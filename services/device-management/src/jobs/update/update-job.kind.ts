@@ -62,6 +62,7 @@ export const UPDATE_JOB_KIND: JobKindDefinition<'update', UpdateJob, UpdateJobEv
     image: job.request.image,
     ...(job.request.imageDigest ? { imageDigest: job.request.imageDigest } : {}),
     ...(job.request.fromVersion ? { fromVersion: job.request.fromVersion } : {}),
+    ...(job.request.fromImage ? { fromImage: job.request.fromImage } : {}),
     ...(job.reportedVersion ? { reportedVersion: job.reportedVersion } : {}),
     ...(job.rollback ? { rollback: job.rollback } : {}),
     ...(job.progress ? { progress: job.progress } : {}),

@@ -8,6 +8,7 @@ import {
   nextWave,
   progressOf,
   wakeAtOf,
+  type FailedJobRelease,
 } from './rollout.decider';
 import { resolvePhases, type RolloutPhase } from './rollout-phases';
 import type { RolloutEvent, RolloutJobOutcome, RolloutStarted } from './rollout.events';
@@ -678,5 +679,183 @@ describe('the counts kept with every event', () => {
       expect(total).toBe(rollout.phases[phase].size);
       expect(Object.fromEntries(Object.entries(kept).filter(([, n]) => n > 0))).toEqual(recounted);
     });
+  });
+});
+
+describe('rolling the failed clients back', () => {
+  const halted: RolloutEvent = {
+    type: 'RolloutHalted',
+    data: { rolloutId, reason: 'too many failures', failures: 3, at },
+  };
+  // a succeeded; b rolled back by its agent (it said 2.0.0 again); c timed out; d failed
+  // before the first update recorded an image.
+  const history = [
+    started(5, ['a', 'b', 'c', 'd', 'e']),
+    requested('a'),
+    requested('b'),
+    finished('a'),
+    finished('b', 'rolled_back'),
+    requested('c'),
+    requested('d'),
+    finished('c', 'timed_out'),
+    finished('d', 'failed'),
+    halted,
+  ];
+  const release = { fromVersion: '2.0.0', fromImage: 'registry.example.com/opc-core:2.0.0' };
+  const releases = new Map<string, FailedJobRelease>([
+    ['a', release],
+    ['b', { ...release, reportedVersion: '2.0.0' }],
+    ['c', release],
+    ['d', { fromVersion: '1.0.0' }],
+  ]);
+  const rollBack = {
+    type: 'RollBackRollout' as const,
+    data: { at, reason: 'bad build', releases },
+  };
+  const rollbackStarted: RolloutEvent = {
+    type: 'RolloutRollbackStarted',
+    data: {
+      rolloutId,
+      targets: [{ clientId: 'c', version: '2.0.0', image: 'registry.example.com/opc-core:2.0.0' }],
+      left: [
+        {
+          clientId: 'b',
+          code: 'already_on_previous_release',
+          reason: 'client b reported 2.0.0 again when job job-b ended',
+        },
+        {
+          clientId: 'd',
+          code: 'previous_release_unknown',
+          reason:
+            'the image client d ran before job job-d is not known (no earlier update recorded it)',
+        },
+      ],
+      at,
+      reason: 'bad build',
+    },
+  };
+  const rollbackRequested: RolloutEvent = {
+    type: 'RolloutRollbackJobRequested',
+    data: { rolloutId, clientId: 'c', jobId: 'back-c', at },
+  };
+
+  it('gives a job to each failed client not known to be back on its earlier release', () => {
+    given(history).when(rollBack).then([rollbackStarted]);
+    const rollingBack = foldRollout([...history, rollbackStarted])!;
+    expect(rollingBack.status).toBe('RollingBack');
+    // Only the roll-back's clients, never the pending target e.
+    expect(nextWave(rollingBack)).toEqual(['c']);
+  });
+
+  it('records the roll-back job and its end, then ends the rollout as RolledBack', () => {
+    given([...history, rollbackStarted])
+      .when({ type: 'RecordJobRequested', data: { clientId: 'c', jobId: 'back-c', at } })
+      .then([rollbackRequested]);
+    const rolledBack: RolloutEvent = {
+      type: 'RolloutRolledBack',
+      data: { rolloutId, succeeded: 1, failed: 0, skipped: 0, at },
+    };
+    given([...history, rollbackStarted, rollbackRequested])
+      .when({
+        type: 'RecordJobFinished',
+        data: { clientId: 'c', jobId: 'back-c', outcome: 'succeeded', at },
+      })
+      .then([
+        {
+          type: 'RolloutRollbackJobFinished',
+          data: { rolloutId, clientId: 'c', jobId: 'back-c', outcome: 'succeeded', at },
+        },
+        rolledBack,
+      ]);
+    // The failed job's end, told again, is not the roll-back's.
+    given([...history, rollbackStarted, rollbackRequested])
+      .when(finish('c', 'timed_out'))
+      .thenNothingHappens();
+  });
+
+  it('adopts a roll-back job that ended before its request was recorded, and ends on a refusal', () => {
+    given([...history, rollbackStarted])
+      .when({
+        type: 'RecordJobFinished',
+        data: { clientId: 'c', jobId: 'back-c', outcome: 'failed', code: 'pull_failed', at },
+      })
+      .then([
+        rollbackRequested,
+        {
+          type: 'RolloutRollbackJobFinished',
+          data: {
+            rolloutId,
+            clientId: 'c',
+            jobId: 'back-c',
+            outcome: 'failed',
+            code: 'pull_failed',
+            at,
+          },
+        },
+        {
+          type: 'RolloutRolledBack',
+          data: { rolloutId, succeeded: 0, failed: 1, skipped: 0, at },
+        },
+      ]);
+    const refusal = {
+      reason: 'client c already has update job x in flight',
+      code: 'update_in_flight',
+    };
+    given([...history, rollbackStarted])
+      .when({ type: 'RecordClientSkipped', data: { clientId: 'c', ...refusal, at } })
+      .then([
+        { type: 'RolloutRollbackSkipped', data: { rolloutId, clientId: 'c', ...refusal, at } },
+        {
+          type: 'RolloutRolledBack',
+          data: { rolloutId, succeeded: 0, failed: 0, skipped: 1, at },
+        },
+      ]);
+  });
+
+  it('ends at once when no failed client needs a job', () => {
+    const onlyLeft = new Map<string, FailedJobRelease>([['b', { ...release, reportedVersion: '2.0.0' }]]);
+    const history2 = [
+      started(0, ['a', 'b']),
+      requested('b'),
+      finished('b', 'rolled_back'),
+      { ...halted, data: { ...halted.data, failures: 1 } } as RolloutEvent,
+    ];
+    const decided = decideRollout(
+      { type: 'RollBackRollout', data: { at, releases: onlyLeft } },
+      foldRollout(history2),
+    );
+    expect(decided.map((event) => event.type)).toEqual([
+      'RolloutRollbackStarted',
+      'RolloutRolledBack',
+    ]);
+    expect(foldRollout([...history2, ...decided])!.status).toBe('RolledBack');
+  });
+
+  it('refuses while running, with jobs in flight, without failures, for a config rollout', () => {
+    given([started(5), requested('a')])
+      .when(rollBack)
+      .thenThrows('rollout_not_paused', { status: 'Running' });
+    const paused: RolloutEvent = { type: 'RolloutPaused', data: { rolloutId, at } };
+    given([started(5), requested('a'), finished('a', 'failed'), requested('b'), paused])
+      .when(rollBack)
+      .thenThrows('rollout_cannot_roll_back', { status: 'Paused' });
+    given([started(5), requested('a'), finished('a'), paused])
+      .when(rollBack)
+      .thenThrows('rollout_cannot_roll_back');
+    const config: RolloutEvent = {
+      type: 'RolloutStarted',
+      data: {
+        ...started(5).data,
+        image: undefined,
+        targetVersion: undefined,
+        config: { version: 3, settings: {} },
+      },
+    };
+    given([config, requested('a'), finished('a', 'failed'), paused])
+      .when(rollBack)
+      .thenThrows('rollout_cannot_roll_back');
+    given([...history, rollbackStarted])
+      .when(rollBack)
+      .thenThrows('rollout_not_paused', { status: 'RollingBack' });
   });
 });

@@ -4,15 +4,30 @@ import { PersistentMap } from '../../shared/domain/persistent-map';
 import { phaseOffsets, singlePhase, type FailureRate, type RolloutPhase } from './rollout-phases';
 import { isInsideWindow, nextWindowOpening } from './maintenance-window';
 import { isPassingFailure, retryAtOf } from './rollout-retries';
-import type { RolloutEvent, RolloutJobOutcome, RolloutStarted } from './rollout.events';
+import type {
+  RollbackTarget,
+  RolloutEvent,
+  RolloutJobOutcome,
+  RolloutRollbackStarted,
+  RolloutStarted,
+} from './rollout.events';
 
 /**
  * Running: jobs are requested. Soaking: a phase ended, the next waits for `soakUntil`.
  * AwaitingApproval: the next phase waits for an admin. Paused: an admin stopped new jobs.
- * Halted: a failure limit was passed (resumable). Completed and Cancelled are final.
+ * Halted: a failure limit was passed (resumable). RollingBack: the failed clients go back to
+ * what they ran before. Completed, Cancelled and RolledBack are final.
  */
 export type RolloutStatus =
-  'Running' | 'Soaking' | 'AwaitingApproval' | 'Paused' | 'Halted' | 'Completed' | 'Cancelled';
+  | 'Running'
+  | 'Soaking'
+  | 'AwaitingApproval'
+  | 'Paused'
+  | 'Halted'
+  | 'RollingBack'
+  | 'Completed'
+  | 'Cancelled'
+  | 'RolledBack';
 
 /** Where one target stands: no entry yet means pending (no job requested). */
 export interface RolloutClientEntry {
@@ -54,6 +69,46 @@ const noCounts = (pending: number): PhaseCounts => ({
   forgiven: 0,
 });
 
+/** A failed target's way back: its earlier release, then the roll-back job's end. */
+export interface RollbackEntry {
+  version: string;
+  image: string;
+  jobId?: string;
+  outcome?: RolloutJobOutcome;
+  /** The failure's code, when the roll-back job failed. */
+  code?: string;
+  skipped?: { reason: string; code: string };
+}
+
+export type RollbackEntryState = 'pending' | 'in_flight' | 'skipped' | RolloutJobOutcome;
+
+export function rollbackStateOf(entry: RollbackEntry): RollbackEntryState {
+  if (entry.skipped) return 'skipped';
+  if (entry.outcome) return entry.outcome;
+  return entry.jobId ? 'in_flight' : 'pending';
+}
+
+/** The roll-back of the failed targets, once an admin asked for it. */
+export interface Rollback {
+  reason?: string;
+  /** The failed targets that get a job, in order. */
+  order: readonly string[];
+  entries: PersistentMap<RollbackEntry>;
+  counts: Record<RollbackEntryState, number>;
+  /** Failed targets given no job, and why. */
+  left: RolloutRollbackStarted['data']['left'];
+}
+
+/**
+ * What the handler found about each failed target's job (from its stream): the release the
+ * client ran when it was requested, and the version the device reported at its end.
+ */
+export interface FailedJobRelease {
+  fromVersion?: string;
+  fromImage?: string;
+  reportedVersion?: string;
+}
+
 export interface Rollout {
   request: RolloutStarted['data'];
   /** The phases (one of all targets for rollouts started without phases). */
@@ -74,6 +129,8 @@ export interface Rollout {
   pausedFrom?: RolloutStatus;
   endedAt?: IsoTimestamp;
   haltReason?: string;
+  /** Present once an admin asked for the failed clients to be rolled back. */
+  rollback?: Rollback;
   /** When the last event happened. */
   changedAt: IsoTimestamp;
 }
@@ -103,6 +160,18 @@ export type RolloutCommand =
   | { type: 'PauseRollout'; data: { at: IsoTimestamp; reason?: string } }
   | { type: 'ResumeRollout'; data: { at: IsoTimestamp; reason?: string } }
   | { type: 'ApprovePhase'; data: { at: IsoTimestamp; approvedBy: string; comment?: string } }
+  /**
+   * Finish a halted or paused update rollout by returning its failed targets to what they ran
+   * before; `releases` holds what their jobs' streams say, by client id.
+   */
+  | {
+      type: 'RollBackRollout';
+      data: {
+        at: IsoTimestamp;
+        reason?: string;
+        releases: ReadonlyMap<string, FailedJobRelease>;
+      };
+    }
   /** A client registered with the rollout's labels: a target while the rollout follows them. */
   | { type: 'AddTarget'; data: { clientId: string; at: IsoTimestamp } }
   /** The clock: a soak that is over lets the next phase start; a follow that is over ends. */
@@ -113,7 +182,9 @@ export const jobKindOfRollout = (request: RolloutStarted['data']): JobKind =>
   request.config ? 'config' : 'update';
 
 export const isRolloutFinal = (rollout: Rollout) =>
-  rollout.status === 'Completed' || rollout.status === 'Cancelled';
+  rollout.status === 'Completed' ||
+  rollout.status === 'Cancelled' ||
+  rollout.status === 'RolledBack';
 
 /** A job that ended so is a failure; a job an admin cancelled is not. */
 export const isFailure = (outcome: RolloutEntryState | undefined) =>
@@ -137,6 +208,11 @@ export function decideRollout(command: RolloutCommand, state: RolloutState): Rol
     case 'RecordJobRequested': {
       const { clientId, jobId, at } = command.data;
       const entry = state.clients.get(clientId);
+      const back = rollbackFact(state, clientId, jobId);
+      if (back === 'pending') {
+        return [{ type: 'RolloutRollbackJobRequested', data: { rolloutId, clientId, jobId, at } }];
+      }
+      if (back === 'recorded') return [];
       const retry = entry?.retryAt !== undefined && entry.jobId !== jobId;
       if (!isTarget(state, clientId) || (entry && !retry)) return [];
       return [{ type: 'RolloutJobRequested', data: { rolloutId, clientId, jobId, at } }];
@@ -144,6 +220,12 @@ export function decideRollout(command: RolloutCommand, state: RolloutState): Rol
     case 'RecordClientSkipped': {
       const { clientId } = command.data;
       const entry = state.clients.get(clientId);
+      if (state.rollback?.entries.get(clientId) && state.status === 'RollingBack') {
+        if (rollbackStateOf(state.rollback.entries.get(clientId)!) !== 'pending') return [];
+        return withRollbackConclusion(state, [
+          { type: 'RolloutRollbackSkipped', data: { rolloutId, ...command.data } },
+        ]);
+      }
       // A retry may be refused too (another update in flight...): the client is skipped then.
       if (!isTarget(state, clientId) || (entry && !entry.retryAt)) return [];
       const skipped: RolloutEvent = {
@@ -156,6 +238,20 @@ export function decideRollout(command: RolloutCommand, state: RolloutState): Rol
       const { clientId, jobId, outcome, code, at } = command.data;
       if (!isTarget(state, clientId)) return [];
       const entry = state.clients.get(clientId);
+      const back = rollbackFact(state, clientId, jobId);
+      if (back) {
+        const rollbackEntry = state.rollback!.entries.get(clientId)!;
+        if (rollbackEntry.outcome || rollbackEntry.skipped) return [];
+        const requested: RolloutEvent[] =
+          back === 'pending'
+            ? [{ type: 'RolloutRollbackJobRequested', data: { rolloutId, clientId, jobId, at } }]
+            : [];
+        const finished: RolloutEvent = {
+          type: 'RolloutRollbackJobFinished',
+          data: { rolloutId, clientId, jobId, outcome, ...(code ? { code } : {}), at },
+        };
+        return withRollbackConclusion(state, [...requested, finished]);
+      }
       // A job whose RolloutJobRequested was never recorded (another driver lost it, or the
       // record of a retry): adopt it.
       const adopted = !entry || (entry.retryAt !== undefined && entry.jobId !== jobId);
@@ -207,6 +303,8 @@ export function decideRollout(command: RolloutCommand, state: RolloutState): Rol
         { type: 'RolloutPhaseStarted', data: { rolloutId, phase, at: command.data.at } },
       ];
     }
+    case 'RollBackRollout':
+      return decideRollBack(state, command.data);
     case 'AddTarget': {
       const { clientId, at } = command.data;
       if (!isFollowing(state, at) || isTarget(state, clientId)) return [];
@@ -253,6 +351,97 @@ function retryOf(
   const rolloutId = state.request.rolloutId;
   return [
     { type: 'RolloutJobRetryScheduled', data: { rolloutId, clientId, attempt, retryAt, at } },
+  ];
+}
+
+/**
+ * How a job fact concerns the roll-back: 'pending' for a job (not the target's failed one) of
+ * a client whose roll-back job is not recorded yet, 'recorded' for its recorded roll-back job;
+ * undefined when the fact is the rollout's own business.
+ */
+function rollbackFact(
+  state: Rollout,
+  clientId: string,
+  jobId: string,
+): 'pending' | 'recorded' | undefined {
+  const entry = state.rollback?.entries.get(clientId);
+  if (!entry || state.clients.get(clientId)?.jobId === jobId) return undefined;
+  if (entry.jobId === undefined) return entry.skipped ? undefined : 'pending';
+  return entry.jobId === jobId ? 'recorded' : undefined;
+}
+
+/**
+ * The roll-back's start: each failed target whose earlier release is known, and that the
+ * device did not report being back on already, gets a job to it. A timed-out job says nothing
+ * of where the device stands, so its client is always rolled back.
+ */
+function decideRollBack(
+  state: Rollout,
+  { at, reason, releases }: Extract<RolloutCommand, { type: 'RollBackRollout' }>['data'],
+): RolloutEvent[] {
+  refuseWhenFinal(state);
+  const rolloutId = state.request.rolloutId;
+  const refuse = (why: string) => conflict(state, 'rollout_cannot_roll_back', why);
+  if (jobKindOfRollout(state.request) !== 'update') {
+    throw refuse('rolls out a configuration: only an update rollout rolls back');
+  }
+  if (state.status !== 'Halted' && state.status !== 'Paused') {
+    throw conflict(state, 'rollout_not_paused', `is ${state.status}: pause it first`);
+  }
+  const inFlight = countsOf(state).in_flight;
+  if (inFlight > 0) throw refuse(`has ${inFlight} jobs in flight: roll back once they ended`);
+  const targets: RollbackTarget[] = [];
+  const left: RolloutRollbackStarted['data']['left'] = [];
+  for (const clientId of state.request.targets) {
+    const entry = state.clients.get(clientId);
+    if (!entry || !isFailure(entry.outcome)) continue;
+    const release = releases.get(clientId) ?? {};
+    const { fromVersion, fromImage, reportedVersion } = release;
+    if (!fromVersion || !fromImage) {
+      left.push({
+        clientId,
+        code: 'previous_release_unknown',
+        reason: `the image client ${clientId} ran before job ${entry.jobId} is not known (no earlier update recorded it)`,
+      });
+    } else if (entry.outcome !== 'timed_out' && reportedVersion === fromVersion) {
+      left.push({
+        clientId,
+        code: 'already_on_previous_release',
+        reason: `client ${clientId} reported ${fromVersion} again when job ${entry.jobId} ended`,
+      });
+    } else {
+      targets.push({ clientId, version: fromVersion, image: fromImage });
+    }
+  }
+  if (targets.length + left.length === 0) throw refuse('has no failed client to roll back');
+  const started: RolloutEvent = {
+    type: 'RolloutRollbackStarted',
+    data: { rolloutId, targets, left, at, ...(reason ? { reason } : {}) },
+  };
+  return withRollbackConclusion(state, [started]);
+}
+
+/** `events`, and the roll-back's end when they leave no roll-back job to wait for. */
+function withRollbackConclusion(state: Rollout, events: RolloutEvent[]): RolloutEvent[] {
+  const next = events.reduce<RolloutState>(evolveRollout, state)!;
+  const counts = next.rollback?.counts;
+  if (!counts || next.status !== 'RollingBack' || counts.pending + counts.in_flight > 0) {
+    return events;
+  }
+  const at = next.changedAt;
+  const failed = counts.failed + counts.rolled_back + counts.timed_out + counts.cancelled;
+  return [
+    ...events,
+    {
+      type: 'RolloutRolledBack',
+      data: {
+        rolloutId: state.request.rolloutId,
+        succeeded: counts.succeeded,
+        failed,
+        skipped: counts.skipped,
+        at,
+      },
+    },
   ];
 }
 
@@ -423,6 +612,7 @@ function phaseOfPosition(phases: readonly RolloutPhase[], position: number): num
  * None unless the rollout runs.
  */
 export function nextWave(state: RolloutState, now?: IsoTimestamp): string[] {
+  if (state?.status === 'RollingBack') return nextRollbackWave(state);
   if (!state || state.status !== 'Running') return [];
   const window = state.request.window;
   if (window && (!now || !isInsideWindow(window, now))) return [];
@@ -446,6 +636,27 @@ export function nextWave(state: RolloutState, now?: IsoTimestamp): string[] {
   }
   return wave;
 }
+
+/**
+ * The failed targets to request a roll-back job for, in order, as many as the current phase's
+ * batchSize allows beside the roll-back jobs in flight. A roll-back ignores the maintenance
+ * window: it undoes a failure, and an admin asked for it now.
+ */
+function nextRollbackWave(state: Rollout): string[] {
+  const rollback = state.rollback!;
+  const free = state.phases[state.phase].batchSize - rollback.counts.in_flight;
+  if (free <= 0 || rollback.counts.pending === 0) return [];
+  const wave: string[] = [];
+  for (const clientId of rollback.order) {
+    if (rollbackStateOf(rollback.entries.get(clientId)!) === 'pending') wave.push(clientId);
+    if (wave.length === free) break;
+  }
+  return wave;
+}
+
+/** The release a client's roll-back job installs. */
+export const rollbackTargetOf = (state: Rollout, clientId: string): RollbackEntry | undefined =>
+  state.rollback?.entries.get(clientId);
 
 /**
  * When the rollout's clock must look at it again: a soak's end, its first retry due, or (with
@@ -594,6 +805,35 @@ function evolveOnward(
       return { ...state, phase: event.data.phase, status: 'Running', soakUntil: undefined };
     case 'RolloutPaused':
       return { ...state, status: 'Paused', pausedFrom: state.status };
+    case 'RolloutRollbackStarted': {
+      const { targets, left, reason } = event.data;
+      const rollback: Rollback = {
+        ...(reason ? { reason } : {}),
+        order: targets.map(({ clientId }) => clientId),
+        entries: PersistentMap.of(
+          targets.map(({ clientId, version, image }) => [clientId, { version, image }] as const),
+        ),
+        counts: { ...noRollbackCounts(), pending: targets.length },
+        left,
+      };
+      return { ...state, status: 'RollingBack', pausedFrom: undefined, rollback };
+    }
+    case 'RolloutRollbackJobRequested':
+      return withRollbackEntry(state, event.data.clientId, { jobId: event.data.jobId });
+    case 'RolloutRollbackJobFinished': {
+      const { jobId, outcome, code } = event.data;
+      return withRollbackEntry(state, event.data.clientId, {
+        jobId,
+        outcome,
+        ...(code ? { code } : {}),
+      });
+    }
+    case 'RolloutRollbackSkipped': {
+      const { reason, code } = event.data;
+      return withRollbackEntry(state, event.data.clientId, { skipped: { reason, code } });
+    }
+    case 'RolloutRolledBack':
+      return { ...state, status: 'RolledBack', endedAt: event.data.at };
     case 'RolloutResumed':
       return state.status === 'Halted'
         ? { ...state, status: 'Running', haltReason: undefined, ...forgivingFailures(state) }
@@ -621,6 +861,36 @@ function withClient(state: Rollout, clientId: string, entry: RolloutClientEntry)
   counts[phase] = { ...counts[phase], [before]: counts[phase][before] - 1 };
   counts[phase][after] += 1;
   return { ...state, clients, counts };
+}
+
+const noRollbackCounts = (): Record<RollbackEntryState, number> => ({
+  pending: 0,
+  in_flight: 0,
+  skipped: 0,
+  succeeded: 0,
+  failed: 0,
+  rolled_back: 0,
+  timed_out: 0,
+  cancelled: 0,
+});
+
+/** The rollout with a roll-back entry moved along (its release kept), and the counts with it. */
+function withRollbackEntry(
+  state: Rollout,
+  clientId: string,
+  change: Partial<RollbackEntry>,
+): Rollout {
+  const rollback = state.rollback;
+  const before = rollback?.entries.get(clientId);
+  if (!rollback || !before) return state;
+  const after: RollbackEntry = { ...before, ...change };
+  const counts = { ...rollback.counts };
+  counts[rollbackStateOf(before)] -= 1;
+  counts[rollbackStateOf(after)] += 1;
+  return {
+    ...state,
+    rollback: { ...rollback, entries: rollback.entries.with(clientId, after), counts },
+  };
 }
 
 export const foldRollout = (events: readonly RolloutEvent[]): RolloutState =>

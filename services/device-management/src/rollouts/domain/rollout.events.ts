@@ -158,6 +158,60 @@ export type RolloutResumed = DomainEvent<
   { rolloutId: string; at: IsoTimestamp; reason?: string }
 >;
 
+/** A failed target returned to the release it ran before its job (an update rollout only). */
+export interface RollbackTarget {
+  clientId: string;
+  version: string;
+  image: string;
+}
+
+/**
+ * An admin finished a halted or paused update rollout by returning its failed clients to what
+ * they ran before: each of `targets` gets an update job to its own earlier release; `left` are
+ * the failed clients given none, and why (already back on it, or that release is not known).
+ */
+export type RolloutRollbackStarted = DomainEvent<
+  'RolloutRollbackStarted',
+  {
+    rolloutId: string;
+    targets: RollbackTarget[];
+    left: Array<{ clientId: string; code: string; reason: string }>;
+    at: IsoTimestamp;
+    reason?: string;
+  }
+>;
+
+/** The driver opened the roll-back job `jobId` of `clientId`. */
+export type RolloutRollbackJobRequested = DomainEvent<
+  'RolloutRollbackJobRequested',
+  { rolloutId: string; clientId: string; jobId: string; at: IsoTimestamp }
+>;
+
+/** A client's roll-back job ended (no retries: a failure is shown and left to people). */
+export type RolloutRollbackJobFinished = DomainEvent<
+  'RolloutRollbackJobFinished',
+  {
+    rolloutId: string;
+    clientId: string;
+    jobId: string;
+    outcome: RolloutJobOutcome;
+    code?: string;
+    at: IsoTimestamp;
+  }
+>;
+
+/** RequestUpdate refused a client's roll-back job (another update in flight...). */
+export type RolloutRollbackSkipped = DomainEvent<
+  'RolloutRollbackSkipped',
+  { rolloutId: string; clientId: string; reason: string; code: string; at: IsoTimestamp }
+>;
+
+/** Every roll-back job ended or was refused: the rollout is over. */
+export type RolloutRolledBack = DomainEvent<
+  'RolloutRolledBack',
+  { rolloutId: string; succeeded: number; failed: number; skipped: number; at: IsoTimestamp }
+>;
+
 export type RolloutEvent =
   | RolloutStarted
   | RolloutJobRequested
@@ -173,7 +227,12 @@ export type RolloutEvent =
   | RolloutPhaseApproved
   | RolloutPhaseStarted
   | RolloutPaused
-  | RolloutResumed;
+  | RolloutResumed
+  | RolloutRollbackStarted
+  | RolloutRollbackJobRequested
+  | RolloutRollbackJobFinished
+  | RolloutRollbackSkipped
+  | RolloutRolledBack;
 
 // A record, not a list: the compiler fails here when a rollout event is added or removed.
 const ROLLOUT_EVENT_TYPE_SET: Record<RolloutEvent['type'], true> = {
@@ -192,6 +251,11 @@ const ROLLOUT_EVENT_TYPE_SET: Record<RolloutEvent['type'], true> = {
   RolloutPhaseStarted: true,
   RolloutPaused: true,
   RolloutResumed: true,
+  RolloutRollbackStarted: true,
+  RolloutRollbackJobRequested: true,
+  RolloutRollbackJobFinished: true,
+  RolloutRollbackSkipped: true,
+  RolloutRolledBack: true,
 };
 
 export const ROLLOUT_EVENT_TYPES = Object.keys(ROLLOUT_EVENT_TYPE_SET) as RolloutEvent['type'][];

@@ -6,6 +6,10 @@ import { RequestContext } from '../../http/command-context';
 import { ReasonRequestDto } from '../../http/reason.request.dto';
 import type { CommandContext } from '../../shared/domain/domain-event';
 import { RolloutIdParam } from '../rollout-id.param';
+import {
+  RollBackRollout,
+  type RollBackRolloutResult,
+} from '../roll-back-rollout/roll-back-rollout.command';
 import { SteerRollout, type RolloutSteer, type SteerRolloutResult } from './steer-rollout.command';
 
 /** The document of a steering route: what it does, the status it answers, when it conflicts. */
@@ -95,6 +99,28 @@ export class SteerRolloutHttpController {
     @RequestContext() context: CommandContext,
   ) {
     return this.steer('approve', id, body, context);
+  }
+
+  @Post(':id/roll-back')
+  @HttpCode(200)
+  @SteerDoc(
+    'Roll back the failed clients of a rollout',
+    'Finishes a halted or paused update rollout: each failed client (failed, rolled back or timed out) gets an update job back to the release it ran before its job, unless its device already reported being back on it or that release is not known (the event lists those, with why). No other target gets a job; once every roll-back job ended the rollout is RolledBack.',
+    'RollingBack',
+    '`rollout_not_paused` (neither halted nor paused), `rollout_cannot_roll_back` (a config rollout, jobs still in flight, or no failed client) or `rollout_final`.',
+  )
+  rollBack(
+    @Param() { id }: RolloutIdParam,
+    @Body() body: ReasonRequestDto,
+    @RequestContext() context: CommandContext,
+  ): Promise<RollBackRolloutResult> {
+    return this.commandBus.execute(
+      new RollBackRollout({
+        context,
+        rolloutId: id,
+        ...(body?.reason ? { reason: body.reason } : {}),
+      }),
+    );
   }
 
   private steer(

@@ -13,6 +13,7 @@ export type DomainErrorCode =
   | 'rollout_not_running'
   | 'rollout_not_paused'
   | 'rollout_not_awaiting_approval'
+  | 'rollout_cannot_roll_back'
   | 'invalid_input'
   | 'forbidden'
   | 'concurrency_conflict';

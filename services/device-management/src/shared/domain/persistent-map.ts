@@ -17,6 +17,18 @@ export class PersistentMap<V> {
     return new PersistentMap<V>(new Array(BUCKETS).fill(undefined), 0);
   }
 
+  /** A map of these entries (of a key given twice, the later value). */
+  static of<V>(entries: Iterable<readonly [string, V]>): PersistentMap<V> {
+    const buckets: Array<Map<string, V> | undefined> = new Array(BUCKETS).fill(undefined);
+    let size = 0;
+    for (const [key, value] of entries) {
+      const bucket = (buckets[bucketOf(key)] ??= new Map());
+      if (!bucket.has(key)) size++;
+      bucket.set(key, value);
+    }
+    return new PersistentMap(buckets, size);
+  }
+
   get(key: string): V | undefined {
     return this.buckets[bucketOf(key)]?.get(key);
   }

@@ -23,6 +23,8 @@ export type UpdateRequested = DomainEvent<
     imageDigest?: string;
     /** Version the client reported when the job was requested: what a rollback returns to. */
     fromVersion?: string;
+    /** The image the client ran then, when an earlier update recorded it: a roll-back's target. */
+    fromImage?: string;
     requestedAt: IsoTimestamp;
     /** After this the device must not start the command any more. */
     expiresAt?: IsoTimestamp;

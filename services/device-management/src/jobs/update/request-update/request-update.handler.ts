@@ -53,7 +53,7 @@ export function updateJobOpening(
   jobId: string,
 ): (client: Client, now: IsoTimestamp) => JobOpening {
   return (client, now) => ({
-    mark: { type: 'StartUpdate', data: { jobId, targetVersion, at: now } },
+    mark: { type: 'StartUpdate', data: { jobId, targetVersion, image, at: now } },
     open: decideUpdateJob(
       {
         type: 'RequestUpdate',
@@ -65,6 +65,7 @@ export function updateJobOpening(
           image,
           ...(imageDigest ? { imageDigest } : {}),
           ...(client.reportedVersion ? { fromVersion: client.reportedVersion } : {}),
+          ...(client.running?.image ? { fromImage: client.running.image } : {}),
           requestedAt: now,
         },
       },
