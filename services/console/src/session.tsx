@@ -90,7 +90,8 @@ export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]) {
     setValue(undefined);
     refresh();
   }, [refresh]);
-  return { value, error, refresh };
+  // `update`: the value changed in place, from a change known without a load (a live update).
+  return { value, error, refresh, update: setValue };
 }
 
 /**
