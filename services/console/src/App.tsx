@@ -1,8 +1,9 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiClient, consoleSettings } from './api/api-client';
+import type { JobView, RolloutSummary } from './api/types';
 import type { OidcSettings } from './auth/oidc';
 import { readTokenClaims, type TokenClaims } from './auth/token-claims';
-import { JobChangeStream } from './live/job-change-stream';
+import { ChangeStream } from './live/change-stream';
 import { FleetPage } from './pages/FleetPage';
 import { OverviewPage } from './pages/OverviewPage';
 import { SignInPage } from './pages/SignInPage';
@@ -121,15 +122,20 @@ export function App() {
     return {
       api,
       claims,
-      changes: new JobChangeStream({ url: () => api.jobChangesUrl() }),
+      jobChanges: new ChangeStream<JobView>({ url: () => api.changesUrl('jobs'), event: 'job' }),
+      rolloutChanges: new ChangeStream<RolloutSummary>({
+        url: () => api.changesUrl('rollouts'),
+        event: 'rollout',
+      }),
       may: (action) => may(claims.roles, action),
       signOut,
       sessionEnded,
     };
   }, [signedIn, signOut, sessionEnded]);
   useEffect(() => {
-    session?.changes.start();
-    return () => session?.changes.stop();
+    const streams = session ? [session.jobChanges, session.rolloutChanges] : [];
+    for (const stream of streams) stream.start();
+    return () => streams.forEach((stream) => stream.stop());
   }, [session]);
 
   if (!session && completing) {

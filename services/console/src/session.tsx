@@ -1,15 +1,18 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
 import { ApiClient } from './api/api-client';
 import { describeApiError, type UserFacingError } from './api/api-error';
-import type { JobView } from './api/types';
+import type { JobView, RolloutSummary } from './api/types';
 import { may, type Action } from './auth/permissions';
 import type { TokenClaims } from './auth/token-claims';
-import { JobChangeStream, type ConnectionState } from './live/job-change-stream';
+import { ChangeStream, type ChangeListener, type ConnectionState } from './live/change-stream';
 
 export interface Session {
   api: ApiClient;
   claims: TokenClaims;
-  changes: JobChangeStream;
+  /** Each job as it changes (`GET /jobs/changes`). */
+  jobChanges: ChangeStream<JobView>;
+  /** Each rollout's summary as it changes (`GET /rollouts/changes`). */
+  rolloutChanges: ChangeStream<RolloutSummary>;
   may(action: Action): boolean;
   /** The user signs out (at the identity provider too, when signed in there). */
   signOut(): void;
@@ -25,18 +28,36 @@ export function useSession(): Session {
   return session;
 }
 
-/** Calls `onChange` for each job change (or a polling tick: `undefined`) while mounted. */
-export function useJobChanges(onChange: (job: JobView | undefined) => void): void {
-  const { changes } = useSession();
+/** Calls `onChange` for each change on `stream` (or a polling tick: `undefined`) while mounted. */
+function useChanges<T>(stream: ChangeStream<T>, onChange: ChangeListener<T>): void {
   const latest = useRef(onChange);
   latest.current = onChange;
-  useEffect(() => changes.subscribe((job) => latest.current(job)), [changes]);
+  useEffect(() => stream.subscribe((change) => latest.current(change)), [stream]);
 }
 
+export function useJobChanges(onChange: ChangeListener<JobView>): void {
+  useChanges(useSession().jobChanges, onChange);
+}
+
+export function useRolloutChanges(onChange: ChangeListener<RolloutSummary>): void {
+  useChanges(useSession().rolloutChanges, onChange);
+}
+
+/** The worst state of the change streams: while any is lost, the pages following it poll. */
 export function useConnectionState(): ConnectionState {
-  const { changes } = useSession();
-  const [state, setState] = useState(changes.state);
-  useEffect(() => changes.onStateChange(setState), [changes]);
+  const { jobChanges, rolloutChanges } = useSession();
+  const current = (): ConnectionState => {
+    const states = [jobChanges.state, rolloutChanges.state];
+    if (states.includes('lost')) return 'lost';
+    return states.includes('connecting') ? 'connecting' : 'live';
+  };
+  const [state, setState] = useState(current);
+  useEffect(() => {
+    const follow = () => setState(current());
+    const unsubscribe = [jobChanges, rolloutChanges].map((stream) => stream.onStateChange(follow));
+    follow();
+    return () => unsubscribe.forEach((stop) => stop());
+  }, [jobChanges, rolloutChanges]);
   return state;
 }
 
@@ -69,7 +90,8 @@ export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]) {
     setValue(undefined);
     refresh();
   }, [refresh]);
-  return { value, error, refresh };
+  // `update`: the value changed in place, from a change known without a load (a live update).
+  return { value, error, refresh, update: setValue };
 }
 
 /**

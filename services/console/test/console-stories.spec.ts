@@ -277,7 +277,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     expect(problems).toEqual([]);
   });
 
-  it('a rollout in phases waits for an approval on its page; the admin approves it, an auditor cannot', async () => {
+  it('a rollout in phases waits for an approval on its page; a pause and a resume through the API show live; the admin approves it, an auditor cannot', async () => {
     const { rolloutId } = (await api('POST', '/rollouts', {
       clientIds: ['line-1', 'line-2'],
       image: 'registry.local/opc-core:4.0.0',
@@ -296,6 +296,24 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
       .getByText(/Phase 2: 1 client\(s\), 10 at a time, needs approval · waiting/)
       .waitFor();
     await expectAccessible(page, 'rollout-phases');
+
+    // Paused and resumed through the API, not on the page, while no job runs: no job changes,
+    // so only the rollout stream can bring the new status to the pages.
+    const list = await signedIn('demo operator', '#/rollouts');
+    const listRow = list.page.getByRole('row', { name: new RegExp(rolloutId.slice(0, 8)) });
+    await listRow.getByText('AwaitingApproval', { exact: true }).waitFor();
+    await api('POST', `/rollouts/${rolloutId}/pause`, {});
+    await page
+      .getByTestId('rollout-status')
+      .getByText(/^Paused: 50% done/)
+      .waitFor();
+    await listRow.getByText('Paused', { exact: true }).waitFor();
+    await api('POST', `/rollouts/${rolloutId}/resume`, {});
+    await page
+      .getByTestId('rollout-status')
+      .getByText(/^AwaitingApproval: 50% done/)
+      .waitFor();
+    await listRow.getByText('AwaitingApproval', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Approve next phase' }).click();
     await page
       .getByTestId('rollout-status')
@@ -303,8 +321,10 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
       .waitFor({ timeout: 20_000 });
     // The auditor's page follows live, without a reload.
     await auditorStatus.getByText(/^Completed/).waitFor({ timeout: 20_000 });
+    await listRow.getByText('Completed', { exact: true }).waitFor({ timeout: 20_000 });
     expect(problems).toEqual([]);
     expect(auditor.problems).toEqual([]);
+    expect(list.problems).toEqual([]);
   });
 
   it('a fleet of 300 clients scrolls as one table: only the rows in view are rendered, pages load as the view nears the end', async () => {

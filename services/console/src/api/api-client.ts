@@ -154,9 +154,12 @@ export class ApiClient {
     ).data;
   }
 
-  /** URL of the job change stream: EventSource cannot send headers, so the token rides along. */
-  jobChangesUrl(): string {
-    return `${this.http.defaults.baseURL}/jobs/changes?access_token=${encodeURIComponent(this.token())}`;
+  /**
+   * URL of a change stream (`GET /jobs/changes`, `GET /rollouts/changes`): EventSource cannot
+   * send headers, so the token rides along.
+   */
+  changesUrl(of: 'jobs' | 'rollouts'): string {
+    return `${this.http.defaults.baseURL}/${of}/changes?access_token=${encodeURIComponent(this.token())}`;
   }
 }
 

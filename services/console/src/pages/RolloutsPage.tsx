@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { describeApiError } from '../api/api-error';
 import type { RolloutRequest, RolloutSteer } from '../api/api-client';
 import type { RolloutClient, RolloutStatus, RolloutSummary, RolloutView } from '../api/types';
@@ -11,8 +11,17 @@ import {
 } from '../forms/matching-clients';
 import { toUpdateRequest } from '../forms/update-form';
 import { hrefOf } from '../router';
-import { useAction, useJobChanges, useLoaded, useMay, useSession, useThrottled } from '../session';
+import {
+  useAction,
+  useJobChanges,
+  useLoaded,
+  useMay,
+  useRolloutChanges,
+  useSession,
+  useThrottled,
+} from '../session';
 import { ErrorNotice, Field, formatTime } from '../ui/components';
+import { isListRow, withChanges } from './rollout-list';
 
 const PAUSE = { steer: 'pause', label: 'Pause' } as const;
 const RESUME = { steer: 'resume', label: 'Resume' } as const;
@@ -20,9 +29,7 @@ const CANCEL = { steer: 'cancel', label: 'Cancel rollout' } as const;
 
 /** Rollouts, newest first, and the form that starts one (admin). */
 export function RolloutsPage({ clientIds }: { clientIds?: string[] }) {
-  const { api } = useSession();
-  const rollouts = useLoaded(() => api.listRollouts(), [api]);
-  useJobChanges(useThrottled(rollouts.refresh, 500));
+  const rollouts = useLiveRollouts();
   return (
     <main>
       <h1>Rollouts</h1>
@@ -63,6 +70,30 @@ export function RolloutsPage({ clientIds }: { clientIds?: string[] }) {
       {useMay('startRollout') && <StartRolloutForm selected={clientIds} />}
     </main>
   );
+}
+
+/**
+ * The rollout list, each row replaced by its rollout's summary as the rollout stream brings it.
+ * A change the rows cannot take (a rollout not listed, a summary short of a field a row shows,
+ * a polling tick) reloads the list instead, once per burst (at most every 500 ms: a steady
+ * stream of changes must not put the reload off for ever, as a debounce would).
+ */
+function useLiveRollouts() {
+  const { api } = useSession();
+  // The changes since the last load began: its answer may have been read before them.
+  const sinceLoad = useRef(new Map<string, RolloutSummary>());
+  const rollouts = useLoaded(async () => {
+    const changes = (sinceLoad.current = new Map());
+    return withChanges(await api.listRollouts(), changes.values());
+  }, [api]);
+  const reloadSoon = useThrottled(rollouts.refresh, 500);
+  useRolloutChanges((change) => {
+    if (!change || !isListRow(change)) return reloadSoon();
+    sinceLoad.current.set(change.rolloutId, change);
+    if (!rollouts.value?.some((row) => row.rolloutId === change.rolloutId)) return reloadSoon();
+    rollouts.update((rows) => rows && withChanges(rows, [change]));
+  });
+  return rollouts;
 }
 
 function StartRolloutForm({ selected }: { selected?: string[] }) {
@@ -298,7 +329,13 @@ const STEERS: Record<RolloutStatus, { steer: RolloutSteer; label: string }[]> = 
 export function RolloutPage({ rolloutId }: { rolloutId: string }) {
   const { api } = useSession();
   const rollout = useLoaded(() => api.getRollout(rolloutId), [api, rolloutId]);
-  useJobChanges(useThrottled(rollout.refresh, 300));
+  const refreshSoon = useThrottled(rollout.refresh, 300);
+  // Its status, phases and counts change with the rollout's own events (a pause, a soak's end,
+  // an approval) as well as with its jobs; the targets' outcomes change with the jobs.
+  useRolloutChanges((change) => {
+    if (!change || change.rolloutId === rolloutId) refreshSoon();
+  });
+  useJobChanges(refreshSoon);
   const steering = useAction();
   const maySteer = useMay('steerRollout');
   const more = useMoreClients(rolloutId, rollout.value);

@@ -1,4 +1,5 @@
-import { JobChangeStream } from './job-change-stream';
+import type { JobView, RolloutSummary } from '../api/types';
+import { ChangeStream } from './change-stream';
 
 /** An EventSource the test drives: open, fail, deliver. */
 class ScriptedSource {
@@ -18,21 +19,28 @@ class ScriptedSource {
   }
 }
 
-describe('the job change stream', () => {
+/** A stream whose sources the test holds, in the order they were opened. */
+function scriptedStream<T>(event: string) {
+  const sources: ScriptedSource[] = [];
+  const stream = new ChangeStream<T>({
+    url: '/changes',
+    event,
+    pollIntervalMs: 1000,
+    open: () => {
+      const source = new ScriptedSource();
+      sources.push(source);
+      return source;
+    },
+  });
+  return { stream, sources };
+}
+
+describe('a change stream', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
   it('passes jobs on, polls while the stream is down, and reopens a closed stream', () => {
-    const sources: ScriptedSource[] = [];
-    const stream = new JobChangeStream({
-      url: '/changes',
-      pollIntervalMs: 1000,
-      open: () => {
-        const source = new ScriptedSource();
-        sources.push(source);
-        return source;
-      },
-    });
+    const { stream, sources } = scriptedStream<JobView>('job');
     const seen: unknown[] = [];
     const states: string[] = [];
     stream.subscribe((job) => seen.push(job?.jobId ?? 'refresh'));
@@ -57,5 +65,18 @@ describe('the job change stream', () => {
     expect(seen).toHaveLength(5);
     stream.stop();
     expect(sources[1].closed).toBe(true);
+  });
+
+  it('passes on only the events of its type; one it cannot read asks for a refresh', () => {
+    const { stream, sources } = scriptedStream<RolloutSummary>('rollout');
+    const seen: unknown[] = [];
+    stream.subscribe((rollout) => seen.push(rollout ? rollout.status : 'refresh'));
+    stream.start();
+    sources[0].emit('heartbeat', '{}');
+    sources[0].emit('job', JSON.stringify({ jobId: 'j1' }));
+    sources[0].emit('rollout', JSON.stringify({ rolloutId: 'r1', status: 'Paused' }));
+    sources[0].emit('rollout', 'not json');
+    expect(seen).toEqual(['Paused', 'refresh']);
+    stream.stop();
   });
 });

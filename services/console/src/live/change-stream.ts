@@ -1,9 +1,7 @@
-import type { JobView } from '../api/types';
-
 export type ConnectionState = 'connecting' | 'live' | 'lost';
 
-/** A job that changed, or `undefined`: "something may have changed, refresh" (polling). */
-export type JobChangeListener = (job: JobView | undefined) => void;
+/** What changed, or `undefined`: "something may have changed, refresh" (polling). */
+export type ChangeListener<T> = (change: T | undefined) => void;
 
 interface EventSourceLike {
   readyState: number;
@@ -13,9 +11,11 @@ interface EventSourceLike {
   close(): void;
 }
 
-export interface JobChangeStreamOptions {
+export interface ChangeStreamOptions {
   /** Asked again at each (re)connection: it carries the current access token. */
   url: string | (() => string);
+  /** The type of the server-sent events that carry a change (`job`, `rollout`). */
+  event: string;
   /** Poll this often while the stream is down (default 3 s). */
   pollIntervalMs?: number;
   /** Longest wait between attempts to open a closed stream (default 30 s). */
@@ -26,13 +26,14 @@ export interface JobChangeStreamOptions {
 const CLOSED = 2;
 
 /**
- * The service's job changes (`GET /jobs/changes`, server-sent events) for every page: listeners
- * get each changed job as it comes. While the stream is down, listeners are told to refresh on a
- * timer instead (the polling fallback), and the stream is opened again with a doubling back-off.
+ * One of the service's change streams (server-sent events: `GET /jobs/changes`,
+ * `GET /rollouts/changes`), shared by every page: listeners get each changed document as it
+ * comes. While the stream is down, listeners are told to refresh on a timer instead (the
+ * polling fallback), and the stream is opened again with a doubling back-off.
  */
-export class JobChangeStream {
+export class ChangeStream<T> {
   private source: EventSourceLike | undefined;
-  private readonly listeners = new Set<JobChangeListener>();
+  private readonly listeners = new Set<ChangeListener<T>>();
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -40,7 +41,7 @@ export class JobChangeStream {
   private stopped = false;
   state: ConnectionState = 'connecting';
 
-  constructor(private readonly options: JobChangeStreamOptions) {}
+  constructor(private readonly options: ChangeStreamOptions) {}
 
   start(): void {
     this.stopped = false;
@@ -56,7 +57,7 @@ export class JobChangeStream {
     this.pollTimer = undefined;
   }
 
-  subscribe(listener: JobChangeListener): () => void {
+  subscribe(listener: ChangeListener<T>): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -85,9 +86,9 @@ export class JobChangeStream {
         this.retryMs = Math.min(this.retryMs * 2, this.options.maxRetryMs ?? 30_000);
       }
     };
-    source.addEventListener('job', (event) => {
+    source.addEventListener(this.options.event, (event) => {
       try {
-        this.notify(JSON.parse(event.data as string) as JobView);
+        this.notify(JSON.parse(event.data as string) as T);
       } catch {
         this.notify(undefined);
       }
@@ -110,7 +111,7 @@ export class JobChangeStream {
     for (const listener of this.stateListeners) listener(state);
   }
 
-  private notify(job: JobView | undefined): void {
-    for (const listener of this.listeners) listener(job);
+  private notify(change: T | undefined): void {
+    for (const listener of this.listeners) listener(change);
   }
 }
