@@ -17,6 +17,19 @@ export class PersistentMap<V> {
     return new PersistentMap<V>(new Array(BUCKETS).fill(undefined), 0);
   }
 
+  /** A map of these entries (a later one of a key wins), built in one pass. */
+  static of<V>(entries: Iterable<readonly [string, V]>): PersistentMap<V> {
+    const buckets: (Map<string, V> | undefined)[] = new Array(BUCKETS).fill(undefined);
+    let size = 0;
+    for (const [key, value] of entries) {
+      const index = bucketOf(key);
+      const bucket = (buckets[index] ??= new Map());
+      if (!bucket.has(key)) size += 1;
+      bucket.set(key, value);
+    }
+    return new PersistentMap<V>(buckets, size);
+  }
+
   get(key: string): V | undefined {
     return this.buckets[bucketOf(key)]?.get(key);
   }
