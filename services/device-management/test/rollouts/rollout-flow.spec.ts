@@ -678,17 +678,19 @@ describe('rollouts in phases', () => {
     ).flat();
     const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 10 }));
     try {
-      const rolloutId = await startRollout({ labels: { site }, batchSize: 4, window });
-      const waiting = await eventually(async () => {
-        const { body } = await getRollout(rolloutId);
-        return body.counts.succeeded === 3 && body;
-      }, 20_000);
+      const followUntil = new Date(Date.now() + 600_000).toISOString();
+      const rolloutId = await startRollout({ labels: { site }, batchSize: 4, window, followUntil });
+      const succeeded = (count: number) =>
+        eventually(async () => {
+          const { body } = await getRollout(rolloutId);
+          return body.counts.succeeded === count && body;
+        }, 20_000);
+      const statesOf = (rollout: { clients: { clientId: string; state: string }[] }) =>
+        Object.fromEntries(rollout.clients.map((c) => [c.clientId, c.state]));
+      const waiting = await succeeded(3);
       await api.app.get(RolloutDriver).caughtUp();
       expect(waiting).toMatchObject({ status: 'Running', counts: { pending: 1 }, window });
-      const states = Object.fromEntries(
-        waiting.clients.map((c: { clientId: string; state: string }) => [c.clientId, c.state]),
-      );
-      expect(states).toEqual({
+      expect(statesOf(waiting)).toEqual({
         'zone-mars-1': 'succeeded',
         'zone-none-1': 'succeeded',
         'zone-tokyo-1': 'pending',
@@ -703,6 +705,23 @@ describe('rollouts in phases', () => {
           'zone-mars-1': 'Mars.Olympus_Mons',
         },
       });
+
+      // Clients that join while it follows its labels bring their zone with them.
+      group.push(
+        ...(await fleet('zone-late-tokyo', 1, { site, tz: 'Asia.Tokyo' })),
+        ...(await fleet('zone-late-utc', 1, { site, tz: 'UTC' })),
+      );
+      const joined = await succeeded(4);
+      await api.app.get(RolloutDriver).caughtUp();
+      expect(statesOf(joined)).toMatchObject({
+        'zone-late-tokyo-1': 'pending',
+        'zone-late-utc-1': 'succeeded',
+      });
+      const added = (await rolloutEvents(rolloutId)).filter((e) => e.type === 'RolloutTargetAdded');
+      expect(added.map((e) => e.data)).toMatchObject([
+        { clientId: 'zone-late-tokyo-1', timeZone: 'Asia.Tokyo' },
+        { clientId: 'zone-late-utc-1', timeZone: 'UTC' },
+      ]);
       await steer(rolloutId, 'cancel');
 
       const refused = await http()
