@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { MaintenanceWindow } from '../rollouts/domain/maintenance-window';
 import type { FailureRate } from '../rollouts/domain/rollout-phases';
+// The window as it was requested: one schema for the request and the document.
+import { MaintenanceWindowDto } from '../rollouts/start-rollout/rollout-phase.request.dto';
 import type { JobKind } from '../shared/domain/domain-event';
 import {
   entryStateOf,
@@ -236,7 +238,17 @@ export class RolloutSummaryDto {
   @ApiPropertyOptional({ example: { max: 2, backoffSeconds: 60 } })
   retries?: { max: number; backoffSeconds: number };
   @ApiPropertyOptional({
-    example: { timeZone: 'Europe/Berlin', days: ['mon', 'tue'], start: '22:00', end: '04:00' },
+    type: MaintenanceWindowDto,
+    description:
+      'Jobs start only inside these weekly hours: in each target’s own zone with ' +
+      '`timeZoneLabel`, else in `timeZone`',
+    example: {
+      timeZone: 'Europe/Berlin',
+      timeZoneLabel: 'tz',
+      days: ['mon', 'tue'],
+      start: '22:00',
+      end: '04:00',
+    },
   })
   window?: MaintenanceWindow;
   @ApiPropertyOptional({

@@ -229,7 +229,8 @@ export class RolloutDriver implements Worker {
         for (const rolloutId of await rolloutsFollowing(this.dataSource, stream.tenantId, labels)) {
           factsOf(stream.tenantId, rolloutId).push({
             type: 'AddTarget',
-            data: { clientId: stream.clientId, at },
+            // Its labels: the zone of its maintenance window may be one of them.
+            data: { clientId: stream.clientId, at, labels },
           });
         }
         continue;

@@ -653,6 +653,95 @@ describe('rollouts in phases', () => {
     }
   });
 
+  it('opens its window in each client’s own time zone, named by a label', async () => {
+    const site = uniqueTestId('zones');
+    // Two hours from the current UTC hour, every day, in each client's zone: open now in UTC;
+    // closed in Tokyo (UTC+9, no summer time), where it is nine hours later.
+    const hour = new Date().getUTCHours();
+    const hh = (h: number) => `${String(h % 24).padStart(2, '0')}:00`;
+    const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+    const window = {
+      timeZone: 'UTC',
+      timeZoneLabel: 'tz',
+      days,
+      start: hh(hour),
+      end: hh(hour + 2),
+    };
+    const group = (
+      await Promise.all([
+        fleet('zone-utc', 1, { site, tz: 'UTC' }),
+        fleet('zone-tokyo', 1, { site, tz: 'Asia.Tokyo' }),
+        // No label, and a label naming no zone: the rollout's own UTC.
+        fleet('zone-none', 1, { site }),
+        fleet('zone-mars', 1, { site, tz: 'Mars.Olympus_Mons' }),
+      ])
+    ).flat();
+    const devicesAnswer = answer(group, () => ({ fail: false, delayMs: 10 }));
+    try {
+      const followUntil = new Date(Date.now() + 600_000).toISOString();
+      const rolloutId = await startRollout({ labels: { site }, batchSize: 4, window, followUntil });
+      const succeeded = (count: number) =>
+        eventually(async () => {
+          const { body } = await getRollout(rolloutId);
+          return body.counts.succeeded === count && body;
+        }, 20_000);
+      const statesOf = (rollout: { clients: { clientId: string; state: string }[] }) =>
+        Object.fromEntries(rollout.clients.map((c) => [c.clientId, c.state]));
+      const waiting = await succeeded(3);
+      await api.app.get(RolloutDriver).caughtUp();
+      expect(waiting).toMatchObject({ status: 'Running', counts: { pending: 1 }, window });
+      expect(statesOf(waiting)).toEqual({
+        'zone-mars-1': 'succeeded',
+        'zone-none-1': 'succeeded',
+        'zone-tokyo-1': 'pending',
+        'zone-utc-1': 'succeeded',
+      });
+      expect(updateCommands(group[1])).toHaveLength(0);
+      const [started] = await rolloutEvents(rolloutId);
+      expect(started.data).toMatchObject({
+        targetTimeZones: {
+          'zone-utc-1': 'UTC',
+          'zone-tokyo-1': 'Asia.Tokyo',
+          'zone-mars-1': 'Mars.Olympus_Mons',
+        },
+      });
+
+      // Clients that join while it follows its labels bring their zone with them.
+      group.push(
+        ...(await fleet('zone-late-tokyo', 1, { site, tz: 'Asia.Tokyo' })),
+        ...(await fleet('zone-late-utc', 1, { site, tz: 'UTC' })),
+      );
+      const joined = await succeeded(4);
+      await api.app.get(RolloutDriver).caughtUp();
+      expect(statesOf(joined)).toMatchObject({
+        'zone-late-tokyo-1': 'pending',
+        'zone-late-utc-1': 'succeeded',
+      });
+      const added = (await rolloutEvents(rolloutId)).filter((e) => e.type === 'RolloutTargetAdded');
+      expect(added.map((e) => e.data)).toMatchObject([
+        { clientId: 'zone-late-tokyo-1', timeZone: 'Asia.Tokyo' },
+        { clientId: 'zone-late-utc-1', timeZone: 'UTC' },
+      ]);
+      await steer(rolloutId, 'cancel');
+
+      const refused = await http()
+        .post('/api/v1/rollouts')
+        .set(as(admin))
+        .send({
+          labels: { site },
+          targetVersion: '2.1.0',
+          image: IMAGE,
+          window: { ...window, timeZoneLabel: 'time zone' },
+        });
+      expect(refused.status).toBe(400);
+      expect(refused.body.fieldErrors.map((e: { path: string }) => e.path)).toEqual([
+        'window.timeZoneLabel',
+      ]);
+    } finally {
+      devicesAnswer.stop();
+    }
+  });
+
   it('rolls a configuration out in phases, one config job per client', async () => {
     const group = await fleet('cfg', 3);
     const settings = {

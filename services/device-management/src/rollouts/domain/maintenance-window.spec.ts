@@ -2,6 +2,7 @@ import {
   isInsideWindow,
   isTimeZone,
   nextWindowOpening,
+  timeZoneOfTarget,
   type MaintenanceWindow,
 } from './maintenance-window';
 
@@ -52,5 +53,18 @@ describe('maintenance windows', () => {
   it('knows the time zones of the runtime', () => {
     expect(isTimeZone('Europe/Berlin')).toBe(true);
     expect(isTimeZone('Mars/Olympus_Mons')).toBe(false);
+  });
+
+  it('reads a target’s zone from its label value, "." standing for "/", else the window’s', () => {
+    const byLabel: MaintenanceWindow = { ...nights, timeZoneLabel: 'tz' };
+    expect(timeZoneOfTarget(byLabel, 'America.Los_Angeles')).toBe('America/Los_Angeles');
+    expect(timeZoneOfTarget(byLabel, 'America/Los_Angeles')).toBe('America/Los_Angeles');
+    expect(timeZoneOfTarget(byLabel, 'UTC')).toBe('UTC');
+    // One zone however it is spelled.
+    expect(timeZoneOfTarget(byLabel, 'asia.tokyo')).toBe('Asia/Tokyo');
+    // No such zone, or no label: the window's own.
+    expect(timeZoneOfTarget(byLabel, 'Mars.Olympus_Mons')).toBe('Europe/Berlin');
+    expect(timeZoneOfTarget(byLabel, '')).toBe('Europe/Berlin');
+    expect(timeZoneOfTarget(byLabel, undefined)).toBe('Europe/Berlin');
   });
 });

@@ -10,10 +10,31 @@ export type Weekday = (typeof WEEKDAYS)[number];
  */
 export interface MaintenanceWindow {
   timeZone: string;
+  /**
+   * A client label naming the client's own time zone: a target with it gets its jobs inside
+   * these hours in its zone; a target without it, or with no known zone, in `timeZone`.
+   */
+  timeZoneLabel?: string;
   days: Weekday[];
   start: string;
   end: string;
 }
+
+/**
+ * The time zone of a target's hours, from the value of its `timeZoneLabel` (absent: none).
+ * Label values cannot hold a `/`, so a `.` stands for it (`Europe.Berlin`, `America.Los_Angeles`;
+ * no IANA name has a `.`). A value the runtime knows no zone by falls back to the window's own:
+ * a client's label never stops a rollout. The zone is the runtime's canonical name, so that
+ * `europe.berlin` and `Europe/Berlin` count as one zone.
+ */
+export function timeZoneOfTarget(window: MaintenanceWindow, labelValue?: string): string {
+  if (labelValue === undefined) return window.timeZone;
+  return canonicalTimeZone(labelValue.replaceAll('.', '/')) ?? window.timeZone;
+}
+
+/** The window's hours in another time zone. */
+export const windowIn = (window: MaintenanceWindow, timeZone: string): MaintenanceWindow =>
+  timeZone === window.timeZone ? window : { ...window, timeZone };
 
 /** True when `at` falls inside one of the window's hours. */
 export function isInsideWindow(window: MaintenanceWindow, at: IsoTimestamp): boolean {
@@ -48,13 +69,27 @@ export function nextWindowOpening(
 }
 
 /** True when the runtime knows the time zone. */
-export function isTimeZone(timeZone: string): boolean {
+export const isTimeZone = (timeZone: string): boolean => canonicalTimeZone(timeZone) !== undefined;
+
+const canonicalNames = new Map<string, string | undefined>();
+/** Names remembered: every zone in a few spellings; label values are clients' input. */
+const CANONICAL_NAMES_KEPT = 2_000;
+
+/**
+ * The runtime's name of the time zone (undefined: it knows none by that name). Remembered: a
+ * rollout's 10,000 targets name a few zones, and a formatter costs tens of microseconds.
+ */
+function canonicalTimeZone(timeZone: string): string | undefined {
+  if (canonicalNames.has(timeZone)) return canonicalNames.get(timeZone);
+  let canonical: string | undefined;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
+    canonical = new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    canonical = undefined;
   }
+  if (canonicalNames.size >= CANONICAL_NAMES_KEPT) canonicalNames.clear();
+  canonicalNames.set(timeZone, canonical);
+  return canonical;
 }
 
 function minutesOf(time: string): number {

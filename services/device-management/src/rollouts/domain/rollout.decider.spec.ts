@@ -564,6 +564,142 @@ describe('maintenance windows', () => {
   });
 });
 
+describe('maintenance windows in the time zone of each client', () => {
+  // Every day 02:00-04:00 local time; a client's `tz` label names its zone ("." for "/").
+  // On 2026-12-01 that is 01:00-03:00 UTC in Berlin (UTC+1) and 10:00-12:00 UTC in Los
+  // Angeles (UTC-8), nine hours later. The rollout starts on 2026-11-30 at 14:00 UTC, when
+  // both are closed.
+  const startedAt = '2026-11-30T14:00:00.000Z';
+  const inBerlinHours = '2026-12-01T01:30:00.000Z';
+  const inLosAngelesHours = '2026-12-01T10:30:00.000Z';
+  const byClientZone: RolloutStarted = {
+    type: 'RolloutStarted',
+    data: {
+      ...started(0, ['los-angeles', 'berlin', 'unlabelled', 'on-mars']).data,
+      batchSize: 4,
+      window: {
+        timeZone: 'Europe/Berlin',
+        timeZoneLabel: 'tz',
+        days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'],
+        start: '02:00',
+        end: '04:00',
+      },
+      targetTimeZones: {
+        'los-angeles': 'America.Los_Angeles',
+        berlin: 'Europe.Berlin',
+        // No such zone: the rollout's own applies.
+        'on-mars': 'Mars.Olympus_Mons',
+      },
+      startedAt,
+    },
+  };
+  const requestedAt = (clientId: string, when: string): RolloutEvent => ({
+    type: 'RolloutJobRequested',
+    data: { rolloutId, clientId, jobId: `job-${clientId}`, at: when },
+  });
+
+  it('gives each target its job inside the hours of its own zone', () => {
+    const state = foldRollout([byClientZone])!;
+    expect(nextWave(state, startedAt)).toEqual([]);
+    // Berlin's night: the Berlin client, and those without a (known) zone, which follow the
+    // rollout's Europe/Berlin. Not Los Angeles, where it is 17:30 the day before.
+    expect(nextWave(state, inBerlinHours)).toEqual(['berlin', 'unlabelled', 'on-mars']);
+    // Nine hours later: Los Angeles only.
+    expect(nextWave(state, inLosAngelesHours)).toEqual(['los-angeles']);
+  });
+
+  it('wakes at the next opening in a zone that has pending targets', () => {
+    const started = foldRollout([byClientZone])!;
+    expect(wakeAtOf(started)).toBe('2026-12-01T01:00:00.000Z');
+    // Berlin's targets got their jobs: the next opening that matters is Los Angeles'.
+    const berlinDone = foldRollout([
+      byClientZone,
+      ...['berlin', 'unlabelled', 'on-mars'].map((id) => requestedAt(id, inBerlinHours)),
+    ])!;
+    expect(wakeAtOf(berlinDone)).toBe('2026-12-01T10:00:00.000Z');
+    expect(nextWave(berlinDone, inLosAngelesHours)).toEqual(['los-angeles']);
+  });
+
+  it('ignores the labels when the window names no label', () => {
+    const { timeZoneLabel: _, ...window } = byClientZone.data.window!;
+    const state = foldRollout([{ ...byClientZone, data: { ...byClientZone.data, window } }])!;
+    expect(nextWave(state, inBerlinHours)).toEqual([
+      'los-angeles',
+      'berlin',
+      'unlabelled',
+      'on-mars',
+    ]);
+    expect(nextWave(state, inLosAngelesHours)).toEqual([]);
+  });
+
+  it('reads the zone of a target added while it follows its labels from its labels', () => {
+    const following: RolloutStarted = {
+      ...byClientZone,
+      data: {
+        ...byClientZone.data,
+        targets: ['berlin'],
+        targetTimeZones: { berlin: 'Europe.Berlin' },
+        selector: { labels: { line: 'A' } },
+        followUntil: '2026-12-31T00:00:00.000Z',
+      },
+    };
+    const addedInLosAngeles: RolloutEvent = {
+      type: 'RolloutTargetAdded',
+      data: { rolloutId, clientId: 'new', at: startedAt, timeZone: 'America.Los_Angeles' },
+    };
+    given([following])
+      .when({
+        type: 'AddTarget',
+        data: { clientId: 'new', at: startedAt, labels: { line: 'A', tz: 'America.Los_Angeles' } },
+      })
+      .then([addedInLosAngeles]);
+    const state = foldRollout([following, addedInLosAngeles])!;
+    expect(nextWave(state, inBerlinHours)).toEqual(['berlin']);
+    expect(nextWave(state, inLosAngelesHours)).toEqual(['new']);
+    // Without the label, it follows the rollout's zone.
+    given([following])
+      .when({ type: 'AddTarget', data: { clientId: 'new', at: startedAt, labels: { line: 'A' } } })
+      .then([{ type: 'RolloutTargetAdded', data: { rolloutId, clientId: 'new', at: startedAt } }]);
+  });
+
+  it('waits with a retry due outside its zone’s hours until they open', () => {
+    const withRetries: RolloutStarted = {
+      ...byClientZone,
+      data: { ...byClientZone.data, retries: { max: 1, backoffSeconds: 60 } },
+    };
+    const state = foldRollout([
+      withRetries,
+      requestedAt('los-angeles', inLosAngelesHours),
+      ...['berlin', 'unlabelled', 'on-mars'].map((id) => requestedAt(id, inBerlinHours)),
+      {
+        type: 'RolloutJobFinished',
+        data: {
+          rolloutId,
+          clientId: 'los-angeles',
+          jobId: 'job-los-angeles',
+          outcome: 'failed',
+          code: 'registry_unreachable',
+          at: '2026-12-01T11:59:30.000Z',
+        },
+      },
+      {
+        type: 'RolloutJobRetryScheduled',
+        data: {
+          rolloutId,
+          clientId: 'los-angeles',
+          attempt: 2,
+          retryAt: '2026-12-01T12:00:30.000Z',
+          at: '2026-12-01T11:59:30.000Z',
+        },
+      },
+    ])!;
+    // Due at 04:00:30 in Los Angeles, just after its hours: the next night's opening.
+    expect(nextWave(state, '2026-12-01T12:00:30.000Z')).toEqual([]);
+    expect(wakeAtOf(state)).toBe('2026-12-02T10:00:00.000Z');
+    expect(nextWave(state, '2026-12-02T10:00:00.000Z')).toEqual(['los-angeles']);
+  });
+});
+
 describe('following labels until a deadline', () => {
   const until = '2026-11-30T12:00:00.000Z';
   const following: RolloutStarted = {
@@ -813,7 +949,9 @@ describe('rolling the failed clients back', () => {
   });
 
   it('ends at once when no failed client needs a job', () => {
-    const onlyLeft = new Map<string, FailedJobRelease>([['b', { ...release, reportedVersion: '2.0.0' }]]);
+    const onlyLeft = new Map<string, FailedJobRelease>([
+      ['b', { ...release, reportedVersion: '2.0.0' }],
+    ]);
     const history2 = [
       started(0, ['a', 'b']),
       requested('b'),

@@ -2,7 +2,13 @@ import { DomainError, type DomainErrorCode } from '../../shared/domain/domain-er
 import type { IsoTimestamp, JobKind } from '../../shared/domain/domain-event';
 import { PersistentMap } from '../../shared/domain/persistent-map';
 import { phaseOffsets, singlePhase, type FailureRate, type RolloutPhase } from './rollout-phases';
-import { isInsideWindow, nextWindowOpening } from './maintenance-window';
+import {
+  isInsideWindow,
+  nextWindowOpening,
+  timeZoneOfTarget,
+  windowIn,
+  type MaintenanceWindow,
+} from './maintenance-window';
 import { isPassingFailure, retryAtOf } from './rollout-retries';
 import type {
   RollbackTarget,
@@ -123,6 +129,8 @@ export interface Rollout {
    * the next wave read these instead of every target (a rollout has up to 10,000).
    */
   counts: PhaseCounts[];
+  /** With a maintenance window: in which time zone each target's hours are. */
+  zones?: TargetZones;
   /** Soaking: when the next phase may start. */
   soakUntil?: IsoTimestamp;
   /** Paused: the status a resume returns to. */
@@ -133,6 +141,17 @@ export interface Rollout {
   rollback?: Rollback;
   /** When the last event happened. */
   changedAt: IsoTimestamp;
+}
+
+/**
+ * The time zones of a rollout's targets, kept with every event: the next wave and the wake-up
+ * look at the few zones in play, not at every target.
+ */
+export interface TargetZones {
+  /** The zone of each target whose hours are not in the window's own zone. */
+  ofTarget: PersistentMap<string>;
+  /** How many targets of each phase are pending (no job yet), by zone. */
+  pending: readonly Readonly<Record<string, number>>[];
 }
 
 /** No stream yet. */
@@ -172,8 +191,14 @@ export type RolloutCommand =
         releases: ReadonlyMap<string, FailedJobRelease>;
       };
     }
-  /** A client registered with the rollout's labels: a target while the rollout follows them. */
-  | { type: 'AddTarget'; data: { clientId: string; at: IsoTimestamp } }
+  /**
+   * A client registered with the rollout's labels: a target while the rollout follows them.
+   * Its labels tell the time zone of its window (the window's `timeZoneLabel`).
+   */
+  | {
+      type: 'AddTarget';
+      data: { clientId: string; at: IsoTimestamp; labels?: Record<string, string> };
+    }
   /** The clock: a soak that is over lets the next phase start; a follow that is over ends. */
   | { type: 'Tick'; data: { at: IsoTimestamp } };
 
@@ -306,10 +331,18 @@ export function decideRollout(command: RolloutCommand, state: RolloutState): Rol
     case 'RollBackRollout':
       return decideRollBack(state, command.data);
     case 'AddTarget': {
-      const { clientId, at } = command.data;
+      const { clientId, at, labels = {} } = command.data;
       if (!isFollowing(state, at) || isTarget(state, clientId)) return [];
       if (state.request.targets.length >= MAX_TARGETS) return [];
-      return [{ type: 'RolloutTargetAdded', data: { rolloutId, clientId, at } }];
+      const label = state.request.window?.timeZoneLabel;
+      const timeZone =
+        label !== undefined && Object.hasOwn(labels, label) ? labels[label] : undefined;
+      return [
+        {
+          type: 'RolloutTargetAdded',
+          data: { rolloutId, clientId, at, ...(timeZone !== undefined ? { timeZone } : {}) },
+        },
+      ];
     }
     case 'Tick': {
       const { at } = command.data;
@@ -614,24 +647,24 @@ function phaseOfPosition(phases: readonly RolloutPhase[], position: number): num
 export function nextWave(state: RolloutState, now?: IsoTimestamp): string[] {
   if (state?.status === 'RollingBack') return nextRollbackWave(state);
   if (!state || state.status !== 'Running') return [];
-  const window = state.request.window;
-  if (window && (!now || !isInsideWindow(window, now))) return [];
   const inFlight = state.counts.reduce((sum, counts) => sum + counts.in_flight, 0);
   const free = state.phases[state.phase].batchSize - inFlight;
   if (free <= 0) return [];
+  const open = openWindowsAt(state, now);
   const targets = targetsOf(state, state.phase);
   const counts = state.counts[state.phase];
   const wave: string[] = [];
   if (counts.retrying > 0) {
     for (const clientId of targets) {
       const retryAt = state.clients.get(clientId)?.retryAt;
-      if (retryAt !== undefined && now !== undefined && retryAt <= now) wave.push(clientId);
+      const due = retryAt !== undefined && now !== undefined && retryAt <= now;
+      if (due && open.forTarget(clientId)) wave.push(clientId);
       if (wave.length === free) return wave;
     }
   }
-  if (counts.pending === 0) return wave;
+  if (counts.pending === 0 || !open.forPending()) return wave;
   for (const clientId of targets) {
-    if (!state.clients.has(clientId)) wave.push(clientId);
+    if (!state.clients.has(clientId) && open.forTarget(clientId)) wave.push(clientId);
     if (wave.length === free) break;
   }
   return wave;
@@ -659,25 +692,78 @@ export const rollbackTargetOf = (state: Rollout, clientId: string): RollbackEntr
   state.rollback?.entries.get(clientId);
 
 /**
- * When the rollout's clock must look at it again: a soak's end, its first retry due, or (with
- * a maintenance window) the next opening of the window, when jobs may start again.
+ * Whose maintenance window is open at `now` (none without a `now`; everyone's without a
+ * window). Each time zone is looked at once.
+ */
+function openWindowsAt(state: Rollout, now: IsoTimestamp | undefined) {
+  const { window } = state.request;
+  const { zones } = state;
+  if (!window || !zones) return { forTarget: () => true, forPending: () => true };
+  const open = new Map<string, boolean>();
+  const isOpenIn = (zone: string) => {
+    let isOpen = open.get(zone);
+    if (isOpen === undefined) {
+      isOpen = now !== undefined && isInsideWindow(windowIn(window, zone), now);
+      open.set(zone, isOpen);
+    }
+    return isOpen;
+  };
+  return {
+    forTarget: (clientId: string) => isOpenIn(zoneOf(window, zones, clientId)),
+    /** True when some pending target of the current phase may get its job. */
+    forPending: () => pendingZones(zones, state.phase).some(isOpenIn),
+  };
+}
+
+/** The time zone of the target's hours. */
+const zoneOf = (window: MaintenanceWindow, zones: TargetZones | undefined, clientId: string) =>
+  zones?.ofTarget.get(clientId) ?? window.timeZone;
+
+/** The zones with pending targets in the phase. */
+const pendingZones = (zones: TargetZones, phase: number) =>
+  Object.entries(zones.pending[phase] ?? {})
+    .filter(([, count]) => count > 0)
+    .map(([zone]) => zone);
+
+/**
+ * When the rollout's clock must look at it again: a soak's end, the end of a follow, its first
+ * retry due, or (with a maintenance window) the next opening of the window in a time zone with
+ * pending targets of the current phase, when jobs may start again. The targets are grouped by
+ * zone: a few windows are looked at, not 10,000.
  */
 export function wakeAtOf(state: Rollout): IsoTimestamp | undefined {
   if (state.status === 'Soaking') return state.soakUntil;
   if (state.status !== 'Running') return undefined;
-  let first: IsoTimestamp | undefined = state.request.followUntil;
-  if (first && first <= state.changedAt) first = undefined;
-  if (state.counts.some((counts) => counts.retrying > 0)) {
-    for (const [, entry] of state.clients.entries()) {
-      if (entry.retryAt && (!first || entry.retryAt < first)) first = entry.retryAt;
-    }
+  const { followUntil, window } = state.request;
+  const times = [
+    followUntil && followUntil > state.changedAt ? followUntil : undefined,
+    ...firstRetryByZone(state).map(([zone, retryAt]) =>
+      // A retry due outside its window waits for the window's next opening.
+      window && !isInsideWindow(windowIn(window, zone), retryAt)
+        ? nextWindowOpening(windowIn(window, zone), retryAt)
+        : retryAt,
+    ),
+    ...(window && state.zones
+      ? pendingZones(state.zones, state.phase).map((zone) =>
+          nextWindowOpening(windowIn(window, zone), state.changedAt),
+        )
+      : []),
+  ];
+  return times.filter((at): at is IsoTimestamp => at !== undefined).sort()[0];
+}
+
+/** The earliest retry of each time zone (one zone without a window). */
+function firstRetryByZone(state: Rollout): [string, IsoTimestamp][] {
+  if (!state.counts.some((counts) => counts.retrying > 0)) return [];
+  const { window } = state.request;
+  const first = new Map<string, IsoTimestamp>();
+  for (const [clientId, { retryAt }] of state.clients.entries()) {
+    if (!retryAt) continue;
+    const zone = window ? zoneOf(window, state.zones, clientId) : '';
+    const earliest = first.get(zone);
+    if (!earliest || retryAt < earliest) first.set(zone, retryAt);
   }
-  const window = state.request.window;
-  if (!window) return first;
-  // A retry due outside the window waits for its next opening.
-  if (first && !isInsideWindow(window, first)) first = nextWindowOpening(window, first);
-  const opening = nextWindowOpening(window, state.changedAt);
-  return [first, opening].filter((at): at is IsoTimestamp => at !== undefined).sort()[0];
+  return [...first];
 }
 
 export interface RolloutProgress {
@@ -719,6 +805,7 @@ export function evolveRollout(state: RolloutState, event: RolloutEvent): Rollout
   if (event.type === 'RolloutStarted') {
     const { phases: requested, targets, batchSize } = event.data;
     const phases = requested ?? singlePhase(targets.length, batchSize);
+    const zones = targetZonesOf(event.data, phases);
     return {
       request: event.data,
       phases,
@@ -726,6 +813,7 @@ export function evolveRollout(state: RolloutState, event: RolloutEvent): Rollout
       status: 'Running',
       clients: PersistentMap.empty(),
       counts: phases.map((phase) => noCounts(phase.size)),
+      ...(zones ? { zones } : {}),
       changedAt: event.data.startedAt,
     };
   }
@@ -758,6 +846,7 @@ function evolveOnward(
         counts: state.counts.map((counts, i) =>
           i === last ? { ...counts, pending: counts.pending + 1 } : counts,
         ),
+        ...withTargetZone(state, last, event.data.clientId, event.data.timeZone),
       };
     }
     case 'RolloutClientSkipped':
@@ -860,7 +949,70 @@ function withClient(state: Rollout, clientId: string, entry: RolloutClientEntry)
   const counts = [...state.counts];
   counts[phase] = { ...counts[phase], [before]: counts[phase][before] - 1 };
   counts[phase][after] += 1;
-  return { ...state, clients, counts };
+  const zones = before === 'pending' ? leavingPending(state, phase, clientId) : {};
+  return { ...state, clients, counts, ...zones };
+}
+
+/**
+ * The zones of a rollout's targets as it starts: each target's label value read as a time
+ * zone (see timeZoneOfTarget). None without a window.
+ */
+function targetZonesOf(
+  request: RolloutStarted['data'],
+  phases: readonly RolloutPhase[],
+): TargetZones | undefined {
+  const { window, targets, targetTimeZones = {} } = request;
+  if (!window) return undefined;
+  const ofTarget: [string, string][] = [];
+  const pending = phases.map((): Record<string, number> => ({}));
+  targets.forEach((clientId, position) => {
+    const labelValue = Object.hasOwn(targetTimeZones, clientId)
+      ? targetTimeZones[clientId]
+      : undefined;
+    const zone = zoneOfLabel(window, labelValue);
+    if (zone !== window.timeZone) ofTarget.push([clientId, zone]);
+    const phasePending = pending[phaseOfPosition(phases, position)];
+    phasePending[zone] = (phasePending[zone] ?? 0) + 1;
+  });
+  return { ofTarget: PersistentMap.of(ofTarget), pending };
+}
+
+/** The label value counts only while the window names a label. */
+const zoneOfLabel = (window: MaintenanceWindow, labelValue: string | undefined) =>
+  timeZoneOfTarget(window, window.timeZoneLabel === undefined ? undefined : labelValue);
+
+/** The zones with a target added to `phase`, pending in the zone its label value names. */
+function withTargetZone(
+  state: Rollout,
+  phase: number,
+  clientId: string,
+  labelValue: string | undefined,
+): Pick<Rollout, 'zones'> {
+  const { window } = state.request;
+  if (!window || !state.zones) return {};
+  const zone = zoneOfLabel(window, labelValue);
+  const ofTarget =
+    zone === window.timeZone ? state.zones.ofTarget : state.zones.ofTarget.with(clientId, zone);
+  return { zones: { ofTarget, pending: countedPending(state.zones, phase, zone, +1) } };
+}
+
+/** The zones once the target got its job or was skipped. */
+function leavingPending(state: Rollout, phase: number, clientId: string): Pick<Rollout, 'zones'> {
+  const { window } = state.request;
+  if (!window || !state.zones) return {};
+  const zone = zoneOf(window, state.zones, clientId);
+  return { zones: { ...state.zones, pending: countedPending(state.zones, phase, zone, -1) } };
+}
+
+function countedPending(
+  zones: TargetZones,
+  phase: number,
+  zone: string,
+  change: number,
+): TargetZones['pending'] {
+  const pending = [...zones.pending];
+  pending[phase] = { ...pending[phase], [zone]: (pending[phase]?.[zone] ?? 0) + change };
+  return pending;
 }
 
 const noRollbackCounts = (): Record<RollbackEntryState, number> => ({

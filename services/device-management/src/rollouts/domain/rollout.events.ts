@@ -48,6 +48,12 @@ export type RolloutStarted = DomainEvent<
     /** Jobs start only inside these hours; outside them the rollout waits. */
     window?: MaintenanceWindow;
     /**
+     * With a window's `timeZoneLabel`: the value of that label by client id, for the targets
+     * that carry it when the rollout starts (read as a time zone when used; see
+     * timeZoneOfTarget).
+     */
+    targetTimeZones?: Record<string, string>;
+    /**
      * A rollout by labels that follows its selector until then: clients registered with the
      * labels meanwhile become targets too (RolloutTargetAdded), and it completes no earlier.
      */
@@ -62,10 +68,13 @@ export type RolloutJobRequested = DomainEvent<
   { rolloutId: string; clientId: string; jobId: string; at: IsoTimestamp }
 >;
 
-/** A client registered with the rollout's labels while it followed them: a target now. */
+/**
+ * A client registered with the rollout's labels while it followed them: a target now.
+ * `timeZone`: the value of its window's `timeZoneLabel`, when the client carries it.
+ */
 export type RolloutTargetAdded = DomainEvent<
   'RolloutTargetAdded',
-  { rolloutId: string; clientId: string; at: IsoTimestamp }
+  { rolloutId: string; clientId: string; at: IsoTimestamp; timeZone?: string }
 >;
 
 /** RequestUpdate refused the client (unknown, update in flight...): no job for it. */

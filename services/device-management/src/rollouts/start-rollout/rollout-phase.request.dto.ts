@@ -18,7 +18,7 @@ import {
   type ValidatorConstraintInterface,
 } from 'class-validator';
 import { isTimeZone, WEEKDAYS, type Weekday } from '../domain/maintenance-window';
-import { IsAlternativeTo, IsOmittable } from '../../http/schema-validators';
+import { IsAlternativeTo, IsOmittable, LABEL } from '../../http/schema-validators';
 
 /** A week: the longest soak between two phases. */
 export const MAX_SOAK_SECONDS = 7 * 24 * 3600;
@@ -150,10 +150,27 @@ class TimeZoneConstraint implements ValidatorConstraintInterface {
 const HH_MM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
 
 export class MaintenanceWindowDto {
-  @ApiProperty({ example: 'Europe/Berlin', description: 'IANA time zone of the hours' })
+  @ApiProperty({
+    example: 'Europe/Berlin',
+    description: 'IANA time zone of the hours (of every target, unless `timeZoneLabel` says)',
+  })
   @IsString()
   @Validate(TimeZoneConstraint)
   timeZone: string;
+
+  @ApiPropertyOptional({
+    example: 'tz',
+    description:
+      'A client label holding the client’s own IANA time zone, with `.` for `/` (labels hold ' +
+      'no `/`): `tz: Europe.Berlin`. A target with it gets its jobs inside these hours in its ' +
+      'zone; a target without it, or with no known zone in it, in `timeZone`. Read when the ' +
+      'rollout starts, and when a followed client joins.',
+  })
+  @IsOmittable()
+  @Matches(LABEL, {
+    message: 'timeZoneLabel must be a label name: 1-63 letters, digits, ".", "_" or "-"',
+  })
+  timeZoneLabel?: string;
 
   @ApiProperty({ enum: WEEKDAYS, isArray: true, example: ['mon', 'tue', 'wed', 'thu', 'fri'] })
   @IsIn(WEEKDAYS, { each: true })

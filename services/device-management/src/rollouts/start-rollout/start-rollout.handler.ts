@@ -29,6 +29,9 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
       'labels' in targets
         ? await this.clientsLabelled(context.tenantId, targets.labels)
         : targets.clientIds;
+    const targetTimeZones = window?.timeZoneLabel
+      ? await this.labelValues(context.tenantId, clientIds, window.timeZoneLabel)
+      : undefined;
     const rolloutId = randomUUID();
     const events = decideRollout(
       {
@@ -45,6 +48,7 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
           ...(phases ? { phases: resolvePhases(phases, clientIds.length, batchSize) } : {}),
           ...(retries ? { retries } : {}),
           ...(window ? { window } : {}),
+          ...(targetTimeZones ? { targetTimeZones } : {}),
           ...(followUntil ? { followUntil } : {}),
           startedAt: new Date().toISOString(),
         },
@@ -78,6 +82,24 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
       });
     }
     return rows.map((row) => row.clientId);
+  }
+
+  /**
+   * The value of `label` on each of the clients that carry it (from the clients read model),
+   * by client id: the zones of a window by client label. The decider reads them as zones.
+   */
+  private async labelValues(
+    tenantId: string,
+    clientIds: string[],
+    label: string,
+  ): Promise<Record<string, string>> {
+    const rows = await clientsOfTenant(this.dataSource, tenantId, {})
+      .andWhere('c.client_id = ANY(:clientIds)', { clientIds })
+      .andWhere('c.labels ->> :label IS NOT NULL', { label })
+      .select('c.client_id', 'clientId')
+      .addSelect('c.labels ->> :label', 'value')
+      .getRawMany<{ clientId: string; value: string }>();
+    return Object.fromEntries(rows.map(({ clientId, value }) => [clientId, value]));
   }
 }
 

@@ -25,4 +25,18 @@ describe('PersistentMap', () => {
     expect(entries.get('dev-42')).toBe(-42);
     expect(entries.get('dev-9999')).toBe(9999);
   });
+
+  it('is built from entries at once, and grows from there like any other', () => {
+    const built = PersistentMap.of([
+      ['press-07', 1],
+      ['press-08', 2],
+      ['press-07', 3],
+    ]);
+    const grown = built.with('press-09', 4);
+
+    expect([built.size, grown.size]).toEqual([2, 3]);
+    expect(built.get('press-07')).toBe(3);
+    expect(built.has('press-09')).toBe(false);
+    expect(grown.get('press-09')).toBe(4);
+  });
 });

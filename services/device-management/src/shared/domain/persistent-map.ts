@@ -17,16 +17,17 @@ export class PersistentMap<V> {
     return new PersistentMap<V>(new Array(BUCKETS).fill(undefined), 0);
   }
 
-  /** A map of these entries (of a key given twice, the later value). */
+  /** A map of these entries (a later one of a key wins), built in one pass. */
   static of<V>(entries: Iterable<readonly [string, V]>): PersistentMap<V> {
-    const buckets: Array<Map<string, V> | undefined> = new Array(BUCKETS).fill(undefined);
+    const buckets: (Map<string, V> | undefined)[] = new Array(BUCKETS).fill(undefined);
     let size = 0;
     for (const [key, value] of entries) {
-      const bucket = (buckets[bucketOf(key)] ??= new Map());
-      if (!bucket.has(key)) size++;
+      const index = bucketOf(key);
+      const bucket = (buckets[index] ??= new Map());
+      if (!bucket.has(key)) size += 1;
       bucket.set(key, value);
     }
-    return new PersistentMap(buckets, size);
+    return new PersistentMap<V>(buckets, size);
   }
 
   get(key: string): V | undefined {
