@@ -21,7 +21,7 @@ export interface ClientFilter {
   cursor?: string;
 }
 
-export type RolloutSteer = 'cancel' | 'pause' | 'resume' | 'approve';
+export type RolloutSteer = 'cancel' | 'pause' | 'resume' | 'approve' | 'roll-back';
 
 export interface RolloutRequest {
   image: string;
@@ -137,7 +137,10 @@ export class ApiClient {
     return (await this.http.post('/rollouts', body)).data;
   }
 
-  /** Cancel, pause, resume or approve (the phase awaiting approval) a rollout. */
+  /**
+   * Cancel, pause, resume, approve (the phase awaiting approval) or roll back (its failed
+   * clients) a rollout.
+   */
   async steerRollout(rolloutId: string, steer: RolloutSteer): Promise<void> {
     await this.http.post(`/rollouts/${encodeURIComponent(rolloutId)}/${steer}`, {});
   }

@@ -74,7 +74,29 @@ export interface RolloutCounts {
 }
 
 export type RolloutStatus =
-  'Running' | 'Soaking' | 'AwaitingApproval' | 'Paused' | 'Halted' | 'Completed' | 'Cancelled';
+  | 'Running'
+  | 'Soaking'
+  | 'AwaitingApproval'
+  | 'Paused'
+  | 'Halted'
+  | 'RollingBack'
+  | 'Completed'
+  | 'Cancelled'
+  | 'RolledBack';
+
+/** How far rolling a rollout's failed clients back got. */
+export interface RolloutRollback {
+  reason?: string;
+  counts: {
+    total: number;
+    pending: number;
+    inFlight: number;
+    succeeded: number;
+    failed: number;
+    skipped: number;
+    left: number;
+  };
+}
 
 export interface RolloutPhase {
   size: number;
@@ -107,6 +129,7 @@ export interface RolloutSummary {
   haltReason?: string;
   counts: RolloutCounts;
   percentDone: number;
+  rollback?: RolloutRollback;
 }
 
 export interface RolloutClient {
@@ -117,6 +140,8 @@ export interface RolloutClient {
   skipped?: { code: string; reason: string };
   attempt?: number;
   retryAt?: string;
+  /** A failed target of a rollout rolled back: where its way back stands. */
+  rollback?: { state: string; version?: string; jobId?: string; code?: string; reason?: string };
 }
 
 export interface RolloutView extends RolloutSummary {

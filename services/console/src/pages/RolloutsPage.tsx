@@ -26,6 +26,7 @@ import { isListRow, withChanges } from './rollout-list';
 const PAUSE = { steer: 'pause', label: 'Pause' } as const;
 const RESUME = { steer: 'resume', label: 'Resume' } as const;
 const CANCEL = { steer: 'cancel', label: 'Cancel rollout' } as const;
+const ROLL_BACK = { steer: 'roll-back', label: 'Roll failed clients back' } as const;
 
 /** Rollouts, newest first, and the form that starts one (admin). */
 export function RolloutsPage({ clientIds }: { clientIds?: string[] }) {
@@ -319,11 +320,17 @@ const STEERS: Record<RolloutStatus, { steer: RolloutSteer; label: string }[]> = 
   Running: [PAUSE, CANCEL],
   Soaking: [PAUSE, CANCEL],
   AwaitingApproval: [{ steer: 'approve', label: 'Approve next phase' }, PAUSE, CANCEL],
-  Paused: [RESUME, CANCEL],
-  Halted: [RESUME, CANCEL],
+  Paused: [RESUME, ROLL_BACK, CANCEL],
+  Halted: [RESUME, ROLL_BACK, CANCEL],
+  RollingBack: [],
   Completed: [],
   Cancelled: [],
+  RolledBack: [],
 };
+
+/** The steers of a rollout: a configuration has no earlier release to roll back to. */
+const steersOf = (rollout: RolloutSummary) =>
+  STEERS[rollout.status].filter(({ steer }) => steer !== 'roll-back' || rollout.kind === 'update');
 
 /** One rollout: progress, its phases, every client's outcome, and the admin's controls. */
 export function RolloutPage({ rolloutId }: { rolloutId: string }) {
@@ -362,9 +369,17 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
             {targetOf(view)}
             {view.image ? ` (${view.image})` : ''}, at most {view.maxFailures} failure(s).
           </p>
-          {maySteer && STEERS[view.status].length > 0 && (
+          {view.rollback && (
+            <p data-testid="rollout-rollback">
+              Rolling back: {view.rollback.counts.succeeded} of {view.rollback.counts.total} back ·{' '}
+              {view.rollback.counts.inFlight} in flight · {view.rollback.counts.failed} failed ·{' '}
+              {view.rollback.counts.left} needed none
+              {view.rollback.reason ? ` · ${view.rollback.reason}` : ''}
+            </p>
+          )}
+          {maySteer && steersOf(view).length > 0 && (
             <p>
-              {STEERS[view.status].map(({ steer, label }) => (
+              {steersOf(view).map(({ steer, label }) => (
                 <button
                   key={steer}
                   type="button"
@@ -431,7 +446,12 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
 
 function outcomeText(client: RolloutClient): string {
   if (client.state === 'retrying') return `retrying (attempt ${client.attempt ?? 2})`;
-  return client.outcome ?? 'in flight';
+  const outcome = client.outcome ?? 'in flight';
+  const back = client.rollback;
+  if (!back) return outcome;
+  return back.state === 'left'
+    ? `${outcome}; not rolled back: ${back.reason}`
+    : `${outcome}; roll-back to ${back.version}: ${back.state}`;
 }
 
 /**
