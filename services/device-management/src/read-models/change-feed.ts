@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Subject, type Observable } from 'rxjs';
+import { filter, map, Subject, type Observable } from 'rxjs';
 import type { JobDto } from './read-model.dto';
 import type { RolloutSummaryDto } from './rollout.dto';
 
@@ -26,6 +26,27 @@ export class ChangeFeed {
 
   get changes(): Observable<ReadModelChange> {
     return this.subject.asObservable();
+  }
+
+  /** The tenant's jobs as they change. */
+  jobsOf(tenantId: string): Observable<JobDto> {
+    return this.ofTenant(tenantId, (change) => ('job' in change ? change.job : undefined));
+  }
+
+  /** The summaries of the tenant's rollouts as they change. */
+  rolloutsOf(tenantId: string): Observable<RolloutSummaryDto> {
+    return this.ofTenant(tenantId, (change) => ('rollout' in change ? change.rollout : undefined));
+  }
+
+  private ofTenant<T>(
+    tenantId: string,
+    pick: (change: ReadModelChange) => T | undefined,
+  ): Observable<T> {
+    return this.subject.pipe(
+      filter((change) => change.tenantId === tenantId),
+      map(pick),
+      filter((picked): picked is T => picked !== undefined),
+    );
   }
 
   complete(): void {

@@ -4,7 +4,6 @@ import { filter, map, type Observable } from 'rxjs';
 import { AllowQueryToken, CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
 import { ChangeFeed } from '../../read-models/change-feed';
-import type { JobDto } from '../../read-models/read-model.dto';
 import { withHeartbeat } from '../../http/event-stream';
 import { JobChangesRequestDto } from './job-changes.request.dto';
 import { ApiEndpoint, EXAMPLES } from '../../http/api-docs';
@@ -36,10 +35,7 @@ export class JobChangesHttpController {
     @Query() query: JobChangesRequestDto,
     @CurrentPrincipal() principal: Principal,
   ): Observable<MessageEvent> {
-    const changes = this.feed.changes.pipe(
-      filter(({ tenantId }) => tenantId === principal.tenantId),
-      map((change) => ('job' in change ? change.job : undefined)),
-      filter((job): job is JobDto => job !== undefined),
+    const changes = this.feed.jobsOf(principal.tenantId).pipe(
       filter((job) => !query.jobId || job.jobId === query.jobId),
       filter((job) => !query.clientId || job.clientId === query.clientId),
       map((job): MessageEvent => ({ type: 'job', id: `${job.jobId}`, data: job })),
