@@ -62,16 +62,21 @@ export function entryStateOf(entry: RolloutClientEntry | undefined): RolloutEntr
 /** How many targets of a phase stand where; `forgiven`: failures a resume after a halt forgave. */
 export type PhaseCounts = Record<RolloutEntryState, number> & { forgiven: number };
 
-const noCounts = (pending: number): PhaseCounts => ({
-  pending,
-  in_flight: 0,
-  retrying: 0,
-  skipped: 0,
+/** No target or roll-back yet at any of the ends a job can have. */
+const noEnds = (): Record<RolloutJobOutcome, number> => ({
   succeeded: 0,
   failed: 0,
   rolled_back: 0,
   timed_out: 0,
   cancelled: 0,
+});
+
+const noCounts = (pending: number): PhaseCounts => ({
+  pending,
+  in_flight: 0,
+  retrying: 0,
+  skipped: 0,
+  ...noEnds(),
   forgiven: 0,
 });
 
@@ -1019,11 +1024,7 @@ const noRollbackCounts = (): Record<RollbackEntryState, number> => ({
   pending: 0,
   in_flight: 0,
   skipped: 0,
-  succeeded: 0,
-  failed: 0,
-  rolled_back: 0,
-  timed_out: 0,
-  cancelled: 0,
+  ...noEnds(),
 });
 
 /** The rollout with a roll-back entry moved along (its release kept), and the counts with it. */

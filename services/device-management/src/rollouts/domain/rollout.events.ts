@@ -83,18 +83,18 @@ export type RolloutClientSkipped = DomainEvent<
   { rolloutId: string; clientId: string; reason: string; code: string; at: IsoTimestamp }
 >;
 
-export type RolloutJobFinished = DomainEvent<
-  'RolloutJobFinished',
-  {
-    rolloutId: string;
-    clientId: string;
-    jobId: string;
-    outcome: RolloutJobOutcome;
-    /** The failure's code (`registry_unreachable`...), when the job failed. */
-    code?: string;
-    at: IsoTimestamp;
-  }
->;
+/** How one job of a rollout ended (its own job, a retry, or a roll-back job). */
+export interface RolloutJobEnd {
+  rolloutId: string;
+  clientId: string;
+  jobId: string;
+  outcome: RolloutJobOutcome;
+  /** The failure's code (`registry_unreachable`...), when the job failed. */
+  code?: string;
+  at: IsoTimestamp;
+}
+
+export type RolloutJobFinished = DomainEvent<'RolloutJobFinished', RolloutJobEnd>;
 
 /**
  * The job of `clientId` failed for a passing reason: another job is requested at `retryAt`
@@ -197,17 +197,7 @@ export type RolloutRollbackJobRequested = DomainEvent<
 >;
 
 /** A client's roll-back job ended (no retries: a failure is shown and left to people). */
-export type RolloutRollbackJobFinished = DomainEvent<
-  'RolloutRollbackJobFinished',
-  {
-    rolloutId: string;
-    clientId: string;
-    jobId: string;
-    outcome: RolloutJobOutcome;
-    code?: string;
-    at: IsoTimestamp;
-  }
->;
+export type RolloutRollbackJobFinished = DomainEvent<'RolloutRollbackJobFinished', RolloutJobEnd>;
 
 /** RequestUpdate refused a client's roll-back job (another update in flight...). */
 export type RolloutRollbackSkipped = DomainEvent<
