@@ -23,7 +23,8 @@ export class JobDto {
   @ApiPropertyOptional() imageDigest?: string;
   @ApiPropertyOptional() fromVersion?: string;
   @ApiPropertyOptional({
-    description: 'The image the client ran when the update was requested, once an earlier update recorded it',
+    description:
+      'The image the client ran when the update was requested, once an earlier update recorded it',
     example: 'registry.example.com/opc-core:2.0.0',
   })
   fromImage?: string;

@@ -1,8 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { MaintenanceWindow } from '../rollouts/domain/maintenance-window';
 import type { FailureRate } from '../rollouts/domain/rollout-phases';
-// The window as it was requested: one schema for the request and the document.
-import { MaintenanceWindowDto } from '../rollouts/start-rollout/rollout-phase.request.dto';
 import type { JobKind } from '../shared/domain/domain-event';
 import {
   entryStateOf,
@@ -238,7 +236,6 @@ export class RolloutSummaryDto {
   @ApiPropertyOptional({ example: { max: 2, backoffSeconds: 60 } })
   retries?: { max: number; backoffSeconds: number };
   @ApiPropertyOptional({
-    type: MaintenanceWindowDto,
     description:
       'Jobs start only inside these weekly hours: in each target’s own zone with ' +
       '`timeZoneLabel`, else in `timeZone`',
