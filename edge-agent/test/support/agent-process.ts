@@ -21,25 +21,38 @@ export function spawnAgent(options: {
   nodeFlags?: string[];
   stdio?: StdioOptions;
   env?: Record<string, string>;
+  /**
+   * An installed agent: its command, and the settings file install.sh wrote (which then gives
+   * the client's identity, broker, engine, workload and probe port instead of variables).
+   */
+  installed?: { command: string; settingsFile: string };
 }): ChildProcess {
-  const { address, fixture } = options;
-  return spawn(process.execPath, [...(options.nodeFlags ?? []), AGENT_CLI, 'run'], {
+  const { address, fixture, installed } = options;
+  const [file, args] = installed
+    ? [installed.command, ['run']]
+    : [process.execPath, [...(options.nodeFlags ?? []), AGENT_CLI, 'run']];
+  const identity = installed
+    ? { EDGE_AGENT_SETTINGS_FILE: installed.settingsFile }
+    : {
+        EDGE_AGENT_TENANT_ID: address.tenantId,
+        EDGE_AGENT_CLIENT_ID: address.clientId,
+        EDGE_AGENT_MQTT_URL: options.mqttUrl,
+        EDGE_AGENT_DOCKER_HOST: DOCKER_HOST,
+        EDGE_AGENT_WORKLOAD_CONTAINER: fixture.containerName,
+        EDGE_AGENT_CONFIG_DIR: fixture.configDir,
+        EDGE_AGENT_HEALTH_PROBE_PORT: '8080',
+      };
+  return spawn(file, args, {
     stdio: options.stdio ?? ['ignore', 'inherit', 'inherit'],
     env: {
       ...process.env,
-      EDGE_AGENT_TENANT_ID: address.tenantId,
-      EDGE_AGENT_CLIENT_ID: address.clientId,
-      EDGE_AGENT_MQTT_URL: options.mqttUrl,
+      ...identity,
       EDGE_AGENT_MQTT_VERSION: '5',
       EDGE_AGENT_DATA_DIR: options.dataDir,
-      EDGE_AGENT_DOCKER_HOST: DOCKER_HOST,
       EDGE_AGENT_INSECURE_REGISTRIES: REGISTRY,
-      EDGE_AGENT_WORKLOAD_CONTAINER: fixture.containerName,
-      EDGE_AGENT_CONFIG_DIR: fixture.configDir,
       EDGE_AGENT_CONFIG_VERDICT_URL: `http://127.0.0.1:${fixture.hostPort}/config-status`,
       EDGE_AGENT_HEALTH_SETTLE_MS: '1000',
       EDGE_AGENT_PROBATION_SECONDS: '1',
-      EDGE_AGENT_HEALTH_PROBE_PORT: '8080',
       EDGE_AGENT_HEALTH_PROBE_TIMEOUT_MS: '5000',
       EDGE_AGENT_STOP_TIMEOUT_SECONDS: '5',
       EDGE_AGENT_HTTP_PORT: '0',
