@@ -22,6 +22,7 @@ import { HttpReloader } from '../workload-reload/http-reloader';
 import { SignalReloader } from '../workload-reload/signal-reloader';
 import { WorkloadWatch } from '../workload-watch/workload-watch';
 import { lockDataDir } from './data-dir-lock';
+import { warnWhenProbeTargetSilent } from './probe-target-check';
 import { AGENT_VERSION, dataLayout } from './data-layout';
 
 /** A skew this large is logged as a warning: expiry and the service's timestamps are off. */
@@ -203,6 +204,9 @@ export async function startEdgeAgent(
   });
   link.start();
   watch.start();
+  // Mid-update the workload is being swapped: its answer would say nothing.
+  if (!runner.current())
+    void warnWhenProbeTargetSilent(runtime, workloadSettings(settings), logger);
 
   const inspection = new InspectionServer(
     {

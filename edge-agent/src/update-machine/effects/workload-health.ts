@@ -17,6 +17,15 @@ export function crashReason(
   return null;
 }
 
+/** Where an HTTP probe connects: the container's own address (its port), unless a host is set. */
+export function httpProbeUrl(
+  probe: { port: number; path: string; host?: string },
+  container: ContainerInfo,
+): string | undefined {
+  const host = probe.host ?? container.ipAddresses[0];
+  return host ? `http://${host}:${probe.port}${probe.path}` : undefined;
+}
+
 export async function probeOnce(
   settings: HealthSettings,
   container: ContainerInfo,
@@ -31,9 +40,9 @@ export async function probeOnce(
         ? null
         : `exec probe exited ${result.exitCode}: ${result.output.trim().slice(0, 200)}`;
     }
-    const host = probe.host ?? container.ipAddresses[0];
-    if (!host) return 'the new container has no address to probe';
-    const response = await httpGet(`http://${host}:${probe.port}${probe.path}`, {
+    const url = httpProbeUrl(probe, container);
+    if (!url) return 'the new container has no address to probe';
+    const response = await httpGet(url, {
       timeoutMs: 2000,
       signal: env.signal,
       maxBytes: 64 * 1024,
