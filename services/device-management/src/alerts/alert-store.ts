@@ -218,7 +218,7 @@ export class AlertStore {
     const [rows] = (await this.dataSource.query(
       `UPDATE ${DELIVERIES} d
           SET attempts = d.attempts + 1, updated_at = now(),
-              next_attempt_at = now() + $2 * interval '1 millisecond'
+              next_attempt_at = now() + $2::float8 * interval '1 millisecond'
          FROM ${SUBSCRIPTIONS} s
         WHERE d.delivery_id IN (
                 SELECT delivery_id FROM ${DELIVERIES}
@@ -256,7 +256,7 @@ export class AlertStore {
       `UPDATE ${DELIVERIES}
           SET status = $2, last_status_code = $3, last_error = $4, updated_at = now(),
               next_attempt_at = CASE WHEN $2 = 'pending'
-                                     THEN now() + $5 * interval '1 millisecond' END
+                                     THEN now() + $5::float8 * interval '1 millisecond' END
         WHERE delivery_id = $1 AND status = 'pending'`,
       [
         deliveryId,

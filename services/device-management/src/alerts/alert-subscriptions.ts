@@ -33,7 +33,8 @@ export class AlertSubscriptions {
     const secret = newWebhookSecret();
     const created = await this.store.createSubscription({
       tenantId,
-      url: request.url,
+      // As parsed: control characters percent-encoded, the host in its canonical form.
+      url: new URL(request.url).href,
       kinds: request.kinds,
       secret,
       createdBy,

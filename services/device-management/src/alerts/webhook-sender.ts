@@ -108,6 +108,7 @@ export function postWebhook(
       };
       response.on('end', done);
       response.on('error', done);
+      response.on('close', done);
     });
     const deadline = setTimeout(() => {
       request.destroy(new Error(`no answer within ${timeoutMs} ms`));
