@@ -97,6 +97,12 @@ async function failingJob(tenant: string, admin: string, clientId = 'press-1') {
     .send({ targetVersion: '2.0.0', image: 'registry.example.com/opc-core:2.0.0' })
     .expect(202);
   const jobId = body.jobId as string;
+  await reportFailed(tenant, clientId, jobId);
+  return jobId;
+}
+
+/** The device of `clientId` reports that job `jobId` failed. */
+async function reportFailed(tenant: string, clientId: string, jobId: string) {
   const report = {
     schema: STATUS_REPORT_SCHEMA,
     messageId: randomUUID(),
@@ -113,7 +119,6 @@ async function failingJob(tenant: string, admin: string, clientId = 'press-1') {
   await api.app
     .get(CommandBus)
     .execute(new IngestStatusReport({ report, topicTenantId: tenant, topicClientId: clientId }));
-  return jobId;
 }
 
 const deliveriesOf = async (jwt: string, query = '') =>
@@ -169,6 +174,46 @@ it('delivers a signed alert when a job fails, and nothing to another tenant', as
   await api.app.get(AlertWorker).caughtUp();
   expect((await deliveriesOf(b.admin)).items).toEqual([]);
   expect(hookB.received).toEqual([]);
+});
+
+it('delivers a rollout halted by a failed job, to a subscription of that kind only', async () => {
+  const { tenant, admin } = await tenantWithAdmin();
+  const hook = await started();
+  const sub = await subscribe(admin, hook.url, ['rollout.halted']);
+  await http()
+    .post('/api/v1/clients')
+    .set(as(admin))
+    .send({ clientId: 'line-1', version: '1.0.0' })
+    .expect(201);
+  const { body: started_ } = await http()
+    .post('/api/v1/rollouts')
+    .set(as(admin))
+    .send({
+      clientIds: ['line-1'],
+      targetVersion: '2.0.0',
+      image: 'registry.example.com/opc-core:2.0.0',
+    })
+    .expect(202);
+  const rolloutId = started_.rolloutId as string;
+  const jobId = await eventually(async () => {
+    const { body } = await http().get('/api/v1/clients/line-1').set(as(admin)).expect(200);
+    return body.updateJobId as string | undefined;
+  }, 10_000);
+  // maxFailures 0 (the default): the first failure halts the rollout.
+  await reportFailed(tenant, 'line-1', jobId);
+
+  const [delivery] = await eventually(() => hook.received.length > 0 && hook.received, 10_000);
+  expect(JSON.parse(delivery.body)).toMatchObject({
+    subscriptionId: sub.subscriptionId,
+    tenantId: tenant,
+    kind: 'rollout.halted',
+    subject: { rolloutId },
+    event: { type: 'RolloutHalted', data: expect.objectContaining({ rolloutId, failures: 1 }) },
+  });
+  // The job's own failure is not a kind this subscription asked for.
+  await api.app.get(AlertWorker).caughtUp();
+  const log = await deliveriesOf(admin);
+  expect(log.items.map((item) => item.kind)).toEqual(['rollout.halted']);
 });
 
 it('tries again after a 500, and the third attempt gets through', async () => {
