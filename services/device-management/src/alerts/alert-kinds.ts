@@ -9,6 +9,9 @@ export const ALERT_KINDS = [
   'job.timed_out',
   'rollout.halted',
   'rollout.awaiting_approval',
+  // Not an event: the worker's sweep finds clients offline longer than the subscription's
+  // offlineMinutes (the clients read model: presence offline, not seen since).
+  'client.offline',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

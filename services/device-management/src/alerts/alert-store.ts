@@ -13,6 +13,8 @@ export interface AlertSubscription {
   subscriptionId: string;
   url: string;
   kinds: AlertKind[];
+  /** `client.offline`: after how many minutes offline. */
+  offlineMinutes: number;
   createdAt: string;
   createdBy: string;
 }
@@ -62,6 +64,7 @@ const subscriptionOf = (row: Row): AlertSubscription => ({
   subscriptionId: row.subscription_id as string,
   url: row.url as string,
   kinds: row.kinds as AlertKind[],
+  offlineMinutes: row.offline_minutes as number,
   createdAt: iso(row.created_at),
   createdBy: row.created_by as string,
 });
@@ -95,12 +98,13 @@ export class AlertStore {
     tenantId: string;
     url: string;
     kinds: readonly AlertKind[];
+    offlineMinutes: number;
     secret: string;
     createdBy: string;
   }): Promise<AlertSubscription> {
     const rows: Row[] = await this.dataSource.query(
-      `INSERT INTO ${SUBSCRIPTIONS} (subscription_id, tenant_id, url, kinds, secret, created_by, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING *`,
+      `INSERT INTO ${SUBSCRIPTIONS} (subscription_id, tenant_id, url, kinds, secret, created_by, offline_minutes, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now()) RETURNING *`,
       [
         randomUUID(),
         subscription.tenantId,
@@ -108,6 +112,7 @@ export class AlertStore {
         [...new Set(subscription.kinds)],
         subscription.secret,
         subscription.createdBy,
+        subscription.offlineMinutes,
       ],
     );
     return subscriptionOf(rows[0]);
@@ -177,6 +182,46 @@ export class AlertStore {
       [uuids],
     );
     return new Map(rows.map((row) => [row.job_id as string, row.client_id as string]));
+  }
+
+  /**
+   * Clients offline longer than the `offlineMinutes` of a subscription of their tenant that
+   * wants `client.offline`, and not alerted to it for this offline period yet (the period is
+   * named by the client and the time it was last seen: `eventId`). At most `limit`.
+   */
+  async offlineClients(limit: number): Promise<
+    Array<{
+      tenantId: string;
+      subscriptionId: string;
+      clientId: string;
+      lastSeenAt: Date;
+      offlineMinutes: number;
+      eventId: string;
+    }>
+  > {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT * FROM (
+         SELECT s.tenant_id, s.subscription_id, s.offline_minutes, c.client_id, c.last_seen_at,
+                'client-offline:' || c.client_id || ':' ||
+                  floor(extract(epoch FROM c.last_seen_at) * 1000)::bigint AS event_id
+           FROM ${SUBSCRIPTIONS} s
+           JOIN ${READ_MODEL_SCHEMA}.clients c ON c.tenant_id = s.tenant_id
+          WHERE s.deleted_at IS NULL AND 'client.offline' = ANY(s.kinds)
+            AND c.presence = 'offline' AND c.last_seen_at IS NOT NULL
+            AND c.last_seen_at < now() - s.offline_minutes * interval '1 minute') o
+        WHERE NOT EXISTS (SELECT 1 FROM ${DELIVERIES} d
+                           WHERE d.subscription_id = o.subscription_id AND d.event_id = o.event_id)
+        LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => ({
+      tenantId: row.tenant_id as string,
+      subscriptionId: row.subscription_id as string,
+      clientId: row.client_id as string,
+      lastSeenAt: row.last_seen_at as Date,
+      offlineMinutes: row.offline_minutes as number,
+      eventId: row.event_id as string,
+    }));
   }
 
   /**

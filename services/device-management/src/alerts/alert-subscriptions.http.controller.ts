@@ -15,6 +15,7 @@ const SUBSCRIPTION_EXAMPLE = {
   subscriptionId: '7d4b1c52-2a8e-4f0e-9b6f-1e2d3c4b5a69',
   url: 'https://alerts.example.com/opcfleet',
   kinds: ['job.failed', 'rollout.halted'],
+  offlineMinutes: 10,
   createdAt: '2026-11-23T10:00:05.123Z',
   createdBy: 'alice@example.com',
 };
@@ -29,7 +30,8 @@ export class AlertSubscriptionsHttpController {
     summary: 'Subscribe a webhook to alerts',
     description:
       'From now on, each event of your tenant of the kinds asked for (a job failed, rolled ' +
-      'back or timed out; a rollout halted or waiting for approval) is POSTed to `url` as JSON, ' +
+      'back or timed out; a rollout halted or waiting for approval; a client offline longer ' +
+      'than `offlineMinutes`, once per offline period) is POSTed to `url` as JSON, ' +
       'signed: `Opcfleet-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, ' +
       'with the delivery id in `Opcfleet-Delivery-Id` (the same on every attempt: deliveries ' +
       'are at least once). A 2xx answer within the timeout is a success; anything else is ' +

@@ -6,6 +6,9 @@ import { AlertStore, type AlertSubscription, type DeliveryStatus } from './alert
 import { newWebhookSecret } from './webhook-signature';
 import { webhookUrlProblem } from './webhook-url';
 
+/** `client.offline` without `offlineMinutes`: after 10 minutes. */
+export const DEFAULT_OFFLINE_MINUTES = 10;
+
 /**
  * The use cases of alerts, all scoped to the caller's tenant: subscriptions (created with a
  * secret shown once), and the delivery log, a keyset page at a time.
@@ -20,7 +23,7 @@ export class AlertSubscriptions {
   async create(
     tenantId: string,
     createdBy: string,
-    request: { url: string; kinds: AlertKind[] },
+    request: { url: string; kinds: AlertKind[]; offlineMinutes?: number },
   ): Promise<AlertSubscription & { secret: string }> {
     const problem = webhookUrlProblem(request.url, {
       allowInsecure: this.config.alerts.allowInsecureWebhooks,
@@ -36,6 +39,7 @@ export class AlertSubscriptions {
       // As parsed: control characters percent-encoded, the host in its canonical form.
       url: new URL(request.url).href,
       kinds: request.kinds,
+      offlineMinutes: request.offlineMinutes ?? DEFAULT_OFFLINE_MINUTES,
       secret,
       createdBy,
     });

@@ -16,6 +16,8 @@ export const ALERT_SUBSCRIPTION = 'alerts';
 /** Deliveries taken per round of the sender, and sent at once. */
 const CLAIM_BATCH = 32;
 const SENDS_AT_ONCE = 8;
+/** Offline clients alerted per sweep (the next sweep takes the rest). */
+const OFFLINE_AT_ONCE = 500;
 
 /**
  * Alerts, in two halves that never wait for each other:
@@ -30,6 +32,9 @@ const SENDS_AT_ONCE = 8;
  *   process dying mid-attempt), posts each, signed, and records the outcome: `succeeded`, due
  *   again after the back-off of delivery-schedule.ts, or `failed` after the last attempt.
  *
+ * The sender also sweeps the clients read model for `client.offline` (clients offline longer
+ * than a subscription's offlineMinutes), once per poll.
+ *
  * At least once: a receiver dedupes by the delivery id header.
  */
 @Injectable()
@@ -39,6 +44,7 @@ export class AlertWorker implements Worker {
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
   private again = false;
+  private lastSweep = 0;
   private stopped = true;
   private readonly logger: Logger;
   private readonly schedule: DeliverySchedule;
@@ -150,6 +156,43 @@ export class AlertWorker implements Worker {
     }
   }
 
+  /**
+   * The `client.offline` deliveries: clients offline longer than a subscription's minutes,
+   * once per offline period (read from the clients read model, not from events: the alert is
+   * about time passing without one).
+   */
+  private async enqueueOffline(): Promise<void> {
+    const offline = await this.alerts.offlineClients(OFFLINE_AT_ONCE);
+    const added = await this.alerts.enqueue(
+      offline.map((client) => ({
+        tenantId: client.tenantId,
+        subscriptionId: client.subscriptionId,
+        eventId: client.eventId,
+        eventType: 'ClientOffline',
+        kind: 'client.offline' as const,
+        bodyOf: (deliveryId: string) =>
+          JSON.stringify({
+            deliveryId,
+            subscriptionId: client.subscriptionId,
+            tenantId: client.tenantId,
+            kind: 'client.offline',
+            occurredAt: new Date().toISOString(),
+            subject: { clientId: client.clientId },
+            event: {
+              id: client.eventId,
+              type: 'ClientOffline',
+              data: {
+                clientId: client.clientId,
+                lastSeenAt: client.lastSeenAt.toISOString(),
+                offlineMinutes: client.offlineMinutes,
+              },
+            },
+          }),
+      })),
+    );
+    if (added > 0) this.logger.debug({ deliveries: added }, 'client offline alerts enqueued');
+  }
+
   /** Starts a sending round, or asks the one running for another after it. */
   private kick(): void {
     if (this.stopped) return;
@@ -173,6 +216,10 @@ export class AlertWorker implements Worker {
 
   /** Sends what is due, a claim at a time, until nothing is. */
   private async sendDue(): Promise<void> {
+    if (Date.now() - this.lastSweep >= this.pollMs) {
+      this.lastSweep = Date.now();
+      await this.enqueueOffline();
+    }
     // The lease outlasts an attempt: nobody else takes a delivery while it is being sent.
     const leaseMs = this.timeoutMs * 2 + 10_000;
     for (;;) {

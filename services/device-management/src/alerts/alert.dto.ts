@@ -44,6 +44,18 @@ export class CreateAlertSubscriptionRequestDto {
   @ArrayUnique()
   @IsIn(ALERT_KINDS, { each: true })
   kinds: AlertKind[];
+
+  @ApiPropertyOptional({
+    description: '`client.offline`: a client offline (and not seen) this many minutes is alerted',
+    default: 10,
+    minimum: 1,
+    maximum: 10080,
+  })
+  @IsOmittable()
+  @IsInt()
+  @Min(1)
+  @Max(10080)
+  offlineMinutes?: number;
 }
 
 export class AlertSubscriptionDto {
@@ -51,6 +63,7 @@ export class AlertSubscriptionDto {
   subscriptionId: string;
   @ApiProperty({ example: 'https://alerts.example.com/opcfleet' }) url: string;
   @ApiProperty({ enum: ALERT_KINDS, isArray: true, example: ['job.failed'] }) kinds: AlertKind[];
+  @ApiProperty({ example: 10 }) offlineMinutes: number;
   @ApiProperty({ example: '2026-11-23T10:00:05.123Z' }) createdAt: string;
   @ApiProperty({ example: 'alice@example.com' }) createdBy: string;
 }

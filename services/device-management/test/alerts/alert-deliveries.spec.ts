@@ -5,6 +5,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { AlertWorker } from '../../src/alerts/alert-worker';
+import { RecordClientPresence } from '../../src/clients/record-presence/record-presence.command';
 import { IngestStatusReport } from '../../src/jobs/ingestion/ingest-status-report.command';
 import { ApiApp, token } from '../support/api-app';
 import { eventually } from '../support/memory-logger';
@@ -216,6 +217,46 @@ it('delivers a rollout halted by a failed job, to a subscription of that kind on
   expect(log.items.map((item) => item.kind)).toEqual(['rollout.halted']);
 });
 
+it('alerts a client offline longer than the minutes of a subscription, once per offline period', async () => {
+  const { tenant, admin } = await tenantWithAdmin();
+  const hook = await started();
+  const { body: sub } = await http()
+    .post('/api/v1/alerts/subscriptions')
+    .set(as(admin))
+    .send({ url: hook.url, kinds: ['client.offline'], offlineMinutes: 15 })
+    .expect(201);
+  expect(sub.offlineMinutes).toBe(15);
+  const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+  const presence = (clientId: string, status: 'online' | 'offline', at: Date) =>
+    api.app
+      .get(CommandBus)
+      .execute(new RecordClientPresence({ tenantId: tenant, clientId, status, at }));
+  for (const clientId of ['gone-1', 'brief-1', 'here-1']) {
+    await http().post('/api/v1/clients').set(as(admin)).send({ clientId, version: '1.0.0' });
+    await presence(clientId, 'online', minutesAgo(60));
+  }
+  await presence('gone-1', 'offline', minutesAgo(20)); // past 15 minutes: alerted
+  await presence('brief-1', 'offline', minutesAgo(5)); // not yet
+
+  const [delivery] = await eventually(() => hook.received.length > 0 && hook.received, 10_000);
+  expect(JSON.parse(delivery.body)).toMatchObject({
+    subscriptionId: sub.subscriptionId,
+    kind: 'client.offline',
+    subject: { clientId: 'gone-1' },
+    event: { type: 'ClientOffline', data: { clientId: 'gone-1', offlineMinutes: 15 } },
+  });
+  // Several sweeps later: still that one alert (the same offline period is not alerted again).
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  expect(hook.received).toHaveLength(1);
+  // Back online, then offline again long enough: a new period, a new alert.
+  await presence('gone-1', 'online', minutesAgo(19));
+  await presence('gone-1', 'offline', minutesAgo(18));
+  await eventually(() => hook.received.length === 2, 10_000);
+  expect(
+    hook.received.map((r) => (JSON.parse(r.body) as { subject: { clientId: string } }).subject),
+  ).toEqual([{ clientId: 'gone-1' }, { clientId: 'gone-1' }]);
+});
+
 it('tries again after a 500, and the third attempt gets through', async () => {
   const { tenant, admin } = await tenantWithAdmin();
   const hook = await started((n) => (n <= 2 ? 500 : 200));
@@ -322,6 +363,12 @@ describe('the routes', () => {
       { url: 'https://alerts.example.com/', kinds: ['job.failed', 'job.failed'] },
       'kinds',
     );
+    for (const offlineMinutes of [0, 2.5, 10081, '10']) {
+      await refused(
+        { url: 'https://alerts.example.com/', kinds: ['client.offline'], offlineMinutes },
+        'offlineMinutes',
+      );
+    }
     await http().delete('/api/v1/alerts/subscriptions/not-a-uuid').set(as(admin)).expect(400);
     await http().get('/api/v1/alerts/deliveries?status=lost').set(as(admin)).expect(400);
     await http().get('/api/v1/alerts/deliveries?subscriptionId=x').set(as(admin)).expect(400);
