@@ -185,42 +185,83 @@ export class AlertStore {
   }
 
   /**
-   * Clients offline longer than the `offlineMinutes` of a subscription of their tenant that
-   * wants `client.offline`, and not alerted to it for this offline period yet (the period is
-   * named by the client and the time it was last seen: `eventId`). At most `limit`.
+   * Conditions of clients that no event announces, each not alerted yet to a subscription of
+   * their tenant that wants its kind; at most `limit`. Each condition is named (`eventId`) so
+   * that it is alerted once:
+   *
+   * - `client.offline`: offline (clients read model) and not seen for the subscription's
+   *   `offlineMinutes`; once per offline period (the client and when it was last seen);
+   * - `device.workload_down`: the agent's last state summary (device_states) has a workload
+   *   problem; once per problem (the client, its code and since when);
+   * - `device.clock_skew`: the summary's clock skew is at least `clockSkewSeconds` either
+   *   way; once a day (UTC) while it lasts (a skew has no start).
    */
-  async offlineClients(limit: number): Promise<
+  async clientConditions(
+    limit: number,
+    clockSkewSeconds: number,
+  ): Promise<
     Array<{
       tenantId: string;
       subscriptionId: string;
       clientId: string;
-      lastSeenAt: Date;
-      offlineMinutes: number;
+      kind: AlertKind;
       eventId: string;
+      eventType: string;
+      data: Record<string, unknown>;
     }>
   > {
+    const rm = READ_MODEL_SCHEMA;
     const rows: Row[] = await this.dataSource.query(
-      `SELECT * FROM (
-         SELECT s.tenant_id, s.subscription_id, s.offline_minutes, c.client_id, c.last_seen_at,
+      `WITH s AS (SELECT * FROM ${SUBSCRIPTIONS} WHERE deleted_at IS NULL),
+       conditions AS (
+         SELECT s.tenant_id, s.subscription_id, c.client_id, 'client.offline' AS kind,
+                'ClientOffline' AS event_type,
                 'client-offline:' || c.client_id || ':' ||
-                  floor(extract(epoch FROM c.last_seen_at) * 1000)::bigint AS event_id
-           FROM ${SUBSCRIPTIONS} s
-           JOIN ${READ_MODEL_SCHEMA}.clients c ON c.tenant_id = s.tenant_id
-          WHERE s.deleted_at IS NULL AND 'client.offline' = ANY(s.kinds)
+                  floor(extract(epoch FROM c.last_seen_at) * 1000)::bigint AS event_id,
+                jsonb_build_object('clientId', c.client_id, 'lastSeenAt', c.last_seen_at,
+                                   'offlineMinutes', s.offline_minutes) AS data
+           FROM s JOIN ${rm}.clients c ON c.tenant_id = s.tenant_id
+          WHERE 'client.offline' = ANY(s.kinds)
             AND c.presence = 'offline' AND c.last_seen_at IS NOT NULL
-            AND c.last_seen_at < now() - s.offline_minutes * interval '1 minute') o
+            AND c.last_seen_at < now() - s.offline_minutes * interval '1 minute'
+         UNION ALL
+         SELECT s.tenant_id, s.subscription_id, d.client_id, 'device.workload_down',
+                'DeviceWorkloadDown',
+                'device-workload:' || d.client_id || ':' ||
+                  (d.summary #>> '{workload,problem,code}') || ':' ||
+                  (d.summary #>> '{workload,problem,since}'),
+                jsonb_build_object('clientId', d.client_id,
+                                   'problem', d.summary #> '{workload,problem}',
+                                   'reportedAt', d.reported_at)
+           FROM s JOIN ${rm}.device_states d ON d.tenant_id = s.tenant_id
+          WHERE 'device.workload_down' = ANY(s.kinds)
+            AND d.summary #> '{workload,problem}' IS NOT NULL
+         UNION ALL
+         SELECT s.tenant_id, s.subscription_id, d.client_id, 'device.clock_skew',
+                'DeviceClockSkew',
+                'device-clock-skew:' || d.client_id || ':' ||
+                  to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                jsonb_build_object('clientId', d.client_id,
+                                   'clockSkewSeconds', (d.summary ->> 'clockSkewSeconds')::bigint,
+                                   'reportedAt', d.reported_at)
+           FROM s JOIN ${rm}.device_states d ON d.tenant_id = s.tenant_id
+          WHERE 'device.clock_skew' = ANY(s.kinds)
+            AND jsonb_typeof(d.summary -> 'clockSkewSeconds') = 'number'
+            AND abs((d.summary ->> 'clockSkewSeconds')::bigint) >= $2)
+       SELECT * FROM conditions o
         WHERE NOT EXISTS (SELECT 1 FROM ${DELIVERIES} d
                            WHERE d.subscription_id = o.subscription_id AND d.event_id = o.event_id)
         LIMIT $1`,
-      [limit],
+      [limit, clockSkewSeconds],
     );
     return rows.map((row) => ({
       tenantId: row.tenant_id as string,
       subscriptionId: row.subscription_id as string,
       clientId: row.client_id as string,
-      lastSeenAt: row.last_seen_at as Date,
-      offlineMinutes: row.offline_minutes as number,
+      kind: row.kind as AlertKind,
       eventId: row.event_id as string,
+      eventType: row.event_type as string,
+      data: row.data as Record<string, unknown>,
     }));
   }
 

@@ -31,7 +31,8 @@ export class AlertSubscriptionsHttpController {
     description:
       'From now on, each event of your tenant of the kinds asked for (a job failed, rolled ' +
       'back or timed out; a rollout halted or waiting for approval; a client offline longer ' +
-      'than `offlineMinutes`, once per offline period) is POSTed to `url` as JSON, ' +
+      'than `offlineMinutes`, once per offline period; a device whose workload is down, or ' +
+      'whose clock is skewed) is POSTed to `url` as JSON, ' +
       'signed: `Opcfleet-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, ' +
       'with the delivery id in `Opcfleet-Delivery-Id` (the same on every attempt: deliveries ' +
       'are at least once). A 2xx answer within the timeout is a success; anything else is ' +

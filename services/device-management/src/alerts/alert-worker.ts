@@ -16,8 +16,8 @@ export const ALERT_SUBSCRIPTION = 'alerts';
 /** Deliveries taken per round of the sender, and sent at once. */
 const CLAIM_BATCH = 32;
 const SENDS_AT_ONCE = 8;
-/** Offline clients alerted per sweep (the next sweep takes the rest). */
-const OFFLINE_AT_ONCE = 500;
+/** Client conditions alerted per sweep (the next sweep takes the rest). */
+const CONDITIONS_AT_ONCE = 500;
 
 /**
  * Alerts, in two halves that never wait for each other:
@@ -32,8 +32,9 @@ const OFFLINE_AT_ONCE = 500;
  *   process dying mid-attempt), posts each, signed, and records the outcome: `succeeded`, due
  *   again after the back-off of delivery-schedule.ts, or `failed` after the last attempt.
  *
- * The sender also sweeps the clients read model for `client.offline` (clients offline longer
- * than a subscription's offlineMinutes), once per poll.
+ * The sender also sweeps the read models, once per poll, for what no event announces: clients
+ * offline longer than a subscription's offlineMinutes, devices whose workload is down or whose
+ * clock is skewed (their state summaries).
  *
  * At least once: a receiver dedupes by the delivery id header.
  */
@@ -50,6 +51,7 @@ export class AlertWorker implements Worker {
   private readonly schedule: DeliverySchedule;
   private readonly timeoutMs: number;
   private readonly pollMs: number;
+  private readonly clockSkewSeconds: number;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -62,6 +64,7 @@ export class AlertWorker implements Worker {
     this.schedule = { maxAttempts, initialDelayMs, maxDelayMs };
     this.timeoutMs = timeoutMs;
     this.pollMs = pollIntervalMs;
+    this.clockSkewSeconds = config.alerts.clockSkewSeconds;
   }
 
   async start(): Promise<void> {
@@ -157,40 +160,35 @@ export class AlertWorker implements Worker {
   }
 
   /**
-   * The `client.offline` deliveries: clients offline longer than a subscription's minutes,
-   * once per offline period (read from the clients read model, not from events: the alert is
-   * about time passing without one).
+   * The deliveries of conditions no event announces (a client offline too long, a device's
+   * workload down or its clock skewed), read from the read models once per poll; each
+   * condition once (AlertStore.clientConditions).
    */
-  private async enqueueOffline(): Promise<void> {
-    const offline = await this.alerts.offlineClients(OFFLINE_AT_ONCE);
+  private async enqueueConditions(): Promise<void> {
+    const conditions = await this.alerts.clientConditions(
+      CONDITIONS_AT_ONCE,
+      this.clockSkewSeconds,
+    );
     const added = await this.alerts.enqueue(
-      offline.map((client) => ({
-        tenantId: client.tenantId,
-        subscriptionId: client.subscriptionId,
-        eventId: client.eventId,
-        eventType: 'ClientOffline',
-        kind: 'client.offline' as const,
+      conditions.map((condition) => ({
+        tenantId: condition.tenantId,
+        subscriptionId: condition.subscriptionId,
+        eventId: condition.eventId,
+        eventType: condition.eventType,
+        kind: condition.kind,
         bodyOf: (deliveryId: string) =>
           JSON.stringify({
             deliveryId,
-            subscriptionId: client.subscriptionId,
-            tenantId: client.tenantId,
-            kind: 'client.offline',
+            subscriptionId: condition.subscriptionId,
+            tenantId: condition.tenantId,
+            kind: condition.kind,
             occurredAt: new Date().toISOString(),
-            subject: { clientId: client.clientId },
-            event: {
-              id: client.eventId,
-              type: 'ClientOffline',
-              data: {
-                clientId: client.clientId,
-                lastSeenAt: client.lastSeenAt.toISOString(),
-                offlineMinutes: client.offlineMinutes,
-              },
-            },
+            subject: { clientId: condition.clientId },
+            event: { id: condition.eventId, type: condition.eventType, data: condition.data },
           }),
       })),
     );
-    if (added > 0) this.logger.debug({ deliveries: added }, 'client offline alerts enqueued');
+    if (added > 0) this.logger.debug({ deliveries: added }, 'client condition alerts enqueued');
   }
 
   /** Starts a sending round, or asks the one running for another after it. */
@@ -218,7 +216,7 @@ export class AlertWorker implements Worker {
   private async sendDue(): Promise<void> {
     if (Date.now() - this.lastSweep >= this.pollMs) {
       this.lastSweep = Date.now();
-      await this.enqueueOffline();
+      await this.enqueueConditions();
     }
     // The lease outlasts an attempt: nobody else takes a delivery while it is being sent.
     const leaseMs = this.timeoutMs * 2 + 10_000;

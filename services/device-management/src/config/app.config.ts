@@ -59,6 +59,8 @@ const appEnvSchema = z
     /** Wait after the first failed attempt; it doubles after each, up to the maximum. */
     ALERT_RETRY_INITIAL_SECONDS: seconds(30),
     ALERT_RETRY_MAX_SECONDS: seconds(30 * 60),
+    /** `device.clock_skew` alerts a device whose clock is off by this much, either way. */
+    ALERT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(1).default(120),
     /** How often the sender looks for deliveries that are due. */
     ALERT_SENDER_POLL_SECONDS: seconds(1),
     LOG_LEVEL: z
@@ -123,6 +125,7 @@ export interface AlertsConfig {
   initialDelayMs: number;
   maxDelayMs: number;
   pollIntervalMs: number;
+  clockSkewSeconds: number;
 }
 
 export interface HttpConfig {
@@ -217,6 +220,7 @@ export function loadAppConfig(
       initialDelayMs: e.ALERT_RETRY_INITIAL_SECONDS * 1000,
       maxDelayMs: e.ALERT_RETRY_MAX_SECONDS * 1000,
       pollIntervalMs: e.ALERT_SENDER_POLL_SECONDS * 1000,
+      clockSkewSeconds: e.ALERT_CLOCK_SKEW_SECONDS,
     },
     logLevel: e.LOG_LEVEL,
     devSignIn: defaults.devSignIn === true && e.JWT_SECRET !== undefined,

@@ -1,10 +1,16 @@
 import { CommandBus } from '@nestjs/cqrs';
-import { STATUS_REPORT_SCHEMA, type StatusReport } from '@opcfleet/contracts';
+import {
+  STATE_SUMMARY_SCHEMA,
+  STATUS_REPORT_SCHEMA,
+  type StateSummary,
+  type StatusReport,
+} from '@opcfleet/contracts';
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { AlertWorker } from '../../src/alerts/alert-worker';
+import { RecordDeviceState } from '../../src/clients/device-state/record-device-state.command';
 import { RecordClientPresence } from '../../src/clients/record-presence/record-presence.command';
 import { IngestStatusReport } from '../../src/jobs/ingestion/ingest-status-report.command';
 import { ApiApp, token } from '../support/api-app';
@@ -255,6 +261,70 @@ it('alerts a client offline longer than the minutes of a subscription, once per 
   expect(
     hook.received.map((r) => (JSON.parse(r.body) as { subject: { clientId: string } }).subject),
   ).toEqual([{ clientId: 'gone-1' }, { clientId: 'gone-1' }]);
+});
+
+it("alerts a device's workload down once per problem, and a clock skewed past the limit", async () => {
+  const { tenant, admin } = await tenantWithAdmin();
+  const hook = await started();
+  await subscribe(admin, hook.url, ['device.workload_down', 'device.clock_skew']);
+  const summary = (clientId: string, extra: Partial<StateSummary>): StateSummary => ({
+    schema: STATE_SUMMARY_SCHEMA,
+    tenantId: tenant,
+    clientId,
+    at: new Date().toISOString(),
+    agentVersion: '1.4.0',
+    workload: { version: '1.0.0', running: true },
+    currentJob: null,
+    clockSkewSeconds: 2,
+    ...extra,
+  });
+  const record = (state: StateSummary) =>
+    api.app.get(CommandBus).execute(new RecordDeviceState(state, new Date()));
+  for (const clientId of ['pump-1', 'pump-2', 'pump-3']) {
+    await http().post('/api/v1/clients').set(as(admin)).send({ clientId, version: '1.0.0' });
+  }
+  const problem = {
+    code: 'exited' as const,
+    message: 'container exited with code 137',
+    since: new Date(Date.now() - 60_000).toISOString(),
+  };
+  await record(summary('pump-1', { workload: { running: false, problem } }));
+  await record(summary('pump-2', { clockSkewSeconds: -600 })); // ALERT_CLOCK_SKEW_SECONDS 120
+  await record(summary('pump-3', {})); // healthy
+
+  await eventually(() => hook.received.length >= 2, 10_000);
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  // A later summary with the same problem: the same problem, not alerted again.
+  await record(summary('pump-1', { workload: { running: false, problem } }));
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  const bodies = hook.received
+    .map(
+      (r) =>
+        JSON.parse(r.body) as {
+          kind: string;
+          subject: { clientId: string };
+          event: { data: Record<string, unknown> };
+        },
+    )
+    .sort((a, b) => a.kind.localeCompare(b.kind));
+  expect(bodies).toEqual([
+    expect.objectContaining({
+      kind: 'device.clock_skew',
+      subject: { clientId: 'pump-2' },
+      event: expect.objectContaining({
+        type: 'DeviceClockSkew',
+        data: expect.objectContaining({ clockSkewSeconds: -600 }),
+      }),
+    }),
+    expect.objectContaining({
+      kind: 'device.workload_down',
+      subject: { clientId: 'pump-1' },
+      event: expect.objectContaining({
+        type: 'DeviceWorkloadDown',
+        data: expect.objectContaining({ problem }),
+      }),
+    }),
+  ]);
 });
 
 it('tries again after a 500, and the third attempt gets through', async () => {
