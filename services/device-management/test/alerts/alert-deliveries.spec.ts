@@ -325,6 +325,16 @@ it("alerts a device's workload down once per problem, and a clock skewed past th
       }),
     }),
   ]);
+  // The log a page at a time: two pages of one, newest first, then no cursor.
+  const first = await deliveriesOf(admin, '?limit=1');
+  expect(first.items).toHaveLength(1);
+  const second = await deliveriesOf(admin, `?limit=1&cursor=${first.nextCursor!}`);
+  expect(second.items).toHaveLength(1);
+  expect(second.nextCursor).toBeUndefined();
+  expect(new Set([first.items[0].kind, second.items[0].kind])).toEqual(
+    new Set(['device.workload_down', 'device.clock_skew']),
+  );
+  expect(String(first.items[0].createdAt) >= String(second.items[0].createdAt)).toBe(true);
 });
 
 it('tries again after a 500, and the third attempt gets through', async () => {
