@@ -45,6 +45,8 @@ const LAYERS = [
   ['rollouts'],
   // The tenant-wide audit trail: reads every feature's events.
   ['audit'],
+  // Webhook alerts: read the events of jobs and rollouts (by name) and the jobs read model.
+  ['alerts'],
   // The console's features: its overview, its sign-in (development, settings), its assets.
   ['overview', 'dev-sign-in', 'console-settings', 'console-assets'],
   ['migrations'],

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Logger } from 'pino';
+import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { ClientsModule } from './clients/clients.module';
@@ -63,6 +64,7 @@ export class AppModule {
         RolloutsModule,
         OverviewModule,
         AuditModule,
+        AlertsModule,
         WorkersModule,
         DevSignInModule.forRoot(config),
         ConsoleSettingsModule,

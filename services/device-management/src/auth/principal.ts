@@ -13,7 +13,8 @@ export interface Principal {
 
 /**
  * Who may do what: `admin` updates and configures, `operator` configures, `auditor` reads;
- * the tenant-wide audit trail is for `admin` and `auditor`.
+ * the tenant-wide audit trail (and the alerts' delivery log) is for `admin` and `auditor`;
+ * webhook subscriptions for `admin`.
  */
 export const PERMISSIONS = {
   read: ['admin', 'operator', 'auditor'],
@@ -21,6 +22,7 @@ export const PERMISSIONS = {
   update: ['admin'],
   configure: ['admin', 'operator'],
   audit: ['admin', 'auditor'],
+  alerts: ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

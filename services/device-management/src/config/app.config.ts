@@ -50,6 +50,19 @@ const appEnvSchema = z
     JOB_NUDGE_AFTER_SECONDS: seconds(20),
     /** Nudges of a job that stays quiet back off (doubling) up to this interval. */
     JOB_NUDGE_MAX_INTERVAL_SECONDS: seconds(300),
+    /** Webhooks may be http:// to the loopback (tests, development); otherwise https only. */
+    ALERT_WEBHOOK_ALLOW_INSECURE: z.enum(['true', 'false']).default('false'),
+    /** One attempt of a delivery, from connecting to the end of the answer. */
+    ALERT_WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().positive().max(60).default(5),
+    /** Attempts of a delivery in all; then it is logged `failed`. */
+    ALERT_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+    /** Wait after the first failed attempt; it doubles after each, up to the maximum. */
+    ALERT_RETRY_INITIAL_SECONDS: seconds(30),
+    ALERT_RETRY_MAX_SECONDS: seconds(30 * 60),
+    /** `device.clock_skew` alerts a device whose clock is off by this much, either way. */
+    ALERT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(1).default(120),
+    /** How often the sender looks for deliveries that are due. */
+    ALERT_SENDER_POLL_SECONDS: seconds(1),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -70,6 +83,10 @@ const appEnvSchema = z
   .refine((env) => !env.OIDC_ISSUER || !env.JWT_ISSUER || env.JWT_ISSUER === env.OIDC_ISSUER, {
     message: 'must equal OIDC_ISSUER (the tokens the console gets come from there)',
     path: ['JWT_ISSUER'],
+  })
+  .refine((env) => env.ALERT_RETRY_INITIAL_SECONDS <= env.ALERT_RETRY_MAX_SECONDS, {
+    message: 'must not be above ALERT_RETRY_MAX_SECONDS',
+    path: ['ALERT_RETRY_INITIAL_SECONDS'],
   })
   .refine((env) => !env.HTTPS_CERT_FILE === !env.HTTPS_KEY_FILE, {
     message: 'set both HTTPS_CERT_FILE and HTTPS_KEY_FILE, or neither',
@@ -100,6 +117,17 @@ export interface JobTimeoutConfig {
   maxNudgeIntervalMs: number;
 }
 
+/** Webhook alerts (alerts/): which URLs, and how deliveries are tried. */
+export interface AlertsConfig {
+  allowInsecureWebhooks: boolean;
+  timeoutMs: number;
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  pollIntervalMs: number;
+  clockSkewSeconds: number;
+}
+
 export interface HttpConfig {
   host: string;
   port: number;
@@ -116,6 +144,7 @@ export interface AppConfig {
   /** Absent: the console offers no OpenID Connect sign-in. */
   oidc?: OidcConfig;
   jobTimeouts: JobTimeoutConfig;
+  alerts: AlertsConfig;
   logLevel: string;
   /**
    * Development sign-in (tokens for any role from POST /api/v1/dev/sign-in): only when the
@@ -183,6 +212,15 @@ export function loadAppConfig(
       sweepIntervalMs: e.JOB_TIMEOUT_SWEEP_SECONDS * 1000,
       nudgeAfterMs: e.JOB_NUDGE_AFTER_SECONDS * 1000,
       maxNudgeIntervalMs: e.JOB_NUDGE_MAX_INTERVAL_SECONDS * 1000,
+    },
+    alerts: {
+      allowInsecureWebhooks: e.ALERT_WEBHOOK_ALLOW_INSECURE === 'true',
+      timeoutMs: e.ALERT_WEBHOOK_TIMEOUT_SECONDS * 1000,
+      maxAttempts: e.ALERT_DELIVERY_MAX_ATTEMPTS,
+      initialDelayMs: e.ALERT_RETRY_INITIAL_SECONDS * 1000,
+      maxDelayMs: e.ALERT_RETRY_MAX_SECONDS * 1000,
+      pollIntervalMs: e.ALERT_SENDER_POLL_SECONDS * 1000,
+      clockSkewSeconds: e.ALERT_CLOCK_SKEW_SECONDS,
     },
     logLevel: e.LOG_LEVEL,
     devSignIn: defaults.devSignIn === true && e.JWT_SECRET !== undefined,

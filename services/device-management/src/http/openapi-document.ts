@@ -25,6 +25,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       .addTag('jobs', 'Jobs of every kind, their events and live changes')
       .addTag('rollouts', 'One update for many clients, in waves')
       .addTag('audit', 'Every event of the tenant: search and export')
+      .addTag('alerts', 'Webhooks for failed jobs and halted rollouts, and their delivery log')
       .addTag('overview', 'The fleet in numbers')
       .addTag('operations', 'Health of the service')
       .addTag('development', 'Development sign-in (embedded development key only)')

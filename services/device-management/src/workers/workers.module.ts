@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AlertsModule } from '../alerts/alerts.module';
+import { AlertWorker } from '../alerts/alert-worker';
 import { CommandDispatcher } from '../jobs/dispatch/command-dispatcher';
 import { StatusIngestor } from '../jobs/ingestion/status-ingestor';
 import { JobsModule } from '../jobs/jobs.module';
@@ -21,12 +23,13 @@ import { WorkerLifecycle, WORKERS } from './worker-lifecycle';
  * 3. the broker connection;
  * 4. the dispatcher, which publishes on it;
  * 5. the timeout watcher, which nudges through the dispatcher;
- * 6. the rollout driver, which opens jobs.
+ * 6. the rollout driver, which opens jobs;
+ * 7. the alerts: they enqueue deliveries of job and rollout events, and send them.
  *
  * Without a broker, 2 to 4 do not exist and the others run all the same.
  */
 @Module({
-  imports: [ReadModelsModule, JobsModule, RolloutsModule],
+  imports: [ReadModelsModule, JobsModule, RolloutsModule, AlertsModule],
   providers: [
     {
       provide: WORKERS,
@@ -37,6 +40,7 @@ import { WorkerLifecycle, WORKERS } from './worker-lifecycle';
         CommandDispatcher,
         JobTimeoutWatcher,
         RolloutDriver,
+        AlertWorker,
       ],
       useFactory: (...workers: Array<Worker | undefined>): Worker[] =>
         workers.filter((worker): worker is Worker => worker !== undefined),

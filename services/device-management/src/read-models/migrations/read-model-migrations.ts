@@ -59,5 +59,20 @@ export function readModelMigrations(options: {
       // The agents' retained state summaries: telemetry, the latest per client, not events.
       sql: `CREATE TABLE ${rm}.device_states ("tenant_id" text NOT NULL, "client_id" text NOT NULL, "summary" jsonb NOT NULL, "reported_at" timestamptz NOT NULL, "received_at" timestamptz NOT NULL, PRIMARY KEY ("tenant_id", "client_id"));`,
     },
+    // Version 5 is another change, merged separately: the runner applies each version the
+    // database has not recorded, whatever the gaps, so 6 may run before 5 on some databases.
+    {
+      version: 6,
+      name: 'alert-subscriptions-and-deliveries',
+      // Webhook subscriptions (their secret, cleared on delete) and the delivery log (alerts/):
+      // state of their own, not projected from events, and left alone by a rebuild. Times in
+      // milliseconds, as the API shows them and its cursors compare them.
+      sql: `
+        CREATE TABLE ${rm}.alert_subscriptions ("subscription_id" uuid PRIMARY KEY, "tenant_id" text NOT NULL, "url" text NOT NULL, "kinds" text[] NOT NULL, "offline_minutes" integer NOT NULL DEFAULT 10, "secret" text, "created_by" text NOT NULL, "created_at" timestamptz(3) NOT NULL, "deleted_at" timestamptz(3));
+        CREATE INDEX ON ${rm}.alert_subscriptions ("tenant_id") WHERE "deleted_at" IS NULL;
+        CREATE TABLE ${rm}.alert_deliveries ("delivery_id" uuid PRIMARY KEY, "tenant_id" text NOT NULL, "subscription_id" uuid NOT NULL REFERENCES ${rm}.alert_subscriptions, "event_id" text NOT NULL, "event_type" text NOT NULL, "kind" text NOT NULL, "body" text NOT NULL, "status" text NOT NULL, "attempts" integer NOT NULL, "next_attempt_at" timestamptz(3), "last_status_code" integer, "last_error" text, "created_at" timestamptz(3) NOT NULL, "updated_at" timestamptz(3) NOT NULL, UNIQUE ("subscription_id", "event_id"));
+        CREATE INDEX ON ${rm}.alert_deliveries ("next_attempt_at") WHERE "status" = 'pending';
+        CREATE INDEX ON ${rm}.alert_deliveries ("tenant_id", "created_at", "delivery_id");`,
+    },
   ];
 }
