@@ -5,6 +5,7 @@ import {
   failureEvidenceSchema,
   utf8Length,
 } from './failure-evidence';
+import { MAX_MESSAGE_BYTES } from '../validation';
 import { decodeStatusReport, STATUS_REPORT_SCHEMA } from './status-report';
 
 const rolledBack = (evidence: unknown) => ({
@@ -58,6 +59,18 @@ describe('failure evidence', () => {
     expect(decoded.evidenceErrors?.[0]?.path).toBe('evidence.workloadLog');
     const notEvidence = decodeStatusReport(JSON.stringify(rolledBack('see the device')));
     expect(notEvidence.ok && notEvidence.evidenceErrors?.length).toBe(1);
+  });
+
+  it('at its largest still travels well within the message limit (and any broker packet limit of 64 KiB or more)', () => {
+    // Quotes are the worst an agent sends (it strips control characters): 2 bytes each in JSON.
+    const full = Array.from({ length: EVIDENCE_MAX_LINES }, () =>
+      '"'.repeat(Math.floor(EVIDENCE_MAX_BYTES / EVIDENCE_MAX_LINES)),
+    );
+    const largest = { workloadLog: full, agentLog: full, truncated: true };
+    const encoded = JSON.stringify(rolledBack(largest));
+    expect(decodeStatusReport(encoded)).toMatchObject({ ok: true, value: { evidence: largest } });
+    expect(Buffer.byteLength(encoded)).toBeLessThan(36 * 1024);
+    expect(Buffer.byteLength(encoded)).toBeLessThan(MAX_MESSAGE_BYTES);
   });
 
   it('a report broken elsewhere is still refused', () => {
