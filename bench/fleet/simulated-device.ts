@@ -10,6 +10,7 @@ import {
   SUCCESSFUL_UPDATE_PHASES,
   type ClientAddress,
   type ConfigCommand,
+  type FailureEvidence,
   type UpdateCommand,
   type UpdatePhase,
 } from '@opcfleet/contracts';
@@ -28,6 +29,8 @@ export interface SimulatedDeviceOptions {
   credentials?: { username: string; password: string };
   /** SIMULATED failure: an update to one of these versions fails its health check and rolls back. */
   failingVersions?: readonly string[];
+  /** SIMULATED failure evidence sent with such a rollback (none unless given). */
+  rollbackEvidence?: FailureEvidence;
 }
 
 /** What a simulated update to a failing version reports after the swap: a failed check, rollback. */
@@ -147,6 +150,8 @@ export class SimulatedDevice {
         jobKind: 'update' as const,
         phase,
         ...(phase === 'rolled_back' && { error: SIMULATED_HEALTH_FAILURE }),
+        ...(phase === 'rolled_back' &&
+          this.options.rollbackEvidence && { evidence: this.options.rollbackEvidence }),
       };
       const payload = JSON.stringify(report);
       this.lastReports.set(command.jobId, payload);

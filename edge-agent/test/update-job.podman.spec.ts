@@ -196,6 +196,18 @@ describe('update job on Podman', () => {
     expect(containers[0]!.State).toBe('running');
     expect(await fixture.readMarker()).toBe('kept');
     expect(await fixture.health()).toBe('ok 1.0.0');
+    // Why, without a shell on the device: what the failed container printed before it was
+    // removed, and what the agent did.
+    const evidence = reports.at(-1)!.evidence!;
+    expect(evidence.workloadLog).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/\[crash-at-start\]: crashing at start on purpose$/),
+      ]),
+    );
+    expect(evidence.workloadLogError).toBeUndefined();
+    expect(evidence.agentLog.join('\n')).toMatch(
+      /to=rolling_back[\s\S]*removing the failed new container/,
+    );
   });
 
   it('rolls back a crashing version that the carried-over restart policy keeps restarting', async () => {
@@ -218,6 +230,9 @@ describe('update job on Podman', () => {
     const { phases, reports } = await runJob(fixture, fixture.image('never-healthy'), '4.0.0');
     expect(phases()).toEqual(ROLLBACK_PATH);
     expect(reports.at(-1)!.error?.message).toContain('HTTP probe answered 404');
+    expect(reports.at(-1)!.evidence?.workloadLog).toEqual(
+      expect.arrayContaining([expect.stringMatching(/\[never-healthy\]: serving on :8080$/)]),
+    );
     expect((await fixture.containers()).map((c) => c.Id)).toEqual([oldId]);
     expect(await fixture.health()).toBe('ok 1.0.0');
   });

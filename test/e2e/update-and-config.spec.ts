@@ -71,6 +71,11 @@ describe.each(BROKERS)('update and config end to end on %s', (kind) => {
 
       expect(job.status).toBe('RolledBack');
       expect(job.rollback?.reason ?? job.failure?.reason).toMatch(/\w+/);
+      // Why, from the API alone: what the crashed container printed, and what the agent did.
+      expect(job.evidence?.workloadLog).toEqual(
+        expect.arrayContaining([expect.stringMatching(/crashing at start on purpose$/)]),
+      );
+      expect(job.evidence?.agentLog.join('\n')).toMatch(/removing the failed new container/);
       expect(await device.runningImage()).toBe(before);
       expect(await device.workloadFile('version')).toBe('1.0.0');
       const client = await stack.api.getClient(clientId);

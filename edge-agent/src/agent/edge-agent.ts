@@ -17,6 +17,11 @@ import { ServiceClock } from '../link/service-clock';
 import { StatusReporter } from '../link/status-reporter';
 import { FileSnapshotStore } from '../snapshot-store/file-snapshot-store';
 import { UpdateJobRunner, type UpdateJobRunnerDeps } from '../update-machine/update-job-runner';
+import type { EvidenceSettings } from '../update-machine/evidence/capture-evidence';
+import {
+  compileRedactionPatterns,
+  DEFAULT_REDACTION_PATTERNS,
+} from '../update-machine/evidence/redaction';
 import type { WorkloadSettings } from '../update-machine/workload-settings';
 import { HttpReloader } from '../workload-reload/http-reloader';
 import { SignalReloader } from '../workload-reload/signal-reloader';
@@ -93,6 +98,7 @@ export async function startEdgeAgent(
     onPhase: async (phase) => {
       await reporter.report({ jobKind: 'update', ...phase });
     },
+    evidence: evidenceSettings(settings),
     // Presence leaves the workload out while a job runs: say how it is once the job is over.
     onIdle: () => void watch.look().finally(workloadMayHaveChanged),
     logger,
@@ -247,6 +253,16 @@ export async function startEdgeAgent(
       await link?.stop();
       await lock.release();
     },
+  };
+}
+
+function evidenceSettings(settings: AgentSettings): EvidenceSettings {
+  return {
+    workloadLines: settings.evidenceLogLines,
+    redaction: compileRedactionPatterns([
+      ...(settings.evidenceRedactDefaults ? DEFAULT_REDACTION_PATTERNS : []),
+      ...settings.evidenceRedactPatterns,
+    ]),
   };
 }
 

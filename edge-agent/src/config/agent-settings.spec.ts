@@ -126,4 +126,33 @@ describe('agent settings', () => {
       problemsOf({ ...required, EDGE_AGENT_SETTINGS_FILE: '/nonexistent/agent.json' }),
     ).toEqual([expect.stringMatching(/^EDGE_AGENT_SETTINGS_FILE: cannot read/)]);
   });
+
+  it('reads the redaction patterns of the failure evidence as a JSON array, refusing a bad one', () => {
+    const settings = loadAgentSettings({
+      ...required,
+      EDGE_AGENT_EVIDENCE_REDACT_PATTERNS: JSON.stringify(['(?<keep>serial=)\\d+']),
+      EDGE_AGENT_EVIDENCE_REDACT_DEFAULTS: 'false',
+    });
+    expect(settings).toMatchObject({
+      evidenceRedactPatterns: ['(?<keep>serial=)\\d+'],
+      evidenceRedactDefaults: false,
+      evidenceLogLines: 50,
+    });
+    expect(loadAgentSettings(required)).toMatchObject({
+      evidenceRedactPatterns: [],
+      evidenceRedactDefaults: true,
+    });
+    const problems = problemsOf({
+      ...required,
+      EDGE_AGENT_EVIDENCE_REDACT_PATTERNS: '["(unclosed"]',
+      EDGE_AGENT_EVIDENCE_LOG_LINES: '51',
+    });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'EDGE_AGENT_EVIDENCE_LOG_LINES',
+      'EDGE_AGENT_EVIDENCE_REDACT_PATTERNS',
+    ]);
+    expect(problemsOf({ ...required, EDGE_AGENT_EVIDENCE_REDACT_PATTERNS: 'password=' })).toEqual([
+      'EDGE_AGENT_EVIDENCE_REDACT_PATTERNS: must be a JSON array of non-empty strings',
+    ]);
+  });
 });

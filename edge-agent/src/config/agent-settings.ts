@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { idSchema } from '@opcfleet/contracts';
 import { z } from 'zod';
+import { compileRedactionPatterns } from '../update-machine/evidence/redaction';
 
 /**
  * The agent's own settings, read once at start-up from `EDGE_AGENT_*` variables and/or a JSON
@@ -10,6 +11,30 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().min(1);
 const optionalText = z.string().min(1).optional();
+
+/** A list as JSON in its variable (`["a","b"]`), or as a JSON array in the settings file. */
+const jsonList = z.union([z.array(z.string().min(1)), z.string()]).transform((value, ctx) => {
+  if (Array.isArray(value)) return value;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (Array.isArray(parsed) && parsed.every((p) => typeof p === 'string' && p.length > 0)) {
+      return parsed as string[];
+    }
+  } catch {
+    // Said below.
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be a JSON array of non-empty strings' });
+  return z.NEVER;
+});
+
+/** The redaction patterns of the failure evidence must compile. */
+const redactionPatterns = jsonList.superRefine((patterns, ctx) => {
+  try {
+    compileRedactionPatterns(patterns);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
 
 export const agentSettingsSchema = z
   .object({
@@ -91,6 +116,18 @@ export const agentSettingsSchema = z
     registryUsername: optionalText,
     registryPassword: optionalText,
     registryServer: optionalText,
+    /**
+     * Failure evidence (sent with a rolled-back or failed update): regular expressions whose
+     * matches are replaced by [REDACTED] in the failed container's log and the agent's lines;
+     * a group named `keep` stays. Added to the built-in ones (password=, token=, Bearer, PEM
+     * private keys, URL credentials) unless evidenceRedactDefaults is false.
+     */
+    evidenceRedactPatterns: redactionPatterns.default([]),
+    evidenceRedactDefaults: z
+      .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+      .default(true),
+    /** Lines of the failed container's log sent with the report; 0 sends none. */
+    evidenceLogLines: z.coerce.number().int().min(0).max(50).default(50),
     httpHost: z.string().min(1).default('127.0.0.1'),
     httpPort: port.default(9810),
     logLevel: z

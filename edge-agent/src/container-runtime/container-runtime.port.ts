@@ -94,6 +94,13 @@ export interface ExecResult {
   output: string;
 }
 
+export interface LogTailOptions {
+  /** The newest lines asked of the engine. */
+  lines: number;
+  /** Bytes kept of what the engine answers (the newest). */
+  maxBytes: number;
+}
+
 export interface ContainerRuntime {
   /** null when no container has that name or id. */
   inspectContainer(nameOrId: string): Promise<ContainerInfo | null>;
@@ -127,6 +134,11 @@ export interface ContainerRuntime {
   freeDiskBytes(): Promise<number | null>;
   /** The image's compressed size as the registry announces it, or null when unknown. */
   registryImageSize(reference: string, auth?: RegistryAuth): Promise<number | null>;
+  /**
+   * The container's last lines of stdout and stderr, oldest first, as the engine keeps them
+   * (interleaved in the order they were written); a running or stopped container alike.
+   */
+  logsTail(nameOrId: string, options: LogTailOptions): Promise<string[]>;
   /** Runs a command inside a running container. */
   exec(nameOrId: string, command: string[], timeoutMs: number): Promise<ExecResult>;
 }

@@ -9,11 +9,13 @@ import {
   type EngineHealth,
   type ExecResult,
   type ImageInfo,
+  type LogTailOptions,
   type PullOptions,
   type PullProgress,
   type RegistryAuth,
 } from './container-runtime.port';
 import { dockerClient } from './docker-client';
+import { logTail } from './docker-log-stream';
 import { parseImageReference } from './image-reference';
 import { classifyPullError } from './pull-errors';
 import { registryImageSize } from './registry-image-size';
@@ -334,6 +336,21 @@ export class DockerodeRuntime implements ContainerRuntime {
     return registryImageSize(reference, auth, {
       insecureRegistries: this.options.insecureRegistries,
     });
+  }
+
+  async logsTail(nameOrId: string, options: LogTailOptions): Promise<string[]> {
+    try {
+      const answer: unknown = await this.docker
+        .getContainer(nameOrId)
+        .logs({ stdout: true, stderr: true, follow: false, tail: options.lines });
+      // docker-modem hands over a body that parses as JSON parsed (a TTY's one JSON line).
+      const data = Buffer.isBuffer(answer)
+        ? answer
+        : Buffer.from(typeof answer === 'string' ? answer : JSON.stringify(answer));
+      return logTail(data, options.lines, options.maxBytes);
+    } catch (error) {
+      throw engineError(`logs of ${nameOrId}`, error);
+    }
   }
 
   async exec(nameOrId: string, command: string[], timeoutMs: number): Promise<ExecResult> {

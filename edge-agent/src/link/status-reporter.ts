@@ -231,10 +231,15 @@ export class StatusReporter {
     const checked = validateStatusReport(stripUndefined(candidate));
     if (checked.ok) return checked.value;
     const problems = checked.errors.map((e) => `${e.path}: ${e.message}`);
-    // The phase matters more than its details: a report without a bad version or progress
-    // still tells the service where the job stands.
+    // The phase matters more than its details: a report without a bad version, progress or
+    // evidence still tells the service where the job stands.
     const bare = validateStatusReport(
-      stripUndefined({ ...candidate, version: undefined, progress: undefined }),
+      stripUndefined({
+        ...candidate,
+        version: undefined,
+        progress: undefined,
+        evidence: undefined,
+      }),
     );
     if (!bare.ok) throw new InvalidReportError(problems);
     this.deps.logger.error(

@@ -1,3 +1,5 @@
+import type { FailureEvidence } from '@opcfleet/contracts';
+
 /** One persisted update job: where its machine stands and how it got there. */
 
 export interface TransitionLogEntry {
@@ -18,6 +20,12 @@ export interface JobRecord<TContext = unknown> {
   log: TransitionLogEntry[];
   /** How many log entries have been handed to the status reporter (they are reported in order). */
   reportedThrough: number;
+  /**
+   * Why the new version failed, as the failure report shows it: taken when the rollback starts
+   * (before the failed container is removed) and completed when the job ends, saved with the
+   * record so a power cut before the report went out loses none of it.
+   */
+  evidence?: FailureEvidence;
   createdAt: string;
   updatedAt: string;
 }

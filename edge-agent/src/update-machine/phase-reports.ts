@@ -1,4 +1,4 @@
-import type { UpdatePhase } from '@opcfleet/contracts';
+import type { FailureEvidence, UpdatePhase } from '@opcfleet/contracts';
 import type { PullProgress } from '../container-runtime/container-runtime.port';
 import type { TransitionLogEntry } from '../snapshot-store/job-record';
 import type { Logger } from './logger';
@@ -13,6 +13,8 @@ export interface PhaseReport {
   version?: string;
   progress?: { bytes: number; totalBytes?: number; percent?: number };
   error?: { code: string; message: string };
+  /** With `rolled_back` and `failed`: the failed container's log tail and the agent's lines. */
+  evidence?: FailureEvidence;
 }
 
 export type PhaseSink = (report: PhaseReport) => Promise<void>;
@@ -24,6 +26,7 @@ export type PhaseSink = (report: PhaseReport) => Promise<void>;
 export function phaseReportFor(
   ctx: UpdateJobContext,
   entry: TransitionLogEntry,
+  evidence?: FailureEvidence,
 ): PhaseReport | null {
   // A log written by this machine names its states; anything else is reported as written.
   const phase =
@@ -44,6 +47,7 @@ export function phaseReportFor(
     const [code, ...rest] = entry.reason.split(': ');
     report.error = { code: code ?? 'error', message: rest.join(': ') };
   }
+  if (evidence && (phase === 'rolled_back' || phase === 'failed')) report.evidence = evidence;
   return report;
 }
 

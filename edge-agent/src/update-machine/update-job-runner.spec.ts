@@ -575,6 +575,120 @@ describe('UpdateJobRunner (fake engine)', () => {
     });
   });
 
+  describe('failure evidence', () => {
+    const SECRET_LINES = [
+      'connecting to opc.tcp://plc-1:4840 as operator password=hunter2',
+      'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig',
+      'health endpoint not ready',
+    ];
+
+    it('a version failing its health check is rolled back with its log tail and the agent lines, redacted', async () => {
+      const { runtime, runner, reports } = setup('unhealthy');
+      runtime.imageLogs.set(NEW, SECRET_LINES);
+      await runner.start(command());
+      await runner.whenIdle();
+      expect(phases(reports)).toEqual(ROLLBACK_PATH);
+      const last = reports.at(-1)!;
+      expect(last.phase).toBe('rolled_back');
+      expect(last.evidence).toBeDefined();
+      const { workloadLog, agentLog, truncated } = last.evidence!;
+      expect(workloadLog).toEqual([
+        `${NEW} starting (unhealthy)`,
+        'connecting to opc.tcp://plc-1:4840 as operator password=[REDACTED]',
+        'Authorization: Bearer [REDACTED]',
+        'health endpoint not ready',
+      ]);
+      expect(truncated).toBe(false);
+      expect(JSON.stringify(last.evidence)).not.toMatch(/hunter2|eyJhbGci/);
+      // What the agent did: the failed step, the removal, the rollback's end, in order.
+      const said = agentLog.join('\n');
+      expect(said).toMatch(/update job transition from=verifying to=rolling_back/);
+      expect(said).toMatch(/removing the failed new container/);
+      expect(said).toMatch(/to=rolled_back/);
+      expect(said.indexOf('to=rolling_back')).toBeLessThan(said.indexOf('removing'));
+      // The failed container is gone, its log with it: the evidence was read before.
+      expect(runtime.containers.size).toBe(1);
+      expect(reports.filter((r) => r.evidence).map((r) => r.phase)).toEqual(['rolled_back']);
+    });
+
+    it('keeps the newest lines within the bounds and says it cut', async () => {
+      const { runtime, runner, reports } = setup('crash');
+      runtime.imageLogs.set(
+        NEW,
+        Array.from({ length: 80 }, (_, i) => `line ${i} ${'x'.repeat(300)}`),
+      );
+      await runner.start(command());
+      await runner.whenIdle();
+      const evidence = reports.at(-1)!.evidence!;
+      expect(evidence.truncated).toBe(true);
+      expect(evidence.workloadLog.length).toBeLessThanOrEqual(50);
+      expect(evidence.workloadLog.join('').length).toBeLessThanOrEqual(8 * 1024);
+      expect(evidence.workloadLog.at(-1)).toBe(`${NEW} exiting with code 1`);
+    });
+
+    it('survives a power cut after the rollback began: the resumed agent reports it', async () => {
+      const first = setup('crash');
+      first.runtime.imageLogs.set(NEW, ['fatal: cannot open /data/db password=hunter2']);
+      const cmd = command();
+      const crashed = new UpdateJobRunner({
+        runtime: first.runtime,
+        snapshots: first.store,
+        workload: {
+          containerName: NAME,
+          health: { settleMs: 20, probeTimeoutMs: 60, probeIntervalMs: 10 },
+        },
+        onPhase: async (r) => void first.reports.push(r),
+        logger: silentLogger,
+        afterPersist: (state) => {
+          if (state === 'rolling_back') throw new PowerCut();
+        },
+      });
+      await crashed.start(cmd);
+      await crashed.whenIdle();
+      expect(first.store.records.get(cmd.jobId)!.evidence?.workloadLog).toContain(
+        'fatal: cannot open /data/db password=[REDACTED]',
+      );
+      const restarted = setup('crash', first.store, first.runtime);
+      await restarted.runner.resumeUnfinished();
+      const last = restarted.reports.at(-1)!;
+      expect(last.phase).toBe('rolled_back');
+      expect(last.evidence?.workloadLog).toContain(
+        'fatal: cannot open /data/db password=[REDACTED]',
+      );
+      expect(last.evidence?.agentLog.join('\n')).toMatch(/resuming an unfinished update job/);
+    });
+
+    it('a pull that fails carries only the agent lines; a commit carries none', async () => {
+      const failing = setup();
+      failing.runtime.pullFailure = new RuntimeError('image_not_found', 'manifest unknown');
+      await failing.runner.start(command());
+      await failing.runner.whenIdle();
+      const failed = failing.reports.at(-1)!;
+      expect(failed.phase).toBe('failed');
+      expect(failed.evidence?.workloadLog).toEqual([]);
+      expect(failed.evidence?.agentLog.join('\n')).toMatch(/to=failed/);
+
+      const healthy = setup();
+      await healthy.runner.start(command());
+      await healthy.runner.whenIdle();
+      expect(healthy.reports.some((r) => r.evidence)).toBe(false);
+    });
+
+    it('applies the configured redaction patterns to both sources', async () => {
+      const { runtime, runner, reports } = setup('crash', undefined, undefined, undefined, {
+        evidence: {
+          workloadLines: 50,
+          redaction: [new RegExp(String.raw`(?<keep>site=)\S+`, 'gi')],
+        },
+      });
+      runtime.imageLogs.set(NEW, ['site=plant-7 password=visible-without-defaults']);
+      await runner.start(command());
+      await runner.whenIdle();
+      const { workloadLog } = reports.at(-1)!.evidence!;
+      expect(workloadLog).toContain('site=[REDACTED] password=visible-without-defaults');
+    });
+  });
+
   describe('power cut after any saved snapshot', () => {
     for (const behaviour of ['healthy', 'crash'] as const) {
       it(`converges from every saved point (${behaviour} new version)`, async () => {

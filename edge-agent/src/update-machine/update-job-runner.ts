@@ -3,6 +3,13 @@ import type { UpdateCommand } from '@opcfleet/contracts';
 import type { ContainerRuntime } from '../container-runtime/container-runtime.port';
 import type { JobRecord, SnapshotStore } from '../snapshot-store/job-record';
 import { CancelRequests, type CancelOutcome } from './cancel-requests';
+import {
+  captureEvidence,
+  DEFAULT_EVIDENCE_SETTINGS,
+  withLaterAgentLines,
+  type EvidenceSettings,
+} from './evidence/capture-evidence';
+import { JobLogRing, jobLogTap } from './evidence/job-log';
 import { advance } from './job-transition';
 import type { Logger } from './logger';
 import { phaseReportFor, type PhaseSink } from './phase-reports';
@@ -31,6 +38,8 @@ export interface UpdateJobRunnerDeps {
   now?: () => Date;
   deadlines?: Partial<StateDeadlines>;
   retry?: Partial<RetryPolicy>;
+  /** What a failure report carries of the failed container's log and the agent's (redacted). */
+  evidence?: EvidenceSettings;
   /** Minimum milliseconds between two pull progress reports. */
   progressIntervalMs?: number;
   /** Called each time a job stops running: the workload may be another one now. */
@@ -68,11 +77,16 @@ export class UpdateJobRunner {
   private running: RunningJob | null = null;
   private readonly now: () => Date;
   private readonly cancels = new CancelRequests();
+  /** The agent's lines of each job, for its failure evidence. */
+  private readonly jobLog = new JobLogRing();
+  /** Logs as the agent's logger does, keeping each job's lines in jobLog. */
+  private readonly logger: Logger;
   /** Ends the effect running now with a CANCEL event (only while it is cancellable). */
   private interrupt: (() => void) | undefined;
 
   constructor(private readonly deps: UpdateJobRunnerDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.logger = jobLogTap(deps.logger, this.jobLog, this.now);
   }
 
   /**
@@ -107,7 +121,7 @@ export class UpdateJobRunner {
       .catch((error: unknown) =>
         // Typically the snapshot could not be saved (disk full): the job stays unfinished on
         // disk and is resumed by resumeUnfinished() at the next start.
-        this.deps.logger.error(
+        this.logger.error(
           { jobId: command.jobId, correlationId: command.correlationId, err: error },
           'update job stopped: it will be resumed when the agent restarts',
         ),
@@ -133,7 +147,7 @@ export class UpdateJobRunner {
         ) {
           continue;
         }
-        this.deps.logger.warn(
+        this.logger.warn(
           { jobId: job.jobId, correlationId: record.context.correlationId, state: record.state },
           'resuming an unfinished update job',
         );
@@ -264,7 +278,7 @@ export class UpdateJobRunner {
         this.cancels.settle(jobId, { outcome: 'too_late', state: record.state });
       }
       if (isFinished(record.state, record.context)) {
-        this.deps.logger.info(
+        this.logger.info(
           {
             jobId,
             correlationId: record.context.correlationId,
@@ -273,6 +287,7 @@ export class UpdateJobRunner {
           },
           'update job finished',
         );
+        this.jobLog.forget(jobId);
         return record;
       }
       const event = this.cancels.has(jobId)
@@ -286,7 +301,7 @@ export class UpdateJobRunner {
       }
       if (next.moved) {
         const entry = record.log.at(-1)!;
-        this.deps.logger.info(
+        this.logger.info(
           {
             jobId,
             correlationId: record.context.correlationId,
@@ -297,9 +312,32 @@ export class UpdateJobRunner {
           },
           'update job transition',
         );
+        record = await this.withEvidence(record);
       }
       await this.persist(record);
     }
+  }
+
+  /**
+   * Entering `rolling_back` the first time: the failed container's log tail and the agent's
+   * lines so far, read before the rollback removes that container. Entering `rolled_back` or
+   * `failed`: the agent's lines logged since are added. Saved with the record that follows.
+   */
+  private async withEvidence(
+    record: JobRecord<UpdateJobContext>,
+  ): Promise<JobRecord<UpdateJobContext>> {
+    const settings = this.deps.evidence ?? DEFAULT_EVIDENCE_SETTINGS;
+    const { jobId, newContainerId } = record.context;
+    if (record.state === 'rolling_back' && !record.evidence) {
+      const lines = this.jobLog.take(jobId);
+      const evidence = await captureEvidence(this.deps.runtime, newContainerId, lines, settings);
+      return { ...record, evidence };
+    }
+    if (record.state === 'rolled_back' || record.state === 'failed') {
+      const lines = this.jobLog.take(jobId);
+      return { ...record, evidence: withLaterAgentLines(record.evidence, lines, settings) };
+    }
+    return record;
   }
 
   /** The state's effect; while the job is cancellable, a cancel ends it at once. */
@@ -310,7 +348,7 @@ export class UpdateJobRunner {
         {
           runtime: this.deps.runtime,
           workload: this.deps.workload,
-          logger: this.deps.logger,
+          logger: this.logger,
           now: this.now,
           onPhase: this.deps.onPhase,
           progressIntervalMs: this.deps.progressIntervalMs ?? 1000,
@@ -328,7 +366,7 @@ export class UpdateJobRunner {
   ): Promise<JobRecord<UpdateJobContext>> {
     if (record.reportedThrough >= record.log.length) return record;
     for (const entry of record.log.slice(record.reportedThrough)) {
-      const report = phaseReportFor(record.context, entry);
+      const report = phaseReportFor(record.context, entry, record.evidence);
       if (report) await this.deps.onPhase(report);
     }
     const updated = { ...record, reportedThrough: record.log.length };
@@ -347,7 +385,7 @@ export class UpdateJobRunner {
       snapshots: this.deps.snapshots,
       containerName: this.deps.workload.containerName,
       onPhase: this.deps.onPhase,
-      logger: this.deps.logger,
+      logger: this.logger,
       now: this.now,
     });
   }

@@ -6,6 +6,7 @@ export * from './commands/update-command';
 export * from './commands/config-command';
 export * from './commands/cancel-command';
 export * from './status/status-report';
+export * from './status/failure-evidence';
 export * from './status/device-condition';
 export * from './status/presence';
 export * from './status/report-ack';

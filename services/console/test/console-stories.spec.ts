@@ -57,6 +57,14 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
         password: credential.password as string,
       },
       failingVersions: ['6.6.6'],
+      rollbackEvidence: {
+        workloadLog: [
+          'opc-core 6.6.6: connecting to opc.tcp://plc-7:4840 password=[REDACTED]',
+          '<b>fatal</b>: the PLC refused the session',
+        ],
+        agentLog: ['update job transition from=verifying to=rolling_back (simulated)'],
+        truncated: false,
+      },
     });
     await device.connect();
     return device;
@@ -182,6 +190,14 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     await page
       .getByTestId('job-timeline')
       .getByText(/rolled back/)
+      .waitFor();
+    // What the device saw, as text: the log's markup is shown, never rendered.
+    const workloadLog = page.getByTestId('evidence-workload');
+    await workloadLog.getByText('<b>fatal</b>: the PLC refused the session').waitFor();
+    expect(await workloadLog.locator('b').count()).toBe(0);
+    await page
+      .getByTestId('evidence-agent')
+      .getByText(/to=rolling_back/)
       .waitFor();
     await expectAccessible(page, 'job-rolled-back');
     // The device went back to the version it ran before.

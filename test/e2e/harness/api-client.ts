@@ -13,6 +13,7 @@ export interface Job {
   configVersion?: number;
   failure?: { reason: string; code?: string; fieldErrors?: { path: string; message: string }[] };
   rollback?: { reason: string };
+  evidence?: { workloadLog: string[]; agentLog: string[]; truncated: boolean };
   finishedAt?: string;
 }
 

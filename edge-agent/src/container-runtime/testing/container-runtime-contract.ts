@@ -142,7 +142,15 @@ export function describeContainerRuntimeContract(
           (c) => c?.running === false,
         );
         expect(seen).toMatchObject({ running: false, exitCode: 1 });
+        // What it printed before it died stays readable until it is removed.
+        const all = await runtime.logsTail(id, { lines: 50, maxBytes: 64 * 1024 });
+        expect(all.length).toBeGreaterThan(0);
+        expect(all.every((line) => !line.includes('\n'))).toBe(true);
+        expect(await runtime.logsTail(id, { lines: 1, maxBytes: 64 * 1024 })).toEqual([all.at(-1)]);
         await runtime.removeContainer(id);
+        expect(await codeOf(runtime.logsTail(id, { lines: 5, maxBytes: 1024 }))).toBe(
+          'container_not_found',
+        );
       });
 
       it('runs a command in a running container and answers its exit code', async () => {

@@ -5,12 +5,15 @@ import {
   type CreateFromTemplateOptions,
   type ExecResult,
   type ImageInfo,
+  type LogTailOptions,
   type PullOptions,
 } from '../container-runtime.port';
 import { parseImageReference } from '../image-reference';
 
 interface FakeContainer extends ContainerInfo {
   env: string[];
+  /** What it printed on stdout and stderr, oldest first. */
+  log: string[];
   /** A host port the container publishes: two running containers cannot share one. */
   hostPort?: number;
 }
@@ -39,6 +42,11 @@ export class FakeContainerRuntime implements ContainerRuntime {
    */
   readonly comesBackAfterStop = new Map<string, number>();
   readonly calls: string[] = [];
+  /**
+   * Image reference -> lines every container of it prints when it starts (after the fake's
+   * own line saying how it starts and, for a crash, how it ends).
+   */
+  readonly imageLogs = new Map<string, string[]>();
   private nextId = 1;
 
   addRunningContainer(
@@ -67,6 +75,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
       labels: { origin: 'device' },
       ipAddresses: ['10.0.0.2'],
       env: ['SITE=plant-1'],
+      log: [],
       hostPort,
     });
     return id;
@@ -141,7 +150,10 @@ export class FakeContainerRuntime implements ContainerRuntime {
       );
     }
     const behaviour = [...this.images.values()].find((i) => i.id === c.imageId)?.behaviour;
+    c.log.push(`${c.imageRef} starting (${behaviour ?? 'healthy'})`);
+    c.log.push(...(this.imageLogs.get(c.imageRef) ?? []));
     if (behaviour === 'crash') {
+      c.log.push(`${c.imageRef} exiting with code 1`);
       c.running = false;
       c.exitCode = 1;
       return;
@@ -170,6 +182,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
       health: 'none',
       labels: { ...t.labels, ...options.extraLabels },
       env: [...t.env],
+      log: [],
     });
     return id;
   }
@@ -207,6 +220,21 @@ export class FakeContainerRuntime implements ContainerRuntime {
 
   async registryImageSize() {
     return 1000;
+  }
+
+  async logsTail(nameOrId: string, options: LogTailOptions): Promise<string[]> {
+    this.reach();
+    this.calls.push(`logs ${nameOrId}`);
+    const c = this.mustFind(nameOrId);
+    const lines = options.lines > 0 ? c.log.slice(-options.lines) : [];
+    let bytes = 0;
+    const kept: string[] = [];
+    for (const line of lines.reverse()) {
+      bytes += Buffer.byteLength(line) + 1;
+      if (bytes > options.maxBytes) break;
+      kept.push(line);
+    }
+    return kept.reverse();
   }
 
   async exec(nameOrId: string): Promise<ExecResult> {

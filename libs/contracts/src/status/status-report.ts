@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { versionSchema } from '../commands/update-command';
 import { envelopeFields, isoTimestamp } from '../envelope';
 import { uuidSchema } from '../ids';
-import { decodeWith, validateWith, type Validated } from '../validation';
+import { decodeWith, validateWith, type FieldError, type Validated } from '../validation';
+import { failureEvidenceSchema } from './failure-evidence';
 
 export const STATUS_REPORT_SCHEMA = 'opcfleet.status/v1';
 
@@ -74,6 +75,12 @@ export const updateStatusReportSchema = z.object({
   jobKind: z.literal('update'),
   phase: z.enum(UPDATE_PHASES),
   progress: progressSchema.optional(),
+  /**
+   * With `rolled_back` and `failed`: the new container's last log lines and the agent's own
+   * for the job (failure-evidence.ts). decodeStatusReport drops evidence over its bounds and
+   * keeps the report.
+   */
+  evidence: failureEvidenceSchema.optional(),
 });
 
 export const configStatusReportSchema = z.object({
@@ -95,5 +102,32 @@ export type StatusError = z.infer<typeof errorSchema>;
 
 export const validateStatusReport = (input: unknown): Validated<StatusReport> =>
   validateWith(statusReportSchema, input);
-export const decodeStatusReport = (raw: Uint8Array | string): Validated<StatusReport> =>
-  decodeWith(statusReportSchema, raw);
+
+/** A decoded report, and why its evidence was dropped when it broke the contract. */
+export type DecodedStatusReport = Validated<StatusReport> & { evidenceErrors?: FieldError[] };
+
+const anyJson = z.unknown();
+
+/**
+ * Decodes a report. Evidence that breaks its contract (over its bounds, malformed) does not
+ * cost the report: it is left out and its problems are returned in `evidenceErrors`, so the
+ * phase still counts and the receiver can log what it dropped.
+ */
+export function decodeStatusReport(raw: Uint8Array | string): DecodedStatusReport {
+  const parsed = decodeWith(anyJson, raw);
+  if (!parsed.ok) return parsed;
+  const input = parsed.value;
+  if (!input || typeof input !== 'object' || !('evidence' in input)) {
+    return validateWith(statusReportSchema, input);
+  }
+  const { evidence, ...rest } = input as Record<string, unknown>;
+  const checked = validateWith(failureEvidenceSchema, evidence);
+  if (checked.ok) return validateWith(statusReportSchema, input);
+  const report = validateWith(statusReportSchema, rest);
+  return report.ok
+    ? {
+        ...report,
+        evidenceErrors: checked.errors.map((e) => ({ ...e, path: `evidence.${e.path}` })),
+      }
+    : report;
+}

@@ -36,6 +36,13 @@ export interface JobView {
   failure?: { reason: string; code?: string; fieldErrors?: { path: string; message: string }[] };
   rollback?: { reason: string };
   progress?: { bytes: number; totalBytes?: number; percent?: number };
+  /** What the device sent with a failed or rolled-back update (redacted on the device). */
+  evidence?: {
+    workloadLog: string[];
+    agentLog: string[];
+    truncated: boolean;
+    workloadLogError?: string;
+  };
   requestedAt: string;
   dispatchedAt?: string;
   startedAt?: string;

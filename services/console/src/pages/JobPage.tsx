@@ -82,6 +82,22 @@ export function JobPage({ jobId }: { jobId: string }) {
           <dd>{formatTime(view.finishedAt)}</dd>
         </dl>
       )}
+      {view?.evidence && (
+        <section aria-labelledby="evidence" data-testid="job-evidence">
+          <h2 id="evidence">What the device saw</h2>
+          {view.evidence.truncated && (
+            <p className="muted">Only the newest lines are shown: the device cut the rest.</p>
+          )}
+          <h3>The new version&apos;s last log lines</h3>
+          {view.evidence.workloadLogError && (
+            <p className="muted">Not read: {view.evidence.workloadLogError}</p>
+          )}
+          {/* Lines are text from the device: rendered as text, never as HTML. */}
+          <pre data-testid="evidence-workload">{view.evidence.workloadLog.join('\n')}</pre>
+          <h3>The agent&apos;s lines for this job</h3>
+          <pre data-testid="evidence-agent">{view.evidence.agentLog.join('\n')}</pre>
+        </section>
+      )}
       {view && !final && !asOf && mayCancel && (
         <p>
           <button

@@ -11,6 +11,41 @@ export class JobFailureDto {
   fieldErrors?: { path: string; message: string }[];
 }
 
+/**
+ * What a device sent with a failed or rolled-back update: the failed container's last log lines
+ * and the agent's own lines for the job, redacted on the device (secrets matched by its
+ * redaction patterns read `[REDACTED]`). Lines are plain text, oldest first.
+ */
+export class JobEvidenceDto {
+  @ApiProperty({
+    type: [String],
+    maxItems: 50,
+    description: "The failed container's last lines of stdout and stderr (at most 8 KiB)",
+    example: [
+      'opc-core 2.1.0 [good]: connecting to opc.tcp://plc-7:4840 password=[REDACTED]',
+      'opc-core 2.1.0 [good]: fatal: PLC refused the session, exiting',
+    ],
+  })
+  workloadLog: string[];
+  @ApiProperty({
+    type: [String],
+    maxItems: 50,
+    description: "The agent's log lines for the job (at most 8 KiB)",
+    example: [
+      '2026-11-23T10:01:12.004Z info update job transition from=verifying to=rolling_back event=STEP_FAILED reason="unhealthy: the new container exited with code 1"',
+      '2026-11-23T10:01:12.031Z warn removing the failed new container container=5f0c2a',
+    ],
+  })
+  agentLog: string[];
+  @ApiProperty({ description: 'Lines were left out or cut to keep within the bounds' })
+  truncated: boolean;
+  @ApiPropertyOptional({
+    description: "Why the container's log could not be read",
+    example: 'logs of 5f0c2a: no such container',
+  })
+  workloadLogError?: string;
+}
+
 /** A job as people and UIs see it; the same shape now and `asOf` a past time. */
 export class JobDto {
   @ApiProperty({ format: 'uuid' }) jobId: string;
@@ -33,6 +68,12 @@ export class JobDto {
   @ApiPropertyOptional({ type: JobFailureDto }) failure?: JobFailureDto;
   @ApiPropertyOptional() rollback?: { reason: string };
   @ApiPropertyOptional() progress?: { bytes: number; totalBytes?: number; percent?: number };
+  @ApiPropertyOptional({
+    type: JobEvidenceDto,
+    description:
+      'Why a failed or rolled-back update failed, as the device saw it; shown by GET /api/v1/jobs/{id} only, not in lists',
+  })
+  evidence?: JobEvidenceDto;
   @ApiProperty() requestedAt: string;
   @ApiPropertyOptional() dispatchedAt?: string;
   @ApiPropertyOptional() startedAt?: string;

@@ -46,6 +46,13 @@ export interface JobDetails {
   reportedVersion?: string;
   rollback?: { reason: string };
   progress?: { bytes: number; totalBytes?: number; percent?: number };
+  /** Sent by the device with a failed or rolled-back update: its log lines and the agent's. */
+  evidence?: {
+    workloadLog: string[];
+    agentLog: string[];
+    truncated: boolean;
+    workloadLogError?: string;
+  };
 }
 
 /**

@@ -25,7 +25,16 @@ export class GetJobHttpController {
       404: 'No such job in your tenant (or not yet at `asOf`).',
     },
   })
-  @ApiOkResponse({ type: JobDto, example: EXAMPLES.job })
+  @ApiOkResponse({
+    type: JobDto,
+    examples: {
+      inProgress: { summary: 'An update being pulled', value: EXAMPLES.job },
+      rolledBack: {
+        summary: 'A rolled-back update with the evidence the device sent',
+        value: EXAMPLES.rolledBackJob,
+      },
+    },
+  })
   get(
     @Param() { id }: JobIdParam,
     @Query() { asOf }: GetJobRequestDto,

@@ -130,6 +130,21 @@ export class StatusIngestor implements Worker, IngestionBacklog {
           bodyClientId: report.clientId,
         });
       }
+      if (decoded.evidenceErrors) {
+        // The device's evidence breaks its contract (over its bounds): the phase still counts.
+        this.logger.warn(
+          {
+            channel,
+            tenantId: topic.tenantId,
+            clientId: topic.clientId,
+            jobId: report.jobId,
+            correlationId: report.correlationId,
+            seq: report.seq,
+            errors: firstErrors(decoded.evidenceErrors),
+          },
+          'failure evidence dropped: it breaks the contract; the report is kept',
+        );
+      }
       // Reports are not queued behind each other per job: the job batch writer keeps a job's
       // facts in order and out of concurrent batches, and lets them share one.
       const job = jobKey(topic.tenantId, report.jobId);

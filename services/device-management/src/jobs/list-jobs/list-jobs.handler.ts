@@ -32,7 +32,8 @@ export class ListJobsHandler implements IQueryHandler<ListJobs, PageDto<JobDto>>
     return pageOf(
       await rows.getMany(),
       query.limit,
-      (row) => row.document,
+      // A page of jobs leaves out their evidence (up to 16 KiB each): GET /jobs/{id} has it.
+      ({ document: { evidence: _evidence, ...job } }) => job,
       (row) => [new Date(row.requestedAt).toISOString(), row.jobId],
     );
   }

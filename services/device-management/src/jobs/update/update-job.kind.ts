@@ -66,5 +66,6 @@ export const UPDATE_JOB_KIND: JobKindDefinition<'update', UpdateJob, UpdateJobEv
     ...(job.reportedVersion ? { reportedVersion: job.reportedVersion } : {}),
     ...(job.rollback ? { rollback: job.rollback } : {}),
     ...(job.progress ? { progress: job.progress } : {}),
+    ...(job.evidence ? { evidence: job.evidence } : {}),
   }),
 };

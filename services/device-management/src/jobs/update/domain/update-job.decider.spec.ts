@@ -168,6 +168,54 @@ describe('UpdateJob', () => {
           },
         ]));
 
+    it('keeps the evidence a rollback or a failure came with, and the job shows it', () => {
+      const evidence = {
+        workloadLog: ['fatal: cannot reach the PLC password=[REDACTED]'],
+        agentLog: ['2026-11-23T10:00:05.900Z warn removing the failed new container'],
+        truncated: false,
+      };
+      given([requested, received, swapping])
+        .when(
+          ingest(
+            report(6, 'rolled_back', {
+              version: '2.0.0',
+              error: { code: 'unhealthy', message: 'health check failed' },
+              evidence,
+            }),
+          ),
+        )
+        .then([
+          {
+            type: 'UpdateRolledBack',
+            data: {
+              jobId,
+              seq: 6,
+              at: '2026-11-23T10:00:06.000Z',
+              version: '2.0.0',
+              reason: 'health check failed',
+              evidence,
+            },
+          },
+        ]);
+      const [failed] = decideUpdateJob(
+        ingest(report(2, 'failed', { error: { code: 'pull_failed', message: 'x' }, evidence })),
+        foldUpdateJob([requested, received]),
+      );
+      expect(failed).toMatchObject({ type: 'UpdateFailed', data: { evidence } });
+      expect(foldUpdateJob([requested, received, failed!])?.evidence).toEqual(evidence);
+      // Events stored before evidence existed fold as they did.
+      const old = foldUpdateJob([
+        requested,
+        received,
+        {
+          type: 'UpdateRolledBack',
+          data: { jobId, seq: 2, at: '2026-11-23T10:00:02.000Z', reason: 'unhealthy' },
+        },
+      ]);
+      expect(old?.status).toBe('RolledBack');
+      expect(old).not.toHaveProperty('evidence');
+    });
+
     it('ignores a duplicate (same seq) without recording anything', () =>
       given([requested, received])
         .when(ingest(report(1, 'received')))

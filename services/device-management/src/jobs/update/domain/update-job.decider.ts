@@ -10,7 +10,7 @@ import {
   type JobTrack,
 } from '../../domain/job-lifecycle';
 import type { ReportFacts } from '../../domain/job-lifecycle.events';
-import type { UpdateJobEvent, UpdateRequested } from './update-job.events';
+import type { FailureEvidenceData, UpdateJobEvent, UpdateRequested } from './update-job.events';
 
 export type UpdateJobStatus =
   | 'Requested'
@@ -41,6 +41,8 @@ export interface UpdateJob extends JobTrack {
   progress?: { bytes: number; totalBytes?: number; percent?: number };
   failure?: { reason: string; code: string };
   rollback?: { reason: string };
+  /** What the device sent with its failure or rollback report. */
+  evidence?: FailureEvidenceData;
 }
 
 /** No stream yet. */
@@ -93,6 +95,7 @@ function eventForReport(report: UpdateStatusReport): UpdateJobEvent {
     at: report.at,
     ...(report.version ? { version: report.version } : {}),
   };
+  const evidence = report.evidence ? { evidence: report.evidence } : {};
   switch (report.phase) {
     case 'received':
       return { type: 'UpdateReceived', data: facts };
@@ -101,7 +104,11 @@ function eventForReport(report: UpdateStatusReport): UpdateJobEvent {
     case 'rolled_back':
       return {
         type: 'UpdateRolledBack',
-        data: { ...facts, reason: report.error?.message ?? 'rolled back by the device' },
+        data: {
+          ...facts,
+          reason: report.error?.message ?? 'rolled back by the device',
+          ...evidence,
+        },
       };
     // `cancelled` too: devices stop a job only when told to, so one not cancelled here ended
     // on the device without its update.
@@ -115,6 +122,7 @@ function eventForReport(report: UpdateStatusReport): UpdateJobEvent {
           phase: report.phase,
           reason: report.error?.message ?? `the device reported ${report.phase}`,
           code: report.error?.code ?? report.phase,
+          ...evidence,
         },
       };
     default:
@@ -159,6 +167,7 @@ function evolveReport(state: UpdateJob, event: UpdateJobEvent): UpdateJob {
         status: 'Failed',
         finishedAt: event.data.at,
         failure: { reason: event.data.reason, code: event.data.code },
+        ...(event.data.evidence ? { evidence: event.data.evidence } : {}),
       };
     }
     case 'UpdateRolledBack':
@@ -167,6 +176,7 @@ function evolveReport(state: UpdateJob, event: UpdateJobEvent): UpdateJob {
         status: 'RolledBack',
         finishedAt: event.data.at,
         rollback: { reason: event.data.reason },
+        ...(event.data.evidence ? { evidence: event.data.evidence } : {}),
       };
     default:
       return state;

@@ -12,6 +12,18 @@ import type {
  * The events of stream `update-job/{tenantId}/{jobId}`. Their names and fields are stored for good:
  * add optional fields, never rename or remove one.
  */
+/**
+ * What the device sent with a failed or rolled-back update (libs/contracts failure-evidence.ts):
+ * the failed container's last log lines and the agent's lines for the job, redacted on the
+ * device and within the contract's bounds.
+ */
+export interface FailureEvidenceData {
+  workloadLog: string[];
+  agentLog: string[];
+  truncated: boolean;
+  workloadLogError?: string;
+}
+
 export type UpdateRequested = DomainEvent<
   'UpdateRequested',
   {
@@ -52,10 +64,19 @@ export type UpdateFailed = DomainEvent<
     reason: string;
     code: string;
     phase?: UpdatePhase;
+    /** Added after the first release: absent from older events and from reports without it. */
+    evidence?: FailureEvidenceData;
   }
 >;
 
-export type UpdateRolledBack = DomainEvent<'UpdateRolledBack', ReportFacts & { reason: string }>;
+export type UpdateRolledBack = DomainEvent<
+  'UpdateRolledBack',
+  ReportFacts & {
+    reason: string;
+    /** Added after the first release: absent from older events and from reports without it. */
+    evidence?: FailureEvidenceData;
+  }
+>;
 
 /** No final report within the configured time. */
 export type UpdateTimedOut = DomainEvent<
