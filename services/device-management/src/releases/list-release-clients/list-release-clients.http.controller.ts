@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
 import { ApiEndpoint, pageResponse } from '../../http/api-docs';
@@ -11,6 +11,7 @@ import { ListReleaseClients } from './list-release-clients.query';
 import { ListReleaseClientsRequestDto } from './list-release-clients.request.dto';
 
 @ApiTags('releases')
+@ApiExtraModels(ReleaseClientDto)
 @Controller('api/v1/releases')
 export class ListReleaseClientsHttpController {
   constructor(private readonly queryBus: QueryBus) {}
