@@ -385,6 +385,25 @@ describe('updating a client by release', () => {
       .get<EventStore>(EVENT_STORE)
       .readStream(updateJobStream(tenant, allowed.body.jobId));
     expect(requested.data).toMatchObject({ releaseId: r.releaseId, downgradeAllowed: true });
+
+    // The device could not install it: the release lists the client as failed.
+    await ingest({
+      jobId: allowed.body.jobId,
+      clientId: 'rel-d',
+      seq: 1,
+      phase: 'failed',
+      error: { code: 'pull_failed', message: 'manifest unknown' },
+    } as Partial<StatusReport> & { jobId: string; clientId: string });
+    const clients = await http().get(`/api/v1/releases/${r.releaseId}/clients`).set(as(auditor));
+    expect(clients.body.items).toEqual([
+      {
+        clientId: 'rel-d',
+        state: 'failed',
+        jobId: allowed.body.jobId,
+        jobStatus: 'Failed',
+        reportedVersion: '3.0.0',
+      },
+    ]);
   });
 });
 
@@ -426,6 +445,45 @@ describe('a rollout by release', () => {
     const fits = await http().get('/api/v1/clients/ro-fits').set(as(auditor));
     const job = await http().get(`/api/v1/jobs/${fits.body.updateJobId}`).set(as(auditor));
     expect(job.body).toMatchObject({ releaseId: r.releaseId, imageDigest: digest('77') });
+  });
+
+  it('opens no more jobs once its release is withdrawn: the clients left are skipped', async () => {
+    const r = await registerRelease(release('4.2.0'));
+    await registerClient('ro-w1', { site: 'plant-7' }, '3.0.0');
+    await registerClient('ro-w2', { site: 'plant-7' }, '3.0.0');
+    const started = await http()
+      .post('/api/v1/rollouts')
+      .set(as(admin))
+      .send({ releaseId: r.releaseId, clientIds: ['ro-w1', 'ro-w2'], batchSize: 1 });
+    expect(started.status).toBe(202);
+    const { rolloutId } = started.body as { rolloutId: string };
+    const entries = () =>
+      http()
+        .get(`/api/v1/rollouts/${rolloutId}/clients`)
+        .set(as(auditor))
+        .then(
+          (page) =>
+            page.body.items as Array<{
+              clientId: string;
+              state: string;
+              skipped?: { code: string };
+            }>,
+        );
+    await eventually(async () => (await entries())[0].state === 'in_flight', 10_000);
+    await http()
+      .post(`/api/v1/releases/${r.releaseId}/withdraw`)
+      .set(as(admin))
+      .send({ reason: 'recalled mid-rollout' });
+    const jobId = (await http().get('/api/v1/clients/ro-w1').set(as(auditor))).body.updateJobId;
+    await ingest({ jobId, clientId: 'ro-w1', seq: 1, phase: 'committed', version: '4.2.0' });
+    const settled = await eventually(async () => {
+      const items = await entries();
+      return items.every((item) => item.state !== 'pending' && item.state !== 'in_flight') && items;
+    }, 10_000);
+    expect(settled.map((e) => [e.clientId, e.state, e.skipped?.code])).toEqual([
+      ['ro-w1', 'succeeded', undefined],
+      ['ro-w2', 'skipped', 'release_withdrawn'],
+    ]);
   });
 
   it('refuses to start by a withdrawn or unknown release, and takes one way only', async () => {
