@@ -28,6 +28,7 @@ const LAYERS = [
     'jobs/update/domain',
     'jobs/config/domain',
     'rollouts/domain',
+    'releases/domain',
     'jobs/job-kinds.ts',
     'jobs/update/update-job.kind.ts',
     'jobs/config/config-job.kind.ts',
@@ -41,6 +42,8 @@ const LAYERS = [
   ['read-models'],
   // The features, each over the ones before it.
   ['clients'],
+  // The version catalogue: jobs and rollouts resolve a release through it.
+  ['releases'],
   ['jobs'],
   ['rollouts'],
   // The tenant-wide audit trail: reads every feature's events.

@@ -25,6 +25,7 @@ import { OverviewModule } from './overview/overview.module';
 import { ReadModelStoreModule } from './read-models/read-model-store.module';
 import { readModelRows } from './read-models/read-model.rows';
 import { ReadModelsModule } from './read-models/read-models.module';
+import { ReleasesModule } from './releases/releases.module';
 import { RolloutsModule } from './rollouts/rollouts.module';
 import { WorkersModule } from './workers/workers.module';
 
@@ -62,6 +63,7 @@ export class AppModule {
         JobsModule,
         ClientsModule,
         RolloutsModule,
+        ReleasesModule,
         OverviewModule,
         AuditModule,
         AlertsModule,

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { RecordedEvent } from '@opcfleet/event-store';
 import { parseStreamName } from '../shared/domain/stream-names';
 
-const SUBJECT_KINDS = ['client', 'update-job', 'config-job', 'rollout'] as const;
+const SUBJECT_KINDS = ['client', 'update-job', 'config-job', 'rollout', 'release'] as const;
 type SubjectKind = (typeof SUBJECT_KINDS)[number];
 
 /** One stored event as the audit trail shows it (a line of the NDJSON export). */
@@ -54,7 +54,9 @@ export function toAuditEventDto(event: RecordedEvent): AuditEventDto | undefined
         ? subject.clientId
         : 'jobId' in subject
           ? subject.jobId
-          : subject.rolloutId,
+          : 'rolloutId' in subject
+            ? subject.rolloutId
+            : subject.releaseId,
     revision: event.revision,
     ...(typeof actor === 'string' ? { actor } : {}),
     ...(typeof correlationId === 'string' ? { correlationId } : {}),

@@ -11,7 +11,13 @@ describe('auditQuery', () => {
       direction: 'backwards',
       within: [
         {
-          streamPrefixes: ['client/acme/', 'update-job/acme/', 'config-job/acme/', 'rollout/acme/'],
+          streamPrefixes: [
+            'client/acme/',
+            'update-job/acme/',
+            'config-job/acme/',
+            'rollout/acme/',
+            'release/acme/',
+          ],
         },
       ],
     });

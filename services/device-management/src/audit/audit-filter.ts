@@ -1,7 +1,12 @@
 import type { EventQuery, EventScope } from '@opcfleet/event-store';
 import { JOB_KINDS } from '../shared/domain/domain-event';
 import { DomainError } from '../shared/domain/domain-error';
-import { clientStream, jobStream, rolloutStream } from '../shared/domain/stream-names';
+import {
+  clientStream,
+  jobStream,
+  rolloutStream,
+  releaseStream,
+} from '../shared/domain/stream-names';
 
 /** What an audit search or export asks for, checked (the request DTO) and scoped to a tenant. */
 export interface AuditFilter {
@@ -26,6 +31,7 @@ export const tenantStreamPrefixes = (tenantId: string): string[] => [
   clientStream(tenantId, ''),
   ...JOB_KINDS.map((kind) => jobStream(kind, tenantId, '')),
   rolloutStream(tenantId, ''),
+  releaseStream(tenantId, ''),
 ];
 
 /**

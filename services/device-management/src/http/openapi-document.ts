@@ -24,6 +24,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       .addTag('clients', 'Registration, device credentials, updates and config changes')
       .addTag('jobs', 'Jobs of every kind, their events and live changes')
       .addTag('rollouts', 'One update for many clients, in waves')
+      .addTag('releases', 'The version catalogue: immutable releases, pinned by digest')
       .addTag('audit', 'Every event of the tenant: search and export')
       .addTag('alerts', 'Webhooks for failed jobs and halted rollouts, and their delivery log')
       .addTag('overview', 'The fleet in numbers')

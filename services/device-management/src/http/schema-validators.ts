@@ -88,19 +88,40 @@ export function IsLabels(options?: ValidationOptions) {
       },
     });
 }
-/** Fails when `other` is given too: the two properties are alternatives. */
-export function IsAlternativeTo(other: string, options?: ValidationOptions) {
+/**
+ * Fails when `other` is given too: the two properties are alternatives. With several others,
+ * fails when any of them is given.
+ */
+export function IsAlternativeTo(other: string | readonly string[], options?: ValidationOptions) {
+  const others = typeof other === 'string' ? [other] : other;
   return (target: object, propertyName: string) =>
     registerDecorator({
       name: 'isAlternativeTo',
+      target: target.constructor,
+      propertyName,
+      constraints: [...others],
+      options,
+      validator: {
+        validate: (_value: unknown, args?: ValidationArguments) =>
+          others.every((name) => (args?.object as Record<string, unknown>)[name] === undefined),
+        defaultMessage: () => `give either ${propertyName} or ${others.join(', ')}, not both`,
+      },
+    });
+}
+
+/** Fails when the property is given without `other`: it only means something with it. */
+export function IsOnlyWith(other: string, options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isOnlyWith',
       target: target.constructor,
       propertyName,
       constraints: [other],
       options,
       validator: {
         validate: (_value: unknown, args?: ValidationArguments) =>
-          (args?.object as Record<string, unknown>)[other] === undefined,
-        defaultMessage: () => `give either ${propertyName} or ${other}, not both`,
+          (args?.object as Record<string, unknown>)[other] !== undefined,
+        defaultMessage: () => `${propertyName} goes with ${other}`,
       },
     });
 }

@@ -10,6 +10,7 @@ import { MessagingMetrics } from '../messaging/messaging.metrics';
 import { MqttMessageBus } from '../messaging/mqtt-message-bus';
 import { APP_LOGGER } from '../observability/app-logger';
 import { ReadModelsModule } from '../read-models/read-models.module';
+import { ReleasesModule } from '../releases/releases.module';
 import { GetClientHistoryHandler } from './client-history/client-history.handler';
 import { GetClientHistoryHttpController } from './client-history/client-history.http.controller';
 import { CancelJobHandler } from './cancel-job/cancel-job.handler';
@@ -34,6 +35,7 @@ import { JobTimeoutWatcher } from './timeouts/job-timeout-watcher';
 import { TimeOutJobHandler } from './timeouts/time-out-job.handler';
 import { RequestUpdateHandler } from './update/request-update/request-update.handler';
 import { RequestJobsHandler } from './request-jobs/request-jobs.handler';
+import { RequestUpdateByReleaseHandler } from './update/request-update/request-update-by-release.handler';
 import { RequestUpdateHttpController } from './update/request-update/request-update.http.controller';
 
 /**
@@ -43,7 +45,7 @@ import { RequestUpdateHttpController } from './update/request-update/request-upd
  * broker it times jobs out and nudges nobody).
  */
 @Module({
-  imports: [ReadModelsModule],
+  imports: [ReadModelsModule, ReleasesModule],
   controllers: [
     GetClientHistoryHttpController,
     // Before GET /jobs/:id, which would otherwise take /jobs/changes.
@@ -63,6 +65,7 @@ import { RequestUpdateHttpController } from './update/request-update/request-upd
     RequestUpdateHandler,
     RequestConfigChangeHandler,
     RequestJobsHandler,
+    RequestUpdateByReleaseHandler,
     CancelJobHandler,
     RecordCommandDispatchedHandler,
     IngestStatusReportHandler,

@@ -56,6 +56,11 @@ export class JobDto {
   @ApiPropertyOptional() targetVersion?: string;
   @ApiPropertyOptional() image?: string;
   @ApiPropertyOptional() imageDigest?: string;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'The release this update installs, when it was requested by release',
+  })
+  releaseId?: string;
   @ApiPropertyOptional() fromVersion?: string;
   @ApiPropertyOptional({
     description:

@@ -1,6 +1,7 @@
 import type { StateSummary } from '@opcfleet/contracts';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { JobDto } from './read-model.dto';
+import type { ReleaseDto } from './release.dto';
 import type { RolloutClientDto, RolloutClientState, RolloutSummaryDto } from './rollout.dto';
 
 /** Schema of the read models, apart from the event store's own schema. */
@@ -54,6 +55,8 @@ export class JobView {
   @Column({ type: 'text', nullable: true }) phase: string | null;
   @Column({ name: 'target_version', type: 'text', nullable: true }) targetVersion: string | null;
   @Column({ type: 'text', nullable: true }) image: string | null;
+  /** The release an update job installs, when it was requested by release. */
+  @Column({ name: 'release_id', type: 'uuid', nullable: true }) releaseId: string | null;
   @Column({ name: 'config_version', type: 'int', nullable: true }) configVersion: number | null;
   @Column({ name: 'reported_version', type: 'text', nullable: true }) reportedVersion:
     string | null;
@@ -118,6 +121,21 @@ export class RolloutClientView {
   @Column({ type: 'jsonb' }) document: RolloutClientDto;
 }
 
+/** One row per release of a tenant's catalogue, projected from its `release/` stream. */
+@Entity({ name: 'releases', schema: READ_MODEL_SCHEMA })
+@Index(['tenantId', 'registeredAt', 'releaseId'])
+export class ReleaseView {
+  @PrimaryColumn({ name: 'release_id', type: 'uuid' }) releaseId: string;
+  @Column({ name: 'tenant_id', type: 'text' }) tenantId: string;
+  @Column({ name: 'stream_name', type: 'text', unique: true }) streamName: string;
+  @Column({ type: 'text' }) product: string;
+  @Column({ type: 'text' }) version: string;
+  @Column({ type: 'boolean' }) withdrawn: boolean;
+  @Column({ name: 'registered_at', type: 'timestamptz' }) registeredAt: Date;
+  @Column({ name: 'stream_revision', type: 'int' }) streamRevision: number;
+  @Column({ type: 'jsonb' }) document: ReleaseDto;
+}
+
 /**
  * The latest state summary each agent retained on its `state` topic (agent version, workload,
  * the job and machine state it is in, clock skew): telemetry kept apart from the events, and
@@ -139,11 +157,12 @@ export const READ_MODEL_ENTITIES = [
   JobView,
   RolloutView,
   RolloutClientView,
+  ReleaseView,
   DeviceCredentialSecret,
   DeviceStateView,
 ];
 
 /** The tables the projection writes (emptied by a rebuild; device credentials are not). */
-export const PROJECTED_TABLES = ['clients', 'jobs', 'rollouts', 'rollout_clients'].map(
+export const PROJECTED_TABLES = ['clients', 'jobs', 'rollouts', 'rollout_clients', 'releases'].map(
   (table) => `${READ_MODEL_SCHEMA}.${table}`,
 );

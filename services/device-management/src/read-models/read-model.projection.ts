@@ -12,6 +12,8 @@ import { DataSource, In } from 'typeorm';
 import { foldClient } from '../clients/domain/client.decider';
 import type { ClientEvent } from '../clients/domain/client.events';
 import { foldJob } from '../jobs/job-kinds';
+import { foldRelease } from '../releases/domain/release.decider';
+import type { ReleaseEvent } from '../releases/domain/release.events';
 import { foldRollout } from '../rollouts/domain/rollout.decider';
 import type { RolloutEvent } from '../rollouts/domain/rollout.events';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
@@ -39,6 +41,7 @@ export const PROJECTED_PREFIXES = [
   STREAM_PREFIX.client,
   ...JOB_STREAM_PREFIXES,
   STREAM_PREFIX.rollout,
+  STREAM_PREFIX.release,
 ];
 
 /**
@@ -82,6 +85,9 @@ function foldOf(streamName: string): ((events: DomainEvent[]) => unknown) | unde
   }
   if (streamName.startsWith(STREAM_PREFIX.rollout)) {
     return (events) => foldRollout(events as RolloutEvent[]);
+  }
+  if (streamName.startsWith(STREAM_PREFIX.release)) {
+    return (events) => foldRelease(events as ReleaseEvent[]);
   }
   return undefined;
 }
@@ -162,7 +168,7 @@ export class ReadModelProjection implements Worker {
       const job = jobOfStream(name);
       return job ? [{ name, ...job }] : [];
     });
-    // Clients and rollouts keep their stream's name in their row.
+    // Clients, rollouts and releases keep their stream's name in their row.
     const namedStreams = [...last.keys()].filter((name) => !jobOfStream(name));
     const [jobRows, namedRows] = (await Promise.all([
       jobStreams.length
@@ -193,6 +199,9 @@ export class ReadModelProjection implements Worker {
               WHERE stream_name = ANY($1::text[])
              UNION ALL
              SELECT stream_name, stream_revision FROM ${READ_MODEL_SCHEMA}.rollouts
+              WHERE stream_name = ANY($1::text[])
+             UNION ALL
+             SELECT stream_name, stream_revision FROM ${READ_MODEL_SCHEMA}.releases
               WHERE stream_name = ANY($1::text[])`,
             [namedStreams],
           )

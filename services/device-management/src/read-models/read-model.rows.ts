@@ -1,17 +1,19 @@
 import type { AppendedStream, ProjectedRow, RecordedEvent } from '@opcfleet/event-store';
 import type { Client } from '../clients/domain/client.decider';
 import type { JobState } from '../jobs/domain/job-kind';
+import type { Release } from '../releases/domain/release.decider';
 import type { Rollout } from '../rollouts/domain/rollout.decider';
 import { JOB_KIND_DEFINITIONS, jobKind } from '../jobs/job-kinds';
 import type { JobKind } from '../shared/domain/domain-event';
 import { jobKindOfStream, STREAM_PREFIX } from '../shared/domain/stream-names';
 import { toJobDto } from './read-model.dto';
 import { READ_MODEL_SCHEMA, type ClientStatus } from './read-model.entities';
+import { releaseRow } from './release.rows';
 import { rolloutRows } from './rollout.rows';
 
 /**
  * The one mapping from a stream's state to read-model rows: `(state after, revision) -> row`
- * per table (rollouts' in rollout.rows.ts). The inline projection (rows in the commit of an append), the catch-up projection
+ * per table (rollouts' in rollout.rows.ts, releases' in release.rows.ts). The inline projection (rows in the commit of an append), the catch-up projection
  * and the rebuild all call `readModelRows`, so the rows cannot drift apart. The store writes
  * them forward only (a row at or past the revision stays), which makes the three paths safe to
  * overlap.
@@ -54,6 +56,9 @@ export function readModelRows({
   if (streamName.startsWith(STREAM_PREFIX.rollout)) {
     return rolloutRows(streamName, stateAfter as Rollout, revision, events);
   }
+  if (streamName.startsWith(STREAM_PREFIX.release)) {
+    return [releaseRow(streamName, stateAfter as Release, revision)];
+  }
   return [];
 }
 
@@ -78,6 +83,7 @@ function jobRows(
       phase: state.phase ?? null,
       target_version: details.targetVersion ?? null,
       image: details.image ?? null,
+      release_id: details.releaseId ?? null,
       config_version: details.configVersion ?? null,
       reported_version: details.reportedVersion ?? null,
       failure_reason: state.failure?.reason ?? null,

@@ -211,6 +211,12 @@ export class RolloutSummaryDto {
     example: 'sha256:4c1a8e4f0e0d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b',
   })
   imageDigest?: string;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    example: '4f1b2c3d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+    description: 'An update rollout by release: the release it installs',
+  })
+  releaseId?: string;
   @ApiPropertyOptional({ example: 4, description: 'A config rollout: the version it applies' })
   configVersion?: number;
   @ApiPropertyOptional({
@@ -314,6 +320,7 @@ export function toRolloutSummaryDto(rollout: Rollout): RolloutSummaryDto {
     ...(request.image ? { image: request.image } : {}),
     ...(request.targetVersion ? { targetVersion: request.targetVersion } : {}),
     ...(request.imageDigest ? { imageDigest: request.imageDigest } : {}),
+    ...(request.release ? { releaseId: request.release.releaseId } : {}),
     ...(request.config ? { configVersion: request.config.version } : {}),
     ...(request.selector ? { labels: request.selector.labels } : {}),
     batchSize: request.batchSize,

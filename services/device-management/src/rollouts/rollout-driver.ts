@@ -450,11 +450,13 @@ function jobRequestOf(rollout: Rollout, clientId: string): RequestUpdate | Reque
     return new RequestUpdate({ context, clientId, targetVersion: back.version, image: back.image });
   }
   if (config) return new RequestConfigChange({ context, clientId, ...config });
+  const { release } = rollout.request;
   return new RequestUpdate({
     context,
     clientId,
     targetVersion: targetVersion!,
     image: image!,
     ...(imageDigest ? { imageDigest } : {}),
+    ...(release ? { release: { ...release, version: targetVersion! } } : {}),
   });
 }

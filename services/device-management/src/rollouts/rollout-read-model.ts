@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { invalidCursor } from '../clients/list-clients/list-clients.handler';
 import { decodeCursor, pageOf } from '../read-models/read-model.dto';
+import { newestFirstPage } from '../read-models/newest-first-page';
 import { RolloutClientView, RolloutView } from '../read-models/read-model.entities';
 import type {
   RolloutClientPageDto,
@@ -29,24 +30,14 @@ export async function rolloutsPage(
   const rows = dataSource
     .getRepository(RolloutView)
     .createQueryBuilder('r')
-    .where('r.tenant_id = :tenantId', { tenantId })
-    .orderBy('r.started_at', 'DESC')
-    .addOrderBy('r.rollout_id', 'DESC')
-    .limit(limit + 1);
+    .where('r.tenant_id = :tenantId', { tenantId });
   if (status) rows.andWhere('r.status = :status', { status });
-  if (cursor !== undefined) {
-    const key = decodeCursor(cursor, 2);
-    if (!key || Number.isNaN(Date.parse(String(key[0])))) throw invalidCursor();
-    rows.andWhere('(r.started_at, r.rollout_id) < (:at::timestamptz, :id::uuid)', {
-      at: key[0],
-      id: key[1],
-    });
-  }
-  return pageOf(
-    await rows.getMany(),
-    limit,
+  return newestFirstPage(
+    rows,
+    { at: 'r.started_at', id: 'r.rollout_id' },
+    (row) => ({ at: row.startedAt, id: row.rolloutId }),
     (row) => row.document,
-    (row) => [new Date(row.startedAt).toISOString(), row.rolloutId],
+    { limit, cursor, invalid: invalidCursor },
   );
 }
 

@@ -8,6 +8,7 @@ import { ListRolloutsHttpController } from './list-rollouts/list-rollouts.http.c
 import { RolloutDriver } from './rollout-driver';
 import { RolloutEventsModule } from './rollout-events/rollout-events.module';
 import { ReadModelsModule } from '../read-models/read-models.module';
+import { ReleasesModule } from '../releases/releases.module';
 import { RolloutStreams } from './rollout-streams';
 import { RolloutChangesHttpController } from './rollout-changes/rollout-changes.http.controller';
 import { SteerRolloutHandler } from './steer-rollout/steer-rollout.handler';
@@ -18,7 +19,7 @@ import { StartRolloutHttpController } from './start-rollout/start-rollout.http.c
 
 /** Rollouts: their use cases, and the driver (a worker) that opens their update jobs. */
 @Module({
-  imports: [RolloutEventsModule, ReadModelsModule],
+  imports: [RolloutEventsModule, ReadModelsModule, ReleasesModule],
   controllers: [
     // Before GET /rollouts/{id}, which would take `changes` for an id.
     RolloutChangesHttpController,

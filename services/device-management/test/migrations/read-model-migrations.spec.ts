@@ -71,6 +71,7 @@ describe('read models of a database written before read-model migrations', () =>
         { version: 2, name: 'documents-not-decider-state' },
         { version: 3, name: 'rollouts' },
         { version: 4, name: 'device-states' },
+        { version: 5, name: 'releases' },
         { version: 6, name: 'alert-subscriptions-and-deliveries' },
       ]);
       const columns = await sql.query(

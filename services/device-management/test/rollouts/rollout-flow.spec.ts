@@ -1143,8 +1143,11 @@ describe('the rollouts API', () => {
         '/api/v1/rollouts/{id}/clients',
       ]),
     );
-    expect(body.components.schemas.StartRolloutRequestDto.required).toEqual(
-      expect.arrayContaining(['clientIds', 'image', 'targetVersion']),
+    // The update is `releaseId`, or `image` and `targetVersion`: none of them required alone.
+    const schema = body.components.schemas.StartRolloutRequestDto;
+    expect(schema.required).toEqual(expect.arrayContaining(['clientIds']));
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['releaseId', 'allowDowngrade', 'image', 'targetVersion']),
     );
   });
 

@@ -40,6 +40,8 @@ export interface JobDetails {
   targetVersion?: string;
   image?: string;
   imageDigest?: string;
+  /** The release an update installs, when it was requested by release. */
+  releaseId?: string;
   fromVersion?: string;
   fromImage?: string;
   configVersion?: number;

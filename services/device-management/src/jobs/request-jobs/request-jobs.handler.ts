@@ -1,6 +1,7 @@
 import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { EventStreams } from '../../event-sourcing/event-streams';
+import { ReleaseStreams } from '../../releases/release-streams';
 import { mapConcurrently } from '../../shared/map-concurrently';
 import { configJobStream, updateJobStream } from '../../shared/domain/stream-names';
 import { configJobOpening } from '../config/request-config-change/request-config-change.handler';
@@ -25,14 +26,18 @@ export class RequestJobsHandler implements ICommandHandler<RequestJobs, RequestJ
   constructor(
     private readonly streams: EventStreams,
     private readonly commands: CommandBus,
+    private readonly releases: ReleaseStreams,
   ) {}
 
   async execute({ requests }: RequestJobs): Promise<RequestJobsResult> {
     const results: RequestJobsResult = new Array(requests.length);
     const jobs: Array<JobToOpen & { index: number; jobId: string }> = [];
+    const refusals = await this.releaseRefusals(requests);
     requests.forEach((request, index) => {
       const jobId = randomUUID();
       try {
+        const refusal = refusals.get(releaseIdOf(request) ?? '');
+        if (refusal) throw refusal;
         jobs.push({ index, jobId, ...jobToOpen(request, jobId) });
       } catch (error) {
         results[index] = error as Error;
@@ -55,7 +60,26 @@ export class RequestJobsHandler implements ICommandHandler<RequestJobs, RequestJ
     });
     return results;
   }
+
+  /**
+   * Why no job may install each release the requests name (withdrawn since the rollout
+   * started, say), by release id: each release read once for the wave.
+   */
+  private async releaseRefusals(requests: RequestJobs['requests']): Promise<Map<string, Error>> {
+    const refusals = new Map<string, Error>();
+    const releaseIds = new Set(requests.map(releaseIdOf).filter((id) => id !== undefined));
+    for (const releaseId of releaseIds) {
+      const { tenantId } = requests.find((request) => releaseIdOf(request) === releaseId)!.context;
+      await this.releases.installable(tenantId, releaseId).catch((error: Error) => {
+        refusals.set(releaseId, error);
+      });
+    }
+    return refusals;
+  }
 }
+
+const releaseIdOf = (request: RequestUpdate | RequestConfigChange) =>
+  request instanceof RequestConfigChange ? undefined : request.release?.releaseId;
 
 /** The opening of a request's job (invalid_input for a config that is not valid). */
 function jobToOpen(request: RequestUpdate | RequestConfigChange, jobId: string): JobToOpen {

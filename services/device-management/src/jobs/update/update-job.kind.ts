@@ -61,6 +61,7 @@ export const UPDATE_JOB_KIND: JobKindDefinition<'update', UpdateJob, UpdateJobEv
     targetVersion: job.request.targetVersion,
     image: job.request.image,
     ...(job.request.imageDigest ? { imageDigest: job.request.imageDigest } : {}),
+    ...(job.request.releaseId ? { releaseId: job.request.releaseId } : {}),
     ...(job.request.fromVersion ? { fromVersion: job.request.fromVersion } : {}),
     ...(job.request.fromImage ? { fromImage: job.request.fromImage } : {}),
     ...(job.reportedVersion ? { reportedVersion: job.reportedVersion } : {}),

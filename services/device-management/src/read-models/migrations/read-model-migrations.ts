@@ -59,8 +59,18 @@ export function readModelMigrations(options: {
       // The agents' retained state summaries: telemetry, the latest per client, not events.
       sql: `CREATE TABLE ${rm}.device_states ("tenant_id" text NOT NULL, "client_id" text NOT NULL, "summary" jsonb NOT NULL, "reported_at" timestamptz NOT NULL, "received_at" timestamptz NOT NULL, PRIMARY KEY ("tenant_id", "client_id"));`,
     },
-    // Version 5 is another change, merged separately: the runner applies each version the
-    // database has not recorded, whatever the gaps, so 6 may run before 5 on some databases.
+    {
+      version: 5,
+      name: 'releases',
+      // The version catalogue, and the release each update job installs. No stream held a
+      // release and no job one before, so nothing is replayed: the tables fill as they come.
+      sql: `
+        CREATE TABLE ${rm}.releases ("release_id" uuid PRIMARY KEY, "tenant_id" text NOT NULL, "stream_name" text NOT NULL UNIQUE, "product" text NOT NULL, "version" text NOT NULL, "withdrawn" boolean NOT NULL, "registered_at" timestamptz NOT NULL, "stream_revision" integer NOT NULL, "document" jsonb NOT NULL);
+        CREATE INDEX ON ${rm}.releases ("tenant_id", "registered_at", "release_id");
+        CREATE INDEX ON ${rm}.releases ("tenant_id", "product", "registered_at", "release_id");
+        ALTER TABLE ${rm}.jobs ADD COLUMN "release_id" uuid;
+        CREATE INDEX ON ${rm}.jobs ("tenant_id", "release_id", "client_id", "requested_at") WHERE "release_id" IS NOT NULL;`,
+    },
     {
       version: 6,
       name: 'alert-subscriptions-and-deliveries',

@@ -26,6 +26,16 @@ export type RolloutStarted = DomainEvent<
     image?: string;
     targetVersion?: string;
     imageDigest?: string;
+    /**
+     * An update rollout by release: image, digest and version above are the release's; each
+     * client must meet its constraints, and may not go down a version unless allowed (else it
+     * is skipped). A release withdrawn meanwhile opens no more jobs.
+     */
+    release?: {
+      releaseId: string;
+      constraints: Record<string, string>;
+      allowDowngrade?: boolean;
+    };
     /** A config rollout (no image): the configuration each client gets. */
     config?: RolloutConfig;
     /** Client ids in the order their jobs are requested. */

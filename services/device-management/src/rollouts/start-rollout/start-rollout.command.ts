@@ -8,9 +8,10 @@ export class StartRollout {
   readonly context: CommandContext;
   /** The targets: listed, or every client with these labels when the rollout starts. */
   readonly targets: { clientIds: string[] } | { labels: Record<string, string> };
-  /** What each target gets: an update, or a configuration. */
+  /** What each target gets: an update (explicit, or a release of the catalogue), or a configuration. */
   readonly what:
     | { update: { targetVersion: string; image: string; imageDigest?: string } }
+    | { release: { releaseId: string; allowDowngrade?: boolean } }
     | { config: RolloutConfig };
   readonly batchSize: number;
   readonly maxFailures: number;

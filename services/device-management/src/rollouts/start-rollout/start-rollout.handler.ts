@@ -2,8 +2,10 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { clientsOfTenant } from '../../clients/list-clients/clients-query';
+import { ReleaseStreams } from '../../releases/release-streams';
 import { DomainError } from '../../shared/domain/domain-error';
 import { decideRollout } from '../domain/rollout.decider';
+import type { RolloutStarted } from '../domain/rollout.events';
 import { resolvePhases } from '../domain/rollout-phases';
 import { RolloutStreams } from '../rollout-streams';
 import { StartRollout, type StartRolloutResult } from './start-rollout.command';
@@ -19,12 +21,15 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
   constructor(
     private readonly rollouts: RolloutStreams,
     private readonly dataSource: DataSource,
+    private readonly releases: ReleaseStreams,
   ) {}
 
   async execute(command: StartRollout): Promise<StartRolloutResult> {
     const { context, targets, what, batchSize, maxFailures } = command;
     const { maxFailureRate, phases, retries, window } = command;
     const followUntil = followUntilOf(command);
+    // A release is resolved first: a withdrawn or unknown one starts nothing.
+    const update = 'config' in what ? undefined : await this.updateOf(context.tenantId, what);
     const clientIds =
       'labels' in targets
         ? await this.clientsLabelled(context.tenantId, targets.labels)
@@ -39,7 +44,7 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
         data: {
           rolloutId,
           tenantId: context.tenantId,
-          ...('update' in what ? what.update : { config: what.config }),
+          ...('config' in what ? { config: what.config } : update),
           targets: clientIds,
           ...('labels' in targets ? { selector: { labels: targets.labels } } : {}),
           batchSize,
@@ -60,6 +65,26 @@ export class StartRolloutHandler implements ICommandHandler<StartRollout, StartR
       context,
     });
     return { rolloutId };
+  }
+
+  /** The update of an update rollout; by release, the release's, with what clients must meet. */
+  private async updateOf(
+    tenantId: string,
+    what: Exclude<StartRollout['what'], { config: unknown }>,
+  ): Promise<Pick<RolloutStarted['data'], 'image' | 'targetVersion' | 'imageDigest' | 'release'>> {
+    if ('update' in what) return what.update;
+    const { releaseId, allowDowngrade } = what.release;
+    const release = await this.releases.installable(tenantId, releaseId);
+    return {
+      image: release.image,
+      targetVersion: release.version,
+      imageDigest: release.imageDigest,
+      release: {
+        releaseId,
+        constraints: release.constraints,
+        ...(allowDowngrade ? { allowDowngrade } : {}),
+      },
+    };
   }
 
   private async clientsLabelled(

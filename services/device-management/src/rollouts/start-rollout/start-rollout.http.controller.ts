@@ -16,6 +16,7 @@ import {
   StartRolloutRequestDto,
 } from './start-rollout.request.dto';
 import { ApiEndpoint } from '../../http/api-docs';
+import { requestedUpdateOf } from '../../jobs/update/request-update/request-update.request.dto';
 
 @ApiTags('rollouts')
 @Controller('api/v1/rollouts')
@@ -26,10 +27,14 @@ export class StartRolloutHttpController {
   @ApiEndpoint({
     summary: 'Start a rollout',
     description:
-      'One update for up to 10,000 clients (listed, or chosen by labels) in waves of `batchSize` jobs in flight, halted after `maxFailures`.',
+      'One update for up to 10,000 clients (listed, or chosen by labels) in waves of `batchSize` jobs in flight, halted after `maxFailures`. The update is a release of the catalogue (`releaseId`; clients without its constraint labels, or that would go down a version without `allowDowngrade`, are skipped with that reason) or an image and `targetVersion` given explicitly.',
     access: 'update',
     body: true,
-    errors: { 400: '`fieldErrors` lists every failing field.' },
+    errors: {
+      400: '`fieldErrors` lists every failing field; neither or both of `releaseId` and `image`+`targetVersion`.',
+      404: 'No such release in your tenant.',
+      409: '`release_withdrawn`: the release was withdrawn.',
+    },
   })
   @HttpCode(202)
   @BodyLimit(ROLLOUT_BODY_LIMIT_BYTES)
@@ -41,9 +46,9 @@ export class StartRolloutHttpController {
     @Body() body: StartRolloutRequestDto,
     @RequestContext() context: CommandContext,
   ): Promise<StartRolloutResult> {
-    const { targetVersion, image, imageDigest } = body;
-    const update = { targetVersion, image, ...(imageDigest ? { imageDigest } : {}) };
-    return this.commandBus.execute(startRolloutOf(body, { update }, context));
+    const update = requestedUpdateOf(body);
+    const what = 'releaseId' in update ? { release: update } : { update };
+    return this.commandBus.execute(startRolloutOf(body, what, context));
   }
 
   @Post('config')

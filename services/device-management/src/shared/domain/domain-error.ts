@@ -14,6 +14,10 @@ export type DomainErrorCode =
   | 'rollout_not_paused'
   | 'rollout_not_awaiting_approval'
   | 'rollout_cannot_roll_back'
+  | 'release_exists'
+  | 'release_withdrawn'
+  | 'release_constraints_not_met'
+  | 'downgrade_refused'
   | 'invalid_input'
   | 'forbidden'
   | 'concurrency_conflict';

@@ -13,6 +13,7 @@ import {
   jobKey,
   jobStream,
   parseStreamName,
+  releaseStream,
   rolloutStream,
   splitName,
   tenantRolloutsPrefix,
@@ -39,6 +40,7 @@ const anyStream: fc.Arbitrary<StreamName> = fc.oneof(
     jobId: anyId,
   }),
   fc.record({ category: fc.constant('rollout' as const), tenantId: anyId, rolloutId: anyId }),
+  fc.record({ category: fc.constant('release' as const), tenantId: anyId, releaseId: anyId }),
 );
 
 function nameOf(stream: StreamName): string {
@@ -47,6 +49,8 @@ function nameOf(stream: StreamName): string {
       return clientStream(stream.tenantId, stream.clientId);
     case 'rollout':
       return rolloutStream(stream.tenantId, stream.rolloutId);
+    case 'release':
+      return releaseStream(stream.tenantId, stream.releaseId);
     default:
       return jobStream(
         stream.category === 'update-job' ? 'update' : 'config',

@@ -22,7 +22,8 @@ export type JobStreamCategory = (typeof JOB_STREAM_CATEGORY)[JobKind];
 export type StreamName =
   | { category: 'client'; tenantId: string; clientId: string }
   | { category: JobStreamCategory; tenantId: string; jobId: string }
-  | { category: 'rollout'; tenantId: string; rolloutId: string };
+  | { category: 'rollout'; tenantId: string; rolloutId: string }
+  | { category: 'release'; tenantId: string; releaseId: string };
 
 type Category = StreamName['category'];
 
@@ -34,6 +35,7 @@ export const STREAM_PREFIX = {
   updateJob: 'update-job/',
   configJob: 'config-job/',
   rollout: 'rollout/',
+  release: 'release/',
 } as const;
 
 /** What the streams of every kind of job start with. */
@@ -57,13 +59,22 @@ export const configJobStream = (tenantId: string, jobId: string) =>
 export const rolloutStream = (tenantId: string, rolloutId: string) =>
   joinName(['rollout', tenantId, rolloutId], STREAM_SEPARATOR);
 
+/** One stream per release of the tenant's catalogue: registered once, perhaps withdrawn. */
+export const releaseStream = (tenantId: string, releaseId: string) =>
+  joinName(['release', tenantId, releaseId], STREAM_SEPARATOR);
+
 /** What the names of one tenant's rollout streams start with. */
 export const tenantRolloutsPrefix = (tenantId: string) => rolloutStream(tenantId, '');
 
 const JOB_KIND_OF_CATEGORY = new Map<string, JobKind>(
   Object.entries(JOB_STREAM_CATEGORY).map(([kind, category]) => [category, kind as JobKind]),
 );
-const CATEGORIES: readonly string[] = ['client', ...JOB_KIND_OF_CATEGORY.keys(), 'rollout'];
+const CATEGORIES: readonly string[] = [
+  'client',
+  ...JOB_KIND_OF_CATEGORY.keys(),
+  'rollout',
+  'release',
+];
 
 /** The ids a stream name was built from; undefined for a name the service did not build. */
 export function parseStreamName(name: string): StreamName | undefined {
@@ -75,6 +86,8 @@ export function parseStreamName(name: string): StreamName | undefined {
       return { category, tenantId, clientId: id };
     case 'rollout':
       return { category, tenantId, rolloutId: id };
+    case 'release':
+      return { category, tenantId, releaseId: id };
     default:
       return { category, tenantId, jobId: id };
   }
@@ -90,7 +103,7 @@ export function jobOfStream(
   return { kind, tenantId: parsed.tenantId, jobId: parsed.jobId };
 }
 
-/** Kind of job a stream holds, or undefined for a client or rollout stream. */
+/** Kind of job a stream holds, or undefined for a client, rollout or release stream. */
 export const jobKindOfStream = (name: string): JobKind | undefined => jobOfStream(name)?.kind;
 
 /**

@@ -33,6 +33,13 @@ export type UpdateRequested = DomainEvent<
     targetVersion: string;
     image: string;
     imageDigest?: string;
+    /**
+     * Requested by release (image, digest and version are the release's); absent when an
+     * administrator gave the image and version themselves.
+     */
+    releaseId?: string;
+    /** By release, installed over a higher version the client reported (allowDowngrade). */
+    downgradeAllowed?: boolean;
     /** Version the client reported when the job was requested: what a rollback returns to. */
     fromVersion?: string;
     /** The image the client ran then, when an earlier update recorded it: a roll-back's target. */

@@ -1,3 +1,4 @@
+import type { ReleaseTarget } from '../../../releases/domain/release.decider';
 import type { CommandContext } from '../../../shared/domain/domain-event';
 
 export class RequestUpdate {
@@ -6,6 +7,11 @@ export class RequestUpdate {
   readonly targetVersion: string;
   readonly image: string;
   readonly imageDigest?: string;
+  /**
+   * By release: the release whose image, digest and version these are, and what the client
+   * must meet (its constraints, no downgrade unless allowed), checked when the job opens.
+   */
+  readonly release?: ReleaseTarget;
 
   constructor(props: RequestUpdate) {
     Object.assign(this, props);

@@ -5,6 +5,7 @@ import { EventStreams } from '../../../event-sourcing/event-streams';
 import { endOf } from '../../job-kinds';
 import { JobStreams } from '../../job-streams';
 import { openJobOnClient, type JobOpening } from '../../open-job';
+import { refusalOfRelease } from '../../../releases/domain/release.decider';
 import type { CommandContext, IsoTimestamp } from '../../../shared/domain/domain-event';
 import { updateJobStream } from '../../../shared/domain/stream-names';
 import { decideUpdateJob } from '../domain/update-job.decider';
@@ -47,29 +48,41 @@ export class RequestUpdateHandler implements ICommandHandler<RequestUpdate, Requ
   }
 }
 
-/** How an update job opens on its client: the client's mark, and the job's first event. */
+/**
+ * How an update job opens on its client: the client's mark, and the job's first event. By
+ * release, a client that does not meet the release (its constraints, no downgrade) is refused.
+ */
 export function updateJobOpening(
-  { context, clientId, targetVersion, image, imageDigest }: RequestUpdate,
+  { context, clientId, targetVersion, image, imageDigest, release }: RequestUpdate,
   jobId: string,
 ): (client: Client, now: IsoTimestamp) => JobOpening {
-  return (client, now) => ({
-    mark: { type: 'StartUpdate', data: { jobId, targetVersion, image, at: now } },
-    open: decideUpdateJob(
-      {
-        type: 'RequestUpdate',
-        data: {
-          jobId,
-          tenantId: context.tenantId,
-          clientId,
-          targetVersion,
-          image,
-          ...(imageDigest ? { imageDigest } : {}),
-          ...(client.reportedVersion ? { fromVersion: client.reportedVersion } : {}),
-          ...(client.running?.image ? { fromImage: client.running.image } : {}),
-          requestedAt: now,
+  return (client, now) => {
+    const refusal = release && refusalOfRelease(release, client);
+    if (refusal) throw refusal;
+    return opening(client, now);
+  };
+  function opening(client: Client, now: IsoTimestamp): JobOpening {
+    return {
+      mark: { type: 'StartUpdate', data: { jobId, targetVersion, image, at: now } },
+      open: decideUpdateJob(
+        {
+          type: 'RequestUpdate',
+          data: {
+            jobId,
+            tenantId: context.tenantId,
+            clientId,
+            targetVersion,
+            image,
+            ...(imageDigest ? { imageDigest } : {}),
+            ...(release ? { releaseId: release.releaseId } : {}),
+            ...(release?.allowDowngrade ? { downgradeAllowed: true } : {}),
+            ...(client.reportedVersion ? { fromVersion: client.reportedVersion } : {}),
+            ...(client.running?.image ? { fromImage: client.running.image } : {}),
+            requestedAt: now,
+          },
         },
-      },
-      null,
-    ),
-  });
+        null,
+      ),
+    };
+  }
 }

@@ -5,7 +5,12 @@ import { ClientIdParam } from '../../../http/params';
 import { RequestContext } from '../../../http/command-context';
 import type { CommandContext } from '../../../shared/domain/domain-event';
 import { RequestUpdate, type RequestUpdateResult } from './request-update.command';
-import { JobAcceptedResponseDto, RequestUpdateRequestDto } from './request-update.request.dto';
+import { RequestUpdateByRelease } from './request-update-by-release.command';
+import {
+  JobAcceptedResponseDto,
+  RequestUpdateRequestDto,
+  requestedUpdateOf,
+} from './request-update.request.dto';
 import { ApiEndpoint } from '../../../http/api-docs';
 
 @ApiTags('clients')
@@ -17,13 +22,13 @@ export class RequestUpdateHttpController {
   @ApiEndpoint({
     summary: "Update a client's software",
     description:
-      'Stores an update job (target version and image) and answers at once; the command goes to the device over MQTT next. One update per client at a time.',
+      'Stores an update job and answers at once; the command goes to the device over MQTT next. One update per client at a time. The update is a release of the catalogue (`releaseId`: its image, digest and version; the client must carry its constraint labels, and may not go down a version unless `allowDowngrade`), or an image and `targetVersion` given explicitly.',
     access: 'update',
     body: true,
     errors: {
-      400: 'Every failing field.',
-      404: 'No such client in your tenant.',
-      409: 'An update is already in flight for this client: `jobId` names it.',
+      400: 'Every failing field; neither or both of `releaseId` and `image`+`targetVersion`.',
+      404: 'No such client, or no such release, in your tenant.',
+      409: '`update_in_flight`: an update is already in flight for this client (`jobId` names it). By release: `release_withdrawn`; `release_constraints_not_met` (`missingLabels`); `downgrade_refused` (`reportedVersion`).',
     },
   })
   @HttpCode(202)
@@ -36,6 +41,11 @@ export class RequestUpdateHttpController {
     @Body() body: RequestUpdateRequestDto,
     @RequestContext() context: CommandContext,
   ): Promise<RequestUpdateResult> {
-    return this.commandBus.execute(new RequestUpdate({ context, clientId, ...body }));
+    const update = requestedUpdateOf(body);
+    return this.commandBus.execute(
+      'releaseId' in update
+        ? new RequestUpdateByRelease({ context, clientId, ...update })
+        : new RequestUpdate({ context, clientId, ...update }),
+    );
   }
 }

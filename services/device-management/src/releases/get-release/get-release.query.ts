@@ -1,0 +1,6 @@
+export class GetRelease {
+  constructor(
+    readonly tenantId: string,
+    readonly releaseId: string,
+  ) {}
+}
