@@ -14,6 +14,7 @@ const STATUS_OF: Record<DomainErrorCode, number> = {
   not_found: HttpStatus.NOT_FOUND,
   already_exists: HttpStatus.CONFLICT,
   update_in_flight: HttpStatus.CONFLICT,
+  no_previous_release: HttpStatus.CONFLICT,
   config_version_not_increasing: HttpStatus.CONFLICT,
   job_final: HttpStatus.CONFLICT,
   job_not_cancellable: HttpStatus.CONFLICT,

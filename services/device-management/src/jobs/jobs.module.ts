@@ -37,6 +37,8 @@ import { RequestUpdateHandler } from './update/request-update/request-update.han
 import { RequestJobsHandler } from './request-jobs/request-jobs.handler';
 import { RequestUpdateByReleaseHandler } from './update/request-update/request-update-by-release.handler';
 import { RequestUpdateHttpController } from './update/request-update/request-update.http.controller';
+import { RollBackClientHandler } from './update/roll-back-client/roll-back-client.handler';
+import { RollBackClientHttpController } from './update/roll-back-client/roll-back-client.http.controller';
 
 /**
  * Jobs of every kind: their use cases, the one write path of job facts, and three workers:
@@ -51,6 +53,7 @@ import { RequestUpdateHttpController } from './update/request-update/request-upd
     // Before GET /jobs/:id, which would otherwise take /jobs/changes.
     JobChangesHttpController,
     RequestUpdateHttpController,
+    RollBackClientHttpController,
     RequestConfigChangeHttpController,
     ListJobsHttpController,
     GetJobHttpController,
@@ -66,6 +69,7 @@ import { RequestUpdateHttpController } from './update/request-update/request-upd
     RequestConfigChangeHandler,
     RequestJobsHandler,
     RequestUpdateByReleaseHandler,
+    RollBackClientHandler,
     CancelJobHandler,
     RecordCommandDispatchedHandler,
     IngestStatusReportHandler,

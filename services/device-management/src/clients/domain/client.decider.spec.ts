@@ -65,9 +65,10 @@ describe('Client', () => {
       },
       { type: 'ClientUpdateEnded', data: { jobId: jobB, outcome: 'rolled_back', at } },
     ];
-    expect(foldClient([registered, withImage, endedA, ...failedB])!.running).toEqual({
-      version: '2.1.0',
-      image,
+    expect(foldClient([registered, withImage, endedA, ...failedB])).toMatchObject({
+      running: { version: '2.1.0', image },
+      // What it ran before the last succeeded update: a failed one changes neither.
+      previous: { version: '2.0.0' },
     });
   });
 

@@ -17,6 +17,8 @@ export interface Client {
    * update's. The image is known once an update recorded it; a roll-back needs it.
    */
   running?: RunningRelease;
+  /** What it ran before the last succeeded update: where "roll back" takes it. */
+  previous?: RunningRelease;
   /** Highest config version ever requested: the next must be greater. */
   desiredConfigVersion: number;
   appliedConfigVersion?: number;
@@ -177,6 +179,7 @@ export function evolveClient(state: ClientState, event: ClientEvent): ClientStat
                 version: version ?? ended.targetVersion,
                 ...(ended.image ? { image: ended.image } : {}),
               },
+              ...(state.running ? { previous: state.running } : {}),
             }
           : {};
       return {

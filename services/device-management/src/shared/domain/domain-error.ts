@@ -6,6 +6,7 @@ export type DomainErrorCode =
   | 'not_found'
   | 'already_exists'
   | 'update_in_flight'
+  | 'no_previous_release'
   | 'config_version_not_increasing'
   | 'job_final'
   | 'job_not_cancellable'
