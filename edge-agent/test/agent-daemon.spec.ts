@@ -96,6 +96,20 @@ describe('edge agent daemon (aedes, fake engine)', () => {
     expect(metrics).toMatch(/edge_agent_updates_total\{outcome="committed"\} 1/);
     expect(metrics).toMatch(/edge_agent_update_phase_duration_seconds_count\{phase="pulling"\} 1/);
     expect(metrics).toMatch(/edge_agent_last_swap_downtime_seconds \d/);
+
+    // The retained state says how it ended, and how much disk the engine has left.
+    const endedCommitted = (state: (typeof service.states)[number]) =>
+      state.lastTransitions?.at(-1)?.state === 'committed';
+    await service.until('retained state after the commit', () =>
+      service.states.some(endedCommitted),
+    );
+    const summary = service.states.findLast(endedCommitted)!;
+    // The machine's last five states, a few of them never reported as phases (probation).
+    expect(summary.lastTransitions!.map((t) => t.state)).toEqual(
+      expect.arrayContaining(['probation', 'committed']),
+    );
+    expect(summary.lastTransitions).toHaveLength(5);
+    expect(summary.freeDiskBytes).toBe(runtime.freeBytes);
   });
 
   it('applies a config through the reload endpoint and shows its version in /state and the retained state', async () => {

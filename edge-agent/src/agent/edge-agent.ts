@@ -143,11 +143,29 @@ export async function startEdgeAgent(
     link?.refreshPresence().catch((err) => logger.warn({ err }, 'presence not published'));
   }
 
+  // Asked of the engine at most every 30 s: the summary is published with every report.
+  let disk: { at: number; bytes: Promise<number | null> } | null = null;
+  function freeDisk(): Promise<number | null> {
+    if (!disk || Date.now() - disk.at > 30_000) {
+      disk = { at: Date.now(), bytes: runtime.freeDiskBytes().catch(() => null) };
+    }
+    return disk.bytes;
+  }
+
   async function describeState(): Promise<StateSummary> {
     const container = await runtime.inspectContainer(settings.workloadContainer).catch(() => null);
     const job = runner.current();
-    const lastVersion = ledger.recent(50).find((r) => r.kind === 'update' && r.lastReport?.version)
-      ?.lastReport?.version;
+    const recent = ledger.recent(50);
+    const lastVersion = recent.find((r) => r.kind === 'update' && r.lastReport?.version)?.lastReport
+      ?.version;
+    const failed = recent.find((r) => r.lastReport?.error)?.lastReport;
+    const lastError = failed?.error && {
+      jobId: failed.jobId,
+      code: failed.error.code,
+      message: failed.error.message.slice(0, 1024),
+      at: failed.at,
+    };
+    const freeDiskBytes = await freeDisk();
     return {
       schema: STATE_SUMMARY_SCHEMA,
       ...address,
@@ -162,6 +180,9 @@ export async function startEdgeAgent(
       configVersion: configs.appliedVersion(),
       currentJob: job && { jobId: job.jobId, kind: 'update', state: job.state, since: job.since },
       clockSkewSeconds: serviceClock.skewSeconds(),
+      ...(freeDiskBytes !== null && { freeDiskBytes }),
+      lastTransitions: runner.recentTransitions(5),
+      ...(lastError && { lastError }),
     };
   }
   // One state publication at a time, the latest state last: reports can come in bursts.

@@ -75,6 +75,8 @@ interface RunningJob {
  */
 export class UpdateJobRunner {
   private running: RunningJob | null = null;
+  /** The transition log of the job saved last, for the state summary. */
+  private latestLog: JobRecord<UpdateJobContext>['log'] | null = null;
   private readonly now: () => Date;
   private readonly cancels = new CancelRequests();
   /** The agent's lines of each job, for its failure evidence. */
@@ -374,8 +376,14 @@ export class UpdateJobRunner {
     return updated;
   }
 
+  /** The latest update job's last `count` state changes, oldest first (none since the start). */
+  recentTransitions(count: number): Array<{ state: string; at: string }> {
+    return (this.latestLog ?? []).slice(-count).map(({ to, at }) => ({ state: to, at }));
+  }
+
   private async persist(record: JobRecord<UpdateJobContext>): Promise<void> {
     await this.deps.snapshots.save(record);
+    this.latestLog = record.log;
     this.deps.afterPersist?.(record.state, record);
   }
 

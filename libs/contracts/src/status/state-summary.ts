@@ -30,6 +30,22 @@ export const stateSummarySchema = z.object({
     })
     .nullable(),
   clockSkewSeconds: clockSkewSecondsSchema.optional(),
+  /** Free bytes where the engine keeps images (absent when the agent cannot see it). */
+  freeDiskBytes: z.number().int().min(0).optional(),
+  /** The latest update job's last state changes, oldest first. */
+  lastTransitions: z
+    .array(z.object({ state: z.string().max(64), at: isoTimestamp }))
+    .max(10)
+    .optional(),
+  /** The last error a job of this device reported. */
+  lastError: z
+    .object({
+      jobId: uuidSchema,
+      code: z.string().max(64),
+      message: z.string().max(1024),
+      at: isoTimestamp,
+    })
+    .optional(),
 });
 
 export type StateSummary = z.infer<typeof stateSummarySchema>;

@@ -12,10 +12,12 @@ export const ALERT_KINDS = [
   // Not an event: the worker's sweep finds clients offline longer than the subscription's
   // offlineMinutes (the clients read model: presence offline, not seen since).
   'client.offline',
-  // Neither: the agents' state summaries (device_states) show the workload down, or the
-  // device's clock off by at least ALERT_CLOCK_SKEW_SECONDS.
+  // Neither: the agents' state summaries (device_states) show the workload down, the
+  // device's clock off by at least ALERT_CLOCK_SKEW_SECONDS, or less free disk for images
+  // than ALERT_DISK_LOW_BYTES.
   'device.workload_down',
   'device.clock_skew',
+  'device.disk_low',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

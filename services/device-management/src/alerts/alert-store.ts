@@ -194,11 +194,13 @@ export class AlertStore {
    * - `device.workload_down`: the agent's last state summary (device_states) has a workload
    *   problem; once per problem (the client, its code and since when);
    * - `device.clock_skew`: the summary's clock skew is at least `clockSkewSeconds` either
-   *   way; once a day (UTC) while it lasts (a skew has no start).
+   *   way; once a day (UTC) while it lasts (a skew has no start);
+   * - `device.disk_low`: the summary's free disk for images is under `diskLowBytes`; once a
+   *   day (UTC) while it lasts.
    */
   async clientConditions(
     limit: number,
-    clockSkewSeconds: number,
+    { clockSkewSeconds, diskLowBytes }: { clockSkewSeconds: number; diskLowBytes: number },
   ): Promise<
     Array<{
       tenantId: string;
@@ -247,12 +249,24 @@ export class AlertStore {
            FROM s JOIN ${rm}.device_states d ON d.tenant_id = s.tenant_id
           WHERE 'device.clock_skew' = ANY(s.kinds)
             AND jsonb_typeof(d.summary -> 'clockSkewSeconds') = 'number'
-            AND abs((d.summary ->> 'clockSkewSeconds')::bigint) >= $2)
+            AND abs((d.summary ->> 'clockSkewSeconds')::bigint) >= $2
+         UNION ALL
+         SELECT s.tenant_id, s.subscription_id, d.client_id, 'device.disk_low',
+                'DeviceDiskLow',
+                'device-disk-low:' || d.client_id || ':' ||
+                  to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                jsonb_build_object('clientId', d.client_id,
+                                   'freeDiskBytes', (d.summary ->> 'freeDiskBytes')::bigint,
+                                   'reportedAt', d.reported_at)
+           FROM s JOIN ${rm}.device_states d ON d.tenant_id = s.tenant_id
+          WHERE 'device.disk_low' = ANY(s.kinds)
+            AND jsonb_typeof(d.summary -> 'freeDiskBytes') = 'number'
+            AND (d.summary ->> 'freeDiskBytes')::bigint < $3)
        SELECT * FROM conditions o
         WHERE NOT EXISTS (SELECT 1 FROM ${DELIVERIES} d
                            WHERE d.subscription_id = o.subscription_id AND d.event_id = o.event_id)
         LIMIT $1`,
-      [limit, clockSkewSeconds],
+      [limit, clockSkewSeconds, diskLowBytes],
     );
     return rows.map((row) => ({
       tenantId: row.tenant_id as string,

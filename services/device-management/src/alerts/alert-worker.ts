@@ -51,7 +51,7 @@ export class AlertWorker implements Worker {
   private readonly schedule: DeliverySchedule;
   private readonly timeoutMs: number;
   private readonly pollMs: number;
-  private readonly clockSkewSeconds: number;
+  private readonly thresholds: { clockSkewSeconds: number; diskLowBytes: number };
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -64,7 +64,8 @@ export class AlertWorker implements Worker {
     this.schedule = { maxAttempts, initialDelayMs, maxDelayMs };
     this.timeoutMs = timeoutMs;
     this.pollMs = pollIntervalMs;
-    this.clockSkewSeconds = config.alerts.clockSkewSeconds;
+    const { clockSkewSeconds, diskLowBytes } = config.alerts;
+    this.thresholds = { clockSkewSeconds, diskLowBytes };
   }
 
   async start(): Promise<void> {
@@ -165,10 +166,7 @@ export class AlertWorker implements Worker {
    * condition once (AlertStore.clientConditions).
    */
   private async enqueueConditions(): Promise<void> {
-    const conditions = await this.alerts.clientConditions(
-      CONDITIONS_AT_ONCE,
-      this.clockSkewSeconds,
-    );
+    const conditions = await this.alerts.clientConditions(CONDITIONS_AT_ONCE, this.thresholds);
     const added = await this.alerts.enqueue(
       conditions.map((condition) => ({
         tenantId: condition.tenantId,

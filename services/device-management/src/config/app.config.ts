@@ -61,6 +61,11 @@ const appEnvSchema = z
     ALERT_RETRY_MAX_SECONDS: seconds(30 * 60),
     /** `device.clock_skew` alerts a device whose clock is off by this much, either way. */
     ALERT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(1).default(120),
+    ALERT_DISK_LOW_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(2 * 1024 ** 3),
     /** How often the sender looks for deliveries that are due. */
     ALERT_SENDER_POLL_SECONDS: seconds(1),
     LOG_LEVEL: z
@@ -126,6 +131,7 @@ export interface AlertsConfig {
   maxDelayMs: number;
   pollIntervalMs: number;
   clockSkewSeconds: number;
+  diskLowBytes: number;
 }
 
 export interface HttpConfig {
@@ -221,6 +227,7 @@ export function loadAppConfig(
       maxDelayMs: e.ALERT_RETRY_MAX_SECONDS * 1000,
       pollIntervalMs: e.ALERT_SENDER_POLL_SECONDS * 1000,
       clockSkewSeconds: e.ALERT_CLOCK_SKEW_SECONDS,
+      diskLowBytes: e.ALERT_DISK_LOW_BYTES,
     },
     logLevel: e.LOG_LEVEL,
     devSignIn: defaults.devSignIn === true && e.JWT_SECRET !== undefined,

@@ -337,6 +337,44 @@ it("alerts a device's workload down once per problem, and a clock skewed past th
   expect(String(first.items[0].createdAt) >= String(second.items[0].createdAt)).toBe(true);
 });
 
+it('alerts a device whose engine is short of disk for images, once while it lasts', async () => {
+  const { tenant, admin } = await tenantWithAdmin();
+  const hook = await started();
+  await subscribe(admin, hook.url, ['device.disk_low']);
+  const summary = (clientId: string, freeDiskBytes: number): StateSummary => ({
+    schema: STATE_SUMMARY_SCHEMA,
+    tenantId: tenant,
+    clientId,
+    at: new Date().toISOString(),
+    agentVersion: '1.4.0',
+    workload: { version: '1.0.0', running: true },
+    currentJob: null,
+    freeDiskBytes,
+  });
+  const record = (state: StateSummary) =>
+    api.app.get(CommandBus).execute(new RecordDeviceState(state, new Date()));
+  for (const clientId of ['disk-1', 'disk-2']) {
+    await http().post('/api/v1/clients').set(as(admin)).send({ clientId, version: '1.0.0' });
+  }
+  // ALERT_DISK_LOW_BYTES is 2 GiB by default.
+  await record(summary('disk-1', 300 * 1024 ** 2));
+  await record(summary('disk-2', 40 * 1024 ** 3));
+  await eventually(() => hook.received.length >= 1, 10_000);
+  // Still short a moment later: the same day's condition, not alerted again.
+  await record(summary('disk-1', 290 * 1024 ** 2));
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  expect(hook.received.map((r) => JSON.parse(r.body))).toEqual([
+    expect.objectContaining({
+      kind: 'device.disk_low',
+      subject: { clientId: 'disk-1' },
+      event: expect.objectContaining({
+        type: 'DeviceDiskLow',
+        data: expect.objectContaining({ freeDiskBytes: 300 * 1024 ** 2 }),
+      }),
+    }),
+  ]);
+});
+
 it('tries again after a 500, and the third attempt gets through', async () => {
   const { tenant, admin } = await tenantWithAdmin();
   const hook = await started((n) => (n <= 2 ? 500 : 200));

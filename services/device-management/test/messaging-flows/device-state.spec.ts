@@ -37,6 +37,17 @@ describe.each(TEST_BROKERS)('device state over MQTT with %s', (brokerName, start
       since: at.toISOString(),
     },
     clockSkewSeconds: 2,
+    freeDiskBytes: 5_368_709_120,
+    lastTransitions: [
+      { state: 'starting_new', at: at.toISOString() },
+      { state: state, at: at.toISOString() },
+    ],
+    lastError: {
+      jobId: '0a7d3c2b-1e4f-4a5b-8c6d-7e8f9a0b1c2d',
+      code: 'health_check_failed',
+      message: 'the new version did not answer its health probe',
+      at: at.toISOString(),
+    },
   });
   const deviceState = (tenant = tenantId) =>
     service.app
@@ -65,6 +76,9 @@ describe.each(TEST_BROKERS)('device state over MQTT with %s', (brokerName, start
       configVersion: 2,
       currentJob: { kind: 'update', state: 'verifying' },
       clockSkewSeconds: 2,
+      freeDiskBytes: 5_368_709_120,
+      lastTransitions: [{ state: 'starting_new' }, { state: 'verifying' }],
+      lastError: { code: 'health_check_failed' },
       reportedAt: now.toISOString(),
     });
     // Presence never came: the summary may be old news.

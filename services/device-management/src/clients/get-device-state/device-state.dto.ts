@@ -17,6 +17,19 @@ export class DeviceJobDto {
   @ApiProperty({ description: 'Since when it is in that state (agent clock)' }) since: string;
 }
 
+export class DeviceTransitionDto {
+  @ApiProperty({ example: 'verifying' }) state: string;
+  @ApiProperty({ example: '2026-11-30T22:15:03.000Z', description: 'Agent clock' }) at: string;
+}
+
+export class DeviceErrorDto {
+  @ApiProperty({ format: 'uuid', example: '3f6b2c1e-8a4d-4e7f-9b0c-5d1e2f3a4b5c' }) jobId: string;
+  @ApiProperty({ example: 'health_check_failed' }) code: string;
+  @ApiProperty({ example: 'the new version did not answer its health probe in 30 s' })
+  message: string;
+  @ApiProperty({ example: '2026-11-30T22:15:40.000Z' }) at: string;
+}
+
 /** What the agent on the device last said about itself (its retained state summary). */
 export class DeviceStateDto {
   @ApiProperty({ example: 'press-07' }) clientId: string;
@@ -37,6 +50,18 @@ export class DeviceStateDto {
     description: "Device clock minus the service's, whole seconds",
   })
   clockSkewSeconds?: number;
+  @ApiPropertyOptional({
+    example: 12_884_901_888,
+    description: 'Free bytes where the engine keeps images (absent when the agent cannot see it)',
+  })
+  freeDiskBytes?: number;
+  @ApiPropertyOptional({
+    type: [DeviceTransitionDto],
+    description: "The latest update job's last state changes, oldest first",
+  })
+  lastTransitions?: DeviceTransitionDto[];
+  @ApiPropertyOptional({ type: DeviceErrorDto, description: 'The last error a job reported' })
+  lastError?: DeviceErrorDto;
   @ApiPropertyOptional({ description: 'When the agent made the summary (its clock)' })
   reportedAt?: string;
   @ApiPropertyOptional({ description: 'When the service received it' }) receivedAt?: string;
@@ -50,6 +75,7 @@ export function toDeviceStateDto(
   const base = { clientId, ...(presence ? { presence } : {}) };
   if (!row) return { ...base, reported: false, stale: true };
   const { agentVersion, workload, configVersion, currentJob, clockSkewSeconds } = row.summary;
+  const { freeDiskBytes, lastTransitions, lastError } = row.summary;
   return {
     ...base,
     reported: true,
@@ -59,6 +85,9 @@ export function toDeviceStateDto(
     ...(configVersion !== undefined ? { configVersion } : {}),
     currentJob,
     ...(clockSkewSeconds !== undefined ? { clockSkewSeconds } : {}),
+    ...(freeDiskBytes !== undefined ? { freeDiskBytes } : {}),
+    ...(lastTransitions ? { lastTransitions } : {}),
+    ...(lastError ? { lastError } : {}),
     reportedAt: new Date(row.reportedAt).toISOString(),
     receivedAt: new Date(row.receivedAt).toISOString(),
   };
