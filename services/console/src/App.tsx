@@ -20,6 +20,10 @@ const ClientPage = lazy(() =>
   import('./pages/ClientPage').then((m) => ({ default: m.ClientPage })),
 );
 const JobPage = lazy(() => import('./pages/JobPage').then((m) => ({ default: m.JobPage })));
+const AlertsPage = lazy(() =>
+  import('./pages/AlertsPage').then((m) => ({ default: m.AlertsPage })),
+);
+const AuditPage = lazy(() => import('./pages/AuditPage').then((m) => ({ default: m.AuditPage })));
 const RolloutsPage = lazy(() =>
   import('./pages/RolloutsPage').then((m) => ({ default: m.RolloutsPage })),
 );
@@ -201,6 +205,16 @@ function Header({ route }: { route: Route }) {
             >
               Rollouts
             </a>
+            {session!.may('audit') && (
+              <a href={hrefOf.alerts()} aria-current={route.page === 'alerts' ? 'page' : undefined}>
+                Alerts
+              </a>
+            )}
+            {session!.may('audit') && (
+              <a href={hrefOf.audit()} aria-current={route.page === 'audit' ? 'page' : undefined}>
+                Audit
+              </a>
+            )}
           </nav>
           <p className="who" data-testid="who">
             {session!.claims.subject} · tenant {session!.claims.tenant} ·{' '}
@@ -231,6 +245,10 @@ function Page({ route }: { route: Route }) {
       return <ClientPage clientId={route.clientId} />;
     case 'job':
       return <JobPage jobId={route.jobId} />;
+    case 'alerts':
+      return <AlertsPage />;
+    case 'audit':
+      return <AuditPage filter={route.filter} />;
     case 'rollouts':
       return <RolloutsPage clientIds={route.clientIds} />;
     case 'rollout':

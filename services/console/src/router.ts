@@ -3,6 +3,8 @@ import { useEffect, useState } from 'react';
 /** The console's pages, addressed by the URL hash (the service serves index.html at / only). */
 export type Route =
   | { page: 'overview' }
+  | { page: 'alerts' }
+  | { page: 'audit'; filter: Record<string, string> }
   | { page: 'fleet'; status?: string; label?: string }
   | { page: 'client'; clientId: string }
   | { page: 'job'; jobId: string }
@@ -17,6 +19,9 @@ export function parseRoute(hash: string): Route {
     .map((part) => decodeURIComponent(part));
   if (parts[0] === 'clients' && parts[1]) return { page: 'client', clientId: parts[1] };
   if (parts[0] === 'jobs' && parts[1]) return { page: 'job', jobId: parts[1] };
+  if (parts[0] === 'alerts') return { page: 'alerts' };
+  if (parts[0] === 'audit')
+    return { page: 'audit', filter: Object.fromEntries(new URLSearchParams(query)) };
   if (parts[0] === 'rollouts' && parts[1]) return { page: 'rollout', rolloutId: parts[1] };
   if (parts[0] === 'rollouts') {
     const clients = new URLSearchParams(query).get('clients');
@@ -35,6 +40,12 @@ export function parseRoute(hash: string): Route {
 
 export const hrefOf = {
   overview: () => '#/',
+  alerts: () => '#/alerts',
+  /** The audit trail searched with `filter`: GET /audit/events' parameters, types joined by `,`. */
+  audit: (filter: Record<string, string> = {}) => {
+    const query = new URLSearchParams(filter).toString();
+    return `#/audit${query ? `?${query}` : ''}`;
+  },
   fleet: (filter: { status?: string; label?: string } = {}) => {
     const query = new URLSearchParams(filter as Record<string, string>).toString();
     return `#/fleet${query ? `?${query}` : ''}`;

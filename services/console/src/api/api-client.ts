@@ -1,6 +1,14 @@
 import axios, { type AxiosInstance } from 'axios';
 import type { OidcSettings } from '../auth/oidc';
 import type {
+  AlertDelivery,
+  AlertKind,
+  AlertSubscription,
+  AuditEvent,
+  CreatedAlertSubscription,
+  DeliveryStatus,
+} from './types';
+import type {
   ClientHistory,
   ClientView,
   JobEvent,
@@ -20,6 +28,43 @@ export interface ClientFilter {
   limit?: number;
   cursor?: string;
 }
+
+/** A webhook subscription to create (POST /alerts/subscriptions). */
+export interface AlertSubscriptionRequest {
+  url: string;
+  kinds: AlertKind[];
+  offlineMinutes?: number;
+}
+
+/** The alert delivery log's filter (GET /alerts/deliveries). */
+export interface DeliveryFilter {
+  subscriptionId?: string;
+  status?: DeliveryStatus;
+}
+
+/** The audit search's filters (GET /audit/events and its export); all must hold. */
+export interface AuditSearch {
+  actor?: string;
+  clientId?: string;
+  jobId?: string;
+  rolloutId?: string;
+  /** Any of these event types. */
+  type?: string[];
+  /** ISO-8601: recorded at or after. */
+  from?: string;
+  /** ISO-8601: recorded before. */
+  to?: string;
+  order?: 'newest' | 'oldest';
+}
+
+/** An export can take a while on a long trail: longer than a page's 15 s. */
+const EXPORT_TIMEOUT_MS = 10 * 60_000;
+
+/** Query parameters without the empty ones. */
+const paramsOf = (filter: object) =>
+  Object.fromEntries(
+    Object.entries(filter).filter(([, value]) => value !== undefined && value !== ''),
+  );
 
 export type RolloutSteer = 'cancel' | 'pause' | 'resume' | 'approve' | 'roll-back';
 
@@ -155,6 +200,71 @@ export class ApiClient {
         params: { cursor, limit: 200 },
       })
     ).data;
+  }
+
+  async listAlertSubscriptions(): Promise<AlertSubscription[]> {
+    return (await this.http.get<{ items: AlertSubscription[] }>('/alerts/subscriptions')).data
+      .items;
+  }
+
+  /** The answer is the only one that carries the subscription's secret. */
+  async createAlertSubscription(body: AlertSubscriptionRequest): Promise<CreatedAlertSubscription> {
+    return (await this.http.post<CreatedAlertSubscription>('/alerts/subscriptions', body)).data;
+  }
+
+  async deleteAlertSubscription(subscriptionId: string): Promise<void> {
+    await this.http.delete(`/alerts/subscriptions/${encodeURIComponent(subscriptionId)}`);
+  }
+
+  /** A page of the alert delivery log, newest first. */
+  async listAlertDeliveries(filter: DeliveryFilter, cursor?: string): Promise<Page<AlertDelivery>> {
+    return (
+      await this.http.get<Page<AlertDelivery>>('/alerts/deliveries', {
+        params: paramsOf({ ...filter, cursor }),
+      })
+    ).data;
+  }
+
+  /** A page of the audit trail. */
+  async searchAuditEvents(search: AuditSearch, cursor?: string): Promise<Page<AuditEvent>> {
+    return (
+      await this.http.get<Page<AuditEvent>>('/audit/events', {
+        params: paramsOf({ ...search, cursor }),
+      })
+    ).data;
+  }
+
+  /**
+   * The whole audit trail of a search as a file (GET /audit/events/export). The route takes
+   * the token in the Authorization header only (no `?access_token=`), so a plain link cannot
+   * download it: it comes as a blob, with the file name the service gives it. (Browsers do not
+   * expose the SHA-256 trailer to scripts.)
+   */
+  async exportAuditEvents(
+    search: AuditSearch,
+    format: 'ndjson' | 'csv',
+  ): Promise<{ blob: Blob; fileName: string }> {
+    try {
+      const response = await this.http.get<Blob>('/audit/events/export', {
+        params: paramsOf({ ...search, format }),
+        responseType: 'blob',
+        timeout: EXPORT_TIMEOUT_MS,
+      });
+      const disposition = String(response.headers['content-disposition'] ?? '');
+      const fileName = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `audit.${format}`;
+      return { blob: response.data, fileName };
+    } catch (thrown) {
+      // An error's body came as a blob too: read it, so the message says what was wrong.
+      const response = (thrown as { response?: { data?: unknown } }).response;
+      if (response?.data instanceof Blob) {
+        try {
+          response.data = JSON.parse(await response.data.text());
+        } catch {
+          response.data = undefined;
+        }
+      }
+      throw thrown;
+    }
   }
 
   /**

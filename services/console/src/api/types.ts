@@ -201,3 +201,64 @@ export interface DeviceState {
   reportedAt?: string;
   receivedAt?: string;
 }
+
+/** What a webhook subscription may ask for (device-management alerts/alert-kinds.ts). */
+export const ALERT_KINDS = [
+  'job.failed',
+  'job.rolled_back',
+  'job.timed_out',
+  'rollout.halted',
+  'rollout.awaiting_approval',
+  'client.offline',
+  'device.workload_down',
+  'device.clock_skew',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** A webhook subscription (GET /alerts/subscriptions): never with its secret. */
+export interface AlertSubscription {
+  subscriptionId: string;
+  url: string;
+  kinds: AlertKind[];
+  offlineMinutes: number;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** The answer to POST /alerts/subscriptions: the only one that carries the secret. */
+export interface CreatedAlertSubscription extends AlertSubscription {
+  secret: string;
+}
+
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** One delivery of an alert to a subscription (GET /alerts/deliveries). */
+export interface AlertDelivery {
+  deliveryId: string;
+  subscriptionId: string;
+  kind: AlertKind;
+  eventId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt?: string;
+  lastStatusCode?: number;
+  lastError?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One stored event as the audit trail shows it (GET /audit/events). */
+export interface AuditEvent {
+  eventId: string;
+  type: string;
+  recordedAt: string;
+  subjectKind: 'client' | 'update-job' | 'config-job' | 'rollout' | 'release';
+  subjectId: string;
+  revision: number;
+  actor?: string;
+  correlationId?: string;
+  causationId?: string;
+  data: unknown;
+}

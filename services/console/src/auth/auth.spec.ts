@@ -8,6 +8,16 @@ describe('what each role may do in the console', () => {
     expect(actions.filter((action) => may(['operator'], action))).toEqual(['configure']);
     expect(actions.filter((action) => may(['admin'], action))).toEqual([...actions]);
   });
+
+  it('gives the audit trail and the delivery log to admins and auditors, webhooks to admins', () => {
+    expect(['admin', 'operator', 'auditor'].filter((role) => may([role], 'audit'))).toEqual([
+      'admin',
+      'auditor',
+    ]);
+    expect(['admin', 'operator', 'auditor'].filter((role) => may([role], 'manageAlerts'))).toEqual([
+      'admin',
+    ]);
+  });
 });
 
 describe('token claims', () => {

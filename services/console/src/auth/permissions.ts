@@ -11,6 +11,8 @@ const ACTIONS = {
   update: ['admin'],
   cancelUpdate: ['admin'],
   configure: ['admin', 'operator'],
+  manageAlerts: ['admin'],
+  audit: ['admin', 'auditor'],
   cancelConfig: ['admin', 'operator'],
   startRollout: ['admin'],
   steerRollout: ['admin'],
