@@ -35,19 +35,7 @@ describe('console alerts and audit (Chromium, service, PostgreSQL, webhook recei
   /** The failed update of the first story, which the auditor finds in the trail. */
   let failedJobId: string;
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${service.httpUrl}/api/v1${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${service.token}`,
-        ...(body !== undefined && { 'Content-Type': 'application/json' }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    if (!response.ok)
-      throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-    return response.json() as Promise<Record<string, unknown>>;
-  };
+  const api = (method: string, path: string, body?: unknown) => started.api(method, path, body);
 
   beforeAll(async () => {
     receiver = createServer((req, res) => {

@@ -21,19 +21,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
   /** The update job of the first story, replayed by the auditor. */
   let updateJobId: string;
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${service.httpUrl}/api/v1${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${service.token}`,
-        ...(body !== undefined && { 'Content-Type': 'application/json' }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    if (!response.ok)
-      throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-    return response.json() as Promise<Record<string, unknown>>;
-  };
+  const api = (method: string, path: string, body?: unknown) => started.api(method, path, body);
 
   beforeAll(async () => {
     [started, browser] = await Promise.all([startNpmStartService('console_e2e'), launchChromium()]);

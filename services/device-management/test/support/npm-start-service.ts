@@ -8,6 +8,8 @@ import { memoryLogger } from './memory-logger';
 export interface NpmStartService {
   service: RunningService;
   database: TestDatabase;
+  /** A JSON call of the REST API as the development admin; throws unless it answers 2xx. */
+  api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>>;
   /** Stops the service, drops its database and removes its data directory. */
   stop(): Promise<void>;
 }
@@ -42,6 +44,20 @@ export async function startNpmStartService(
     return {
       service,
       database,
+      async api(method, path, body) {
+        const response = await fetch(`${service.httpUrl}/api/v1${path}`, {
+          method,
+          headers: {
+            Authorization: `Bearer ${service.token}`,
+            ...(body !== undefined && { 'Content-Type': 'application/json' }),
+          },
+          ...(body !== undefined && { body: JSON.stringify(body) }),
+        });
+        if (!response.ok) {
+          throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+        }
+        return response.json() as Promise<Record<string, unknown>>;
+      },
       async stop() {
         await service.stop();
         await database.drop();
