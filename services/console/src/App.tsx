@@ -20,6 +20,12 @@ const ClientPage = lazy(() =>
   import('./pages/ClientPage').then((m) => ({ default: m.ClientPage })),
 );
 const JobPage = lazy(() => import('./pages/JobPage').then((m) => ({ default: m.JobPage })));
+const ReleasesPage = lazy(() =>
+  import('./pages/ReleasesPage').then((m) => ({ default: m.ReleasesPage })),
+);
+const ReleasePage = lazy(() =>
+  import('./pages/ReleasesPage').then((m) => ({ default: m.ReleasePage })),
+);
 const RolloutsPage = lazy(() =>
   import('./pages/RolloutsPage').then((m) => ({ default: m.RolloutsPage })),
 );
@@ -196,6 +202,14 @@ function Header({ route }: { route: Route }) {
               Fleet
             </a>
             <a
+              href={hrefOf.releases()}
+              aria-current={
+                route.page === 'releases' || route.page === 'release' ? 'page' : undefined
+              }
+            >
+              Releases
+            </a>
+            <a
               href={hrefOf.rollouts()}
               aria-current={route.page === 'rollouts' ? 'page' : undefined}
             >
@@ -231,6 +245,10 @@ function Page({ route }: { route: Route }) {
       return <ClientPage clientId={route.clientId} />;
     case 'job':
       return <JobPage jobId={route.jobId} />;
+    case 'releases':
+      return <ReleasesPage />;
+    case 'release':
+      return <ReleasePage releaseId={route.releaseId} />;
     case 'rollouts':
       return <RolloutsPage clientIds={route.clientIds} />;
     case 'rollout':
