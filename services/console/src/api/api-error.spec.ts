@@ -31,12 +31,19 @@ describe('the refusals of the release catalogue in words', () => {
 
   it('names what differs from the version registered already, and links to it', () => {
     expect(
-      conflict({ error: 'release_exists', releaseId: 'r-1', differs: ['image', 'imageDigest'] }),
+      conflict({
+        error: 'release_exists',
+        releaseId: 'r-1',
+        differs: ['image', 'imageDigest', 'notes'],
+      }),
     ).toEqual({
       message:
-        'This version is registered already, with another image, imageDigest. A registered version never changes: register another version.',
+        'This version is registered already with a different image, digest and notes. A registered version never changes: register another version.',
       existingReleaseId: 'r-1',
     });
+    expect(conflict({ error: 'release_exists', differs: ['imageDigest'] }).message).toMatch(
+      /^This version is registered already with a different digest\. /,
+    );
   });
 
   it('gives the reason of a withdrawal, the labels a client lacks, the version it reports', () => {

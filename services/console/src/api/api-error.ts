@@ -85,12 +85,19 @@ function neededRole(serverMessage: string | undefined): string {
   return `this needs the ${roles.length > 1 ? `role ${roles.join(' or ')}` : `role ${roles[0]}`}.`;
 }
 
+/** The fields of a release as the console's form names them. */
+const FIELD_WORDS: Record<string, string> = { imageDigest: 'digest' };
+
+/** `a`, `a and b`, `a, b and c`. */
+const wordList = (words: string[]) =>
+  words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}` : words[0];
+
 /** The 409s of the release catalogue, and of updates and rollouts by release, in words. */
 function releaseRefusal(body: ErrorBody): UserFacingError | undefined {
   switch (body.error) {
     case 'release_exists':
       return {
-        message: `This version is registered already${body.differs?.length ? `, with another ${body.differs.join(', ')}` : ''}. A registered version never changes: register another version.`,
+        message: `This version is registered already${body.differs?.length ? ` with a different ${wordList(body.differs.map((field) => FIELD_WORDS[field] ?? field))}` : ''}. A registered version never changes: register another version.`,
         ...(body.releaseId && { existingReleaseId: body.releaseId }),
       };
     case 'release_withdrawn':
