@@ -504,12 +504,63 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     await page.getByRole('link', { name: 'Update to 5.0.0' }).click();
     await page.getByRole('heading', { name: /Update job/ }).waitFor();
     await page.getByTestId('job-status').getByText('Succeeded').waitFor();
-    await page.goto(`${service.httpUrl}/#/releases/${releaseId}`);
+    // Refusals in words: a release for clients labelled line=B, one below what line-2 runs.
+    for (const [version, constraints] of [
+      ['6.0.0', { line: 'B' }],
+      ['4.9.0', {}],
+    ] as const) {
+      await api('POST', '/releases', {
+        product: 'opc-core',
+        version,
+        image: `registry.local/opc-core:${version}`,
+        imageDigest: digest,
+        constraints,
+      });
+    }
+    await page.goto(`${service.httpUrl}/#/clients/line-2`);
+    const choose = (label: string) =>
+      page.getByLabel('Release', { exact: true }).selectOption({ label });
+    await choose('opc-core 6.0.0 (needs line=B)');
+    await page.getByRole('button', { name: 'Update to release' }).click();
     await page
-      .getByRole('table', { name: 'Clients of the release' })
-      .getByRole('row', { name: /line-2/ })
-      .getByText('runs it', { exact: true })
+      .getByRole('alert')
+      .getByText('This client lacks the labels the release requires: line=B.')
       .waitFor();
+    await choose('opc-core 4.9.0');
+    await page.getByRole('button', { name: 'Update to release' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/^Downgrade refused: the client reports version 5\.0\.0, above this release/)
+      .waitFor();
+    await expectAccessible(page, 'client-release-refused');
+
+    // A rollout of the release, chosen in the rollout form instead of an image and a version.
+    await page.getByRole('link', { name: 'Rollouts' }).click();
+    await page.getByLabel('Update to').selectOption('release');
+    await page
+      .getByLabel('Release', { exact: true })
+      .selectOption({ label: 'opc-core 5.0.0 (needs site=plant-7)' });
+    await page.getByLabel('Targets').selectOption('clients');
+    await page.getByLabel(/^Client ids/).fill('line-1');
+    await page.getByRole('button', { name: 'Review rollout' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/1 client\(s\) to release opc-core 5\.0\.0 \(needs site=plant-7\), 10 at a time/)
+      .waitFor();
+    await page.getByRole('button', { name: 'Start rollout' }).click();
+    await page
+      .getByTestId('rollout-status')
+      .getByText(/^Completed: 100% done · 1 succeeded/)
+      .waitFor({ timeout: 20_000 });
+    await page.getByRole('link', { name: 'The release it installs' }).click();
+    await page.getByRole('heading', { name: 'Release opc-core 5.0.0' }).waitFor();
+    const releaseClients = page.getByRole('table', { name: 'Clients of the release' });
+    for (const clientId of ['line-1', 'line-2']) {
+      await releaseClients
+        .getByRole('row', { name: new RegExp(clientId) })
+        .getByText('runs it', { exact: true })
+        .waitFor();
+    }
     await expectAccessible(page, 'release');
 
     // Another admin chose the release on a client page before it was withdrawn.
@@ -535,7 +586,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     await page.goto(`${service.httpUrl}/#/clients/line-2`);
     await page
       .getByLabel('Release', { exact: true })
-      .locator('option', { hasText: 'no installable release' })
+      .locator('option', { hasText: 'opc-core 4.9.0' })
       .waitFor({ state: 'attached' });
     expect(
       await page
@@ -550,8 +601,14 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     await withdrawnRow.getByText(/memory leak under load/).waitFor();
     expect(await auditor.page.getByRole('button').allTextContents()).toEqual(['Sign out']);
     expect(await auditor.page.getByRole('heading', { name: 'Register a release' }).count()).toBe(0);
+    await auditor.page.getByLabel('Withdrawn').selectOption('true');
+    await auditor.page
+      .getByRole('row', { name: /opc-core 6\.0\.0/ })
+      .waitFor({ state: 'detached' });
+    await withdrawnRow.waitFor();
     await auditor.page.getByLabel('Withdrawn').selectOption('false');
-    await auditor.page.getByText('No releases.').waitFor();
+    await auditor.page.getByRole('row', { name: /opc-core 6\.0\.0/ }).waitFor();
+    expect(await withdrawnRow.count()).toBe(0);
     await auditor.page.goto(`${service.httpUrl}/#/releases/${releaseId}`);
     await auditor.page.getByRole('link', { name: 'line-2' }).waitFor();
     expect(await auditor.page.getByRole('button').allTextContents()).toEqual(['Sign out']);
