@@ -24,6 +24,12 @@ const AlertsPage = lazy(() =>
   import('./pages/AlertsPage').then((m) => ({ default: m.AlertsPage })),
 );
 const AuditPage = lazy(() => import('./pages/AuditPage').then((m) => ({ default: m.AuditPage })));
+const ReleasesPage = lazy(() =>
+  import('./pages/ReleasesPage').then((m) => ({ default: m.ReleasesPage })),
+);
+const ReleasePage = lazy(() =>
+  import('./pages/ReleasesPage').then((m) => ({ default: m.ReleasePage })),
+);
 const RolloutsPage = lazy(() =>
   import('./pages/RolloutsPage').then((m) => ({ default: m.RolloutsPage })),
 );
@@ -200,6 +206,14 @@ function Header({ route }: { route: Route }) {
               Fleet
             </a>
             <a
+              href={hrefOf.releases()}
+              aria-current={
+                route.page === 'releases' || route.page === 'release' ? 'page' : undefined
+              }
+            >
+              Releases
+            </a>
+            <a
               href={hrefOf.rollouts()}
               aria-current={route.page === 'rollouts' ? 'page' : undefined}
             >
@@ -249,6 +263,10 @@ function Page({ route }: { route: Route }) {
       return <AlertsPage />;
     case 'audit':
       return <AuditPage filter={route.filter} />;
+    case 'releases':
+      return <ReleasesPage />;
+    case 'release':
+      return <ReleasePage releaseId={route.releaseId} />;
     case 'rollouts':
       return <RolloutsPage clientIds={route.clientIds} />;
     case 'rollout':

@@ -8,6 +8,8 @@ export type Route =
   | { page: 'fleet'; status?: string; label?: string }
   | { page: 'client'; clientId: string }
   | { page: 'job'; jobId: string }
+  | { page: 'releases' }
+  | { page: 'release'; releaseId: string }
   | { page: 'rollouts'; clientIds?: string[] }
   | { page: 'rollout'; rolloutId: string };
 
@@ -22,6 +24,8 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'alerts') return { page: 'alerts' };
   if (parts[0] === 'audit')
     return { page: 'audit', filter: Object.fromEntries(new URLSearchParams(query)) };
+  if (parts[0] === 'releases' && parts[1]) return { page: 'release', releaseId: parts[1] };
+  if (parts[0] === 'releases') return { page: 'releases' };
   if (parts[0] === 'rollouts' && parts[1]) return { page: 'rollout', rolloutId: parts[1] };
   if (parts[0] === 'rollouts') {
     const clients = new URLSearchParams(query).get('clients');
@@ -52,6 +56,8 @@ export const hrefOf = {
   },
   client: (clientId: string) => `#/clients/${encodeURIComponent(clientId)}`,
   job: (jobId: string) => `#/jobs/${encodeURIComponent(jobId)}`,
+  releases: () => '#/releases',
+  release: (releaseId: string) => `#/releases/${encodeURIComponent(releaseId)}`,
   rollouts: (clientIds: string[] = []) =>
     clientIds.length > 0
       ? `#/rollouts?${new URLSearchParams({ clients: clientIds.join(',') })}`

@@ -419,4 +419,189 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     expect(await page.content()).not.toContain('line-1');
     expect(problems).toEqual([]);
   });
+
+  it('an admin registers a release, updates a client by it, withdraws it and the next update by it is refused; an auditor sees the catalogue without buttons', async () => {
+    const digest = `sha256:${'5e'.repeat(32)}`;
+    const { page, problems } = await signedIn('demo admin', '#/releases');
+    const releaseRequests: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/api/v1/releases'))
+        releaseRequests.push(r.url());
+    });
+    // Checked in the form: a "v" before the version, a digest short of its 64 hex digits.
+    const form = page.getByRole('region', { name: 'Register a release' });
+    await form.getByLabel('Product').fill('opc-core');
+    await form.getByLabel('Version').fill('v5.0.0');
+    await form.getByLabel('Image').fill('registry.local/opc-core:5.0.0');
+    await form.getByLabel('Digest').fill('sha256:5e5e');
+    await page
+      .locator('#release-version-error')
+      .getByText('a semantic version has no "v": 5.0.0')
+      .waitFor();
+    await page
+      .locator('#release-imageDigest-error')
+      .getByText('after "sha256:" come exactly 64 hex digits; this has 4')
+      .waitFor();
+    await form.getByRole('button', { name: 'Register release' }).click();
+    await screenshot(page, 'release-form-invalid');
+    expect(releaseRequests).toEqual([]);
+    await form.getByLabel('Version').fill('5.0.0');
+    await form.getByLabel('Digest').fill(digest);
+    await form.getByLabel(/^Notes/).fill('<b>faster</b> reconnects');
+    await form.getByLabel(/^Constraints/).fill('site=plant-7');
+    await form.getByRole('button', { name: 'Register release' }).click();
+    await form.getByRole('status').getByText('Registered opc-core 5.0.0').waitFor();
+    const row = page.getByRole('row', { name: /opc-core 5\.0\.0/ });
+    await row.getByText('registry.local/opc-core:5.0.0@sha256:5e5e5e5e5e5e…').waitFor();
+    expect(await row.locator('code').getAttribute('title')).toBe(
+      `registry.local/opc-core:5.0.0@${digest}`,
+    );
+    // The same version with another digest: versions never change.
+    await form.getByLabel('Product').fill('opc-core');
+    await form.getByLabel('Version').fill('5.0.0');
+    await form.getByLabel('Image').fill('registry.local/opc-core:5.0.0');
+    await form.getByLabel('Digest').fill(`sha256:${'6f'.repeat(32)}`);
+    await form.getByRole('button', { name: 'Register release' }).click();
+    await form
+      .getByRole('alert')
+      .getByText(
+        /registered already with a different digest, notes and constraints\. A registered version never changes/,
+      )
+      .waitFor();
+    await expectAccessible(page, 'releases');
+
+    // Its page: the notes as text, never as markup; its constraints.
+    await row.getByRole('link', { name: '5.0.0' }).click();
+    await page.getByRole('heading', { name: 'Release opc-core 5.0.0' }).waitFor();
+    const releaseId = new URL(page.url()).hash.split('/').pop()!;
+    const notes = page.getByTestId('release-notes');
+    await notes.getByText('<b>faster</b> reconnects').waitFor();
+    expect(await notes.locator('b').count()).toBe(0);
+    await page.getByTestId('release-constraints').getByText('site=plant-7').waitFor();
+
+    // An update by the release from the client page: the job runs to the release's version.
+    await page.goto(`${service.httpUrl}/#/clients/line-2`); // the hash only: still signed in
+    await page
+      .getByLabel('Release', { exact: true })
+      .selectOption({ label: 'opc-core 5.0.0 (needs site=plant-7)' });
+    await page.getByRole('button', { name: 'Update to release' }).click();
+    await page
+      .getByTestId('client-version')
+      .getByText('5.0.0 running', { exact: true })
+      .waitFor({ timeout: 20_000 });
+    await page.getByRole('link', { name: 'Update to 5.0.0' }).click();
+    await page.getByRole('heading', { name: /Update job/ }).waitFor();
+    await page.getByTestId('job-status').getByText('Succeeded').waitFor();
+    // Refusals in words: a release for clients labelled line=B, one below what line-2 runs.
+    for (const [version, constraints] of [
+      ['6.0.0', { line: 'B' }],
+      ['4.9.0', {}],
+    ] as const) {
+      await api('POST', '/releases', {
+        product: 'opc-core',
+        version,
+        image: `registry.local/opc-core:${version}`,
+        imageDigest: digest,
+        constraints,
+      });
+    }
+    await page.goto(`${service.httpUrl}/#/clients/line-2`);
+    const choose = (label: string) =>
+      page.getByLabel('Release', { exact: true }).selectOption({ label });
+    await choose('opc-core 6.0.0 (needs line=B)');
+    await page.getByRole('button', { name: 'Update to release' }).click();
+    await page
+      .getByRole('alert')
+      .getByText('This client lacks the labels the release requires: line=B.')
+      .waitFor();
+    await choose('opc-core 4.9.0');
+    await page.getByRole('button', { name: 'Update to release' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/^Downgrade refused: the client reports version 5\.0\.0, above this release/)
+      .waitFor();
+    await expectAccessible(page, 'client-release-refused');
+
+    // A rollout of the release, chosen in the rollout form instead of an image and a version.
+    await page.getByRole('link', { name: 'Rollouts' }).click();
+    await page.getByLabel('Update to').selectOption('release');
+    await page
+      .getByLabel('Release', { exact: true })
+      .selectOption({ label: 'opc-core 5.0.0 (needs site=plant-7)' });
+    await page.getByLabel('Targets').selectOption('clients');
+    await page.getByLabel(/^Client ids/).fill('line-1');
+    await page.getByRole('button', { name: 'Review rollout' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/1 client\(s\) to release opc-core 5\.0\.0 \(needs site=plant-7\), 10 at a time/)
+      .waitFor();
+    await page.getByRole('button', { name: 'Start rollout' }).click();
+    await page
+      .getByTestId('rollout-status')
+      .getByText(/^Completed: 100% done · 1 succeeded/)
+      .waitFor({ timeout: 20_000 });
+    await page.getByRole('link', { name: 'The release it installs' }).click();
+    await page.getByRole('heading', { name: 'Release opc-core 5.0.0' }).waitFor();
+    const releaseClients = page.getByRole('table', { name: 'Clients of the release' });
+    for (const clientId of ['line-1', 'line-2']) {
+      await releaseClients
+        .getByRole('row', { name: new RegExp(clientId) })
+        .getByText('runs it', { exact: true })
+        .waitFor();
+    }
+    await expectAccessible(page, 'release');
+
+    // Another admin chose the release on a client page before it was withdrawn.
+    const other = await signedIn('demo admin', '#/clients/line-2');
+    await other.page
+      .getByLabel('Release', { exact: true })
+      .selectOption({ label: 'opc-core 5.0.0 (needs site=plant-7)' });
+    await page.getByRole('button', { name: 'Withdraw opc-core 5.0.0' }).click();
+    await page.getByLabel('Why withdraw opc-core 5.0.0?').fill('memory leak under load');
+    await page.getByRole('button', { name: 'Withdraw release' }).click();
+    await page
+      .getByTestId('release-withdrawn')
+      .getByText(/memory leak under load/)
+      .waitFor();
+    await other.page.getByRole('button', { name: 'Update to release' }).click();
+    await other.page
+      .getByRole('alert')
+      .getByText(
+        'This release was withdrawn (memory leak under load): no new update may install it.',
+      )
+      .waitFor();
+    // A client page opened now no longer offers it.
+    await page.goto(`${service.httpUrl}/#/clients/line-2`);
+    await page
+      .getByLabel('Release', { exact: true })
+      .locator('option', { hasText: 'opc-core 4.9.0' })
+      .waitFor({ state: 'attached' });
+    expect(
+      await page
+        .getByLabel('Release', { exact: true })
+        .locator('option', { hasText: '5.0.0' })
+        .count(),
+    ).toBe(0);
+
+    // An auditor reads the catalogue and the release, with no button but Sign out.
+    const auditor = await signedIn('demo auditor', '#/releases');
+    const withdrawnRow = auditor.page.getByRole('row', { name: /opc-core 5\.0\.0/ });
+    await withdrawnRow.getByText(/memory leak under load/).waitFor();
+    expect(await auditor.page.getByRole('button').allTextContents()).toEqual(['Sign out']);
+    expect(await auditor.page.getByRole('heading', { name: 'Register a release' }).count()).toBe(0);
+    await auditor.page.getByLabel('Withdrawn').selectOption('true');
+    await auditor.page
+      .getByRole('row', { name: /opc-core 6\.0\.0/ })
+      .waitFor({ state: 'detached' });
+    await withdrawnRow.waitFor();
+    await auditor.page.getByLabel('Withdrawn').selectOption('false');
+    await auditor.page.getByRole('row', { name: /opc-core 6\.0\.0/ }).waitFor();
+    expect(await withdrawnRow.count()).toBe(0);
+    await auditor.page.goto(`${service.httpUrl}/#/releases/${releaseId}`);
+    await auditor.page.getByRole('link', { name: 'line-2' }).waitFor();
+    expect(await auditor.page.getByRole('button').allTextContents()).toEqual(['Sign out']);
+    expect(problems).toEqual([]);
+    expect(other.problems).toEqual([]);
+    expect(auditor.problems).toEqual([]);
+  });
 });

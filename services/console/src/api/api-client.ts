@@ -20,6 +20,7 @@ import type {
   RolloutSummary,
   RolloutView,
 } from './types';
+import type { Release, ReleaseClient, ReleaseClientState } from './types';
 
 export interface ClientFilter {
   status?: string;
@@ -76,6 +77,33 @@ export interface RolloutRequest {
   labels?: Record<string, string>;
   batchSize?: number;
   maxFailures?: number;
+}
+
+/** A rollout of a release of the catalogue instead of an image and a version. */
+export type RolloutByReleaseRequest = Omit<
+  RolloutRequest,
+  'image' | 'targetVersion' | 'imageDigest'
+> & {
+  releaseId: string;
+  allowDowngrade?: boolean;
+};
+
+export interface ReleaseFilter {
+  product?: string;
+  /** true: only withdrawn releases; false: only the installable ones; absent: all. */
+  withdrawn?: boolean;
+  limit?: number;
+  cursor?: string;
+}
+
+/** POST /releases: a version of a product, its image pinned by digest. */
+export interface ReleaseRequest {
+  product: string;
+  version: string;
+  image: string;
+  imageDigest: string;
+  notes?: string;
+  constraints?: Record<string, string>;
 }
 
 /**
@@ -265,6 +293,54 @@ export class ApiClient {
       }
       throw thrown;
     }
+  }
+
+  /** The release catalogue, newest first. */
+  async listReleases(filter: ReleaseFilter): Promise<Page<Release>> {
+    return (await this.http.get<Page<Release>>('/releases', { params: paramsOf(filter) })).data;
+  }
+
+  async getRelease(releaseId: string): Promise<Release> {
+    return (await this.http.get<Release>(`/releases/${encodeURIComponent(releaseId)}`)).data;
+  }
+
+  /** `created` false: this very content was registered before (200), nothing changed. */
+  async registerRelease(body: ReleaseRequest): Promise<{ release: Release; created: boolean }> {
+    const response = await this.http.post<Release>('/releases', body);
+    return { release: response.data, created: response.status === 201 };
+  }
+
+  async withdrawRelease(releaseId: string, reason: string): Promise<Release> {
+    return (
+      await this.http.post<Release>(`/releases/${encodeURIComponent(releaseId)}/withdraw`, {
+        reason,
+      })
+    ).data;
+  }
+
+  /** The clients that run a release, are updating to it, or failed to install it. */
+  async listReleaseClients(
+    releaseId: string,
+    query: { state?: ReleaseClientState; cursor?: string; limit?: number } = {},
+  ): Promise<Page<ReleaseClient>> {
+    return (
+      await this.http.get<Page<ReleaseClient>>(
+        `/releases/${encodeURIComponent(releaseId)}/clients`,
+        { params: paramsOf(query) },
+      )
+    ).data;
+  }
+
+  /** An update to a release of the catalogue (409: withdrawn, constraints, downgrade). */
+  async requestUpdateByRelease(
+    clientId: string,
+    body: { releaseId: string; allowDowngrade?: boolean },
+  ): Promise<{ jobId: string }> {
+    return (await this.http.post(`/clients/${encodeURIComponent(clientId)}/update`, body)).data;
+  }
+
+  async startRolloutByRelease(body: RolloutByReleaseRequest): Promise<{ rolloutId: string }> {
+    return (await this.http.post('/rollouts', body)).data;
   }
 
   /**

@@ -25,3 +25,39 @@ describe('API errors in words', () => {
     expect(describeApiError(new Error('Network Error')).message).toMatch(/cannot be reached/);
   });
 });
+
+describe('the refusals of the release catalogue in words', () => {
+  const conflict = (body: object) => describeApiError(failure(409, { statusCode: 409, ...body }));
+
+  it('names what differs from the version registered already, and links to it', () => {
+    expect(
+      conflict({
+        error: 'release_exists',
+        releaseId: 'r-1',
+        differs: ['image', 'imageDigest', 'notes'],
+      }),
+    ).toEqual({
+      message:
+        'This version is registered already with a different image, digest and notes. A registered version never changes: register another version.',
+      existingReleaseId: 'r-1',
+    });
+    expect(conflict({ error: 'release_exists', differs: ['imageDigest'] }).message).toMatch(
+      /^This version is registered already with a different digest\. /,
+    );
+  });
+
+  it('gives the reason of a withdrawal, the labels a client lacks, the version it reports', () => {
+    expect(
+      conflict({ error: 'release_withdrawn', withdrawn: { reason: 'leaks memory' } }).message,
+    ).toBe('This release was withdrawn (leaks memory): no new update may install it.');
+    expect(
+      conflict({
+        error: 'release_constraints_not_met',
+        missingLabels: { site: 'plant-7', line: 'A' },
+      }).message,
+    ).toBe('This client lacks the labels the release requires: site=plant-7, line=A.');
+    expect(conflict({ error: 'downgrade_refused', reportedVersion: '5.0.0' }).message).toBe(
+      'Downgrade refused: the client reports version 5.0.0, above this release. Tick "Allow downgrade" to install it anyway.',
+    );
+  });
+});

@@ -30,6 +30,8 @@ export interface JobView {
   targetVersion?: string;
   image?: string;
   imageDigest?: string;
+  /** The release this update installs, when it was requested by release. */
+  releaseId?: string;
   fromVersion?: string;
   configVersion?: number;
   reportedVersion?: string;
@@ -123,6 +125,8 @@ export interface RolloutSummary {
   image?: string;
   targetVersion?: string;
   imageDigest?: string;
+  /** An update rollout by release: the release it installs. */
+  releaseId?: string;
   configVersion?: number;
   labels?: Record<string, string>;
   batchSize: number;
@@ -155,6 +159,36 @@ export interface RolloutView extends RolloutSummary {
   /** The first page of targets; `clientsNextCursor` pages on. */
   clients: RolloutClient[];
   clientsNextCursor?: string;
+}
+
+/** A version of a product in the catalogue (GET /releases, GET /releases/{id}): never edited. */
+export interface Release {
+  releaseId: string;
+  product: string;
+  /** A semantic version. */
+  version: string;
+  image: string;
+  imageDigest: string;
+  /** Plain text: shown as text, never as HTML. */
+  notes: string;
+  /** Labels a client must carry, with these values, to be given the release. */
+  constraints: Record<string, string>;
+  registeredAt: string;
+  /** Present once withdrawn: no new job installs it. */
+  withdrawn?: { reason: string; at: string };
+}
+
+/** Where a client stands with a release (GET /releases/{id}/clients). */
+export const RELEASE_CLIENT_STATES = ['running', 'updating', 'failed'] as const;
+export type ReleaseClientState = (typeof RELEASE_CLIENT_STATES)[number];
+
+export interface ReleaseClient {
+  clientId: string;
+  state: ReleaseClientState;
+  /** Its latest update job by the release, and that job's status. */
+  jobId: string;
+  jobStatus: string;
+  reportedVersion?: string;
 }
 
 /** Final job statuses: nothing changes after them. */

@@ -10,6 +10,8 @@ const ACTIONS = {
   registerClient: ['admin'],
   update: ['admin'],
   cancelUpdate: ['admin'],
+  registerRelease: ['admin'],
+  withdrawRelease: ['admin'],
   configure: ['admin', 'operator'],
   manageAlerts: ['admin'],
   audit: ['admin', 'auditor'],

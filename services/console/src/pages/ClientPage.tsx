@@ -13,6 +13,7 @@ import {
   versionText,
 } from '../ui/client-status';
 import { ErrorNotice, Field, StatusBadge, formatTime } from '../ui/components';
+import { ReleaseSelect, useInstallableReleases } from '../ui/ReleaseSelect';
 
 /** One client: versions, presence, its jobs, and the actions the role allows. */
 export function ClientPage({ clientId }: { clientId: string }) {
@@ -44,6 +45,7 @@ export function ClientPage({ clientId }: { clientId: string }) {
       <h1>Client {clientId}</h1>
       {view && <ClientFacts client={view} />}
       <DevicePanel clientId={clientId} />
+      {view && mayUpdate && <ReleaseUpdateForm client={view} onRequested={refresh} />}
       {view && mayUpdate && <UpdateForm client={view} onRequested={refresh} />}
       {view && history.value && mayConfigure && (
         <ConfigForm client={view} history={history.value} onRequested={refresh} />
@@ -103,6 +105,70 @@ function ClientFacts({ client }: { client: ClientView }) {
   );
 }
 
+/**
+ * An update to a release of the catalogue: its image, digest and version. The service judges
+ * the client (the release's constraint labels, no downgrade unless allowed) and says no in a
+ * 409, shown in words.
+ */
+function ReleaseUpdateForm({
+  client,
+  onRequested,
+}: {
+  client: ClientView;
+  onRequested: () => void;
+}) {
+  const { api } = useSession();
+  const action = useAction();
+  const releases = useInstallableReleases();
+  const [releaseId, setReleaseId] = useState('');
+  const [allowDowngrade, setAllowDowngrade] = useState(false);
+  const [tried, setTried] = useState(false);
+  return (
+    <section aria-labelledby="update-release">
+      <h2 id="update-release">Update to a release</h2>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          setTried(true);
+          if (!releaseId) return;
+          void action
+            .run(() =>
+              api.requestUpdateByRelease(client.clientId, {
+                releaseId,
+                ...(allowDowngrade && { allowDowngrade }),
+              }),
+            )
+            .then((done) => done && onRequested());
+        }}
+      >
+        <div className="row">
+          <ReleaseSelect
+            id="update-release-id"
+            releases={releases}
+            value={releaseId}
+            error={tried && !releaseId ? 'choose a release' : undefined}
+            onChange={(id) => (setReleaseId(id), action.clearError())}
+          />
+          <div className="field checkbox">
+            <label>
+              <input
+                type="checkbox"
+                checked={allowDowngrade}
+                onChange={(e) => (setAllowDowngrade(e.target.checked), action.clearError())}
+              />{' '}
+              Allow downgrade
+            </label>
+          </div>
+        </div>
+        <button type="submit" disabled={action.busy}>
+          Update to release
+        </button>
+        <ErrorNotice error={action.error} />
+      </form>
+    </section>
+  );
+}
+
 function UpdateForm({ client, onRequested }: { client: ClientView; onRequested: () => void }) {
   const { api } = useSession();
   const action = useAction();
@@ -121,7 +187,7 @@ function UpdateForm({ client, onRequested }: { client: ClientView; onRequested: 
 
   return (
     <section aria-labelledby="update">
-      <h2 id="update">Update</h2>
+      <h2 id="update">Update by image</h2>
       <form
         onSubmit={(event) => {
           event.preventDefault();

@@ -51,6 +51,12 @@ export function JobPage({ jobId }: { jobId: string }) {
               <dd>
                 {view.targetVersion} ({view.image}
                 {view.imageDigest ? `@${view.imageDigest}` : ''})
+                {view.releaseId && (
+                  <>
+                    {' '}
+                    <a href={hrefOf.release(view.releaseId)}>the release</a>
+                  </>
+                )}
               </dd>
             </>
           )}

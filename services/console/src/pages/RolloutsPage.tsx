@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { describeApiError } from '../api/api-error';
-import type { RolloutRequest, RolloutSteer } from '../api/api-client';
+import type { RolloutByReleaseRequest, RolloutRequest, RolloutSteer } from '../api/api-client';
 import type { RolloutClient, RolloutStatus, RolloutSummary, RolloutView } from '../api/types';
 import { parseLabels } from '../forms/labels';
 import {
@@ -21,6 +21,8 @@ import {
   useThrottled,
 } from '../session';
 import { ErrorNotice, Field, formatTime } from '../ui/components';
+import { ReleaseSelect, useInstallableReleases } from '../ui/ReleaseSelect';
+import { releaseOptionText } from './release-list';
 import { isListRow, withChanges } from './rollout-list';
 
 const PAUSE = { steer: 'pause', label: 'Pause' } as const;
@@ -100,6 +102,11 @@ function useLiveRollouts() {
 function StartRolloutForm({ selected }: { selected?: string[] }) {
   const { api } = useSession();
   const action = useAction();
+  const [way, setWay] = useState<'image' | 'release'>('image');
+  const releases = useInstallableReleases();
+  const [releaseId, setReleaseId] = useState('');
+  const [allowDowngrade, setAllowDowngrade] = useState(false);
+  const release = releases.value?.items.find((r) => r.releaseId === releaseId);
   const [image, setImage] = useState('');
   const [targetVersion, setTargetVersion] = useState('');
   const [targets, setTargets] = useState<'labels' | 'clients'>(selected ? 'clients' : 'labels');
@@ -121,11 +128,18 @@ function StartRolloutForm({ selected }: { selected?: string[] }) {
       : ids.length === 0
         ? 'name at least one client'
         : undefined;
-  const valid = update.ok && !targetError;
-  const request: RolloutRequest | undefined =
-    update.ok && !targetError
+  // What the clients are updated to: a release of the catalogue, or an image and a version.
+  const what =
+    way === 'release'
+      ? release && { releaseId: release.releaseId, ...(allowDowngrade && { allowDowngrade }) }
+      : update.ok
+        ? update.request
+        : undefined;
+  const valid = !!what && !targetError;
+  const request: RolloutRequest | RolloutByReleaseRequest | undefined =
+    what && !targetError
       ? {
-          ...update.request,
+          ...what,
           ...(targets === 'labels' && parsedLabels.ok
             ? { labels: parsedLabels.labels }
             : { clientIds: ids }),
@@ -152,34 +166,76 @@ function StartRolloutForm({ selected }: { selected?: string[] }) {
             return;
           }
           void action
-            .run(() => api.startRollout(request))
+            .run(() =>
+              'releaseId' in request
+                ? api.startRolloutByRelease(request)
+                : api.startRollout(request),
+            )
             .then((done) => {
               if (done) window.location.hash = hrefOf.rollout(done.value.rolloutId);
             });
         }}
       >
-        <Field id="rollout-image" label="Image" error={image ? updateErrors.image : undefined}>
+        <Field id="rollout-way" label="Update to">
           {(props) => (
-            <input
+            <select
               {...props}
-              value={image}
-              onChange={(e) => (setImage(e.target.value), setConfirming(false))}
-            />
+              value={way}
+              onChange={(e) => (
+                setWay(e.target.value as 'image' | 'release'),
+                setConfirming(false)
+              )}
+            >
+              <option value="image">an image and a version</option>
+              <option value="release">a release of the catalogue</option>
+            </select>
           )}
         </Field>
-        <Field
-          id="rollout-version"
-          label="Version"
-          error={targetVersion ? updateErrors.targetVersion : undefined}
-        >
-          {(props) => (
-            <input
-              {...props}
-              value={targetVersion}
-              onChange={(e) => (setTargetVersion(e.target.value), setConfirming(false))}
+        {way === 'release' ? (
+          <div className="row">
+            <ReleaseSelect
+              id="rollout-release"
+              releases={releases}
+              value={releaseId}
+              onChange={(id) => (setReleaseId(id), setConfirming(false))}
             />
-          )}
-        </Field>
+            <div className="field checkbox">
+              <label>
+                <input
+                  type="checkbox"
+                  checked={allowDowngrade}
+                  onChange={(e) => (setAllowDowngrade(e.target.checked), setConfirming(false))}
+                />{' '}
+                Allow downgrade
+              </label>
+            </div>
+          </div>
+        ) : (
+          <>
+            <Field id="rollout-image" label="Image" error={image ? updateErrors.image : undefined}>
+              {(props) => (
+                <input
+                  {...props}
+                  value={image}
+                  onChange={(e) => (setImage(e.target.value), setConfirming(false))}
+                />
+              )}
+            </Field>
+            <Field
+              id="rollout-version"
+              label="Version"
+              error={targetVersion ? updateErrors.targetVersion : undefined}
+            >
+              {(props) => (
+                <input
+                  {...props}
+                  value={targetVersion}
+                  onChange={(e) => (setTargetVersion(e.target.value), setConfirming(false))}
+                />
+              )}
+            </Field>
+          </>
+        )}
         <Field id="rollout-targets" label="Targets">
           {(props) => (
             <select
@@ -255,9 +311,15 @@ function StartRolloutForm({ selected }: { selected?: string[] }) {
             {request.labels
               ? `every client labelled ${labels}${matching.matching ? ` (${matchingText(matching.matching)} at the moment)` : ''}`
               : `${ids.length} client(s)`}{' '}
-            to {request.targetVersion} ({request.image}), {request.batchSize} at a time, and halts
-            after {Number(request.maxFailures) + 1} failure(s). Press Start rollout again to
-            confirm.
+            to{' '}
+            {'releaseId' in request
+              ? `release ${release ? releaseOptionText(release) : request.releaseId}`
+              : `${request.targetVersion} (${request.image})`}
+            , {request.batchSize} at a time, and halts after {Number(request.maxFailures) + 1}{' '}
+            failure(s).
+            {'releaseId' in request &&
+              ` Clients without the labels it needs${request.allowDowngrade ? '' : ' or running a higher version'} are skipped.`}{' '}
+            Press Start rollout again to confirm.
           </p>
         )}
         <button type="submit" disabled={!valid || action.busy}>
@@ -368,6 +430,12 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
           <p>
             {targetOf(view)}
             {view.image ? ` (${view.image})` : ''}, at most {view.maxFailures} failure(s).
+            {view.releaseId && (
+              <>
+                {' '}
+                <a href={hrefOf.release(view.releaseId)}>The release it installs</a>
+              </>
+            )}
           </p>
           {view.rollback && (
             <p data-testid="rollout-rollback">

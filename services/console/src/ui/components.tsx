@@ -14,6 +14,12 @@ export function ErrorNotice({ error }: { error?: UserFacingError }) {
           <a href={hrefOf.job(error.runningJobId)}>Open the running job</a>
         </>
       )}
+      {error.existingReleaseId && (
+        <>
+          {' '}
+          <a href={hrefOf.release(error.existingReleaseId)}>Open the registered release</a>
+        </>
+      )}
     </p>
   );
 }
