@@ -90,7 +90,7 @@ describe('console with the real agent (Chromium, service, PostgreSQL, aedes, edg
     await page.getByTestId('client-status').getByText('Online').waitFor({ timeout: 60_000 });
     await page.getByTestId('client-version').getByText('1.0.0 running').waitFor();
 
-    await page.getByLabel('Image').fill(fixture.image('2.0.0'));
+    await page.getByLabel('Image', { exact: true }).fill(fixture.image('2.0.0'));
     await page.getByLabel('Version', { exact: true }).fill('2.0.0');
     await page.getByRole('button', { name: 'Update', exact: true }).click();
     await page.getByTestId('client-status').getByText('Updating...').waitFor();

@@ -93,7 +93,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
       if (r.method() === 'POST' && r.url().endsWith('/update')) updateRequests.push(r.url());
     });
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
-    await page.getByLabel('Image').fill('registry.local/opc-core:2.0.0');
+    await page.getByLabel('Image', { exact: true }).fill('registry.local/opc-core:2.0.0');
     await page.getByLabel('Version', { exact: true }).fill('2.0.0');
 
     const clicked = Date.now();
@@ -123,7 +123,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     // A client whose device is away keeps its update in flight: a second one is refused, and
     // the message links to the job that runs.
     await page.getByRole('link', { name: 'line-away' }).click();
-    await page.getByLabel('Image').fill('registry.local/opc-core:2.0.0');
+    await page.getByLabel('Image', { exact: true }).fill('registry.local/opc-core:2.0.0');
     await page.getByLabel('Version', { exact: true }).fill('2.0.0');
     await page.getByRole('button', { name: 'Update', exact: true }).click();
     await page.getByTestId('client-status').getByText('Updating...').waitFor();
@@ -167,7 +167,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
 
   it('an update that fails rolls back, and the job page says why and in which phase', async () => {
     const { page, problems } = await signedIn('demo admin', '#/clients/line-1');
-    await page.getByLabel('Image').fill('registry.local/opc-core:6.6.6');
+    await page.getByLabel('Image', { exact: true }).fill('registry.local/opc-core:6.6.6');
     await page.getByLabel('Version', { exact: true }).fill('6.6.6');
     await page.getByRole('button', { name: 'Update', exact: true }).click();
     await page.getByRole('link', { name: 'Update to 6.6.6' }).click();
@@ -246,7 +246,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     await page.getByRole('link', { name: 'Start a rollout on 1 selected client' }).click();
     expect(await page.getByLabel(/^Client ids/).inputValue()).toBe('line-1');
     await page.getByLabel('Targets').selectOption('labels');
-    await page.getByLabel('Image').fill('registry.local/opc-core:3.0.0');
+    await page.getByLabel('Image', { exact: true }).fill('registry.local/opc-core:3.0.0');
     await page.getByLabel('Version', { exact: true }).fill('3.0.0');
     // As the labels are typed, the clients they match: counted once the typing pauses.
     const counts: string[] = [];
@@ -432,7 +432,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     const form = page.getByRole('region', { name: 'Register a release' });
     await form.getByLabel('Product').fill('opc-core');
     await form.getByLabel('Version').fill('v5.0.0');
-    await form.getByLabel('Image').fill('registry.local/opc-core:5.0.0');
+    await form.getByLabel('Image', { exact: true }).fill('registry.local/opc-core:5.0.0');
     await form.getByLabel('Digest').fill('sha256:5e5e');
     await page
       .locator('#release-version-error')
@@ -459,7 +459,7 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
     // The same version with another digest: versions never change.
     await form.getByLabel('Product').fill('opc-core');
     await form.getByLabel('Version').fill('5.0.0');
-    await form.getByLabel('Image').fill('registry.local/opc-core:5.0.0');
+    await form.getByLabel('Image', { exact: true }).fill('registry.local/opc-core:5.0.0');
     await form.getByLabel('Digest').fill(`sha256:${'6f'.repeat(32)}`);
     await form.getByRole('button', { name: 'Register release' }).click();
     await form
