@@ -103,6 +103,8 @@ describe('console with the real agent (Chromium, service, PostgreSQL, aedes, edg
     const device = page.getByTestId('device-state');
     await device.getByText('2.0.0, running').waitFor({ timeout: 10_000 });
     await device.getByText('none', { exact: true }).waitFor();
+    // The machine's last states, up to the commit.
+    await device.getByText(/probation .* → committed /).waitFor({ timeout: 10_000 });
     await screenshot(page, 'client-updated-by-agent');
 
     // What the engine runs: the new version, one container.

@@ -232,6 +232,9 @@ export interface DeviceState {
   configVersion?: number;
   currentJob?: { jobId: string; kind: string; state: string; since: string } | null;
   clockSkewSeconds?: number;
+  freeDiskBytes?: number;
+  lastTransitions?: { state: string; at: string }[];
+  lastError?: { jobId: string; code: string; message: string; at: string };
   reportedAt?: string;
   receivedAt?: string;
 }

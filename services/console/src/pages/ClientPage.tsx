@@ -564,6 +564,31 @@ function DevicePanel({ clientId }: { clientId: string }) {
           </dd>
           <dt>Clock skew</dt>
           <dd>{state.clockSkewSeconds ?? 0} s</dd>
+          {state.freeDiskBytes !== undefined && (
+            <>
+              <dt>Free disk for images</dt>
+              <dd>{(state.freeDiskBytes / 1024 ** 3).toFixed(1)} GiB</dd>
+            </>
+          )}
+          {state.lastTransitions && state.lastTransitions.length > 0 && (
+            <>
+              <dt>Last states</dt>
+              <dd>
+                {state.lastTransitions
+                  .map(({ state: to, at }) => `${to} ${formatTime(at)}`)
+                  .join(' → ')}
+              </dd>
+            </>
+          )}
+          {state.lastError && (
+            <>
+              <dt>Last error</dt>
+              <dd>
+                <a href={hrefOf.job(state.lastError.jobId)}>{state.lastError.code}</a>:{' '}
+                {state.lastError.message} ({formatTime(state.lastError.at)})
+              </dd>
+            </>
+          )}
           <dt>Reported</dt>
           <dd>{state.reportedAt ? formatTime(state.reportedAt) : ''}</dd>
         </dl>
