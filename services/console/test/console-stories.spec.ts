@@ -120,6 +120,15 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
       .waitFor();
     await expectAccessible(page, 'fleet');
 
+    // Its 1.0.0 came with the registration, without an image: nothing to roll back to.
+    await page.getByRole('link', { name: 'line-1' }).click();
+    await page.getByRole('button', { name: 'Roll back to the previous release' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/no earlier release to go back to/)
+      .waitFor();
+    await page.getByRole('link', { name: 'Fleet' }).click();
+
     // A client whose device is away keeps its update in flight: a second one is refused, and
     // the message links to the job that runs.
     await page.getByRole('link', { name: 'line-away' }).click();

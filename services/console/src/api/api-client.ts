@@ -175,6 +175,11 @@ export class ApiClient {
     return (await this.http.post(`/clients/${encodeURIComponent(clientId)}/update`, body)).data;
   }
 
+  /** An update back to the release the client ran before its last succeeded update. */
+  async rollBackClient(clientId: string): Promise<{ jobId: string }> {
+    return (await this.http.post(`/clients/${encodeURIComponent(clientId)}/roll-back`, {})).data;
+  }
+
   async requestConfig(
     clientId: string,
     body: { version: number; settings: unknown },

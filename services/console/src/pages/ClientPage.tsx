@@ -47,6 +47,7 @@ export function ClientPage({ clientId }: { clientId: string }) {
       <DevicePanel clientId={clientId} />
       {view && mayUpdate && <ReleaseUpdateForm client={view} onRequested={refresh} />}
       {view && mayUpdate && <UpdateForm client={view} onRequested={refresh} />}
+      {view && mayUpdate && <RollBackAction client={view} onRequested={refresh} />}
       {view && history.value && mayConfigure && (
         <ConfigForm client={view} history={history.value} onRequested={refresh} />
       )}
@@ -227,6 +228,33 @@ function UpdateForm({ client, onRequested }: { client: ClientView; onRequested: 
         </button>
         <ErrorNotice error={action.error} />
       </form>
+    </section>
+  );
+}
+
+/**
+ * One action back to the release the client ran before its last succeeded update (the agent
+ * still holds its image); the service says no when it knows of none.
+ */
+function RollBackAction({ client, onRequested }: { client: ClientView; onRequested: () => void }) {
+  const { api } = useSession();
+  const action = useAction();
+  return (
+    <section aria-labelledby="roll-back">
+      <h2 id="roll-back">Roll back</h2>
+      <p>Back to the release it ran before its last update.</p>
+      <button
+        type="button"
+        disabled={action.busy}
+        onClick={() =>
+          void action
+            .run(() => api.rollBackClient(client.clientId))
+            .then((done) => done && onRequested())
+        }
+      >
+        Roll back to the previous release
+      </button>
+      <ErrorNotice error={action.error} />
     </section>
   );
 }

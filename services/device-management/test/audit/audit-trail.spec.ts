@@ -288,8 +288,9 @@ describe('an export of 100,000 events', () => {
   beforeAll(async () => {
     // Written through the port, as the service's jobs are: 100 job streams of 1,000 events.
     const store = api.app.get<EventStore>(EVENT_STORE);
+    let jobId = '';
     for (let stream = 0; stream < EVENTS / PER_STREAM; stream++) {
-      const jobId = randomUUID();
+      jobId = randomUUID();
       const events: NewEvent[] = Array.from({ length: PER_STREAM }, (_, i) => ({
         id: randomUUID(),
         type: 'UpdatePhaseReported',
@@ -310,6 +311,16 @@ describe('an export of 100,000 events', () => {
     await sql.connect();
     await sql.query('ANALYZE');
     await sql.end();
+    // The trail shows only transactions older than every one still open in the database:
+    // wait until its newest event is the last one written here (other suites write too).
+    const auditor = await token(tenant, ['auditor'], 'big-auditor');
+    await eventually(async () => {
+      const newest = await http()
+        .get('/api/v1/audit/events')
+        .query({ limit: 1 })
+        .set({ Authorization: `Bearer ${auditor}` });
+      return newest.body.items?.[0]?.subjectId === jobId;
+    }, 30_000);
   }, 120_000);
 
   it('streams in bounded memory, and its SHA-256 trailer is the one of the bytes received', async () => {
