@@ -9,6 +9,7 @@ import {
   startNpmStartService,
   type NpmStartService,
 } from '../../device-management/test/support/npm-start-service';
+import { eventually } from '../../device-management/test/support/memory-logger';
 import { isoToLocalDateTime } from '../src/forms/audit-query';
 import { launchChromium, screenshot, seriousA11yViolations, watchProblems } from './browser';
 
@@ -203,6 +204,12 @@ describe('console alerts and audit (Chromium, service, PostgreSQL, webhook recei
     expect(await page.getByRole('heading', { name: 'Webhook subscriptions' }).count()).toBe(0);
     expect(await page.getByRole('button').allTextContents()).toEqual(['Sign out', 'Refresh']);
 
+    // The trail shows only transactions older than every one still open in the database
+    // (other suites write too): the search below runs once the rollback is in it.
+    await eventually(async () => {
+      const trail = await api('GET', '/audit/events?clientId=line-1&type=UpdateRolledBack');
+      return (trail.items as unknown[]).length > 0;
+    }, 30_000);
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
     await page.getByLabel('Client id').fill('line-1');
