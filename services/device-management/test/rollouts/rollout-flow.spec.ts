@@ -224,19 +224,24 @@ describe('a rollout over MQTT', () => {
         clientIds: group.map((device) => device.clientId),
         batchSize: 1,
       });
+      // Whole events only (a read may end inside one), of this rollout (the suite's other
+      // rollouts share the tenant), until it completes.
       const reader = response.body!.getReader();
       const decoder = new TextDecoder();
-      let text = '';
-      while (!text.includes('"status":"Completed"')) {
+      const events: Array<{ rolloutId: string; status: string; counts: { succeeded: number } }> =
+        [];
+      let pending = '';
+      while (events.at(-1)?.status !== 'Completed') {
         const { value, done } = await reader.read();
         if (done) break;
-        text += decoder.decode(value);
+        const blocks = (pending + decoder.decode(value, { stream: true })).split('\n\n');
+        pending = blocks.pop()!;
+        for (const block of blocks) {
+          if (!block.startsWith('event: rollout')) continue;
+          const event = JSON.parse(block.split('\ndata: ')[1]);
+          if (event.rolloutId === rolloutId) events.push(event);
+        }
       }
-      const events = text
-        .split('\n\n')
-        .filter((block) => block.startsWith('event: rollout'))
-        .map((block) => JSON.parse(block.split('\ndata: ')[1]));
-      expect(events.every((event) => event.rolloutId === rolloutId)).toBe(true);
       // Each wave shows: the first job in flight, then the second, then the end.
       expect(events.map((event) => event.counts.succeeded)).toEqual(
         expect.arrayContaining([0, 1, 2]),
