@@ -1,6 +1,7 @@
 import type { FailureEvidence, UpdatePhase } from '@opcfleet/contracts';
 import type { PullProgress } from '../container-runtime/container-runtime.port';
 import type { TransitionLogEntry } from '../snapshot-store/job-record';
+import { redact } from './evidence/redaction';
 import type { Logger } from './logger';
 import { REPORTED_PHASE, type UpdateJobContext, type UpdateJobState } from './update-machine';
 
@@ -27,6 +28,8 @@ export function phaseReportFor(
   ctx: UpdateJobContext,
   entry: TransitionLogEntry,
   evidence?: FailureEvidence,
+  /** Applied to the error's message too: an exec probe's output may carry a secret. */
+  redaction: readonly RegExp[] = [],
 ): PhaseReport | null {
   // A log written by this machine names its states; anything else is reported as written.
   const phase =
@@ -47,6 +50,8 @@ export function phaseReportFor(
     const [code, ...rest] = entry.reason.split(': ');
     report.error = { code: code ?? 'error', message: rest.join(': ') };
   }
+  if (report.error)
+    report.error = { ...report.error, message: redact(report.error.message, redaction) };
   if (evidence && (phase === 'rolled_back' || phase === 'failed')) report.evidence = evidence;
   return report;
 }

@@ -368,7 +368,12 @@ export class UpdateJobRunner {
   ): Promise<JobRecord<UpdateJobContext>> {
     if (record.reportedThrough >= record.log.length) return record;
     for (const entry of record.log.slice(record.reportedThrough)) {
-      const report = phaseReportFor(record.context, entry, record.evidence);
+      const report = phaseReportFor(
+        record.context,
+        entry,
+        record.evidence,
+        (this.deps.evidence ?? DEFAULT_EVIDENCE_SETTINGS).redaction,
+      );
       if (report) await this.deps.onPhase(report);
     }
     const updated = { ...record, reportedThrough: record.log.length };
