@@ -116,7 +116,7 @@ describe('the audit search of the form', () => {
 });
 
 describe('the subject of an audit event', () => {
-  it('links clients, jobs and rollouts to their pages; a release is named only', () => {
+  it('links clients, jobs, rollouts and releases to their pages', () => {
     expect(subjectOf({ subjectKind: 'client', subjectId: 'line 1' })).toEqual({
       text: 'client line 1',
       href: '#/clients/line%201',
@@ -130,8 +130,9 @@ describe('the subject of an audit event', () => {
       text: 'rollout 3e0c0c8e',
       href: `#/rollouts/${ROLLOUT}`,
     });
-    expect(subjectOf({ subjectKind: 'release', subjectId: 'r-1' })).toEqual({
-      text: 'release r-1',
+    expect(subjectOf({ subjectKind: 'release', subjectId: ROLLOUT })).toEqual({
+      text: 'release 3e0c0c8e',
+      href: `#/releases/${ROLLOUT}`,
     });
   });
 });

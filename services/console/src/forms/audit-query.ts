@@ -160,6 +160,8 @@ export function subjectOf(event: Pick<AuditEvent, 'subjectKind' | 'subjectId'>):
       return { text: `configuration job ${id.slice(0, 8)}`, href: hrefOf.job(id) };
     case 'rollout':
       return { text: `rollout ${id.slice(0, 8)}`, href: hrefOf.rollout(id) };
+    case 'release':
+      return { text: `release ${id.slice(0, 8)}`, href: hrefOf.release(id) };
     default:
       return { text: `${kind} ${id}` };
   }
