@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import axe from 'axe-core';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium (infra/scripts/chromium.sh): no browser download. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -72,4 +72,32 @@ export function watchProblems(page: Page): string[] {
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   return problems;
+}
+
+/**
+ * A new browser context on the console at `url`, signed in with the development sign-in's
+ * `button` (in `tenant`, when given); the context joins `contexts`, for the suite to close.
+ */
+export async function signInWithButton(
+  browser: Browser,
+  contexts: BrowserContext[],
+  url: string,
+  button: string,
+  tenant?: string,
+): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  const problems = watchProblems(page);
+  await page.goto(url);
+  if (tenant) await page.getByLabel('Tenant').fill(tenant);
+  await page.getByRole('button', { name: button }).click();
+  await page.getByTestId('who').waitFor();
+  return { page, problems };
+}
+
+/** A screenshot, and axe on the page: once per kind of page (axe takes 1-3 s under load). */
+export async function expectAccessible(page: Page, name: string): Promise<void> {
+  await screenshot(page, name);
+  expect(await seriousA11yViolations(page)).toEqual([]);
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { SimulatedDevice } from '../../../bench/fleet/simulated-device';
 import { verifySignature } from '../../device-management/src/alerts/webhook-signature';
 import type { RunningService } from '../../device-management/src/start-service';
@@ -11,7 +11,7 @@ import {
 } from '../../device-management/test/support/npm-start-service';
 import { eventually } from '../../device-management/test/support/memory-logger';
 import { isoToLocalDateTime } from '../src/forms/audit-query';
-import { launchChromium, screenshot, seriousA11yViolations, watchProblems } from './browser';
+import { expectAccessible, launchChromium, signInWithButton } from './browser';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -86,21 +86,8 @@ describe('console alerts and audit (Chromium, service, PostgreSQL, webhook recei
   });
 
   /** A fresh browser context (nothing kept: tokens live in memory), signed in by a button. */
-  async function signedIn(button: string, hash = '') {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    const problems = watchProblems(page);
-    await page.goto(`${service.httpUrl}/${hash}`);
-    await page.getByRole('button', { name: button }).click();
-    await page.getByTestId('who').waitFor();
-    return { page, problems };
-  }
-
-  async function expectAccessible(page: Page, name: string) {
-    await screenshot(page, name);
-    expect(await seriousA11yViolations(page)).toEqual([]);
-  }
+  const signedIn = (button: string, hash = '') =>
+    signInWithButton(browser, contexts, `${service.httpUrl}/${hash}`, button);
 
   it('an admin subscribes a webhook, sees its secret once, and the delivery of a failed update shows as succeeded', async () => {
     const { page, problems } = await signedIn('demo admin');

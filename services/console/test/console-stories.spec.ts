@@ -1,11 +1,11 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { SimulatedDevice } from '../../../bench/fleet/simulated-device';
 import type { RunningService } from '../../device-management/src/start-service';
 import {
   startNpmStartService,
   type NpmStartService,
 } from '../../device-management/test/support/npm-start-service';
-import { launchChromium, screenshot, seriousA11yViolations, watchProblems } from './browser';
+import { expectAccessible, launchChromium, screenshot, signInWithButton } from './browser';
 
 /**
  * The console's stories in a real headless Chromium against the real service (as `npm start`
@@ -66,23 +66,8 @@ describe('console stories (Chromium, service, PostgreSQL, aedes, simulated devic
   });
 
   /** A fresh browser context (nothing kept: tokens live in memory), signed in by a button. */
-  async function signedIn(button: string, hash = '', tenant?: string) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    const problems = watchProblems(page);
-    await page.goto(`${service.httpUrl}/${hash}`);
-    if (tenant) await page.getByLabel('Tenant').fill(tenant);
-    await page.getByRole('button', { name: button }).click();
-    await page.getByTestId('who').waitFor();
-    return { page, problems };
-  }
-
-  /** A screenshot, and axe on the page: once per kind of page (axe takes 1-3 s under load). */
-  async function expectAccessible(page: Page, name: string) {
-    await screenshot(page, name);
-    expect(await seriousA11yViolations(page)).toEqual([]);
-  }
+  const signedIn = (button: string, hash = '', tenant?: string) =>
+    signInWithButton(browser, contexts, `${service.httpUrl}/${hash}`, button, tenant);
 
   it('an admin updates a client: "Updating..." within a second of the click, then "2.0.0 running" without a reload', async () => {
     const { page, problems } = await signedIn('demo admin', '#/clients/line-1');
