@@ -85,6 +85,30 @@ const deliveryOf = (row: Row): AlertDelivery => ({
 });
 
 /**
+ * The rows of a condition on a number of the agents' state summaries (device_states): its
+ * clients while `holds` is true of it, named (`eventIdPrefix:client:day`) once a day (UTC)
+ * since such a condition has no start. The arguments are this file's constants, never input.
+ */
+function dailySummaryCondition(
+  kind: AlertKind,
+  eventType: string,
+  eventIdPrefix: string,
+  field: 'clockSkewSeconds' | 'freeDiskBytes',
+  holds: (value: string) => string,
+): string {
+  const value = `(d.summary ->> '${field}')::bigint`;
+  return `SELECT s.tenant_id, s.subscription_id, d.client_id, '${kind}', '${eventType}',
+                '${eventIdPrefix}:' || d.client_id || ':' ||
+                  to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                jsonb_build_object('clientId', d.client_id, '${field}', ${value},
+                                   'reportedAt', d.reported_at)
+           FROM s JOIN ${READ_MODEL_SCHEMA}.device_states d ON d.tenant_id = s.tenant_id
+          WHERE '${kind}' = ANY(s.kinds)
+            AND jsonb_typeof(d.summary -> '${field}') = 'number'
+            AND ${holds(value)}`;
+}
+
+/**
  * The alert tables (read-model migration 6): the webhook subscriptions of each tenant and the
  * delivery log. Not events: a subscription's secret must be usable to sign, and must not
  * appear in the audit trail (which exports every event to auditors); the log is operational
@@ -239,29 +263,9 @@ export class AlertStore {
           WHERE 'device.workload_down' = ANY(s.kinds)
             AND d.summary #> '{workload,problem}' IS NOT NULL
          UNION ALL
-         SELECT s.tenant_id, s.subscription_id, d.client_id, 'device.clock_skew',
-                'DeviceClockSkew',
-                'device-clock-skew:' || d.client_id || ':' ||
-                  to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
-                jsonb_build_object('clientId', d.client_id,
-                                   'clockSkewSeconds', (d.summary ->> 'clockSkewSeconds')::bigint,
-                                   'reportedAt', d.reported_at)
-           FROM s JOIN ${rm}.device_states d ON d.tenant_id = s.tenant_id
-          WHERE 'device.clock_skew' = ANY(s.kinds)
-            AND jsonb_typeof(d.summary -> 'clockSkewSeconds') = 'number'
-            AND abs((d.summary ->> 'clockSkewSeconds')::bigint) >= $2
+         ${dailySummaryCondition('device.clock_skew', 'DeviceClockSkew', 'device-clock-skew', 'clockSkewSeconds', (value) => `abs(${value}) >= $2`)}
          UNION ALL
-         SELECT s.tenant_id, s.subscription_id, d.client_id, 'device.disk_low',
-                'DeviceDiskLow',
-                'device-disk-low:' || d.client_id || ':' ||
-                  to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
-                jsonb_build_object('clientId', d.client_id,
-                                   'freeDiskBytes', (d.summary ->> 'freeDiskBytes')::bigint,
-                                   'reportedAt', d.reported_at)
-           FROM s JOIN ${rm}.device_states d ON d.tenant_id = s.tenant_id
-          WHERE 'device.disk_low' = ANY(s.kinds)
-            AND jsonb_typeof(d.summary -> 'freeDiskBytes') = 'number'
-            AND (d.summary ->> 'freeDiskBytes')::bigint < $3)
+         ${dailySummaryCondition('device.disk_low', 'DeviceDiskLow', 'device-disk-low', 'freeDiskBytes', (value) => `${value} < $3`)})
        SELECT * FROM conditions o
         WHERE NOT EXISTS (SELECT 1 FROM ${DELIVERIES} d
                            WHERE d.subscription_id = o.subscription_id AND d.event_id = o.event_id)
