@@ -263,23 +263,30 @@ it('alerts a client offline longer than the minutes of a subscription, once per 
   ).toEqual([{ clientId: 'gone-1' }, { clientId: 'gone-1' }]);
 });
 
+/** An agent's state summary: a running 1.0.0 workload, no job, and `extra`. */
+const summaryOf = (
+  tenantId: string,
+  clientId: string,
+  extra: Partial<StateSummary>,
+): StateSummary => ({
+  schema: STATE_SUMMARY_SCHEMA,
+  tenantId,
+  clientId,
+  at: new Date().toISOString(),
+  agentVersion: '1.4.0',
+  workload: { version: '1.0.0', running: true },
+  currentJob: null,
+  ...extra,
+});
+const record = (state: StateSummary) =>
+  api.app.get(CommandBus).execute(new RecordDeviceState(state, new Date()));
+
 it("alerts a device's workload down once per problem, and a clock skewed past the limit", async () => {
   const { tenant, admin } = await tenantWithAdmin();
   const hook = await started();
   await subscribe(admin, hook.url, ['device.workload_down', 'device.clock_skew']);
-  const summary = (clientId: string, extra: Partial<StateSummary>): StateSummary => ({
-    schema: STATE_SUMMARY_SCHEMA,
-    tenantId: tenant,
-    clientId,
-    at: new Date().toISOString(),
-    agentVersion: '1.4.0',
-    workload: { version: '1.0.0', running: true },
-    currentJob: null,
-    clockSkewSeconds: 2,
-    ...extra,
-  });
-  const record = (state: StateSummary) =>
-    api.app.get(CommandBus).execute(new RecordDeviceState(state, new Date()));
+  const summary = (clientId: string, extra: Partial<StateSummary>) =>
+    summaryOf(tenant, clientId, { clockSkewSeconds: 2, ...extra });
   for (const clientId of ['pump-1', 'pump-2', 'pump-3']) {
     await http().post('/api/v1/clients').set(as(admin)).send({ clientId, version: '1.0.0' });
   }
@@ -341,18 +348,8 @@ it('alerts a device whose engine is short of disk for images, once while it last
   const { tenant, admin } = await tenantWithAdmin();
   const hook = await started();
   await subscribe(admin, hook.url, ['device.disk_low']);
-  const summary = (clientId: string, freeDiskBytes: number): StateSummary => ({
-    schema: STATE_SUMMARY_SCHEMA,
-    tenantId: tenant,
-    clientId,
-    at: new Date().toISOString(),
-    agentVersion: '1.4.0',
-    workload: { version: '1.0.0', running: true },
-    currentJob: null,
-    freeDiskBytes,
-  });
-  const record = (state: StateSummary) =>
-    api.app.get(CommandBus).execute(new RecordDeviceState(state, new Date()));
+  const summary = (clientId: string, freeDiskBytes: number) =>
+    summaryOf(tenant, clientId, { freeDiskBytes });
   for (const clientId of ['disk-1', 'disk-2']) {
     await http().post('/api/v1/clients').set(as(admin)).send({ clientId, version: '1.0.0' });
   }
