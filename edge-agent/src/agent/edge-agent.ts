@@ -91,10 +91,11 @@ export async function startEdgeAgent(
       refreshState();
     },
   });
+  const workloadSetup = workloadSettings(settings);
   const runner = new UpdateJobRunner({
     runtime,
     snapshots: new FileSnapshotStore(layout.updates),
-    workload: workloadSettings(settings),
+    workload: workloadSetup,
     onPhase: async (phase) => {
       await reporter.report({ jobKind: 'update', ...phase });
     },
@@ -232,8 +233,7 @@ export async function startEdgeAgent(
   link.start();
   watch.start();
   // Mid-update the workload is being swapped: its answer would say nothing.
-  if (!runner.current())
-    void warnWhenProbeTargetSilent(runtime, workloadSettings(settings), logger);
+  if (!runner.current()) void warnWhenProbeTargetSilent(runtime, workloadSetup, logger);
 
   const inspection = new InspectionServer(
     {
