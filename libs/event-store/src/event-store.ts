@@ -314,6 +314,13 @@ export interface SubscriptionOptions {
   /** Events per handler call. */
   batchSize?: number;
   /**
+   * Reads at most once in this many milliseconds while events keep coming (default 0: at
+   * every wake-up), so that the commits of that time come in one batch. Under load every
+   * commit wakes every subscriber; one that needs no millisecond latency spares the database
+   * a read (and a look behind the horizon) per commit. A full page is followed at once.
+   */
+  readIntervalMs?: number;
+  /**
    * `store` (default): the subscription stores the checkpoint after each handled batch
    * (at-least-once: a crash between handling and storing replays the batch). A handler that
    * returns `{ rows }` has them written in the same commit as the checkpoint (exactly-once

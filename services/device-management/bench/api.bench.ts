@@ -7,6 +7,7 @@ import pino from 'pino';
 import { createApp } from '../src/app';
 import { mintDevToken } from '../src/auth/mint-dev-token';
 import { loadAppConfig } from '../src/config/app.config';
+import { CommandCpuSampler, processUsage } from '../../../bench/fleet/measurements';
 import { serveBarePostBaseline } from './bare-post-baseline';
 import { ms, percentiles } from './bench-support';
 
@@ -71,12 +72,14 @@ async function serveBaseline(databaseUrl: string): Promise<void> {
 function startServer(
   databaseUrl: string,
   role: 'server' | 'baseline' = 'server',
-): Promise<{ child: ChildProcess; port: number }> {
+): Promise<{ child: ChildProcess; port: number; pid: number }> {
   const child = fork(__filename, [], {
     env: { ...process.env, BENCH_ROLE: role, BENCH_SERVER_DB: databaseUrl },
   });
   return new Promise((resolve, reject) => {
-    child.once('message', (message: { port: number }) => resolve({ child, port: message.port }));
+    child.once('message', (message: { port: number }) =>
+      resolve({ child, port: message.port, pid: child.pid! }),
+    );
     child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
   });
 }
@@ -95,8 +98,17 @@ interface Phase {
  * bursts, unlike a per-second budget), and its latency counts from when it was due, so a
  * stalled service cannot hide queueing (no coordinated omission).
  */
-async function run(port: number, auth: string, phase: Phase, rate: number) {
+async function run(
+  { port, pid }: { port: number; pid: number },
+  auth: string,
+  phase: Phase,
+  rate: number,
+) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  // CPU per request: latency depends on what else the machine does, CPU much less so.
+  const serverCpuBefore = processUsage(pid).cpuSeconds;
+  const postgresCpu = new CommandCpuSampler('postgres');
+  postgresCpu.start();
   const samples: number[] = [];
   const statuses: Record<string, number> = {};
   const started = performance.now();
@@ -117,6 +129,8 @@ async function run(port: number, auth: string, phase: Phase, rate: number) {
   const seconds = (performance.now() - started) / 1000;
   const ok = phase.expect;
   return {
+    serverCpuMs: (1000 * (processUsage(pid).cpuSeconds - serverCpuBefore)) / phase.requests,
+    postgresCpuMs: (1000 * postgresCpu.stop()) / phase.requests,
     p: percentiles(samples),
     samples: samples.length,
     errors: samples.length - (statuses[ok] ?? 0),
@@ -163,7 +177,8 @@ async function main(): Promise<void> {
   if (process.env.BENCH_ROLE === 'server') return serve(process.env.BENCH_SERVER_DB!);
   if (process.env.BENCH_ROLE === 'baseline') return serveBaseline(process.env.BENCH_SERVER_DB!);
   const database = await createTestDatabase(process.env.BENCH_DATABASE_URL, 'dm_bench');
-  const { child, port } = await startServer(database.url);
+  const server = await startServer(database.url);
+  const { child } = server;
   try {
     const admin = await mintDevToken(SECRET, {
       tenant: TENANT,
@@ -172,7 +187,7 @@ async function main(): Promise<void> {
     });
     const clients = RATE * SECONDS;
     const register = await run(
-      port,
+      server,
       admin,
       {
         name: 'register',
@@ -188,7 +203,7 @@ async function main(): Promise<void> {
 
     const warmUp = Math.min(400, clients);
     await run(
-      port,
+      server,
       admin,
       {
         name: 'warm-up',
@@ -201,7 +216,7 @@ async function main(): Promise<void> {
     );
 
     const update = await run(
-      port,
+      server,
       admin,
       {
         name: 'update',
@@ -217,7 +232,7 @@ async function main(): Promise<void> {
     );
     // Config: clients in turn, each with its next version (the warm-up used version 1).
     const config = await run(
-      port,
+      server,
       admin,
       {
         name: 'config',
@@ -234,7 +249,7 @@ async function main(): Promise<void> {
     let baseline;
     try {
       baseline = await run(
-        baselineServer.port,
+        baselineServer,
         admin,
         {
           name: 'baseline',
@@ -257,7 +272,7 @@ async function main(): Promise<void> {
       `\nbench:api — ${RATE} req/s for ${SECONDS} s, open loop (evenly paced), up to ${CONNECTIONS} sockets, PostgreSQL ${new URL(database.url).host}, service in its own process`,
     );
     console.log(
-      'endpoint                         requests  P50        P95        P99        max        errors  achieved',
+      'endpoint                         requests  P50        P95        P99        max        errors  achieved  server CPU/req  PostgreSQL CPU/req',
     );
     for (const [name, r] of [
       ['POST /clients/{id}/update', update],
@@ -265,12 +280,15 @@ async function main(): Promise<void> {
       ['baseline: bare POST', baseline],
     ] as const) {
       console.log(
-        `${name.padEnd(32)} ${String(r.samples).padEnd(9)} ${ms(r.p.p50).padEnd(10)} ${ms(r.p.p95).padEnd(10)} ${ms(r.p.p99).padEnd(10)} ${ms(r.p.max).padEnd(10)} ${String(r.errors).padEnd(7)} ${(r.samples / r.seconds).toFixed(0)} req/s`,
+        `${name.padEnd(32)} ${String(r.samples).padEnd(9)} ${ms(r.p.p50).padEnd(10)} ${ms(r.p.p95).padEnd(10)} ${ms(r.p.p99).padEnd(10)} ${ms(r.p.max).padEnd(10)} ${String(r.errors).padEnd(7)} ${`${(r.samples / r.seconds).toFixed(0)} req/s`.padEnd(9)} ${ms(r.serverCpuMs).padEnd(15)} ${ms(r.postgresCpuMs)}`,
       );
       if (r.errors > 0) console.log(`  statuses: ${JSON.stringify(r.statuses)}`);
     }
     console.log(
       `P95 as a multiple of the baseline's (JWT, body check, one INSERT and commit; goal at most 2x): update ${(update.p.p95 / baseline.p.p95).toFixed(2)}x, config ${(config.p.p95 / baseline.p.p95).toFixed(2)}x`,
+    );
+    console.log(
+      `server CPU per request as a multiple of the baseline's: update ${(update.serverCpuMs / baseline.serverCpuMs).toFixed(2)}x, config ${(config.serverCpuMs / baseline.serverCpuMs).toFixed(2)}x (PostgreSQL CPU counts every postgres process on the machine)`,
     );
   } finally {
     child.send('stop');

@@ -129,6 +129,57 @@ describe('CatchUpSubscription after a read that found nothing', () => {
   });
 });
 
+describe('CatchUpSubscription with readIntervalMs', () => {
+  it('reads the commits of one interval in one read, however many wake-ups they brought', async () => {
+    const INTERVAL_MS = 300;
+    const { source, calls } = scriptedSource(
+      [
+        { events: [], next: undefined },
+        { events: [recorded(1), recorded(2), recorded(3)], next: '3' },
+      ],
+      ['none'],
+    );
+    let wake!: () => void;
+    source.onWake = (callback) => {
+      wake = callback;
+      return () => undefined;
+    };
+    const readAt: number[] = [];
+    const read = source.readAll;
+    source.readAll = (options) => {
+      readAt.push(Date.now());
+      return read(options);
+    };
+    const batches: EventBatch[] = [];
+    let delivered!: () => void;
+    const firstBatch = new Promise<void>((resolve) => (delivered = resolve));
+    const subscription = new CatchUpSubscription(
+      source,
+      {
+        name: 'test',
+        readIntervalMs: INTERVAL_MS,
+        checkpointing: { mode: 'handler', checkpointer: { load: async () => undefined } },
+      },
+      async (batch) => {
+        batches.push(batch);
+        delivered();
+      },
+    );
+    while (calls.length < 2) await new Promise((resolve) => setImmediate(resolve));
+
+    for (let commit = 0; commit < 3; commit++) {
+      wake();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await firstBatch;
+    await subscription.stop();
+
+    expect(batches.map((batch) => batch.events.length)).toEqual([3]);
+    expect(calls.filter((call) => call === 'read')).toHaveLength(2);
+    expect(readAt[1] - readAt[0]).toBeGreaterThanOrEqual(INTERVAL_MS - 5);
+  });
+});
+
 describe('CatchUpSubscription with idleCheckpointEveryMs', () => {
   it('stores the first checkpoint, leaves the next ones of batches without rows for later, stores rows at once and the last on stop', async () => {
     const pages: ReadAllResult[] = [1, 2, 3, 4].map((position) => ({

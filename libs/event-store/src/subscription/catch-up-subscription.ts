@@ -81,6 +81,9 @@ export class CatchUpSubscription implements Subscription {
   /** The checkpoint of handled batches not stored yet (idleCheckpointEveryMs). */
   private unstored: string | undefined;
   private blockedRecheckMs = BLOCKED_RECHECK_FIRST_MS;
+  /** When the last read began, and whether it filled a page (readIntervalMs). */
+  private lastReadAt = 0;
+  private lastPageFull = false;
   private wakeSleeper: (() => void) | undefined;
   private waiters: CaughtUpWaiter[] = [];
   private readonly unsubscribe: () => void;
@@ -168,6 +171,7 @@ export class CatchUpSubscription implements Subscription {
     this.cursor = loaded.value;
     this.loaded = true;
     while (!this.halted) {
+      if (!(await this.waitForReadInterval())) return;
       this.wakePending = false;
       const read = await this.retrying(() =>
         this.source.readAll({
@@ -179,6 +183,7 @@ export class CatchUpSubscription implements Subscription {
       );
       if (!read) return;
       const result = read.value;
+      this.lastPageFull = result.events.length >= this.batchSize;
       if (result.events.length === 0) {
         if (result.next !== undefined && result.next !== this.cursor) {
           if (!(await this.skipTo(result.next))) return;
@@ -207,6 +212,18 @@ export class CatchUpSubscription implements Subscription {
         await this.sleepUntilWake(await this.idleDelay());
       }
     }
+  }
+
+  /**
+   * Holds the next read until `readIntervalMs` has passed since the last one began (not after
+   * a full page: a backlog is read at full speed). False when halted meanwhile.
+   */
+  private async waitForReadInterval(): Promise<boolean> {
+    const interval = this.options.readIntervalMs ?? 0;
+    const wait = this.lastReadAt + interval - Date.now();
+    if (interval > 0 && wait > 0 && !this.lastPageFull) await this.sleepUntilWake(wait, true);
+    this.lastReadAt = Date.now();
+    return !this.halted;
   }
 
   /**

@@ -77,6 +77,8 @@ export class AlertWorker implements Worker {
         streamPrefixes: [STREAM_PREFIX.updateJob, STREAM_PREFIX.configJob, STREAM_PREFIX.rollout],
         eventTypes: [...ALERT_EVENT_TYPES],
         batchSize: 500,
+        // A webhook a quarter of a second later is as good; a read per commit is not.
+        readIntervalMs: 250,
         exclusive: true,
         onError: (error, attempt) =>
           this.logger.warn({ err: error, attempt }, 'alert batch failed; retrying'),

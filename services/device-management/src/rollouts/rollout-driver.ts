@@ -147,6 +147,9 @@ export class RolloutDriver implements Worker {
           'ClientRegistered',
         ],
         batchSize: 1_000,
+        // A wave follows its jobs' ends 25 ms later at most, with the ends of that time in one
+        // batch: under load, one read per 25 ms instead of one per commit.
+        readIntervalMs: 25,
         exclusive: true,
         onError: (error, attempt) =>
           this.logger.warn({ err: error, attempt }, 'rollout driver batch failed; retrying'),

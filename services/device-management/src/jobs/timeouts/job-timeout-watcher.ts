@@ -63,6 +63,8 @@ export class JobTimeoutWatcher implements Worker {
         name: 'job-timeouts',
         streamPrefixes: [...JOB_STREAM_PREFIXES, STREAM_PREFIX.client],
         batchSize: 500,
+        // Deadlines are minutes away: a quarter of a second adds nothing, and saves a read per commit.
+        readIntervalMs: 250,
         // In-memory state: always start from the beginning, never store a checkpoint.
         checkpointing: { mode: 'handler', checkpointer: { load: async () => undefined } },
       },
