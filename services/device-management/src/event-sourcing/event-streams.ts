@@ -17,6 +17,10 @@ import { DomainError } from '../shared/domain/domain-error';
 import { retry } from '../shared/retry';
 import { EVENT_STORE, INLINE_PROJECTION } from './event-store.token';
 import { LocalCommits, type CommittedEvent } from './local-commits';
+import { StreamStateCache } from './stream-state-cache';
+
+/** Streams whose state a process keeps for its next decision (a client's, mostly): some MB. */
+const CACHED_STREAMS = 20_000;
 
 export interface LoadedStream<State> {
   state: State;
@@ -62,6 +66,8 @@ export interface StreamWrite {
  */
 @Injectable()
 export class EventStreams {
+  private readonly cache = new StreamStateCache(CACHED_STREAMS);
+
   constructor(
     @Inject(EVENT_STORE) readonly store: EventStore,
     private readonly localCommits: LocalCommits = new LocalCommits(),
@@ -73,6 +79,30 @@ export class EventStreams {
     fold: (events: Event[]) => State,
   ): Promise<LoadedStream<State>> {
     return loaded(await this.store.readStream(streamName), fold);
+  }
+
+  /**
+   * `load` for a decision that is appended back to this stream at the returned revision: the
+   * state this process holds from its last load or append of the stream, when it has one, else
+   * from the store. A copy gone stale (another process appended) fails that append as a
+   * conflict, which drops it, so retryOnConflict decides again on the stored state. `fold` must
+   * give the state that appends to the stream pass as `stateAfter`. `cached`: a refusal decided
+   * on this state may be stale too: `forget` the stream and decide again before answering it.
+   */
+  async loadToAppend<State, Event extends DomainEvent>(
+    streamName: string,
+    fold: (events: Event[]) => State,
+  ): Promise<LoadedStream<State> & { cached: boolean }> {
+    const known = this.cache.get<State>(streamName, fold);
+    if (known) return { ...known, cached: true };
+    const stored = await this.load(streamName, fold);
+    this.cache.remember(streamName, fold, stored);
+    return { ...stored, cached: false };
+  }
+
+  /** Drops this process's copy of the stream's state (see loadToAppend). */
+  forget(streamName: string): void {
+    this.cache.forget(streamName);
   }
 
   /** Several streams loaded at once (one query), by name; a stream without events has none. */
@@ -145,16 +175,32 @@ export class EventStreams {
    * these events were stored before by this same append (a retry), nothing was written.
    */
   async write(appends: readonly StreamWrite[]): Promise<StreamAppendResult[]> {
-    const results = await this.store.appendToStreams(
-      appends.map((append) =>
-        // A stream whose state is not known (or not at an exact revision) is left to the
-        // catch-up projection.
-        this.project && append.stateAfter != null && isExact(append.expectedRevision)
-          ? append
-          : { ...append, stateAfter: undefined },
-      ),
-      this.project ? { project: this.project } : {},
-    );
+    let results: StreamAppendResult[];
+    try {
+      results = await this.store.appendToStreams(
+        appends.map((append) =>
+          // A stream whose state is not known (or not at an exact revision) is left to the
+          // catch-up projection.
+          this.project && append.stateAfter != null && isExact(append.expectedRevision)
+            ? append
+            : { ...append, stateAfter: undefined },
+        ),
+        this.project ? { project: this.project } : {},
+      );
+    } catch (error) {
+      for (const append of appends) this.cache.forget(append.streamName);
+      throw error;
+    }
+    appends.forEach((append, index) => {
+      const result = results[index];
+      if (result.outcome !== 'appended') this.cache.forget(append.streamName);
+      else {
+        const known = isExact(append.expectedRevision)
+          ? (append.stateAfter ?? undefined)
+          : undefined;
+        this.cache.appended(append.streamName, known, result.nextExpectedRevision);
+      }
+    });
     const recordedAt = new Date();
     this.localCommits.committed(
       appends.flatMap((append, index) =>

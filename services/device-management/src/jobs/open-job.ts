@@ -40,18 +40,25 @@ export function openJobOnClient(
   const stream = clientStream(job.context.tenantId, job.clientId);
   return retryOnConflict(async () => {
     const now = new Date().toISOString();
-    const client = await streams.load<ClientState, ClientEvent>(stream, foldClient);
+    const client = await streams.loadToAppend<ClientState, ClientEvent>(stream, foldClient);
+    // A refusal on this process's copy of the client, or a repair, is decided again on the
+    // store's state.
+    const loadFromStore = () => {
+      streams.forget(stream);
+      return retryOnConflict.again();
+    };
     if (!client.state) throw notFound('client', job.clientId);
-    if (before && (await before(client.state))) return retryOnConflict.again();
-    const opening = decide(client.state, now);
-    const [mark, open] = openingAppends(
-      job,
-      stream,
-      client.state,
-      client.expectedRevision,
-      opening,
-    );
-    await streams.appendAtomically(mark, [open]);
+    if (before && (await before(client.state))) return loadFromStore();
+    let opening: JobOpening;
+    let appends: [StreamAppend, StreamAppend];
+    try {
+      opening = decide(client.state, now);
+      appends = openingAppends(job, stream, client.state, client.expectedRevision, opening);
+    } catch (error) {
+      if (client.cached && error instanceof DomainError) return loadFromStore();
+      throw error;
+    }
+    await streams.appendAtomically(appends[0], [appends[1]]);
   });
 }
 

@@ -81,4 +81,36 @@ describe('RequestUpdateHandler', () => {
     const client = await store.readStream(clientStream('spec', 'h-3'));
     expect(client.filter((e) => e.type === 'ClientUpdateStarted')).toHaveLength(1);
   });
+
+  it('decides on the stored client when another process ended its job after this one last saw it', async () => {
+    await commands.execute(new RegisterClient({ context, clientId: 'h-4', labels: {} }));
+    const first = await request('h-4');
+    // Another replica records the job's end on both streams; this process still holds the
+    // client as it left it, with the job in flight.
+    const at = new Date().toISOString();
+    await store.appendToStream(updateJobStream('spec', first.jobId), [
+      {
+        id: '0d8f6a4e-2b7c-4c59-9a51-4f0b8f1e2a01',
+        type: 'UpdateSucceeded',
+        data: { jobId: first.jobId, seq: 1, at, version: '3.0.0' },
+      },
+    ]);
+    await store.appendToStream(clientStream('spec', 'h-4'), [
+      {
+        id: '0d8f6a4e-2b7c-4c59-9a51-4f0b8f1e2a02',
+        type: 'ClientUpdateEnded',
+        data: { jobId: first.jobId, outcome: 'succeeded', version: '3.0.0', at },
+      },
+    ]);
+
+    const second = await request('h-4');
+
+    const client = await store.readStream(clientStream('spec', 'h-4'));
+    expect(client.map((e) => [e.type, (e.data as { jobId?: string }).jobId])).toEqual([
+      ['ClientRegistered', undefined],
+      ['ClientUpdateStarted', first.jobId],
+      ['ClientUpdateEnded', first.jobId],
+      ['ClientUpdateStarted', second.jobId],
+    ]);
+  });
 });
