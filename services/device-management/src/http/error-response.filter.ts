@@ -15,6 +15,7 @@ const STATUS_OF: Record<DomainErrorCode, number> = {
   already_exists: HttpStatus.CONFLICT,
   update_in_flight: HttpStatus.CONFLICT,
   no_previous_release: HttpStatus.CONFLICT,
+  release_changed: HttpStatus.CONFLICT,
   config_version_not_increasing: HttpStatus.CONFLICT,
   job_final: HttpStatus.CONFLICT,
   job_not_cancellable: HttpStatus.CONFLICT,

@@ -7,6 +7,7 @@ export type DomainErrorCode =
   | 'already_exists'
   | 'update_in_flight'
   | 'no_previous_release'
+  | 'release_changed'
   | 'config_version_not_increasing'
   | 'job_final'
   | 'job_not_cancellable'

@@ -12,6 +12,11 @@ export class RequestUpdate {
    * must meet (its constraints, no downgrade unless allowed), checked when the job opens.
    */
   readonly release?: ReleaseTarget;
+  /**
+   * A roll-back: the image the client ran when its previous release was chosen as the target.
+   * The job does not open when the client runs another by then (release_changed).
+   */
+  readonly rollingBackFrom?: string;
 
   constructor(props: RequestUpdate) {
     Object.assign(this, props);

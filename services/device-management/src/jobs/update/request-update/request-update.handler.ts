@@ -6,6 +6,7 @@ import { endOf } from '../../job-kinds';
 import { JobStreams } from '../../job-streams';
 import { openJobOnClient, type JobOpening } from '../../open-job';
 import { refusalOfRelease } from '../../../releases/domain/release.decider';
+import { DomainError } from '../../../shared/domain/domain-error';
 import type { CommandContext, IsoTimestamp } from '../../../shared/domain/domain-event';
 import { updateJobStream } from '../../../shared/domain/stream-names';
 import { decideUpdateJob } from '../domain/update-job.decider';
@@ -53,12 +54,19 @@ export class RequestUpdateHandler implements ICommandHandler<RequestUpdate, Requ
  * release, a client that does not meet the release (its constraints, no downgrade) is refused.
  */
 export function updateJobOpening(
-  { context, clientId, targetVersion, image, imageDigest, release }: RequestUpdate,
+  { context, clientId, targetVersion, image, imageDigest, release, rollingBackFrom }: RequestUpdate,
   jobId: string,
 ): (client: Client, now: IsoTimestamp) => JobOpening {
   return (client, now) => {
     const refusal = release && refusalOfRelease(release, client);
     if (refusal) throw refusal;
+    if (rollingBackFrom !== undefined && client.running?.image !== rollingBackFrom) {
+      throw new DomainError(
+        'release_changed',
+        `client ${clientId} changed its release while its roll-back was being requested`,
+        { clientId, ...(client.running ? { running: client.running.version } : {}) },
+      );
+    }
     return opening(client, now);
   };
   function opening(client: Client, now: IsoTimestamp): JobOpening {

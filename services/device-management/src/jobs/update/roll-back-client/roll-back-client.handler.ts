@@ -1,7 +1,8 @@
 import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { foldClient } from '../../../clients/domain/client.decider';
 import type { ClientEvent } from '../../../clients/domain/client.events';
-import { EventStreams } from '../../../event-sourcing/event-streams';
+import { EventStreams, retryOnConflict } from '../../../event-sourcing/event-streams';
+import type { CommandContext } from '../../../shared/domain/domain-event';
 import { DomainError, notFound } from '../../../shared/domain/domain-error';
 import { clientStream } from '../../../shared/domain/stream-names';
 import { RequestUpdate, type RequestUpdateResult } from '../request-update/request-update.command';
@@ -19,7 +20,24 @@ export class RollBackClientHandler implements ICommandHandler<RollBackClient, Re
     private readonly commands: CommandBus,
   ) {}
 
-  async execute({ context, clientId }: RollBackClient): Promise<RequestUpdateResult> {
+  /** The target is read, then checked again where the job opens: retried when it moved. */
+  execute({ context, clientId }: RollBackClient): Promise<RequestUpdateResult> {
+    return retryOnConflict(async () => {
+      try {
+        return await this.requestPrevious(context, clientId);
+      } catch (error) {
+        if (error instanceof DomainError && error.code === 'release_changed') {
+          return retryOnConflict.again();
+        }
+        throw error;
+      }
+    });
+  }
+
+  private async requestPrevious(
+    context: CommandContext,
+    clientId: string,
+  ): Promise<RequestUpdateResult> {
     const { state: client } = await this.streams.load(
       clientStream(context.tenantId, clientId),
       (events: ClientEvent[]) => foldClient(events),
@@ -39,6 +57,7 @@ export class RollBackClientHandler implements ICommandHandler<RollBackClient, Re
         clientId,
         targetVersion: previous.version,
         image: previous.image,
+        rollingBackFrom: client.running?.image ?? '',
       }),
     );
   }

@@ -22,7 +22,7 @@ export class RollBackClientHttpController {
     access: 'update',
     errors: {
       404: 'No such client in your tenant.',
-      409: '`no_previous_release`: no earlier update through opcfleet replaced a release whose image is known; `update_in_flight`: an update is in flight for this client (`jobId` names it).',
+      409: '`no_previous_release`: no earlier update through opcfleet replaced a release whose image is known; `update_in_flight`: an update is in flight for this client (`jobId` names it); `release_changed`: updates kept changing the release of the client while the roll-back was requested (try again).',
     },
   })
   @HttpCode(202)
