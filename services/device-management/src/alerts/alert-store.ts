@@ -372,6 +372,22 @@ export class AlertStore {
     );
   }
 
+  /**
+   * Deletes up to `limit` deliveries that ended (succeeded or failed) before `endedBefore`;
+   * returns how many. Pending ones stay, however old.
+   */
+  async deleteEnded(endedBefore: Date, limit: number): Promise<number> {
+    const [, count] = (await this.dataSource.query(
+      `DELETE FROM ${DELIVERIES}
+        WHERE delivery_id IN (
+                SELECT delivery_id FROM ${DELIVERIES}
+                 WHERE status <> 'pending' AND updated_at < $1
+                 LIMIT $2)`,
+      [endedBefore, limit],
+    )) as [unknown, number];
+    return count;
+  }
+
   /** A page of the tenant's delivery log, newest first (keyset on created_at, delivery_id). */
   async deliveries(
     tenantId: string,

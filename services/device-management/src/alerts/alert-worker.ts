@@ -18,6 +18,9 @@ const CLAIM_BATCH = 32;
 const SENDS_AT_ONCE = 8;
 /** Client conditions alerted per sweep (the next sweep takes the rest). */
 const CONDITIONS_AT_ONCE = 500;
+/** How often ended deliveries older than the retention are deleted, and how many per statement. */
+const PRUNE_EVERY_MS = 60 * 60_000;
+const PRUNE_BATCH = 10_000;
 
 /**
  * Alerts, in two halves that never wait for each other:
@@ -34,7 +37,8 @@ const CONDITIONS_AT_ONCE = 500;
  *
  * The sender also sweeps the read models, once per poll, for what no event announces: clients
  * offline longer than a subscription's offlineMinutes, devices whose workload is down or whose
- * clock is skewed (their state summaries).
+ * clock is skewed (their state summaries); and, once an hour, deletes the deliveries that ended
+ * (succeeded or failed) longer than ALERT_DELIVERY_RETENTION_DAYS ago.
  *
  * At least once: a receiver dedupes by the delivery id header.
  */
@@ -46,12 +50,14 @@ export class AlertWorker implements Worker {
   private sending: Promise<void> | undefined;
   private again = false;
   private lastSweep = 0;
+  private lastPrune = 0;
   private stopped = true;
   private readonly logger: Logger;
   private readonly schedule: DeliverySchedule;
   private readonly timeoutMs: number;
   private readonly pollMs: number;
   private readonly thresholds: { clockSkewSeconds: number; diskLowBytes: number };
+  private readonly retentionMs: number;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -66,6 +72,7 @@ export class AlertWorker implements Worker {
     this.pollMs = pollIntervalMs;
     const { clockSkewSeconds, diskLowBytes } = config.alerts;
     this.thresholds = { clockSkewSeconds, diskLowBytes };
+    this.retentionMs = config.alerts.retentionMs;
   }
 
   async start(): Promise<void> {
@@ -218,6 +225,10 @@ export class AlertWorker implements Worker {
       this.lastSweep = Date.now();
       await this.enqueueConditions();
     }
+    if (Date.now() - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.lastPrune = Date.now();
+      await this.pruneEndedDeliveries();
+    }
     // The lease outlasts an attempt: nobody else takes a delivery while it is being sent.
     const leaseMs = this.timeoutMs * 2 + 10_000;
     for (;;) {
@@ -227,6 +238,21 @@ export class AlertWorker implements Worker {
       await mapConcurrently(claimed, SENDS_AT_ONCE, (delivery) => this.attempt(delivery));
       if (claimed.length < CLAIM_BATCH) return;
     }
+  }
+
+  /** Deletes the deliveries that ended before the retention, a batch at a time. */
+  async pruneEndedDeliveries(): Promise<number> {
+    const endedBefore = new Date(Date.now() - this.retentionMs);
+    let deleted = 0;
+    for (;;) {
+      const batch = await this.alerts.deleteEnded(endedBefore, PRUNE_BATCH);
+      deleted += batch;
+      if (batch < PRUNE_BATCH || this.stopped) break;
+    }
+    if (deleted > 0) {
+      this.logger.info({ deleted, endedBefore }, 'deleted alert deliveries past their retention');
+    }
+    return deleted;
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<void> {

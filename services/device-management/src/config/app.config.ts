@@ -68,6 +68,7 @@ const appEnvSchema = z
       .default(2 * 1024 ** 3),
     /** How often the sender looks for deliveries that are due. */
     ALERT_SENDER_POLL_SECONDS: seconds(1),
+    ALERT_DELIVERY_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -132,6 +133,8 @@ export interface AlertsConfig {
   pollIntervalMs: number;
   clockSkewSeconds: number;
   diskLowBytes: number;
+  /** Ended deliveries older than this are deleted (hourly). */
+  retentionMs: number;
 }
 
 export interface HttpConfig {
@@ -228,6 +231,7 @@ export function loadAppConfig(
       pollIntervalMs: e.ALERT_SENDER_POLL_SECONDS * 1000,
       clockSkewSeconds: e.ALERT_CLOCK_SKEW_SECONDS,
       diskLowBytes: e.ALERT_DISK_LOW_BYTES,
+      retentionMs: e.ALERT_DELIVERY_RETENTION_DAYS * 24 * 60 * 60 * 1000,
     },
     logLevel: e.LOG_LEVEL,
     devSignIn: defaults.devSignIn === true && e.JWT_SECRET !== undefined,

@@ -9,6 +9,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { AlertWorker } from '../../src/alerts/alert-worker';
 import { RecordDeviceState } from '../../src/clients/device-state/record-device-state.command';
 import { RecordClientPresence } from '../../src/clients/record-presence/record-presence.command';
@@ -430,6 +431,39 @@ it('with the receiver down, only retries and logs the failure; the job flow goes
     ),
   ).toHaveLength(2);
   expect((await deliveriesOf(admin, '?status=pending')).items).toEqual([]);
+});
+
+it('deletes the deliveries that ended before the retention, and keeps the recent and the pending', async () => {
+  const { tenant, admin } = await tenantWithAdmin();
+  const hook = await started();
+  await subscribe(admin, hook.url);
+  await failingJob(tenant, admin, 'press-old');
+  await failingJob(tenant, admin, 'press-new');
+  await eventually(async () => {
+    const { items } = await deliveriesOf(admin);
+    return items.length === 2 && items.every((d) => d.status === 'succeeded');
+  });
+  const [newer, older] = (await deliveriesOf(admin)).items;
+  // Ended 31 days ago, as far as the log knows; and one that never ended, as old.
+  const dataSource = api.app.get(DataSource);
+  await dataSource.query(
+    `UPDATE read_models.alert_deliveries SET updated_at = now() - interval '31 days'
+      WHERE delivery_id = $1`,
+    [older.deliveryId],
+  );
+  await dataSource.query(
+    `UPDATE read_models.alert_deliveries
+        SET status = 'pending', next_attempt_at = now() + interval '1 day',
+            updated_at = now() - interval '31 days'
+      WHERE delivery_id = $1`,
+    [newer.deliveryId],
+  );
+
+  const deleted = await api.app.get(AlertWorker).pruneEndedDeliveries();
+
+  expect(deleted).toBeGreaterThanOrEqual(1);
+  const { items } = await deliveriesOf(admin);
+  expect(items.map((d) => d.deliveryId)).toEqual([newer.deliveryId]);
 });
 
 describe('the routes', () => {
