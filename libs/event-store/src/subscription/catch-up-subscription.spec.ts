@@ -1,4 +1,4 @@
-import type { EventBatch, ReadAllResult, RecordedEvent } from '../event-store';
+import type { EventBatch, ReadAllResult, RecordedEvent, SubscriptionOptions } from '../event-store';
 import {
   CatchUpSubscription,
   type SubscriptionSource,
@@ -47,7 +47,7 @@ function scriptedSource(pages: ReadAllResult[], unread: UnreadEvents[]) {
   return { source, calls };
 }
 
-function subscribe(source: SubscriptionSource) {
+function subscribe(source: SubscriptionSource, options: Partial<SubscriptionOptions> = {}) {
   const batches: EventBatch[] = [];
   let delivered!: () => void;
   const firstBatch = new Promise<void>((resolve) => (delivered = resolve));
@@ -55,6 +55,7 @@ function subscribe(source: SubscriptionSource) {
     source,
     {
       name: 'test',
+      ...options,
       checkpointing: {
         mode: 'handler',
         checkpointer: { load: async () => undefined },
@@ -150,21 +151,9 @@ describe('CatchUpSubscription with readIntervalMs', () => {
       readAt.push(Date.now());
       return read(options);
     };
-    const batches: EventBatch[] = [];
-    let delivered!: () => void;
-    const firstBatch = new Promise<void>((resolve) => (delivered = resolve));
-    const subscription = new CatchUpSubscription(
-      source,
-      {
-        name: 'test',
-        readIntervalMs: INTERVAL_MS,
-        checkpointing: { mode: 'handler', checkpointer: { load: async () => undefined } },
-      },
-      async (batch) => {
-        batches.push(batch);
-        delivered();
-      },
-    );
+    const { subscription, batches, firstBatch } = subscribe(source, {
+      readIntervalMs: INTERVAL_MS,
+    });
     while (calls.length < 2) await new Promise((resolve) => setImmediate(resolve));
 
     for (let commit = 0; commit < 3; commit++) {
