@@ -5,9 +5,18 @@ import tseslint from 'typescript-eslint';
 const frameworkImports = {
   patterns: [
     {
-      group: ['@nestjs/*', 'typeorm', 'pg', 'mqtt', 'dockerode', 'aedes', 'express'],
+      group: [
+        '@nestjs/*',
+        'typeorm',
+        'pg',
+        'mqtt',
+        'dockerode',
+        'aedes',
+        'express',
+        '@opentelemetry/*',
+      ],
       message:
-        'Domain logic and shared contracts stay framework-free: import this in an adapter instead.',
+        'Domain logic and shared contracts stay framework-free: import this in an adapter instead (tracing: the observability/ adapters).',
     },
   ],
 };

@@ -25,6 +25,18 @@ const swcTransform: Config['transform'] = {
   ],
 };
 
+/**
+ * The OTLP exporter loads `http` with a dynamic `import()`, which jest's module sandbox refuses
+ * without --experimental-vm-modules: its files are compiled to CommonJS like ours (`require`).
+ */
+const OTLP_EXPORTER_BASE = '@opentelemetry/otlp-exporter-base';
+const otlpExporterTransform: Config['transform'] = {
+  [`^.+/${OTLP_EXPORTER_BASE}/.+\\.js$`]: [
+    '@swc/jest',
+    { jsc: { target: 'es2022' }, module: { type: 'commonjs' } },
+  ],
+};
+
 /** Maps the `@opcfleet/*` path aliases of tsconfig.json for a project `up` levels below the root. */
 function libAliases(up: string): Record<string, string> {
   return {
@@ -45,7 +57,8 @@ function project(displayName: string, rootDir: string, extra: Partial<Config> = 
     displayName,
     rootDir: `<rootDir>/${rootDir}`,
     testEnvironment: 'node',
-    transform: swcTransform,
+    transform: { ...swcTransform, ...otlpExporterTransform },
+    transformIgnorePatterns: [`/node_modules/(?!${OTLP_EXPORTER_BASE}/)`],
     moduleNameMapper: libAliases(up),
     testMatch: ['<rootDir>/**/*.spec.ts'],
     ...extra,

@@ -3,11 +3,12 @@ import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ConfigApplier } from '../config-apply/config-applier';
 import type { WorkloadReloader } from '../config-apply/config-decision';
-import type { AgentSettings } from '../config/agent-settings';
+import type { AgentSettings, TracingSettings } from '../config/agent-settings';
 import type { ContainerRuntime } from '../container-runtime/container-runtime.port';
 import { DockerodeRuntime } from '../container-runtime/dockerode-runtime';
 import { AgentMetrics } from '../inspection/agent-metrics';
 import { InspectionServer } from '../inspection/inspection-server';
+import { startTracer } from '../observability/tracing';
 import { removeDurably, writeFileAtomic } from '../durable-files/durable-files';
 import { Inbox } from '../link/inbox';
 import { JobLedger } from '../link/job-ledger';
@@ -57,6 +58,8 @@ export interface RunningAgent {
 export async function startEdgeAgent(
   settings: AgentSettings,
   overrides: AgentOverrides = {},
+  /** OTLP export of the jobs' spans (loadTracingSettings); none: no tracing. */
+  tracing?: TracingSettings,
 ): Promise<RunningAgent> {
   const address: ClientAddress = { tenantId: settings.tenantId, clientId: settings.clientId };
   const logger =
@@ -76,6 +79,7 @@ export async function startEdgeAgent(
       insecureRegistries: settings.insecureRegistries,
     });
 
+  const tracer = await startTracer(tracing, { ...address, agentVersion: AGENT_VERSION }, logger);
   const ledger = await JobLedger.open(layout.jobs);
   const outbox = await Outbox.open(layout.outbox);
   const metrics = new AgentMetrics(() => outbox.size());
@@ -100,6 +104,7 @@ export async function startEdgeAgent(
       await reporter.report({ jobKind: 'update', ...phase });
     },
     evidence: evidenceSettings(settings),
+    tracer,
     // Presence leaves the workload out while a job runs: say how it is once the job is over.
     onIdle: () => void watch.look().finally(workloadMayHaveChanged),
     logger,
@@ -110,6 +115,7 @@ export async function startEdgeAgent(
     configFile: path.join(settings.configDir, settings.configFileName),
     reloader: reloaderFor(settings),
     logger,
+    tracer,
   });
   const serviceClock = new ServiceClock(undefined, (skewSeconds) => {
     const log = Math.abs(skewSeconds) >= CLOCK_SKEW_WARNING_SECONDS ? logger.warn : logger.info;
@@ -272,6 +278,11 @@ export async function startEdgeAgent(
       await inspection.close();
       await watch.stop();
       await link?.stop();
+      // The last spans of a job, exported if the collector answers soon.
+      await Promise.race([
+        tracer.shutdown().catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+      ]);
       await lock.release();
     },
   };

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 import { DataDirLockedError } from '../agent/data-dir-lock';
 import { startEdgeAgent } from '../agent/edge-agent';
-import { InvalidSettingsError, loadAgentSettings, variableFor } from '../config/agent-settings';
+import {
+  InvalidSettingsError,
+  loadAgentSettings,
+  loadTracingSettings,
+  variableFor,
+} from '../config/agent-settings';
 import { AgentData } from './agent-data';
 import { formatHistory, formatJob, formatStatus } from './format';
 
@@ -62,8 +67,10 @@ async function main(argv: string[]): Promise<number> {
 
 async function run(): Promise<number> {
   let settings;
+  let tracing;
   try {
     settings = loadAgentSettings();
+    tracing = loadTracingSettings();
   } catch (err) {
     if (err instanceof InvalidSettingsError) {
       console.error(err.message);
@@ -82,7 +89,7 @@ async function run(): Promise<number> {
   });
   let agent;
   try {
-    agent = await startEdgeAgent(settings);
+    agent = await startEdgeAgent(settings, {}, tracing);
   } catch (err) {
     if (err instanceof DataDirLockedError) {
       console.error(`edge-agent: ${err.message}`);

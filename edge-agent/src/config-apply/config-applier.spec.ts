@@ -5,6 +5,7 @@ import pino from 'pino';
 import { configCommandFor, validOpcSettings } from '../../test/fixtures/commands';
 import { ConfigApplier } from './config-applier';
 import type { ReloadVerdict, WorkloadReloader } from './config-decision';
+import { recordingTracer } from '../observability/testing/recording-tracer';
 
 const address = { tenantId: 'acme', clientId: 'press-07' };
 const logger = pino({ level: 'silent' });
@@ -110,5 +111,33 @@ describe('ConfigApplier', () => {
     });
     await expect(readFile(configFile, 'utf8')).rejects.toThrow(/ENOENT/);
     expect(applier.appliedVersion()).toBeUndefined();
+  });
+
+  it("applies as a span in the command's trace, failed when the workload refuses", async () => {
+    const tracer = recordingTracer();
+    const applier = await ConfigApplier.open({
+      stateDir: path.join(dir, 'state'),
+      configFile,
+      reloader: workload,
+      logger,
+      tracer,
+    });
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    await applier.apply({ ...configCommandFor(address, 1), traceparent });
+    workload.refuse = 'sampling interval not supported';
+    await applier.apply({ ...configCommandFor(address, 2), traceparent });
+    expect(tracer.spans).toEqual([
+      expect.objectContaining({
+        name: 'config apply',
+        parent: traceparent,
+        attributes: expect.objectContaining({ 'opcfleet.config.outcome': 'applied' }),
+        ended: true,
+      }),
+      expect.objectContaining({
+        attributes: expect.objectContaining({ 'opcfleet.config.outcome': 'rejected' }),
+        failed: expect.stringMatching(/sampling interval not supported/),
+        ended: true,
+      }),
+    ]);
   });
 });

@@ -8,6 +8,7 @@ import {
   removeStaleTempFiles,
   writeFileAtomic,
 } from '../durable-files/durable-files';
+import { NO_TRACER, type AgentTracer } from '../observability/tracer';
 import {
   decideConfig,
   type AppliedConfig,
@@ -30,6 +31,8 @@ export class ConfigApplier implements ConfigJobHandler {
       reloader: WorkloadReloader;
       logger: Logger;
       now?: () => Date;
+      /** A span per apply, in the trace the command carried. */
+      tracer?: AgentTracer;
     },
     private applied: AppliedConfig | null,
   ) {}
@@ -47,7 +50,28 @@ export class ConfigApplier implements ConfigJobHandler {
     return this.applied?.version;
   }
 
+  /** Applies the command, as the span `config apply` in the command's trace. */
   async apply(command: ConfigCommand): Promise<ConfigOutcome> {
+    const tracer = this.deps.tracer ?? NO_TRACER;
+    const span = tracer.startSpan('config apply', command.traceparent, {
+      'opcfleet.job.id': command.jobId,
+      'opcfleet.config.version': command.payload.version,
+    });
+    try {
+      const outcome = await this.applyNow(command);
+      span.setAttributes({ 'opcfleet.config.outcome': outcome.phase });
+      if (outcome.phase === 'rejected')
+        span.fail(`${outcome.error.code}: ${outcome.error.message}`);
+      return outcome;
+    } catch (error) {
+      span.fail((error as Error).message);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async applyNow(command: ConfigCommand): Promise<ConfigOutcome> {
     const log = this.deps.logger.child({
       jobId: command.jobId,
       correlationId: command.correlationId,

@@ -1,7 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { InvalidSettingsError, loadAgentSettings, variableFor } from './agent-settings';
+import {
+  InvalidSettingsError,
+  loadAgentSettings,
+  loadTracingSettings,
+  variableFor,
+} from './agent-settings';
 
 const required = {
   EDGE_AGENT_TENANT_ID: 'acme',
@@ -154,5 +159,41 @@ describe('agent settings', () => {
     expect(problemsOf({ ...required, EDGE_AGENT_EVIDENCE_REDACT_PATTERNS: 'password=' })).toEqual([
       'EDGE_AGENT_EVIDENCE_REDACT_PATTERNS: must be a JSON array of non-empty strings',
     ]);
+  });
+});
+
+describe('tracing settings (OpenTelemetry variables)', () => {
+  it('are off without an endpoint, or with an empty one', () => {
+    expect(loadTracingSettings({})).toBeUndefined();
+    expect(loadTracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: '' })).toBeUndefined();
+  });
+
+  it('export to {endpoint}/v1/traces, or to the traces endpoint as it is', () => {
+    expect(loadTracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toEqual({
+      tracesUrl: 'http://collector:4318/v1/traces',
+      serviceName: 'opcfleet-edge-agent',
+      exportDelayMs: 5000,
+    });
+    expect(
+      loadTracingSettings({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces:4318/custom',
+        OTEL_SERVICE_NAME: 'agent-line-1',
+        OTEL_BSP_SCHEDULE_DELAY: '250',
+      }),
+    ).toEqual({
+      tracesUrl: 'http://traces:4318/custom',
+      serviceName: 'agent-line-1',
+      exportDelayMs: 250,
+    });
+  });
+
+  it('name a wrong variable', () => {
+    expect(() => loadTracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector' })).toThrow(
+      InvalidSettingsError,
+    );
+    expect(() => loadTracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT/,
+    );
   });
 });

@@ -203,6 +203,48 @@ export function loadAgentSettings(env: NodeJS.ProcessEnv = process.env): AgentSe
   );
 }
 
+/** Where and as what the agent exports the spans of its jobs (observability/). */
+export interface TracingSettings {
+  /** The OTLP/HTTP traces URL, `.../v1/traces`. */
+  tracesUrl: string;
+  serviceName: string;
+  exportDelayMs: number;
+}
+
+const optionalHttpUrl = z.preprocess(
+  (value) => (value === '' ? undefined : value),
+  z.url({ protocol: /^https?$/ }).optional(),
+);
+const tracingEnvSchema = z.object({
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalHttpUrl,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalHttpUrl,
+  OTEL_SERVICE_NAME: z.string().min(1).max(256).default('opcfleet-edge-agent'),
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(1).max(600_000).default(5000),
+});
+
+/**
+ * OpenTelemetry's standard variables (not EDGE_AGENT_*: the same names as every other
+ * exporter): traces go to `{OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`, or to
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is. Undefined without either: no tracing.
+ */
+export function loadTracingSettings(
+  env: NodeJS.ProcessEnv = process.env,
+): TracingSettings | undefined {
+  const result = tracingEnvSchema.safeParse(env);
+  if (!result.success) {
+    throw new InvalidSettingsError(
+      result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`),
+    );
+  }
+  const e = result.data;
+  const tracesUrl =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (e.OTEL_EXPORTER_OTLP_ENDPOINT &&
+      `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
+  if (!tracesUrl) return undefined;
+  return { tracesUrl, serviceName: e.OTEL_SERVICE_NAME, exportDelayMs: e.OTEL_BSP_SCHEDULE_DELAY };
+}
+
 function readSettingsFile(file: string | undefined): Record<string, unknown> {
   if (!file) return {};
   let parsed: unknown;

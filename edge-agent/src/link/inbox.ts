@@ -288,6 +288,7 @@ export class Inbox {
       jobKind: 'config' as const,
       jobId: command.jobId,
       correlationId: command.correlationId,
+      ...(command.traceparent && { traceparent: command.traceparent }),
       configVersion: command.payload.version,
     };
     if (!seen || seen.lastSeq === 0)
@@ -309,6 +310,7 @@ export class Inbox {
     const common = {
       jobId: entry.command.jobId,
       correlationId: entry.command.correlationId,
+      ...(entry.command.traceparent && { traceparent: entry.command.traceparent }),
       phase: 'rejected' as const,
       at: this.nowIso(),
       error,

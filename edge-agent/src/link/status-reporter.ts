@@ -23,6 +23,7 @@ export type ReportDraft =
       jobKind: 'config';
       jobId: string;
       correlationId: string;
+      traceparent?: string;
       phase: ConfigPhase;
       at: string;
       configVersion: number;

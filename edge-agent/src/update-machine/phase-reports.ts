@@ -9,6 +9,8 @@ import { REPORTED_PHASE, type UpdateJobContext, type UpdateJobState } from './up
 export interface PhaseReport {
   jobId: string;
   correlationId: string;
+  /** The job's trace context, sent back so the service's spans join the job's trace. */
+  traceparent?: string;
   phase: UpdatePhase;
   at: string;
   version?: string;
@@ -40,6 +42,7 @@ export function phaseReportFor(
   const report: PhaseReport = {
     jobId: ctx.jobId,
     correlationId: ctx.correlationId,
+    ...(ctx.traceparent && { traceparent: ctx.traceparent }),
     phase,
     at: entry.at,
     version: phase === 'committed' ? ctx.targetVersion : ctx.oldVersion,
@@ -80,6 +83,7 @@ export function pullProgressReporter(
           deps.onPhase({
             jobId: ctx.jobId,
             correlationId: ctx.correlationId,
+            ...(ctx.traceparent && { traceparent: ctx.traceparent }),
             phase: 'pulling',
             at: new Date(nowMs).toISOString(),
             version: ctx.oldVersion,

@@ -13,6 +13,7 @@ import { recordingLogger } from './testing/recording-logger';
 import type { WorkloadSettings } from './workload-settings';
 import { REPLACES_LABEL } from './effects/effect';
 import { COMMIT_PATH, MACHINE_VERSION, ROLLBACK_PATH } from './update-machine';
+import { recordingTracer } from '../observability/testing/recording-tracer';
 
 const NAME = 'opc-core';
 const OLD = 'registry.test/opc-core:1.0.0';
@@ -686,6 +687,89 @@ describe('UpdateJobRunner (fake engine)', () => {
       await runner.whenIdle();
       const { workloadLog } = reports.at(-1)!.evidence!;
       expect(workloadLog).toContain('site=[REDACTED] password=visible-without-defaults');
+    });
+  });
+
+  describe('traces', () => {
+    const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+    it("makes each step a span in the command's trace, and reports carry the trace back", async () => {
+      const tracer = recordingTracer();
+      const { runner, reports, store } = setup('healthy', undefined, undefined, undefined, {
+        tracer,
+      });
+      const cmd = command({}, { traceparent: TRACEPARENT });
+      await runner.start(cmd);
+      await runner.whenIdle();
+      expect(tracer.spans.map((s) => s.name)).toEqual([
+        'update prepare',
+        'update pull',
+        'update pull: confirm',
+        'update swap: stop old',
+        'update swap: start new',
+        'update health check',
+        'update probation',
+        'update commit',
+      ]);
+      expect(tracer.spans.every((s) => s.parent === TRACEPARENT && s.ended && !s.failed)).toBe(
+        true,
+      );
+      expect(tracer.spans[1]!.attributes).toMatchObject({
+        'opcfleet.job.id': cmd.jobId,
+        'opcfleet.update.state': 'pulling',
+        'opcfleet.update.outcome': 'PULLED',
+      });
+      expect(reports.every((r) => r.traceparent === TRACEPARENT)).toBe(true);
+      const saved = store.records.get(cmd.jobId)!.context as { traceparent?: string };
+      expect(saved.traceparent).toBe(TRACEPARENT);
+    });
+
+    it('marks a failed health check and the rollback in the trace', async () => {
+      const tracer = recordingTracer();
+      const { runner } = setup('crash', undefined, undefined, undefined, { tracer });
+      await runner.start(command({}, { traceparent: TRACEPARENT }));
+      await runner.whenIdle();
+      const names = tracer.spans.map((s) => s.name);
+      expect(names).toContain('update rollback');
+      expect(names).not.toContain('update commit');
+      expect(tracer.spans.find((s) => s.failed)?.name).toMatch(/health check|swap/);
+    });
+
+    it('continues the trace of a job resumed after a power cut', async () => {
+      const first = setup('healthy');
+      const cmd = command({}, { traceparent: TRACEPARENT });
+      let saves = 0;
+      const crashed = new UpdateJobRunner({
+        runtime: first.runtime,
+        snapshots: first.store,
+        workload: { containerName: NAME, health: { settleMs: 20, probeTimeoutMs: 60 } },
+        onPhase: async () => undefined,
+        logger: silentLogger,
+        afterPersist: () => {
+          if (saves++ === 3) throw new PowerCut();
+        },
+      });
+      await crashed.start(cmd).catch(() => undefined);
+      await crashed.whenIdle();
+
+      const tracer = recordingTracer();
+      const restarted = setup('healthy', first.store, first.runtime, undefined, { tracer });
+      await restarted.runner.resumeUnfinished();
+      expect(tracer.spans.length).toBeGreaterThan(0);
+      expect(tracer.spans.every((s) => s.parent === TRACEPARENT)).toBe(true);
+      expect(tracer.spans[0]!.attributes['opcfleet.update.resumed']).toBe(true);
+      expect(tracer.spans.slice(1).some((s) => s.attributes['opcfleet.update.resumed'])).toBe(
+        false,
+      );
+      expect(tracer.spans.at(-1)!.name).toBe('update commit');
+      expect(restarted.reports.every((r) => r.traceparent === TRACEPARENT)).toBe(true);
+    });
+
+    it('records nothing for a command without a trace context, and reports say none', async () => {
+      const { runner, reports } = setup();
+      await runner.start(command());
+      await runner.whenIdle();
+      expect(reports.some((r) => 'traceparent' in r)).toBe(false);
     });
   });
 

@@ -1,6 +1,7 @@
 import { initialTransition } from 'xstate';
 import type { UpdateCommand } from '@opcfleet/contracts';
 import type { ContainerRuntime } from '../container-runtime/container-runtime.port';
+import { NO_TRACER, type AgentTracer } from '../observability/tracer';
 import type { JobRecord, SnapshotStore } from '../snapshot-store/job-record';
 import { CancelRequests, type CancelOutcome } from './cancel-requests';
 import {
@@ -44,9 +45,28 @@ export interface UpdateJobRunnerDeps {
   progressIntervalMs?: number;
   /** Called each time a job stops running: the workload may be another one now. */
   onIdle?: () => void;
+  /** A span per step (pull, swap, health check, commit or rollback) in the command's trace. */
+  tracer?: AgentTracer;
   /** Test hook: called right after a state is durably saved, before anything else happens. */
   afterPersist?: (state: string, record: JobRecord<UpdateJobContext>) => void;
 }
+
+/**
+ * The span of each step, by what it does: `update pull`, `update swap: stop old`,
+ * `update health check`, `update commit` (the clean-up after it), `update rollback`...
+ */
+const STEP_SPANS: Record<string, string> = {
+  received: 'update prepare',
+  pulling: 'update pull',
+  pulled: 'update pull: confirm',
+  stopping_old: 'update swap: stop old',
+  starting_new: 'update swap: start new',
+  verifying: 'update health check',
+  probation: 'update probation',
+  committed: 'update commit',
+  rolling_back: 'update rollback',
+};
+const stepSpanName = (state: string) => STEP_SPANS[state] ?? `update ${state}`;
 
 export type StartResult = { accepted: true } | { accepted: false; reason: string };
 
@@ -153,7 +173,7 @@ export class UpdateJobRunner {
           { jobId: job.jobId, correlationId: record.context.correlationId, state: record.state },
           'resuming an unfinished update job',
         );
-        await this.runExclusive(job.jobId, record.state, () => this.drive(job.jobId));
+        await this.runExclusive(job.jobId, record.state, () => this.drive(job.jobId, true));
       } else if (loaded.kind === 'incompatible' || loaded.kind === 'corrupt') {
         await this.runExclusive(job.jobId, 'recovering', () => this.closeUnreadable(loaded));
       }
@@ -230,6 +250,7 @@ export class UpdateJobRunner {
     const [snapshot] = initialTransition(updateMachine, {
       jobId: command.jobId,
       correlationId: command.correlationId,
+      ...(command.traceparent && { traceparent: command.traceparent }),
       targetVersion: command.payload.targetVersion,
       image: command.payload.image,
       imageDigest: command.payload.imageDigest,
@@ -251,10 +272,10 @@ export class UpdateJobRunner {
     };
   }
 
-  private async drive(jobId: string): Promise<void> {
+  private async drive(jobId: string, resumed = false): Promise<void> {
     let record: JobRecord<UpdateJobContext> | undefined;
     try {
-      record = await this.driveToEnd(jobId);
+      record = await this.driveToEnd(jobId, resumed);
     } finally {
       // Whatever stopped the driving decides the cancels still waiting.
       this.cancels.settle(
@@ -268,7 +289,7 @@ export class UpdateJobRunner {
     }
   }
 
-  private async driveToEnd(jobId: string): Promise<JobRecord<UpdateJobContext>> {
+  private async driveToEnd(jobId: string, resumed: boolean): Promise<JobRecord<UpdateJobContext>> {
     const loaded = await this.deps.snapshots.load(jobId, READABLE_MACHINE_VERSIONS);
     if (loaded.kind !== 'ok') throw new Error(`job ${jobId} cannot be driven: ${loaded.kind}`);
     let record = loaded.record as JobRecord<UpdateJobContext>;
@@ -294,7 +315,8 @@ export class UpdateJobRunner {
       }
       const event = this.cancels.has(jobId)
         ? ({ type: 'CANCEL', at: this.now().toISOString() } as const)
-        : await this.runStep(record);
+        : await this.runStep(record, resumed);
+      resumed = false;
       const next = advance(record, event);
       record = next.record;
       if (this.running) {
@@ -342,8 +364,37 @@ export class UpdateJobRunner {
     return record;
   }
 
-  /** The state's effect; while the job is cancellable, a cancel ends it at once. */
-  private async runStep(record: JobRecord<UpdateJobContext>) {
+  /**
+   * The state's effect, as a span in the job's trace; while the job is cancellable, a cancel
+   * ends it at once. A step cut short by a crash leaves no span: the resumed one says `resumed`.
+   */
+  private async runStep(record: JobRecord<UpdateJobContext>, resumed: boolean) {
+    const span = (this.deps.tracer ?? NO_TRACER).startSpan(
+      stepSpanName(record.state),
+      record.context.traceparent,
+      {
+        'opcfleet.job.id': record.context.jobId,
+        'opcfleet.update.state': record.state,
+        'opcfleet.update.attempt': record.context.attempts + 1,
+        'opcfleet.update.target_version': record.context.targetVersion,
+        ...(resumed && { 'opcfleet.update.resumed': true }),
+      },
+    );
+    try {
+      const event = await this.runEffect(record);
+      span.setAttributes({ 'opcfleet.update.outcome': event.type });
+      if ('error' in event && event.error) span.fail(`${event.error.code}: ${event.error.message}`);
+      else if (event.type === 'TIMEOUT') span.fail(`timed out in ${event.state}`);
+      return event;
+    } catch (error) {
+      span.fail((error as Error).message);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async runEffect(record: JobRecord<UpdateJobContext>) {
     try {
       return await runStateStep(
         record,

@@ -52,6 +52,12 @@ export interface RetryPolicy {
 export interface UpdateJobInput {
   jobId: string;
   correlationId: string;
+  /**
+   * W3C trace context of the command, when it carried one: every step's span and every report
+   * of the job belong to that trace, also after a restart (it is saved with the job). Optional
+   * data that no state or guard reads, so the machine's version stays as it is.
+   */
+  traceparent?: string;
   targetVersion: string;
   image: string;
   imageDigest?: string;

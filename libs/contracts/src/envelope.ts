@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema, uuidSchema } from './ids';
+import { traceparentField } from './trace-context';
 
 /**
  * Every message carries its meaning in a JSON envelope, so it reads the same over MQTT 3.1.1
@@ -10,6 +11,11 @@ export const envelopeFields = {
   tenantId: idSchema,
   clientId: idSchema,
   correlationId: z.string().min(1).max(128),
+  /**
+   * W3C trace context of the job (trace-context.ts): the service puts it in its commands, the
+   * device in its reports. Optional; an invalid one is dropped, not the message.
+   */
+  traceparent: traceparentField,
 };
 
 export const isoTimestamp = z.iso.datetime({ offset: true });

@@ -2,6 +2,7 @@ export * from './validation';
 export * from './ids';
 export * from './topics';
 export * from './envelope';
+export * from './trace-context';
 export * from './commands/update-command';
 export * from './commands/config-command';
 export * from './commands/cancel-command';

@@ -28,6 +28,7 @@ import { ReadModelsModule } from './read-models/read-models.module';
 import { ReleasesModule } from './releases/releases.module';
 import { RolloutsModule } from './rollouts/rollouts.module';
 import { WorkersModule } from './workers/workers.module';
+import type { Tracing } from './shared/tracing';
 
 /**
  * The device-management service, assembled from its feature modules: clients, jobs, rollouts
@@ -36,13 +37,18 @@ import { WorkersModule } from './workers/workers.module';
  */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, logger: Logger, messaging?: MessagingConfig): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    logger: Logger,
+    messaging?: MessagingConfig,
+    tracing?: Tracing,
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
         CqrsModule.forRoot(),
         ConfigModule.forRoot(config),
-        ObservabilityModule.forRoot(logger),
+        ObservabilityModule.forRoot(logger, tracing),
         EventStoreModule.forRoot({
           connectionString: config.databaseUrl,
           schema: config.eventStoreSchema,

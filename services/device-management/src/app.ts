@@ -13,6 +13,8 @@ import type { Request, Response } from 'express';
 import { httpsOptions, STRICT_TRANSPORT_SECURITY } from './http/https-options';
 import { requestLogging } from './http/request-logging';
 import { ServiceMetrics } from './observability/service-metrics';
+import { startTracing } from './observability/tracing';
+import { requestTracing } from './http/request-tracing';
 
 /**
  * Builds the HTTP application around AppModule: structured request logs carrying the
@@ -24,8 +26,10 @@ export async function createApp(
   logger: Logger,
   messaging?: MessagingConfig,
 ): Promise<INestApplication> {
+  // Before the app: the modules get the exporter (or NO_TRACING), and closing the app flushes it.
+  const tracing = await startTracing(config.tracing, logger);
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot(config, logger, messaging),
+    AppModule.forRoot(config, logger, messaging, tracing),
     {
       logger: false,
       abortOnError: false,
@@ -42,6 +46,7 @@ export async function createApp(
     });
   }
   app.use(requestLogging(logger, app.get(ServiceMetrics)));
+  app.use(requestTracing(tracing));
   serveConsole(app, findConsoleDir(), logger, config.oidc?.issuer);
   const document = buildOpenApiDocument(app);
   // SwaggerModule's routes (/docs, /docs-json, /docs-yaml) are Express's, not Nest's.

@@ -78,12 +78,14 @@ export class ApiClient {
     method: string,
     path: string,
     body?: unknown,
+    headers: Record<string, string> = {},
   ): Promise<{ status: number; body: T }> {
     const response = await fetch(`${this.baseUrl()}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${this.token}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
       },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
@@ -97,8 +99,9 @@ export class ApiClient {
     method: string,
     path: string,
     body?: unknown,
+    headers?: Record<string, string>,
   ): Promise<T> {
-    const answer = await this.call<T>(method, path, body);
+    const answer = await this.call<T>(method, path, body, headers);
     if (answer.status !== status)
       throw new ApiError(answer.status, answer.body, `${method} ${path}`);
     return answer.body;
@@ -111,7 +114,13 @@ export class ApiClient {
     });
   }
 
-  async requestUpdate(clientId: string, targetVersion: string, image: string): Promise<string> {
+  /** `headers`: a W3C `traceparent`, say. */
+  async requestUpdate(
+    clientId: string,
+    targetVersion: string,
+    image: string,
+    headers?: Record<string, string>,
+  ): Promise<string> {
     const { jobId } = await this.expect<{ jobId: string }>(
       202,
       'POST',
@@ -120,6 +129,7 @@ export class ApiClient {
         targetVersion,
         image,
       },
+      headers,
     );
     return jobId;
   }

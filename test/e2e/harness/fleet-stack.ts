@@ -42,13 +42,23 @@ export class FleetStack {
     readonly broker: BrokerUnderTest,
   ) {}
 
-  static async start(kind: BrokerKind, label: string): Promise<FleetStack> {
+  /** `serviceEnv`: settings of the service over the harness's own (e.g. an OTLP endpoint). */
+  static async start(
+    kind: BrokerKind,
+    label: string,
+    options: { serviceEnv?: Record<string, string> } = {},
+  ): Promise<FleetStack> {
     const logDir = runLogDir(`${label}-${kind}`);
     const database = await createTestDatabase(undefined, 'e2e');
     let broker: BrokerUnderTest | undefined;
     try {
       broker = await BROKERS.find(([k]) => k === kind)![1](logDir);
-      const service = await ServiceUnderTest.start({ databaseUrl: database.url, broker, logDir });
+      const service = await ServiceUnderTest.start({
+        databaseUrl: database.url,
+        broker,
+        logDir,
+        extraEnv: options.serviceEnv,
+      });
       const stack = new FleetStack(logDir, database, broker);
       stack.services.push(service);
       stack.api = await ApiClient.as(() => stack.service.baseUrl, E2E_JWT_SECRET, stack.tenantId);

@@ -105,4 +105,40 @@ describe('loadAppConfig', () => {
       );
     });
   });
+
+  describe('tracing (OpenTelemetry variables)', () => {
+    const base = { DATABASE_URL: 'postgres://db/x', JWT_SECRET: secret };
+
+    it('is off without an endpoint, or with an empty one', () => {
+      expect(loadAppConfig(base).tracing).toBeUndefined();
+      expect(loadAppConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: '' }).tracing).toBeUndefined();
+    });
+
+    it('exports to {endpoint}/v1/traces, or to the traces endpoint as it is', () => {
+      expect(
+        loadAppConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing,
+      ).toEqual({
+        tracesUrl: 'http://collector:4318/v1/traces',
+        serviceName: 'opcfleet-device-management',
+        exportDelayMs: 5000,
+      });
+      expect(
+        loadAppConfig({
+          ...base,
+          OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.com/otlp/v1/traces',
+          OTEL_SERVICE_NAME: 'dm-eu-1',
+        }).tracing,
+      ).toMatchObject({
+        tracesUrl: 'https://traces.example.com/otlp/v1/traces',
+        serviceName: 'dm-eu-1',
+      });
+    });
+
+    it('names a wrong endpoint', () => {
+      expect(() =>
+        loadAppConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }),
+      ).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+    });
+  });
 });

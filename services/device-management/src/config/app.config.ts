@@ -5,6 +5,11 @@ import { z } from 'zod';
  * in: nothing else reads process.env. A wrong value stops the start naming the variable.
  */
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
+/** An http(s) URL; an empty value is the same as none (a manifest may leave it blank). */
+const optionalUrl = z.preprocess(
+  (value) => (value === '' ? undefined : value),
+  z.url({ protocol: /^https?$/ }).optional(),
+);
 
 const appEnvSchema = z
   .object({
@@ -72,6 +77,16 @@ const appEnvSchema = z
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
+    /**
+     * OpenTelemetry's standard variables: traces go over OTLP/HTTP (JSON) to
+     * `{OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`, or to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as
+     * it is. Neither (or empty): no tracing, and the SDK is not loaded.
+     */
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl,
+    OTEL_SERVICE_NAME: z.string().min(1).max(256).default('opcfleet-device-management'),
+    /** Milliseconds between two exports of the spans ended meanwhile. */
+    OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(1).max(600_000).default(5000),
   })
   .refine((env) => env.JWT_SECRET || env.JWT_JWKS_URL, {
     message: 'set JWT_SECRET (development, HS256) or JWT_JWKS_URL (production, RS256/ES256)',
@@ -144,6 +159,14 @@ export interface HttpConfig {
   tls?: { certFile: string; keyFile: string };
 }
 
+/** Where and as what the service exports its traces (observability/tracing.ts). */
+export interface TracingConfig {
+  /** The OTLP/HTTP traces URL, `.../v1/traces`. */
+  tracesUrl: string;
+  serviceName: string;
+  exportDelayMs: number;
+}
+
 export interface AppConfig {
   databaseUrl: string;
   databasePoolMax: number;
@@ -155,6 +178,8 @@ export interface AppConfig {
   jobTimeouts: JobTimeoutConfig;
   alerts: AlertsConfig;
   logLevel: string;
+  /** Absent: no OTLP endpoint, no tracing. */
+  tracing?: TracingConfig;
   /**
    * Development sign-in (tokens for any role from POST /api/v1/dev/sign-in): only when the
    * caller says the JWT key is the embedded development one; no variable turns it on.
@@ -189,6 +214,10 @@ export function loadAppConfig(
   const databaseUrl = e.DATABASE_URL ?? defaults.databaseUrl;
   if (!databaseUrl)
     throw new ConfigError(['DATABASE_URL: required (or start the embedded database)']);
+  const tracesUrl = otlpTracesUrl(
+    e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+  );
   return {
     databaseUrl,
     databasePoolMax: e.DATABASE_POOL_MAX,
@@ -234,8 +263,25 @@ export function loadAppConfig(
       retentionMs: e.ALERT_DELIVERY_RETENTION_DAYS * 24 * 60 * 60 * 1000,
     },
     logLevel: e.LOG_LEVEL,
+    ...(tracesUrl && {
+      tracing: {
+        tracesUrl,
+        serviceName: e.OTEL_SERVICE_NAME,
+        exportDelayMs: e.OTEL_BSP_SCHEDULE_DELAY,
+      },
+    }),
     devSignIn: defaults.devSignIn === true && e.JWT_SECRET !== undefined,
   };
+}
+
+/**
+ * The OTLP/HTTP traces URL as OpenTelemetry's specification derives it: the per-signal variable
+ * as it is, else the base endpoint with `v1/traces` appended; undefined without either.
+ */
+export function otlpTracesUrl(endpoint?: string, tracesEndpoint?: string): string | undefined {
+  if (tracesEndpoint) return tracesEndpoint;
+  if (!endpoint) return undefined;
+  return `${endpoint.replace(/\/+$/, '')}/v1/traces`;
 }
 
 /** Nest injection token of the AppConfig. */

@@ -247,13 +247,17 @@ function toNewEvents({ events, eventIds, context }: StreamAppend): NewEvent[] {
   }));
 }
 
-/** The metadata every event of a command carries: who, for which tenant, in which chain. */
+/**
+ * The metadata every event of a command carries: who, for which tenant, in which chain, and in
+ * which trace (jsonb like the rest: no column of its own).
+ */
 export function metadataOf(context: CommandContext): EventMetadata {
   return {
     actor: context.actor,
     tenantId: context.tenantId,
     correlationId: context.correlationId,
     ...(context.causationId ? { causationId: context.causationId } : {}),
+    ...(context.traceparent ? { traceparent: context.traceparent } : {}),
   };
 }
 

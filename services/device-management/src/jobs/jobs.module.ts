@@ -39,6 +39,7 @@ import { RequestUpdateByReleaseHandler } from './update/request-update/request-u
 import { RequestUpdateHttpController } from './update/request-update/request-update.http.controller';
 import { RollBackClientHandler } from './update/roll-back-client/roll-back-client.handler';
 import { RollBackClientHttpController } from './update/roll-back-client/roll-back-client.http.controller';
+import { TRACING, type Tracing } from '../shared/tracing';
 
 /**
  * Jobs of every kind: their use cases, the one write path of job facts, and three workers:
@@ -87,6 +88,7 @@ import { RollBackClientHttpController } from './update/roll-back-client/roll-bac
         MessagingMetrics,
         APP_LOGGER,
         LocalCommits,
+        TRACING,
       ],
       useFactory: (
         store: EventStore,
@@ -96,6 +98,7 @@ import { RollBackClientHttpController } from './update/roll-back-client/roll-bac
         metrics: MessagingMetrics,
         logger: Logger,
         localCommits: LocalCommits,
+        tracing: Tracing,
       ): CommandDispatcher | undefined =>
         bus &&
         config &&
@@ -111,18 +114,20 @@ import { RollBackClientHttpController } from './update/roll-back-client/roll-bac
             // The store keeps the checkpoint itself: recording can be pipelined.
             checkpointer: store.checkpointer(),
             localCommits,
+            tracing,
           },
         ),
     },
     {
       provide: StatusIngestor,
-      inject: [MqttMessageBus, MESSAGING_CONFIG, CommandBus, MessagingMetrics, APP_LOGGER],
+      inject: [MqttMessageBus, MESSAGING_CONFIG, CommandBus, MessagingMetrics, APP_LOGGER, TRACING],
       useFactory: (
         bus: MqttMessageBus | undefined,
         config: MessagingConfig | undefined,
         commands: CommandBus,
         metrics: MessagingMetrics,
         logger: Logger,
+        tracing: Tracing,
       ): StatusIngestor | undefined =>
         bus &&
         config &&
@@ -131,6 +136,7 @@ import { RollBackClientHttpController } from './update/roll-back-client/roll-bac
           buffer: config.ingestBuffer,
           shareGroup: config.sharedGroup,
           maxBackoffMs: config.dispatchMaxBackoffMs,
+          tracing,
         }),
     },
     {

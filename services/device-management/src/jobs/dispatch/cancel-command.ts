@@ -11,7 +11,7 @@ import { idName } from '../../shared/domain/stream-names';
 import type { JobKind } from '../../shared/domain/domain-event';
 import type { JobCancelledData } from '../domain/job-lifecycle.events';
 import { kindCancelledBy } from '../job-kinds';
-import type { JobCommand } from './job-command';
+import { storedTraceparent, type JobCommand } from './job-command';
 
 /** The cancel command of a job, ready to publish. */
 export interface CancelJobCommand {
@@ -20,6 +20,7 @@ export interface CancelJobCommand {
   topic: string;
   messageId: string;
   correlationId: string;
+  traceparent?: string;
   expiresAt: Date;
   envelope: CancelCommand;
 }
@@ -51,6 +52,7 @@ export function buildCancelCommand(
     Math.max(Date.parse(at) + defaultExpiryMs, jobCommand.expiresAt.getTime()),
   );
   const correlationId = cancel.metadata.correlationId ?? jobCommand.correlationId;
+  const traceparent = storedTraceparent(cancel.metadata) ?? jobCommand.traceparent;
   const validated = validateCancelCommand({
     schema: CANCEL_COMMAND_SCHEMA,
     messageId: deterministicId(idName('cancel-command', jobId)),
@@ -58,6 +60,7 @@ export function buildCancelCommand(
     tenantId,
     clientId,
     correlationId,
+    ...(traceparent && { traceparent }),
     issuedAt: at,
     expiresAt: expiresAt.toISOString(),
     payload: { jobKind: kind, ...(reason && { reason: reason.slice(0, 500) }) },
@@ -71,6 +74,7 @@ export function buildCancelCommand(
       topic: commandTopic({ tenantId, clientId }, 'cancel'),
       messageId: validated.value.messageId,
       correlationId,
+      ...(traceparent && { traceparent }),
       expiresAt,
       envelope: validated.value,
     },

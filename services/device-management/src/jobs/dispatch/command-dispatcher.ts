@@ -7,6 +7,7 @@ import {
 import { BrokerUnavailableError, type MessageBus } from '../../messaging/message-bus';
 import type { CommandSender } from '../../shared/command-sender';
 import { retry, RetryStopped } from '../../shared/retry';
+import { NO_TRACING, type TraceSpan, type Tracing } from '../../shared/tracing';
 import type { Worker } from '../../shared/worker';
 import type { MessagingMetrics } from '../../messaging/messaging.metrics';
 import type { CommitListener, CommittedEvent } from '../../event-sourcing/local-commits';
@@ -33,10 +34,18 @@ export interface CommandDispatcherOptions {
    * for the subscription to read them back (which waits for older transactions to end).
    */
   localCommits?: { onCommitted(listener: CommitListener): () => void };
+  /** A producer span per publish, in the job's trace (the request's traceparent). */
+  tracing?: Tracing;
 }
 
-/** A command the broker acknowledged, and when. */
-type Published = { command: JobCommand; streamName: string; acknowledgedAt: Date; log: Logger };
+/** A command the broker acknowledged, and when; `traceparent`: its publish span's. */
+type Published = {
+  command: JobCommand;
+  streamName: string;
+  acknowledgedAt: Date;
+  log: Logger;
+  traceparent?: string;
+};
 
 /** Which job: its kind, tenant and id (the parts of its stream's name). */
 type JobRef = { kind: JobKind; tenantId: string; jobId: string };
@@ -49,7 +58,10 @@ function jobRefOf(event: Pick<CommittedEvent, 'streamName'>): JobRef {
 }
 
 /** What goes to a device: a job's command or its cancel. */
-type DeviceCommand = Pick<JobCommand, 'topic' | 'jobId' | 'messageId' | 'correlationId'> & {
+type DeviceCommand = Pick<
+  JobCommand,
+  'topic' | 'jobId' | 'messageId' | 'correlationId' | 'traceparent'
+> & {
   expiresAt: Date;
   envelope: JobCommand['envelope'] | CancelJobCommand['envelope'];
 };
@@ -302,7 +314,18 @@ export class CommandDispatcher implements Worker {
     }
     // A job cancelled while the broker was down is not sent once it is back.
     const stillWanted = async () => sendable(await this.store.readStream(streamName));
-    if (!(await this.publishUntilAcknowledged(command, log, attempts, stillWanted))) {
+    const span = this.publishSpan(`publish ${kind} command`, command, reason);
+    let acknowledged: boolean;
+    try {
+      acknowledged = await this.publishUntilAcknowledged(command, log, attempts, stillWanted);
+    } catch (error) {
+      span.fail(error);
+      span.end();
+      throw error;
+    }
+    span.setAttributes({ 'opcfleet.dispatch.sent': acknowledged });
+    span.end();
+    if (!acknowledged) {
       log.info({ status: 'Cancelled' }, 'job cancelled before its command could be sent');
       return undefined;
     }
@@ -318,7 +341,30 @@ export class CommandDispatcher implements Worker {
       { messageId: command.messageId, topic: command.topic },
       'command published and acknowledged',
     );
-    return { command, streamName, acknowledgedAt, log };
+    return { command, streamName, acknowledgedAt, log, traceparent: span.traceparent };
+  }
+
+  /** The producer span of a publish, child of the job's trace context (none: a new trace). */
+  private publishSpan(
+    name: string,
+    command: DeviceCommand & { traceparent?: string },
+    reason: DispatchReason | 'cancel',
+  ): TraceSpan {
+    const tracing = this.options.tracing ?? NO_TRACING;
+    return tracing.startSpan(name, {
+      parent: command.traceparent,
+      kind: 'producer',
+      attributes: tracing.enabled
+        ? {
+            'messaging.system': 'mqtt',
+            'messaging.operation.type': 'send',
+            'messaging.destination.name': command.topic,
+            'messaging.message.id': command.messageId,
+            'opcfleet.job.id': command.jobId,
+            'opcfleet.dispatch.reason': reason,
+          }
+        : undefined,
+    });
   }
 
   /**
@@ -359,7 +405,15 @@ export class CommandDispatcher implements Worker {
       log.info({ expiresAt: command.expiresAt }, 'cancel command expired, not sent');
       return;
     }
-    await this.publishUntilAcknowledged(command, log, 'until-acknowledged');
+    const span = this.publishSpan('publish cancel command', command, 'cancel');
+    try {
+      await this.publishUntilAcknowledged(command, log, 'until-acknowledged');
+    } catch (error) {
+      span.fail(error);
+      throw error;
+    } finally {
+      span.end();
+    }
     this.metrics.commandsDispatched.inc({ kind, reason: 'cancel' });
     log.info(
       { messageId: command.messageId, topic: command.topic },
@@ -367,7 +421,7 @@ export class CommandDispatcher implements Worker {
     );
   }
 
-  private async record({ command, acknowledgedAt, log }: Published): Promise<void> {
+  private async record({ command, acknowledgedAt, log, traceparent }: Published): Promise<void> {
     const recorded = (await this.commands.execute(
       new RecordCommandDispatched({
         jobKind: command.kind,
@@ -377,6 +431,7 @@ export class CommandDispatcher implements Worker {
         topic: command.topic,
         dispatchedAt: acknowledgedAt,
         correlationId: command.correlationId,
+        ...(traceparent && { traceparent }),
       }),
     )) as RecordCommandDispatchedResult | undefined;
     log.info({ messageId: command.messageId, outcome: recorded?.outcome }, 'dispatch recorded');

@@ -56,6 +56,26 @@ describe('buildJobCommand', () => {
     expect(a.command.messageId).not.toBe('0d9e3a46-5a43-4b8e-9a33-6e1b7c2a1f00');
   });
 
+  it("carries the request's trace context in the envelope, the same bytes every time", () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const event = requested({ metadata: { correlationId: 'corr-42', traceparent } });
+    const a = buildJobCommand(event as never, 1000);
+    const again = buildJobCommand(event as never, 1000);
+    if (!a.ok || !again.ok) throw new Error('unexpected invalid command');
+    expect(a.command.traceparent).toBe(traceparent);
+    expect(a.command.envelope.traceparent).toBe(traceparent);
+    expect(JSON.stringify(again.command.envelope)).toBe(JSON.stringify(a.command.envelope));
+  });
+
+  it('leaves out a trace context the metadata lacks or holds malformed', () => {
+    for (const metadata of [{}, { traceparent: 'not-one' }, { traceparent: 42 }]) {
+      const result = buildJobCommand(requested({ metadata }) as never, 1000);
+      if (!result.ok) throw new Error('unexpected invalid command');
+      expect('traceparent' in result.command.envelope).toBe(false);
+      expect(result.command.traceparent).toBeUndefined();
+    }
+  });
+
   it('keeps the expiry the job asked for', () => {
     const result = buildJobCommand(
       requested({}, { expiresAt: '2026-01-01T00:05:00.000Z' }) as never,

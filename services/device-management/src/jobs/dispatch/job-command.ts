@@ -1,6 +1,7 @@
 import {
   commandTopic,
   type ConfigCommand,
+  isCanonicalTraceparent,
   type FieldError,
   type UpdateCommand,
 } from '@opcfleet/contracts';
@@ -11,6 +12,12 @@ import { idName } from '../../shared/domain/stream-names';
 import type { JobRequestFacts } from '../domain/job-kind';
 import { kindRequestedBy } from '../job-kinds';
 
+/** The trace context stored in an event's metadata, if it is a valid one. */
+export const storedTraceparent = (metadata: Record<string, unknown>): string | undefined =>
+  typeof metadata.traceparent === 'string' && isCanonicalTraceparent(metadata.traceparent)
+    ? metadata.traceparent
+    : undefined;
+
 /** The command a job sends to its device, ready to publish. */
 export interface JobCommand {
   kind: JobKind;
@@ -20,6 +27,8 @@ export interface JobCommand {
   topic: string;
   messageId: string;
   correlationId: string;
+  /** The trace context of the request, as the envelope carries it to the device. */
+  traceparent?: string;
   expiresAt: Date;
   envelope: UpdateCommand | ConfigCommand;
 }
@@ -43,6 +52,7 @@ export function buildJobCommand(request: RequestEvent, defaultExpiryMs: number):
   const { jobId, tenantId, clientId, requestedAt } = request.data;
   const messageId = deterministicId(idName('command', request.id));
   const correlationId = request.metadata.correlationId ?? jobId;
+  const traceparent = storedTraceparent(request.metadata);
   const expiresAt =
     request.data.expiresAt ?? new Date(Date.parse(requestedAt) + defaultExpiryMs).toISOString();
   const common = {
@@ -53,6 +63,8 @@ export function buildJobCommand(request: RequestEvent, defaultExpiryMs: number):
     correlationId,
     issuedAt: requestedAt,
     expiresAt,
+    // The request's, not the dispatch's: a command published again stays the same bytes.
+    ...(traceparent && { traceparent }),
     // The status ingestor acks every report it holds: the device keeps each until then.
     reportAcks: 'v1' as const,
   };
@@ -69,6 +81,7 @@ export function buildJobCommand(request: RequestEvent, defaultExpiryMs: number):
       topic: commandTopic({ tenantId, clientId }, kind),
       messageId,
       correlationId,
+      ...(traceparent && { traceparent }),
       expiresAt: new Date(expiresAt),
       envelope: validated.value,
     },

@@ -15,6 +15,8 @@ export class RecordCommandDispatched {
   readonly dispatchedAt?: Date;
   /** The correlation id of the job (from UpdateRequested's metadata), for the logs and the event. */
   readonly correlationId?: string;
+  /** The publish span's trace context, for the event's metadata. */
+  readonly traceparent?: string;
 
   constructor(props: RecordCommandDispatched) {
     Object.assign(this, props);

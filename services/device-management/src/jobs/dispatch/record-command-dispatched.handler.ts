@@ -18,7 +18,7 @@ export class RecordCommandDispatchedHandler implements ICommandHandler<
   constructor(private readonly batches: JobBatchWriter) {}
 
   execute(command: RecordCommandDispatched): Promise<RecordCommandDispatchedResult> {
-    const { jobKind, tenantId, jobId, messageId, topic, correlationId } = command;
+    const { jobKind, tenantId, jobId, messageId, topic, correlationId, traceparent } = command;
     return this.batches.recordDispatch({
       dispatch: {
         jobKind,
@@ -28,6 +28,7 @@ export class RecordCommandDispatchedHandler implements ICommandHandler<
         topic,
         at: (command.dispatchedAt ?? new Date()).toISOString(),
         ...(correlationId ? { correlationId } : {}),
+        ...(traceparent ? { traceparent } : {}),
       },
     });
   }

@@ -33,6 +33,8 @@ export interface CommandEnvelopeFacts {
   correlationId: string;
   issuedAt: IsoTimestamp;
   expiresAt: IsoTimestamp;
+  /** The trace context of the request (its events' metadata), when it had one. */
+  traceparent?: string;
 }
 
 /** What a job shows besides what every job shows (read models, API). */

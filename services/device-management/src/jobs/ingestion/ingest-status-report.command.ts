@@ -11,6 +11,8 @@ export class IngestStatusReport {
   /** Tenant and client read from the MQTT topic the report arrived on. */
   readonly topicTenantId: string;
   readonly topicClientId: string;
+  /** The trace context of the ingestion (its span's), for the metadata of what is appended. */
+  readonly traceparent?: string;
 
   constructor(props: IngestStatusReport) {
     Object.assign(this, props);

@@ -25,6 +25,7 @@ import type { IncomingMessage, MessageBus } from '../../messaging/message-bus';
 import type { MessagingMetrics } from '../../messaging/messaging.metrics';
 import { clientKey, jobKey } from '../../shared/domain/stream-names';
 import { retry, RetryStopped } from '../../shared/retry';
+import { NO_TRACING, type Tracing } from '../../shared/tracing';
 import type { Worker } from '../../shared/worker';
 import type { IngestionBacklog } from '../timeouts/job-timeout-watcher';
 import { KeyedWorkQueue } from './keyed-work-queue';
@@ -44,6 +45,8 @@ export interface StatusIngestorOptions {
   /** Attempts for a report the database could not take (outage), before it is dropped. */
   maxAttempts?: number;
   maxBackoffMs?: number;
+  /** A consumer span per report, in the trace the report carries back from the device. */
+  tracing?: Tracing;
 }
 
 type Channel = 'status' | 'presence' | 'state';
@@ -197,17 +200,40 @@ export class StatusIngestor implements Worker, IngestionBacklog {
       phase: report.phase,
       messageId: report.messageId,
     });
+    const tracing = this.options.tracing ?? NO_TRACING;
+    const span = tracing.startSpan(`ingest ${report.jobKind} status ${report.phase}`, {
+      parent: report.traceparent,
+      kind: 'consumer',
+      attributes: tracing.enabled
+        ? {
+            'messaging.system': 'mqtt',
+            'messaging.operation.type': 'process',
+            'messaging.message.id': report.messageId,
+            'opcfleet.job.id': report.jobId,
+            'opcfleet.client.id': topic.clientId,
+            'opcfleet.report.seq': report.seq,
+            'opcfleet.report.phase': report.phase,
+          }
+        : undefined,
+    });
     const result = await this.withRetry('status', log, () =>
       this.commands.execute(
         new IngestStatusReport({
           report,
           topicTenantId: topic.tenantId,
           topicClientId: topic.clientId,
+          ...(span.traceparent && { traceparent: span.traceparent }),
         }),
       ),
     );
-    if (!result) return;
+    if (!result) {
+      span.fail('not ingested');
+      span.end();
+      return;
+    }
     const outcome = result as IngestStatusReportResult;
+    span.setAttributes({ 'opcfleet.report.outcome': outcome.outcome });
+    span.end();
     this.metrics.messagesIngested.inc({ channel: 'status', outcome: outcome.outcome });
     this.bus
       .publish(reportAckMessage(report, topic, outcome, new Date()))

@@ -41,6 +41,8 @@ export interface ReportToIngest {
   report: StatusReport;
   topicTenantId: string;
   topicClientId: string;
+  /** The trace context of the report's ingestion (its span's, else the report's own). */
+  traceparent?: string;
 }
 
 /** A publish of a job's command that the broker acknowledged: a fact for the job's stream. */
@@ -53,6 +55,7 @@ export interface DispatchToRecord {
     topic: string;
     at: IsoTimestamp;
     correlationId?: string;
+    traceparent?: string;
   };
 }
 
@@ -104,12 +107,14 @@ export function reportContext({
   report,
   topicTenantId,
   topicClientId,
+  traceparent = report.traceparent,
 }: ReportToIngest): CommandContext {
   return {
     actor: `device:${topicClientId}`,
     tenantId: topicTenantId,
     correlationId: report.correlationId,
     causationId: report.messageId,
+    ...(traceparent && { traceparent }),
   };
 }
 
@@ -226,6 +231,7 @@ function decideDispatch({ dispatch }: DispatchToRecord, job: KnownJob): DecidedE
     tenantId: job.state.request.tenantId,
     correlationId: dispatch.correlationId ?? jobId,
     causationId: messageId,
+    ...(dispatch.traceparent && { traceparent: dispatch.traceparent }),
   };
   return events.map((event) => ({
     event,

@@ -15,6 +15,11 @@ export interface CommandContext {
   correlationId: string;
   /** The id of the event, message or request that caused this command. */
   causationId?: string;
+  /**
+   * W3C trace context of the work that caused this command (the HTTP request's span, a
+   * device's report), stored in the events' metadata so that what follows joins the trace.
+   */
+  traceparent?: string;
 }
 
 /** Timestamps travel as ISO-8601 strings in events: what is stored is what is replayed. */
