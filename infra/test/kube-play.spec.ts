@@ -16,6 +16,7 @@ import {
   podFromTemplate,
   podman,
   removePods,
+  removeStalePods,
   type PodInputs,
 } from './support/kube-play';
 
@@ -61,7 +62,8 @@ function envExample(file: string, password: string): Record<string, string> {
 }
 
 const runFile = promisify(execFile);
-const run = `opcfleet-kube-play-${process.pid}`;
+const PREFIX = 'opcfleet-kube-play';
+const run = `${PREFIX}-${process.pid}`;
 const work = mkdtempSync(join(tmpdir(), 'opcfleet-kube-play-'));
 const pki = (file: string) => readFileSync(join(work, 'pki', file), 'utf8');
 const pods = {
@@ -107,6 +109,7 @@ const tcpOpen = (host: string, port: number) =>
   });
 
 beforeAll(async () => {
+  await removeStalePods(PREFIX);
   for (const image of Object.values(IMAGES)) {
     if (!(await podman('images', '--quiet', image)).trim())
       throw new Error(`no image ${image} here: run npm run images (infra/images/build-images.sh)`);

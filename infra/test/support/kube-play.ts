@@ -192,3 +192,26 @@ export async function containerLogs(container: string, lines = 40): Promise<stri
 export async function removePods(names: string[]): Promise<void> {
   for (const name of names) await run('podman', ['pod', 'rm', '--force', name]).catch(() => {});
 }
+
+/**
+ * Removes the pods of earlier runs whose test process is gone (killed before its clean-up):
+ * pods named `<prefix>-<pid>-...`.
+ */
+export async function removeStalePods(prefix: string): Promise<void> {
+  const names = (await podman('pod', 'ls', '--format', '{{.Name}}', '--filter', `name=^${prefix}-`))
+    .split('\n')
+    .filter(Boolean);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  const stale = names.filter((name) => {
+    const pid = Number(name.slice(prefix.length + 1).split('-')[0]);
+    return Number.isInteger(pid) && pid !== process.pid && !alive(pid);
+  });
+  await removePods(stale);
+}
