@@ -241,6 +241,15 @@ describe('infra/k8s played with podman kube play on the images of infra/images',
   it('runs the service on PostgreSQL and Mosquitto: /health answers 200', async () => {
     const response = await fetch(`http://${addresses.service}:3000/health`);
     expect(response.status).toBe(200);
+    // The image holds the console's assets and the API's documentation.
+    for (const path of ['/', '/docs']) {
+      const page = await fetch(`http://${addresses.service}:3000${path}`);
+      expect([path, page.status, page.headers.get('content-type')]).toEqual([
+        path,
+        200,
+        expect.stringMatching(/^text\/html/),
+      ]);
+    }
     // The containers as the manifests say: non-root, read-only root filesystem.
     for (const name of [containers.postgres, containers.mosquitto, containers.service]) {
       const [user, readOnly] = (
