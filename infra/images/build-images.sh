@@ -6,8 +6,9 @@
 #   3. on those two bases: device-management (with the console), agent, mosquitto, postgres
 #      (infra/images/<name>/Containerfile; ONLY="agent mosquitto" builds some of them).
 # Steps 1 and 2 are skipped when their image exists. An image of step 3 is skipped when one
-# built from the same inputs (the label org.opcfleet.inputs: a hash of its build context and
-# build arguments) exists here, and pushed when the registry lacks it. FORCE=1 rebuilds all.
+# built from the same inputs (the label org.opcfleet.inputs: a hash of its build context, build
+# arguments and base image) exists here, and pushed when the registry lacks it. FORCE=1
+# rebuilds all.
 # On a machine with Docker Hub, the Containerfiles build alone on the official images: see
 # infra/images/README.md.
 SCRIPT_NAME=images
@@ -70,10 +71,15 @@ fi
 REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
 SOURCE="$(git config --get remote.origin.url 2>/dev/null || echo https://github.com/opcfleet/opcfleet)"
 
-# The files of a build context (.dockerignore applied the way git's ignores are), hashed.
+# The files of a build context, hashed: git's view of them (ignored files left out, as
+# .dockerignore leaves them out), or every file but the build's outputs outside a git checkout.
 context_hash() {
-  (cd "$1" && git ls-files -co --exclude-standard -z . | xargs -0 -r sha256sum 2>/dev/null) |
-    sha256sum | cut -c1-16
+  if git -C "$1" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    (cd "$1" && git ls-files -co --exclude-standard -z . | xargs -0 -r sha256sum 2>/dev/null)
+  else
+    (cd "$1" && find . \( -name node_modules -o -name dist -o -name .tmp \) -prune -o -type f -print0 |
+      sort -z | xargs -0 -r sha256sum)
+  fi | sha256sum | cut -c1-16
 }
 in_registry() {
   local repository="${1#"$REGISTRY"/}"
@@ -87,8 +93,12 @@ build() {
   local name="$1" tag="$2" context="$3"
   shift 3
   local image="$REGISTRY/opcfleet/$name:$tag" started=$SECONDS
-  local inputs built=0 previous
-  inputs="$( (context_hash "$context" && sha256sum "infra/images/$name/Containerfile" && echo "$*") | sha256sum | cut -c1-16)"
+  local inputs built=0 previous bases=""
+  # The base images count by their id: a rebuilt base rebuilds what stands on it.
+  for arg in "$@"; do
+    case "$arg" in *_IMAGE=*) bases+="$(podman image inspect --format '{{.Id}}' "${arg#*=}") " ;; esac
+  done
+  inputs="$( (context_hash "$context" && sha256sum "infra/images/$name/Containerfile" && echo "$* $bases") | sha256sum | cut -c1-16)"
   if ! forced && [ "$(podman image inspect --format '{{index .Labels "org.opcfleet.inputs"}}' "$image" 2>/dev/null)" = "$inputs" ]; then
     log "$image is current (inputs $inputs)"
   else
