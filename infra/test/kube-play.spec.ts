@@ -108,11 +108,20 @@ const tcpOpen = (host: string, port: number) =>
     socket.once('close', () => resolve(false));
   });
 
+/** The id of each image to run, as built here. */
+const imageIds: Record<string, string> = {};
+
 beforeAll(async () => {
   await removeStalePods(PREFIX);
   for (const image of Object.values(IMAGES)) {
-    if (!(await podman('images', '--quiet', image)).trim())
-      throw new Error(`no image ${image} here: run npm run images (infra/images/build-images.sh)`);
+    imageIds[image] = await podman('image', 'inspect', '--format', '{{.Id}}', image).then(
+      (id) => id.trim(),
+      () => {
+        throw new Error(
+          `no image ${image} here: run npm run images (infra/images/build-images.sh)`,
+        );
+      },
+    );
   }
   // The development PKI, with the broker's certificate naming the Service the pods dial.
   const pkiEnv = {
@@ -251,16 +260,23 @@ describe('infra/k8s played with podman kube play on the images of infra/images',
       ]);
     }
     // The containers as the manifests say: non-root, read-only root filesystem.
+    // The images built here, not others of the same name.
     for (const name of [containers.postgres, containers.mosquitto, containers.service]) {
-      const [user, readOnly] = (
-        await podman('inspect', '--format', '{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}', name)
+      const [user, readOnly, image, imageName] = (
+        await podman(
+          'inspect',
+          '--format',
+          '{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.Image}} {{.ImageName}}',
+          name,
+        )
       )
         .trim()
         .split(' ');
-      expect({ name, root: /^0?(:|$)/.test(user), readOnly }).toEqual({
+      expect({ name, root: /^0?(:|$)/.test(user), readOnly, image }).toEqual({
         name,
         root: false,
         readOnly: 'true',
+        image: imageIds[imageName],
       });
     }
     console.log(`kube play: /health 200 ${healthAfterMs} ms after the service's pod was played`);

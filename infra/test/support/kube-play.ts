@@ -44,7 +44,7 @@ type EnvVar = { name: string; value?: string; valueFrom?: Record<string, any> };
  *   and `$(VAR)` references are expanded, in Kubernetes' order;
  * - volumes: ConfigMaps, Secrets and emptyDirs become host folders laid out as the kubelet lays
  *   them out (files of the keys, `defaultMode`, group `fsGroup`);
- * - images: the locally built ones;
+ * - images: the locally built ones, never pulled;
  * - ports: none published (see below).
  * Security contexts, commands, arguments, probes and resources are the manifests'.
  */
@@ -96,7 +96,12 @@ export function podFromTemplate(workload: K8sObject, inputs: PodInputs): Record<
     delete container.ports;
     delete container.envFrom;
     container.env = Object.entries(env).map(([name, value]) => ({ name, value }));
-    container.image = inputs.images[container.image] ?? container.image;
+    // Podman 4.3 pulls a named image even when it has it (and retags it to the registry's):
+    // the ones built here are run as they are.
+    if (inputs.images[container.image]) {
+      container.image = inputs.images[container.image];
+      container.imagePullPolicy = 'Never';
+    }
   }
 
   // A StatefulSet's claims: a new, empty one per pod, as a first start gets.
