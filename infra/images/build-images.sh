@@ -7,8 +7,8 @@
 #      (infra/images/<name>/Containerfile; ONLY="agent mosquitto" builds some of them).
 # Steps 1 and 2 are skipped when their image exists. An image of step 3 is skipped when one
 # built from the same inputs (the label org.opcfleet.inputs: a hash of its build context, build
-# arguments and base image) exists here, and pushed when the registry lacks it. FORCE=1
-# rebuilds all.
+# arguments and base image) exists here, and pushed when the registry holds another image (or
+# none) under its name. FORCE=1 rebuilds all.
 # On a machine with Docker Hub, the Containerfiles build alone on the official images: see
 # infra/images/README.md.
 SCRIPT_NAME=images
@@ -81,11 +81,13 @@ context_hash() {
       sort -z | xargs -0 -r sha256sum)
   fi | sha256sum | cut -c1-16
 }
+# True when the registry's image of that name is this one (its config digest is the image id).
 in_registry() {
   local repository="${1#"$REGISTRY"/}"
-  curl -sf -o /dev/null \
+  curl -sf \
     -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
-    "http://$REGISTRY/v2/${repository%:*}/manifests/${repository##*:}"
+    "http://$REGISTRY/v2/${repository%:*}/manifests/${repository##*:}" |
+    grep -q "sha256:$(podman image inspect --format '{{.Id}}' "$1")"
 }
 
 # build NAME TAG CONTEXT [--build-arg K=V]...: infra/images/NAME/Containerfile as $REGISTRY/opcfleet/NAME:TAG.
