@@ -27,6 +27,11 @@ export interface SimulatedDeviceOptions {
   phaseDelayMs: number;
   /** MQTT username and password (the embedded broker's device credentials). */
   credentials?: { username: string; password: string };
+  /**
+   * A device certificate for a broker that takes clients by certificate (Mosquitto's policy),
+   * with the CA and, for a broker dialled by address, the name its certificate carries.
+   */
+  tls?: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer; servername?: string };
   /** SIMULATED failure: an update to one of these versions fails its health check and rolls back. */
   failingVersions?: readonly string[];
   /** SIMULATED failure evidence sent with such a rollback (none unless given). */
@@ -85,6 +90,7 @@ export class SimulatedDevice {
     const client = await mqtt.connectAsync(this.options.url, {
       clientId: `sim-${address.tenantId}-${address.clientId}`,
       ...this.options.credentials,
+      ...this.options.tls,
       protocolVersion,
       clean: false,
       ...(protocolVersion === 5 && { properties: { sessionExpiryInterval: 600 } }),

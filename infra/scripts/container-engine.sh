@@ -7,7 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PODMAN_SOCKET="${PODMAN_SOCKET:-/run/podman/podman.sock}"
 REGISTRY_ADDR="${REGISTRY_ADDR:-127.0.0.1:5000}"
 
-apt_install podman runc docker-registry busybox-static apache2-utils
+# catatonit: the pause process of the pods `podman kube play` makes (infra/test/kube-play.spec.ts).
+apt_install podman runc catatonit docker-registry busybox-static apache2-utils
 
 # runc + cgroupfs: crun fails here with "cgroups in hybrid mode"; ulimits at or below ours (no CAP_SYS_RESOURCE).
 CONF=/etc/containers/containers.conf

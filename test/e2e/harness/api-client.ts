@@ -69,8 +69,15 @@ export class ApiClient {
     jwtSecret: string,
     tenantId: string,
     roles: Role[] = ['admin'],
+    /** The `iss` and `aud` a service with JWT_ISSUER and JWT_AUDIENCE wants. */
+    claims: { issuer?: string; audience?: string } = {},
   ): Promise<ApiClient> {
-    const token = await mintDevToken(jwtSecret, { tenant: tenantId, roles, subject: 'e2e-admin' });
+    const token = await mintDevToken(jwtSecret, {
+      tenant: tenantId,
+      roles,
+      subject: 'e2e-admin',
+      ...claims,
+    });
     return new ApiClient(typeof baseUrl === 'string' ? () => baseUrl : baseUrl, token, tenantId);
   }
 
