@@ -3,7 +3,7 @@
  *
  * Real: PostgreSQL (a fresh database), the broker (services/broker's aedes in its own process,
  * or the machine's Mosquitto), the device-management service process from dist/, the REST API.
- * SIMULATED: the devices (bench/fleet/simulated-device.ts): mqtt.js clients speaking the real
+ * SIMULATED: the devices (test/e2e/harness/simulated-device.ts): mqtt.js clients speaking the real
  * protocol with an in-memory container engine. No Podman here: this measures the control plane.
  *
  * It registers the clients, connects them, updates every one (through one rollout, or with one
@@ -26,14 +26,15 @@ import { ApiClient, FINAL_JOB_STATUSES, type Job } from '../../test/e2e/harness/
 import { ManagedProcess, runLogDir } from '../../test/e2e/harness/child-process';
 import {
   E2E_JWT_SECRET,
-  ServiceUnderTest,
+  startReplicas,
   type MqttEndpoint,
+  type ServiceUnderTest,
 } from '../../test/e2e/harness/device-management';
 import { historyProblems } from '../../test/e2e/harness/event-history';
 import { freePort, sleep, waitForPort } from '../../test/e2e/harness/free-port';
 import { builtScript } from '../../test/e2e/harness/paths';
 import { CommandCpuSampler, forEachLimit, Latencies, mb, UsageSampler } from './measurements';
-import { SimulatedDevice } from './simulated-device';
+import { SimulatedDevice } from '../../test/e2e/harness/simulated-device';
 
 type BrokerKind = 'aedes' | 'mosquitto';
 type Mode = 'rollout' | 'requests';
@@ -252,36 +253,6 @@ async function updateThroughRollout({
   };
 }
 
-/** The service's replicas on one database and broker, sharing the status reports (MQTT 5). */
-async function startReplicas(
-  count: number,
-  databaseUrl: string,
-  broker: MqttEndpoint,
-  logDir: string,
-): Promise<ServiceUnderTest[]> {
-  // aedes speaks MQTT 3.1.1: without shared subscriptions every replica gets every report.
-  const sharedGroup = count > 1 ? `bench-${randomBytes(4).toString('hex')}` : undefined;
-  const services: ServiceUnderTest[] = [];
-  for (let replica = 1; replica <= count; replica++) {
-    services.push(
-      await ServiceUnderTest.start({
-        name: `device-management-${replica}`,
-        databaseUrl,
-        broker,
-        logDir,
-        replica,
-        ...(sharedGroup ? { sharedGroup } : {}),
-        extraEnv: { LOG_LEVEL: 'warn', DATABASE_POOL_MAX: '10' },
-        // --profile DIR: the service writes a V8 CPU profile there when it stops.
-        ...(settings.profileDir
-          ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${settings.profileDir}`] }
-          : {}),
-      }),
-    );
-  }
-  return services;
-}
-
 async function runOnce(kind: BrokerKind, replicas: number): Promise<void> {
   const n = settings.devices;
   const logDir = runLogDir(`bench-fleet-${kind}`);
@@ -290,7 +261,16 @@ async function runOnce(kind: BrokerKind, replicas: number): Promise<void> {
   const devices: SimulatedDevice[] = [];
   let services: ServiceUnderTest[] = [];
   try {
-    services = await startReplicas(replicas, database.url, broker.endpoint, logDir);
+    services = await startReplicas(replicas, {
+      databaseUrl: database.url,
+      broker: broker.endpoint,
+      logDir,
+      extraEnv: { LOG_LEVEL: 'warn', DATABASE_POOL_MAX: '10' },
+      // --profile DIR: the service writes a V8 CPU profile there when it stops.
+      ...(settings.profileDir
+        ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${settings.profileDir}`] }
+        : {}),
+    });
     const tenantId = `bench-${randomBytes(4).toString('hex')}`;
     // The API calls go to the replicas in turn.
     let turn = 0;

@@ -123,20 +123,6 @@ export class Latencies {
   }
 }
 
-/** Runs `work` over `items` with at most `limit` at once. */
-export async function forEachLimit<T>(
-  items: T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<void>,
-) {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index], index);
-    }
-  });
-  await Promise.all(workers);
-}
+export { forEachLimit } from '../../test/e2e/harness/free-port';
 
 export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { SimulatedDevice } from '../../../bench/fleet/simulated-device';
+import { SimulatedDevice } from '../../../test/e2e/harness/simulated-device';
 import { verifySignature } from '../../device-management/src/alerts/webhook-signature';
 import type { RunningService } from '../../device-management/src/start-service';
 import {

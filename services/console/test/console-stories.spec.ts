@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext } from 'playwright-core';
-import { SimulatedDevice } from '../../../bench/fleet/simulated-device';
+import { SimulatedDevice } from '../../../test/e2e/harness/simulated-device';
 import type { RunningService } from '../../device-management/src/start-service';
 import {
   startNpmStartService,

@@ -1,6 +1,6 @@
 import { mintDevToken } from '../../../services/device-management/src/auth/mint-dev-token';
 import type { Role } from '../../../services/device-management/src/auth/principal';
-import { eventually } from './free-port';
+import { eventually, sleep } from './free-port';
 
 export interface Job {
   jobId: string;
@@ -55,12 +55,33 @@ export class ApiError extends Error {
   }
 }
 
+export interface ApiClientOptions {
+  /**
+   * A request that fails without an answer (connection refused or reset: the replica died, or
+   * a kept-alive socket to a replica that has died since) is sent again for this long, each
+   * time to `baseUrl()` anew (another live replica). A POST sent again may have been applied
+   * the first time: its caller must accept the answer to a repeat (e.g. 409 `update_in_flight`
+   * naming the job). Default 0: no second try.
+   */
+  failoverMs?: number;
+}
+
+/**
+ * fetch failed without an HTTP answer: refused, reset, or the process died mid-request. (By
+ * name: under jest, fetch's TypeError comes from another realm than the test's `TypeError`.)
+ */
+function isNoAnswer(error: unknown): boolean {
+  const { name, message } = (error ?? {}) as { name?: string; message?: string };
+  return name === 'TypeError' && message === 'fetch failed';
+}
+
 /** The REST API as an administrator uses it, with a token the service verifies. */
 export class ApiClient {
   private constructor(
     private readonly baseUrl: () => string,
     private readonly token: string,
     readonly tenantId: string,
+    private readonly options: ApiClientOptions,
   ) {}
 
   /** `baseUrl` is a function so a test can point the client at another replica. */
@@ -69,16 +90,22 @@ export class ApiClient {
     jwtSecret: string,
     tenantId: string,
     roles: Role[] = ['admin'],
-    /** The `iss` and `aud` a service with JWT_ISSUER and JWT_AUDIENCE wants. */
-    claims: { issuer?: string; audience?: string } = {},
+    options: ApiClientOptions & {
+      /** The `iss` and `aud` a service with JWT_ISSUER and JWT_AUDIENCE wants. */
+      issuer?: string;
+      audience?: string;
+    } = {},
   ): Promise<ApiClient> {
+    const { issuer, audience, ...clientOptions } = options;
     const token = await mintDevToken(jwtSecret, {
       tenant: tenantId,
       roles,
       subject: 'e2e-admin',
-      ...claims,
+      ...(issuer !== undefined && { issuer }),
+      ...(audience !== undefined && { audience }),
     });
-    return new ApiClient(typeof baseUrl === 'string' ? () => baseUrl : baseUrl, token, tenantId);
+    const url = typeof baseUrl === 'string' ? () => baseUrl : baseUrl;
+    return new ApiClient(url, token, tenantId, clientOptions);
   }
 
   async call<T>(
@@ -86,6 +113,23 @@ export class ApiClient {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: T }> {
+    const deadline = Date.now() + (this.options.failoverMs ?? 0);
+    for (;;) {
+      try {
+        return await this.callOnce<T>(method, path, body, headers);
+      } catch (error) {
+        if (Date.now() >= deadline || !isNoAnswer(error)) throw error;
+        await sleep(50);
+      }
+    }
+  }
+
+  private async callOnce<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
   ): Promise<{ status: number; body: T }> {
     const response = await fetch(`${this.baseUrl()}${path}`, {
       method,

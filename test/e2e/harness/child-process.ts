@@ -22,6 +22,8 @@ export class ManagedProcess {
   private static readonly live = new Set<ChildProcess>();
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
+  /** How the last start ended: its exit code, or null (killed by a signal, or still running). */
+  exitCode: number | null = null;
   private readonly log: WriteStream;
   readonly logFile: string;
   starts = 0;
@@ -52,6 +54,7 @@ export class ManagedProcess {
   start(extraEnv: Record<string, string> = {}): void {
     if (this.running) throw new Error(`${this.name} is already running`);
     this.starts += 1;
+    this.exitCode = null;
     this.log.write(
       `\n=== e2e: start #${this.starts} of ${this.name} at ${new Date().toISOString()}\n`,
     );
@@ -66,6 +69,7 @@ export class ManagedProcess {
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         ManagedProcess.live.delete(child);
+        this.exitCode = code;
         this.log.write(`=== e2e: ${this.name} exited (code ${code}, signal ${signal})\n`);
         resolve();
       });
@@ -75,6 +79,22 @@ export class ManagedProcess {
       });
     });
     this.child = child;
+  }
+
+  /** Resolves when the process started last has exited, with its exit code (null: a signal). */
+  async untilExit(): Promise<number | null> {
+    await this.exited;
+    return this.exitCode;
+  }
+
+  /** The log written since the last start (each start is marked). */
+  sinceLastStart(): string {
+    try {
+      const text = readFileSync(this.logFile, 'utf8');
+      return text.slice(text.lastIndexOf('\n=== e2e: start #') + 1);
+    } catch {
+      return '';
+    }
   }
 
   /** kill -9: no shutdown hook runs, as in a power cut or an OOM kill. */

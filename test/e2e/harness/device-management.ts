@@ -31,6 +31,8 @@ export interface ServiceOptions {
   extraEnv?: Record<string, string>;
   /** Options for node itself (a benchmark's --cpu-prof). */
   nodeArgs?: string[];
+  /** How long it may take to be healthy (default 30 s; a loaded machine needs more). */
+  startTimeoutMs?: number;
 }
 
 /**
@@ -76,7 +78,7 @@ export class ServiceUnderTest {
       logDir: options.logDir,
     });
     const service = new ServiceUnderTest(child, `http://127.0.0.1:${port}`);
-    await service.startAndWait();
+    await service.startAndWait(options.startTimeoutMs);
     return service;
   }
 
@@ -97,13 +99,42 @@ export class ServiceUnderTest {
     );
   }
 
-  async restartAfterKill(): Promise<void> {
+  async restartAfterKill(timeoutMs?: number): Promise<void> {
     await this.process.kill9();
-    await this.startAndWait();
+    await this.startAndWait(timeoutMs);
   }
 
   async close(): Promise<void> {
     await this.process.stop(10_000);
     await this.process.closeLog();
   }
+}
+
+/**
+ * `count` replicas of the service on one database and broker, started together (replica n
+ * connects with service account n). With more than one they share the status
+ * reports through an MQTT 5 shared subscription (a 3.1.1 broker would give each every report).
+ */
+export async function startReplicas(
+  count: number,
+  options: Omit<ServiceOptions, 'name' | 'replica' | 'sharedGroup'>,
+): Promise<ServiceUnderTest[]> {
+  const sharedGroup = count > 1 ? `replicas-${randomBytes(4).toString('hex')}` : undefined;
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, (_, i) =>
+      ServiceUnderTest.start({
+        ...options,
+        name: `device-management-${i + 1}`,
+        replica: i + 1,
+        sharedGroup,
+      }),
+    ),
+  );
+  const services = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(services.map((service) => service.close().catch(() => undefined)));
+    throw failed.reason;
+  }
+  return services;
 }

@@ -59,3 +59,19 @@ export async function eventually<T>(
     await sleep(intervalMs);
   }
 }
+
+/** Runs `work` over `items` with at most `limit` at once. */
+export async function forEachLimit<T>(
+  items: T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<void>,
+) {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      await work(items[index], index);
+    }
+  });
+  await Promise.all(workers);
+}

@@ -102,4 +102,30 @@ describe('rollout rows: a summary per rollout, an entry per target', () => {
     expect(entries(rows)).toHaveLength(1);
     expect(entries(rows)[0]).toMatchObject({ values: { state: 'failed' } });
   });
+
+  it('writes the rows of one append at a time and of a batch of appends alike (inline, rebuild)', () => {
+    const finished: RolloutEvent = {
+      type: 'RolloutJobFinished',
+      data: { rolloutId, clientId: 'press-2', jobId: jobOf2, outcome: 'succeeded', at: 'x' },
+    };
+    const history = [started, requested('press-2', jobOf2), requested('press-1', jobOf2), finished];
+    // Each append on its own, the later row of a key replacing the earlier (the store keeps
+    // the row of the highest revision).
+    const oneByOne = new Map<string, unknown>();
+    for (let end = 1; end <= history.length; end++) {
+      for (const row of rowsAfter(history.slice(0, end), 1)) {
+        oneByOne.set(JSON.stringify(row.key), row);
+      }
+    }
+    const batch = new Map(
+      rowsAfter(history, history.length).map((row) => [JSON.stringify(row.key), row]),
+    );
+    expect(batch).toEqual(oneByOne);
+    // press-1 as its job was requested, press-2 as its job finished, press-3 as it started.
+    expect(entries([...batch.values()])).toMatchObject([
+      { key: { client_id: 'press-1' }, revision: 2 },
+      { key: { client_id: 'press-2' }, revision: 3 },
+      { key: { client_id: 'press-3' }, revision: 0 },
+    ]);
+  });
 });

@@ -10,7 +10,9 @@ export const ROLLOUT_CLIENTS_TABLE = `${READ_MODEL_SCHEMA}.rollout_clients`;
 /**
  * The rows of a rollout stream at `revision`: its summary, and the entry of each target these
  * events touched (all of them when the rollout starts). A wave of a 10,000-client rollout so
- * writes a handful of entry rows, not 10,000.
+ * writes a handful of entry rows, not 10,000. `events` are the stream's last events, up to
+ * `revision`. An entry keeps the revision of the event that last touched it, so one append at
+ * a time (inline) and a batch of many (the catch-up, a rebuild) write the same rows.
  */
 export function rolloutRows(
   streamName: string,
@@ -33,8 +35,8 @@ export function rolloutRows(
       document: toRolloutSummaryDto(state),
     },
   };
-  const touched = touchedTargets(events as readonly RolloutEvent[], state);
-  const entries = [...touched].map(([clientId, position]): ProjectedRow => {
+  const touched = touchedTargets(events as readonly RolloutEvent[], revision, state);
+  const entries = [...touched].map(([clientId, { position, revision }]): ProjectedRow => {
     const document = toRolloutClientDto(state, clientId);
     return {
       table: ROLLOUT_CLIENTS_TABLE,
@@ -46,21 +48,31 @@ export function rolloutRows(
   return [summary, ...entries];
 }
 
-/** The targets whose entry these events changed, with their position in the targets. */
-function touchedTargets(events: readonly RolloutEvent[], state: Rollout): Map<string, number> {
-  if (events.some((event) => event.type === 'RolloutStarted')) {
-    return new Map(state.request.targets.map((clientId, position) => [clientId, position]));
-  }
-  const touched = new Map<string, number>();
-  const touch = (clientId: string) => {
+/**
+ * The targets whose entry these events changed, with their position in the targets and the
+ * revision of the last event that changed it (the events end at `lastRevision`).
+ */
+function touchedTargets(
+  events: readonly RolloutEvent[],
+  lastRevision: number,
+  state: Rollout,
+): Map<string, { position: number; revision: number }> {
+  const touched = new Map<string, { position: number; revision: number }>();
+  const touch = (clientId: string, revision: number) => {
     const position = targetPosition(state, clientId);
-    if (position !== undefined) touched.set(clientId, position);
+    if (position !== undefined) touched.set(clientId, { position, revision });
   };
-  for (const event of events) {
-    if (event.type === 'RolloutRollbackStarted') {
-      for (const { clientId } of [...event.data.targets, ...event.data.left]) touch(clientId);
+  events.forEach((event, index) => {
+    const revision = lastRevision - (events.length - 1 - index);
+    if (event.type === 'RolloutStarted') {
+      for (const clientId of state.request.targets) touch(clientId, revision);
     }
-    if ('clientId' in event.data && !touched.has(event.data.clientId)) touch(event.data.clientId);
-  }
+    if (event.type === 'RolloutRollbackStarted') {
+      for (const { clientId } of [...event.data.targets, ...event.data.left]) {
+        touch(clientId, revision);
+      }
+    }
+    if ('clientId' in event.data) touch(event.data.clientId, revision);
+  });
   return touched;
 }

@@ -111,4 +111,50 @@ describe('CommandDispatcher after a crash between PUBACK and the recorded dispat
       await device.disconnect();
     }
   });
+  it('records the dispatch of a job the device ended before it was recorded', async () => {
+    // Seen in test/e2e/replica-kill.spec.ts: the replica holding the dispatcher was killed
+    // after the PUBACK, the device ran the job to the end, and the replay skipped the final
+    // job: its stream never got UpdateCommandDispatched.
+    const tenantId = uniqueTestId('t');
+    const device = new TestDevice(broker.url, tenantId, 'line-2', 4);
+    await device.connect();
+    const jobId = randomUUID();
+    const at = new Date().toISOString();
+    await store.appendToStream(updateJobStream(tenantId, jobId), [
+      {
+        id: randomUUID(),
+        type: 'UpdateRequested',
+        data: {
+          jobId,
+          tenantId,
+          clientId: 'line-2',
+          targetVersion: '2.0.0',
+          image: 'registry.example.com/opc-core:2.0.0',
+          requestedAt: at,
+        },
+        metadata: { correlationId: 'corr-ended', tenantId },
+      },
+      { id: randomUUID(), type: 'UpdateReceived', data: { jobId, seq: 1, at } },
+      { id: randomUUID(), type: 'UpdateSucceeded', data: { jobId, seq: 7, at, version: '2.0.0' } },
+    ]);
+
+    const recorded: RecordCommandDispatched[] = [];
+    const { bus, dispatcher } = dispatcherWith(async (command) => {
+      recorded.push(command as RecordCommandDispatched);
+      return { outcome: 'recorded' };
+    });
+    await bus.start();
+    await dispatcher.start();
+    try {
+      await eventually(() => device.commandsFor(jobId).length === 1 && recorded.length === 1);
+      expect(recorded[0]).toMatchObject({
+        jobId,
+        messageId: device.commandsFor(jobId)[0].command.messageId,
+      });
+    } finally {
+      await dispatcher.stop();
+      await bus.stop();
+      await device.disconnect();
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import type { TestDatabase } from '@opcfleet/event-store/testing/test-database';
 import { DataSource } from 'typeorm';
-import { SimulatedDevice } from '../../../../bench/fleet/simulated-device';
+import { SimulatedDevice } from '../../../../test/e2e/harness/simulated-device';
 import { READ_MODEL_SCHEMA } from '../../src/read-models/read-model.entities';
 import { TEST_BROKERS, uniqueTestId, type TestBroker } from '../support/brokers';
 import { LossyMqttProxy } from '../support/lossy-mqtt-proxy';

@@ -279,7 +279,7 @@ export class CommandDispatcher implements Worker {
     const streamName = jobStream(kind, job.tenantId, jobId);
     const events = knownEvents ?? (await this.store.readStream(streamName));
     const request = events.find(isJobRequest);
-    const status = jobStatus(kind, events);
+    const track = jobTrack(kind, events);
     const log = this.logger.child({
       correlationId: request?.metadata.correlationId,
       jobKind: kind,
@@ -288,17 +288,18 @@ export class CommandDispatcher implements Worker {
     });
     const wanted = reason === 'requested' ? ['Requested'] : ['Dispatched', 'InProgress'];
     // A replay after a crash between publishing and recording: the device may have answered
-    // already, but the stream lacks the dispatch. It is sent again (same message id: the device
-    // runs it once) so that the dispatch is recorded.
+    // already, or even ended the job, but the stream lacks the dispatch. It is sent again (same
+    // message id: a device that has the job runs it once, and sends its last report again) so
+    // that the dispatch is recorded. The device has it when one of its reports was applied.
     const dispatched = jobKind(kind).rules.eventTypes.dispatched;
-    const sendable = (history: readonly CommittedEvent[], now = jobStatus(kind, history)) =>
+    const sendable = (history: readonly CommittedEvent[], now = jobTrack(kind, history)) =>
       now !== undefined &&
-      (wanted.includes(now) ||
+      (wanted.includes(now.status) ||
         (reason === 'requested' &&
-          now === 'InProgress' &&
+          now.lastSeq > 0 &&
           !history.some((event) => event.type === dispatched)));
-    if (!request || !status || !sendable(events, status)) {
-      log.debug({ status }, 'no command to send for this job');
+    if (!request || !track || !sendable(events, track)) {
+      log.debug({ status: track?.status }, 'no command to send for this job');
       return undefined;
     }
     const built = buildJobCommand(request, this.options.commandExpiryMs);
@@ -501,9 +502,14 @@ export class CommandDispatcher implements Worker {
   }
 }
 
-function jobStatus(kind: JobKind, events: readonly CommittedEvent[]): string | undefined {
-  return foldJob(
+/** The job's status, and the seq of the last report of its device applied (0: none yet). */
+function jobTrack(
+  kind: JobKind,
+  events: readonly CommittedEvent[],
+): { status: string; lastSeq: number } | undefined {
+  const state = foldJob(
     kind,
     events.map((event) => ({ type: event.type, data: event.data })),
-  )?.status;
+  );
+  return state ? { status: state.status, lastSeq: state.lastSeq } : undefined;
 }

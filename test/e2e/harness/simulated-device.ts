@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import {
+  acksTopic,
   clientCommandsFilter,
+  decodeReportAck,
   decodeConfigCommand,
   decodeUpdateCommand,
   PRESENCE_SCHEMA,
@@ -15,6 +18,7 @@ import {
   type UpdatePhase,
 } from '@opcfleet/contracts';
 import mqtt from 'mqtt';
+import type { TlsFiles } from './pki';
 
 /** The phases a successful update reports, in order (edge-agent's update machine). */
 const SUCCESS_PHASES: readonly UpdatePhase[] = SUCCESSFUL_UPDATE_PHASES;
@@ -36,6 +40,14 @@ export interface SimulatedDeviceOptions {
   failingVersions?: readonly string[];
   /** SIMULATED failure evidence sent with such a rollback (none unless given). */
   rollbackEvidence?: FailureEvidence;
+  /** A broker with client certificates (the e2e Mosquitto): the device's own. */
+  tls?: TlsFiles;
+  /**
+   * Keep each report of a job whose command asks for acks (`reportAcks: 'v1'`) until the
+   * service acks it, sending it again after this many ms, as the agent's outbox does. Without
+   * it, reports are fire-and-forget (QoS 1 to the broker only).
+   */
+  reportAckTimeoutMs?: number;
 }
 
 /** What a simulated update to a failing version reports after the swap: a failed check, rollback. */
@@ -66,10 +78,20 @@ export class SimulatedDevice {
   /** SIMULATED engine state: the version "running". */
   runningVersion = '1.0.0';
   readonly commandsReceived = new Map<string, number>();
+  /** The distinct message ids of each job's commands (redeliveries repeat one id). */
+  readonly commandIds = new Map<string, Set<string>>();
+  /** How many times each job was run on the SIMULATED engine (the device dedupes by job id). */
+  readonly runs = new Map<string, number>();
   readonly reportsSent = new Map<string, number>();
+  /** Jobs whose final report went out (and was acked, with reportAckTimeoutMs), in order. */
+  readonly finishedJobs: string[] = [];
+  private readonly finishWaiters: Array<{ count: number; resolve: () => void }> = [];
+  /** The report waiting for the service's ack. */
+  private awaitedAck: { jobId: string; seq: number; acked: () => void } | undefined;
   /** The last report of each job, sent again when its command comes again (as the agent does). */
   private readonly lastReports = new Map<string, string>();
   private client: mqtt.MqttClient | undefined;
+  private closed = false;
 
   constructor(private readonly options: SimulatedDeviceOptions) {}
 
@@ -87,8 +109,15 @@ export class SimulatedDevice {
         at: new Date().toISOString(),
         agentVersion: 'simulated',
       });
+    const { tls } = this.options;
     const client = await mqtt.connectAsync(this.options.url, {
       clientId: `sim-${address.tenantId}-${address.clientId}`,
+      ...(tls && {
+        ca: readFileSync(tls.caFile),
+        cert: readFileSync(tls.certFile),
+        key: readFileSync(tls.keyFile),
+        rejectUnauthorized: true,
+      }),
       ...this.options.credentials,
       ...this.options.tls,
       protocolVersion,
@@ -104,8 +133,14 @@ export class SimulatedDevice {
         retain: true,
       },
     });
-    client.on('message', (topic, payload) => this.onCommand(topic, payload));
+    client.on('message', (topic, payload) => {
+      if (topic === acksTopic(address)) this.onAck(payload);
+      else this.onCommand(topic, payload);
+    });
     await client.subscribeAsync(clientCommandsFilter(address), { qos: 1 });
+    if (this.options.reportAckTimeoutMs !== undefined) {
+      await client.subscribeAsync(acksTopic(address), { qos: 0 });
+    }
     await client.publishAsync(presenceTopic(address), presence('online'), { qos: 1, retain: true });
     this.client = client;
   }
@@ -125,7 +160,10 @@ export class SimulatedDevice {
     const command = decoded.value;
     const seen = this.commandsReceived.get(command.jobId) ?? 0;
     this.commandsReceived.set(command.jobId, seen + 1);
+    const ids = this.commandIds.get(command.jobId) ?? new Set<string>();
+    this.commandIds.set(command.jobId, ids.add(command.messageId));
     if (seen === 0) {
+      this.runs.set(command.jobId, (this.runs.get(command.jobId) ?? 0) + 1);
       void this.runUpdate(command);
       return;
     }
@@ -161,8 +199,62 @@ export class SimulatedDevice {
       };
       const payload = JSON.stringify(report);
       this.lastReports.set(command.jobId, payload);
-      await this.client!.publishAsync(statusTopic(this.address), payload, { qos: 1 });
+      await this.send(command.reportAcks === 'v1', command.jobId, seq, payload);
       this.reportsSent.set(command.jobId, seq);
+    }
+    this.finished(command.jobId);
+  }
+
+  /** Resolves once `count` jobs have ended on this device (their final report sent). */
+  jobsFinished(count: number): Promise<void> {
+    if (this.finishedJobs.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.finishWaiters.push({ count, resolve }));
+  }
+
+  private finished(jobId: string): void {
+    this.finishedJobs.push(jobId);
+    for (const waiter of [...this.finishWaiters]) {
+      if (this.finishedJobs.length < waiter.count) continue;
+      this.finishWaiters.splice(this.finishWaiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  }
+
+  /**
+   * Publishes one report with QoS 1; with acks, sends it again until the service acks it
+   * (one report in flight, as the agent's outbox).
+   */
+  private async send(acks: boolean, jobId: string, seq: number, payload: string): Promise<void> {
+    const timeoutMs = this.options.reportAckTimeoutMs;
+    if (!acks || timeoutMs === undefined) {
+      await this.client!.publishAsync(statusTopic(this.address), payload, { qos: 1 });
+      return;
+    }
+    while (!this.closed) {
+      let timer: NodeJS.Timeout | undefined;
+      const acked = new Promise<boolean>((resolve) => {
+        this.awaitedAck = { jobId, seq, acked: () => resolve(true) };
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      try {
+        await this.client!.publishAsync(statusTopic(this.address), payload, { qos: 1 });
+        if (await acked) return;
+      } catch {
+        // Disconnected: mqtt.js reconnects; the report goes again after the wait.
+        await acked;
+      } finally {
+        clearTimeout(timer);
+        this.awaitedAck = undefined;
+      }
+    }
+  }
+
+  private onAck(payload: Buffer): void {
+    const decoded = decodeReportAck(payload);
+    const awaited = this.awaitedAck;
+    if (!decoded.ok || !awaited) return;
+    if (decoded.value.jobId === awaited.jobId && decoded.value.seq === awaited.seq) {
+      awaited.acked();
     }
   }
 
@@ -190,6 +282,8 @@ export class SimulatedDevice {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    this.awaitedAck?.acked();
     await this.client?.endAsync(true);
   }
 }
