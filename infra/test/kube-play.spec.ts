@@ -5,7 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SimulatedDevice } from '../../bench/fleet/simulated-device';
+import { SimulatedDevice } from '../../test/e2e/harness/simulated-device';
 import { ApiClient } from '../../test/e2e/harness/api-client';
 import { eventually } from '../../test/e2e/harness/free-port';
 import { K8S_DIR, manifestObjects, type K8sObject } from './support/k8s-objects';
@@ -65,7 +65,8 @@ const runFile = promisify(execFile);
 const PREFIX = 'opcfleet-kube-play';
 const run = `${PREFIX}-${process.pid}`;
 const work = mkdtempSync(join(tmpdir(), 'opcfleet-kube-play-'));
-const pki = (file: string) => readFileSync(join(work, 'pki', file), 'utf8');
+const pkiFile = (file: string) => join(work, 'pki', file);
+const pki = (file: string) => readFileSync(pkiFile(file), 'utf8');
 const pods = {
   postgres: `${run}-postgres`,
   mosquitto: `${run}-mosquitto`,
@@ -289,9 +290,9 @@ describe('infra/k8s played with podman kube play on the images of infra/images',
       address: { tenantId: TENANT, clientId: CLIENT },
       phaseDelayMs: 10,
       tls: {
-        ca: pki('ca.crt'),
-        cert: pki(`clients/${TENANT}/${CLIENT}.crt`),
-        key: pki(`clients/${TENANT}/${CLIENT}.key`),
+        caFile: pkiFile('ca.crt'),
+        certFile: pkiFile(`clients/${TENANT}/${CLIENT}.crt`),
+        keyFile: pkiFile(`clients/${TENANT}/${CLIENT}.key`),
         // The pod's address, under the name the broker's certificate carries (the Service's).
         servername: 'mosquitto',
       },

@@ -31,17 +31,15 @@ export interface SimulatedDeviceOptions {
   phaseDelayMs: number;
   /** MQTT username and password (the embedded broker's device credentials). */
   credentials?: { username: string; password: string };
-  /**
-   * A device certificate for a broker that takes clients by certificate (Mosquitto's policy),
-   * with the CA and, for a broker dialled by address, the name its certificate carries.
-   */
-  tls?: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer; servername?: string };
   /** SIMULATED failure: an update to one of these versions fails its health check and rolls back. */
   failingVersions?: readonly string[];
   /** SIMULATED failure evidence sent with such a rollback (none unless given). */
   rollbackEvidence?: FailureEvidence;
-  /** A broker with client certificates (the e2e Mosquitto): the device's own. */
-  tls?: TlsFiles;
+  /**
+   * A device certificate for a broker that takes clients by certificate (Mosquitto's policy),
+   * with the CA and, for a broker dialled by address, the name its certificate carries.
+   */
+  tls?: TlsFiles & { servername?: string };
   /**
    * Keep each report of a job whose command asks for acks (`reportAcks: 'v1'`) until the
    * service acks it, sending it again after this many ms, as the agent's outbox does. Without
@@ -117,9 +115,9 @@ export class SimulatedDevice {
         cert: readFileSync(tls.certFile),
         key: readFileSync(tls.keyFile),
         rejectUnauthorized: true,
+        ...(tls.servername !== undefined && { servername: tls.servername }),
       }),
       ...this.options.credentials,
-      ...this.options.tls,
       protocolVersion,
       clean: false,
       ...(protocolVersion === 5 && { properties: { sessionExpiryInterval: 600 } }),
