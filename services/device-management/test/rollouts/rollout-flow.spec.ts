@@ -812,9 +812,15 @@ describe('rollouts in phases', () => {
     const devices = [...first];
     const devicesAnswer = answer(devices, () => ({ fail: false, delayMs: 10 }));
     try {
-      const followUntil = new Date(Date.now() + 3_000).toISOString();
+      // Long enough for the first job to end and the late client to register on a loaded
+      // machine (3 s were not, with both cores busy): the story waits for it to pass.
+      const FOLLOW_MS = 10_000;
+      const followUntil = new Date(Date.now() + FOLLOW_MS).toISOString();
       const rolloutId = await startRollout({ labels: { site }, followUntil });
-      await eventually(async () => (await getRollout(rolloutId)).body.counts.succeeded === 1);
+      await eventually(
+        async () => (await getRollout(rolloutId)).body.counts.succeeded === 1,
+        FOLLOW_MS,
+      );
       // Everything it had is done, but it follows its labels: still running.
       expect((await getRollout(rolloutId)).body).toMatchObject({ status: 'Running', followUntil });
       const [late] = await fleet('follow-late', 1, { site });
