@@ -191,15 +191,15 @@ export class EventStreams {
       for (const append of appends) this.cache.forget(append.streamName);
       throw error;
     }
+    // The state after is known for an append at an exact revision only; a duplicate wrote nothing.
     appends.forEach((append, index) => {
-      const result = results[index];
-      if (result.outcome !== 'appended') this.cache.forget(append.streamName);
-      else {
-        const known = isExact(append.expectedRevision)
-          ? (append.stateAfter ?? undefined)
-          : undefined;
-        this.cache.appended(append.streamName, known, result.nextExpectedRevision);
-      }
+      const { outcome, nextExpectedRevision } = results[index];
+      const known = outcome === 'appended' && isExact(append.expectedRevision);
+      this.cache.appended(
+        append.streamName,
+        known ? (append.stateAfter ?? undefined) : undefined,
+        nextExpectedRevision,
+      );
     });
     const recordedAt = new Date();
     this.localCommits.committed(
