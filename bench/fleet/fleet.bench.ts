@@ -232,17 +232,9 @@ async function updateThroughRollout({
   }
   const finalSeconds = (Date.now() - t0) / 1000;
   const position = new Map(clientIds.map((clientId, index) => [clientId, index]));
-  let cursor: string | undefined;
-  do {
-    const query = `limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const page = await api.call<{
-      items: Array<{ clientId: string; jobId?: string }>;
-      nextCursor?: string;
-    }>('GET', `/api/v1/rollouts/${rolloutId}/clients?${query}`);
-    if (page.status !== 200) throw new Error(`GET rollout clients answered ${page.status}`);
-    for (const { clientId, jobId } of page.body.items) jobIds[position.get(clientId)!] = jobId;
-    cursor = page.body.nextCursor;
-  } while (cursor);
+  for (const { clientId, jobId } of await api.rolloutClients(rolloutId)) {
+    jobIds[position.get(clientId)!] = jobId;
+  }
   const unfinished = rollout?.status === 'Completed' ? 0 : await unfinishedJobs(api);
   const counts = rollout?.counts;
   return {

@@ -222,7 +222,12 @@ describe('three service replicas, one killed -9 every few seconds (issue 14)', (
       { timeoutMs: 30_000, intervalMs: 200 },
     );
     expect(rollout).toMatchObject({ status: 'Completed', counts: { succeeded: DEVICES } });
-    const rolloutJobs = await rolloutJobIds(api, rolloutId);
+    // The job of each client of the rollout (job id -> client id).
+    const rolloutJobs = new Map(
+      (await api.rolloutClients(rolloutId)).flatMap(({ clientId, jobId }) =>
+        jobId ? [[jobId, clientId] as const] : [],
+      ),
+    );
 
     // Every job the test knows of, and only those, is in the read model: none lost, none extra.
     const known = new Map<string, string>([...rolloutJobs, ...requested]);
@@ -301,22 +306,6 @@ async function requestUpdate(api: ApiClient, clientId: string, version: string):
     if (job.targetVersion === version) return job.jobId;
   }
   throw new ApiError(answer.status, answer.body, `POST ${path}`);
-}
-
-/** The job of each client of the rollout (job id -> client id). */
-async function rolloutJobIds(api: ApiClient, rolloutId: string): Promise<Map<string, string>> {
-  const jobs = new Map<string, string>();
-  let cursor: string | undefined;
-  do {
-    const query = `limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const page = await api.call<{
-      items: Array<{ clientId: string; jobId?: string }>;
-      nextCursor?: string;
-    }>('GET', `/api/v1/rollouts/${rolloutId}/clients?${query}`);
-    for (const { clientId, jobId } of page.body.items) if (jobId) jobs.set(jobId, clientId);
-    cursor = page.body.nextCursor;
-  } while (cursor);
-  return jobs;
 }
 
 /** The ids of the tenant's jobs in the read model. */

@@ -202,6 +202,22 @@ export class ApiClient {
     return this.expect(200, 'GET', `/api/v1/jobs/${jobId}`);
   }
 
+  /** Every client entry of a rollout, each with its job once it has one (all pages). */
+  async rolloutClients(rolloutId: string): Promise<Array<{ clientId: string; jobId?: string }>> {
+    const entries: Array<{ clientId: string; jobId?: string }> = [];
+    let cursor: string | undefined;
+    do {
+      const query = `limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page = await this.expect<{
+        items: Array<{ clientId: string; jobId?: string }>;
+        nextCursor?: string;
+      }>(200, 'GET', `/api/v1/rollouts/${rolloutId}/clients?${query}`);
+      entries.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return entries;
+  }
+
   getClient(clientId: string): Promise<Client> {
     return this.expect(200, 'GET', `/api/v1/clients/${clientId}`);
   }
