@@ -37,7 +37,7 @@ export async function appendToStream(
   const sql = `SELECT outcome, revision, tx::text, pos
     FROM ${tableOf(connection, 'append_to_stream')}($1, $2, $3::uuid[], $4::text[], $5::text[]::jsonb[], $6::text[]::jsonb[])`;
 
-  const { rows } = await connection.pool.query<AppendRow>(sql, params);
+  const { rows } = await connection.statements.query<AppendRow>(sql, params);
   const result = appendResult(streamName, expected, events, rows[0]);
   connection.signal.committed();
   return result;

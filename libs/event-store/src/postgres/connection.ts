@@ -2,10 +2,13 @@ import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { describe, type CommitSignal } from './commit-signal';
 import { quoteIdentifier } from './postgres-schema';
+import type { PreparedStatements } from './prepared-statements';
 
 /** What every part of the adapter works with: the pool, the schema's tables, the wake-up. */
 export interface StoreConnection {
   readonly pool: Pool;
+  /** The pool's queries of the hot paths (appends, reads), as named prepared statements. */
+  readonly statements: PreparedStatements;
   readonly schema: string;
   /** Tells subscribers that this process committed events. */
   readonly signal: CommitSignal;

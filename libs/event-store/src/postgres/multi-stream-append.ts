@@ -60,7 +60,7 @@ export async function appendToStreams<State>(
   );
   let answer: OrderedAppendRow[];
   try {
-    answer = rowsOf<OrderedAppendRow>(await connection.pool.query(sql, params.values));
+    answer = rowsOf<OrderedAppendRow>(await connection.statements.query(sql, params.values));
   } catch (error) {
     throw refusedAppendError(error, requests) ?? error;
   }

@@ -32,6 +32,7 @@ import {
 } from './migrations/migration-runner';
 import { appendToStreams } from './multi-stream-append';
 import { quoteIdentifier } from './postgres-schema';
+import { isPglite, PreparedStatements } from './prepared-statements';
 import { queryEvents } from './query';
 import { readAll, readStream, readStreams } from './read';
 import { getStreamMetadata, renameStreams, setStreamMetadata } from './stream-metadata';
@@ -53,6 +54,11 @@ export interface PostgresEventStoreOptions {
   pollIntervalMs?: number;
   /** LISTEN for commits (default true). In-process appends wake subscribers either way. */
   listen?: boolean;
+  /**
+   * Appends and reads as named prepared statements (default true; always off on PGlite). Turn
+   * off behind a pooler in transaction mode that cannot keep prepared statements.
+   */
+  preparedStatements?: boolean;
   /**
    * Apply the store's pending schema migrations while connecting (default true). With false,
    * connecting fails when one is pending: run `PostgresEventStore.migrate` first (a deployment
@@ -83,10 +89,12 @@ export class PostgresEventStore implements EventStore {
     pool: Pool,
     private readonly options: PostgresEventStoreOptions,
     logger: Logger,
+    preparedStatements: boolean,
   ) {
     this.schema = options.schema ?? 'event_store';
     this.connection = {
       pool,
+      statements: new PreparedStatements(pool, preparedStatements),
       schema: this.schema,
       logger,
       signal: new CommitSignal({
@@ -114,15 +122,17 @@ export class PostgresEventStore implements EventStore {
     pool.on('error', (error) =>
       logger.warn({ error: describe(error) }, 'idle event store connection failed'),
     );
+    let preparedStatements: boolean;
     try {
       const migrations = { pool, schema, logger };
       if (options.migrate === false) await PostgresEventStore.checkMigrated(migrations);
       else await PostgresEventStore.runOwnMigrations(migrations);
+      preparedStatements = options.preparedStatements !== false && !(await isPglite(pool));
     } catch (error) {
       await pool.end();
       throw error;
     }
-    return new PostgresEventStore(pool, options, logger);
+    return new PostgresEventStore(pool, options, logger, preparedStatements);
   }
 
   /**

@@ -34,7 +34,7 @@ export async function readStream(
 ): Promise<RecordedEvent[]> {
   const backwards = options.direction === 'backwards';
   const from = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
-  const { rows } = await connection.pool.query<EventRow>(
+  const { rows } = await connection.statements.query<EventRow>(
     `SELECT ${EVENT_COLUMNS} FROM ${tableOf(connection, 'events')}
       WHERE stream_name = $1 AND stream_revision ${backwards ? '<=' : '>='} $2
       ORDER BY stream_revision ${backwards ? 'DESC' : 'ASC'}
@@ -51,7 +51,7 @@ export async function readStreams(
 ): Promise<Map<string, RecordedEvent[]>> {
   const streams = new Map<string, RecordedEvent[]>();
   if (streamNames.length === 0) return streams;
-  const { rows } = await connection.pool.query<EventRow>(
+  const { rows } = await connection.statements.query<EventRow>(
     `SELECT ${EVENT_COLUMNS} FROM ${tableOf(connection, 'events')}
       WHERE stream_name = ANY ($1::text[])
       ORDER BY stream_name, stream_revision`,
@@ -75,7 +75,7 @@ export async function readAll(
   const maxCount = checkedCount(options.maxCount);
   const cursor = [after.transactionId.toString(), after.globalPosition.toString(), maxCount];
   if (!options.streamPrefixes?.length && !options.eventTypes?.length) {
-    const { rows } = await connection.pool.query<EventRow>(
+    const { rows } = await connection.statements.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM ${events}
         WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -89,7 +89,9 @@ export async function readAll(
   // Filtered: when the page is not full, every visible event up to the last one was either
   // returned or filtered out, so the cursor may jump to that last event, in the same snapshot.
   // Without the jump a subscriber to a rare prefix rescans the others' events on every poll.
-  const { rows } = await connection.pool.query<EventRow & { last_tx: string; last_pos: string }>(
+  const { rows } = await connection.statements.query<
+    EventRow & { last_tx: string; last_pos: string }
+  >(
     `WITH horizon AS MATERIALIZED (
        SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin
      ), last_visible AS MATERIALIZED (
@@ -139,7 +141,7 @@ export async function unreadEvents(
   after: string | undefined,
 ): Promise<UnreadEvents> {
   const cursor = decodePosition(after);
-  const { rows } = await connection.pool.query<{ unread: UnreadEvents }>(
+  const { rows } = await connection.statements.query<{ unread: UnreadEvents }>(
     `SELECT CASE
          WHEN e.transaction_id IS NULL THEN 'none'
          WHEN e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) THEN 'readable'
@@ -161,7 +163,7 @@ export async function lastPosition(
   connection: StoreConnection,
   prefixes: string[] | undefined,
 ): Promise<string | undefined> {
-  const { rows } = await connection.pool.query<{ tx: string; pos: string }>(
+  const { rows } = await connection.statements.query<{ tx: string; pos: string }>(
     `SELECT transaction_id::text AS tx, global_position AS pos FROM ${tableOf(connection, 'events')}
       ${prefixes?.length ? 'WHERE stream_name LIKE ANY ($1::text[])' : ''}
       ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,

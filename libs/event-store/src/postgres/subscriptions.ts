@@ -69,4 +69,4 @@ export function checkpointsOf(connection: StoreConnection): Checkpointer {
 const poolQuery =
   (connection: StoreConnection): SqlQuery =>
   (sql, params) =>
-    connection.pool.query(sql, params);
+    connection.statements.query(sql, params);

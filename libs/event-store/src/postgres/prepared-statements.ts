@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import type { Pool, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+
+/**
+ * At most this many statements are named per process: the store's statements come in a few
+ * dozen shapes (the SQL of an append depends on its tables and columns, not on its values), so
+ * more means something generates SQL per call, and each name costs memory in every backend.
+ */
+const MAX_NAMED = 500;
+
+/**
+ * Runs the store's statements as named prepared statements: each pooled connection parses a
+ * statement once, and after a few executions PostgreSQL may keep its plan. An append statement
+ * with its inline projection costs about a millisecond of PostgreSQL's CPU to parse and plan,
+ * more than it takes to run (measured with log_min_duration_statement; docs/benchmarks.md).
+ *
+ * Off for PGlite, whose connections share ONE session: a name prepared by one connection is
+ * taken for the next ("prepared statement already exists"); and off by option, for a pooler
+ * in transaction mode that hands statements to backends that never saw their Parse.
+ */
+export class PreparedStatements {
+  private readonly named = new Set<string>();
+
+  constructor(
+    private readonly pool: Pool,
+    readonly enabled: boolean,
+  ) {}
+
+  query<Row extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values: readonly unknown[] = [],
+  ): Promise<QueryResult<Row>> {
+    const config: QueryConfig = { text, values: values as unknown[] };
+    const name = this.nameOf(text);
+    if (name) config.name = name;
+    return this.pool.query<Row>(config);
+  }
+
+  private nameOf(text: string): string | undefined {
+    if (!this.enabled) return undefined;
+    const name = `es_${createHash('sha1').update(text).digest('base64url')}`;
+    if (this.named.has(name)) return name;
+    if (this.named.size >= MAX_NAMED) return undefined;
+    this.named.add(name);
+    return name;
+  }
+}
+
+/** Whether the server at the other end of `pool` is PGlite, where named statements collide. */
+export async function isPglite(pool: Pool): Promise<boolean> {
+  const { rows } = await pool.query<{ version: string }>('SELECT version() AS version');
+  return /pglite/i.test(rows[0]?.version ?? '');
+}
