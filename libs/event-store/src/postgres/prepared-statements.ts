@@ -19,7 +19,8 @@ const MAX_NAMED = 500;
  * in transaction mode that hands statements to backends that never saw their Parse.
  */
 export class PreparedStatements {
-  private readonly named = new Set<string>();
+  /** Statement text to name; a Map lookup costs far less than hashing the text each time. */
+  private readonly names = new Map<string, string>();
 
   constructor(
     private readonly pool: Pool,
@@ -38,10 +39,10 @@ export class PreparedStatements {
 
   private nameOf(text: string): string | undefined {
     if (!this.enabled) return undefined;
+    const known = this.names.get(text);
+    if (known !== undefined || this.names.size >= MAX_NAMED) return known;
     const name = `es_${createHash('sha1').update(text).digest('base64url')}`;
-    if (this.named.has(name)) return name;
-    if (this.named.size >= MAX_NAMED) return undefined;
-    this.named.add(name);
+    this.names.set(text, name);
     return name;
   }
 }
