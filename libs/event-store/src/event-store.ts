@@ -189,6 +189,12 @@ export interface ReadAllResult {
    * event (or past `after`) when it skipped events it was not asked for.
    */
   next: string | undefined;
+  /**
+   * Whether events committed after this read wait behind an older open transaction (readers
+   * stop at the oldest running one, which ends with no wake-up): a subscriber looks again soon.
+   * Undefined when the adapter does not tell; a subscriber then asks (`unreadEvents`).
+   */
+  blocked?: boolean;
 }
 
 /**

@@ -73,63 +73,70 @@ export async function readAll(
   const events = tableOf(connection, 'events');
   const after = decodePosition(options.after);
   const maxCount = checkedCount(options.maxCount);
-  const cursor = [after.transactionId.toString(), after.globalPosition.toString(), maxCount];
-  if (!options.streamPrefixes?.length && !options.eventTypes?.length) {
-    const { rows } = await connection.statements.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM ${events}
-        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY transaction_id, global_position
-        LIMIT $3`,
-      cursor,
-    );
-    const read = rows.map(toRecordedEvent);
-    return { events: read, next: read.length ? read[read.length - 1].position : options.after };
-  }
-  // Filtered: when the page is not full, every visible event up to the last one was either
-  // returned or filtered out, so the cursor may jump to that last event, in the same snapshot.
-  // Without the jump a subscriber to a rare prefix rescans the others' events on every poll.
+  const filtered = Boolean(options.streamPrefixes?.length || options.eventTypes?.length);
+  // One snapshot for the page, whether events wait behind the horizon (the subscriber's next
+  // look, without a query of its own) and, filtered, the last visible event: when the page is
+  // not full, every visible event up to it was either returned or filtered out, so the cursor
+  // may jump there. Without the jump a subscriber to a rare prefix rescans the others' events
+  // on every poll.
   const { rows } = await connection.statements.query<
-    EventRow & { last_tx: string; last_pos: string }
+    EventRow & { last_tx: string | null; last_pos: string | null; blocked: boolean }
   >(
     `WITH horizon AS MATERIALIZED (
        SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin
-     ), last_visible AS MATERIALIZED (
-       SELECT e.transaction_id::text AS last_tx, e.global_position AS last_pos
-         FROM ${events} e, horizon h
-        WHERE e.transaction_id < h.xmin
-        ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1
+     ), state AS MATERIALIZED (
+       SELECT EXISTS (SELECT 1 FROM ${events} e WHERE e.transaction_id >= h.xmin) AS blocked,
+              last_visible.*
+         FROM horizon h
+         LEFT JOIN LATERAL (
+           SELECT e.transaction_id::text AS last_tx, e.global_position AS last_pos
+             FROM ${events} e
+            WHERE ${filtered ? 'e.transaction_id < h.xmin' : 'false'}
+            ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1
+         ) last_visible ON true
      ), page AS (
        SELECT ${EVENT_COLUMNS}, transaction_id AS tx_order
          FROM ${events}, horizon h
         WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
           AND transaction_id < h.xmin
-          AND stream_name LIKE ANY ($4::text[])
-          AND ($5::text[] IS NULL OR type = ANY ($5::text[]))
+          ${
+            filtered
+              ? `AND stream_name LIKE ANY ($4::text[])
+          AND ($5::text[] IS NULL OR type = ANY ($5::text[]))`
+              : ''
+          }
         ORDER BY transaction_id, global_position
         LIMIT $3
      )
-     SELECT page.*, last_visible.* FROM last_visible LEFT JOIN page ON true
+     SELECT page.*, state.* FROM state LEFT JOIN page ON true
       ORDER BY page.tx_order, page.global_position`,
     [
-      ...cursor,
-      (options.streamPrefixes?.length ? options.streamPrefixes : ['']).map(likePrefix),
-      options.eventTypes?.length ? options.eventTypes : null,
+      after.transactionId.toString(),
+      after.globalPosition.toString(),
+      maxCount,
+      ...(filtered
+        ? [
+            (options.streamPrefixes?.length ? options.streamPrefixes : ['']).map(likePrefix),
+            options.eventTypes?.length ? options.eventTypes : null,
+          ]
+        : []),
     ],
   );
+  const blocked = rows[0].blocked;
   const read = rows.filter((row) => row.event_id !== null).map(toRecordedEvent);
-  const pageFull = maxCount !== null && read.length === maxCount;
-  if (pageFull) return { events: read, next: read[read.length - 1].position };
-  if (rows.length === 0) return { events: read, next: options.after };
-  const last = {
-    transactionId: BigInt(rows[0].last_tx),
-    globalPosition: BigInt(rows[0].last_pos),
-  };
+  if (read.length > 0 && (!filtered || read.length === maxCount)) {
+    return { events: read, next: read[read.length - 1].position, blocked };
+  }
+  const { last_tx: lastTx, last_pos: lastPos } = rows[0];
+  if (!filtered || lastTx === null || lastPos === null) {
+    return { events: read, next: options.after, blocked };
+  }
+  const last = { transactionId: BigInt(lastTx), globalPosition: BigInt(lastPos) };
   const next =
     comparePositions(last, after) > 0
       ? encodePosition(last.transactionId, last.globalPosition)
       : options.after;
-  return { events: read, next };
+  return { events: read, next, blocked };
 }
 
 /**

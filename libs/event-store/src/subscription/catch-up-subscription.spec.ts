@@ -130,6 +130,41 @@ describe('CatchUpSubscription after a read that found nothing', () => {
   });
 });
 
+describe('CatchUpSubscription with reads that say whether events wait behind the horizon', () => {
+  it('asks nothing more after a read that saw none waiting', async () => {
+    const { source, calls } = scriptedSource(
+      [{ events: [recorded(1)], next: '1', blocked: false }],
+      ['readable'],
+    );
+    const { subscription, batches, firstBatch } = subscribe(source);
+
+    await firstBatch;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await subscription.stop();
+
+    expect(batches).toHaveLength(1);
+    expect(calls).toEqual(['read']);
+  });
+
+  it('reads again soon, and again, while a read saw events waiting', async () => {
+    const { source, calls } = scriptedSource(
+      [
+        { events: [], next: undefined, blocked: true },
+        { events: [], next: undefined, blocked: true },
+        { events: [recorded(1)], next: '1', blocked: false },
+      ],
+      [],
+    );
+    const { subscription, batches, firstBatch } = subscribe(source);
+
+    await firstBatch;
+    await subscription.stop();
+
+    expect(batches).toHaveLength(1);
+    expect(calls.slice(0, 3)).toEqual(['read', 'read', 'read']);
+  });
+});
+
 describe('CatchUpSubscription with readIntervalMs', () => {
   it('reads the commits of one interval in one read, however many wake-ups they brought', async () => {
     const INTERVAL_MS = 300;

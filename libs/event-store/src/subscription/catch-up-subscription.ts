@@ -189,7 +189,7 @@ export class CatchUpSubscription implements Subscription {
           if (!(await this.skipTo(result.next))) return;
         }
         this.settleWaiters();
-        await this.sleepUntilWake(await this.idleDelay());
+        await this.sleepUntilWake(await this.idleDelay(result.blocked));
         continue;
       }
       this.blockedRecheckMs = BLOCKED_RECHECK_FIRST_MS;
@@ -209,7 +209,7 @@ export class CatchUpSubscription implements Subscription {
       // us or waits behind the horizon, which the idle look finds without another read.
       const pageFull = result.events.length >= this.batchSize;
       if (!pageFull && !this.wakePending && !this.halted) {
-        await this.sleepUntilWake(await this.idleDelay());
+        await this.sleepUntilWake(await this.idleDelay(result.blocked));
       }
     }
   }
@@ -243,12 +243,18 @@ export class CatchUpSubscription implements Subscription {
   }
 
   /**
-   * How long to wait after an empty read. Nothing wakes us when the transaction holding the
-   * horizon ends, so blocked events are re-checked soon; events that became readable between
-   * the read and this look are read at once (their wake-up may have come before the read).
+   * How long to wait after a read that was not a full page. Nothing wakes us when the
+   * transaction holding the horizon ends, so blocked events are re-checked soon. `blocked` is
+   * what the read saw, in its own snapshot; when the adapter did not say, a look asks, and
+   * events that became readable between the read and the look are read at once.
    */
-  private async idleDelay(): Promise<number> {
-    const unread = await this.source.unreadEvents(this.cursor).catch(() => 'none' as const);
+  private async idleDelay(blocked: boolean | undefined): Promise<number> {
+    const unread =
+      blocked === undefined
+        ? await this.source.unreadEvents(this.cursor).catch(() => 'none' as const)
+        : blocked
+          ? 'blocked'
+          : 'none';
     if (unread === 'readable') return 0;
     if (unread === 'none') {
       this.blockedRecheckMs = BLOCKED_RECHECK_FIRST_MS;
