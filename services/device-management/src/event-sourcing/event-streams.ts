@@ -175,15 +175,17 @@ export class EventStreams {
    * these events were stored before by this same append (a retry), nothing was written.
    */
   async write(appends: readonly StreamWrite[]): Promise<StreamAppendResult[]> {
+    // A stream whose state is not known (or not at an exact revision) is left to the catch-up
+    // projection.
+    const projected = appends.map(
+      (append) =>
+        this.project !== undefined && append.stateAfter != null && isExact(append.expectedRevision),
+    );
     let results: StreamAppendResult[];
     try {
       results = await this.store.appendToStreams(
-        appends.map((append) =>
-          // A stream whose state is not known (or not at an exact revision) is left to the
-          // catch-up projection.
-          this.project && append.stateAfter != null && isExact(append.expectedRevision)
-            ? append
-            : { ...append, stateAfter: undefined },
+        appends.map((append, index) =>
+          projected[index] ? append : { ...append, stateAfter: undefined },
         ),
         this.project ? { project: this.project } : {},
       );
@@ -205,7 +207,12 @@ export class EventStreams {
     this.localCommits.committed(
       appends.flatMap((append, index) =>
         results[index].outcome === 'appended'
-          ? committedEvents(append, results[index].nextExpectedRevision, recordedAt)
+          ? committedEvents(
+              append,
+              results[index].nextExpectedRevision,
+              recordedAt,
+              projected[index],
+            )
           : [],
       ),
     );
@@ -266,6 +273,7 @@ function committedEvents(
   append: StreamWrite,
   lastRevision: number,
   recordedAt: Date,
+  projected: boolean,
 ): CommittedEvent[] {
   const firstRevision = lastRevision - append.events.length + 1;
   return append.events.map((event, index) => ({
@@ -276,6 +284,7 @@ function committedEvents(
     metadata: event.metadata ?? {},
     revision: firstRevision + index,
     recordedAt,
+    ...(projected ? { projected: true as const } : {}),
   }));
 }
 

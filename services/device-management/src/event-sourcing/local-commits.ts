@@ -7,7 +7,10 @@ import type { RecordedEvent } from '@opcfleet/event-store';
 export type CommittedEvent<Type extends string = string, Data = unknown> = Omit<
   RecordedEvent<Type, Data>,
   'position'
->;
+> & {
+  /** Its stream's read-model rows committed with it (the inline projection). */
+  projected?: true;
+};
 
 export type CommitListener = (events: readonly CommittedEvent[]) => void;
 

@@ -17,6 +17,7 @@ import type { ReleaseEvent } from '../releases/domain/release.events';
 import { foldRollout } from '../rollouts/domain/rollout.decider';
 import type { RolloutEvent } from '../rollouts/domain/rollout.events';
 import { EVENT_STORE } from '../event-sourcing/event-store.token';
+import { LocalCommits } from '../event-sourcing/local-commits';
 import { APP_LOGGER } from '../observability/app-logger';
 import { ServiceMetrics } from '../observability/service-metrics';
 import type { Worker } from '../shared/worker';
@@ -30,6 +31,7 @@ import {
   STREAM_PREFIX,
 } from '../shared/domain/stream-names';
 import { ChangeFeed } from './change-feed';
+import { ProjectedHere } from './projected-here';
 import type { JobDto } from './read-model.dto';
 import { JobView, READ_MODEL_SCHEMA, RolloutView } from './read-model.entities';
 import { ROLLOUTS_TABLE } from './rollout.rows';
@@ -128,6 +130,8 @@ export function subscribeReadModels(
 export class ReadModelProjection implements Worker {
   readonly name = 'read-models';
   private subscription: Subscription | undefined;
+  private readonly projectedHere = new ProjectedHere();
+  private stopListening: (() => void) | undefined;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -135,9 +139,15 @@ export class ReadModelProjection implements Worker {
     private readonly feed: ChangeFeed,
     private readonly metrics: ServiceMetrics,
     @Inject(APP_LOGGER) private readonly logger: Logger,
+    private readonly localCommits: LocalCommits,
   ) {}
 
   async start(): Promise<void> {
+    this.stopListening = this.localCommits.onCommitted((events) => {
+      for (const event of events) {
+        if (event.projected) this.projectedHere.written(event.streamName, event.revision);
+      }
+    });
     this.subscription = subscribeReadModels(this.store, this.logger, (batch) => this.handle(batch));
   }
 
@@ -147,6 +157,7 @@ export class ReadModelProjection implements Worker {
   }
 
   async stop(): Promise<void> {
+    this.stopListening?.();
     await this.subscription?.stop();
     this.feed.complete();
   }
@@ -163,10 +174,17 @@ export class ReadModelProjection implements Worker {
     return rows.length > 0 ? { rows } : undefined;
   }
 
-  /** True when every row the batch touches is already at or past the batch's events. */
+  /**
+   * True when every row the batch touches is already at or past the batch's events: known for
+   * the rows this process wrote inline, read back for the others.
+   */
   private async alreadyProjected(batch: EventBatch): Promise<boolean> {
     const last = new Map<string, number>();
     for (const event of batch.events) last.set(event.streamName, event.revision);
+    for (const [stream, revision] of last) {
+      if (this.projectedHere.covers(stream, revision)) last.delete(stream);
+    }
+    if (last.size === 0) return true;
     const jobStreams = [...last.keys()].flatMap((name) => {
       const job = jobOfStream(name);
       return job ? [{ name, ...job }] : [];
