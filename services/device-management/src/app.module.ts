@@ -53,6 +53,7 @@ export class AppModule {
           connectionString: config.databaseUrl,
           schema: config.eventStoreSchema,
           poolMax: config.databasePoolMax,
+          preparedStatements: config.databasePreparedStatements,
           logger,
           inlineProjection: readModelRows,
           migrate: migrateEventStore,

@@ -13,6 +13,17 @@ describe('loadAppConfig', () => {
     });
   });
 
+  it('prepares the event store statements unless DATABASE_PREPARED_STATEMENTS is false (a transaction pooler)', () => {
+    const env = { DATABASE_URL: 'postgres://db/x', JWT_SECRET: secret };
+    expect(loadAppConfig(env).databasePreparedStatements).toBe(true);
+    expect(
+      loadAppConfig({ ...env, DATABASE_PREPARED_STATEMENTS: 'false' }).databasePreparedStatements,
+    ).toBe(false);
+    expect(() => loadAppConfig({ ...env, DATABASE_PREPARED_STATEMENTS: 'no' })).toThrow(
+      /DATABASE_PREPARED_STATEMENTS/,
+    );
+  });
+
   it('turns development sign-in on only when the caller made the development key', () => {
     const env = { DATABASE_URL: 'postgres://db/x', JWT_SECRET: secret };
     expect(loadAppConfig(env).devSignIn).toBe(false);

@@ -19,6 +19,8 @@ const appEnvSchema = z
       .regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// URL')
       .optional(),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    /** `false` behind a pooler in transaction mode, which cannot keep prepared statements. */
+    DATABASE_PREPARED_STATEMENTS: z.enum(['true', 'false']).default('true'),
     EVENT_STORE_SCHEMA: z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
@@ -170,6 +172,7 @@ export interface TracingConfig {
 export interface AppConfig {
   databaseUrl: string;
   databasePoolMax: number;
+  databasePreparedStatements: boolean;
   eventStoreSchema: string;
   http: HttpConfig;
   auth: AuthConfig;
@@ -221,6 +224,7 @@ export function loadAppConfig(
   return {
     databaseUrl,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'true',
     eventStoreSchema: e.EVENT_STORE_SCHEMA,
     http: {
       host: e.HTTP_HOST,

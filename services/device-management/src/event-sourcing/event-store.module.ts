@@ -15,6 +15,8 @@ export interface EventStoreModuleOptions {
   connectionString: string;
   schema: string;
   poolMax?: number;
+  /** Appends and reads as named prepared statements (default true; PGlite never). */
+  preparedStatements?: boolean;
   logger: Logger;
   /** The rows every append writes in its commit (the read models' row mapper). */
   inlineProjection?: InlineProjection;
@@ -47,6 +49,7 @@ export class EventStoreModule {
               connectionString: options.connectionString,
               schema: options.schema,
               poolMax: options.poolMax,
+              preparedStatements: options.preparedStatements,
               logger: options.logger.child({ component: 'event-store' }),
             }),
         },
