@@ -85,9 +85,13 @@ export async function readAll(
     `WITH horizon AS MATERIALIZED (
        SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin
      ), state AS MATERIALIZED (
-       SELECT EXISTS (SELECT 1 FROM ${events} e WHERE e.transaction_id >= h.xmin) AS blocked,
-              last_visible.*
+       SELECT waiting.transaction_id IS NOT NULL AS blocked, last_visible.*
          FROM horizon h
+         -- In index order, so that it is one probe (an EXISTS was planned as a scan).
+         LEFT JOIN LATERAL (
+           SELECT e.transaction_id FROM ${events} e WHERE e.transaction_id >= h.xmin
+            ORDER BY e.transaction_id, e.global_position LIMIT 1
+         ) waiting ON true
          LEFT JOIN LATERAL (
            SELECT e.transaction_id::text AS last_tx, e.global_position AS last_pos
              FROM ${events} e
