@@ -84,36 +84,44 @@ export async function readAll(
   >(
     `WITH horizon AS MATERIALIZED (
        SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin
-     ), state AS MATERIALIZED (
-       SELECT waiting.transaction_id IS NOT NULL AS blocked, last_visible.*
-         FROM horizon h
-         -- In index order, so that it is one probe (an EXISTS was planned as a scan).
-         LEFT JOIN LATERAL (
-           SELECT e.transaction_id FROM ${events} e WHERE e.transaction_id >= h.xmin
-            ORDER BY e.transaction_id, e.global_position LIMIT 1
-         ) waiting ON true
-         LEFT JOIN LATERAL (
-           SELECT e.transaction_id::text AS last_tx, e.global_position AS last_pos
-             FROM ${events} e
-            WHERE ${filtered ? 'e.transaction_id < h.xmin' : 'false'}
-            ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1
-         ) last_visible ON true
-     ), page AS (
-       SELECT ${EVENT_COLUMNS}, transaction_id AS tx_order
-         FROM ${events}, horizon h
-        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-          AND transaction_id < h.xmin
-          ${
-            filtered
-              ? `AND stream_name LIKE ANY ($4::text[])
-          AND ($5::text[] IS NULL OR type = ANY ($5::text[]))`
-              : ''
-          }
-        ORDER BY transaction_id, global_position
-        LIMIT $3
      )
-     SELECT page.*, state.* FROM state LEFT JOIN page ON true
-      ORDER BY page.tx_order, page.global_position`,
+     SELECT page.*, state.blocked, state.last_tx, state.last_pos
+       FROM (
+         SELECT h.xmin, waiting.transaction_id IS NOT NULL AS blocked, ${
+           filtered ? 'last_visible.*' : 'NULL::text AS last_tx, NULL::bigint AS last_pos'
+         }
+           FROM horizon h
+           -- In index order, so that it is one probe (an EXISTS was planned as a scan).
+           LEFT JOIN LATERAL (
+             SELECT e.transaction_id FROM ${events} e WHERE e.transaction_id >= h.xmin
+              ORDER BY e.transaction_id, e.global_position LIMIT 1
+           ) waiting ON true
+           ${
+             filtered
+               ? `LEFT JOIN LATERAL (
+             SELECT e.transaction_id::text AS last_tx, e.global_position AS last_pos
+               FROM ${events} e WHERE e.transaction_id < h.xmin
+              ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1
+           ) last_visible ON true`
+               : ''
+           }
+       ) state
+       -- One row of state, the page joined to it in a nested loop: the rows come in the page's
+       -- index order without a sort of the page (checked below all the same).
+       LEFT JOIN LATERAL (
+         SELECT ${EVENT_COLUMNS}
+           FROM ${events}
+          WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+            AND transaction_id < state.xmin
+            ${
+              filtered
+                ? `AND stream_name LIKE ANY ($4::text[])
+            AND ($5::text[] IS NULL OR type = ANY ($5::text[]))`
+                : ''
+            }
+          ORDER BY transaction_id, global_position
+          LIMIT $3
+       ) page ON true`,
     [
       after.transactionId.toString(),
       after.globalPosition.toString(),
@@ -127,7 +135,7 @@ export async function readAll(
     ],
   );
   const blocked = rows[0].blocked;
-  const read = rows.filter((row) => row.event_id !== null).map(toRecordedEvent);
+  const read = inCommitOrder(rows.filter((row) => row.event_id !== null)).map(toRecordedEvent);
   if (read.length > 0 && (!filtered || read.length === maxCount)) {
     return { events: read, next: read[read.length - 1].position, blocked };
   }
@@ -141,6 +149,23 @@ export async function readAll(
       ? encodePosition(last.transactionId, last.globalPosition)
       : options.after;
   return { events: read, next, blocked };
+}
+
+/** The rows sorted by position, which they come in already (checked; sorted only if not). */
+function inCommitOrder<Row extends EventRow>(rows: Row[]): Row[] {
+  const positions = rows.map((row) => ({
+    transactionId: BigInt(row.tx),
+    globalPosition: BigInt(row.global_position),
+  }));
+  if (
+    positions.every((position, i) => i === 0 || comparePositions(positions[i - 1], position) < 0)
+  ) {
+    return rows;
+  }
+  return rows
+    .map((row, i) => ({ row, position: positions[i] }))
+    .sort((a, b) => comparePositions(a.position, b.position))
+    .map(({ row }) => row);
 }
 
 /**
