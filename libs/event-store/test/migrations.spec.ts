@@ -98,7 +98,7 @@ describe.each(databases)('event store schema migrations on %s', (_kind, createDa
       const recorded = await sql.query(
         'SELECT version, name FROM es_legacy.schema_migrations ORDER BY version',
       );
-      expect(recorded.rows.map((row) => row.version)).toEqual([1, 2, 3]);
+      expect(recorded.rows.map((row) => row.version)).toEqual([1, 2, 3, 4]);
 
       const all = (await store.readAll()).events;
       expect(
@@ -167,8 +167,9 @@ describe.each(databases)('event store schema migrations on %s', (_kind, createDa
         { version: 1, name: expect.any(String) },
         { version: 2, name: expect.any(String) },
         { version: 3, name: expect.any(String) },
+        { version: 4, name: expect.any(String) },
       ],
-      version: 3,
+      version: 4,
       unknown: [],
     });
     expect((await PostgresEventStore.migrate(options)).applied).toEqual([]);

@@ -17,6 +17,7 @@ export function eventStoreMigrations(schema: string): Migration[] {
     { version: 1, name: 'streams, events, metadata, checkpoints, append function', sql: tables(s) },
     { version: 2, name: 'check_all_appended names every refused stream', sql: checkAllAppended(s) },
     { version: 3, name: 'indexes of queryEvents (audit)', sql: queryIndexes(s) },
+    { version: 4, name: 'append_to_stream returns one row', sql: appendReturnsOneRow(s) },
   ];
 }
 
@@ -225,5 +226,17 @@ CREATE INDEX IF NOT EXISTS events_correlation_id
 -- Statistics of the new expressions now, not at autovacuum's next pass: without them the
 -- planner takes a tenant for a handful of rows and sorts all of its events for every page.
 ANALYZE ${s}.events;
+`;
+}
+
+/**
+ * Version 4: the planner learns that append_to_stream returns one row (a set-returning function
+ * is taken for 1,000 without ROWS). With that, the plan of a multi-stream append made without
+ * its parameters costs about what the plans made with them cost, so PostgreSQL keeps it for a
+ * named statement instead of planning every append again (0.4 ms of the database's CPU each).
+ */
+function appendReturnsOneRow(s: string): string {
+  return `
+ALTER FUNCTION ${s}.append_to_stream(text, bigint, uuid[], text[], jsonb[], jsonb[]) ROWS 1;
 `;
 }
