@@ -52,12 +52,27 @@ export class WorkloadFixture {
 
   /** Copies sample tags into this fixture's repository in the registry, then drops the local tags. */
   async stage(...tags: string[]): Promise<void> {
-    for (const tag of tags) {
+    for (const tag of tags) await this.staged(tag);
+  }
+
+  /**
+   * Seen once in a fresh-clone run with several Podman suites at a time: the push answered
+   * "image not known" right after the tag, the image having been removed by another suite's
+   * clean-up in between. Pulled, tagged and pushed again then.
+   */
+  private async staged(tag: string, attempt = 1): Promise<void> {
+    try {
       await pullSource(tag);
       await run('podman', ['tag', `${SOURCE_REPOSITORY}:${tag}`, this.image(tag)]);
       await run('podman', ['push', '-q', '--tls-verify=false', this.image(tag)]);
-      await run('podman', ['untag', this.image(tag), this.image(tag)]).catch(() => undefined);
+    } catch (error) {
+      const imageGone = /image not known/.test(
+        String((error as { stderr?: string }).stderr ?? error),
+      );
+      if (!imageGone || attempt >= 3) throw error;
+      return this.staged(tag, attempt + 1);
     }
+    await run('podman', ['untag', this.image(tag), this.image(tag)]).catch(() => undefined);
   }
 
   /** The device's current workload container, started, from `tag` of this fixture's repository. */
