@@ -20,6 +20,24 @@ export async function pullSource(tag: string): Promise<void> {
   await run('podman', ['pull', '-q', '--tls-verify=false', `${SOURCE_REPOSITORY}:${tag}`]);
 }
 
+/**
+ * Runs `work` again, three times in all, when an image it had just made present is gone: seen
+ * in fresh-clone runs with several Podman suites at a time, whose clean-ups tag, untag and
+ * remove the shared sample images in between (a create answering 404 right after its pull, a
+ * push answering "image not known" right after its tag).
+ */
+async function againWhileImageGone<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const { statusCode, stderr } = error as { statusCode?: number; stderr?: string };
+      const imageGone = statusCode === 404 || /image not known/.test(stderr ?? '');
+      if (!imageGone || attempt >= 3) throw error;
+    }
+  }
+}
+
 export function engine(): Docker {
   return new Docker({ socketPath: DOCKER_HOST.replace(/^unix:\/\//, '') });
 }
@@ -52,27 +70,14 @@ export class WorkloadFixture {
 
   /** Copies sample tags into this fixture's repository in the registry, then drops the local tags. */
   async stage(...tags: string[]): Promise<void> {
-    for (const tag of tags) await this.staged(tag);
-  }
-
-  /**
-   * Seen once in a fresh-clone run with several Podman suites at a time: the push answered
-   * "image not known" right after the tag, the image having been removed by another suite's
-   * clean-up in between. Pulled, tagged and pushed again then.
-   */
-  private async staged(tag: string, attempt = 1): Promise<void> {
-    try {
-      await pullSource(tag);
-      await run('podman', ['tag', `${SOURCE_REPOSITORY}:${tag}`, this.image(tag)]);
-      await run('podman', ['push', '-q', '--tls-verify=false', this.image(tag)]);
-    } catch (error) {
-      const imageGone = /image not known/.test(
-        String((error as { stderr?: string }).stderr ?? error),
-      );
-      if (!imageGone || attempt >= 3) throw error;
-      return this.staged(tag, attempt + 1);
+    for (const tag of tags) {
+      await againWhileImageGone(async () => {
+        await pullSource(tag);
+        await run('podman', ['tag', `${SOURCE_REPOSITORY}:${tag}`, this.image(tag)]);
+        await run('podman', ['push', '-q', '--tls-verify=false', this.image(tag)]);
+      });
+      await run('podman', ['untag', this.image(tag), this.image(tag)]).catch(() => undefined);
     }
-    await run('podman', ['untag', this.image(tag), this.image(tag)]).catch(() => undefined);
   }
 
   /** The device's current workload container, started, from `tag` of this fixture's repository. */
@@ -85,19 +90,11 @@ export class WorkloadFixture {
     return container.id;
   }
 
-  /**
-   * Pulls the tag and creates the workload's container from it. Seen once in a fresh-clone run
-   * with several Podman suites at a time: the create answered 404 "image not known" right after
-   * the pull of a tag whose image other suites were tagging and untagging. Pulled again then.
-   */
-  private async pulledAndCreated(
-    tag: string,
-    restartPolicy: string,
-    attempt = 1,
-  ): Promise<Container> {
-    await run('podman', ['pull', '-q', '--tls-verify=false', this.image(tag)]);
-    try {
-      return await this.docker.createContainer({
+  /** Pulls the tag and creates the workload's container from it. */
+  private pulledAndCreated(tag: string, restartPolicy: string): Promise<Container> {
+    return againWhileImageGone(async () => {
+      await run('podman', ['pull', '-q', '--tls-verify=false', this.image(tag)]);
+      return this.docker.createContainer({
         name: this.containerName,
         Image: this.image(tag),
         Env: ['SITE=plant-7', 'OPC_HTTP_PORT=8080'],
@@ -108,11 +105,7 @@ export class WorkloadFixture {
           RestartPolicy: { Name: restartPolicy },
         },
       });
-    } catch (error) {
-      const imageGone = (error as { statusCode?: number }).statusCode === 404;
-      if (!imageGone || attempt >= 3) throw error;
-      return this.pulledAndCreated(tag, restartPolicy, attempt + 1);
-    }
+    });
   }
 
   /** Writes a marker into the named volume, to prove the volume survives a swap or a rollback. */
