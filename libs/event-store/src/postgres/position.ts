@@ -35,3 +35,12 @@ export function comparePositions(a: PostgresPosition, b: PostgresPosition): numb
   if (a.globalPosition !== b.globalPosition) return a.globalPosition < b.globalPosition ? -1 : 1;
   return 0;
 }
+
+/**
+ * Two non-negative integers in decimal text without leading zeros (an xid8 or a bigint as pg
+ * returns them), compared by value without parsing them.
+ */
+export function compareDecimals(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
