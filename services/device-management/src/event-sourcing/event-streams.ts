@@ -201,6 +201,9 @@ export class EventStreams {
         append.streamName,
         known ? (append.stateAfter ?? undefined) : undefined,
         nextExpectedRevision,
+        known && append.expectedRevision === 'no_stream'
+          ? { origin: append.events[0]?.metadata }
+          : undefined,
       );
     });
     const recordedAt = new Date();

@@ -24,6 +24,31 @@ describe('StreamStateCache', () => {
     expect(cache.get('client/t/a', foldOther)).toBeUndefined();
   });
 
+  it('keeps the state of a stream this process created after loading it without events', () => {
+    const cache = new StreamStateCache(10);
+    cache.remember('client/t/new', foldCount, { state: 0, expectedRevision: 'no_stream' });
+    expect(cache.get('client/t/new', foldCount)).toBeUndefined();
+
+    cache.appended('client/t/new', 1, 0, { origin: { correlationId: 'c-1' } });
+
+    expect(cache.get('client/t/new', foldCount)).toEqual({
+      state: 1,
+      expectedRevision: 0,
+      origin: { correlationId: 'c-1' },
+    });
+  });
+
+  it('drops a stream loaded without events that another append (not its creation) moved', () => {
+    const cache = new StreamStateCache(10);
+    cache.remember('client/t/new', foldCount, { state: 0, expectedRevision: 'no_stream' });
+
+    cache.appended('client/t/new', 2, 1);
+
+    expect(cache.get('client/t/new', foldCount)).toBeUndefined();
+    cache.appended('client/t/new', 1, 0, { origin: {} });
+    expect(cache.get('client/t/new', foldCount)).toBeUndefined();
+  });
+
   it('drops a stream whose state after an append it cannot tell, and one it is told to forget', () => {
     const cache = new StreamStateCache(10);
     cache.remember('client/t/a', foldCount, { state: 3, expectedRevision: 2 });

@@ -11,7 +11,7 @@ function worker(name: string, journal: string[], failsToStart = false): Worker {
       if (failsToStart) throw new Error(`${name} cannot start`);
     },
     stop: async () => void journal.push(`stop ${name}`),
-    caughtUp: async () => undefined,
+    caughtUp: async () => void journal.push(`caught up ${name}`),
   };
 }
 
@@ -47,5 +47,18 @@ describe('WorkerLifecycle', () => {
     expect(lines).toContainEqual(
       expect.objectContaining({ msg: 'worker failed to start', worker: 'bus' }),
     );
+  });
+
+  it('is caught up once every started worker is', async () => {
+    const journal: string[] = [];
+    const lifecycle = new WorkerLifecycle(
+      ['projection', 'dispatcher'].map((name) => worker(name, journal)),
+      memoryLogger().logger,
+    );
+    await lifecycle.onApplicationBootstrap();
+
+    await lifecycle.caughtUp();
+
+    expect(journal.slice(2)).toEqual(['caught up projection', 'caught up dispatcher']);
   });
 });

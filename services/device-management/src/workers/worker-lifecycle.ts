@@ -43,6 +43,11 @@ export class WorkerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
     }
   }
 
+  /** Resolves once every started worker has handled what was there when called. */
+  async caughtUp(): Promise<void> {
+    await Promise.all(this.started.map((worker) => worker.caughtUp()));
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     await this.stopStarted();
   }

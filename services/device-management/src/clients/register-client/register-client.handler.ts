@@ -17,11 +17,14 @@ export class RegisterClientHandler implements ICommandHandler<
 > {
   constructor(private readonly streams: EventStreams) {}
 
-  /** A concurrent registration of the same id loses the append, reloads and gets 409. */
+  /**
+   * A concurrent registration of the same id loses the append, reloads and gets 409. Loaded to
+   * append, so that the registered client's state stays in this process for its first job.
+   */
   execute({ context, clientId, labels, version }: RegisterClient): Promise<{ clientId: string }> {
     const stream = clientStream(context.tenantId, clientId);
     return retryOnConflict(async () => {
-      const client = await this.streams.load<ClientState, ClientEvent>(stream, foldClient);
+      const client = await this.streams.loadToAppend<ClientState, ClientEvent>(stream, foldClient);
       const events = decideClient(
         {
           type: 'RegisterClient',
