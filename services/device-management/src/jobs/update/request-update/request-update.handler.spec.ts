@@ -113,4 +113,34 @@ describe('RequestUpdateHandler', () => {
       ['ClientUpdateStarted', second.jobId],
     ]);
   });
+
+  it('opens the first job of a client it registered without reading the client stream', async () => {
+    await commands.execute(new RegisterClient({ context, clientId: 'h-5', labels: {} }));
+    const reads = jest.spyOn(store, 'readStream');
+    try {
+      await request('h-5');
+      expect(reads).not.toHaveBeenCalledWith(clientStream('spec', 'h-5'), expect.anything());
+      expect(reads).not.toHaveBeenCalledWith(clientStream('spec', 'h-5'));
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('decides on the stored client when another process moved a client this one registered', async () => {
+    await commands.execute(new RegisterClient({ context, clientId: 'h-6', labels: {} }));
+    // Another replica opened a job on the client; this process holds it as it registered it.
+    await store.appendToStream(clientStream('spec', 'h-6'), [
+      {
+        id: '0d8f6a4e-2b7c-4c59-9a51-4f0b8f1e2a03',
+        type: 'ClientUpdateStarted',
+        data: {
+          jobId: '0d8f6a4e-2b7c-4c59-9a51-4f0b8f1e2a04',
+          targetVersion: '3.0.0',
+          at: new Date().toISOString(),
+        },
+      },
+    ]);
+
+    await expect(request('h-6')).rejects.toMatchObject({ code: 'update_in_flight' });
+  });
 });
