@@ -192,9 +192,8 @@ export interface ReadAllResult {
   /**
    * Whether events committed after this read wait behind an older open transaction (readers
    * stop at the oldest running one, which ends with no wake-up): a subscriber looks again soon.
-   * Undefined when the adapter does not tell; a subscriber then asks (`unreadEvents`).
    */
-  blocked?: boolean;
+  blocked: boolean;
 }
 
 /**

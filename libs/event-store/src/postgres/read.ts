@@ -5,7 +5,6 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
 } from '../event-store';
-import type { UnreadEvents } from '../subscription/catch-up-subscription';
 import { tableOf, type StoreConnection } from './connection';
 import { checkedCount, checkedStreamName, likePrefix } from './input';
 import { compareDecimals, comparePositions, decodePosition, encodePosition } from './position';
@@ -160,32 +159,6 @@ function inCommitOrder<Row extends EventRow>(rows: Row[]): Row[] {
     if (compare(rows[i - 1], rows[i]) >= 0) return [...rows].sort(compare);
   }
   return rows;
-}
-
-/**
- * After an empty read: is any event after the cursor committed and readable now (it came in
- * since that read), or committed but behind the horizon (an older transaction is open)?
- */
-export async function unreadEvents(
-  connection: StoreConnection,
-  after: string | undefined,
-): Promise<UnreadEvents> {
-  const cursor = decodePosition(after);
-  const { rows } = await connection.statements.query<{ unread: UnreadEvents }>(
-    `SELECT CASE
-         WHEN e.transaction_id IS NULL THEN 'none'
-         WHEN e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) THEN 'readable'
-         ELSE 'blocked'
-       END AS unread
-       FROM (SELECT NULL) one
-       LEFT JOIN LATERAL (
-         SELECT transaction_id FROM ${tableOf(connection, 'events')}
-          WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-          ORDER BY transaction_id, global_position LIMIT 1
-       ) e ON true`,
-    [cursor.transactionId.toString(), cursor.globalPosition.toString()],
-  );
-  return rows[0].unread;
 }
 
 /** The last committed event matching the prefixes (ignoring the horizon): caughtUp's target. */

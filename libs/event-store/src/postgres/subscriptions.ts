@@ -4,7 +4,7 @@ import { CatchUpSubscription } from '../subscription/catch-up-subscription';
 import { deleteCheckpoint, loadCheckpoint, storeCheckpoint, type SqlQuery } from './checkpoints';
 import type { StoreConnection } from './connection';
 import { comparePositions, decodePosition } from './position';
-import { lastPosition, readAll, unreadEvents } from './read';
+import { lastPosition, readAll } from './read';
 import { acquireSubscriptionLease } from './subscription-lease';
 
 export interface SubscriptionSettings {
@@ -28,7 +28,6 @@ export function subscribe(
       storeCheckpoint: (name, checkpoint, rows) =>
         storeCheckpoint(poolQuery(connection), connection.schema, name, checkpoint, rows),
       lastPosition: (prefixes) => lastPosition(connection, prefixes),
-      unreadEvents: (after) => unreadEvents(connection, after),
       comparePositions: (a, b) => comparePositions(decodePosition(a), decodePosition(b)),
       onWake: (wake) => connection.signal.onWake(wake),
       pollIntervalMs: settings.pollIntervalMs,

@@ -1,9 +1,5 @@
 import type { EventBatch, ReadAllResult, RecordedEvent, SubscriptionOptions } from '../event-store';
-import {
-  CatchUpSubscription,
-  type SubscriptionSource,
-  type UnreadEvents,
-} from './catch-up-subscription';
+import { CatchUpSubscription, type SubscriptionSource } from './catch-up-subscription';
 
 /** Longer than any test may take: an event that waits for the poll never arrives in time. */
 const POLL_NEVER_MS = 10 * 60_000;
@@ -22,20 +18,15 @@ function recorded(position: number): RecordedEvent {
 }
 
 /**
- * A store whose reads are scripted: each readAll takes the next page, each unreadEvents the
- * next answer. Nothing ever wakes the subscription: only its own re-checks can find events.
+ * A store whose reads are scripted: each readAll takes the next page (then nothing). Nothing
+ * ever wakes the subscription: only its own re-checks can find events.
  */
-function scriptedSource(pages: ReadAllResult[], unread: UnreadEvents[]) {
+function scriptedSource(pages: ReadAllResult[]) {
   const calls: string[] = [];
   const source: SubscriptionSource = {
     readAll: async ({ after }) => {
       calls.push('read');
-      return pages.shift() ?? { events: [], next: after };
-    },
-    unreadEvents: async () => {
-      const answer = unread.shift() ?? 'none';
-      calls.push(answer);
-      return answer;
+      return pages.shift() ?? { events: [], next: after, blocked: false };
     },
     loadCheckpoint: async () => undefined,
     storeCheckpoint: async () => undefined,
@@ -69,73 +60,22 @@ function subscribe(source: SubscriptionSource, options: Partial<SubscriptionOpti
   return { subscription, batches, firstBatch };
 }
 
-describe('CatchUpSubscription after a read that found nothing', () => {
-  it('reads again at once when events became readable meanwhile (their wake-up came too early)', async () => {
-    const { source, calls } = scriptedSource(
-      [
-        { events: [], next: undefined },
-        { events: [recorded(1)], next: '1' },
-      ],
-      ['readable'],
-    );
-    const { subscription, batches, firstBatch } = subscribe(source);
-
-    await firstBatch;
-    await subscription.stop();
-
-    expect(batches[0]!.events.map((e) => e.id)).toEqual(['event-1']);
-    expect(calls.slice(0, 3)).toEqual(['read', 'readable', 'read']);
-  });
-
-  it('re-checks soon, and again, while events wait behind an open transaction', async () => {
-    const { source, calls } = scriptedSource(
-      [
-        { events: [], next: undefined },
-        { events: [], next: undefined },
-        { events: [], next: undefined },
-        { events: [recorded(1)], next: '1' },
-      ],
-      ['blocked', 'blocked', 'readable'],
-    );
-    const { subscription, batches, firstBatch } = subscribe(source);
-
-    await firstBatch;
-    await subscription.stop();
-
-    expect(batches).toHaveLength(1);
-    expect(calls.slice(0, 6)).toEqual(['read', 'blocked', 'read', 'blocked', 'read', 'readable']);
-  });
-
-  it('after a page that was not full, looks for news instead of reading again', async () => {
-    const { source, calls } = scriptedSource([{ events: [recorded(1)], next: '1' }], ['none']);
-    const { subscription, batches, firstBatch } = subscribe(source);
-
-    await firstBatch;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    await subscription.stop();
-
-    expect(batches).toHaveLength(1);
-    expect(calls).toEqual(['read', 'none']);
-  });
-
-  it('waits for a wake-up or the poll when nothing is left to read', async () => {
-    const { source, calls } = scriptedSource([{ events: [], next: undefined }], ['none']);
+describe('CatchUpSubscription after a read that was not a full page', () => {
+  it('waits for a wake-up or the poll when the read saw no events waiting', async () => {
+    const { source, calls } = scriptedSource([{ events: [], next: undefined, blocked: false }]);
     const { subscription, batches } = subscribe(source);
 
     await new Promise((resolve) => setTimeout(resolve, 100));
     await subscription.stop();
 
     expect(batches).toHaveLength(0);
-    expect(calls).toEqual(['read', 'none']);
+    expect(calls).toEqual(['read']);
   });
-});
 
-describe('CatchUpSubscription with reads that say whether events wait behind the horizon', () => {
-  it('asks nothing more after a read that saw none waiting', async () => {
-    const { source, calls } = scriptedSource(
-      [{ events: [recorded(1)], next: '1', blocked: false }],
-      ['readable'],
-    );
+  it('hands over the events of a page that was not full, then waits instead of reading again', async () => {
+    const { source, calls } = scriptedSource([
+      { events: [recorded(1)], next: '1', blocked: false },
+    ]);
     const { subscription, batches, firstBatch } = subscribe(source);
 
     await firstBatch;
@@ -146,15 +86,12 @@ describe('CatchUpSubscription with reads that say whether events wait behind the
     expect(calls).toEqual(['read']);
   });
 
-  it('reads again soon, and again, while a read saw events waiting', async () => {
-    const { source, calls } = scriptedSource(
-      [
-        { events: [], next: undefined, blocked: true },
-        { events: [], next: undefined, blocked: true },
-        { events: [recorded(1)], next: '1', blocked: false },
-      ],
-      [],
-    );
+  it('reads again soon, and again, while a read saw events waiting behind an open transaction', async () => {
+    const { source, calls } = scriptedSource([
+      { events: [], next: undefined, blocked: true },
+      { events: [], next: undefined, blocked: true },
+      { events: [recorded(1)], next: '1', blocked: false },
+    ]);
     const { subscription, batches, firstBatch } = subscribe(source);
 
     await firstBatch;
@@ -168,13 +105,10 @@ describe('CatchUpSubscription with reads that say whether events wait behind the
 describe('CatchUpSubscription with readIntervalMs', () => {
   it('reads the commits of one interval in one read, however many wake-ups they brought', async () => {
     const INTERVAL_MS = 300;
-    const { source, calls } = scriptedSource(
-      [
-        { events: [], next: undefined },
-        { events: [recorded(1), recorded(2), recorded(3)], next: '3' },
-      ],
-      ['none'],
-    );
+    const { source, calls } = scriptedSource([
+      { events: [], next: undefined, blocked: false },
+      { events: [recorded(1), recorded(2), recorded(3)], next: '3', blocked: false },
+    ]);
     let wake!: () => void;
     source.onWake = (callback) => {
       wake = callback;
@@ -189,7 +123,7 @@ describe('CatchUpSubscription with readIntervalMs', () => {
     const { subscription, batches, firstBatch } = subscribe(source, {
       readIntervalMs: INTERVAL_MS,
     });
-    while (calls.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    while (calls.length < 1) await new Promise((resolve) => setImmediate(resolve));
 
     for (let commit = 0; commit < 3; commit++) {
       wake();
@@ -209,8 +143,9 @@ describe('CatchUpSubscription with idleCheckpointEveryMs', () => {
     const pages: ReadAllResult[] = [1, 2, 3, 4].map((position) => ({
       events: [recorded(position)],
       next: String(position),
+      blocked: false,
     }));
-    const { source } = scriptedSource(pages, []);
+    const { source } = scriptedSource(pages);
     const stored: string[] = [];
     source.storeCheckpoint = async (_name, checkpoint, rows) =>
       void stored.push(rows ? `${checkpoint} with ${rows.length} row(s)` : checkpoint);

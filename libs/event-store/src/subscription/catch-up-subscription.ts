@@ -15,13 +15,6 @@ export interface SubscriptionSource {
   loadCheckpoint(name: string): Promise<string | undefined>;
   /** Stores the checkpoint and, in the same commit, the rows the batch's handler returned. */
   storeCheckpoint(name: string, checkpoint: string, rows?: readonly ProjectedRow[]): Promise<void>;
-  /**
-   * What lies after this position, looked at after a read that returned nothing: 'blocked'
-   * when committed events wait behind an older open transaction (they become readable when it
-   * ends, with no notification), 'readable' when events became readable since that read,
-   * 'none' otherwise.
-   */
-  unreadEvents(after: string | undefined): Promise<UnreadEvents>;
   /** Position of the last committed event matching the prefixes, or undefined when none. */
   lastPosition(streamPrefixes: string[] | undefined): Promise<string | undefined>;
   /** Negative when position a is before b. */
@@ -43,8 +36,6 @@ export interface SubscriptionLease {
   lost: Promise<void>;
   release(): Promise<void>;
 }
-
-export type UnreadEvents = 'none' | 'blocked' | 'readable';
 
 interface CaughtUpWaiter {
   target: string;
@@ -189,7 +180,7 @@ export class CatchUpSubscription implements Subscription {
           if (!(await this.skipTo(result.next))) return;
         }
         this.settleWaiters();
-        await this.sleepUntilWake(await this.idleDelay(result.blocked));
+        await this.sleepUntilWake(this.idleDelay(result.blocked));
         continue;
       }
       this.blockedRecheckMs = BLOCKED_RECHECK_FIRST_MS;
@@ -209,7 +200,7 @@ export class CatchUpSubscription implements Subscription {
       // us or waits behind the horizon, which the idle look finds without another read.
       const pageFull = result.events.length >= this.batchSize;
       if (!pageFull && !this.wakePending && !this.halted) {
-        await this.sleepUntilWake(await this.idleDelay(result.blocked));
+        await this.sleepUntilWake(this.idleDelay(result.blocked));
       }
     }
   }
@@ -244,19 +235,11 @@ export class CatchUpSubscription implements Subscription {
 
   /**
    * How long to wait after a read that was not a full page. Nothing wakes us when the
-   * transaction holding the horizon ends, so blocked events are re-checked soon. `blocked` is
-   * what the read saw, in its own snapshot; when the adapter did not say, a look asks, and
-   * events that became readable between the read and the look are read at once.
+   * transaction holding the horizon ends, so events the read saw waiting behind it (`blocked`,
+   * in the read's own snapshot) are re-checked soon, and less often the longer they wait.
    */
-  private async idleDelay(blocked: boolean | undefined): Promise<number> {
-    const unread =
-      blocked === undefined
-        ? await this.source.unreadEvents(this.cursor).catch(() => 'none' as const)
-        : blocked
-          ? 'blocked'
-          : 'none';
-    if (unread === 'readable') return 0;
-    if (unread === 'none') {
+  private idleDelay(blocked: boolean): number {
+    if (!blocked) {
       this.blockedRecheckMs = BLOCKED_RECHECK_FIRST_MS;
       return this.source.pollIntervalMs;
     }
