@@ -197,9 +197,8 @@ export class CatchUpSubscription implements Subscription {
       this.cursor = batch.checkpoint;
       this.settleWaiters();
       // A page that was not full held everything readable then; what came since either woke
-      // us or waits behind the horizon, which the idle look finds without another read.
-      const pageFull = result.events.length >= this.batchSize;
-      if (!pageFull && !this.wakePending && !this.halted) {
+      // us or waits behind the horizon, which the read said (`blocked`): no read before then.
+      if (!this.lastPageFull && !this.wakePending && !this.halted) {
         await this.sleepUntilWake(this.idleDelay(result.blocked));
       }
     }
