@@ -5,7 +5,13 @@ import {
 } from '@nestjs/common';
 import { MAX_MESSAGE_BYTES } from '@opcfleet/contracts';
 import type { IncomingMessage } from 'node:http';
-import { forbiddenKeyPaths, MAX_JSON_DEPTH, nestsDeeperThan } from './json-shape';
+import {
+  forbiddenKeyPaths,
+  MAX_JSON_DEPTH,
+  mayHoldNul,
+  nestsDeeperThan,
+  nulCharacterPaths,
+} from './json-shape';
 import { invalidInput } from './validation.pipe';
 
 /**
@@ -17,7 +23,8 @@ export const DEFAULT_BODY_LIMIT_BYTES = MAX_MESSAGE_BYTES;
 
 /**
  * Reads the body of a request as JSON, refusing before parsing what is not JSON (415), too
- * big (413) or too deep (400), then what is not an object or holds a forbidden key (400).
+ * big (413) or too deep (400), then what is not an object, holds a forbidden key or a NUL
+ * character (400).
  * Resolves undefined for a request without a body.
  */
 export async function readJsonBody(
@@ -47,6 +54,14 @@ export async function readJsonBody(
     throw badBody('the request body must be a JSON object');
   }
   refuseForbiddenKeys(body);
+  if (mayHoldNul(text)) {
+    const paths = nulCharacterPaths(body);
+    if (paths.length > 0) {
+      throw invalidInput(
+        paths.map((path) => ({ path, message: 'holds a NUL character (U+0000)' })),
+      );
+    }
+  }
   return body as Record<string, unknown>;
 }
 

@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { droppedKeyPaths, forbiddenKeyPaths, nestsDeeperThan } from './json-shape';
+import {
+  droppedKeyPaths,
+  forbiddenKeyPaths,
+  mayHoldNul,
+  nestsDeeperThan,
+  nulCharacterPaths,
+} from './json-shape';
 
 /** Depth of a parsed value, the slow and obvious way (fine for the small values generated here). */
 function depthOf(value: unknown): number {
@@ -54,5 +60,20 @@ describe('droppedKeyPaths', () => {
     const parsed = { a: 1, nested: [{ keep: 1, added: 'default' }], deep: { x: {} } };
     expect(droppedKeyPaths(input, parsed)).toEqual(['deep.x.y', 'extra', 'nested.0.colour']);
     expect(droppedKeyPaths(input, input)).toEqual([]);
+  });
+});
+
+describe('nulCharacterPaths', () => {
+  it('names every string and key that holds U+0000, at any depth', () => {
+    const body = JSON.parse(
+      '{"notes":"a\\u0000b","labels":{"k\\u0000":"v"},"list":["ok","\\u0000"]}',
+    );
+    expect(nulCharacterPaths(body)).toEqual(['labels.k\u0000', 'list.1', 'notes']);
+    expect(nulCharacterPaths({ notes: 'plain', n: 0 })).toEqual([]);
+  });
+
+  it('is looked for only when the text holds the escape', () => {
+    expect(mayHoldNul('{"notes":"a\\u0000"}')).toBe(true);
+    expect(mayHoldNul('{"notes":"\\u00e9"}')).toBe(false);
   });
 });

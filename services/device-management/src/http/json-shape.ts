@@ -36,6 +36,26 @@ export function nestsDeeperThan(text: string, max: number): boolean {
 
 /** Dotted paths (`labels.__proto__`, `settings.nodes.0.constructor`) of every forbidden key in `value`. */
 export function forbiddenKeyPaths(value: unknown): string[] {
+  return pathsWhere(value, (key) => FORBIDDEN_KEYS.has(key));
+}
+
+/**
+ * Dotted paths of every key or string in `value` that holds U+0000, which PostgreSQL cannot
+ * store in text or jsonb (a 400 before it, not a 500 from it). Only a `\u0000` escape in the
+ * body's text can make one: `mayHoldNul` tells whether to look.
+ */
+export function nulCharacterPaths(value: unknown): string[] {
+  return pathsWhere(
+    value,
+    (key, child) => key.includes('\0') || (typeof child === 'string' && child.includes('\0')),
+  );
+}
+
+/** Whether JSON text can decode to a string holding U+0000 (the escape, in either case). */
+export const mayHoldNul = (text: string): boolean => /\\u0000/i.test(text);
+
+/** Dotted paths of the members of `value` (at any depth) for which `test` holds, sorted. */
+function pathsWhere(value: unknown, test: (key: string, child: unknown) => boolean): string[] {
   const found: string[] = [];
   const stack: Array<[unknown, string]> = [[value, '']];
   while (stack.length > 0) {
@@ -43,8 +63,9 @@ export function forbiddenKeyPaths(value: unknown): string[] {
     if (typeof node !== 'object' || node === null) continue;
     for (const key of Object.keys(node)) {
       const childPath = path ? `${path}.${key}` : key;
-      if (FORBIDDEN_KEYS.has(key)) found.push(childPath);
-      stack.push([(node as Record<string, unknown>)[key], childPath]);
+      const child = (node as Record<string, unknown>)[key];
+      if (test(key, child)) found.push(childPath);
+      stack.push([child, childPath]);
     }
   }
   return found.sort();
