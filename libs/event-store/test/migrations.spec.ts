@@ -98,7 +98,7 @@ describe.each(databases)('event store schema migrations on %s', (_kind, createDa
       const recorded = await sql.query(
         'SELECT version, name FROM es_legacy.schema_migrations ORDER BY version',
       );
-      expect(recorded.rows.map((row) => row.version)).toEqual([1, 2, 3, 4]);
+      expect(recorded.rows.map((row) => row.version)).toEqual([1, 2, 3, 4, 5]);
 
       const all = (await store.readAll()).events;
       expect(
@@ -168,8 +168,9 @@ describe.each(databases)('event store schema migrations on %s', (_kind, createDa
         { version: 2, name: expect.any(String) },
         { version: 3, name: expect.any(String) },
         { version: 4, name: expect.any(String) },
+        { version: 5, name: expect.any(String) },
       ],
-      version: 4,
+      version: 5,
       unknown: [],
     });
     expect((await PostgresEventStore.migrate(options)).applied).toEqual([]);
