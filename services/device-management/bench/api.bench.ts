@@ -195,21 +195,26 @@ async function main(): Promise<void> {
     // Clients `c-n` are registered by the process that then requests their jobs (it holds
     // their state); clients `cold-n` by a process that is then replaced, so that each of
     // their first jobs reads the client's stream from the store first; clients `warm-n` take
-    // the update warm-ups (a client has one update at a time).
-    for (const prefix of ['c', 'cold', 'warm']) {
+    // the update warm-ups of both processes (a client has one update at a time).
+    const registrations = [
+      ['c', clients],
+      ['cold', clients],
+      ['warm', 2 * warmUp],
+    ] as const;
+    for (const [prefix, count] of registrations) {
       const register = await run(
         server,
         admin,
         {
           name: 'register',
           expect: '201',
-          requests: clients,
+          requests: count,
           path: () => '/api/v1/clients',
           body: (n) => ({ clientId: `${prefix}-${n}`, version: '1.0.0' }),
         },
         500,
       );
-      if (register.statuses['201'] !== clients)
+      if (register.statuses['201'] !== count)
         throw new Error(`registration failed: ${JSON.stringify(register.statuses)}`);
     }
     const configWarmUp = (version: number, requests = warmUp): Phase => ({
