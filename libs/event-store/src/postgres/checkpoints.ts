@@ -2,7 +2,6 @@ import type { ProjectedRow } from '../event-store';
 import { rowsOf } from './connection';
 import { quoteIdentifier } from './postgres-schema';
 import { rowWrites } from './projected-rows';
-import { StatementParams } from './statement-params';
 
 /**
  * Runs one SQL statement with positional parameters (`$1`...). `pg`'s `client.query`, a
@@ -29,18 +28,18 @@ export async function storeCheckpoint(
   checkpoint: string,
   rows: readonly ProjectedRow[] = [],
 ): Promise<void> {
-  const params = new StatementParams();
   const writes = rowWrites(
     rows.map((row) => ({ row })),
-    params,
     { onlyAppended: false },
   );
+  const ctes = writes.ctes(1);
+  const [nameParam, checkpointParam] = [writes.values.length + 1, writes.values.length + 2];
   await query(
-    `${writes.length > 0 ? `WITH ${writes.join(', ')}` : ''}
+    `${ctes.length > 0 ? `WITH ${ctes.join(', ')}` : ''}
      INSERT INTO ${quoteIdentifier(schema)}.checkpoints (name, checkpoint, updated_at)
-     VALUES (${params.add(name)}, ${params.add(checkpoint)}, now())
+     VALUES ($${nameParam}, $${checkpointParam}, now())
      ON CONFLICT (name) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()`,
-    params.values,
+    [...writes.values, name, checkpoint],
   );
 }
 

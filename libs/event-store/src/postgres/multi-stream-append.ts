@@ -18,7 +18,6 @@ import { rowsOf, tableOf, type StoreConnection } from './connection';
 import { checkedEventId, checkedStreamName, checkedType, encodeExpected } from './input';
 import { ALL_OR_NOTHING_SQLSTATE } from './postgres-schema';
 import { rowWrites, type SourcedRow } from './projected-rows';
-import { StatementParams } from './statement-params';
 
 /** One stream of a statement, its input checked. */
 export interface StreamRequest {
@@ -50,16 +49,18 @@ export async function appendToStreams<State>(
         projectedRows(appends[index], requests[index], options.project!, ord + 1),
       )
     : [];
-  const params = new StatementParams();
-  const sql = appendStatement(
-    connection,
-    order.map(({ request }) => request),
-    params,
-    () => rowWrites(rows, params, { onlyAppended: true }),
+  const writes = rowWrites(rows, { onlyAppended: true });
+  const sql = connection.statements.textOf(`append ${writes.shape}`, () =>
+    appendStatement(connection, writes.ctes(APPEND_VALUES + 1)),
   );
   let answer: OrderedAppendRow[];
   try {
-    answer = rowsOf<OrderedAppendRow>(await connection.statements.query(sql, params.values));
+    answer = rowsOf<OrderedAppendRow>(
+      await connection.statements.query(sql, [
+        ...appendValues(order.map(({ request }) => request)),
+        ...writes.values,
+      ]),
+    );
   } catch (error) {
     throw refusedAppendError(error, requests) ?? error;
   }
@@ -142,41 +143,45 @@ function projectedRows<State>(
   return rows.map((row) => ({ row, stream }));
 }
 
-/**
- * One call of append_to_stream per stream, in the order given (the order the streams are
- * locked in), then the CTEs of `writes`, whose parameters come after the events': they may
- * read `appended (ord, stream_name, outcome, revision, tx, pos)`. All or nothing: the statement
- * fails (SQLSTATE ALL_OR_NOTHING_SQLSTATE) when a stream did not take its events, and the
- * writes with it. check_all_appended is called only then: when every stream took its events,
- * the HAVING leaves no row to call it on (0.03 ms of the database's time per append, measured
- * on a job's opening append, 2026-12-01).
- */
-export function appendStatement(
-  connection: StoreConnection,
-  requests: readonly StreamRequest[],
-  params: StatementParams,
-  writes: () => readonly string[],
-): string {
+/** How many parameters appendValues gives: `$1` to `$7` of appendStatement. */
+const APPEND_VALUES = 7;
+
+/** The parameters of appendStatement for `requests`, in the order they are locked in. */
+export function appendValues(requests: readonly StreamRequest[]): unknown[] {
   const events = requests.flatMap((request, index) =>
     request.events.map((event) => ({ stream: index + 1, event })),
   );
-  const names = params.add(requests.map((request) => request.streamName));
-  const expected = params.add(requests.map((request) => encodeExpected(request.expectedRevision)));
-  const streams = params.add(events.map(({ stream }) => stream));
-  const ids = params.add(events.map(({ event }) => event.id));
-  const types = params.add(events.map(({ event }) => event.type));
-  const data = params.add(events.map(({ event }) => JSON.stringify(event.data ?? null)));
-  const metadata = params.add(events.map(({ event }) => JSON.stringify(event.metadata ?? {})));
-  const ctes = writes();
+  return [
+    requests.map((request) => request.streamName),
+    requests.map((request) => encodeExpected(request.expectedRevision)),
+    events.map(({ stream }) => stream),
+    events.map(({ event }) => event.id),
+    events.map(({ event }) => event.type),
+    events.map(({ event }) => JSON.stringify(event.data ?? null)),
+    events.map(({ event }) => JSON.stringify(event.metadata ?? {})),
+  ];
+}
+
+/**
+ * One call of append_to_stream per stream, in the order of appendValues (the order the streams
+ * are locked in), then `ctes`, whose parameters come after appendValues': they may read
+ * `appended (ord, stream_name, outcome, revision, tx, pos)`. The text is the same for any
+ * number of streams and events. All or nothing: the statement fails (SQLSTATE
+ * ALL_OR_NOTHING_SQLSTATE) when a stream did not take its events, and the writes with it.
+ * check_all_appended is called only then: when every stream took its events, the HAVING leaves
+ * no row to call it on (0.03 ms of the database's time per append, measured on a job's opening
+ * append, 2026-12-01).
+ */
+export function appendStatement(connection: StoreConnection, ctes: readonly string[]): string {
   return `WITH appended AS MATERIALIZED (
        SELECT s.ord::int AS ord, s.stream AS stream_name, r.outcome, r.revision, r.tx, r.pos
-         FROM unnest(${names}::text[], ${expected}::bigint[]) WITH ORDINALITY AS s(stream, expected, ord)
+         FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS s(stream, expected, ord)
         CROSS JOIN LATERAL (
           SELECT coalesce(array_agg(e.id ORDER BY e.n), '{}') AS ids,
                  coalesce(array_agg(e.type ORDER BY e.n), '{}') AS types,
                  coalesce(array_agg(e.data ORDER BY e.n), '{}') AS data,
                  coalesce(array_agg(e.metadata ORDER BY e.n), '{}') AS metadata
-            FROM unnest(${streams}::int[], ${ids}::uuid[], ${types}::text[], ${data}::text[]::jsonb[], ${metadata}::text[]::jsonb[])
+            FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[]::jsonb[], $7::text[]::jsonb[])
                  WITH ORDINALITY AS e(stream, id, type, data, metadata, n)
            WHERE e.stream = s.ord
         ) g

@@ -21,6 +21,8 @@ const MAX_NAMED = 500;
 export class PreparedStatements {
   /** Statement text to name; a Map lookup costs far less than hashing the text each time. */
   private readonly names = new Map<string, string>();
+  /** Text of each shape of statement that is built (textOf). */
+  private readonly texts = new Map<string, string>();
 
   constructor(
     private readonly pool: Pool,
@@ -35,6 +37,19 @@ export class PreparedStatements {
     const name = this.nameOf(text);
     if (name) config.name = name;
     return this.pool.query<Row>(config);
+  }
+
+  /**
+   * The text of a statement whose text follows from `shape`: built once per shape, then the
+   * same string object, whose hash V8 computes once, so the name lookup does not read the text
+   * again. Used for PGlite too, where it saves building the text. Bounded like the names.
+   */
+  textOf(shape: string, build: () => string): string {
+    const known = this.texts.get(shape);
+    if (known !== undefined) return known;
+    const text = build();
+    if (this.texts.size < MAX_NAMED) this.texts.set(shape, text);
+    return text;
   }
 
   private nameOf(text: string): string | undefined {
