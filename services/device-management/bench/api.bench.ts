@@ -15,8 +15,9 @@ import { ms, percentiles } from './bench-support';
 /**
  * `npm run bench:api`: POST update and POST config at fixed request rates against the service
  * on PostgreSQL (its own fresh database), the service in a child process so that the load
- * generator does not share its event loop. Prints P50/P95/P99 latency and errors, beside a bare
- * POST (bare-post-baseline.ts). The update is measured twice: on clients the process registered
+ * generator does not share its event loop. Prints P50/P95/P99 latency and errors of each phase
+ * beside a bare POST (bare-post-baseline.ts) measured in turns with it, a second of each. The
+ * update is measured twice: on clients the process registered
  * (it holds their state, as a process that has served a while does), and on clients new to a
  * freshly started process, whose first job reads the client's stream before appending.
  * BENCH_RATE (200/s), BENCH_SECONDS (10), BENCH_CONNECTIONS (keep-alive sockets, 50),
@@ -78,13 +79,18 @@ async function serveBaseline(databaseUrl: string): Promise<void> {
 function startServer(
   databaseUrl: string,
   role: 'server' | 'baseline' = 'server',
-): Promise<{ child: ChildProcess; port: number; pid: number }> {
+): Promise<Target & { child: ChildProcess }> {
   const child = fork(__filename, [], {
     env: { ...process.env, BENCH_ROLE: role, BENCH_SERVER_DB: databaseUrl },
   });
   return new Promise((resolve, reject) => {
     child.once('message', (message: { port: number }) =>
-      resolve({ child, port: message.port, pid: child.pid! }),
+      resolve({
+        child,
+        port: message.port,
+        pid: child.pid!,
+        agent: new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS }),
+      }),
     );
     child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
   });
@@ -99,50 +105,109 @@ interface Phase {
   requests: number;
 }
 
+interface Target {
+  port: number;
+  pid: number;
+  /** Keep-alive sockets, kept across the slices of a phase. */
+  agent: http.Agent;
+}
+
+/** What the requests of a phase saw, added up over its slices. */
+interface Tally {
+  samples: number[];
+  statuses: Record<string, number>;
+  serverCpuSeconds: number;
+  postgresCpuSeconds: number;
+  seconds: number;
+}
+
+const newTally = (): Tally => ({
+  samples: [],
+  statuses: {},
+  serverCpuSeconds: 0,
+  postgresCpuSeconds: 0,
+  seconds: 0,
+});
+
 /**
- * Open-loop load at a fixed rate: request n is due at start + n / rate, evenly spaced (no
- * bursts, unlike a per-second budget), and its latency counts from when it was due, so a
- * stalled service cannot hide queueing (no coordinated omission).
+ * Open-loop load at a fixed rate: requests `from` to `to` of the phase, request n due at
+ * start + (n - from) / rate, evenly spaced (no bursts, unlike a per-second budget), and its
+ * latency counts from when it was due, so a stalled service cannot hide queueing (no
+ * coordinated omission). Resolves when every request of the slice has its answer.
  */
-async function run(
-  { port, pid }: { port: number; pid: number },
+async function runSlice(
+  { port, pid, agent }: Target,
   auth: string,
   phase: Phase,
   rate: number,
-) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  [from, to]: [number, number],
+  tally: Tally,
+): Promise<void> {
   // CPU per request: latency depends on what else the machine does, CPU much less so.
   const serverCpuBefore = processUsage(pid).cpuSeconds;
   const postgresCpu = new CommandCpuSampler('postgres');
   postgresCpu.start();
-  const samples: number[] = [];
-  const statuses: Record<string, number> = {};
   const started = performance.now();
   const inFlight: Promise<void>[] = [];
-  for (let n = 0; n < phase.requests; n++) {
-    const due = started + (n * 1000) / rate;
+  for (let n = from; n < to; n++) {
+    const due = started + ((n - from) * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     inFlight.push(
       send(agent, port, auth, phase.path(n), phase.body(n)).then((status) => {
-        samples.push(performance.now() - due);
-        statuses[status] = (statuses[status] ?? 0) + 1;
+        tally.samples.push(performance.now() - due);
+        tally.statuses[status] = (tally.statuses[status] ?? 0) + 1;
       }),
     );
   }
   await Promise.all(inFlight);
-  agent.destroy();
-  const seconds = (performance.now() - started) / 1000;
-  const ok = phase.expect;
+  tally.seconds += (performance.now() - started) / 1000;
+  tally.serverCpuSeconds += processUsage(pid).cpuSeconds - serverCpuBefore;
+  tally.postgresCpuSeconds += postgresCpu.stop();
+}
+
+function resultOf(tally: Tally, phase: Phase) {
+  const requests = tally.samples.length;
   return {
-    serverCpuMs: (1000 * (processUsage(pid).cpuSeconds - serverCpuBefore)) / phase.requests,
-    postgresCpuMs: (1000 * postgresCpu.stop()) / phase.requests,
-    p: percentiles(samples),
-    samples: samples.length,
-    errors: samples.length - (statuses[ok] ?? 0),
-    statuses,
-    seconds,
+    serverCpuMs: (1000 * tally.serverCpuSeconds) / requests,
+    postgresCpuMs: (1000 * tally.postgresCpuSeconds) / requests,
+    p: percentiles(tally.samples),
+    samples: requests,
+    errors: requests - (tally.statuses[phase.expect] ?? 0),
+    statuses: tally.statuses,
+    seconds: tally.seconds,
   };
+}
+
+/** The whole phase at `rate`, in one go. */
+async function run(target: Target, auth: string, phase: Phase, rate: number) {
+  const tally = newTally();
+  await runSlice(target, auth, phase, rate, [0, phase.requests], tally);
+  return resultOf(tally, phase);
+}
+
+/**
+ * The phase and the baseline in turns, one second of each at `rate`, so that both meet the
+ * same moments of this noisy machine: the ratio of their P95s then tells the service from the
+ * machine. (Run one after the other, a phase and a baseline 40 s apart differed by up to 40% on
+ * the baseline's side alone.)
+ */
+async function runBeside(
+  target: Target,
+  phase: Phase,
+  baseline: Target,
+  baselinePhase: Phase,
+  auth: string,
+  rate: number,
+) {
+  const measured = newTally();
+  const beside = newTally();
+  for (let from = 0; from < phase.requests; from += rate) {
+    const slice: [number, number] = [from, Math.min(from + rate, phase.requests)];
+    await runSlice(target, auth, phase, rate, slice, measured);
+    await runSlice(baseline, auth, baselinePhase, rate, slice, beside);
+  }
+  return { measured: resultOf(measured, phase), baseline: resultOf(beside, baselinePhase) };
 }
 
 function send(
@@ -184,7 +249,10 @@ async function main(): Promise<void> {
   if (process.env.BENCH_ROLE === 'baseline') return serveBaseline(process.env.BENCH_SERVER_DB!);
   const database = await createTestDatabase(process.env.BENCH_DATABASE_URL, 'dm_bench');
   let server = await startServer(database.url);
+  let baselineServer: (Target & { child: ChildProcess }) | undefined;
   try {
+    // The baseline in its own process too, on the same database server, up for the whole run.
+    baselineServer = await startServer(database.url, 'baseline');
     const admin = await mintDevToken(SECRET, {
       tenant: TENANT,
       roles: ['admin'],
@@ -247,22 +315,39 @@ async function main(): Promise<void> {
         throw new Error(`warm-up failed: ${JSON.stringify(statuses)}`);
     };
 
-    await warmUpWith(configWarmUp(1));
-    await warmUpWith(updateWarmUp(0));
-    const update = await run(server, admin, updatePhase('c'), RATE);
-    // Config: clients in turn, each with its next version (the warm-up used version 1).
-    const config = await run(
-      server,
+    const baselinePhase = (name: string, requests = clients): Phase => ({
+      name,
+      expect: '202',
+      requests,
+      path: (n) => `/baseline/clients/c-${n}/update`,
+      body: (n) => ({
+        targetVersion: '2.0.0',
+        image: `registry.example.com/opc-core:2.0.0-${n % 7}`,
+      }),
+    });
+    const besideBaseline = (phase: Phase) =>
+      runBeside(server, phase, baselineServer!, baselinePhase('baseline'), admin, RATE);
+
+    // The baseline is warmed up too, as long as the service's first update warm-up.
+    const { statuses: baselineWarmUp } = await run(
+      baselineServer,
       admin,
-      {
-        name: 'config',
-        expect: '202',
-        requests: clients,
-        path: (n) => `/api/v1/clients/c-${n % clients}/config`,
-        body: (n) => ({ version: 2 + Math.floor(n / clients), settings: SETTINGS }),
-      },
+      baselinePhase('warm-up', clients),
       RATE,
     );
+    if (baselineWarmUp['202'] !== clients)
+      throw new Error(`baseline warm-up failed: ${JSON.stringify(baselineWarmUp)}`);
+    await warmUpWith(configWarmUp(1));
+    await warmUpWith(updateWarmUp(0));
+    const update = await besideBaseline(updatePhase('c'));
+    // Config: clients in turn, each with its next version (the warm-up used version 1).
+    const config = await besideBaseline({
+      name: 'config',
+      expect: '202',
+      requests: clients,
+      path: (n) => `/api/v1/clients/c-${n % clients}/config`,
+      body: (n) => ({ version: 2 + Math.floor(n / clients), settings: SETTINGS }),
+    });
 
     await stopServer(server);
     server = await startServer(database.url);
@@ -272,30 +357,7 @@ async function main(): Promise<void> {
     await warmUpWith(configWarmUp(3, clients));
     // On clients new to this process too, as the phase's are.
     await warmUpWith(updateWarmUp(warmUp));
-    const updateCold = await run(server, admin, updatePhase('cold'), RATE);
-
-    // The baseline in its own process too, on the same database server, at the same rate.
-    const baselineServer = await startServer(database.url, 'baseline');
-    let baseline;
-    try {
-      baseline = await run(
-        baselineServer,
-        admin,
-        {
-          name: 'baseline',
-          expect: '202',
-          requests: clients,
-          path: (n) => `/baseline/clients/c-${n}/update`,
-          body: (n) => ({
-            targetVersion: '2.0.0',
-            image: `registry.example.com/opc-core:2.0.0-${n % 7}`,
-          }),
-        },
-        RATE,
-      );
-    } finally {
-      await stopServer(baselineServer);
-    }
+    const updateCold = await besideBaseline(updatePhase('cold'));
 
     console.log(
       `\nbench:api — ${RATE} req/s for ${SECONDS} s, open loop (evenly paced), up to ${CONNECTIONS} sockets, PostgreSQL ${new URL(database.url).host}, service in its own process`,
@@ -303,31 +365,40 @@ async function main(): Promise<void> {
     console.log(
       'endpoint                               requests  P50        P95        P99        max        errors  achieved  server CPU/req  PostgreSQL CPU/req',
     );
+    const beside = '  baseline beside it: bare POST';
     for (const [name, r] of [
-      ['POST /clients/{id}/update', update],
-      ['POST /clients/{id}/config', config],
-      ['POST update, client new to process', updateCold],
-      ['baseline: bare POST', baseline],
+      ['POST /clients/{id}/update', update.measured],
+      [beside, update.baseline],
+      ['POST /clients/{id}/config', config.measured],
+      [beside, config.baseline],
+      ['POST update, client new to process', updateCold.measured],
+      [beside, updateCold.baseline],
     ] as const) {
       console.log(
         `${name.padEnd(38)} ${String(r.samples).padEnd(9)} ${ms(r.p.p50).padEnd(10)} ${ms(r.p.p95).padEnd(10)} ${ms(r.p.p99).padEnd(10)} ${ms(r.p.max).padEnd(10)} ${String(r.errors).padEnd(7)} ${`${(r.samples / r.seconds).toFixed(0)} req/s`.padEnd(9)} ${ms(r.serverCpuMs).padEnd(15)} ${ms(r.postgresCpuMs)}`,
       );
       if (r.errors > 0) console.log(`  statuses: ${JSON.stringify(r.statuses)}`);
     }
-    const ratio = (r: { p: { p95: number } }) => `${(r.p.p95 / baseline.p.p95).toFixed(2)}x`;
+    type Pair = typeof update;
+    const ratio = ({ measured, baseline }: Pair) =>
+      `${(measured.p.p95 / baseline.p.p95).toFixed(2)}x`;
+    const cpuRatio = ({ measured, baseline }: Pair) =>
+      `${(measured.serverCpuMs / baseline.serverCpuMs).toFixed(2)}x`;
     console.log(
-      `P95 as a multiple of the baseline's (JWT, body check, one INSERT and commit; goal at most 2x): update ${ratio(update)}, config ${ratio(config)}; update of a client new to the process (one more read) ${ratio(updateCold)}`,
+      `P95 as a multiple of the baseline's beside it (JWT, body check, one INSERT and commit; goal at most 2x): update ${ratio(update)}, config ${ratio(config)}; update of a client new to the process (one more read) ${ratio(updateCold)}`,
     );
     console.log(
-      `server CPU per request as a multiple of the baseline's: update ${(update.serverCpuMs / baseline.serverCpuMs).toFixed(2)}x, config ${(config.serverCpuMs / baseline.serverCpuMs).toFixed(2)}x (PostgreSQL CPU counts every postgres process on the machine)`,
+      `server CPU per request as a multiple of the baseline's: update ${cpuRatio(update)}, config ${cpuRatio(config)} (PostgreSQL CPU counts every postgres process on the machine)`,
     );
   } finally {
     await stopServer(server);
+    if (baselineServer) await stopServer(baselineServer);
     await database.drop();
   }
 }
 
-async function stopServer({ child }: { child: ChildProcess }): Promise<void> {
+async function stopServer({ child, agent }: Target & { child: ChildProcess }): Promise<void> {
+  agent.destroy();
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.send('stop');
