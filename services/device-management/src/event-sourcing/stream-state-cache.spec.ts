@@ -73,4 +73,29 @@ describe('StreamStateCache', () => {
     expect(cache.get('b', foldCount)).toBeUndefined();
     expect(cache.get('c', foldCount)).toBeDefined();
   });
+
+  it('keeps streams loaded without events apart, so that loads of unknown ones push no state out', () => {
+    const cache = new StreamStateCache(20);
+    cache.remember('client/t/a', foldCount, { state: 3, expectedRevision: 2 });
+    cache.remember('client/t/new', foldCount, { state: 0, expectedRevision: 'no_stream' });
+
+    // A caller naming 1,000 clients that do not exist (each answered 404).
+    for (let n = 0; n < 1000; n++) {
+      cache.remember(`client/t/unknown-${n}`, foldCount, {
+        state: 0,
+        expectedRevision: 'no_stream',
+      });
+    }
+
+    expect(cache.get('client/t/a', foldCount)).toEqual({ state: 3, expectedRevision: 2 });
+    // At most 2 streams await their creation here; the oldest was let go, loaded again later.
+    cache.appended('client/t/new', 1, 0, { origin: {} });
+    expect(cache.get('client/t/new', foldCount)).toBeUndefined();
+    cache.appended('client/t/unknown-999', 1, 0, { origin: {} });
+    expect(cache.get('client/t/unknown-999', foldCount)).toEqual({
+      state: 1,
+      expectedRevision: 0,
+      origin: {},
+    });
+  });
 });

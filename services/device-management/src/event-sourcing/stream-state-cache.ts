@@ -5,8 +5,7 @@ type Fold = (events: never[]) => unknown;
 
 interface Entry {
   fold: Fold;
-  /** None yet for a stream loaded without events: its creating append gives it one. */
-  loaded?: LoadedStream<unknown> & { expectedRevision: number };
+  loaded: LoadedStream<unknown> & { expectedRevision: number };
 }
 
 /**
@@ -14,14 +13,18 @@ interface Entry {
  * is made by a load (which names the fold) and kept current by this process's appends to the
  * stream (their state after); it is dropped when an append cannot tell the state after, fails,
  * or finds the stream moved. A stream loaded without events is remembered by its fold alone,
- * so that this process's append that creates it (a client's registration) leaves its state
- * here; until then it has no copy: that a stream does not exist is always asked of the store.
+ * apart and at most `capacity / 10` of them, so that this process's append that creates it (a
+ * client's registration) leaves its state here; until then it has no copy: that a stream does
+ * not exist is always asked of the store. Kept apart, loads of streams that do not exist (a
+ * request naming an unknown client, 404) cannot push the states of real streams out.
  * A copy may still be stale when another process appended: it is only for a decision appended
  * back to the same stream at the copy's revision, which the store then refuses (see
  * EventStreams.loadToAppend).
  */
 export class StreamStateCache {
   private readonly entries = new Map<string, Entry>();
+  /** Streams loaded without events, awaiting their creation: their fold. */
+  private readonly awaitingCreation = new Map<string, Fold>();
 
   constructor(private readonly capacity: number) {}
 
@@ -30,7 +33,7 @@ export class StreamStateCache {
     fold: Fold,
   ): (LoadedStream<State> & { expectedRevision: number }) | undefined {
     const entry = this.entries.get(streamName);
-    if (!entry?.loaded || entry.fold !== fold) return undefined;
+    if (!entry || entry.fold !== fold) return undefined;
     this.entries.delete(streamName);
     this.entries.set(streamName, entry);
     return entry.loaded as LoadedStream<State> & { expectedRevision: number };
@@ -39,13 +42,21 @@ export class StreamStateCache {
   /** A state loaded from the store with `fold`. */
   remember(streamName: string, fold: Fold, loaded: LoadedStream<unknown>): void {
     const { expectedRevision } = loaded;
-    this.entries.delete(streamName);
-    this.entries.set(streamName, {
-      fold,
-      ...(typeof expectedRevision === 'number' && { loaded: { ...loaded, expectedRevision } }),
-    });
-    if (this.entries.size > this.capacity) {
-      this.entries.delete(this.entries.keys().next().value!);
+    this.forget(streamName);
+    if (typeof expectedRevision === 'number') {
+      this.keep(
+        this.entries,
+        streamName,
+        { fold, loaded: { ...loaded, expectedRevision } },
+        this.capacity,
+      );
+    } else {
+      this.keep(
+        this.awaitingCreation,
+        streamName,
+        fold,
+        Math.max(1, Math.floor(this.capacity / 10)),
+      );
     }
   }
 
@@ -60,16 +71,27 @@ export class StreamStateCache {
     created?: { origin?: EventMetadata },
   ): void {
     const entry = this.entries.get(streamName);
-    if (!entry) return;
-    if (stateAfter === undefined || (!entry.loaded && !created)) {
+    const awaited = this.awaitingCreation.get(streamName);
+    if (!entry && !awaited) return;
+    this.awaitingCreation.delete(streamName);
+    if (stateAfter === undefined || (!entry && !created)) {
       this.entries.delete(streamName);
       return;
     }
-    const origin = entry.loaded ? entry.loaded.origin : created?.origin;
-    entry.loaded = { state: stateAfter, expectedRevision: revision, ...(origin && { origin }) };
+    const origin = entry ? entry.loaded.origin : created?.origin;
+    const loaded = { state: stateAfter, expectedRevision: revision, ...(origin && { origin }) };
+    if (entry) entry.loaded = loaded;
+    else this.keep(this.entries, streamName, { fold: awaited!, loaded }, this.capacity);
   }
 
   forget(streamName: string): void {
     this.entries.delete(streamName);
+    this.awaitingCreation.delete(streamName);
+  }
+
+  /** Sets the newest key of `map`, dropping its oldest beyond `capacity`. */
+  private keep<Value>(map: Map<string, Value>, key: string, value: Value, capacity: number) {
+    map.set(key, value);
+    if (map.size > capacity) map.delete(map.keys().next().value!);
   }
 }
