@@ -25,8 +25,11 @@ export class StreamStateCache {
   private readonly entries = new Map<string, Entry>();
   /** Streams loaded without events, awaiting their creation: their fold. */
   private readonly awaitingCreation = new Map<string, Fold>();
+  private readonly awaitingCapacity: number;
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number) {
+    this.awaitingCapacity = Math.max(1, Math.floor(capacity / 10));
+  }
 
   get<State>(
     streamName: string,
@@ -51,12 +54,7 @@ export class StreamStateCache {
         this.capacity,
       );
     } else {
-      this.keep(
-        this.awaitingCreation,
-        streamName,
-        fold,
-        Math.max(1, Math.floor(this.capacity / 10)),
-      );
+      this.keep(this.awaitingCreation, streamName, fold, this.awaitingCapacity);
     }
   }
 
