@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Logger } from 'pino';
 import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
+import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
 import { ClientsModule } from './clients/clients.module';
 import type { AppConfig } from './config/app.config';
@@ -12,7 +13,7 @@ import { ConsoleSettingsModule } from './console-settings/console-settings.modul
 import { DevSignInModule } from './dev-sign-in/dev-sign-in.module';
 import { EventStoreModule } from './event-sourcing/event-store.module';
 import { ErrorResponseFilter } from './http/error-response.filter';
-import { JsonBodyInterceptor } from './http/json-body.interceptor';
+import { JsonBodyGuard } from './http/json-body.guard';
 import { requestValidationPipe } from './http/validation.pipe';
 import { JobsModule } from './jobs/jobs.module';
 import type { MessagingConfig } from './messaging/messaging.config';
@@ -79,8 +80,11 @@ export class AppModule {
         ConsoleSettingsModule,
       ],
       controllers: [HealthHttpController, MetricsHttpController],
+      // The HTTP edge of every route, in the order a request meets it: the token, then the
+      // body (never read for an anonymous caller), then validation; errors mapped last.
       providers: [
-        { provide: APP_INTERCEPTOR, useClass: JsonBodyInterceptor },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: JsonBodyGuard },
         { provide: APP_PIPE, useFactory: requestValidationPipe },
         { provide: APP_FILTER, useFactory: () => new ErrorResponseFilter(logger) },
       ],

@@ -33,7 +33,7 @@ export async function createApp(
     {
       logger: false,
       abortOnError: false,
-      // Bodies are read by JsonBodyInterceptor: JSON only, with the limits of each route.
+      // Bodies are read by JsonBodyGuard: JSON only, with the limits of each route.
       bodyParser: false,
       // Nest's own type of httpsOptions lacks minVersion; node:https takes it.
       ...(config.http.tls && { httpsOptions: httpsOptions(config.http.tls) as object }),

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * body came and drops it before answering. Answering with part of a body still unread and
  * then closing makes the kernel reset the connection, and the client can lose the answer
  * (seen with a 200 KB body on GET /docs/swagger-ui-init.js, a file as large as the document).
- * Nest's routes read their bodies themselves (JsonBodyInterceptor); never use this on them.
+ * Nest's routes read their bodies themselves (JsonBodyGuard); never use this on them.
  */
 export function discardBody(
   request: IncomingMessage,

@@ -89,6 +89,24 @@ describe('body size', () => {
     expect(await head.read()).toEqual(before);
   });
 
+  it('reads no body for a caller without a valid token: 401 before any 413, 415 or 400', async () => {
+    const big = JSON.stringify({ clientId: 'big-2', labels: { pad: 'x'.repeat(300 * 1024) } });
+    for (const [raw, type] of [
+      [big, 'application/json'],
+      ['<client/>', 'application/xml'],
+      ['{"clientId":', 'application/json'],
+    ]) {
+      const before = await head.read();
+      const response = await http()
+        .post('/api/v1/clients')
+        .set(as('not-a-token'))
+        .set('Content-Type', type)
+        .send(raw);
+      expect(response.status).toBe(401);
+      expect(await head.read()).toEqual(before);
+    }
+  });
+
   it('takes a rollout of 10,000 client ids of realistic and of the longest length', async () => {
     for (const clientIds of [
       realisticIds(10_000),

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiTags } from '@nestjs/swagger';
 import { RequestContext } from '../../http/command-context';
-import { BodyLimit } from '../../http/json-body.interceptor';
+import { BodyLimit } from '../../http/json-body.guard';
 import type { CommandContext } from '../../shared/domain/domain-event';
 import type { RolloutPhaseRequest } from '../domain/rollout-phases';
 import type { RolloutPhaseRequestDto } from './rollout-phase.request.dto';

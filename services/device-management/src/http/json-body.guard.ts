@@ -1,13 +1,6 @@
-import {
-  Injectable,
-  SetMetadata,
-  type CallHandler,
-  type ExecutionContext,
-  type NestInterceptor,
-} from '@nestjs/common';
+import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import type { Observable } from 'rxjs';
 import { DEFAULT_BODY_LIMIT_BYTES, readJsonBody, refuseForbiddenKeys } from './json-body';
 
 const BODY_LIMIT = 'opcfleet:body-limit';
@@ -16,15 +9,17 @@ const BODY_LIMIT = 'opcfleet:body-limit';
 export const BodyLimit = (bytes: number) => SetMetadata(BODY_LIMIT, bytes);
 
 /**
- * The service's only body parser (Nest's own is off): it runs after authentication, so an
- * anonymous caller never gets a body read, and before the pipes, with the limit of the route.
- * It also refuses forbidden keys in the query string, which class-transformer would drop.
+ * The service's only body parser (Nest's own is off), registered as the guard after AuthGuard:
+ * an anonymous caller never gets a body read, and the pipes see the body, read with the limit
+ * of the route. It also refuses forbidden keys in the query string, which class-transformer
+ * would drop. A guard rather than an interceptor because Nest wraps every interceptor call in
+ * RxJS and async resources: 0.1 ms of CPU per request (bench:api, 2026-12-01).
  */
 @Injectable()
-export class JsonBodyInterceptor implements NestInterceptor {
+export class JsonBodyGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<Request>();
     refuseForbiddenKeys(request.query);
     const limit =
@@ -32,6 +27,6 @@ export class JsonBodyInterceptor implements NestInterceptor {
       DEFAULT_BODY_LIMIT_BYTES;
     const route = `${request.method} ${(request.route as { path?: string } | undefined)?.path}`;
     request.body = await readJsonBody(request, limit, route);
-    return next.handle();
+    return true;
   }
 }
