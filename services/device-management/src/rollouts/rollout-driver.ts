@@ -64,12 +64,17 @@ const CLIENT_MARK: Record<JobKind, string> = {
   config: 'ClientConfigRequested',
 };
 
-/** The context of the driver's commands for a rollout: its jobs carry the rollout id. */
-const contextOf = (rollout: Rollout): CommandContext => ({
+/**
+ * The context of the driver's commands for a rollout: its jobs carry the rollout id, and the
+ * trace context of the request that started it (`origin`, the metadata of its first event), so
+ * that each job's command, the device's steps and its reports join the rollout's trace.
+ */
+const contextOf = (rollout: Rollout, origin: EventMetadata | undefined): CommandContext => ({
   actor: ROLLOUT_ACTOR,
   tenantId: rollout.request.tenantId,
   correlationId: rollout.request.rolloutId,
   causationId: rolloutStream(rollout.request.tenantId, rollout.request.rolloutId),
+  ...(typeof origin?.traceparent === 'string' && { traceparent: origin.traceparent }),
 });
 
 /** The rollout whose driver caused an event with this metadata, if any. */
@@ -293,8 +298,9 @@ export class RolloutDriver implements Worker {
     // What this call already did to the outside world: kept across conflict retries.
     const done = new Map<string, RolloutCommand>();
     await retryOnConflict(async () => {
-      const { state, expectedRevision } = await this.rollouts.load(tenantId, rolloutId);
+      const { state, expectedRevision, origin } = await this.rollouts.load(tenantId, rolloutId);
       if (!state) return;
+      const context = contextOf(state, origin);
       let { events, state: next } = decideRolloutAll([...facts, ...done.values()], state);
       const wave: string[] = [];
       const now = () => new Date().toISOString();
@@ -305,7 +311,7 @@ export class RolloutDriver implements Worker {
       ) {
         // A client whose command changed nothing would come back forever: stop there.
         if (clients.every((clientId) => done.has(clientId) && wave.includes(clientId))) break;
-        const commands = await this.requestJobs(next!, clients);
+        const commands = await this.requestJobs(next!, clients, context);
         clients.forEach((clientId, index) => done.set(clientId, commands[index]));
         wave.push(...clients);
         const decided = decideRolloutAll(commands, next);
@@ -315,7 +321,7 @@ export class RolloutDriver implements Worker {
       if (events.length === 0) return;
       await this.rollouts.append(state, events, {
         expectedRevision,
-        context: contextOf(state),
+        context,
       });
       if (wave.length > 0 && next) {
         this.logger.info(
@@ -339,14 +345,18 @@ export class RolloutDriver implements Worker {
    * this rollout opened there (adopted), another rollout holding it (skipped). The other
    * clients' jobs are requested together (RequestJobs: one append for the wave).
    */
-  private async requestJobs(rollout: Rollout, clientIds: string[]): Promise<RolloutCommand[]> {
+  private async requestJobs(
+    rollout: Rollout,
+    clientIds: string[],
+    context: CommandContext,
+  ): Promise<RolloutCommand[]> {
     const [earlier, holders] = await Promise.all([
       this.jobsOfRolloutOn(rollout, clientIds),
       rolloutsHoldingClients(this.dataSource, rollout, clientIds),
     ]);
     const free = clientIds.filter((clientId) => !earlier.has(clientId) && !holders.has(clientId));
     const answers = await this.commands.execute<RequestJobs, RequestJobsResult>(
-      new RequestJobs(free.map((clientId) => jobRequestOf(rollout, clientId))),
+      new RequestJobs(free.map((clientId) => jobRequestOf(rollout, clientId, context))),
     );
     const answerOf = new Map(free.map((clientId, index) => [clientId, answers[index]]));
     return mapConcurrently(clientIds, ADOPTIONS_AT_ONCE, async (clientId) => {
@@ -445,9 +455,12 @@ const skipped = (clientId: string, code: string, reason: string): RolloutCommand
  * The request of the job a rollout opens on a client: an update, or a configuration; while
  * rolling back, an update to the client's own earlier release.
  */
-function jobRequestOf(rollout: Rollout, clientId: string): RequestUpdate | RequestConfigChange {
+function jobRequestOf(
+  rollout: Rollout,
+  clientId: string,
+  context: CommandContext,
+): RequestUpdate | RequestConfigChange {
   const { config, targetVersion, image, imageDigest } = rollout.request;
-  const context = contextOf(rollout);
   const back = rollbackTargetOf(rollout, clientId);
   if (back) {
     return new RequestUpdate({ context, clientId, targetVersion: back.version, image: back.image });

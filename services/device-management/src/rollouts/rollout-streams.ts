@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   EventStreams,
+  metadataOf,
   type AppendDecided,
   type LoadedStream,
 } from '../event-sourcing/event-streams';
@@ -66,7 +67,8 @@ export class RolloutStreams {
     const streamName = rolloutStream(tenantId, rolloutId);
     const result = await this.streams.append(streamName, events, { ...options, stateAfter });
     if (result) {
-      const origin = this.known.get(streamName)?.origin;
+      // Its first event's metadata: the driver gives the rollout's jobs that trace context.
+      const origin = rollout ? this.known.get(streamName)?.origin : metadataOf(options.context);
       this.keep(streamName, {
         state: stateAfter,
         expectedRevision: result.nextExpectedRevision,

@@ -142,6 +142,40 @@ describe('traces of a job, the service alone', () => {
     expect(receiver.refused).toEqual([]);
   });
 
+  it("puts a rollout's jobs in the trace of the request that started it", async () => {
+    const ROLLOUT_TRACE = '0af7651916cd43dd8448eb211c80319c';
+    const second = new TestDevice(broker.url, tenantId, 'line-2', 4);
+    await second.connect();
+    try {
+      await service.registerClient(tenantId, 'line-2');
+      const started = await request(service.app.getHttpServer())
+        .post('/api/v1/rollouts')
+        .set({ authorization, traceparent: `00-${ROLLOUT_TRACE}-${CALLER_SPAN}-01` })
+        .send({
+          clientIds: ['line-2'],
+          targetVersion: '2.3.0',
+          image: 'registry.example.com/opc-core:2.3.0',
+        })
+        .expect(202);
+      const command = await eventually(
+        () => second.commands[0]?.command as UpdateCommand | undefined,
+      );
+      expect(parseTraceparent(command.traceparent)?.traceId).toBe(ROLLOUT_TRACE);
+      expect(command.correlationId).toBe(started.body.rolloutId);
+
+      const spans = await receiver.waitFor('the rollout job published in its trace', (all) =>
+        all.some((s) => s.traceId === ROLLOUT_TRACE && s.kind === PRODUCER),
+      );
+      const server = spans.find((s) => s.traceId === ROLLOUT_TRACE && s.kind === SERVER)!;
+      expect(server.name).toBe('POST /api/v1/rollouts');
+      const publish = spans.find((s) => s.traceId === ROLLOUT_TRACE && s.kind === PRODUCER)!;
+      expect(publish.parentSpanId).toBe(server.spanId);
+      expect(publish.attributes['opcfleet.job.id']).toBe(command.jobId);
+    } finally {
+      await second.disconnect();
+    }
+  });
+
   it('starts a new trace when the traceparent header is malformed, and still answers 202', async () => {
     const jobId = await requestUpdate(
       { traceparent: `00-${TRACE_ID.toUpperCase()}-zz-01` },
