@@ -57,9 +57,11 @@ command -v node >/dev/null || fail "Node.js 20.19+ is needed on the device"
 
 install -d -m 0755 "$prefix/lib/opcfleet-agent" "$prefix/bin"
 install -m 0644 "$bundle" "$prefix/lib/opcfleet-agent/opcfleet-agent.cjs"
+# A young generation of 1 MB, as bench:agent measures the daemon: node's default grows it to
+# tens of MB under a burst of jobs, over the agent's memory budget.
 cat >"$prefix/bin/opcfleet-agent" <<LAUNCHER
 #!/bin/sh
-exec node "$prefix/lib/opcfleet-agent/opcfleet-agent.cjs" "\$@"
+exec node --max-semi-space-size=1 "$prefix/lib/opcfleet-agent/opcfleet-agent.cjs" "\$@"
 LAUNCHER
 chmod 0755 "$prefix/bin/opcfleet-agent"
 

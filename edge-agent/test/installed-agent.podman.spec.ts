@@ -93,6 +93,9 @@ describe('the installed agent (dist/agent, install.sh) on Podman and Mosquitto',
       installed: { command, settingsFile },
     });
     await service.until('online', () => service.presence.at(-1)?.status === 'online', 30_000);
+    // The launcher runs node the way bench:agent measures the daemon's memory.
+    const argv = (await readFile(`/proc/${agent.pid}/cmdline`, 'utf8')).split('\0');
+    expect(argv).toContain('--max-semi-space-size=1');
     const update = updateCommandFor(address, {
       payload: { targetVersion: '2.0.0', image: fixture.image('2.0.0') },
     });
