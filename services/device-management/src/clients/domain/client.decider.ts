@@ -57,6 +57,7 @@ export type ClientCommand =
       data: {
         status: 'online' | 'offline';
         at: IsoTimestamp;
+        receivedAt?: IsoTimestamp;
         agentVersion?: string;
         sessionResumed?: boolean;
       };

@@ -50,7 +50,14 @@ export type ClientPresenceChanged = DomainEvent<
   'ClientPresenceChanged',
   {
     status: 'online' | 'offline';
+    /** The device's time of the message: its clock, which may be off. */
     at: IsoTimestamp;
+    /**
+     * When the service received the message, by its own clock (absent in events recorded
+     * before 2026-12-01). A new session began before it: commands published after it reached
+     * that session.
+     */
+    receivedAt?: IsoTimestamp;
     agentVersion?: string;
     /** false: online on a new broker session, which lost what the old one held for it. */
     sessionResumed?: boolean;

@@ -7,7 +7,10 @@ export class RecordClientPresence {
   readonly tenantId: string;
   readonly clientId: string;
   readonly status: 'online' | 'offline';
+  /** The device's time of the message (its clock). */
   readonly at: Date;
+  /** When this service received the message (its own clock). */
+  readonly receivedAt?: Date;
   readonly agentVersion?: string;
   /** From a live (not retained) online presence: whether the broker kept the session. */
   readonly sessionResumed?: boolean;

@@ -28,6 +28,7 @@ export class RecordClientPresenceHandler implements ICommandHandler<
           data: {
             status: command.status,
             at: command.at.toISOString(),
+            ...(command.receivedAt && { receivedAt: command.receivedAt.toISOString() }),
             ...(command.agentVersion ? { agentVersion: command.agentVersion } : {}),
             ...(command.sessionResumed !== undefined && {
               sessionResumed: command.sessionResumed,

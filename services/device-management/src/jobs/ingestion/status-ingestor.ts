@@ -183,8 +183,9 @@ export class StatusIngestor implements Worker, IngestionBacklog {
       if (presence.tenantId !== topic.tenantId || presence.clientId !== topic.clientId) {
         return this.drop(channel, 'topic_mismatch', message, {});
       }
+      const receivedAt = new Date();
       await this.queue.push(clientKey(topic.tenantId, topic.clientId), () =>
-        this.recordPresence(presence, message.retained),
+        this.recordPresence(presence, message.retained, receivedAt),
       );
     }
   }
@@ -256,7 +257,11 @@ export class StatusIngestor implements Worker, IngestionBacklog {
     log.debug({ outcome: result.outcome, currentJob: summary.currentJob }, 'device state recorded');
   }
 
-  private async recordPresence(presence: Presence, retained: boolean): Promise<void> {
+  private async recordPresence(
+    presence: Presence,
+    retained: boolean,
+    receivedAt: Date,
+  ): Promise<void> {
     const { tenantId, clientId, status } = presence;
     const log = this.logger.child({
       correlationId: `presence:${tenantId}/${clientId}/${presence.at}`,
@@ -271,6 +276,7 @@ export class StatusIngestor implements Worker, IngestionBacklog {
           clientId,
           status,
           at: new Date(presence.at),
+          receivedAt,
           ...(presence.agentVersion && { agentVersion: presence.agentVersion }),
           // A retained presence is old news: replayed on every subscribe, it says nothing new.
           ...(!retained &&

@@ -148,6 +148,26 @@ describe('JobDeadlines nudges', () => {
     expect(nudgedIds(deadlines, 26)).toEqual(['j1']); // the usual back-off after that
   });
 
+  it('a new session whose presence arrived before the dispatch but was recorded after it is not sent the job again', () => {
+    const deadlines = new JobDeadlines(settings);
+    const newSession = (receivedSeconds: number, recordedSeconds: number) => ({
+      ...presence('online', recordedSeconds),
+      data: {
+        status: 'online',
+        at: at(receivedSeconds).toISOString(),
+        receivedAt: at(receivedSeconds).toISOString(),
+        sessionResumed: false,
+      },
+    });
+    deadlines.apply(presence('online', 0));
+    deadlines.apply(job('UpdateRequested', 1));
+    deadlines.apply(job('UpdateCommandDispatched', 3));
+    deadlines.apply(newSession(2, 4)); // received before the dispatch, recorded after it
+    expect(nudgedIds(deadlines, 4)).toEqual([]);
+    deadlines.apply(newSession(5, 6)); // a later new session: the command may be lost to it
+    expect(nudgedIds(deadlines, 6)).toEqual(['j1']);
+  });
+
   it('each report moves the nudge, and nudges back off up to their cap', () => {
     const deadlines = new JobDeadlines(settings);
     deadlines.apply(presence('online', 0));

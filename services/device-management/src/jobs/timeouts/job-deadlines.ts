@@ -164,7 +164,11 @@ export class JobDeadlines {
   private applyPresence(event: JobEventFact, client: { tenantId: string; clientId: string }) {
     if (event.type !== 'ClientPresenceChanged') return;
     const key = clientKey(client.tenantId, client.clientId);
-    const data = event.data as { status?: unknown; sessionResumed?: unknown } | null;
+    const data = event.data as {
+      status?: unknown;
+      sessionResumed?: unknown;
+      receivedAt?: unknown;
+    } | null;
     const at = event.recordedAt.getTime();
     if (data?.status !== 'online') {
       this.onlineSince.delete(key);
@@ -172,7 +176,13 @@ export class JobDeadlines {
       return;
     }
     if (!this.onlineSince.has(key) || data.sessionResumed === false) this.onlineSince.set(key, at);
-    if (data.sessionResumed === false) this.freshSessionAt.set(key, at);
+    // The new session began before its presence reached this service, which may be well before
+    // the event was recorded (ingestion lags under load): a command published in between
+    // reached the new session and is not sent again for it.
+    const received = typeof data.receivedAt === 'string' ? Date.parse(data.receivedAt) : NaN;
+    if (data.sessionResumed === false) {
+      this.freshSessionAt.set(key, Number.isNaN(received) ? at : Math.min(received, at));
+    }
   }
 
   private select(now: Date, deadlineOf: (job: OpenJob) => number | undefined): DueJob[] {
