@@ -16,7 +16,7 @@ const frameworkImports = {
         '@opentelemetry/*',
       ],
       message:
-        'Domain logic and shared contracts stay framework-free: import this in an adapter instead (tracing: the observability/ adapters).',
+        'Domain logic and shared contracts stay framework-free: import this in an adapter instead (tracing: libs/tracing, whose adapter loads OpenTelemetry).',
     },
   ],
 };

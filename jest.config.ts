@@ -44,6 +44,7 @@ function libAliases(up: string): Record<string, string> {
     '^@opcfleet/contracts/(.*)$': `<rootDir>/${up}libs/contracts/src/$1`,
     '^@opcfleet/event-store$': `<rootDir>/${up}libs/event-store/src`,
     '^@opcfleet/event-store/(.*)$': `<rootDir>/${up}libs/event-store/src/$1`,
+    '^@opcfleet/tracing$': `<rootDir>/${up}libs/tracing/src`,
   };
 }
 

@@ -15,6 +15,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@opcfleet\/contracts(.*)$/, replacement: `${repo}libs/contracts/src$1` },
+      { find: /^@opcfleet\/tracing$/, replacement: `${repo}libs/tracing/src` },
       { find: /^ssh2$/, replacement: `${here}no-ssh2.cjs` },
     ],
   },

@@ -1,7 +1,10 @@
+import { parseTraceparent } from '@opcfleet/contracts';
+import type { Tracing } from '@opcfleet/tracing';
+
 /**
  * The agent's tracing port: spans of a job's steps, parented by the W3C `traceparent` the
  * job's command carried. No OpenTelemetry here (the update machine and the config applier use
- * this); the adapter, otel-tracer.ts, is loaded by tracing.ts only when an OTLP endpoint is set.
+ * this); tracing.ts puts it over the shared exporter (libs/tracing) when an endpoint is set.
  */
 export type SpanAttributes = Record<string, string | number | boolean | undefined>;
 
@@ -34,3 +37,24 @@ export const NO_TRACER: AgentTracer = {
   startSpan: () => NO_SPAN,
   shutdown: async () => undefined,
 };
+
+/**
+ * The agent's tracer over a Tracing. Only spans with a valid parent are recorded: a job whose
+ * command carried no `traceparent` (an older service, tracing off there) is not traced on the
+ * device either, rather than each of its steps starting a trace of its own.
+ */
+export function tracerOver(tracing: Tracing): AgentTracer {
+  return {
+    enabled: tracing.enabled,
+    startSpan(name, parent, attributes) {
+      if (!parseTraceparent(parent)) return NO_SPAN;
+      const span = tracing.startSpan(name, { parent, kind: 'internal', attributes });
+      return {
+        setAttributes: (more) => span.setAttributes(more),
+        fail: (message) => span.fail(message),
+        end: () => span.end(),
+      };
+    },
+    shutdown: () => tracing.shutdown(),
+  };
+}

@@ -1,3 +1,4 @@
+import { exportTraces } from '@opcfleet/tracing';
 import type { Logger } from 'pino';
 import type { TracingConfig } from '../config/app.config';
 import { NO_TRACING, type Tracing } from '../shared/tracing';
@@ -11,10 +12,9 @@ export async function startTracing(
   logger: Logger,
 ): Promise<Tracing> {
   if (!config) return NO_TRACING;
-  const { startOtelTracing } = await import('./otel-tracing');
   logger.info(
     { tracesUrl: config.tracesUrl, serviceName: config.serviceName },
     'exporting traces over OTLP/HTTP',
   );
-  return startOtelTracing(config);
+  return exportTraces({ ...config, tracerName: 'opcfleet' });
 }

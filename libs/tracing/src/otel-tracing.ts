@@ -9,8 +9,23 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { formatTraceparent, parseTraceparent } from '@opcfleet/contracts';
-import type { TracingConfig } from '../config/app.config';
-import type { SpanAttributes, SpanKind, TraceSpan, Tracing } from '../shared/tracing';
+import type { SpanAttributes, SpanKind, TraceSpan, Tracing } from './tracing';
+
+export interface OtelTracingOptions {
+  /** `service.name` of every span. */
+  serviceName: string;
+  /** The collector's OTLP/HTTP traces endpoint. */
+  tracesUrl: string;
+  /** How long spans wait in the batch before export. */
+  exportDelayMs: number;
+  /** Name of the instrumentation scope (the tracer). */
+  tracerName: string;
+  /** More attributes of the resource (the process, the device). */
+  resource?: Record<string, string>;
+  /** A small process's budget: spans queued at most (beyond, new ones are dropped), per export. */
+  maxQueueSize?: number;
+  maxExportBatchSize?: number;
+}
 
 const KINDS: Record<SpanKind, OtelSpanKind> = {
   server: OtelSpanKind.SERVER,
@@ -21,26 +36,27 @@ const KINDS: Record<SpanKind, OtelSpanKind> = {
 };
 
 /**
- * The Tracing port over the OpenTelemetry SDK: spans are batched and exported over OTLP/HTTP
- * (JSON) to `config.tracesUrl`. No global provider and no context manager: the parent of every
- * span is the `traceparent` handed in, as it travels through events and messages anyway.
- * Sampling follows the parent's flag (parent-based, always on for a new trace). Loaded by
- * tracing.ts only when an endpoint is configured.
+ * The Tracing port over the OpenTelemetry SDK, for the service and the agent alike: spans are
+ * batched and exported over OTLP/HTTP (JSON). No global provider and no context manager: the
+ * parent of every span is the `traceparent` handed in, as it travels through events and
+ * messages anyway. Sampling follows the parent's flag (parent-based, always on for a new trace).
  */
-export function startOtelTracing(config: TracingConfig): Tracing {
+export function startOtelTracing(options: OtelTracingOptions): Tracing {
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': config.serviceName }),
+    resource: resourceFromAttributes({ 'service.name': options.serviceName, ...options.resource }),
     spanProcessors: [
-      new BatchSpanProcessor(new OTLPTraceExporter({ url: config.tracesUrl }), {
-        scheduledDelayMillis: config.exportDelayMs,
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: options.tracesUrl }), {
+        scheduledDelayMillis: options.exportDelayMs,
+        ...(options.maxQueueSize && { maxQueueSize: options.maxQueueSize }),
+        ...(options.maxExportBatchSize && { maxExportBatchSize: options.maxExportBatchSize }),
       }),
     ],
   });
-  const tracer = provider.getTracer('opcfleet');
+  const tracer = provider.getTracer(options.tracerName);
   return {
     enabled: true,
-    startSpan(name, options = {}): TraceSpan {
-      const parent = parseTraceparent(options.parent);
+    startSpan(name, spanOptions = {}): TraceSpan {
+      const parent = parseTraceparent(spanOptions.parent);
       const parentContext = parent
         ? trace.setSpanContext(ROOT_CONTEXT, {
             traceId: parent.traceId,
@@ -51,7 +67,10 @@ export function startOtelTracing(config: TracingConfig): Tracing {
         : ROOT_CONTEXT;
       const span = tracer.startSpan(
         name,
-        { kind: KINDS[options.kind ?? 'internal'], attributes: defined(options.attributes) },
+        {
+          kind: KINDS[spanOptions.kind ?? 'internal'],
+          attributes: defined(spanOptions.attributes),
+        },
         parentContext,
       );
       const { traceId, spanId, traceFlags } = span.spanContext();
