@@ -48,12 +48,7 @@ export function tracerOver(tracing: Tracing): AgentTracer {
     enabled: tracing.enabled,
     startSpan(name, parent, attributes) {
       if (!parseTraceparent(parent)) return NO_SPAN;
-      const span = tracing.startSpan(name, { parent, kind: 'internal', attributes });
-      return {
-        setAttributes: (more) => span.setAttributes(more),
-        fail: (message) => span.fail(message),
-        end: () => span.end(),
-      };
+      return tracing.startSpan(name, { parent, kind: 'internal', attributes });
     },
     shutdown: () => tracing.shutdown(),
   };
