@@ -210,8 +210,15 @@ export class CatchUpSubscription implements Subscription {
    */
   private async waitForReadInterval(): Promise<boolean> {
     const interval = this.options.readIntervalMs ?? 0;
-    const wait = this.lastReadAt + interval - Date.now();
-    if (interval > 0 && wait > 0 && !this.lastPageFull) await this.sleepUntilWake(wait, true);
+    if (interval > 0 && !this.lastPageFull) {
+      // A timer counts from the event loop's cached clock, which a busy tick leaves behind
+      // Date.now(): it can fire a few ms early, so the wait is checked again.
+      let wait = this.lastReadAt + interval - Date.now();
+      while (wait > 0 && !this.halted) {
+        await this.sleepUntilWake(wait, true);
+        wait = this.lastReadAt + interval - Date.now();
+      }
+    }
     this.lastReadAt = Date.now();
     return !this.halted;
   }
