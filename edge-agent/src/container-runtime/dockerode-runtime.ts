@@ -276,7 +276,11 @@ export class DockerodeRuntime implements ContainerRuntime {
       const created = await this.docker.createContainer(createOptions);
       return created.id;
     } catch (error) {
-      throw engineError(`create ${options.name} from ${templateNameOrId}`, error);
+      const action = `create ${options.name} from ${templateNameOrId}`;
+      if (statusOf(error) === 404 && NO_SUCH_IMAGE.test(messageOf(error))) {
+        throw new RuntimeError('image_not_found', `${action}: ${messageOf(error)}`);
+      }
+      throw engineError(action, error);
     }
   }
 
@@ -426,6 +430,9 @@ function messageOf(error: unknown): string {
  * Podman 409 for a rename and 500 for a create, both saying "already in use".
  */
 const NAME_IN_USE = /name .*already in use|container already exists/i;
+
+/** A create from an image the engine does not have: Docker "No such image", Podman "no such image". */
+const NO_SUCH_IMAGE = /no such image/i;
 
 /** Errors of the connection to the engine itself, before or while it answers. */
 const CONNECTION_ERRORS = new Set([

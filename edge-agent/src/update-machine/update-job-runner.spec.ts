@@ -389,6 +389,32 @@ describe('UpdateJobRunner (fake engine)', () => {
       expect(phases(agent.reports)).toEqual(COMMIT_PATH);
       expect(agent.runtime.running().map((c) => c.imageRef)).toEqual([NEW]);
     });
+    it('pulls the image again when it lost its name just before the new container is created', async () => {
+      let untagged = false;
+      const agent = setup(
+        'healthy',
+        undefined,
+        undefined,
+        {},
+        {
+          afterPersist: (state, record) => {
+            if (state !== 'stopping_old' || untagged) return;
+            untagged = true;
+            // As a concurrent `podman untag` on an older Podman can: the image stays, its name goes.
+            const image = agent.runtime.images.get(record.context.newImageId!)!;
+            image.repoTags = image.repoTags.filter((tag) => tag !== NEW);
+          },
+        },
+      );
+      await agent.runner.start(command());
+      await agent.runner.whenIdle();
+      expect(untagged).toBe(true);
+      expect(phases(agent.reports)).toEqual(COMMIT_PATH);
+      expect(agent.runtime.running().map((c) => c.imageRef)).toEqual([NEW]);
+      expect(
+        agent.runtime.calls.filter((call) => call.startsWith(`create opc-core ${NEW}`)),
+      ).toHaveLength(2);
+    });
   });
 
   describe('probation after the health check', () => {

@@ -128,6 +128,18 @@ export function describeContainerRuntimeContract(
         ).toBe('name_conflict');
       });
 
+      it('answers image_not_found for a copy from an image the engine does not have', async () => {
+        const template = fixture.uniqueName('template');
+        await fixture.runContainer(template, fixture.images.v1);
+        const copyName = fixture.uniqueName('copy');
+        expect(
+          await codeOf(
+            runtime.createFromTemplate(template, { name: copyName, image: fixture.images.missing }),
+          ),
+        ).toBe('image_not_found');
+        expect(await runtime.inspectContainer(copyName)).toBeNull();
+      });
+
       it('sees a container whose process exits at start as stopped, with its exit code', async () => {
         const template = fixture.uniqueName('crash-template');
         await fixture.runContainer(template, fixture.images.v1);

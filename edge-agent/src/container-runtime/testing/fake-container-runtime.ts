@@ -168,7 +168,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
     const t = this.mustFind(template);
     if (this.find(options.name)) throw new RuntimeError('name_conflict', `${options.name} exists`);
     const image = await this.inspectImage(options.image);
-    if (!image) throw new RuntimeError('engine_error', `no such image ${options.image}`);
+    if (!image) throw new RuntimeError('image_not_found', `no such image ${options.image}`);
     const id = this.newId();
     this.containers.set(id, {
       ...t,

@@ -9,7 +9,8 @@ function pullFailed(env: EffectEnv, error: unknown): UpdateJobEvent {
   return { type: 'PULL_FAILED', at: at(env), error: stepError(error, 'pull_failed'), retryable };
 }
 
-const pullOptions = (ctx: UpdateJobContext, env: EffectEnv) => ({
+/** The job's pull: its registry credentials, the digest it must have, its cancellation. */
+export const pullOptions = (ctx: UpdateJobContext, env: EffectEnv) => ({
   auth: env.workload.registryAuth,
   expectedDigest: ctx.imageDigest,
   signal: env.signal,

@@ -1,11 +1,13 @@
 import { RuntimeError } from '../../container-runtime/container-runtime.port';
-import { at, JOB_LABEL, stepFailed, VERSION_LABEL, type Effect } from './effect';
+import type { UpdateJobContext } from '../update-machine';
+import { at, JOB_LABEL, stepFailed, VERSION_LABEL, type Effect, type EffectEnv } from './effect';
 import {
   finishReplacingOld,
   keepOldStopped,
   replaceOldWithCopy,
   waitForOldToSettle,
 } from './old-container';
+import { pullOptions } from './pulling';
 
 /**
  * Renames the old container aside (kept, not removed), creates the new one from it while the
@@ -29,11 +31,7 @@ export const stopOld: Effect = async (ctx, env) => {
       throw new RuntimeError('name_conflict', `${ctx.containerName} is taken by ${fresh.id}`);
     }
     if (!fresh) {
-      await runtime.createFromTemplate(ctx.backupName, {
-        name: ctx.containerName,
-        image: ctx.image,
-        extraLabels: { [VERSION_LABEL]: ctx.targetVersion, [JOB_LABEL]: ctx.jobId },
-      });
+      await createNew(ctx, env);
       fresh = await runtime.inspectContainer(ctx.containerName);
     }
     if (!fresh)
@@ -53,6 +51,32 @@ export const stopOld: Effect = async (ctx, env) => {
     return stepFailed(env, error, 'stop_failed');
   }
 };
+
+/**
+ * Creates the new container from the old one. The pulled image can lose its name before this
+ * (Podman before 4.8 rewrites an image's whole list of names on each tag and untag, so one
+ * running at the same time can drop a name just added): it is pulled again, with the same
+ * digest check, and created once more.
+ */
+async function createNew(ctx: UpdateJobContext, env: EffectEnv): Promise<void> {
+  const create = () =>
+    env.runtime.createFromTemplate(ctx.backupName, {
+      name: ctx.containerName,
+      image: ctx.image,
+      extraLabels: { [VERSION_LABEL]: ctx.targetVersion, [JOB_LABEL]: ctx.jobId },
+    });
+  try {
+    await create();
+  } catch (error) {
+    if (!(error instanceof RuntimeError) || error.code !== 'image_not_found') throw error;
+    env.logger.warn(
+      { jobId: ctx.jobId, correlationId: ctx.correlationId, image: ctx.image },
+      'the pulled image lost its name before the new container was created: pulling it again',
+    );
+    await env.runtime.pullImage(ctx.image, pullOptions(ctx, env));
+    await create();
+  }
+}
 
 /** How often the new container's start is tried, the old one settled in between. */
 const START_ATTEMPTS = 3;
