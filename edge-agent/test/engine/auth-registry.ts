@@ -72,9 +72,9 @@ export class AuthRegistry {
   /** Pushes a local image into this registry under `path:tag`. */
   async push(localImage: string, path: string): Promise<string> {
     const target = `${this.address}/${path}`;
-    await run('podman', ['tag', localImage, target]);
-    await run('podman', ['push', '-q', '--creds', `${this.username}:${this.password}`, target]);
-    await run('podman', ['untag', localImage, target]).catch(() => undefined);
+    // Pushed under the new name without a local tag: see workload-fixture.ts on Podman's names.
+    const creds = `${this.username}:${this.password}`;
+    await run('podman', ['push', '-q', '--creds', creds, localImage, target]);
     return target;
   }
 

@@ -21,10 +21,11 @@ export async function pullSource(tag: string): Promise<void> {
 }
 
 /**
- * Runs `work` again, three times in all, when an image it had just made present is gone: seen
- * in fresh-clone runs with several Podman suites at a time, whose clean-ups tag, untag and
- * remove the shared sample images in between (a create answering 404 right after its pull, a
- * push answering "image not known" right after its tag).
+ * Runs `work` again, three times in all, when an image it had just made present is gone. The
+ * sample images are one image each in the engine, under every fixture's name, and Podman
+ * before 4.8 rewrites an image's whole list of names on each tag and untag: an agent pruning
+ * its older names in another suite can drop a name just pulled here (a create answering 404
+ * right after its pull). Fixtures themselves neither tag nor untag for that reason.
  */
 async function againWhileImageGone<T>(work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -68,15 +69,19 @@ export class WorkloadFixture {
     return `${this.repository}:${tag}`;
   }
 
-  /** Copies sample tags into this fixture's repository in the registry, then drops the local tags. */
+  /** Copies sample tags into this fixture's repository in the registry, without a local name. */
   async stage(...tags: string[]): Promise<void> {
     for (const tag of tags) {
       await againWhileImageGone(async () => {
         await pullSource(tag);
-        await run('podman', ['tag', `${SOURCE_REPOSITORY}:${tag}`, this.image(tag)]);
-        await run('podman', ['push', '-q', '--tls-verify=false', this.image(tag)]);
+        await run('podman', [
+          'push',
+          '-q',
+          '--tls-verify=false',
+          `${SOURCE_REPOSITORY}:${tag}`,
+          this.image(tag),
+        ]);
       });
-      await run('podman', ['untag', this.image(tag), this.image(tag)]).catch(() => undefined);
     }
   }
 
@@ -161,11 +166,8 @@ export class WorkloadFixture {
       .getVolume(this.volumeName)
       .remove()
       .catch(() => undefined);
-    const images = await this.docker.listImages();
-    for (const image of images) {
-      const tags = (image.RepoTags ?? []).filter((t) => t.startsWith(`${this.repository}:`));
-      for (const tag of tags) await run('podman', ['untag', image.Id, tag]).catch(() => undefined);
-    }
+    // The names this fixture's pulls left stay until infra/scripts/container-engine.sh sweeps
+    // them before the next run: untagging now could drop another suite's name (see above).
     if (this.configDir) await rm(this.configDir, { recursive: true, force: true });
   }
 }
