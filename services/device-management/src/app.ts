@@ -11,6 +11,7 @@ import { discardBody } from './http/discard-body';
 import { buildOpenApiDocument } from './http/openapi-document';
 import type { Request, Response } from 'express';
 import { httpsOptions, STRICT_TRANSPORT_SECURITY } from './http/https-options';
+import { keepIdleConnectionsOpen } from './http/idle-connections';
 import { requestLogging } from './http/request-logging';
 import { ServiceMetrics } from './observability/service-metrics';
 import { startTracing } from './observability/tracing';
@@ -39,6 +40,7 @@ export async function createApp(
       ...(config.http.tls && { httpsOptions: httpsOptions(config.http.tls) as object }),
     },
   );
+  keepIdleConnectionsOpen(app.getHttpServer());
   if (config.http.tls) {
     app.use((_request: unknown, response: Response, next: () => void) => {
       response.setHeader('Strict-Transport-Security', STRICT_TRANSPORT_SECURITY);
