@@ -1,10 +1,15 @@
 /**
  * npm run bench:agent — the whole `edge-agent run` process (link, outbox, runner, config apply,
- * inspection server) on Mosquitto and Podman: its resident memory idle, during an update and
- * during a burst of config jobs, and how long a command takes from publish to its final report.
- * env: CONFIG_JOBS (default 30), TEST_MOSQUITTO_URL, DOCKER_HOST, TEST_REGISTRY.
+ * inspection server) on Mosquitto and Podman: its resident memory and CPU time idle, during an
+ * update and during a burst of config jobs, and how long a command takes from publish to its
+ * final report. Run with the node flags every launcher uses (edge-agent/packaging/node-flags),
+ * then beside them with a baseline's (BASELINE_NODE_FLAGS; default: the young generation
+ * setting alone, as launched before the compilers were switched off).
+ * env: CONFIG_JOBS (default 30), AGENT_NODE_FLAGS, BASELINE_NODE_FLAGS ('' for none),
+ * TEST_MOSQUITTO_URL, DOCKER_HOST, TEST_REGISTRY.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -16,10 +21,23 @@ import { ServiceSide } from '../test/support/service-side';
 const CONFIG_JOBS = Number(process.env.CONFIG_JOBS ?? 30);
 const MQTT_URL = process.env.TEST_MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1884';
 const MB = 1024 * 1024;
-/** How the daemon is meant to be run (see the `agent` npm script): a small young generation. */
-const AGENT_NODE_FLAGS = (process.env.AGENT_NODE_FLAGS ?? '--max-semi-space-size=1')
-  .split(' ')
-  .filter(Boolean);
+const flagsOf = (text: string) => text.split(/\s+/).filter(Boolean);
+/** How the daemon is launched everywhere (install.sh, the image, `npm run agent`). */
+const AGENT_NODE_FLAGS = flagsOf(
+  process.env.AGENT_NODE_FLAGS ??
+    readFileSync(path.join(__dirname, '../../../edge-agent/packaging/node-flags'), 'utf8'),
+);
+const BASELINE_NODE_FLAGS = flagsOf(process.env.BASELINE_NODE_FLAGS ?? '--max-semi-space-size=1');
+/** Linux's clock ticks per second, the unit of /proc/<pid>/stat's CPU times. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) the process has used so far, in ms. */
+async function cpuMsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The fields after the command name (which may hold spaces), from field 3 on.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
 
 async function rssOf(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -46,7 +64,19 @@ function sampleRss(pid: number) {
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))];
 
-async function main() {
+interface Figures {
+  idleRss: number;
+  updateRss: number;
+  configRss: number;
+  startCpuMs: number;
+  updateCpuMs: number;
+  configCpuMs: number;
+  updateMs: number;
+  configLatencies: number[];
+}
+
+/** One daemon, launched with `nodeFlags`, through an update and a burst of config jobs. */
+async function measure(nodeFlags: string[]): Promise<Figures> {
   const fixture = new WorkloadFixture();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'agent-bench-'));
   const address = { tenantId: `bench-${randomUUID().slice(0, 8)}`, clientId: 'press-07' };
@@ -58,13 +88,14 @@ async function main() {
     mqttUrl: MQTT_URL,
     dataDir,
     fixture,
-    nodeFlags: AGENT_NODE_FLAGS,
+    nodeFlags,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
     await service.until('agent online', () => service.presence.at(-1)?.status === 'online', 30_000);
     await new Promise((r) => setTimeout(r, 3000));
     const idleRss = await rssOf(agent.pid!);
+    const startCpuMs = await cpuMsOf(agent.pid!);
 
     const updatePeak = sampleRss(agent.pid!);
     const update = updateCommandFor(address, {
@@ -79,6 +110,7 @@ async function main() {
     );
     const updateMs = performance.now() - updateStart;
     const updateRss = await updatePeak();
+    const updateCpuMs = (await cpuMsOf(agent.pid!)) - startCpuMs;
 
     const configPeak = sampleRss(agent.pid!);
     const latencies: number[] = [];
@@ -92,23 +124,17 @@ async function main() {
       latencies.push(performance.now() - start);
     }
     const configRss = await configPeak();
-
-    console.log(
-      `edge-agent daemon (one process: link, outbox, update runner, config apply, inspection), node ${AGENT_NODE_FLAGS.join(' ')}`,
-    );
-    console.log(
-      `  RSS idle:                          ${(idleRss / MB).toFixed(1)} MB   (target < 80 MB)`,
-    );
-    console.log(`  RSS peak during an update:         ${(updateRss / MB).toFixed(1)} MB`);
-    console.log(
-      `  RSS peak during ${CONFIG_JOBS} config jobs:      ${(configRss / MB).toFixed(1)} MB   (target < 80 MB)`,
-    );
-    console.log(
-      `  update 1.0.0 -> 2.0.0, command to committed report: ${(updateMs / 1000).toFixed(2)} s (includes a 1 s settle period)`,
-    );
-    console.log(
-      `  config job, command to applied report (SIGHUP + workload verdict): median ${percentile(latencies, 0.5).toFixed(0)} ms, p95 ${percentile(latencies, 0.95).toFixed(0)} ms over ${CONFIG_JOBS}`,
-    );
+    const configCpuMs = (await cpuMsOf(agent.pid!)) - startCpuMs - updateCpuMs;
+    return {
+      idleRss,
+      updateRss,
+      configRss,
+      startCpuMs,
+      updateCpuMs,
+      configCpuMs,
+      updateMs,
+      configLatencies: latencies,
+    };
   } finally {
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));
@@ -116,6 +142,42 @@ async function main() {
     await service.close();
     await fixture.cleanup();
     await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const runs: Array<[string, Figures]> = [['agent', await measure(AGENT_NODE_FLAGS)]];
+  if (BASELINE_NODE_FLAGS.length > 0) {
+    runs.push(['baseline beside it', await measure(BASELINE_NODE_FLAGS)]);
+  }
+  console.log(
+    'edge-agent daemon (one process: link, outbox, update runner, config apply, inspection)',
+  );
+  console.log(`  agent:    node ${AGENT_NODE_FLAGS.join(' ')} (edge-agent/packaging/node-flags)`);
+  if (runs.length > 1) console.log(`  baseline: node ${BASELINE_NODE_FLAGS.join(' ')}`);
+  const rows: Array<[string, (f: Figures) => string]> = [
+    ['RSS idle (target < 80 MB)', (f) => `${(f.idleRss / MB).toFixed(1)} MB`],
+    ['RSS peak during an update', (f) => `${(f.updateRss / MB).toFixed(1)} MB`],
+    [
+      `RSS peak during ${CONFIG_JOBS} config jobs (target < 80 MB)`,
+      (f) => `${(f.configRss / MB).toFixed(1)} MB`,
+    ],
+    ['CPU from start to idle', (f) => `${f.startCpuMs.toFixed(0)} ms`],
+    ['CPU during the update', (f) => `${f.updateCpuMs.toFixed(0)} ms`],
+    [`CPU during ${CONFIG_JOBS} config jobs`, (f) => `${f.configCpuMs.toFixed(0)} ms`],
+    [
+      'update 1.0.0 -> 2.0.0, command to committed (incl. 1 s settle)',
+      (f) => `${(f.updateMs / 1000).toFixed(2)} s`,
+    ],
+    [
+      'config job, command to applied: median / p95',
+      (f) =>
+        `${percentile(f.configLatencies, 0.5).toFixed(0)} / ${percentile(f.configLatencies, 0.95).toFixed(0)} ms`,
+    ],
+  ];
+  console.log(`  ${''.padEnd(64)}${runs.map(([name]) => name.padEnd(22)).join('')}`);
+  for (const [label, cell] of rows) {
+    console.log(`  ${label.padEnd(64)}${runs.map(([, f]) => cell(f).padEnd(22)).join('')}`);
   }
 }
 

@@ -57,11 +57,12 @@ command -v node >/dev/null || fail "Node.js 20.19+ is needed on the device"
 
 install -d -m 0755 "$prefix/lib/opcfleet-agent" "$prefix/bin"
 install -m 0644 "$bundle" "$prefix/lib/opcfleet-agent/opcfleet-agent.cjs"
-# A young generation of 1 MB, as bench:agent measures the daemon: node's default grows it to
-# tens of MB under a burst of jobs, over the agent's memory budget.
+# Node run as bench:agent measures the daemon (node-flags, beside this script; see the agent's
+# README): without them it stays well over its memory budget.
+node_flags="$(cat "$here/node-flags")" || fail "no node-flags beside $0"
 cat >"$prefix/bin/opcfleet-agent" <<LAUNCHER
 #!/bin/sh
-exec node --max-semi-space-size=1 "$prefix/lib/opcfleet-agent/opcfleet-agent.cjs" "\$@"
+exec node $node_flags "$prefix/lib/opcfleet-agent/opcfleet-agent.cjs" "\$@"
 LAUNCHER
 chmod 0755 "$prefix/bin/opcfleet-agent"
 

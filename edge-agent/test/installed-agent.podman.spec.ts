@@ -95,7 +95,9 @@ describe('the installed agent (dist/agent, install.sh) on Podman and Mosquitto',
     await service.until('online', () => service.presence.at(-1)?.status === 'online', 30_000);
     // The launcher runs node the way bench:agent measures the daemon's memory.
     const argv = (await readFile(`/proc/${agent.pid}/cmdline`, 'utf8')).split('\0');
-    expect(argv).toContain('--max-semi-space-size=1');
+    const nodeFlags = (await readFile(path.join(DIST_AGENT, 'node-flags'), 'utf8')).split(/\s+/);
+    expect(nodeFlags).toContain('--no-opt');
+    expect(argv).toEqual(expect.arrayContaining(nodeFlags.filter(Boolean)));
     const update = updateCommandFor(address, {
       payload: { targetVersion: '2.0.0', image: fixture.image('2.0.0') },
     });
