@@ -9,12 +9,11 @@
  * TEST_MOSQUITTO_URL, DOCKER_HOST, TEST_REGISTRY.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { WorkloadFixture } from '../test/engine/workload-fixture';
-import { spawnAgent } from '../test/support/agent-process';
+import { PACKAGED_NODE_FLAGS, spawnAgent } from '../test/support/agent-process';
 import { configCommandFor, updateCommandFor, validOpcSettings } from '../test/fixtures/commands';
 import { ServiceSide } from '../test/support/service-side';
 
@@ -23,10 +22,10 @@ const MQTT_URL = process.env.TEST_MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1884';
 const MB = 1024 * 1024;
 const flagsOf = (text: string) => text.split(/\s+/).filter(Boolean);
 /** How the daemon is launched everywhere (install.sh, the image, `npm run agent`). */
-const AGENT_NODE_FLAGS = flagsOf(
-  process.env.AGENT_NODE_FLAGS ??
-    readFileSync(path.join(__dirname, '../../../edge-agent/packaging/node-flags'), 'utf8'),
-);
+const AGENT_NODE_FLAGS =
+  process.env.AGENT_NODE_FLAGS !== undefined
+    ? flagsOf(process.env.AGENT_NODE_FLAGS)
+    : PACKAGED_NODE_FLAGS;
 const BASELINE_NODE_FLAGS = flagsOf(process.env.BASELINE_NODE_FLAGS ?? '--max-semi-space-size=1');
 /** Linux's clock ticks per second, the unit of /proc/<pid>/stat's CPU times. */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -76,7 +75,7 @@ interface Figures {
 }
 
 /** One daemon, launched with `nodeFlags`, through an update and a burst of config jobs. */
-async function measure(nodeFlags: string[]): Promise<Figures> {
+async function measure(nodeFlags: readonly string[]): Promise<Figures> {
   const fixture = new WorkloadFixture();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'agent-bench-'));
   const address = { tenantId: `bench-${randomUUID().slice(0, 8)}`, clientId: 'press-07' };

@@ -1,5 +1,6 @@
 import type { ClientAddress } from '@opcfleet/contracts';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DOCKER_HOST, REGISTRY, type WorkloadFixture } from '../engine/workload-fixture';
 
@@ -8,17 +9,31 @@ export const AGENT_CLI = path
   .resolve(__dirname, '../../..', 'dist/edge-agent/src/cli/main.js')
   .replace(/dist\/dist\//, 'dist/');
 
+/** The node flags every launcher of the agent uses (edge-agent/packaging/node-flags). */
+export const PACKAGED_NODE_FLAGS: readonly string[] = readFileSync(
+  // The checkout's root, from a source or a built test alike.
+  path.join(
+    path.resolve(__dirname, '../../..').replace(/\/dist$/, ''),
+    'edge-agent/packaging/node-flags',
+  ),
+  'utf8',
+)
+  .split(/\s+/)
+  .filter(Boolean);
+
 /**
- * `edge-agent run` in its own process for one workload fixture, on MQTT 5, with the settings a
- * test device uses (short settle, HTTP probe on the workload's port, signal reload with the
- * sample image's config verdict). `env` adds or overrides variables.
+ * `edge-agent run` in its own process, node started as the launchers start it, for one workload
+ * fixture, on MQTT 5, with the settings a test device uses (short settle, HTTP probe on the
+ * workload's port, signal reload with the sample image's config verdict). `env` adds or
+ * overrides variables.
  */
 export function spawnAgent(options: {
   address: ClientAddress;
   mqttUrl: string;
   dataDir: string;
   fixture: WorkloadFixture;
-  nodeFlags?: string[];
+  /** Instead of PACKAGED_NODE_FLAGS. */
+  nodeFlags?: readonly string[];
   stdio?: StdioOptions;
   env?: Record<string, string>;
   /**
@@ -30,7 +45,7 @@ export function spawnAgent(options: {
   const { address, fixture, installed } = options;
   const [file, args] = installed
     ? [installed.command, ['run']]
-    : [process.execPath, [...(options.nodeFlags ?? []), AGENT_CLI, 'run']];
+    : [process.execPath, [...(options.nodeFlags ?? PACKAGED_NODE_FLAGS), AGENT_CLI, 'run']];
   const identity = installed
     ? { EDGE_AGENT_SETTINGS_FILE: installed.settingsFile }
     : {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { ClientAddress } from '@opcfleet/contracts';
 import { WorkloadFixture } from '../../../edge-agent/test/engine/workload-fixture';
+import { PACKAGED_NODE_FLAGS } from '../../../edge-agent/test/support/agent-process';
 import type { BrokerUnderTest } from './brokers';
 import { ManagedProcess } from './child-process';
 import { eventually, freePort } from './free-port';
@@ -50,7 +51,7 @@ export class DeviceUnderTest {
     const child = new ManagedProcess({
       name: `agent-${address.clientId}`,
       command: 'node',
-      args: [builtScript('edge-agent/src/cli/main.js'), 'run'],
+      args: [...PACKAGED_NODE_FLAGS, builtScript('edge-agent/src/cli/main.js'), 'run'],
       env: {
         EDGE_AGENT_TENANT_ID: address.tenantId,
         EDGE_AGENT_CLIENT_ID: address.clientId,
