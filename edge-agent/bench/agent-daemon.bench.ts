@@ -13,20 +13,21 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { WorkloadFixture } from '../test/engine/workload-fixture';
-import { PACKAGED_NODE_FLAGS, spawnAgent } from '../test/support/agent-process';
+import { nodeFlagsOf, PACKAGED_NODE_FLAGS, spawnAgent } from '../test/support/agent-process';
 import { configCommandFor, updateCommandFor, validOpcSettings } from '../test/fixtures/commands';
 import { ServiceSide } from '../test/support/service-side';
 
 const CONFIG_JOBS = Number(process.env.CONFIG_JOBS ?? 30);
 const MQTT_URL = process.env.TEST_MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1884';
 const MB = 1024 * 1024;
-const flagsOf = (text: string) => text.split(/\s+/).filter(Boolean);
 /** How the daemon is launched everywhere (install.sh, the image, `npm run agent`). */
 const AGENT_NODE_FLAGS =
   process.env.AGENT_NODE_FLAGS !== undefined
-    ? flagsOf(process.env.AGENT_NODE_FLAGS)
+    ? nodeFlagsOf(process.env.AGENT_NODE_FLAGS)
     : PACKAGED_NODE_FLAGS;
-const BASELINE_NODE_FLAGS = flagsOf(process.env.BASELINE_NODE_FLAGS ?? '--max-semi-space-size=1');
+const BASELINE_NODE_FLAGS = nodeFlagsOf(
+  process.env.BASELINE_NODE_FLAGS ?? '--max-semi-space-size=1',
+);
 /** Linux's clock ticks per second, the unit of /proc/<pid>/stat's CPU times. */
 const CLOCK_TICKS_PER_SECOND = 100;
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { DOCKER_HOST, WorkloadFixture } from './engine/workload-fixture';
 import { updateCommandFor } from './fixtures/commands';
-import { spawnAgent } from './support/agent-process';
+import { nodeFlagsOf, spawnAgent } from './support/agent-process';
 import { ServiceSide } from './support/service-side';
 
 jest.setTimeout(240_000);
@@ -95,9 +95,9 @@ describe('the installed agent (dist/agent, install.sh) on Podman and Mosquitto',
     await service.until('online', () => service.presence.at(-1)?.status === 'online', 30_000);
     // The launcher runs node the way bench:agent measures the daemon's memory.
     const argv = (await readFile(`/proc/${agent.pid}/cmdline`, 'utf8')).split('\0');
-    const nodeFlags = (await readFile(path.join(DIST_AGENT, 'node-flags'), 'utf8')).split(/\s+/);
+    const nodeFlags = nodeFlagsOf(await readFile(path.join(DIST_AGENT, 'node-flags'), 'utf8'));
     expect(nodeFlags).toContain('--no-opt');
-    expect(argv).toEqual(expect.arrayContaining(nodeFlags.filter(Boolean)));
+    expect(argv).toEqual(expect.arrayContaining(nodeFlags));
     const update = updateCommandFor(address, {
       payload: { targetVersion: '2.0.0', image: fixture.image('2.0.0') },
     });

@@ -166,8 +166,9 @@ export class WorkloadFixture {
       .getVolume(this.volumeName)
       .remove()
       .catch(() => undefined);
-    // The names this fixture's pulls left stay until infra/scripts/container-engine.sh sweeps
-    // them before the next run: untagging now could drop another suite's name (see above).
+    // The names this fixture's pulls left stay until test-env sweeps them before the next run
+    // (infra/scripts/test-env.d/25-sweep-test-image-names.sh): untagging now could drop another
+    // suite's name (see above).
     if (this.configDir) await rm(this.configDir, { recursive: true, force: true });
   }
 }

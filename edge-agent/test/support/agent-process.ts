@@ -9,17 +9,20 @@ export const AGENT_CLI = path
   .resolve(__dirname, '../../..', 'dist/edge-agent/src/cli/main.js')
   .replace(/dist\/dist\//, 'dist/');
 
+/** Node flags as a launcher passes them: the words of a `node-flags` file or variable. */
+export const nodeFlagsOf = (text: string): string[] => text.split(/\s+/).filter(Boolean);
+
 /** The node flags every launcher of the agent uses (edge-agent/packaging/node-flags). */
-export const PACKAGED_NODE_FLAGS: readonly string[] = readFileSync(
-  // The checkout's root, from a source or a built test alike.
-  path.join(
-    path.resolve(__dirname, '../../..').replace(/\/dist$/, ''),
-    'edge-agent/packaging/node-flags',
+export const PACKAGED_NODE_FLAGS: readonly string[] = nodeFlagsOf(
+  readFileSync(
+    // The checkout's root, from a source or a built test alike.
+    path.join(
+      path.resolve(__dirname, '../../..').replace(/\/dist$/, ''),
+      'edge-agent/packaging/node-flags',
+    ),
+    'utf8',
   ),
-  'utf8',
-)
-  .split(/\s+/)
-  .filter(Boolean);
+);
 
 /**
  * `edge-agent run` in its own process, node started as the launchers start it, for one workload
