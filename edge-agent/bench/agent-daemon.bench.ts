@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { processUsage } from '../../bench/fleet/measurements';
 import { WorkloadFixture } from '../test/engine/workload-fixture';
 import { nodeFlagsOf, PACKAGED_NODE_FLAGS, spawnAgent } from '../test/support/agent-process';
 import { configCommandFor, updateCommandFor, validOpcSettings } from '../test/fixtures/commands';
@@ -28,16 +29,8 @@ const AGENT_NODE_FLAGS =
 const BASELINE_NODE_FLAGS = nodeFlagsOf(
   process.env.BASELINE_NODE_FLAGS ?? '--max-semi-space-size=1',
 );
-/** Linux's clock ticks per second, the unit of /proc/<pid>/stat's CPU times. */
-const CLOCK_TICKS_PER_SECOND = 100;
-
 /** CPU time (user + system) the process has used so far, in ms. */
-async function cpuMsOf(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // The fields after the command name (which may hold spaces), from field 3 on.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-}
+const cpuMsOf = (pid: number): number => processUsage(pid).cpuSeconds * 1000;
 
 async function rssOf(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -95,7 +88,7 @@ async function measure(nodeFlags: readonly string[]): Promise<Figures> {
     await service.until('agent online', () => service.presence.at(-1)?.status === 'online', 30_000);
     await new Promise((r) => setTimeout(r, 3000));
     const idleRss = await rssOf(agent.pid!);
-    const startCpuMs = await cpuMsOf(agent.pid!);
+    const startCpuMs = cpuMsOf(agent.pid!);
 
     const updatePeak = sampleRss(agent.pid!);
     const update = updateCommandFor(address, {
@@ -110,7 +103,7 @@ async function measure(nodeFlags: readonly string[]): Promise<Figures> {
     );
     const updateMs = performance.now() - updateStart;
     const updateRss = await updatePeak();
-    const updateCpuMs = (await cpuMsOf(agent.pid!)) - startCpuMs;
+    const updateCpuMs = cpuMsOf(agent.pid!) - startCpuMs;
 
     const configPeak = sampleRss(agent.pid!);
     const latencies: number[] = [];
@@ -124,7 +117,7 @@ async function measure(nodeFlags: readonly string[]): Promise<Figures> {
       latencies.push(performance.now() - start);
     }
     const configRss = await configPeak();
-    const configCpuMs = (await cpuMsOf(agent.pid!)) - startCpuMs - updateCpuMs;
+    const configCpuMs = cpuMsOf(agent.pid!) - startCpuMs - updateCpuMs;
     return {
       idleRss,
       updateRss,
